@@ -1,0 +1,209 @@
+"""The one credex error hierarchy.
+
+Every failure credex reports is a ``CredexError``; the CLI (and later the gRPC edge)
+translates it once into an exit code or a status code. Messages are lowercase, shaped
+``component: what failed: expected X, got Y``, and never carry key material, personal
+identifiers or record bodies: hashes, indices and key ids only.
+
+::
+
+    CredexError
+    ├── FormatError                  malformed input                    -> INVALID_ARGUMENT
+    │   ├── CborError                   not CBOR, truncated, trailing bytes
+    │   │   └── NonDeterministicCborError   valid CBOR, not RFC 8949 §4.2.1 deterministic
+    │   ├── CoseError                   wrong tag, structure, algorithm or header
+    │   ├── RecordError                 bad record: version, fields, body
+    │   │   └── UnknownKindError
+    │   ├── IdentifierError             USCC / resident ID / HK number invalid
+    │   ├── DateFormatError             a date that does not parse
+    │   ├── OversizeError               input over a documented limit
+    │   └── NoteError                   malformed signed note / checkpoint text
+    ├── VerificationError            a check on untrusted data failed    -> INVALID_ARGUMENT
+    │   ├── SignatureError
+    │   ├── InclusionProofError
+    │   ├── ConsistencyProofError
+    │   ├── CheckpointError             checkpoint does not match receipt / log
+    │   └── InconsistentLogError        two views that cannot both be true (carries evidence)
+    ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
+    │   ├── UntrustedKeyError           key not in the trust material
+    │   ├── KeyValidityError            key used outside its validity window
+    │   ├── KindNotAuthorisedError      issuer not authorised for the kind
+    │   └── WrongLogError               material from a log that is not the trusted one
+    ├── OutOfRangeError              index >= size, old > new          -> OUT_OF_RANGE
+    ├── NotFoundError                                                  -> NOT_FOUND
+    ├── ConfigError                  node home missing, unreadable, exists
+    ├── StorageError                                                   -> INTERNAL
+    └── PeerError                    transient, retryable (client side)
+        └── PeerUnavailableError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CborError",
+    "CheckpointError",
+    "ConfigError",
+    "ConsistencyProofError",
+    "CoseError",
+    "CredexError",
+    "DateFormatError",
+    "FormatError",
+    "IdentifierError",
+    "InclusionProofError",
+    "InconsistentLogError",
+    "KeyValidityError",
+    "KindNotAuthorisedError",
+    "NonDeterministicCborError",
+    "NotFoundError",
+    "NoteError",
+    "OutOfRangeError",
+    "OversizeError",
+    "PeerError",
+    "PeerUnavailableError",
+    "PolicyError",
+    "RecordError",
+    "SignatureError",
+    "StorageError",
+    "UnknownKindError",
+    "UntrustedKeyError",
+    "VerificationError",
+    "WrongLogError",
+]
+
+
+class CredexError(Exception):
+    """Base of every error credex raises on purpose."""
+
+    #: short machine-readable code, stable across versions (used in --json output)
+    code: str = "error"
+
+    def diagnostics(self) -> str:
+        """The one line shown to a person."""
+        return str(self)
+
+
+class FormatError(CredexError):
+    code = "format"
+
+
+class CborError(FormatError):
+    code = "cbor"
+
+
+class NonDeterministicCborError(CborError):
+    code = "cbor_nondeterministic"
+
+
+class CoseError(FormatError):
+    code = "cose"
+
+
+class RecordError(FormatError):
+    code = "record"
+
+
+class UnknownKindError(RecordError):
+    code = "unknown_kind"
+
+
+class IdentifierError(FormatError):
+    code = "identifier"
+
+
+class DateFormatError(FormatError):
+    code = "date"
+
+
+class OversizeError(FormatError):
+    code = "oversize"
+
+
+class NoteError(FormatError):
+    code = "note"
+
+
+class VerificationError(CredexError):
+    code = "verification"
+
+
+class SignatureError(VerificationError):
+    code = "signature"
+
+
+class InclusionProofError(VerificationError):
+    code = "inclusion_proof"
+
+
+class ConsistencyProofError(VerificationError):
+    code = "consistency_proof"
+
+
+class CheckpointError(VerificationError):
+    code = "checkpoint"
+
+
+class InconsistentLogError(VerificationError):
+    """Two signed views of one log that cannot both be true.
+
+    Carries the evidence (both checkpoints as signed-note text, and the proof that
+    failed, if any) so it can be stored and checked by anyone later.
+    """
+
+    code = "inconsistent_log"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        old_checkpoint: str = "",
+        new_checkpoint: str = "",
+        proof: tuple[bytes, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.old_checkpoint = old_checkpoint
+        self.new_checkpoint = new_checkpoint
+        self.proof = proof
+
+
+class PolicyError(CredexError):
+    code = "policy"
+
+
+class UntrustedKeyError(PolicyError):
+    code = "untrusted_key"
+
+
+class KeyValidityError(PolicyError):
+    code = "key_validity"
+
+
+class KindNotAuthorisedError(PolicyError):
+    code = "kind_not_authorised"
+
+
+class WrongLogError(PolicyError):
+    code = "wrong_log"
+
+
+class OutOfRangeError(CredexError):
+    code = "out_of_range"
+
+
+class NotFoundError(CredexError):
+    code = "not_found"
+
+
+class ConfigError(CredexError):
+    code = "config"
+
+
+class StorageError(CredexError):
+    code = "storage"
+
+
+class PeerError(CredexError):
+    code = "peer"
+
+
+class PeerUnavailableError(PeerError):
+    code = "peer_unavailable"

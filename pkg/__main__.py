@@ -1,0 +1,3 @@
+from credex.cli.main import main
+
+main()
