@@ -1,0 +1,306 @@
+"""The credit record: the payload of every statement (FORMATS.md "record").
+
+A ``Record`` is parsed and validated once, in its constructor; a ``Record`` that exists
+is well-formed: known kind, required body fields present with the right types,
+organisation subjects with a valid USCC or HK number, person subjects only as keyed
+hashes (``hmac:<keyid>:<hex>``), no floats. ``to_bytes`` is deterministic CBOR;
+``from_bytes`` refuses anything else.
+
+The per-kind body fields are documented in docs/records.md; ``KIND_SPECS`` is the
+single source the docs are checked against.
+
+This module does not sign, hash or store records, and never sees a raw person ID.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from credex.ledger import encoding
+from credex.ledger.errors import CborError, RecordError, UnknownKindError
+from credex.ledger.identifiers import validate_org_id
+
+__all__ = [
+    "KINDS",
+    "KIND_SPECS",
+    "LIFECYCLE_KINDS",
+    "MAX_RECORD_BYTES",
+    "PERSON_ID_RE",
+    "RECORD_VERSION",
+    "KindSpec",
+    "Record",
+    "Subject",
+]
+
+RECORD_VERSION: Final = 1
+MAX_RECORD_BYTES: Final = 48 * 1024
+PERSON_ID_RE: Final = re.compile(r"^hmac:[0-9a-f]{8}:[0-9a-f]{64}$")
+_REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_UINT64_MAX: Final = 2**64 - 1
+
+_T = str  # body field type names used in specs: "text", "int", "list", "map", "bytes", "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """Required and optional body fields of one kind, with their CBOR types."""
+
+    required: Mapping[str, str]
+    optional: Mapping[str, str] = field(default_factory=dict)
+    needs_refs: bool = False
+    description: str = ""
+
+
+_PENALTY_OPTIONAL: Final = {
+    "subject_name": "text",
+    "subject_category": "text",
+    "violation_type": "text",
+    "facts": "text",
+    "basis": "text",
+    "fine_wan": "text",
+    "confiscation_wan": "text",
+    "license_suspended": "text",
+    "penalty_valid_until": "text",
+    "publicity_until": "text",
+    "source_unit": "text",
+    "source_unit_uscc": "text",
+    "severity": "text",
+    "note": "text",
+    "subject_flags": "list",
+}
+
+KIND_SPECS: Final[Mapping[str, KindSpec]] = {
+    "score.city": KindSpec(
+        {"scheme": "text", "score": "int", "band": "text", "as_of": "text"},
+        {"level": "text", "consent_ref": "text"},
+        description="a city personal credit score in its native scheme (天一分, 钱江分, 白鹭分)",
+    ),
+    "rating.enterprise": KindSpec(
+        {"scheme": "text", "grade": "text", "rated_on": "text", "rater": "text"},
+        {"score": "int", "period": "text", "subject_flags": "list"},
+        description="an enterprise credit rating (tax A-D, customs, SAMR A-D, AAA-C)",
+    ),
+    "penalty.admin": KindSpec(
+        {
+            "decision_no": "text",
+            "decision_date": "text",
+            "penalty_types": "list",
+            "content": "text",
+            "authority": "text",
+            "authority_uscc": "text",
+        },
+        _PENALTY_OPTIONAL,
+        description="a 双公示 administrative penalty decision",
+    ),
+    "list.red": KindSpec(
+        {"list_name": "text", "authority": "text", "listed_on": "text"},
+        {"basis": "text", "incentives": "list"},
+        description="a red-list (守信激励) entry",
+    ),
+    "list.black": KindSpec(
+        {"list_name": "text", "authority": "text", "listed_on": "text", "reason": "text"},
+        {"basis_doc_no": "text", "list_until": "text", "measures": "list"},
+        description="a serious-dishonesty list (black list) entry",
+    ),
+    "court.dishonest-debtor": KindSpec(
+        {"court": "text", "case_no": "text", "filed_on": "text", "listed_on": "text"},
+        {"obligation": "text", "performance": "text", "circumstance": "text", "period_years": "int"},
+        description="a court list entry of a dishonest judgment debtor (失信被执行人)",
+    ),
+    "commitment": KindSpec(
+        {"commitment_type": "text", "matter": "text", "made_on": "text"},
+        {"deadline": "text", "text_hash": "bytes"},
+        description="a credit commitment (信用承诺)",
+    ),
+    "report.hk": KindSpec(
+        {"agency": "text", "report_id": "text", "report_date": "text", "company_name": "text"},
+        {"rating": "text", "items": "map"},
+        description="a Hong Kong credit agency company report",
+    ),
+    "derived.score": KindSpec(
+        {"scheme": "text", "level": "text"},
+        {"score": "int", "band": "text"},
+        needs_refs=True,
+        description="a score converted under a conversion policy (refs: sources, policy)",
+    ),
+    "derived.report": KindSpec(
+        {"format": "text", "items": "map"},
+        needs_refs=True,
+        description="a report converted under a conversion policy (refs: sources, policy)",
+    ),
+    "policy.conversion": KindSpec(
+        {"name": "text", "version": "int", "rules": "map"},
+        description="a declarative conversion policy",
+    ),
+    "lifecycle.objection": KindSpec(
+        {"raised_on": "text"}, {"grounds": "text", "due_by": "text"}, needs_refs=True
+    ),
+    "lifecycle.objection-resolved": KindSpec(
+        {"outcome": "text", "closed_on": "text"}, needs_refs=True
+    ),
+    "lifecycle.repair": KindSpec(
+        {"route": "text", "decided_on": "text"}, {"channel": "text"}, needs_refs=True
+    ),
+    "lifecycle.withdrawal": KindSpec({"reason": "text", "withdrawn_on": "text"}, needs_refs=True),
+    "commitment.outcome": KindSpec(
+        {"outcome": "text", "verified_on": "text"}, {"verified_by": "text"}, needs_refs=True
+    ),
+}
+KINDS: Final = tuple(sorted(KIND_SPECS))
+LIFECYCLE_KINDS: Final = tuple(k for k in KINDS if k.startswith("lifecycle."))
+
+_PY_TYPES: Final[Mapping[str, type | tuple[type, ...]]] = {
+    "text": str,
+    "int": int,
+    "list": list,
+    "map": dict,
+    "bytes": bytes,
+    "bool": bool,
+}
+
+
+def _is_type(value: Any, tname: str) -> bool:
+    if tname == "int":
+        return type(value) is int
+    return isinstance(value, _PY_TYPES[tname])
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Who a record is about: an organisation (USCC / HK number) or a keyed-hash person."""
+
+    type: Literal["org", "person"]
+    id: str
+
+    def __post_init__(self) -> None:
+        if self.type == "org":
+            org = validate_org_id(self.id)
+            if org.id != self.id:
+                raise RecordError(
+                    "record: organisation subject id is not in canonical form "
+                    "(upper case, no spaces)"
+                )
+        elif self.type == "person":
+            if not PERSON_ID_RE.match(self.id):
+                raise RecordError(
+                    "record: person subject id must be a keyed hash hmac:<keyid>:<hex>; "
+                    "raw identity numbers are never accepted"
+                )
+        else:
+            raise RecordError(f"record: subject type must be org or person, got {self.type!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One credit record. Validated on construction (see module docstring)."""
+
+    kind: str
+    region: str
+    subject: Subject
+    body: Mapping[str, Any]
+    valid_from: int
+    valid_until: int | None = None
+    refs: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        spec = KIND_SPECS.get(self.kind)
+        if spec is None:
+            raise UnknownKindError(f"record: unknown kind {self.kind!r}")
+        if not _REGION_RE.match(self.region):
+            raise RecordError(f"record: region id invalid: {self.region!r}")
+        if not isinstance(self.body, Mapping):
+            raise RecordError("record: body must be a map")
+        for name, tname in spec.required.items():
+            if name not in self.body:
+                raise RecordError(f"record: {self.kind} body is missing required field {name!r}")
+        for name, value in self.body.items():
+            tname = spec.required.get(name) or spec.optional.get(name)
+            if tname is None:
+                raise RecordError(f"record: {self.kind} body has unknown field {name!r}")
+            if not _is_type(value, tname):
+                raise RecordError(
+                    f"record: {self.kind} body field {name!r} has wrong type: "
+                    f"expected {tname}, got {type(value).__name__}"
+                )
+        for name, t in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
+            if t is not None and (type(t) is not int or not 0 <= t <= _UINT64_MAX):
+                raise RecordError(f"record: {name} must be a uint (Unix seconds)")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise RecordError("record: valid_until is before valid_from")
+        if spec.needs_refs and not self.refs:
+            raise RecordError(f"record: {self.kind} needs refs (the leaf hashes it depends on)")
+        for r in self.refs:
+            if not isinstance(r, bytes) or len(r) != 32:
+                raise RecordError("record: every ref must be a 32-byte leaf hash")
+        try:
+            encoding.encode(dict(self.body))
+        except CborError as e:  # the body's values are not encodable (e.g. a float)
+            raise RecordError(f"record: body is not encodable: {e}") from e
+
+    def to_value(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "v": RECORD_VERSION,
+            "kind": self.kind,
+            "region": self.region,
+            "subject": {"type": self.subject.type, "id": self.subject.id},
+            "body": dict(self.body),
+            "valid_from": self.valid_from,
+        }
+        if self.valid_until is not None:
+            out["valid_until"] = self.valid_until
+        if self.refs:
+            out["refs"] = list(self.refs)
+        return out
+
+    def to_bytes(self) -> bytes:
+        return encoding.encode(self.to_value())
+
+    @classmethod
+    def from_value(cls, value: Any) -> Record:
+        """Parse a decoded record map.
+
+        Raises:
+            RecordError: wrong version, missing or unexpected fields, wrong types.
+            UnknownKindError: a kind credex does not know.
+            IdentifierError: an invalid organisation subject id.
+        """
+        if not isinstance(value, dict):
+            raise RecordError("record: expected a map")
+        if value.get("v") != RECORD_VERSION:
+            raise RecordError(f"record: unsupported version: expected 1, got {value.get('v')!r}")
+        allowed = {"v", "kind", "region", "subject", "body", "valid_from", "valid_until", "refs"}
+        extra = sorted(str(k) for k in value if k not in allowed)
+        if extra:
+            raise RecordError(f"record: unexpected fields: {', '.join(extra)}")
+        for name in ("kind", "region", "subject", "body", "valid_from"):
+            if name not in value:
+                raise RecordError(f"record: missing required field {name!r}")
+        kind, region, subj = value["kind"], value["region"], value["subject"]
+        if not isinstance(kind, str) or not isinstance(region, str):
+            raise RecordError("record: kind and region must be text")
+        if not isinstance(subj, dict) or set(subj) != {"type", "id"}:
+            raise RecordError("record: subject must be a map with exactly type and id")
+        if not isinstance(subj["type"], str) or not isinstance(subj["id"], str):
+            raise RecordError("record: subject type and id must be text")
+        if not isinstance(value["body"], dict):
+            raise RecordError("record: body must be a map")
+        refs = value.get("refs", [])
+        if not isinstance(refs, list):
+            raise RecordError("record: refs must be an array of leaf hashes")
+        return cls(
+            kind=kind,
+            region=region,
+            subject=Subject(subj["type"], subj["id"]),
+            body=value["body"],
+            valid_from=value["valid_from"],
+            valid_until=value.get("valid_until"),
+            refs=tuple(refs),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Record:
+        """Strictly decode a record (deterministic CBOR, <= MAX_RECORD_BYTES)."""
+        return cls.from_value(encoding.decode(data, what="record", max_size=MAX_RECORD_BYTES))
