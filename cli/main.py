@@ -1,2 +1,43 @@
-def main() -> None:
-    pass
+"""The ``credex`` command: typer + rich. The only place that prints or sets exit codes.
+
+Every ``CredexError`` is turned into one line on stderr (``credex: error: ...``) and a
+non-zero exit code here, once; no traceback is ever shown for an expected failure.
+Exit codes: 0 success, 1 a check or operation failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from credex.cli import bench_cmd, demo_cmd, node_cmds, proof_cmds
+from credex.cli._common import err_console
+from credex.ledger.errors import ConfigError, CredexError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="credex",
+    help="credex: federated cross-region credit exchange with verifiable records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+node_cmds.register(app)
+proof_cmds.register(app)
+app.command("bench")(bench_cmd.bench)
+app.command("demo")(demo_cmd.demo)
+
+
+def exit_code_for(err: CredexError) -> int:
+    return 2 if isinstance(err, ConfigError) else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors are typer's (exit 2); every CredexError is one line."""
+    try:
+        app(args=argv, prog_name="credex")
+    except CredexError as e:
+        err_console.print(f"credex: error: {e.diagnostics()}", markup=False)
+        sys.exit(exit_code_for(e))

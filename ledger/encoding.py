@@ -30,10 +30,16 @@ MAX_CBOR_DEPTH: Final = 16
 
 def _canon(value: Any, depth: int = 0) -> Any:
     if depth > MAX_CBOR_DEPTH:
-        raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH}")
+        raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int | str | bytes):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
+        return value
+    if isinstance(value, int | bytes):
         return value
     if isinstance(value, float):
         raise CborError("cbor: floats are not allowed in credex values")
@@ -78,8 +84,9 @@ def decode(data: bytes, *, what: str = "cbor", max_size: int | None = None) -> A
         raise CborError(f"{what}: trailing bytes after cbor item: {len(data) - fp.tell()} bytes")
     try:
         again = encode(value)
-    except CborError as e:
-        raise NonDeterministicCborError(f"{what}: {e}") from e
+    except CborError as e:  # a value cbor2 decodes but credex never encodes: a stray
+        # break marker, undefined, simple values, floats
+        raise CborError(f"{what}: unsupported cbor item: {str(e).removeprefix('cbor: ')}") from e
     if again != data:
         raise NonDeterministicCborError(
             f"{what}: not deterministic cbor (RFC 8949 §4.2.1): re-encoding differs"

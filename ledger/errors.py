@@ -76,6 +76,8 @@ class CredexError(Exception):
 
     #: short machine-readable code, stable across versions (used in --json output)
     code: str = "error"
+    #: the numbered verification step (docs/spec.md) this error failed, if any
+    step: int | None = None
 
     def diagnostics(self) -> str:
         """The one line shown to a person."""

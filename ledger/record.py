@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from credex.ledger import encoding
 from credex.ledger.errors import CborError, RecordError, UnknownKindError
@@ -41,7 +41,7 @@ PERSON_ID_RE: Final = re.compile(r"^hmac:[0-9a-f]{8}:[0-9a-f]{64}$")
 _REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _UINT64_MAX: Final = 2**64 - 1
 
-_T = str  # body field type names used in specs: "text", "int", "list", "map", "bytes", "bool"
+SubjectType = Literal["org", "person"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def _is_type(value: Any, tname: str) -> bool:
 class Subject:
     """Who a record is about: an organisation (USCC / HK number) or a keyed-hash person."""
 
-    type: Literal["org", "person"]
+    type: SubjectType
     id: str
 
     def __post_init__(self) -> None:
@@ -213,17 +213,17 @@ class Record:
             raise RecordError(f"record: region id invalid: {self.region!r}")
         if not isinstance(self.body, Mapping):
             raise RecordError("record: body must be a map")
-        for name, tname in spec.required.items():
+        for name in spec.required:
             if name not in self.body:
                 raise RecordError(f"record: {self.kind} body is missing required field {name!r}")
         for name, value in self.body.items():
-            tname = spec.required.get(name) or spec.optional.get(name)
-            if tname is None:
+            found = spec.required.get(name) or spec.optional.get(name)
+            if found is None:
                 raise RecordError(f"record: {self.kind} body has unknown field {name!r}")
-            if not _is_type(value, tname):
+            if not _is_type(value, found):
                 raise RecordError(
                     f"record: {self.kind} body field {name!r} has wrong type: "
-                    f"expected {tname}, got {type(value).__name__}"
+                    f"expected {found}, got {type(value).__name__}"
                 )
         for name, t in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
             if t is not None and (type(t) is not int or not 0 <= t <= _UINT64_MAX):
@@ -293,7 +293,7 @@ class Record:
         return cls(
             kind=kind,
             region=region,
-            subject=Subject(subj["type"], subj["id"]),
+            subject=Subject(cast(SubjectType, subj["type"]), subj["id"]),  # checked in Subject
             body=value["body"],
             valid_from=value["valid_from"],
             valid_until=value.get("valid_until"),

@@ -1,0 +1,92 @@
+"""The ``.credex`` bundle: everything a bank needs to verify one record offline.
+
+::
+
+    bundle = {"v": 1, "statement": bstr (receipt under label 394),
+              "checkpoint": tstr (cosigned signed note of the receipt's tree size),
+              ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle}
+
+Deterministic CBOR, at most ``MAX_BUNDLE_BYTES`` and ``MAX_BUNDLE_DEPTH`` levels of
+nested bundles. This module only encodes and decodes; ``credex.ledger.verify`` checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from credex.ledger import encoding
+from credex.ledger.errors import FormatError
+
+__all__ = ["BUNDLE_VERSION", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_DEPTH", "Bundle"]
+
+BUNDLE_VERSION: Final = 1
+MAX_BUNDLE_BYTES: Final = 4 * 1024 * 1024
+MAX_BUNDLE_DEPTH: Final = 4
+_FIELDS: Final = frozenset({"v", "statement", "checkpoint", "status", "sources", "policy"})
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    statement: bytes
+    checkpoint: str
+    status: tuple[Bundle, ...] = ()
+    sources: tuple[Bundle, ...] = ()
+    policy: Bundle | None = None
+
+    def to_value(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "v": BUNDLE_VERSION,
+            "statement": self.statement,
+            "checkpoint": self.checkpoint,
+        }
+        if self.status:
+            out["status"] = [b.to_value() for b in self.status]
+        if self.sources:
+            out["sources"] = [b.to_value() for b in self.sources]
+        if self.policy is not None:
+            out["policy"] = self.policy.to_value()
+        return out
+
+    def to_bytes(self) -> bytes:
+        return encoding.encode(self.to_value())
+
+    @classmethod
+    def from_value(cls, value: Any, depth: int = 0) -> Bundle:
+        if depth > MAX_BUNDLE_DEPTH:
+            raise FormatError(f"bundle: nested too deep: expected <= {MAX_BUNDLE_DEPTH} levels")
+        if not isinstance(value, dict):
+            raise FormatError("bundle: expected a map")
+        if value.get("v") != BUNDLE_VERSION:
+            raise FormatError(f"bundle: unsupported version: expected 1, got {value.get('v')!r}")
+        extra = sorted(str(k) for k in value if k not in _FIELDS)
+        if extra:
+            raise FormatError(f"bundle: unexpected fields: {', '.join(extra)}")
+        st, cp = value.get("statement"), value.get("checkpoint")
+        if not isinstance(st, bytes) or not isinstance(cp, str):
+            raise FormatError("bundle: needs statement (bstr) and checkpoint (tstr)")
+        subs: dict[str, tuple[Bundle, ...]] = {}
+        for name in ("status", "sources"):
+            items = value.get(name, [])
+            if not isinstance(items, list):
+                raise FormatError(f"bundle: {name} must be an array of bundles")
+            subs[name] = tuple(cls.from_value(b, depth + 1) for b in items)
+        policy = value.get("policy")
+        return cls(
+            st,
+            cp,
+            subs["status"],
+            subs["sources"],
+            None if policy is None else cls.from_value(policy, depth + 1),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Bundle:
+        """Strictly decode a bundle.
+
+        Raises:
+            OversizeError: larger than MAX_BUNDLE_BYTES.
+            CborError / NonDeterministicCborError: not deterministic CBOR.
+            FormatError: not a version-1 bundle.
+        """
+        return cls.from_value(encoding.decode(data, what="bundle", max_size=MAX_BUNDLE_BYTES))

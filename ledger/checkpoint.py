@@ -1,0 +1,227 @@
+"""Checkpoints as C2SP signed notes (tlog-checkpoint, signed-note, tlog-cosignature).
+
+::
+
+    <origin>\\n<tree size>\\n<base64 root>\\n[extension lines]
+    \\n
+    — <key name> <base64(4-byte key id || signature)>\\n ...
+
+A log signature is Ed25519 over the body (key id type 0x01). A witness cosignature
+(tlog-cosignature/v1, key id type 0x04) signs ``cosignature/v1\\ntime <t>\\n`` + body and
+carries ``u64 big-endian t || signature``. Key id = SHA-256(name || 0x0A || type || pubkey)[:4].
+
+This module parses, signs and verifies notes; it does not decide which keys to trust
+(``credex.ledger.trust``) or keep state about earlier checkpoints (the log and witnesses).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from credex.ledger.errors import NoteError, OversizeError, SignatureError
+from credex.ledger.keys import SigningKey, verify_ed25519
+
+__all__ = [
+    "COSIGNATURE_TYPE",
+    "ED25519_TYPE",
+    "MAX_NOTE_BYTES",
+    "Checkpoint",
+    "NoteSignature",
+    "SignedNote",
+    "cosign_checkpoint",
+    "note_key_id",
+    "note_verifier_key",
+    "sign_checkpoint",
+    "verify_cosignature",
+    "verify_note_signature",
+]
+
+ED25519_TYPE: Final = 0x01
+COSIGNATURE_TYPE: Final = 0x04
+MAX_NOTE_BYTES: Final = 64 * 1024
+_DASH: Final = "\u2014 "
+_NAME_RE: Final = re.compile(r"^[^\s+]+$")
+
+
+def note_key_id(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> bytes:
+    """The 4-byte signed-note key id."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + public_key).digest()[:4]
+
+
+def note_verifier_key(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> str:
+    """The signed-note verifier key string ``<name>+<hex id>+<base64(type || key)>``."""
+    kid = note_key_id(name, public_key, key_type).hex()
+    return f"{name}+{kid}+{base64.b64encode(bytes([key_type]) + public_key).decode()}"
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as e:
+        raise NoteError(f"checkpoint: {what} is not valid base64") from e
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The body of a tlog checkpoint."""
+
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.origin or "\n" in self.origin:
+            raise NoteError("checkpoint: origin must be one non-empty line")
+        if self.size < 0 or self.size >= 2**64:
+            raise NoteError("checkpoint: tree size out of uint64 range")
+        if len(self.root) != 32:
+            raise NoteError(f"checkpoint: root has wrong length: expected 32, got {len(self.root)}")
+
+    def to_text(self) -> str:
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode(), *self.extensions]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, body: str) -> Checkpoint:
+        if not body.endswith("\n"):
+            raise NoteError("checkpoint: body must end with a newline")
+        lines = body[:-1].split("\n")
+        if len(lines) < 3:
+            raise NoteError(f"checkpoint: expected at least 3 lines, got {len(lines)}")
+        origin, size_text, root_text, *ext = lines
+        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+            raise NoteError("checkpoint: tree size must be a decimal without leading zeros")
+        if any(not e for e in ext):
+            raise NoteError("checkpoint: empty extension line")
+        return cls(origin, int(size_text), _b64decode(root_text, "root"), tuple(ext))
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSignature:
+    """One signature line: key name, 4-byte key id, signature bytes (after the id)."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+    def to_line(self) -> str:
+        blob = base64.b64encode(self.key_id + self.signature).decode()
+        return f"{_DASH}{self.name} {blob}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedNote:
+    """A checkpoint body plus its signature lines, as text."""
+
+    body: str
+    signatures: tuple[NoteSignature, ...]
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint.from_text(self.body)
+
+    def to_text(self) -> str:
+        return self.body + "\n" + "".join(s.to_line() for s in self.signatures)
+
+    def with_signature(self, sig: NoteSignature) -> SignedNote:
+        kept = tuple(
+            s for s in self.signatures if (s.name, s.key_id) != (sig.name, sig.key_id)
+        )
+        return SignedNote(self.body, (*kept, sig))
+
+    @classmethod
+    def from_text(cls, text: str) -> SignedNote:
+        """Parse a signed note.
+
+        Raises:
+            OversizeError: longer than MAX_NOTE_BYTES.
+            NoteError: malformed body or signature lines.
+        """
+        if len(text.encode()) > MAX_NOTE_BYTES:
+            raise OversizeError(f"checkpoint: note too large: expected <= {MAX_NOTE_BYTES} bytes")
+        if "\r" in text or "\t" in text:
+            raise NoteError("checkpoint: note must not contain carriage returns or tabs")
+        sep = text.find("\n\n")
+        if sep < 0:
+            raise NoteError("checkpoint: missing blank line before signatures")
+        body, sig_text = text[: sep + 1], text[sep + 2 :]
+        Checkpoint.from_text(body)
+        if not sig_text.endswith("\n"):
+            raise NoteError("checkpoint: signature block must end with a newline")
+        sigs: list[NoteSignature] = []
+        for line in sig_text[:-1].split("\n"):
+            if not line.startswith(_DASH):
+                raise NoteError("checkpoint: signature line must start with an em dash")
+            parts = line[len(_DASH) :].split(" ")
+            if len(parts) != 2 or not _NAME_RE.match(parts[0]):
+                raise NoteError("checkpoint: malformed signature line")
+            blob = _b64decode(parts[1], "signature")
+            if len(blob) < 5:
+                raise NoteError("checkpoint: signature too short")
+            sigs.append(NoteSignature(parts[0], blob[:4], blob[4:]))
+        if not sigs:
+            raise NoteError("checkpoint: note has no signatures")
+        return cls(body, tuple(sigs))
+
+
+def sign_checkpoint(checkpoint: Checkpoint, name: str, key: SigningKey) -> SignedNote:
+    """The log's signed note for ``checkpoint``."""
+    body = checkpoint.to_text()
+    sig = NoteSignature(name, note_key_id(name, key.public_key), key.sign(body.encode()))
+    return SignedNote(body, (sig,))
+
+
+def _cosigned_message(body: str, timestamp: int) -> bytes:
+    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+
+
+def cosign_checkpoint(
+    note: SignedNote, name: str, key: SigningKey, timestamp: int
+) -> NoteSignature:
+    """A witness's tlog-cosignature/v1 line over ``note``'s body."""
+    sig = key.sign(_cosigned_message(note.body, timestamp))
+    kid = note_key_id(name, key.public_key, COSIGNATURE_TYPE)
+    return NoteSignature(name, kid, struct.pack(">Q", timestamp) + sig)
+
+
+def _find(
+    sigs: Sequence[NoteSignature], name: str, kid: bytes, what: str
+) -> NoteSignature:
+    for s in sigs:
+        if s.name == name and s.key_id == kid:
+            return s
+    raise SignatureError(f"checkpoint: no {what} signature by key {name}+{kid.hex()}")
+
+
+def verify_note_signature(note: SignedNote, name: str, public_key: bytes) -> None:
+    """Check the log's Ed25519 signature on ``note``.
+
+    Raises:
+        SignatureError: no signature line by this key, or it does not verify.
+    """
+    s = _find(note.signatures, name, note_key_id(name, public_key), "log")
+    verify_ed25519(public_key, note.body.encode(), s.signature, what="checkpoint")
+
+
+def verify_cosignature(note: SignedNote, name: str, public_key: bytes) -> int:
+    """Check a witness cosignature on ``note``; returns its timestamp.
+
+    Raises:
+        SignatureError: no cosignature by this key, or it does not verify.
+    """
+    s = _find(note.signatures, name, note_key_id(name, public_key, COSIGNATURE_TYPE), "witness")
+    if len(s.signature) != 8 + 64:
+        raise SignatureError("checkpoint: cosignature has wrong length: expected 72")
+    (timestamp,) = struct.unpack(">Q", s.signature[:8])
+    verify_ed25519(
+        public_key, _cosigned_message(note.body, timestamp), s.signature[8:], what="cosignature"
+    )
+    return int(timestamp)

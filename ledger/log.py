@@ -1,0 +1,451 @@
+"""``AppendOnlyLog``: sequencing, group commit and integration of the RFC 9162 log.
+
+The log assigns each new leaf the next index, deduplicates by leaf hash (a leaf already in
+the log, or twice in one batch, gets its existing index back), hashes the new subtree nodes
+on a *copy* of its ``CompactRange``, and hands entries and nodes to a ``LogStore`` in one
+transaction. Only after the store commits does the in-memory range move forward, so a
+result is never acknowledged before it is durable, and a failed commit changes nothing.
+
+Two ways in, one integration path, serialised by one lock:
+
+- ``append_many(items)``: synchronous; the whole sequence is one transaction.
+- ``submit(item)``: group commit. A background sequencer thread (started on first use)
+  drains a queue in batches of up to ``max_batch`` items, waiting at most ``max_delay_s``
+  for a batch to fill, integrates each batch as above and resolves every future of the batch
+  only after its commit, or sets the same exception on all of them. ``close`` flushes the
+  queue and stops the thread.
+
+Reads never take the lock and never rebuild the tree: a root or proof for any past size is
+a fold over the O(log n) stored subtree hashes named by ``merkle.inclusion_plan`` /
+``consistency_plan`` / ``range_nodes``. Opening a log reads O(log n) nodes to restore its
+compact range and checks that the latest recorded checkpoint matches the stored tree.
+
+This module does not sign checkpoints, parse signed notes or statements, or know the
+database: signing is done elsewhere and passed to ``record_checkpoint``; storage is the
+``LogStore`` given to the constructor (which the log does not close).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Final
+
+from credex.ledger.errors import (
+    CredexError,
+    FormatError,
+    InconsistentLogError,
+    NotFoundError,
+    OutOfRangeError,
+    StorageError,
+)
+from credex.ledger.merkle import (
+    CompactRange,
+    NodeId,
+    consistency_plan,
+    fold,
+    inclusion_plan,
+    leaf_hash,
+    plan_nodes,
+    proof_from_plan,
+    range_nodes,
+)
+from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoint
+
+__all__ = ["AppendOnlyLog", "AppendResult", "NewLeaf"]
+
+_INT64_MIN: Final = -(1 << 63)
+_INT64_MAX: Final = (1 << 63) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewLeaf:
+    """A leaf to append: the statement bytes and what the store indexes them by.
+
+    ``iat`` is the statement's issued-at Unix time in seconds (signed 64-bit).
+    """
+
+    leaf: bytes
+    kind: str
+    issuer: str
+    iat: int
+
+    def __post_init__(self) -> None:
+        if not _INT64_MIN <= self.iat <= _INT64_MAX:
+            raise FormatError(f"log: iat out of range: expected signed 64-bit, got {self.iat}")
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where a submitted leaf is: ``is_new`` is false if the log already held it."""
+
+    index: int
+    leaf_hash: bytes
+    is_new: bool
+
+
+_Pending = tuple[NewLeaf, bytes, "Future[AppendResult]"]
+
+
+class AppendOnlyLog:
+    """The node's append-only Merkle log over a ``LogStore``. Thread-safe."""
+
+    def __init__(
+        self, store: LogStore, *, max_batch: int = 1024, max_delay_s: float = 0.002
+    ) -> None:
+        """Open the log stored in ``store``.
+
+        Raises:
+            ValueError: ``max_batch < 1`` or ``max_delay_s < 0``.
+            StorageError: the store fails or holds an incomplete tree.
+            InconsistentLogError: the latest recorded checkpoint does not match the stored
+                tree (its size is beyond the log, or its root differs).
+        """
+        if max_batch < 1:
+            raise ValueError(f"log: max_batch invalid: expected >= 1, got {max_batch}")
+        if max_delay_s < 0:
+            raise ValueError(f"log: max_delay_s invalid: expected >= 0, got {max_delay_s}")
+        self._store = store
+        self._max_batch = max_batch
+        self._max_delay_s = max_delay_s
+        #: serialises integration (append_many, the sequencer, record_checkpoint)
+        self._lock = threading.Lock()
+        #: guards the queue, the thread handle and the closed flag
+        self._cv = threading.Condition()
+        self._queue: deque[_Pending] = deque()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._range = self._load_range()
+        self._check_latest_checkpoint()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _load_range(self) -> CompactRange:
+        size = self._store.size()
+        ids = range_nodes(0, size)
+        found = self._nodes(ids)
+        return CompactRange(size, [found[nid] for nid in ids])
+
+    def _check_latest_checkpoint(self) -> None:
+        cp = self._store.latest_checkpoint()
+        if cp is None:
+            return
+        size = self._range.size
+        if cp.tree_size > size:
+            raise InconsistentLogError(
+                f"log: recorded checkpoint is beyond the stored tree: expected size <= {size}, "
+                f"got {cp.tree_size}",
+                old_checkpoint=cp.note,
+            )
+        root = self._root_at(cp.tree_size)
+        if root != cp.root:
+            raise InconsistentLogError(
+                f"log: recorded checkpoint does not match the stored tree at size "
+                f"{cp.tree_size}: expected root {cp.root.hex()}, got {root.hex()}",
+                old_checkpoint=cp.note,
+            )
+
+    # -- appending ---------------------------------------------------------------------------
+
+    def append_many(self, items: Sequence[NewLeaf]) -> list[AppendResult]:
+        """Append ``items`` in one transaction; results are in the order of ``items``.
+
+        Durable when it returns. A leaf already in the log (or earlier in ``items``) is not
+        stored again: its result carries the existing index and ``is_new=False``.
+
+        Raises:
+            StorageError: the store failed or the log is closed; nothing was appended.
+        """
+        hashes = [leaf_hash(item.leaf) for item in items]
+        with self._lock:
+            if self._closed:
+                raise StorageError("log: append refused: log is closed")
+            return self._integrate(items, hashes)
+
+    def submit(self, item: NewLeaf) -> Future[AppendResult]:
+        """Queue ``item`` for the next group commit; the future resolves once it is durable.
+
+        On a store failure the future's exception is the ``StorageError`` of its batch.
+
+        Raises:
+            StorageError: the log is closed.
+        """
+        h = leaf_hash(item.leaf)
+        fut: Future[AppendResult] = Future()
+        with self._cv:
+            if self._closed:
+                raise StorageError("log: submit refused: log is closed")
+            self._queue.append((item, h, fut))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._sequence, name="credex-log-sequencer", daemon=True
+                )
+                self._thread.start()
+            self._cv.notify()
+        return fut
+
+    def _integrate(self, items: Sequence[NewLeaf], hashes: Sequence[bytes]) -> list[AppendResult]:
+        """Sequence, hash, commit, then advance. Caller holds ``self._lock``."""
+        if not items:
+            return []
+        known = self._store.find_indices(set(hashes))
+        cr = self._range.copy()
+        start = cr.size
+        results: list[AppendResult] = []
+        entries: list[NewEntry] = []
+        nodes: list[tuple[NodeId, bytes]] = []
+        for item, h in zip(items, hashes, strict=True):
+            index = known.get(h)
+            if index is not None:
+                results.append(AppendResult(index, h, False))
+                continue
+            index = cr.size
+            known[h] = index
+            entries.append(NewEntry(h, item.leaf, item.kind, item.issuer, item.iat))
+            nodes.extend(cr.append(h)[1:])  # level 0 is the entry's own leaf_hash
+            results.append(AppendResult(index, h, True))
+        if entries:
+            try:
+                self._store.append(start, entries, nodes)
+            except BaseException:
+                self._resync()
+                raise
+            self._range = cr
+        return results
+
+    def _resync(self) -> None:
+        """After a failed append, adopt the store's tree if the commit landed after all.
+
+        A connection lost during COMMIT can report failure for a transaction that was
+        written. Adopting it (only if it extends the tree we had) keeps the log usable;
+        the submitters saw an error and may resubmit, which dedupe answers idempotently.
+        The original error is what the caller sees, so a failure here is left unreported.
+        """
+        old = self._range
+        try:
+            if self._store.size() <= old.size:
+                return
+            fresh = self._load_range()
+            if self._root_at(old.size) == old.root():
+                self._range = fresh
+        except CredexError:
+            return
+
+    def _sequence(self) -> None:
+        """The sequencer thread: batch the queue and integrate until closed and drained."""
+        while True:
+            with self._cv:
+                while not self._queue and not self._closed:
+                    self._cv.wait()
+                if not self._queue:
+                    return  # closed and drained
+                if self._max_delay_s > 0 and not self._closed:
+                    self._cv.wait_for(
+                        lambda: len(self._queue) >= self._max_batch or self._closed,
+                        timeout=self._max_delay_s,
+                    )
+                n = min(len(self._queue), self._max_batch)
+                batch = [self._queue.popleft() for _ in range(n)]
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        live = [p for p in batch if p[2].set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            with self._lock:
+                results = self._integrate([p[0] for p in live], [p[1] for p in live])
+        except Exception as e:  # delivered to every waiter of the batch, not swallowed
+            for _, _, fut in live:
+                fut.set_exception(e)
+            return
+        for (_, _, fut), result in zip(live, results, strict=True):
+            fut.set_result(result)
+
+    def close(self) -> None:
+        """Commit everything already submitted, then stop the sequencer. Idempotent.
+
+        The store stays open: its owner closes it.
+        """
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def __enter__(self) -> AppendOnlyLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """The number of acknowledged (durable) entries."""
+        return self._range.size
+
+    def _nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
+        found = self._store.get_nodes(ids)
+        if len(found) < len(ids):
+            missing = min(nid for nid in ids if nid not in found)
+            raise StorageError(f"log: stored tree is incomplete: missing node {missing}")
+        return found
+
+    def _root_at(self, size: int) -> bytes:
+        ids = range_nodes(0, size)
+        found = self._nodes(ids)
+        return fold([found[nid] for nid in ids])
+
+    def _check_size(self, size: int, current: int) -> None:
+        if not 0 <= size <= current:
+            raise OutOfRangeError(
+                f"log: tree size out of range: expected 0 <= size <= {current}, got {size}"
+            )
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the tree of ``size`` entries (default: the current size).
+
+        Raises:
+            OutOfRangeError: ``size`` is negative or beyond the current size.
+        """
+        cr = self._range
+        if size is None or size == cr.size:
+            return cr.root()
+        self._check_size(size, cr.size)
+        return self._root_at(size)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """The RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries.
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size, or ``index >= size``.
+        """
+        current = self._range.size
+        size = current if size is None else size
+        self._check_size(size, current)
+        if not 0 <= index < size:
+            raise OutOfRangeError(
+                f"log: leaf index out of range: expected 0 <= index < {size}, got {index}"
+            )
+        plan = inclusion_plan(index, size)
+        return proof_from_plan(plan, self._nodes(plan_nodes(plan)))
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof from ``old_size`` to ``new_size`` (default: current).
+
+        Raises:
+            OutOfRangeError: ``new_size`` beyond the current size, or ``old_size > new_size``.
+        """
+        current = self._range.size
+        new_size = current if new_size is None else new_size
+        self._check_size(new_size, current)
+        if not 0 <= old_size <= new_size:
+            raise OutOfRangeError(
+                f"log: consistency range invalid: expected 0 <= old <= new, "
+                f"got old {old_size}, new {new_size}"
+            )
+        plan = consistency_plan(old_size, new_size)
+        return proof_from_plan(plan, self._nodes(plan_nodes(plan)))
+
+    def entry(self, index: int) -> Entry:
+        """The entry at ``index``.
+
+        Raises:
+            NotFoundError: no entry at ``index`` (negative or ``>= size``).
+        """
+        size = self._range.size
+        if not 0 <= index < size:
+            raise NotFoundError(
+                f"log: entry not found: expected 0 <= index < {size}, got {index}"
+            )
+        found = self._store.get_entries(index, index + 1)
+        if not found:
+            raise StorageError(f"log: stored entry missing: index {index}")
+        return found[0]
+
+    def entries(self, start: int, end: int) -> list[Entry]:
+        """Entries ``start <= index < end``, in order.
+
+        Raises:
+            OutOfRangeError: not ``0 <= start <= end <= size``.
+        """
+        size = self._range.size
+        if not 0 <= start <= end <= size:
+            raise OutOfRangeError(
+                f"log: entry range invalid: expected 0 <= start <= end <= {size}, "
+                f"got start {start}, end {end}"
+            )
+        found = self._store.get_entries(start, end)
+        if len(found) != end - start:
+            raise StorageError(
+                f"log: stored entries missing: expected {end - start}, got {len(found)}"
+            )
+        return found
+
+    def index_of(self, leaf_hash: bytes) -> int:
+        """The index of the entry with ``leaf_hash``.
+
+        Raises:
+            NotFoundError: no acknowledged entry has that leaf hash.
+        """
+        index = self._store.find_indices([leaf_hash]).get(leaf_hash)
+        if index is None or index >= self._range.size:
+            raise NotFoundError(f"log: leaf hash not found: {leaf_hash.hex()}")
+        return index
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def record_checkpoint(
+        self, size: int, root: bytes, note: str, created_at: int
+    ) -> StoredCheckpoint:
+        """Store a signed checkpoint of this log; ``note`` is its signed-note text.
+
+        The caller signs; this checks that the log never goes back on itself. Recording
+        the same size again (e.g. with more cosignatures) replaces the note.
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size.
+            InconsistentLogError: ``size`` below the latest recorded size, or ``root`` is
+                not this log's root at ``size``.
+        """
+        with self._lock:
+            latest = self._store.latest_checkpoint()
+            previous = "" if latest is None else latest.note
+            if latest is not None and size < latest.tree_size:
+                raise InconsistentLogError(
+                    f"log: checkpoint refused: expected size >= {latest.tree_size}, got {size}",
+                    old_checkpoint=previous,
+                    new_checkpoint=note,
+                )
+            actual = self.root(size)
+            if root != actual:
+                raise InconsistentLogError(
+                    f"log: checkpoint refused: root mismatch at size {size}: "
+                    f"expected {actual.hex()}, got {root.hex()}",
+                    old_checkpoint=previous,
+                    new_checkpoint=note,
+                )
+            checkpoint = StoredCheckpoint(size, root, note, created_at)
+            self._store.add_checkpoint(checkpoint)
+            return checkpoint
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The recorded checkpoint with the largest size, if any."""
+        return self._store.latest_checkpoint()
+
+    def checkpoint(self, tree_size: int) -> StoredCheckpoint:
+        """The recorded checkpoint of ``tree_size``.
+
+        Raises:
+            NotFoundError: none was recorded for that size.
+        """
+        found = self._store.get_checkpoint(tree_size)
+        if found is None:
+            raise NotFoundError(f"log: checkpoint not found: tree size {tree_size}")
+        return found

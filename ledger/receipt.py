@@ -1,0 +1,143 @@
+"""RFC 9942 COSE receipts for the RFC9162_SHA256 verifiable data structure.
+
+::
+
+    18([protected = {1: -8, 4: log kid, 395: 1},
+        unprotected = {396: {-1: [bstr .cbor [tree_size, leaf_index, [* bstr]]]}},
+        payload = nil,                           ; detached: the Merkle root
+        signature = Ed25519(["Signature1", protected, h'', root])])
+
+A receipt proves inclusion of one leaf: the verifier recomputes the root from the leaf
+hash and the path, then checks the log's signature over that root. This module builds
+and parses receipts; whether the log key is trusted is ``credex.ledger.verify``'s call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import cbor2
+
+from credex.ledger import encoding
+from credex.ledger.errors import CborError, CoseError, InclusionProofError
+from credex.ledger.keys import SigningKey, verify_ed25519
+from credex.ledger.merkle import root_from_inclusion_proof
+from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
+
+__all__ = [
+    "LABEL_VDP",
+    "LABEL_VDS",
+    "MAX_RECEIPT_BYTES",
+    "VDS_RFC9162_SHA256",
+    "Receipt",
+    "build_receipt",
+]
+
+LABEL_VDS: Final = 395
+LABEL_VDP: Final = 396
+VDS_RFC9162_SHA256: Final = 1
+_INCLUSION: Final = -1
+MAX_RECEIPT_BYTES: Final = 8 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    protected: bytes
+    log_kid: bytes
+    tree_size: int
+    leaf_index: int
+    path: tuple[bytes, ...]
+    signature: bytes
+
+    def root_for(self, leaf_hash: bytes) -> bytes:
+        """The root this receipt's inclusion path gives for ``leaf_hash``.
+
+        Raises:
+            InclusionProofError: the path does not fit (index, size).
+        """
+        return root_from_inclusion_proof(leaf_hash, self.leaf_index, self.tree_size, self.path)
+
+    def verify_signature(self, public_key: bytes, root: bytes) -> None:
+        """Raises SignatureError unless the log signed ``root`` in this receipt."""
+        verify_ed25519(public_key, sig_structure(self.protected, root), self.signature,
+                       what="receipt")
+
+    def to_bytes(self) -> bytes:
+        proof = encoding.encode([self.tree_size, self.leaf_index, list(self.path)])
+        return encoding.encode(
+            cbor2.CBORTag(
+                COSE_SIGN1_TAG,
+                [self.protected, {LABEL_VDP: {_INCLUSION: [proof]}}, None, self.signature],
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Receipt:
+        """Strictly parse a receipt carrying exactly one inclusion proof.
+
+        Raises:
+            CborError / OversizeError: not deterministic CBOR or too large.
+            CoseError: wrong tag, structure, algorithm or VDS.
+        """
+        value = encoding.decode(data, what="receipt", max_size=MAX_RECEIPT_BYTES)
+        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
+            raise CoseError("receipt: wrong cose tag: expected 18 (COSE_Sign1)")
+        arr = value.value
+        if not isinstance(arr, list) or len(arr) != 4:
+            raise CoseError("receipt: cose_sign1 must be an array of 4 items")
+        protected, unprotected, payload, signature = arr
+        if not isinstance(protected, bytes) or payload is not None:
+            raise CoseError("receipt: protected must be bstr and the payload detached (nil)")
+        if not isinstance(signature, bytes) or len(signature) != 64:
+            raise CoseError("receipt: signature must be a 64-byte bstr")
+        try:
+            hdr = encoding.decode(protected, what="receipt protected header")
+        except CborError as e:
+            raise CoseError(f"receipt: bad protected header: {e}") from e
+        if not isinstance(hdr, dict) or set(hdr) != {1, 4, LABEL_VDS}:
+            raise CoseError("receipt: protected header must hold exactly 1, 4 and 395")
+        if hdr[1] not in (ALG_EDDSA, ALG_ED25519):
+            raise CoseError(f"receipt: unsupported algorithm: expected -8, got {hdr[1]!r}")
+        if hdr[LABEL_VDS] != VDS_RFC9162_SHA256:
+            raise CoseError(f"receipt: unsupported vds: expected 1, got {hdr[LABEL_VDS]!r}")
+        kid = hdr[4]
+        if not isinstance(kid, bytes) or len(kid) != 32:
+            raise CoseError("receipt: kid must be a 32-byte bstr")
+        if not isinstance(unprotected, dict) or set(unprotected) != {LABEL_VDP}:
+            raise CoseError("receipt: unprotected header must hold exactly 396")
+        vdp = unprotected[LABEL_VDP]
+        if not isinstance(vdp, dict) or set(vdp) != {_INCLUSION}:
+            raise CoseError("receipt: proofs (396) must hold exactly inclusion proofs (-1)")
+        proofs = vdp[_INCLUSION]
+        if not isinstance(proofs, list) or len(proofs) != 1 or not isinstance(proofs[0], bytes):
+            raise CoseError("receipt: expected exactly one inclusion proof bstr")
+        try:
+            proof = encoding.decode(proofs[0], what="receipt inclusion proof")
+        except CborError as e:
+            raise CoseError(f"receipt: bad inclusion proof: {e}") from e
+        if (
+            not isinstance(proof, list)
+            or len(proof) != 3
+            or type(proof[0]) is not int
+            or type(proof[1]) is not int
+            or not isinstance(proof[2], list)
+            or not all(isinstance(p, bytes) for p in proof[2])
+        ):
+            raise CoseError("receipt: inclusion proof must be [tree_size, leaf_index, [* bstr]]")
+        size, index, path = proof
+        if not 0 <= index < size:
+            raise InclusionProofError(
+                f"receipt: leaf index out of range: expected < {size}, got {index}"
+            )
+        return cls(protected, kid, size, index, tuple(path), signature)
+
+
+def build_receipt(
+    log_key: SigningKey, tree_size: int, leaf_index: int, path: Sequence[bytes], root: bytes
+) -> Receipt:
+    """Sign a receipt for entry ``leaf_index`` of the tree of ``tree_size`` with ``root``."""
+    protected = encoding.encode({1: ALG_EDDSA, 4: log_key.kid, LABEL_VDS: VDS_RFC9162_SHA256})
+    signature = log_key.sign(sig_structure(protected, root))
+    return Receipt(protected, log_key.kid, tree_size, leaf_index, tuple(path), signature)

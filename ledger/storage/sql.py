@@ -1,0 +1,317 @@
+"""``SqlStore``: the ``LogStore`` on SQLite (the embedded default) or PostgreSQL.
+
+One class for both backends through SQLAlchemy dialects; every dialect-specific choice lives
+in this file. The hot paths (``append``, ``find_indices``, ``get_nodes``) are SQLAlchemy
+Core statements: ``insert(table)`` with a list of parameter dicts (one ``executemany`` per
+table per batch), and ``IN`` lookups in bounded chunks. The ORM is never used here.
+
+Backends:
+
+- SQLite, by file URL (``sqlite:///path/to/log.db``). Each connection runs in WAL mode with
+  ``synchronous=FULL`` (a commit is on disk before ``append`` returns), a busy timeout and
+  foreign keys on. The driver's own transaction handling is turned off and this module
+  emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes), so a read sees one snapshot and a
+  write holds the write lock from its size check to its commit. In-memory SQLite is refused:
+  it cannot be shared between the threads of the log.
+- PostgreSQL, by ``postgresql+psycopg://...`` URL, with the server's default
+  ``synchronous_commit``. A schema can be chosen in the URL:
+  ``?options=-csearch_path%3Dmyschema``.
+
+Tables are created if missing. Every database error becomes ``StorageError`` (``raise ...
+from e``) whose message names the operation and the driver's first message line; engines run
+with ``hide_parameters`` so no bound value (leaf bytes) reaches an error message or traceback.
+
+This module does not sequence entries, hash, or check roots: ``log.py`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy import update as sa_update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from credex.ledger.errors import StorageError
+from credex.ledger.merkle import NodeId
+from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
+from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
+
+__all__ = ["SqlStore"]
+
+#: bound parameters per IN list: below SQLite's 32766 and PostgreSQL's 65535 limits
+_CHUNK: Final = 4096
+#: SQLite: how long a writer waits for the lock before failing, in milliseconds
+_BUSY_TIMEOUT_MS: Final = 30_000
+#: SQLite page cache per connection, in KiB (negative pragma value); the default is 2 MiB
+_CACHE_KIB: Final = 32_768
+#: execution option that makes the SQLite ``begin`` hook take the write lock at once
+_WRITE: Final = "credex_write"
+
+_T = TypeVar("_T")
+_E = ENTRIES.c
+_N = NODES.c
+_C = CHECKPOINTS.c
+_CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _error(what: str, e: SQLAlchemyError) -> StorageError:
+    """A ``StorageError`` naming the failed operation and the driver's first message line."""
+    cause: BaseException = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
+    lines = str(cause).strip().splitlines()
+    first = lines[0][:200] if lines else ""
+    return StorageError(f"sql store: {what} failed: {type(cause).__name__}: {first}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        raise StorageError(
+            "sql store: in-memory sqlite is not supported: expected a file url like "
+            "sqlite:///path/to/log.db"
+        )
+    # file databases get a QueuePool and check_same_thread=False from the dialect
+    engine = create_engine(url, hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # no implicit BEGIN; _on_begin emits it
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class SqlStore:
+    """A ``LogStore`` in one SQLite file or one PostgreSQL database (schema).
+
+    Thread-safe: every call checks a connection out of the engine's pool. ``close`` disposes
+    of the pool.
+    """
+
+    __slots__ = ("_closed", "_engine", "_size_stmt")
+
+    def __init__(self, url: str) -> None:
+        """Open (and if needed create) the log tables at ``url``.
+
+        Raises:
+            StorageError: the URL is malformed, names an unsupported backend or in-memory
+                SQLite, or the database cannot be reached or initialised.
+        """
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError as e:  # the URL may hold a password: do not echo it
+            raise StorageError("sql store: database url could not be parsed") from e
+        try:
+            if backend == "sqlite":
+                engine = _sqlite_engine(url)
+            elif backend == "postgresql":
+                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
+            else:
+                raise StorageError(
+                    f"sql store: unsupported backend: expected sqlite or postgresql, got {backend}"
+                )
+        except (ArgumentError, ImportError) as e:
+            raise StorageError(f"sql store: cannot create engine for {backend}") from e
+        self._engine = engine
+        self._closed = False
+        self._size_stmt = select(func.coalesce(func.max(_E.idx) + 1, 0))
+        try:
+            with self._write() as conn:
+                for table in LOG_TABLES:
+                    table.create(conn, checkfirst=True)
+        except SQLAlchemyError as e:
+            engine.dispose()
+            raise _error("create tables", e) from e
+        except StorageError:
+            engine.dispose()
+            raise
+
+    # -- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._closed:
+            raise StorageError("sql store: read refused: store is closed")
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction, committed on normal exit, rolled back on any exception."""
+        if self._closed:
+            raise StorageError("sql store: write refused: store is closed")
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    # -- LogStore ----------------------------------------------------------------------------
+
+    def size(self) -> int:
+        try:
+            with self._read() as conn:
+                return int(conn.execute(self._size_stmt).scalar_one())
+        except SQLAlchemyError as e:
+            raise _error("size", e) from e
+
+    def append(
+        self,
+        start_index: int,
+        entries: Sequence[NewEntry],
+        nodes: Sequence[tuple[NodeId, bytes]],
+    ) -> None:
+        entry_rows = [
+            {
+                "idx": i,
+                "leaf_hash": e.leaf_hash,
+                "leaf": e.leaf,
+                "kind": e.kind,
+                "issuer": e.issuer,
+                "iat": e.iat,
+            }
+            for i, e in enumerate(entries, start_index)
+        ]
+        node_rows = [{"level": nid[0], "idx": nid[1], "hash": h} for nid, h in nodes]
+        try:
+            with self._write() as conn:
+                size = int(conn.execute(self._size_stmt).scalar_one())
+                if size != start_index:
+                    raise StorageError(
+                        f"sql store: append refused: expected start index {size}, got {start_index}"
+                    )
+                if entry_rows:
+                    conn.execute(insert(ENTRIES), entry_rows)
+                if node_rows:
+                    conn.execute(insert(NODES), node_rows)
+        except SQLAlchemyError as e:
+            raise _error("append", e) from e
+
+    def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
+        wanted = list(leaf_hashes)
+        out: dict[bytes, int] = {}
+        if not wanted:
+            return out
+        try:
+            with self._read() as conn:
+                for chunk in _chunks(wanted):
+                    stmt = select(_E.leaf_hash, _E.idx).where(_E.leaf_hash.in_(chunk))
+                    out.update((h, i) for h, i in conn.execute(stmt))
+        except SQLAlchemyError as e:
+            raise _error("find indices", e) from e
+        return out
+
+    def get_entries(self, start: int, end: int) -> list[Entry]:
+        if end <= start:
+            return []
+        stmt = (
+            select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
+            .where(_E.idx >= start, _E.idx < end)
+            .order_by(_E.idx)
+        )
+        try:
+            with self._read() as conn:
+                return [Entry(*row) for row in conn.execute(stmt)]
+        except SQLAlchemyError as e:
+            raise _error("get entries", e) from e
+
+    def get_nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
+        out: dict[NodeId, bytes] = {}
+        try:
+            with self._read() as conn:
+                for chunk in _chunks(list(ids)):
+                    by_level: dict[int, list[int]] = {}
+                    for level, i in chunk:
+                        by_level.setdefault(level, []).append(i)
+                    leaves = by_level.pop(0, None)
+                    if leaves:
+                        stmt = select(_E.idx, _E.leaf_hash).where(_E.idx.in_(leaves))
+                        out.update(((0, i), h) for i, h in conn.execute(stmt))
+                    if by_level:
+                        # one primary-key range per level; SQLite would scan the whole table
+                        # for a row-value IN, so no tuple_(level, idx).in_(...)
+                        where = or_(
+                            *(and_(_N.level == lv, _N.idx.in_(ix)) for lv, ix in by_level.items())
+                        )
+                        stmt2 = select(_N.level, _N.idx, _N.hash).where(where)
+                        out.update(((lv, i), h) for lv, i, h in conn.execute(stmt2))
+        except SQLAlchemyError as e:
+            raise _error("get nodes", e) from e
+        return out
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        cp = checkpoint
+        try:
+            with self._write() as conn:
+                found = conn.execute(
+                    select(_C.tree_size).where(_C.tree_size == cp.tree_size)
+                ).first()
+                if found is None:
+                    conn.execute(
+                        insert(CHECKPOINTS).values(
+                            tree_size=cp.tree_size,
+                            root=cp.root,
+                            note=cp.note,
+                            created_at=cp.created_at,
+                        )
+                    )
+                else:
+                    conn.execute(
+                        sa_update(CHECKPOINTS)
+                        .where(_C.tree_size == cp.tree_size)
+                        .values(note=cp.note, created_at=cp.created_at)
+                    )
+        except SQLAlchemyError as e:
+            raise _error("add checkpoint", e) from e
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        stmt = _CP_SELECT.order_by(_C.tree_size.desc()).limit(1)
+        return self._checkpoint(stmt, "latest")
+
+    def get_checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
+        return self._checkpoint(_CP_SELECT.where(_C.tree_size == tree_size), "get")
+
+    def _checkpoint(self, stmt: Select[Any], what: str) -> StoredCheckpoint | None:
+        try:
+            with self._read() as conn:
+                row = conn.execute(stmt).first()
+        except SQLAlchemyError as e:
+            raise _error(f"{what} checkpoint", e) from e
+        return None if row is None else StoredCheckpoint(*row)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()

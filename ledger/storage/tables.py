@@ -1,0 +1,83 @@
+"""The log's tables, described once with SQLModel.
+
+This is the only module that imports SQLModel. It declares three tables and exports their
+SQLAlchemy ``Table`` objects; ``sql.py`` runs SQLAlchemy Core statements against them and
+converts rows to the dataclasses of ``base.py``. Table classes are never used as domain
+objects and never leave the storage package.
+
+- ``entries``: one row per log entry. ``idx`` is the 0-based leaf index, ``leaf_hash`` the
+  RFC 9162 leaf hash (unique: the log never holds the same leaf twice), ``leaf`` the statement
+  bytes exactly as appended, plus ``kind``, ``issuer`` and ``iat`` for lookups.
+- ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 1`` (see ``merkle.py``).
+  Level-0 nodes are the ``entries.leaf_hash`` column and are not stored twice.
+- ``checkpoints``: signed tree heads: size, root and the signed-note text.
+
+Hashes are stored as raw bytes (BLOB / bytea), never hex. Indices, sizes and times are
+``BigInteger`` (signed 64-bit): every value must be below ``2**63``, which bounds a log at
+``2**63 - 1`` entries. On SQLite, ``entries.idx`` is an ``INTEGER PRIMARY KEY`` (the rowid,
+also 64-bit) and ``nodes`` is a ``WITHOUT ROWID`` table; both are plain BIGINT keys elsewhere.
+
+This module does not open connections or create tables (``sql.py`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, SmallInteger, Table, Text
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CHECKPOINTS",
+    "ENTRIES",
+    "LOG_TABLES",
+    "NODES",
+    "CheckpointRow",
+    "EntryRow",
+    "NodeRow",
+]
+
+#: 64-bit signed on every backend; the rowid alias on SQLite (also 64-bit signed)
+_Index = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class EntryRow(SQLModel, table=True):
+    """One log entry (``entries``)."""
+
+    __tablename__ = "entries"
+
+    idx: int = Field(sa_column=Column(_Index, primary_key=True, autoincrement=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    leaf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    issuer: str = Field(sa_column=Column(Text, nullable=False))
+    iat: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class NodeRow(SQLModel, table=True):
+    """One perfect-subtree hash, ``level >= 1`` (``nodes``)."""
+
+    __tablename__ = "nodes"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class CheckpointRow(SQLModel, table=True):
+    """One recorded checkpoint (``checkpoints``)."""
+
+    __tablename__ = "checkpoints"
+
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+ENTRIES: Final[Table] = EntryRow.__table__  # type: ignore[attr-defined]
+NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
+CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
+#: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``)
+LOG_TABLES: Final[tuple[Table, ...]] = (ENTRIES, NODES, CHECKPOINTS)

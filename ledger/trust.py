@@ -1,0 +1,202 @@
+"""Trust material: which log keys, issuer keys and witnesses a verifier accepts.
+
+The single-log trust file (``credex trust export``) is JSON, format ``credex-trust/1``::
+
+    {"format": "credex-trust/1",
+     "logs": [{"origin", "note_key_name", "public_key" (64 hex), "kid" (64 hex),
+               "note_verifier_key"}],
+     "issuers": [{"issuer_id", "region", "public_key", "kid", "valid_from",
+                  "valid_until" (or null), "kinds": [...]}],
+     "witnesses": [{"name", "public_key"}], "quorum": 0}
+
+``TrustPolicy`` is the seam the verifier uses; the federation manifest implements the
+same protocol later. Parsing checks every key length and that each ``kid`` matches its
+key; this module does not read files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from credex.ledger.checkpoint import note_verifier_key
+from credex.ledger.errors import FormatError
+from credex.ledger.keys import compute_kid
+
+__all__ = [
+    "TRUST_FORMAT",
+    "TrustPolicy",
+    "TrustStore",
+    "TrustedIssuer",
+    "TrustedLog",
+    "TrustedWitness",
+]
+
+TRUST_FORMAT: Final = "credex-trust/1"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedLog:
+    origin: str
+    note_key_name: str
+    public_key: bytes
+
+    @property
+    def kid(self) -> bytes:
+        return compute_kid(self.public_key)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An issuer key, valid for ``valid_from <= iat < valid_until``, for ``kinds``."""
+
+    issuer_id: str
+    region: str
+    public_key: bytes
+    valid_from: int
+    valid_until: int | None
+    kinds: frozenset[str]
+
+    @property
+    def kid(self) -> bytes:
+        return compute_kid(self.public_key)
+
+    def valid_at(self, t: int) -> bool:
+        return self.valid_from <= t and (self.valid_until is None or t < self.valid_until)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedWitness:
+    name: str
+    public_key: bytes
+
+
+class TrustPolicy(Protocol):
+    """What ``credex.ledger.verify`` asks of trust material."""
+
+    def issuers_for_kid(self, kid: bytes) -> Sequence[TrustedIssuer]: ...
+    def log_for_kid(self, kid: bytes) -> TrustedLog | None: ...
+    def log_for_origin(self, origin: str) -> TrustedLog | None: ...
+    def witnesses_for(self, origin: str) -> Sequence[TrustedWitness]: ...
+    def quorum_for(self, origin: str) -> int: ...
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise FormatError(f"trust: {what} must be 64 hex characters")
+    try:
+        return bytes.fromhex(value)
+    except ValueError as e:
+        raise FormatError(f"trust: {what} is not hex") from e
+
+
+def _text(obj: dict[str, Any], key: str, what: str) -> str:
+    v = obj.get(key)
+    if not isinstance(v, str) or not v:
+        raise FormatError(f"trust: {what} needs a non-empty text {key!r}")
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStore:
+    logs: tuple[TrustedLog, ...]
+    issuers: tuple[TrustedIssuer, ...]
+    witnesses: tuple[TrustedWitness, ...] = ()
+    quorum: int = 0
+
+    def issuers_for_kid(self, kid: bytes) -> Sequence[TrustedIssuer]:
+        return [i for i in self.issuers if i.kid == kid]
+
+    def log_for_kid(self, kid: bytes) -> TrustedLog | None:
+        return next((g for g in self.logs if g.kid == kid), None)
+
+    def log_for_origin(self, origin: str) -> TrustedLog | None:
+        return next((g for g in self.logs if g.origin == origin), None)
+
+    def witnesses_for(self, origin: str) -> Sequence[TrustedWitness]:
+        return self.witnesses
+
+    def quorum_for(self, origin: str) -> int:
+        return self.quorum
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "format": TRUST_FORMAT,
+            "logs": [
+                {
+                    "origin": g.origin,
+                    "note_key_name": g.note_key_name,
+                    "public_key": g.public_key.hex(),
+                    "kid": g.kid.hex(),
+                    "note_verifier_key": note_verifier_key(g.note_key_name, g.public_key),
+                }
+                for g in self.logs
+            ],
+            "issuers": [
+                {
+                    "issuer_id": i.issuer_id,
+                    "region": i.region,
+                    "public_key": i.public_key.hex(),
+                    "kid": i.kid.hex(),
+                    "valid_from": i.valid_from,
+                    "valid_until": i.valid_until,
+                    "kinds": sorted(i.kinds),
+                }
+                for i in self.issuers
+            ],
+            "witnesses": [{"name": w.name, "public_key": w.public_key.hex()} for w in self.witnesses],
+            "quorum": self.quorum,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_value(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> TrustStore:
+        """Parse a ``credex-trust/1`` document.
+
+        Raises:
+            FormatError: not JSON, wrong format tag, bad key, kid not matching its key.
+        """
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            raise FormatError("trust: not a json document") from e
+        if not isinstance(doc, dict) or doc.get("format") != TRUST_FORMAT:
+            raise FormatError(f"trust: expected format {TRUST_FORMAT!r}")
+        logs: list[TrustedLog] = []
+        for g in doc.get("logs", []):
+            pk = _hex32(g.get("public_key"), "log public_key")
+            if "kid" in g and _hex32(g["kid"], "log kid") != compute_kid(pk):
+                raise FormatError("trust: log kid does not match its public key")
+            logs.append(TrustedLog(_text(g, "origin", "log"), _text(g, "note_key_name", "log"), pk))
+        issuers: list[TrustedIssuer] = []
+        for i in doc.get("issuers", []):
+            pk = _hex32(i.get("public_key"), "issuer public_key")
+            if "kid" in i and _hex32(i["kid"], "issuer kid") != compute_kid(pk):
+                raise FormatError("trust: issuer kid does not match its public key")
+            vf, vu, kinds = i.get("valid_from"), i.get("valid_until"), i.get("kinds")
+            if type(vf) is not int or (vu is not None and type(vu) is not int):
+                raise FormatError("trust: issuer valid_from/valid_until must be integers")
+            if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+                raise FormatError("trust: issuer kinds must be a list of text")
+            issuers.append(
+                TrustedIssuer(
+                    _text(i, "issuer_id", "issuer"),
+                    _text(i, "region", "issuer"),
+                    pk,
+                    vf,
+                    vu,
+                    frozenset(kinds),
+                )
+            )
+        witnesses = tuple(
+            TrustedWitness(_text(w, "name", "witness"), _hex32(w.get("public_key"), "witness key"))
+            for w in doc.get("witnesses", [])
+        )
+        quorum = doc.get("quorum", 0)
+        if type(quorum) is not int or not 0 <= quorum <= len(witnesses):
+            raise FormatError("trust: quorum must be an integer between 0 and the witness count")
+        return cls(tuple(logs), tuple(issuers), witnesses, quorum)

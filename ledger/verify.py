@@ -1,0 +1,374 @@
+"""Offline bundle verification, step by step (docs/spec.md §3, FORMATS.md order).
+
+Steps, numbered as in docs/spec.md and in every message:
+
+    1 decode       bundle, statement, record, receipt and checkpoint parse strictly
+    2 issuer       the statement's kid is a trusted issuer key, valid at iat, for the kind
+    3 signature    the issuer's signature over the statement
+    4 inclusion    the receipt's inclusion path leads from the leaf to a root
+    5 receipt      the log (a trusted log key) signed that root in the receipt
+    6 checkpoint   the log signed a checkpoint of the same size and root; witness quorum
+    7 status       lifecycle statements (each a verified bundle referencing this record)
+    8 derivation   sources and policy of a derived record (verified recursively)
+
+``run_verification`` returns a report (never raises a ``CredexError``: the first failing
+step is recorded with its error); ``verify_bundle`` raises that error. Pure: the trust
+material comes in, no clock, no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from credex.ledger.bundle import Bundle
+from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
+from credex.ledger.errors import (
+    CheckpointError,
+    CredexError,
+    KeyValidityError,
+    KindNotAuthorisedError,
+    SignatureError,
+    UntrustedKeyError,
+    VerificationError,
+    WrongLogError,
+)
+from credex.ledger.receipt import Receipt
+from credex.ledger.statement import Statement, verify_statement_signature
+from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
+
+__all__ = [
+    "STEPS",
+    "StepResult",
+    "VerificationReport",
+    "Verifier",
+    "run_verification",
+    "verify_bundle",
+]
+
+STEPS: Final = (
+    (1, "decode"),
+    (2, "issuer"),
+    (3, "signature"),
+    (4, "inclusion"),
+    (5, "receipt"),
+    (6, "checkpoint"),
+    (7, "status"),
+    (8, "derivation"),
+)
+_TERMINAL_STATUS: Final = {"lifecycle.repair": "repaired", "lifecycle.withdrawal": "withdrawn"}
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    number: int
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(slots=True)
+class VerificationReport:
+    steps: list[StepResult] = field(default_factory=list)
+    error: CredexError | None = None
+    failed_step: int | None = None
+    kind: str = ""
+    issuer: str = ""
+    subject: str = ""
+    origin: str = ""
+    leaf_index: int = -1
+    tree_size: int = -1
+    leaf_hash: str = ""
+    status: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json_value(self) -> dict[str, object]:
+        return {
+            "verdict": "valid" if self.ok else "invalid",
+            "failed_step": self.failed_step,
+            "error": None
+            if self.error is None
+            else {"code": self.error.code, "type": type(self.error).__name__,
+                  "message": str(self.error)},
+            "steps": [
+                {"step": s.number, "name": s.name, "ok": s.ok, "detail": s.detail}
+                for s in self.steps
+            ],
+            "statement": {
+                "kind": self.kind,
+                "issuer": self.issuer,
+                "subject": self.subject,
+                "leaf_hash": self.leaf_hash,
+                "leaf_index": self.leaf_index,
+                "tree_size": self.tree_size,
+                "origin": self.origin,
+                "status": self.status,
+            },
+        }
+
+
+class _Run:
+    """One verification: each ``step`` either records success or the failure."""
+
+    def __init__(self, report: VerificationReport) -> None:
+        self.report = report
+
+    def ok(self, number: int, detail: str) -> None:
+        self.report.steps.append(StepResult(number, dict(STEPS)[number], True, detail))
+
+    def fail(self, number: int, err: CredexError) -> None:
+        self.report.steps.append(StepResult(number, dict(STEPS)[number], False, str(err)))
+        self.report.error = err
+        self.report.failed_step = number
+        err.step = number
+
+
+def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
+    candidates = trust.issuers_for_kid(st.kid)
+    if not candidates:
+        raise UntrustedKeyError(f"issuer: key {st.kid.hex()[:16]}… is not in the trust material")
+    named = [c for c in candidates if c.issuer_id == st.claims.iss]
+    if not named:
+        raise UntrustedKeyError(
+            f"issuer: key {st.kid.hex()[:16]}… is not registered to issuer {st.claims.iss!r}"
+        )
+    valid = [c for c in named if c.valid_at(st.claims.iat)]
+    if not valid:
+        windows = ", ".join(f"[{c.valid_from}, {c.valid_until or '∞'})" for c in named)
+        raise KeyValidityError(
+            f"issuer: key of {st.claims.iss!r} used outside its validity window: "
+            f"iat {st.claims.iat} not in {windows}"
+        )
+    authorised = [c for c in valid if st.record.kind in c.kinds]
+    if not authorised:
+        raise KindNotAuthorisedError(
+            f"issuer: {st.claims.iss!r} is not authorised for kind {st.record.kind!r}"
+        )
+    return authorised[0]
+
+
+def _pick_log(trust: TrustPolicy, receipt: Receipt) -> TrustedLog:
+    log = trust.log_for_kid(receipt.log_kid)
+    if log is None:
+        raise WrongLogError(
+            f"receipt: signed by log key {receipt.log_kid.hex()[:16]}…, "
+            "which is not a trusted log (a bundle for a different log?)"
+        )
+    return log
+
+
+@dataclass(slots=True)
+class _Cache:
+    """Signature checks already done on identical bytes (a bank verifying many bundles
+    under one checkpoint checks the log's signatures once). Only successes are kept."""
+
+    receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
+    notes: set[tuple[str, str, bytes]] = field(default_factory=set)
+    cosigned: dict[tuple[str, str, bytes], bool] = field(default_factory=dict)
+
+
+def _verify_one(
+    bundle: Bundle, trust: TrustPolicy, run: _Run, depth: int, cache: _Cache
+) -> Statement:
+    rep = run.report
+    def fail(number: int, err: CredexError) -> None:
+        if depth == 0:  # nested bundles fail as their parent's step 7 or 8
+            run.fail(number, err)
+
+    # (1) decode
+    try:
+        st = Statement.from_bytes(bundle.statement)
+        if len(st.receipts) != 1:
+            raise VerificationError(
+                f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
+            )
+        receipt = Receipt.from_bytes(st.receipts[0])
+        note = SignedNote.from_text(bundle.checkpoint)
+        cp = note.checkpoint
+    except CredexError as e:
+        fail(1, e)
+        raise
+    if depth == 0:
+        rep.kind, rep.issuer, rep.subject = st.record.kind, st.claims.iss, st.record.subject.id
+        rep.leaf_hash, rep.leaf_index, rep.tree_size = (
+            st.leaf_hash.hex(), receipt.leaf_index, receipt.tree_size
+        )
+        rep.origin = cp.origin
+        run.ok(1, f"{st.record.kind} statement by {st.claims.iss}, leaf {st.leaf_hash.hex()[:16]}…")
+    # (2) issuer key and kind authorised
+    try:
+        issuer = _pick_issuer(trust, st)
+    except CredexError as e:
+        fail(2, e)
+        raise
+    if depth == 0:
+        window = f"[{issuer.valid_from}, {issuer.valid_until or '∞'})"
+        run.ok(2, f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
+                  f"authorised for {st.record.kind}")
+    # (3) statement signature
+    try:
+        verify_statement_signature(st, issuer.public_key)
+    except CredexError as e:
+        fail(3, e)
+        raise
+    if depth == 0:
+        run.ok(3, "Ed25519 signature over the COSE Sig_structure verifies")
+    # (4) inclusion: recompute the root from the leaf and the receipt's path
+    try:
+        log = _pick_log(trust, receipt)
+        root = receipt.root_for(st.leaf_hash)
+    except CredexError as e:
+        fail(4, e)
+        raise
+    if depth == 0:
+        run.ok(4, f"leaf {receipt.leaf_index} of {receipt.tree_size}: path of "
+                  f"{len(receipt.path)} hashes gives root {root.hex()[:16]}…")
+    # (5) receipt signed by the log key
+    try:
+        rkey = (log.public_key, receipt.protected, root, receipt.signature)
+        if rkey not in cache.receipts:
+            receipt.verify_signature(log.public_key, root)
+            cache.receipts.add(rkey)
+    except CredexError as e:
+        fail(5, e)
+        raise
+    if depth == 0:
+        run.ok(5, f"receipt signed by log {log.origin}")
+    # (6) checkpoint: same log, same size and root, log signature, witness quorum
+    try:
+        if cp.origin != log.origin:
+            raise WrongLogError(
+                f"checkpoint: origin {cp.origin!r} is not the receipt's log {log.origin!r}"
+            )
+        nkey = (bundle.checkpoint, log.note_key_name, log.public_key)
+        if nkey not in cache.notes:
+            verify_note_signature(note, log.note_key_name, log.public_key)
+            cache.notes.add(nkey)
+        if cp.size != receipt.tree_size:
+            raise CheckpointError(
+                f"checkpoint: tree size differs from the receipt's: expected "
+                f"{receipt.tree_size}, got {cp.size}"
+            )
+        if cp.root != root:
+            raise CheckpointError(
+                f"checkpoint: root differs from the receipt's: expected {root.hex()}, "
+                f"got {cp.root.hex()}"
+            )
+        quorum = trust.quorum_for(cp.origin)
+        cosigned = 0
+        for w in trust.witnesses_for(cp.origin):
+            wkey = (bundle.checkpoint, w.name, w.public_key)
+            if wkey not in cache.cosigned:
+                try:
+                    verify_cosignature(note, w.name, w.public_key)
+                    cache.cosigned[wkey] = True
+                except SignatureError:
+                    cache.cosigned[wkey] = False
+            cosigned += cache.cosigned[wkey]
+        if cosigned < quorum:
+            raise CheckpointError(
+                f"checkpoint: witness quorum not met: expected {quorum}, got {cosigned}"
+            )
+    except CredexError as e:
+        fail(6, e)
+        raise
+    if depth == 0:
+        run.ok(6, f"checkpoint {cp.origin} size {cp.size} signed by the log; "
+                  f"{cosigned} of {quorum} required witness cosignatures")
+    return st
+
+
+def _status(
+    bundle: Bundle, st: Statement, trust: TrustPolicy, run: _Run, depth: int, cache: _Cache
+) -> str:
+    status = "active"
+    open_objections = 0
+    for sub in bundle.status:
+        sub_st = _verify_one(sub, trust, run, depth + 1, cache)
+        if st.leaf_hash not in sub_st.record.refs:
+            raise VerificationError(
+                f"status: lifecycle statement {sub_st.leaf_hash.hex()[:16]}… "
+                "does not reference this record"
+            )
+        kind = sub_st.record.kind
+        if kind == "lifecycle.objection":
+            open_objections += 1
+        elif kind == "lifecycle.objection-resolved":
+            open_objections = max(0, open_objections - 1)
+        elif kind in _TERMINAL_STATUS:
+            status = _TERMINAL_STATUS[kind]
+    if status == "active" and open_objections:
+        status = "under-objection"
+    if status != "active":
+        raise VerificationError(f"status: the record is {status} as of the checkpoint")
+    return status
+
+
+class Verifier:
+    """Verifies bundles against one trust policy, remembering log signatures it has
+    already checked on identical bytes (safe: only successful checks are cached)."""
+
+    def __init__(self, trust: TrustPolicy) -> None:
+        self.trust = trust
+        self._cache = _Cache()
+
+    def run(self, data: bytes) -> VerificationReport:
+        """Verify a bundle's bytes; the report narrates each step and names the first
+        failure. Never raises a ``CredexError``."""
+        report = VerificationReport()
+        run = _Run(report)
+        trust, cache = self.trust, self._cache
+        try:
+            try:
+                bundle = Bundle.from_bytes(data)
+            except CredexError as e:
+                run.fail(1, e)
+                raise
+            st = _verify_one(bundle, trust, run, 0, cache)
+            # (7) status
+            try:
+                report.status = _status(bundle, st, trust, run, 0, cache)
+            except CredexError as e:
+                if report.failed_step is None:
+                    run.fail(7, e)
+                raise
+            run.ok(7, f"{len(bundle.status)} lifecycle statements; status {report.status}")
+            # (8) derivation
+            try:
+                if st.record.kind.startswith("derived.") or bundle.sources or bundle.policy:
+                    raise VerificationError(
+                        "derivation: conversion replay is not supported by this verifier version"
+                    )
+            except CredexError as e:
+                run.fail(8, e)
+                raise
+            run.ok(8, "not a derived record")
+        except CredexError:
+            pass
+        return report
+
+    def verify(self, data: bytes) -> VerificationReport:
+        """Like ``run`` but raises the first failing step's error (see verify_bundle)."""
+        report = self.run(data)
+        if report.error is not None:
+            raise report.error
+        return report
+
+
+def run_verification(data: bytes, trust: TrustPolicy) -> VerificationReport:
+    """Verify one bundle with a fresh ``Verifier``; never raises a ``CredexError``."""
+    return Verifier(trust).run(data)
+
+
+def verify_bundle(data: bytes, trust: TrustPolicy) -> VerificationReport:
+    """Verify a bundle.
+
+    Raises:
+        CredexError: the first failing step's error (FormatError, PolicyError,
+            SignatureError, InclusionProofError, CheckpointError, ...); its ``step``
+            attribute holds the step number.
+    """
+    return Verifier(trust).verify(data)

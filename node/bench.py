@@ -1,0 +1,227 @@
+"""``credex bench``: performance as ratios to raw figures measured in the same run.
+
+Goals (issue 2): P1 issue rate / raw sign >= 0.60; P4 bundle verify / raw verify >= 0.65;
+P6 inclusion proof time at 10^6 vs 10^4 entries <= 2x; P7 our Merkle append vs pymerkle
+>= 10x with byte-equal roots; P1 on PostgreSQL >= 0.5 of SQLite.
+
+Every figure is the median of ``reps`` repetitions of a fixed workload. Nothing here
+asserts: tests never time anything; this module only measures and reports.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nacl.bindings as sodium
+
+from credex.ledger.merkle import CompactRange, MerkleTree, leaf_hash
+from credex.ledger.record import Record, Subject
+from credex.ledger.storage.sql import SqlStore
+from credex.ledger.log import AppendOnlyLog, NewLeaf
+from credex.ledger.trust import TrustStore
+from credex.ledger.verify import Verifier
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+
+__all__ = ["run_bench"]
+
+_MSG = os.urandom(300)  # about the size of a statement's Sig_structure
+
+
+def _rate(n: int, fn: Callable[[], None], reps: int) -> dict[str, float]:
+    rates = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - t0))
+    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+
+
+def _raw(n: int, reps: int) -> tuple[dict[str, float], dict[str, float]]:
+    pk, sk = sodium.crypto_sign_seed_keypair(b"\x07" * 32)
+    signed = sodium.crypto_sign(_MSG, sk)
+
+    def sign() -> None:
+        for _ in range(n):
+            sodium.crypto_sign(_MSG, sk)
+
+    def verify() -> None:
+        for _ in range(n):
+            sodium.crypto_sign_open(signed, pk)
+
+    return _rate(n, sign, reps), _rate(n, verify, reps)
+
+
+def _records(n: int, region: str = "cn-zj-hangzhou") -> list[Record]:
+    org = "91330100MA0YX0016X"
+    return [
+        Record("score.city", region, Subject("org", org),
+               {"scheme": "HANGZHOU_QIANJIANG", "score": 500 + i % 400, "band": "良好",
+                "as_of": "2026-11-01", "level": "L3"}, 1_790_000_000 + i)
+        for i in range(n)
+    ]
+
+
+def _new_home(base: Path, name: str, db: str | None) -> NodeHome:
+    return NodeHome.init(base / name, region="cn-zj-hangzhou", origin=f"bench.example/{name}",
+                         db=db, now=1_790_000_000, log_seed=os.urandom(32),
+                         subject_secret=os.urandom(32), platform_seed=os.urandom(32))
+
+
+def _p1(base: Path, n: int, reps: int, db: Callable[[str], str | None]) -> dict[str, float]:
+    """Issue: Record -> signed statement -> durable log entry, batches of 512."""
+    rates = []
+    recs = _records(n)
+    for r in range(reps):
+        name = f"p1-{uuid.uuid4().hex[:8]}"
+        home = _new_home(base, name, db(name))
+        with LocalNode(home) as node:
+            t0 = time.perf_counter()
+            for i in range(0, n, 512):
+                node.issue(recs[i : i + 512], iat=1_790_000_000 + r)
+            rates.append(n / (time.perf_counter() - t0))
+    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+
+
+def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
+    """Verify n bundles from one checkpoint: warm (shared Verifier cache) and cold."""
+    home = _new_home(base, "p4", None)
+    with LocalNode(home) as node:
+        node.issue(_records(n), iat=1_790_000_000)
+        node.publish_checkpoint(1_790_000_100)
+        bundles = [node.bundle(i, 1_790_000_100).to_bytes() for i in range(n)]
+    trust = home.trust()
+
+    def warm() -> None:
+        v = Verifier(trust)
+        for b in bundles:
+            v.verify(b)
+
+    def cold() -> None:
+        for b in bundles:
+            Verifier(trust).verify(b)
+
+    return {"warm": _rate(n, warm, reps), "cold": _rate(n, cold, reps)}
+
+
+def _p6(base: Path, sizes: tuple[int, int], samples: int, url: str | None) -> dict[str, Any]:
+    """Mean inclusion-proof latency from storage at two log sizes (synthetic leaves)."""
+    out: dict[str, Any] = {}
+    rng = random.Random(6)
+    path = base / "p6.sqlite"
+    store = SqlStore(url or f"sqlite:///{path}")
+    log = AppendOnlyLog(store)
+    try:
+        t_build = 0.0
+        for size in sorted(sizes):
+            t0 = time.perf_counter()
+            chunk = 20_000
+            while log.size < size:
+                k = min(chunk, size - log.size)
+                start = log.size
+                log.append_many([NewLeaf(b"%d" % (start + j) * 12, "bench", "bench", 0)
+                                 for j in range(k)])
+            t_build += time.perf_counter() - t0
+            idx = [rng.randrange(size) for _ in range(samples)]
+            t0 = time.perf_counter()
+            for i in idx:
+                log.inclusion_proof(i, size)
+            out[str(size)] = (time.perf_counter() - t0) / samples
+        out["build_seconds"] = t_build
+    finally:
+        log.close()
+        store.close()
+    return out
+
+
+def _p7(n: int) -> dict[str, Any]:
+    leaves = [b"leaf-%d" % i for i in range(n)]
+    hashes = [leaf_hash(x) for x in leaves]
+    t0 = time.perf_counter()
+    tree = MerkleTree()
+    for h in hashes:
+        tree.append_hash(h)
+    ours_full = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    cr = CompactRange()
+    for h in hashes:
+        cr.append(h)
+    ours_compact = n / (time.perf_counter() - t0)
+    out: dict[str, Any] = {"ours_per_s": ours_full, "ours_compact_per_s": ours_compact}
+    try:
+        from pymerkle import InmemoryTree
+    except ImportError:
+        out.update(pymerkle_per_s=None, ratio=None, note="pymerkle not installed")
+        return out
+    pt = InmemoryTree(algorithm="sha256")
+    t0 = time.perf_counter()
+    for x in leaves:
+        pt.append_entry(x)
+    theirs = n / (time.perf_counter() - t0)
+    their_root = pt.get_state()
+    out.update(pymerkle_per_s=theirs, ratio=ours_full / theirs,
+               roots_equal=their_root == tree.root() == cr.root())
+    return out
+
+
+def run_bench(*, quick: bool, postgres_url: str | None,
+              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Run every benchmark once; returns the report object printed by ``credex bench``."""
+    reps = 3
+    n_raw = 3000 if quick else 10000
+    n_issue = 2000 if quick else 10000
+    n_verify = 1000 if quick else 4000
+    p6_sizes = (10_000, 100_000) if quick else (10_000, 1_000_000)
+    base = Path(tempfile.mkdtemp(prefix="credex-bench-"))
+    try:
+        progress("raw ed25519")
+        raw_sign, raw_verify = _raw(n_raw, reps)
+        progress("P1 issue (sqlite)")
+        p1 = _p1(base, n_issue, reps, lambda _: None)
+        report: dict[str, Any] = {
+            "raw": {"ed25519_sign_per_s": raw_sign, "ed25519_verify_per_s": raw_verify},
+            "P1": {"goal": 0.60, "ratio": p1["median"] / raw_sign["median"],
+                   "issue_per_s": p1, "raw_sign_per_s": raw_sign["median"],
+                   "records": n_issue, "batch": 512},
+        }
+        if postgres_url:
+            progress("P1 issue (postgresql)")
+            from credex.node.pgschema import scratch_schema
+
+            with scratch_schema(postgres_url) as url_for:
+                p1pg = _p1(base, n_issue, reps, url_for)
+            report["P1_postgres"] = {
+                "goal": 0.5, "ratio": p1pg["median"] / p1["median"], "issue_per_s": p1pg,
+                "vs_raw_sign": p1pg["median"] / raw_sign["median"],
+                "sqlite_issue_per_s": p1["median"],
+            }
+        else:
+            report["P1_postgres"] = {"goal": 0.5, "ratio": None,
+                                     "note": "no --postgres URL / CREDEX_TEST_POSTGRES_URL"}
+        progress("P4 bundle verify")
+        p4 = _p4(base, n_verify, reps)
+        report["P4"] = {"goal": 0.65, "ratio": p4["warm"]["median"] / raw_verify["median"],
+                        "verify_per_s": p4["warm"], "cold_verify_per_s": p4["cold"],
+                        "cold_ratio": p4["cold"]["median"] / raw_verify["median"],
+                        "raw_verify_per_s": raw_verify["median"], "bundles": n_verify}
+        progress(f"P6 inclusion proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
+        p6 = _p6(base, p6_sizes, 300, None)
+        small, big = p6[str(p6_sizes[0])], p6[str(p6_sizes[1])]
+        report["P6"] = {"goal": 2.0, "ratio": big / small, "sizes": list(p6_sizes),
+                        "proof_seconds": {str(k): p6[str(k)] for k in p6_sizes},
+                        "build_seconds": p6["build_seconds"]}
+        progress("P7 merkle append vs pymerkle")
+        p7 = _p7(20_000 if quick else 100_000)
+        report["P7"] = {"goal": 10.0, **p7}
+        return report
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

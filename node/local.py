@@ -1,0 +1,184 @@
+"""LocalNode: one region's node in-process: sign records, log them, publish checkpoints,
+hand out receipts and bundles.
+
+This is the facade the CLI (and later the gRPC servicers) call. Time is passed in
+(``now``); keys come from the ``NodeHome``; storage is the ``AppendOnlyLog``. It does
+not print, and it never logs record bodies or keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from credex.ledger.bundle import Bundle
+from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
+from credex.ledger.errors import (
+    InconsistentLogError,
+    NotFoundError,
+    OutOfRangeError,
+    PolicyError,
+    UntrustedKeyError,
+)
+from credex.ledger.keys import SigningKey
+from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.receipt import build_receipt
+from credex.ledger.record import Record
+from credex.ledger.statement import Statement, sign_statement, verify_statement_signature
+from credex.ledger.storage.sql import SqlStore
+from credex.node.home import NodeHome
+
+__all__ = ["IssueResult", "LocalNode"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    index: int
+    leaf_hash: bytes
+    is_new: bool
+    kind: str
+
+
+class LocalNode:
+    def __init__(self, home: NodeHome, *, db_url: str | None = None) -> None:
+        self.home = home
+        self.store = SqlStore(db_url or home.db_url)
+        try:
+            self.log = AppendOnlyLog(self.store)
+        except BaseException:
+            self.store.close()
+            raise
+        self._log_key: SigningKey = home.log_key()
+        self._keys: dict[tuple[str, str], SigningKey] = {}
+
+    @classmethod
+    def open(cls, path: Path, *, db_url: str | None = None) -> LocalNode:
+        return cls(NodeHome.open(path), db_url=db_url)
+
+    def close(self) -> None:
+        self.log.close()
+        self.store.close()
+
+    def __enter__(self) -> LocalNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # issuing ------------------------------------------------------------------------
+    def _key(self, issuer_id: str, kind: str, iat: int) -> SigningKey:
+        k = (issuer_id, kind)
+        key = self._keys.get(k)
+        if key is None:
+            key = self.home.issuer_signing_key(issuer_id, kind, iat)
+            self._keys[k] = key
+        return key
+
+    def sign(self, records: Sequence[Record], issuer_id: str | None, iat: int) -> list[Statement]:
+        issuer = issuer_id or self.home.platform_issuer
+        return [sign_statement(r, issuer, self._key(issuer, r.kind, iat), iat) for r in records]
+
+    def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
+        """Append signed statements in one durable batch (idempotent per statement)."""
+        leaves = [NewLeaf(s.leaf, s.record.kind, s.claims.iss, s.claims.iat) for s in statements]
+        results: list[AppendResult] = self.log.append_many(leaves)
+        return [
+            IssueResult(r.index, r.leaf_hash, r.is_new, s.record.kind)
+            for r, s in zip(results, statements, strict=True)
+        ]
+
+    def issue(
+        self, records: Sequence[Record], *, issuer_id: str | None = None, iat: int
+    ) -> list[IssueResult]:
+        """Sign and log records; a record this issuer already logged is not logged again."""
+        issuer = issuer_id or self.home.platform_issuer
+        known = self.store.find_record_hashes(
+            [_record_hash(issuer, r.to_bytes()) for r in records]
+        )
+        out: list[IssueResult | None] = [None] * len(records)
+        fresh: list[tuple[int, Record]] = []
+        for i, r in enumerate(records):
+            idx = known.get(_record_hash(issuer, r.to_bytes()))
+            if idx is None:
+                fresh.append((i, r))
+            else:
+                entry = self.log.entry(idx)
+                out[i] = IssueResult(idx, entry.leaf_hash, False, r.kind)
+        if fresh:
+            stmts = self.sign([r for _, r in fresh], issuer, iat)
+            for (i, _), res in zip(fresh, self.append(stmts), strict=True):
+                out[i] = res
+        return [r for r in out if r is not None]
+
+    def submit(self, data: bytes) -> IssueResult:
+        """Accept a statement signed elsewhere by a registered issuer (policy-checked)."""
+        st = Statement.from_bytes(data)
+        trusted = [i for i in self.home.trust().issuers_for_kid(st.kid)
+                   if i.issuer_id == st.claims.iss]
+        if not trusted:
+            raise UntrustedKeyError("submit: statement signed by a key not registered here")
+        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
+        if not valid:
+            raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
+        verify_statement_signature(st, valid[0].public_key)
+        return self.append([st])[0]
+
+    # checkpoints, proofs, bundles ---------------------------------------------------------
+    def latest_checkpoint(self) -> SignedNote | None:
+        cp = self.store.latest_checkpoint()
+        return None if cp is None else SignedNote.from_text(cp.note)
+
+    def publish_checkpoint(self, now: int) -> SignedNote:
+        """Sign a checkpoint of the current tree unless the latest one already covers it.
+
+        The log never signs a checkpoint inconsistent with an earlier one: the new root
+        is checked against a consistency proof from the last signed checkpoint first.
+        """
+        size = self.log.size
+        latest = self.store.latest_checkpoint()
+        if latest is not None and latest.tree_size == size:
+            return SignedNote.from_text(latest.note)
+        root = self.log.root(size)
+        if latest is not None:
+            from credex.ledger.merkle import verify_consistency
+
+            if latest.tree_size > size:
+                raise InconsistentLogError(
+                    f"checkpoint: log shrank: signed size {latest.tree_size}, now {size}"
+                )
+            if latest.tree_size > 0:
+                proof = self.log.consistency_proof(latest.tree_size, size)
+                verify_consistency(latest.tree_size, size, latest.root, root, proof)
+        note = sign_checkpoint(Checkpoint(self.home.origin, size, root), self.home.origin,
+                               self._log_key)
+        self.log.record_checkpoint(size, root, note.to_text(), now)
+        return note
+
+    def checkpoint_at(self, size: int) -> SignedNote:
+        cp = self.store.get_checkpoint(size)
+        if cp is None:
+            raise NotFoundError(f"checkpoint: none signed at size {size}")
+        return SignedNote.from_text(cp.note)
+
+    def bundle(self, index: int, now: int) -> Bundle:
+        """A bundle for entry ``index`` against the latest checkpoint (published if needed)."""
+        size = self.log.size
+        if not 0 <= index < size:
+            raise OutOfRangeError(f"bundle: leaf index out of range: expected < {size}, got {index}")
+        note = self.latest_checkpoint()
+        if note is None or note.checkpoint.size <= index:
+            note = self.publish_checkpoint(now)
+        cp = note.checkpoint
+        entry = self.log.entry(index)
+        receipt = build_receipt(
+            self._log_key, cp.size, index, self.log.inclusion_proof(index, cp.size), cp.root
+        )
+        st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
+        return Bundle(st.to_bytes(), note.to_text())
+
+
+def _record_hash(issuer: str, payload: bytes) -> bytes:
+    """Identity of (issuer, record) for idempotent imports, independent of iat."""
+    return hashlib.sha256(b"credex-record-v1\x00" + issuer.encode() + b"\x00" + payload).digest()
