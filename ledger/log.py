@@ -361,9 +361,7 @@ class AppendOnlyLog:
         """
         size = self._range.size
         if not 0 <= index < size:
-            raise NotFoundError(
-                f"log: entry not found: expected 0 <= index < {size}, got {index}"
-            )
+            raise NotFoundError(f"log: entry not found: expected 0 <= index < {size}, got {index}")
         found = self._store.get_entries(index, index + 1)
         if not found:
             raise StorageError(f"log: stored entry missing: index {index}")

@@ -2,8 +2,9 @@
 
 One class for both backends through SQLAlchemy dialects; every dialect-specific choice lives
 in this file. The hot paths (``append``, ``find_indices``, ``get_nodes``) are SQLAlchemy
-Core statements: ``insert(table)`` with a list of parameter dicts (one ``executemany`` per
-table per batch), and ``IN`` lookups in bounded chunks. The ORM is never used here.
+Core: one driver-level ``executemany`` per table per batch, of an ``INSERT`` built from the
+SQLModel-described ``Table`` (rows are plain tuples, so SQLAlchemy does no per-row work), and
+``IN`` lookups in bounded chunks. The ORM is never used here.
 
 Backends:
 
@@ -26,21 +27,32 @@ This module does not sequence entries, hash, or check roots: ``log.py`` does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
+import psycopg
 from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
     Connection,
     Engine,
+    LargeBinary,
     Select,
+    SmallInteger,
+    Table,
+    Text,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import make_url
@@ -66,6 +78,17 @@ _T = TypeVar("_T")
 _E = ENTRIES.c
 _N = NODES.c
 _C = CHECKPOINTS.c
+_SIZE: Final = select(func.coalesce(func.max(_E.idx) + 1, 0))
+#: PostgreSQL type of each column type used by the tables, for binary COPY
+_PG_COPY_TYPES: Final[dict[type[Any], str]] = {
+    BigInteger: "int8",
+    SmallInteger: "int2",
+    LargeBinary: "bytea",
+    Text: "text",
+}
+_FIND: Final = select(_E.leaf_hash, _E.idx).where(
+    _E.leaf_hash.in_(bindparam("hashes", expanding=True))
+)
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
 
 
@@ -74,12 +97,64 @@ def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
         yield items[i : i + size]
 
 
-def _error(what: str, e: SQLAlchemyError) -> StorageError:
+def _error(what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
     """A ``StorageError`` naming the failed operation and the driver's first message line."""
     cause: BaseException = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
     lines = str(cause).strip().splitlines()
     first = lines[0][:200] if lines else ""
     return StorageError(f"sql store: {what} failed: {type(cause).__name__}: {first}")
+
+
+@functools.cache
+def _nodes_stmt(levels: int) -> CompoundSelect[int, int, bytes]:
+    """Leaf hashes ``:leaves`` from ``entries`` plus, from ``nodes``, level ``:l<k>`` at
+    indices ``:i<k>`` for ``k < levels``: one round trip, each part a primary-key lookup.
+
+    One cached statement per number of levels (at most 64), so SQLAlchemy compiles each
+    shape once. No ``tuple_(level, idx).in_(...)``: SQLite scans the whole table for that.
+    """
+    leaves = select(literal(0, SmallInteger), _E.idx, _E.leaf_hash).where(
+        _E.idx.in_(bindparam("leaves", expanding=True))
+    )
+    if not levels:
+        return union_all(leaves)
+    by_level = [
+        and_(_N.level == bindparam(f"l{k}"), _N.idx.in_(bindparam(f"i{k}", expanding=True)))
+        for k in range(levels)
+    ]
+    return union_all(leaves, select(_N.level, _N.idx, _N.hash).where(or_(*by_level)))
+
+
+def _columns(conn: Connection, table: Table) -> tuple[str, str]:
+    """The quoted table name and its quoted column list, in declared order."""
+    quote = conn.dialect.identifier_preparer.quote
+    return quote(table.name), ", ".join(quote(c.name) for c in table.columns)
+
+
+def _executemany_rows(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: one ``executemany`` of a positional ``INSERT`` (sqlite3's ``?`` marks)."""
+    name, cols = _columns(conn, table)
+    marks = ", ".join("?" for _ in table.columns)
+    conn.exec_driver_sql(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
+
+
+def _copy_rows(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: binary ``COPY ... FROM STDIN`` on the transaction's own connection.
+
+    Several times faster than psycopg's pipelined ``executemany`` (one Bind/Execute per
+    row); constraints and the transaction behave exactly as for ``INSERT``.
+    """
+    name, cols = _columns(conn, table)
+    types = [_PG_COPY_TYPES[type(c.type)] for c in table.columns]
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -121,7 +196,7 @@ class SqlStore:
     of the pool.
     """
 
-    __slots__ = ("_closed", "_engine", "_size_stmt")
+    __slots__ = ("_closed", "_engine", "_insert", "_read_options")
 
     def __init__(self, url: str) -> None:
         """Open (and if needed create) the log tables at ``url``.
@@ -147,7 +222,13 @@ class SqlStore:
             raise StorageError(f"sql store: cannot create engine for {backend}") from e
         self._engine = engine
         self._closed = False
-        self._size_stmt = select(func.coalesce(func.max(_E.idx) + 1, 0))
+        self._insert = _copy_rows if backend == "postgresql" else _executemany_rows
+        # PostgreSQL reads run without BEGIN/ROLLBACK round trips (each read is one statement
+        # per chunk over immutable rows); SQLite reads keep the BEGIN of _on_begin (one WAL
+        # snapshot, and SQLAlchemy's AUTOCOMMIT would leave that BEGIN open)
+        self._read_options: dict[str, Any] = (
+            {"isolation_level": "AUTOCOMMIT"} if backend == "postgresql" else {}
+        )
         try:
             with self._write() as conn:
                 for table in LOG_TABLES:
@@ -166,6 +247,8 @@ class SqlStore:
         if self._closed:
             raise StorageError("sql store: read refused: store is closed")
         with self._engine.connect() as conn:
+            if self._read_options:
+                conn.execution_options(**self._read_options)
             yield conn
 
     @contextmanager
@@ -183,7 +266,7 @@ class SqlStore:
     def size(self) -> int:
         try:
             with self._read() as conn:
-                return int(conn.execute(self._size_stmt).scalar_one())
+                return int(conn.execute(_SIZE).scalar_one())
         except SQLAlchemyError as e:
             raise _error("size", e) from e
 
@@ -193,30 +276,25 @@ class SqlStore:
         entries: Sequence[NewEntry],
         nodes: Sequence[tuple[NodeId, bytes]],
     ) -> None:
+        # positional tuples in table column order, handed to the driver in bulk: SQLAlchemy's
+        # per-row parameter processing would cost more than the database itself
         entry_rows = [
-            {
-                "idx": i,
-                "leaf_hash": e.leaf_hash,
-                "leaf": e.leaf,
-                "kind": e.kind,
-                "issuer": e.issuer,
-                "iat": e.iat,
-            }
+            (i, e.leaf_hash, e.leaf, e.kind, e.issuer, e.iat)
             for i, e in enumerate(entries, start_index)
         ]
-        node_rows = [{"level": nid[0], "idx": nid[1], "hash": h} for nid, h in nodes]
+        node_rows = [(nid[0], nid[1], h) for nid, h in nodes]
         try:
             with self._write() as conn:
-                size = int(conn.execute(self._size_stmt).scalar_one())
+                size = int(conn.execute(_SIZE).scalar_one())
                 if size != start_index:
                     raise StorageError(
                         f"sql store: append refused: expected start index {size}, got {start_index}"
                     )
                 if entry_rows:
-                    conn.execute(insert(ENTRIES), entry_rows)
+                    self._insert(conn, ENTRIES, entry_rows)
                 if node_rows:
-                    conn.execute(insert(NODES), node_rows)
-        except SQLAlchemyError as e:
+                    self._insert(conn, NODES, node_rows)
+        except (SQLAlchemyError, psycopg.Error) as e:
             raise _error("append", e) from e
 
     def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
@@ -227,8 +305,8 @@ class SqlStore:
         try:
             with self._read() as conn:
                 for chunk in _chunks(wanted):
-                    stmt = select(_E.leaf_hash, _E.idx).where(_E.leaf_hash.in_(chunk))
-                    out.update((h, i) for h, i in conn.execute(stmt))
+                    rows = conn.execute(_FIND, {"hashes": chunk})
+                    out.update((h, i) for h, i in rows)
         except SQLAlchemyError as e:
             raise _error("find indices", e) from e
         return out
@@ -255,18 +333,12 @@ class SqlStore:
                     by_level: dict[int, list[int]] = {}
                     for level, i in chunk:
                         by_level.setdefault(level, []).append(i)
-                    leaves = by_level.pop(0, None)
-                    if leaves:
-                        stmt = select(_E.idx, _E.leaf_hash).where(_E.idx.in_(leaves))
-                        out.update(((0, i), h) for i, h in conn.execute(stmt))
-                    if by_level:
-                        # one primary-key range per level; SQLite would scan the whole table
-                        # for a row-value IN, so no tuple_(level, idx).in_(...)
-                        where = or_(
-                            *(and_(_N.level == lv, _N.idx.in_(ix)) for lv, ix in by_level.items())
-                        )
-                        stmt2 = select(_N.level, _N.idx, _N.hash).where(where)
-                        out.update(((lv, i), h) for lv, i, h in conn.execute(stmt2))
+                    params: dict[str, Any] = {"leaves": by_level.pop(0, [])}
+                    for k, (level, idxs) in enumerate(by_level.items()):
+                        params[f"l{k}"] = level
+                        params[f"i{k}"] = idxs
+                    stmt = _nodes_stmt(len(by_level))
+                    out.update(((lv, i), h) for lv, i, h in conn.execute(stmt, params))
         except SQLAlchemyError as e:
             raise _error("get nodes", e) from e
         return out

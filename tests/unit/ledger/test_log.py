@@ -140,19 +140,23 @@ def test_roots_and_proofs_for_every_past_size(log: AppendOnlyLog) -> None:
 
 def test_out_of_range(log: AppendOnlyLog) -> None:
     log.append_many(leaves("r", 5))
-    with pytest.raises(OutOfRangeError, match="leaf index out of range: expected 0 <= index < 5, got 5"):
+    with pytest.raises(
+        OutOfRangeError, match="leaf index out of range: expected 0 <= index < 5, got 5"
+    ):
         log.inclusion_proof(5)
     with pytest.raises(OutOfRangeError, match="expected 0 <= index < 3, got 3"):
         log.inclusion_proof(3, 3)
-    with pytest.raises(OutOfRangeError, match="tree size out of range: expected 0 <= size <= 5, got 6"):
+    with pytest.raises(
+        OutOfRangeError, match="tree size out of range: expected 0 <= size <= 5, got 6"
+    ):
         log.inclusion_proof(0, 6)
-    with pytest.raises(OutOfRangeError, match="consistency range invalid: .* got old 4, new 3"):
+    with pytest.raises(OutOfRangeError, match=r"consistency range invalid: .* got old 4, new 3"):
         log.consistency_proof(4, 3)
-    with pytest.raises(OutOfRangeError, match="tree size out of range: .* got 9"):
+    with pytest.raises(OutOfRangeError, match=r"tree size out of range: .* got 9"):
         log.consistency_proof(1, 9)
-    with pytest.raises(OutOfRangeError, match="tree size out of range: .* got 6"):
+    with pytest.raises(OutOfRangeError, match=r"tree size out of range: .* got 6"):
         log.root(6)
-    with pytest.raises(OutOfRangeError, match="entry range invalid: .* got start 2, end 6"):
+    with pytest.raises(OutOfRangeError, match=r"entry range invalid: .* got start 2, end 6"):
         log.entries(2, 6)
     with pytest.raises(NotFoundError, match="entry not found: expected 0 <= index < 5, got 5"):
         log.entry(5)
@@ -284,7 +288,8 @@ def test_commit_that_reports_failure_is_adopted(faulty: FaultyStore) -> None:
         again = lg.append_many(leaves("landed", 4))
         assert [(r.index, r.is_new) for r in again] == [(i, False) for i in range(3, 7)]
         lg.append_many(leaves("next", 2))
-        assert_matches(lg, [i.leaf for i in leaves("base", 3) + leaves("landed", 4) + leaves("next", 2)])
+        expected = leaves("base", 3) + leaves("landed", 4) + leaves("next", 2)
+        assert_matches(lg, [i.leaf for i in expected])
     finally:
         lg.close()
 
