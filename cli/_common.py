@@ -23,8 +23,8 @@ __all__ = [
     "resolve_home",
 ]
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 HomeOpt = Annotated[
     Path | None,

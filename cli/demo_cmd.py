@@ -35,7 +35,7 @@ def demo(json_out: JsonOpt = False) -> None:
             console.print(f"     line {e['line']}: {e['reason']}", markup=False)
         console.print(f"[bold]3. scores[/] {steps['issue-scores']['issued']} 天一分 records issued")
         console.print(f"[bold]4. checkpoint[/]")
-        console.print(steps["checkpoint"]["note"], markup=False, end="")
+        print(steps["checkpoint"]["note"], end="")
         console.print(f"[bold]5. bundle[/] entry {out['bundle']['index']} "
                       f"({out['bundle']['bytes']} bytes), verified offline:")
         for s in out["verify"]["steps"]:

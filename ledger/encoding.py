@@ -33,23 +33,26 @@ def _canon(value: Any, depth: int = 0) -> Any:
         raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, str):
+    if type(value) is str:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as e:
             raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
         return value
-    if isinstance(value, int | bytes):
+    if type(value) is int or type(value) is bytes:
         return value
     if isinstance(value, float):
         raise CborError("cbor: floats are not allowed in credex values")
-    if isinstance(value, list | tuple):
+    if type(value) is list or type(value) is tuple:
         return [_canon(v, depth + 1) for v in value]
     if isinstance(value, dict):
         if all(type(k) is str for k in value):
             # text keys: (utf-8 length, bytes) order is the bytewise order of encodings
-            keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
-            return {k: _canon(value[k], depth + 1) for k in keys}
+            try:
+                keyed = sorted((len(b), b, k) for k in value for b in (k.encode(),))
+            except UnicodeEncodeError as e:
+                raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
+            return {k: _canon(value[k], depth + 1) for _, _, k in keyed}
         items = [(cbor2.dumps(_canon(k, depth + 1)), k, v) for k, v in value.items()]
         items.sort(key=lambda kv: kv[0])
         return {k: _canon(v, depth + 1) for _, k, v in items}

@@ -72,6 +72,7 @@ class NewLeaf:
     kind: str
     issuer: str
     iat: int
+    record_hash: bytes | None = None
 
     def __post_init__(self) -> None:
         if not _INT64_MIN <= self.iat <= _INT64_MAX:
@@ -204,7 +205,9 @@ class AppendOnlyLog:
                 continue
             index = cr.size
             known[h] = index
-            entries.append(NewEntry(h, item.leaf, item.kind, item.issuer, item.iat))
+            entries.append(
+                NewEntry(h, item.leaf, item.kind, item.issuer, item.iat, item.record_hash)
+            )
             nodes.extend(cr.append(h)[1:])  # level 0 is the entry's own leaf_hash
             results.append(AppendResult(index, h, True))
         if entries:

@@ -8,6 +8,8 @@ at its named step. Returns a structured result; the CLI prints it.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -61,6 +63,23 @@ def _tamper_checkpoint(data: bytes) -> bytes:
     return Bundle(b.statement, forged.to_text()).to_bytes()
 
 
+def _with_bad_rows(csv_bytes: bytes) -> bytes:
+    """Append two broken copies of the first organisation row: a wrong USCC check
+    character and an impossible decision date, so the demo shows line-numbered rejects."""
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    code = header.index("行政相对人代码_1（统一社会信用代码）")
+    org = next(r for r in body if r[code])
+    bad_code = list(org)
+    last = bad_code[code][-1]
+    bad_code[code] = bad_code[code][:-1] + ("0" if last != "0" else "1")
+    bad_date = list(org)
+    bad_date[header.index("处罚决定日期")] = "2025-13-45"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *body, bad_code, bad_date])
+    return b"\xef\xbb\xbf" + out.getvalue().encode()
+
+
 def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     now = int(datetime.now(timezone.utc).timestamp())
     today = date.today()
@@ -74,13 +93,15 @@ def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]
                              platform_seed=os.urandom(32))
         out["steps"].append({"step": "init", "region": home.region, "origin": home.origin,
                              "log_public_key": home.log_key().public_key.hex()})
-        csv = penalty_csv("cn-zj-ningbo", rows=24, seed=1, reference_date=today)
-        (base / "penalties.csv").write_bytes(csv)
+        data_csv = _with_bad_rows(
+            penalty_csv("cn-zj-ningbo", rows=24, seed=1, reference_date=today)
+        )
+        (base / "penalties.csv").write_bytes(data_csv)
         with LocalNode(home) as node:
             progress("import 双公示 penalty CSV")
-            summary = import_bytes(node, ADAPTERS["penalty-csv"], csv, iat=now)
+            summary = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
             out["steps"].append({"step": "import", **summary.to_json_value()})
-            again = import_bytes(node, ADAPTERS["penalty-csv"], csv, iat=now)
+            again = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
             out["steps"].append({"step": "re-import", "imported": again.imported,
                                  "already_present": again.already_present})
             progress("issue city scores (天一分, placeholder bands)")

@@ -82,7 +82,11 @@ class LocalNode:
 
     def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
         """Append signed statements in one durable batch (idempotent per statement)."""
-        leaves = [NewLeaf(s.leaf, s.record.kind, s.claims.iss, s.claims.iat) for s in statements]
+        leaves = [
+            NewLeaf(s.leaf, s.record.kind, s.claims.iss, s.claims.iat,
+                    _record_hash(s.claims.iss, s.payload))
+            for s in statements
+        ]
         results: list[AppendResult] = self.log.append_many(leaves)
         return [
             IssueResult(r.index, r.leaf_hash, r.is_new, s.record.kind)

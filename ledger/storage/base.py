@@ -40,6 +40,7 @@ class NewEntry:
     kind: str
     issuer: str
     iat: int
+    record_hash: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,10 @@ class LogStore(Protocol):
 
     def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
         """The index of each given leaf hash that is stored; absent hashes are left out."""
+        ...
+
+    def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
+        """Lowest index of an entry carrying each known record hash; unknown ones absent."""
         ...
 
     def get_entries(self, start: int, end: int) -> list[Entry]:

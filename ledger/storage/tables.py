@@ -7,7 +7,9 @@ objects and never leave the storage package.
 
 - ``entries``: one row per log entry. ``idx`` is the 0-based leaf index, ``leaf_hash`` the
   RFC 9162 leaf hash (unique: the log never holds the same leaf twice), ``leaf`` the statement
-  bytes exactly as appended, plus ``kind``, ``issuer`` and ``iat`` for lookups.
+  bytes exactly as appended, plus ``kind``, ``issuer`` and ``iat`` for lookups, and
+  ``record_hash`` (issuer + record identity, independent of ``iat``) so a node can refuse
+  to log the same record twice when a file is imported again.
 - ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 1`` (see ``merkle.py``).
   Level-0 nodes are the ``entries.leaf_hash`` column and are not stored twice.
 - ``checkpoints``: signed tree heads: size, root and the signed-note text.
@@ -52,6 +54,9 @@ class EntryRow(SQLModel, table=True):
     kind: str = Field(sa_column=Column(Text, nullable=False))
     issuer: str = Field(sa_column=Column(Text, nullable=False))
     iat: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_hash: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary(32), nullable=True, index=True)
+    )
 
 
 class NodeRow(SQLModel, table=True):
