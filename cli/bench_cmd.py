@@ -27,28 +27,44 @@ def bench(
 ) -> None:
     """Measure P1, P1_postgres, P4, P6, P7 against raw Ed25519 rates from the same run."""
     url = postgres or os.environ.get("CREDEX_TEST_POSTGRES_URL")
-    report = run_bench(quick=quick, postgres_url=url,
-                       progress=lambda m: None if json_out else err_console.print(f"… {m}"))
+    report = run_bench(
+        quick=quick,
+        postgres_url=url,
+        progress=lambda m: None if json_out else err_console.print(f"… {m}"),
+    )
     if json_out:
         print_json(report)
         return
     raw = report["raw"]
-    console.print(f"raw Ed25519 sign {raw['ed25519_sign_per_s']['median']:.0f}/s, "
-                  f"verify {raw['ed25519_verify_per_s']['median']:.0f}/s")
+    console.print(
+        f"raw Ed25519 sign {raw['ed25519_sign_per_s']['median']:.0f}/s, "
+        f"verify {raw['ed25519_verify_per_s']['median']:.0f}/s"
+    )
     rows = [
         ("P1", "issue rate / raw sign", f"{report['P1']['issue_per_s']['median']:.0f}/s"),
-        ("P1_postgres", "PG issue / SQLite issue",
-         "" if report["P1_postgres"]["ratio"] is None
-         else f"{report['P1_postgres']['issue_per_s']['median']:.0f}/s"),
-        ("P4", "bundle verify / raw verify", f"{report['P4']['verify_per_s']['median']:.0f}/s "
-         f"(cold {report['P4']['cold_verify_per_s']['median']:.0f}/s)"),
+        (
+            "P1_postgres",
+            "PG issue / SQLite issue",
+            ""
+            if report["P1_postgres"]["ratio"] is None
+            else f"{report['P1_postgres']['issue_per_s']['median']:.0f}/s",
+        ),
+        (
+            "P4",
+            "bundle verify / raw verify",
+            f"{report['P4']['verify_per_s']['median']:.0f}/s "
+            f"(cold {report['P4']['cold_verify_per_s']['median']:.0f}/s)",
+        ),
         ("P6", "proof time 10^6 / 10^4", ""),
         ("P7", "merkle append / pymerkle", ""),
     ]
     for key, what, figure in rows:
         r = report[key]
         ok = r["ratio"] is not None and (
-            r["ratio"] <= r["goal"] if key == "P6" else r["ratio"] >= r["goal"])
+            r["ratio"] <= r["goal"] if key == "P6" else r["ratio"] >= r["goal"]
+        )
         mark = "[green]meets[/]" if ok else "[red]misses[/]"
-        console.print(f"{key:12} {what:28} ratio {_fmt(r['ratio']):>7}  goal "
-                      f"{'<=' if key == 'P6' else '>='} {r['goal']:<5} {mark}  {figure}")
+        console.print(
+            f"{key:12} {what:28} ratio {_fmt(r['ratio']):>7}  goal "
+            f"{'<=' if key == 'P6' else '>='} {r['goal']:<5} {mark}  {figure}"
+        )

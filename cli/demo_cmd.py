@@ -27,17 +27,22 @@ def demo(json_out: JsonOpt = False) -> None:
     else:
         steps = {s["step"]: s for s in out["steps"]}
         imp, re_imp = steps["import"], steps["re-import"]
-        console.print(f"[bold]1. node[/] {steps['init']['region']} "
-                      f"origin {steps['init']['origin']}")
-        console.print(f"[bold]2. import[/] penalties: {imp['imported']} imported, "
-                      f"{imp['rejected']} rejected; re-import adds {re_imp['imported']}")
+        console.print(
+            f"[bold]1. node[/] {steps['init']['region']} origin {steps['init']['origin']}"
+        )
+        console.print(
+            f"[bold]2. import[/] penalties: {imp['imported']} imported, "
+            f"{imp['rejected']} rejected; re-import adds {re_imp['imported']}"
+        )
         for e in imp["errors"]:
             console.print(f"     line {e['line']}: {e['reason']}", markup=False)
         console.print(f"[bold]3. scores[/] {steps['issue-scores']['issued']} 天一分 records issued")
-        console.print(f"[bold]4. checkpoint[/]")
+        console.print("[bold]4. checkpoint[/]")
         print(steps["checkpoint"]["note"], end="")
-        console.print(f"[bold]5. bundle[/] entry {out['bundle']['index']} "
-                      f"({out['bundle']['bytes']} bytes), verified offline:")
+        console.print(
+            f"[bold]5. bundle[/] entry {out['bundle']['index']} "
+            f"({out['bundle']['bytes']} bytes), verified offline:"
+        )
         for s in out["verify"]["steps"]:
             mark = "[green]✓[/]" if s["ok"] else "[red]✗[/]"
             console.print(f"   {mark} step {s['step']} {s['name']}: ", end="")
@@ -45,8 +50,11 @@ def demo(json_out: JsonOpt = False) -> None:
         console.print(f"   verdict: [bold]{out['verify']['verdict'].upper()}[/]")
         console.print("[bold]6. tampered copies[/]")
         for t in out["tampered"]:
-            console.print(f"   {t['tamper']}: [red]{t['verdict'].upper()}[/] at step "
-                          f"{t['failed_step']} ({t['step_name']}): ", end="")
+            console.print(
+                f"   {t['tamper']}: [red]{t['verdict'].upper()}[/] at step "
+                f"{t['failed_step']} ({t['step_name']}): ",
+                end="",
+            )
             console.print(t["error"], markup=False)
         console.print(f"done in {out['seconds']} s")
     if not out["ok"]:

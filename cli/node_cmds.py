@@ -31,21 +31,31 @@ def init(
     region: Annotated[str, typer.Option(help="Region id, e.g. cn-zj-ningbo.")],
     origin: Annotated[str, typer.Option(help="Log origin, e.g. credex.ningbo.example/log.")],
     home_arg: Annotated[Path | None, typer.Argument(metavar="HOME", show_default=False)] = None,
-    db: Annotated[
-        str | None, typer.Option(help="Database URL (default: HOME/log.sqlite).")
-    ] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL (default: HOME/log.sqlite).")] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a node home: log key, subject key and a platform issuer for every kind."""
     path = home_arg or resolve_home(home)
-    h = NodeHome.init(path, region=region, origin=origin, db=db, now=now(),
-                      log_seed=os.urandom(32), subject_secret=os.urandom(32),
-                      platform_seed=os.urandom(32))
+    h = NodeHome.init(
+        path,
+        region=region,
+        origin=origin,
+        db=db,
+        now=now(),
+        log_seed=os.urandom(32),
+        subject_secret=os.urandom(32),
+        platform_seed=os.urandom(32),
+    )
     with LocalNode(h):  # creates the database tables now, so errors show at init
         pass
-    info = {"home": str(path), "region": h.region, "origin": h.origin,
-            "log_public_key": h.log_key().public_key.hex(), "platform_issuer": h.platform_issuer}
+    info = {
+        "home": str(path),
+        "region": h.region,
+        "origin": h.origin,
+        "log_public_key": h.log_key().public_key.hex(),
+        "platform_issuer": h.platform_issuer,
+    }
     if json_out:
         print_json(info)
     else:
@@ -55,8 +65,9 @@ def init(
         console.print(f"  platform issuer  {h.platform_issuer} (all kinds)")
 
 
-issuer_app = typer.Typer(help="Manage issuers (data sources with their own keys).",
-                         no_args_is_help=True)
+issuer_app = typer.Typer(
+    help="Manage issuers (data sources with their own keys).", no_args_is_help=True
+)
 
 
 @issuer_app.command("add")
@@ -71,13 +82,19 @@ def issuer_add(
     """Register an issuer key (a second key for the same id is a key rotation)."""
     h = NodeHome.open(resolve_home(home))
     entry = h.add_issuer(
-        issuer_id, [k.strip() for k in kinds.split(",") if k.strip()],
+        issuer_id,
+        [k.strip() for k in kinds.split(",") if k.strip()],
         valid_from=_date_opt(valid_from, now()) or 0,
-        valid_until=_date_opt(valid_until, None), seed=os.urandom(32),
+        valid_until=_date_opt(valid_until, None),
+        seed=os.urandom(32),
     )
-    out = {"issuer_id": entry.issuer_id, "public_key": entry.public_key.hex(),
-           "valid_from": entry.valid_from, "valid_until": entry.valid_until,
-           "kinds": sorted(entry.kinds)}
+    out = {
+        "issuer_id": entry.issuer_id,
+        "public_key": entry.public_key.hex(),
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until,
+        "kinds": sorted(entry.kinds),
+    }
     if json_out:
         print_json(out)
     else:
@@ -88,16 +105,25 @@ def issuer_add(
 def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """List registered issuers and their key windows."""
     h = NodeHome.open(resolve_home(home))
-    rows: list[dict[str, Any]] = [{"issuer_id": e.issuer_id, "public_key": e.public_key.hex(),
-             "valid_from": e.valid_from, "valid_until": e.valid_until,
-             "kinds": sorted(e.kinds)} for e in h.issuers()]
+    rows: list[dict[str, Any]] = [
+        {
+            "issuer_id": e.issuer_id,
+            "public_key": e.public_key.hex(),
+            "valid_from": e.valid_from,
+            "valid_until": e.valid_until,
+            "kinds": sorted(e.kinds),
+        }
+        for e in h.issuers()
+    ]
     if json_out:
         print_json(rows)
         return
     for r in rows:
         kinds = "all kinds" if len(r["kinds"]) == len(KINDS) else ", ".join(r["kinds"])
-        console.print(f"{r['issuer_id']}  {r['public_key'][:16]}…  "
-                      f"[{r['valid_from']}, {r['valid_until'] or '∞'})  {kinds}")
+        console.print(
+            f"{r['issuer_id']}  {r['public_key'][:16]}…  "
+            f"[{r['valid_from']}, {r['valid_until'] or '∞'})  {kinds}"
+        )
 
 
 def _result_json(r: IssueResult) -> dict[str, Any]:
@@ -117,7 +143,10 @@ def _record_from_json(obj: Any, region: str, h: NodeHome, default_from: int) -> 
     vf = obj.get("valid_from", default_from)
     vu = obj.get("valid_until")
     return Record(
-        kind=str(obj.get("kind", "")), region=region, subject=subject, body=obj.get("body", {}),
+        kind=str(obj.get("kind", "")),
+        region=region,
+        subject=subject,
+        body=obj.get("body", {}),
         valid_from=date_to_unix(parse_date(vf)) if isinstance(vf, str) else vf,
         valid_until=date_to_unix(parse_date(vu)) if isinstance(vu, str) else vu,
         refs=tuple(bytes.fromhex(r) for r in obj.get("refs", [])),
@@ -126,11 +155,15 @@ def _record_from_json(obj: Any, region: str, h: NodeHome, default_from: int) -> 
 
 def issue(
     kind: Annotated[str | None, typer.Option(help="Record kind, e.g. score.city.")] = None,
-    subject: Annotated[str | None, typer.Option(help="Organisation id (USCC or HK number).")] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="Organisation id (USCC or HK number).")
+    ] = None,
     person_id: Annotated[
         str | None,
-        typer.Option(help="A resident ID number; it is validated, then replaced by a keyed "
-                          "hash and never stored or printed."),
+        typer.Option(
+            help="A resident ID number; it is validated, then replaced by a keyed "
+            "hash and never stored or printed."
+        ),
     ] = None,
     body: Annotated[str | None, typer.Option(help="The record body as a JSON object.")] = None,
     records: Annotated[
@@ -155,14 +188,18 @@ def issue(
                     raise FormatError(f"issue: line {n} of {records.name} is not json") from e
     else:
         if kind is None or (subject is None) == (person_id is None):
-            raise ConfigError("issue: give --kind and exactly one of --subject / --person-id, "
-                              "or --records FILE")
+            raise ConfigError(
+                "issue: give --kind and exactly one of --subject / --person-id, or --records FILE"
+            )
         try:
             body_obj = json.loads(body or "{}")
         except ValueError as e:
             raise FormatError("issue: --body is not valid json") from e
-        obj: dict[str, Any] = {"kind": kind, "body": body_obj,
-                               "valid_from": _date_opt(valid_from, t)}
+        obj: dict[str, Any] = {
+            "kind": kind,
+            "body": body_obj,
+            "valid_from": _date_opt(valid_from, t),
+        }
         if valid_until is not None:
             obj["valid_until"] = _date_opt(valid_until, None)
         if person_id is not None:
@@ -191,17 +228,26 @@ def import_(
     """Import a regional file: good rows are signed and logged, bad rows reported by line."""
     ad = ADAPTERS.get(adapter)
     if ad is None:
-        raise ConfigError(f"import: unknown adapter {adapter!r}: expected one of "
-                          f"{', '.join(sorted(ADAPTERS))}")
+        raise ConfigError(
+            f"import: unknown adapter {adapter!r}: expected one of {', '.join(sorted(ADAPTERS))}"
+        )
     h = NodeHome.open(resolve_home(home))
     data = file.read_bytes()
-    with LocalNode(h) as node, Progress(
-        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err_console,
-        transient=True, disable=json_out or not err_console.is_terminal,
-    ) as progress:
+    with (
+        LocalNode(h) as node,
+        Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+            transient=True,
+            disable=json_out or not err_console.is_terminal,
+        ) as progress,
+    ):
         task = progress.add_task("rows", total=ad.count_rows(data))
-        summary = import_bytes(node, ad, data, iat=now(), issuer_id=issuer,
-                               on_rows=lambda n: progress.advance(task, n))
+        summary = import_bytes(
+            node, ad, data, iat=now(), issuer_id=issuer, on_rows=lambda n: progress.advance(task, n)
+        )
     if json_out:
         print_json({"file": file.name, **summary.to_json_value()})
     else:
@@ -209,8 +255,10 @@ def import_(
             err_console.print(f"warning: {w}", markup=False)
         for e in summary.errors:
             err_console.print(f"line {e.line}: {e.reason}", markup=False)
-        console.print(f"{file.name}: {summary.imported} imported, {summary.already_present} "
-                      f"already present, {summary.rejected} rejected")
+        console.print(
+            f"{file.name}: {summary.imported} imported, {summary.already_present} "
+            f"already present, {summary.rejected} rejected"
+        )
     if summary.errors:
         raise typer.Exit(1)
 
@@ -221,8 +269,14 @@ def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         note = node.publish_checkpoint(now())
     cp = note.checkpoint
     if json_out:
-        print_json({"origin": cp.origin, "tree_size": cp.size, "root": cp.root.hex(),
-                    "note": note.to_text()})
+        print_json(
+            {
+                "origin": cp.origin,
+                "tree_size": cp.size,
+                "root": cp.root.hex(),
+                "note": note.to_text(),
+            }
+        )
     else:
         print(note.to_text(), end="")
 
@@ -233,9 +287,13 @@ def log_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         size = node.log.size
         root = node.log.root(size)
         note = node.latest_checkpoint()
-        out = {"origin": node.home.origin, "region": node.home.region, "tree_size": size,
-               "root": root.hex(),
-               "checkpoint_size": None if note is None else note.checkpoint.size}
+        out = {
+            "origin": node.home.origin,
+            "region": node.home.region,
+            "tree_size": size,
+            "root": root.hex(),
+            "checkpoint_size": None if note is None else note.checkpoint.size,
+        }
     if json_out:
         print_json(out)
     else:

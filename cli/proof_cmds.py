@@ -32,9 +32,11 @@ def prove_inclusion(
         n = node.log.size if size is None else size
         proof = node.log.inclusion_proof(index, n)
         out: dict[str, Any] = {
-            "leaf_index": index, "tree_size": n,
+            "leaf_index": index,
+            "tree_size": n,
             "leaf_hash": node.log.entry(index).leaf_hash.hex(),
-            "root": node.log.root(n).hex(), "proof": [p.hex() for p in proof],
+            "root": node.log.root(n).hex(),
+            "proof": [p.hex() for p in proof],
         }
     if json_out:
         print_json(out)
@@ -54,8 +56,13 @@ def prove_consistency(
     """Consistency proof between tree sizes OLD and NEW."""
     with LocalNode.open(resolve_home(home)) as node:
         proof = node.log.consistency_proof(old, new)
-        out: dict[str, Any] = {"old_size": old, "new_size": new, "old_root": node.log.root(old).hex(),
-               "new_root": node.log.root(new).hex(), "proof": [p.hex() for p in proof]}
+        out: dict[str, Any] = {
+            "old_size": old,
+            "new_size": new,
+            "old_root": node.log.root(old).hex(),
+            "new_root": node.log.root(new).hex(),
+            "proof": [p.hex() for p in proof],
+        }
     if json_out:
         print_json(out)
     else:
@@ -110,8 +117,10 @@ def verify(
             console.print(f"{mark} step {s.number} {s.name}: ", end="")
             console.print(s.detail, markup=False)
         if report.ok:
-            console.print(f"[bold green]VALID[/]: {report.kind} of {report.subject} "
-                          f"in {report.origin} at index {report.leaf_index}")
+            console.print(
+                f"[bold green]VALID[/]: {report.kind} of {report.subject} "
+                f"in {report.origin} at index {report.leaf_index}"
+            )
         else:
             console.print(f"[bold red]INVALID[/]: step {report.failed_step} failed")
     if not report.ok:

@@ -86,7 +86,12 @@ class Checkpoint:
             raise NoteError(f"checkpoint: root has wrong length: expected 32, got {len(self.root)}")
 
     def to_text(self) -> str:
-        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode(), *self.extensions]
+        lines = [
+            self.origin,
+            str(self.size),
+            base64.b64encode(self.root).decode(),
+            *self.extensions,
+        ]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -132,9 +137,7 @@ class SignedNote:
         return self.body + "\n" + "".join(s.to_line() for s in self.signatures)
 
     def with_signature(self, sig: NoteSignature) -> SignedNote:
-        kept = tuple(
-            s for s in self.signatures if (s.name, s.key_id) != (sig.name, sig.key_id)
-        )
+        kept = tuple(s for s in self.signatures if (s.name, s.key_id) != (sig.name, sig.key_id))
         return SignedNote(self.body, (*kept, sig))
 
     @classmethod
@@ -192,9 +195,7 @@ def cosign_checkpoint(
     return NoteSignature(name, kid, struct.pack(">Q", timestamp) + sig)
 
 
-def _find(
-    sigs: Sequence[NoteSignature], name: str, kid: bytes, what: str
-) -> NoteSignature:
+def _find(sigs: Sequence[NoteSignature], name: str, kid: bytes, what: str) -> NoteSignature:
     for s in sigs:
         if s.name == name and s.key_id == kid:
             return s

@@ -17,6 +17,7 @@ This module does not know what the values mean; see ``record`` and ``statement``
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any, Final
 
 import cbor2
@@ -26,44 +27,98 @@ from credex.ledger.errors import CborError, NonDeterministicCborError, OversizeE
 __all__ = ["MAX_CBOR_DEPTH", "decode", "encode"]
 
 MAX_CBOR_DEPTH: Final = 16
+#: one reusable encoder per thread: creating a cbor2 encoder costs more than encoding
+#: the small maps credex uses
+_LOCAL: Final = threading.local()
 
 
-def _canon(value: Any, depth: int = 0) -> Any:
+def _scan(value: Any, depth: int) -> bool:
+    """Refuse what credex never encodes; True if some map mixes key types.
+
+    cbor2's C encoder (``canonical=True``) sorts map keys length-first (RFC 7049). That is
+    the RFC 8949 bytewise order whenever a map's keys share one CBOR major type, which is
+    every map credex defines; only maps mixing key types take the exact (slower) path.
+    Scalars are checked inline (this runs on every encode and every strict decode).
+    """
     if depth > MAX_CBOR_DEPTH:
         raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
-    if isinstance(value, bool) or value is None:
-        return value
-    if type(value) is str:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
-        return value
-    if type(value) is int or type(value) is bytes:
-        return value
-    if isinstance(value, float):
+    t = type(value)
+    if t is dict:
+        mixed = False
+        if value:
+            key_types = {type(k) for k in value}
+            if key_types == {str} or key_types == {bytes}:
+                pass
+            elif key_types == {int}:
+                mixed = min(value) < 0 <= max(value)
+            else:
+                mixed = True
+                for k in value:
+                    _scan(k, depth + 1)
+        items: Any = value.values()
+    elif t is list or t is tuple:
+        mixed = False
+        items = value
+    elif t is cbor2.CBORTag:
+        return _scan(value.value, depth + 1)
+    elif t is str or t is int or t is bytes or t is bool or value is None:
+        return False
+    elif t is float:
         raise CborError("cbor: floats are not allowed in credex values")
-    if type(value) is list or type(value) is tuple:
-        return [_canon(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        if all(type(k) is str for k in value):
-            # text keys: (utf-8 length, bytes) order is the bytewise order of encodings
-            try:
-                keyed = sorted((len(b), b, k) for k in value for b in (k.encode(),))
-            except UnicodeEncodeError as e:
-                raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
-            return {k: _canon(value[k], depth + 1) for _, _, k in keyed}
-        items = [(cbor2.dumps(_canon(k, depth + 1)), k, v) for k, v in value.items()]
-        items.sort(key=lambda kv: kv[0])
-        return {k: _canon(v, depth + 1) for _, k, v in items}
-    if isinstance(value, cbor2.CBORTag):
-        return cbor2.CBORTag(value.tag, _canon(value.value, depth + 1))
-    raise CborError(f"cbor: cannot encode type {type(value).__name__}")
+    else:
+        raise CborError(f"cbor: cannot encode type {t.__name__}")
+    if depth >= MAX_CBOR_DEPTH and len(items):
+        raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
+    for v in items:
+        tv = type(v)
+        if tv is str or tv is int or tv is bytes or tv is bool or v is None:
+            continue
+        if _scan(v, depth + 1):
+            mixed = True
+    return mixed
+
+
+def _exact(value: Any) -> Any:
+    """Maps rebuilt in RFC 8949 bytewise key order (insertion order is kept by cbor2)."""
+    t = type(value)
+    if t is list or t is tuple:
+        return [_exact(v) for v in value]
+    if t is dict:
+        items = sorted((cbor2.dumps(_exact(k), canonical=True), k, v) for k, v in value.items())
+        return {k: _exact(v) for _, k, v in items}
+    if t is cbor2.CBORTag:
+        return cbor2.CBORTag(value.tag, _exact(value.value))
+    return value
 
 
 def encode(value: Any) -> bytes:
-    """The deterministic encoding of ``value`` (ints, text, bytes, lists, maps, tags)."""
-    return cbor2.dumps(_canon(value))
+    """The deterministic encoding of ``value`` (ints, text, bytes, lists, maps, tags).
+
+    Raises:
+        CborError: floats, unsupported types, invalid unicode, nesting over the limit.
+    """
+    exact = _scan(value, 0)
+    local = _LOCAL.__dict__
+    enc = local.get("enc")
+    if enc is None:
+        bio = io.BytesIO()
+        local["bio"], local["enc"], local["plain"] = (
+            bio,
+            cbor2.CBOREncoder(bio, canonical=True),
+            cbor2.CBOREncoder(bio),
+        )
+        enc = local["enc"]
+    bio = local["bio"]
+    bio.seek(0)
+    bio.truncate()
+    try:
+        if exact:
+            local["plain"].encode(_exact(value))
+        else:
+            enc.encode(value)
+    except UnicodeEncodeError as e:
+        raise CborError("cbor: text is not valid unicode (lone surrogate)") from e
+    return bytes(bio.getvalue())
 
 
 def decode(data: bytes, *, what: str = "cbor", max_size: int | None = None) -> Any:
@@ -78,6 +133,13 @@ def decode(data: bytes, *, what: str = "cbor", max_size: int | None = None) -> A
         raise OversizeError(f"{what}: too large: expected <= {max_size} bytes, got {len(data)}")
     if not data:
         raise CborError(f"{what}: empty input")
+    try:
+        value = cbor2.loads(data)
+        if encode(value) == data:  # the common case: one deterministic item, nothing after
+            return value
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, OverflowError, CborError):
+        pass
+    # slow path: say precisely what is wrong
     fp = io.BytesIO(data)
     try:
         value = cbor2.CBORDecoder(fp).decode()

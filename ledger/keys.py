@@ -32,6 +32,7 @@ class SigningKey:
 
     seed: bytes = field(repr=False)
     public_key: bytes = field(init=False)
+    kid: bytes = field(init=False, repr=False)
     _secret: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -39,11 +40,8 @@ class SigningKey:
             raise ValueError("keys: ed25519 seed must be 32 bytes")
         pk, sk = sodium.crypto_sign_seed_keypair(self.seed)
         object.__setattr__(self, "public_key", pk)
+        object.__setattr__(self, "kid", compute_kid(pk))
         object.__setattr__(self, "_secret", sk)
-
-    @property
-    def kid(self) -> bytes:
-        return compute_kid(self.public_key)
 
     def sign(self, message: bytes) -> bytes:
         """A 64-byte detached Ed25519 signature."""
@@ -57,9 +55,13 @@ def verify_ed25519(public_key: bytes, message: bytes, signature: bytes, *, what:
         SignatureError: wrong key length, wrong signature length, or a bad signature.
     """
     if len(public_key) != _PUBLIC_SIZE:
-        raise SignatureError(f"{what}: public key has wrong length: expected 32, got {len(public_key)}")
+        raise SignatureError(
+            f"{what}: public key has wrong length: expected 32, got {len(public_key)}"
+        )
     if len(signature) != _SIG_SIZE:
-        raise SignatureError(f"{what}: signature has wrong length: expected 64, got {len(signature)}")
+        raise SignatureError(
+            f"{what}: signature has wrong length: expected 64, got {len(signature)}"
+        )
     try:
         sodium.crypto_sign_open(signature + message, public_key)
     except nacl.exceptions.BadSignatureError as e:

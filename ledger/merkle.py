@@ -160,9 +160,7 @@ def _check_digest(what: str, value: bytes, err: type[Exception]) -> None:
         raise err(f"merkle: {what} has wrong length: expected {HASH_SIZE}, got {len(value)}")
 
 
-def root_from_inclusion_proof(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """The root an inclusion proof leads to (RFC 9162 §2.1.3.2 steps 1-4).
 
     Raises:
@@ -273,13 +271,11 @@ def verify_consistency(
         raise ConsistencyProofError("consistency proof has wrong size: too short")
     if fr != old_root:
         raise ConsistencyProofError(
-            f"consistency proof: old root mismatch: expected {old_root.hex()}, "
-            f"computed {fr.hex()}"
+            f"consistency proof: old root mismatch: expected {old_root.hex()}, computed {fr.hex()}"
         )
     if sr != new_root:
         raise ConsistencyProofError(
-            f"consistency proof: new root mismatch: expected {new_root.hex()}, "
-            f"computed {sr.hex()}"
+            f"consistency proof: new root mismatch: expected {new_root.hex()}, computed {sr.hex()}"
         )
 
 
@@ -306,8 +302,7 @@ class CompactRange:
         new: list[tuple[NodeId, bytes]] = [((0, index), leaf)]
         level, cur, edge = 0, leaf, self._edge
         while edge and edge[-1][0] == level:
-            _, left = edge.pop()
-            cur = node_hash(left, cur)
+            cur = _sha256(b"\x01" + edge.pop()[1] + cur).digest()
             level += 1
             new.append(((level, index >> level), cur))
         edge.append((level, cur))
@@ -339,18 +334,61 @@ class MerkleTree:
         self._levels: list[list[bytes]] = [[]]
         self._range = CompactRange()
         for leaf in leaves:
-            self.append_hash(leaf_hash(leaf))
+            self.append(leaf)
 
     @property
     def size(self) -> int:
         return self._range.size
 
+    def append(self, data: bytes) -> bytes:
+        """Append an entry (hashed as a leaf here); returns its leaf hash."""
+        h = _sha256(b"\x00" + data).digest()
+        self.append_hash(h)
+        return h
+
     def append_hash(self, leaf: bytes) -> None:
+        """Append a leaf hash, keeping every completed perfect subtree (amortised O(1)).
+
+        One merge per trailing 1 bit of the old size: exactly the subtrees it completes.
+        """
         levels = self._levels
-        for (level, _), h in self._range.append(leaf):
+        levels[0].append(leaf)
+        rng = self._range
+        size = rng.size
+        rng.size = size + 1
+        edge = rng._edge
+        level, cur = 0, leaf
+        while size & 1:
+            cur = _sha256(b"\x01" + edge.pop()[1] + cur).digest()
+            level += 1
+            size >>= 1
             if level == len(levels):
                 levels.append([])
-            levels[level].append(h)
+            levels[level].append(cur)
+        edge.append((level, cur))
+
+    def extend(self, entries: Iterable[bytes]) -> None:
+        """Append many entries at once, level by level (the log appends in batches)."""
+        sha = _sha256
+        levels = self._levels
+        level0 = levels[0]
+        level0.extend([sha(b"\x00" + d).digest() for d in entries])
+        below = level0
+        level = 0
+        while len(below) >= 2:
+            level += 1
+            if level == len(levels):
+                levels.append([])
+            cur = levels[level]
+            cur.extend(
+                [
+                    sha(b"\x01" + below[2 * i] + below[2 * i + 1]).digest()
+                    for i in range(len(cur), len(below) // 2)
+                ]
+            )
+            below = cur
+        size = len(level0)
+        self._range = CompactRange(size, [self.node(n) for n in range_nodes(0, size)])
 
     def node(self, nid: NodeId) -> bytes:
         return self._levels[nid[0]][nid[1]]

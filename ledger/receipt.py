@@ -61,8 +61,9 @@ class Receipt:
 
     def verify_signature(self, public_key: bytes, root: bytes) -> None:
         """Raises SignatureError unless the log signed ``root`` in this receipt."""
-        verify_ed25519(public_key, sig_structure(self.protected, root), self.signature,
-                       what="receipt")
+        verify_ed25519(
+            public_key, sig_structure(self.protected, root), self.signature, what="receipt"
+        )
 
     def to_bytes(self) -> bytes:
         proof = encoding.encode([self.tree_size, self.leaf_index, list(self.path)])

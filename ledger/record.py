@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
 from credex.ledger import encoding
-from credex.ledger.errors import CborError, RecordError, UnknownKindError
+from credex.ledger.errors import CborError, OversizeError, RecordError, UnknownKindError
 from credex.ledger.identifiers import validate_org_id
 
 __all__ = [
@@ -107,7 +107,12 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
     ),
     "court.dishonest-debtor": KindSpec(
         {"court": "text", "case_no": "text", "filed_on": "text", "listed_on": "text"},
-        {"obligation": "text", "performance": "text", "circumstance": "text", "period_years": "int"},
+        {
+            "obligation": "text",
+            "performance": "text",
+            "circumstance": "text",
+            "period_years": "int",
+        },
         description="a court list entry of a dishonest judgment debtor (失信被执行人)",
     ),
     "commitment": KindSpec(
@@ -204,6 +209,8 @@ class Record:
     valid_from: int
     valid_until: int | None = None
     refs: tuple[bytes, ...] = ()
+    #: the deterministic encoding; given only by ``from_bytes`` (already checked there)
+    _bytes: bytes = field(default=b"", repr=False, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         spec = KIND_SPECS.get(self.kind)
@@ -235,10 +242,17 @@ class Record:
         for r in self.refs:
             if not isinstance(r, bytes) or len(r) != 32:
                 raise RecordError("record: every ref must be a 32-byte leaf hash")
+        if self._bytes:
+            return
         try:
-            encoding.encode(dict(self.body))
+            data = encoding.encode(self.to_value())
         except CborError as e:  # the body's values are not encodable (e.g. a float)
             raise RecordError(f"record: body is not encodable: {e}") from e
+        if len(data) > MAX_RECORD_BYTES:
+            raise OversizeError(
+                f"record: too large: expected <= {MAX_RECORD_BYTES} bytes, got {len(data)}"
+            )
+        object.__setattr__(self, "_bytes", data)
 
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -256,10 +270,11 @@ class Record:
         return out
 
     def to_bytes(self) -> bytes:
-        return encoding.encode(self.to_value())
+        """Deterministic CBOR, computed once at construction."""
+        return self._bytes
 
     @classmethod
-    def from_value(cls, value: Any) -> Record:
+    def from_value(cls, value: Any, _data: bytes = b"") -> Record:
         """Parse a decoded record map.
 
         Raises:
@@ -290,6 +305,10 @@ class Record:
         refs = value.get("refs", [])
         if not isinstance(refs, list):
             raise RecordError("record: refs must be an array of leaf hashes")
+        if "valid_until" in value and value["valid_until"] is None:
+            raise RecordError("record: valid_until, when present, must be a uint")
+        if "refs" in value and not refs:
+            raise RecordError("record: refs, when present, must not be empty")
         return cls(
             kind=kind,
             region=region,
@@ -298,9 +317,13 @@ class Record:
             valid_from=value["valid_from"],
             valid_until=value.get("valid_until"),
             refs=tuple(refs),
+            _bytes=_data,
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Record:
         """Strictly decode a record (deterministic CBOR, <= MAX_RECORD_BYTES)."""
-        return cls.from_value(encoding.decode(data, what="record", max_size=MAX_RECORD_BYTES))
+        value = encoding.decode(data, what="record", max_size=MAX_RECORD_BYTES)
+        # ``data`` is the deterministic encoding of ``value`` and ``to_value`` rebuilds
+        # ``value`` exactly (no optional field is accepted empty), so it is our encoding
+        return cls.from_value(value, bytes(data))

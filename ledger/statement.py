@@ -18,6 +18,7 @@ check the signature or trust (``verify_statement_signature``, ``credex.ledger.ve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -31,8 +32,8 @@ from credex.ledger.merkle import leaf_hash
 from credex.ledger.record import Record
 
 __all__ = [
-    "ALG_EDDSA",
     "ALG_ED25519",
+    "ALG_EDDSA",
     "CONTENT_TYPE",
     "COSE_SIGN1_TAG",
     "LABEL_RECEIPTS",
@@ -40,6 +41,7 @@ __all__ = [
     "Claims",
     "Statement",
     "sig_structure",
+    "sign_leaf",
     "sign_statement",
     "verify_statement_signature",
 ]
@@ -55,9 +57,45 @@ MAX_STATEMENT_BYTES: Final = 64 * 1024
 _PROTECTED_LABELS: Final = frozenset({1, 3, 4, 15})
 
 
+def _head(major: int, n: int) -> bytes:
+    """The shortest CBOR head for major type ``major`` and argument ``n`` (RFC 8949 §4.2.1)."""
+    mt = major << 5
+    if n < 24:
+        return bytes((mt | n,))
+    if n < 0x100:
+        return bytes((mt | 24, n))
+    if n < 0x10000:
+        return bytes((mt | 25,)) + n.to_bytes(2, "big")
+    if n < 0x100000000:
+        return bytes((mt | 26,)) + n.to_bytes(4, "big")
+    return bytes((mt | 27,)) + n.to_bytes(8, "big")
+
+
+def _bstr(data: bytes) -> bytes:
+    return _head(2, len(data)) + data
+
+
+def _tstr(text: str) -> bytes:
+    raw = text.encode()
+    return _head(3, len(raw)) + raw
+
+
+_SIG1_PREFIX: Final = b"\x84\x6aSignature1"  # ["Signature1", ...
+_LEAF_PREFIX: Final = b"\xd2\x84"  # 18([ ...
+
+
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
-    """RFC 9052 §4.4 Sig_structure for COSE_Sign1, no external AAD."""
-    return encoding.encode(["Signature1", protected, b"", payload])
+    """RFC 9052 §4.4 Sig_structure for COSE_Sign1, no external AAD.
+
+    Assembled directly (it is hashed for every signature); equal to
+    ``encoding.encode(["Signature1", protected, b"", payload])`` (a test checks).
+    """
+    return _SIG1_PREFIX + _bstr(protected) + b"\x40" + _bstr(payload)
+
+
+def _leaf_bytes(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    """``18([protected, {}, payload, signature])`` in deterministic CBOR."""
+    return _LEAF_PREFIX + _bstr(protected) + b"\xa0" + _bstr(payload) + _bstr(signature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +123,7 @@ class Statement:
 
     def __post_init__(self) -> None:
         if not self._leaf:
-            leaf = encoding.encode(
-                cbor2.CBORTag(COSE_SIGN1_TAG, [self.protected, {}, self.payload, self.signature])
-            )
+            leaf = _leaf_bytes(self.protected, self.payload, self.signature)
             object.__setattr__(self, "_leaf", leaf)
 
     @property
@@ -180,7 +216,8 @@ def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims]:
         raise CoseError("statement: protected header must be a map")
     if set(hdr) != _PROTECTED_LABELS:
         raise CoseError(
-            f"statement: protected header labels: expected [1, 3, 4, 15], got {sorted(hdr, key=str)}"
+            "statement: protected header labels: expected [1, 3, 4, 15], "
+            f"got {sorted(hdr, key=str)}"
         )
     alg = hdr[1]
     if alg not in (ALG_EDDSA, ALG_ED25519):
@@ -201,6 +238,14 @@ def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims]:
     return alg, kid, Claims(iss, sub, iat)
 
 
+def sign_leaf(record: Record, issuer_id: str, key: SigningKey, iat: int) -> bytes:
+    """The logged bytes of ``sign_statement(...)`` without building the parsed object
+    (the bulk issue path)."""
+    payload = record.to_bytes()
+    protected = _protected_header(key.kid, issuer_id, record.subject.id, iat)
+    return _leaf_bytes(protected, payload, key.sign(sig_structure(protected, payload)))
+
+
 def sign_statement(record: Record, issuer_id: str, key: SigningKey, iat: int) -> Statement:
     """Sign ``record`` as issuer ``issuer_id`` at time ``iat`` (Unix seconds)."""
     payload = record.to_bytes()
@@ -209,19 +254,40 @@ def sign_statement(record: Record, issuer_id: str, key: SigningKey, iat: int) ->
             f"statement: record too large: expected <= {MAX_STATEMENT_BYTES - 1024} bytes, "
             f"got {len(payload)}"
         )
-    protected = encoding.encode(
-        {
-            1: ALG_EDDSA,
-            3: CONTENT_TYPE,
-            4: key.kid,
-            15: {1: issuer_id, 2: record.subject.id, 6: iat},
-        }
-    )
+    protected = _protected_header(key.kid, issuer_id, record.subject.id, iat)
     signature = key.sign(sig_structure(protected, payload))
     return Statement(
-        protected, payload, signature, ALG_EDDSA, key.kid, Claims(issuer_id, record.subject.id, iat),
+        protected,
+        payload,
+        signature,
+        ALG_EDDSA,
+        key.kid,
+        Claims(issuer_id, record.subject.id, iat),
         record,
+        (),
+        _leaf_bytes(protected, payload, signature),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _protected_prefix(kid: bytes, issuer_id: str) -> bytes:
+    # {1: -8, 3: ct, 4: kid, 15: {1: iss, ... : every key below 24, so this is the
+    # deterministic order; only sub and iat vary per statement
+    return (
+        b"\xa4\x01\x27\x03"
+        + _tstr(CONTENT_TYPE)
+        + b"\x04"
+        + _bstr(kid)
+        + b"\x0f\xa3\x01"
+        + _tstr(issuer_id)
+    )
+
+
+def _protected_header(kid: bytes, issuer_id: str, sub: str, iat: int) -> bytes:
+    """The protected header map; equal to ``encoding.encode`` of it (a test checks)."""
+    if type(iat) is not int or not 0 <= iat < 2**64:
+        raise CoseError("statement: iat must be a uint (Unix seconds)")
+    return _protected_prefix(kid, issuer_id) + b"\x02" + _tstr(sub) + b"\x06" + _head(0, iat)
 
 
 def verify_statement_signature(statement: Statement, public_key: bytes) -> None:

@@ -146,7 +146,9 @@ class TrustStore:
                 }
                 for i in self.issuers
             ],
-            "witnesses": [{"name": w.name, "public_key": w.public_key.hex()} for w in self.witnesses],
+            "witnesses": [
+                {"name": w.name, "public_key": w.public_key.hex()} for w in self.witnesses
+            ],
             "quorum": self.quorum,
         }
 

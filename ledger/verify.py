@@ -56,6 +56,7 @@ STEPS: Final = (
     (7, "status"),
     (8, "derivation"),
 )
+_STEP_NAMES: Final = dict(STEPS)
 _TERMINAL_STATUS: Final = {"lifecycle.repair": "repaired", "lifecycle.withdrawal": "withdrawn"}
 
 
@@ -91,8 +92,11 @@ class VerificationReport:
             "failed_step": self.failed_step,
             "error": None
             if self.error is None
-            else {"code": self.error.code, "type": type(self.error).__name__,
-                  "message": str(self.error)},
+            else {
+                "code": self.error.code,
+                "type": type(self.error).__name__,
+                "message": str(self.error),
+            },
             "steps": [
                 {"step": s.number, "name": s.name, "ok": s.ok, "detail": s.detail}
                 for s in self.steps
@@ -117,10 +121,10 @@ class _Run:
         self.report = report
 
     def ok(self, number: int, detail: str) -> None:
-        self.report.steps.append(StepResult(number, dict(STEPS)[number], True, detail))
+        self.report.steps.append(StepResult(number, _STEP_NAMES[number], True, detail))
 
     def fail(self, number: int, err: CredexError) -> None:
-        self.report.steps.append(StepResult(number, dict(STEPS)[number], False, str(err)))
+        self.report.steps.append(StepResult(number, _STEP_NAMES[number], False, str(err)))
         self.report.error = err
         self.report.failed_step = number
         err.step = number
@@ -166,6 +170,7 @@ class _Cache:
     under one checkpoint checks the log's signatures once). Only successes are kept."""
 
     receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
+    parsed_notes: dict[str, SignedNote] = field(default_factory=dict)
     notes: set[tuple[str, str, bytes]] = field(default_factory=set)
     cosigned: dict[tuple[str, str, bytes], bool] = field(default_factory=dict)
 
@@ -174,6 +179,7 @@ def _verify_one(
     bundle: Bundle, trust: TrustPolicy, run: _Run, depth: int, cache: _Cache
 ) -> Statement:
     rep = run.report
+
     def fail(number: int, err: CredexError) -> None:
         if depth == 0:  # nested bundles fail as their parent's step 7 or 8
             run.fail(number, err)
@@ -186,7 +192,9 @@ def _verify_one(
                 f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
             )
         receipt = Receipt.from_bytes(st.receipts[0])
-        note = SignedNote.from_text(bundle.checkpoint)
+        note = cache.parsed_notes.get(bundle.checkpoint) or SignedNote.from_text(bundle.checkpoint)
+        if len(cache.parsed_notes) < 64:
+            cache.parsed_notes[bundle.checkpoint] = note
         cp = note.checkpoint
     except CredexError as e:
         fail(1, e)
@@ -194,7 +202,9 @@ def _verify_one(
     if depth == 0:
         rep.kind, rep.issuer, rep.subject = st.record.kind, st.claims.iss, st.record.subject.id
         rep.leaf_hash, rep.leaf_index, rep.tree_size = (
-            st.leaf_hash.hex(), receipt.leaf_index, receipt.tree_size
+            st.leaf_hash.hex(),
+            receipt.leaf_index,
+            receipt.tree_size,
         )
         rep.origin = cp.origin
         run.ok(1, f"{st.record.kind} statement by {st.claims.iss}, leaf {st.leaf_hash.hex()[:16]}…")
@@ -206,8 +216,11 @@ def _verify_one(
         raise
     if depth == 0:
         window = f"[{issuer.valid_from}, {issuer.valid_until or '∞'})"
-        run.ok(2, f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
-                  f"authorised for {st.record.kind}")
+        run.ok(
+            2,
+            f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
+            f"authorised for {st.record.kind}",
+        )
     # (3) statement signature
     try:
         verify_statement_signature(st, issuer.public_key)
@@ -224,8 +237,11 @@ def _verify_one(
         fail(4, e)
         raise
     if depth == 0:
-        run.ok(4, f"leaf {receipt.leaf_index} of {receipt.tree_size}: path of "
-                  f"{len(receipt.path)} hashes gives root {root.hex()[:16]}…")
+        run.ok(
+            4,
+            f"leaf {receipt.leaf_index} of {receipt.tree_size}: path of "
+            f"{len(receipt.path)} hashes gives root {root.hex()[:16]}…",
+        )
     # (5) receipt signed by the log key
     try:
         rkey = (log.public_key, receipt.protected, root, receipt.signature)
@@ -276,8 +292,11 @@ def _verify_one(
         fail(6, e)
         raise
     if depth == 0:
-        run.ok(6, f"checkpoint {cp.origin} size {cp.size} signed by the log; "
-                  f"{cosigned} of {quorum} required witness cosignatures")
+        run.ok(
+            6,
+            f"checkpoint {cp.origin} size {cp.size} signed by the log; "
+            f"{cosigned} of {quorum} required witness cosignatures",
+        )
     return st
 
 

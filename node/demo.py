@@ -13,14 +13,14 @@ import io
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from credex.adapters.base import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
-from credex.ledger.checkpoint import SignedNote
 from credex.ledger.bundle import Bundle
+from credex.ledger.checkpoint import SignedNote
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
 from credex.node.home import NodeHome
@@ -81,18 +81,30 @@ def _with_bad_rows(csv_bytes: bytes) -> bytes:
 
 
 def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    now = int(datetime.now(timezone.utc).timestamp())
+    now = int(datetime.now(UTC).timestamp())
     today = date.today()
     out: dict[str, Any] = {"steps": []}
     with tempfile.TemporaryDirectory(prefix="credex-demo-") as tmp:
         base = Path(tmp)
         progress("init node cn-zj-ningbo")
-        home = NodeHome.init(base / "ningbo", region="cn-zj-ningbo",
-                             origin="credex.ningbo.example/log", db=None, now=now,
-                             log_seed=os.urandom(32), subject_secret=os.urandom(32),
-                             platform_seed=os.urandom(32))
-        out["steps"].append({"step": "init", "region": home.region, "origin": home.origin,
-                             "log_public_key": home.log_key().public_key.hex()})
+        home = NodeHome.init(
+            base / "ningbo",
+            region="cn-zj-ningbo",
+            origin="credex.ningbo.example/log",
+            db=None,
+            now=now,
+            log_seed=os.urandom(32),
+            subject_secret=os.urandom(32),
+            platform_seed=os.urandom(32),
+        )
+        out["steps"].append(
+            {
+                "step": "init",
+                "region": home.region,
+                "origin": home.origin,
+                "log_public_key": home.log_key().public_key.hex(),
+            }
+        )
         data_csv = _with_bad_rows(
             penalty_csv("cn-zj-ningbo", rows=24, seed=1, reference_date=today)
         )
@@ -102,17 +114,29 @@ def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]
             summary = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
             out["steps"].append({"step": "import", **summary.to_json_value()})
             again = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
-            out["steps"].append({"step": "re-import", "imported": again.imported,
-                                 "already_present": again.already_present})
+            out["steps"].append(
+                {
+                    "step": "re-import",
+                    "imported": again.imported,
+                    "already_present": again.already_present,
+                }
+            )
             progress("issue city scores (天一分, placeholder bands)")
             scores = score_records("cn-zj-ningbo", home.subject_key(), 12, seed=2, as_of=today)
             results = node.issue(scores, iat=now)
-            out["steps"].append({"step": "issue-scores", "issued": len(results),
-                                 "first_index": results[0].index})
+            out["steps"].append(
+                {"step": "issue-scores", "issued": len(results), "first_index": results[0].index}
+            )
             note = node.publish_checkpoint(now)
             cp = note.checkpoint
-            out["steps"].append({"step": "checkpoint", "tree_size": cp.size,
-                                 "root": cp.root.hex(), "note": note.to_text()})
+            out["steps"].append(
+                {
+                    "step": "checkpoint",
+                    "tree_size": cp.size,
+                    "root": cp.root.hex(),
+                    "note": note.to_text(),
+                }
+            )
             index = results[0].index
             data = node.bundle(index, now).to_bytes()
         bundle_path = base / "score.credex"
@@ -124,14 +148,20 @@ def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]
         out["bundle"] = {"index": index, "bytes": len(data)}
         out["verify"] = report.to_json_value()
         out["tampered"] = []
-        for name, fn in (("issuer signature byte flipped", _tamper_signature),
-                         ("record payload byte flipped", _tamper_payload),
-                         ("checkpoint root altered", _tamper_checkpoint)):
+        for name, fn in (
+            ("issuer signature byte flipped", _tamper_signature),
+            ("record payload byte flipped", _tamper_payload),
+            ("checkpoint root altered", _tamper_checkpoint),
+        ):
             bad = run_verification(fn(data), trust)
-            out["tampered"].append({
-                "tamper": name, "verdict": "valid" if bad.ok else "invalid",
-                "failed_step": bad.failed_step,
-                "step_name": None if bad.failed_step is None else
-                bad.steps[-1].name, "error": str(bad.error)})
+            out["tampered"].append(
+                {
+                    "tamper": name,
+                    "verdict": "valid" if bad.ok else "invalid",
+                    "failed_step": bad.failed_step,
+                    "step_name": None if bad.failed_step is None else bad.steps[-1].name,
+                    "error": str(bad.error),
+                }
+            )
     out["ok"] = report.ok and all(t["verdict"] == "invalid" for t in out["tampered"])
     return out

@@ -87,7 +87,11 @@ class IssuerEntry:
 
     def to_trusted(self) -> TrustedIssuer:
         return TrustedIssuer(
-            self.issuer_id, self.region, self.public_key, self.valid_from, self.valid_until,
+            self.issuer_id,
+            self.region,
+            self.public_key,
+            self.valid_from,
+            self.valid_until,
             self.kinds,
         )
 
@@ -112,8 +116,16 @@ class NodeHome:
 
     @classmethod
     def init(
-        cls, path: Path, *, region: str, origin: str, db: str | None, now: int,
-        log_seed: bytes, subject_secret: bytes, platform_seed: bytes,
+        cls,
+        path: Path,
+        *,
+        region: str,
+        origin: str,
+        db: str | None,
+        now: int,
+        log_seed: bytes,
+        subject_secret: bytes,
+        platform_seed: bytes,
     ) -> NodeHome:
         """Create a new home with a log key, a subject key and a default platform issuer."""
         if not _REGION_RE.match(region):
@@ -128,13 +140,19 @@ class NodeHome:
         (path / "keys").mkdir(mode=0o700, exist_ok=True)
         _write_secret(path / "keys" / "log.key", log_seed)
         _write_secret(path / "keys" / "subject.key", subject_secret)
-        config = {"format": NODE_FORMAT, "region": region, "origin": origin, "db": db,
-                  "created_at": now}
+        config = {
+            "format": NODE_FORMAT,
+            "region": region,
+            "origin": origin,
+            "db": db,
+            "created_at": now,
+        }
         _write_json(path / "issuers.json", [])
         _write_json(path / "node.json", config)
         home = cls(path, config)
-        home.add_issuer(f"{region}/platform", KINDS, valid_from=0, valid_until=None,
-                        seed=platform_seed)
+        home.add_issuer(
+            f"{region}/platform", KINDS, valid_from=0, valid_until=None, seed=platform_seed
+        )
         return home
 
     @classmethod
@@ -164,14 +182,24 @@ class NodeHome:
         raw = json.loads((self.path / "issuers.json").read_text())
         return [
             IssuerEntry(
-                i["issuer_id"], i["region"], bytes.fromhex(i["public_key"]), i["valid_from"],
-                i["valid_until"], frozenset(i["kinds"]), i["key_file"],
+                i["issuer_id"],
+                i["region"],
+                bytes.fromhex(i["public_key"]),
+                i["valid_from"],
+                i["valid_until"],
+                frozenset(i["kinds"]),
+                i["key_file"],
             )
             for i in raw
         ]
 
     def add_issuer(
-        self, issuer_id: str, kinds: Iterable[str], *, valid_from: int, valid_until: int | None,
+        self,
+        issuer_id: str,
+        kinds: Iterable[str],
+        *,
+        valid_from: int,
+        valid_until: int | None,
         seed: bytes,
     ) -> IssuerEntry:
         """Register an issuer key (a new key for an existing id is a rotation)."""
@@ -190,14 +218,27 @@ class NodeHome:
         key_file = f"issuers/{issuer_id.replace('/', '__')}-{n}.key"
         key = SigningKey(seed)
         _write_secret(self.keys_dir / key_file, seed)
-        entry = IssuerEntry(issuer_id, issuer_id.split("/")[0], key.public_key, valid_from,
-                            valid_until, kinds, key_file)
+        entry = IssuerEntry(
+            issuer_id,
+            issuer_id.split("/")[0],
+            key.public_key,
+            valid_from,
+            valid_until,
+            kinds,
+            key_file,
+        )
         raw = json.loads((self.path / "issuers.json").read_text())
-        raw.append({
-            "issuer_id": entry.issuer_id, "region": entry.region,
-            "public_key": entry.public_key.hex(), "valid_from": valid_from,
-            "valid_until": valid_until, "kinds": sorted(kinds), "key_file": key_file,
-        })
+        raw.append(
+            {
+                "issuer_id": entry.issuer_id,
+                "region": entry.region,
+                "public_key": entry.public_key.hex(),
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "kinds": sorted(kinds),
+                "key_file": key_file,
+            }
+        )
         _write_json(self.path / "issuers.json", raw)
         return entry
 
@@ -216,7 +257,9 @@ class NodeHome:
             raise NotFoundError(f"home: issuer {issuer_id!r} has no key valid at {at}")
         authorised = [e for e in valid if kind in e.kinds]
         if not authorised:
-            raise KindNotAuthorisedError(f"home: issuer {issuer_id!r} is not authorised for {kind!r}")
+            raise KindNotAuthorisedError(
+                f"home: issuer {issuer_id!r} is not authorised for {kind!r}"
+            )
         return SigningKey(_read_secret(self.keys_dir / authorised[-1].key_file))
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,12 @@ from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
-from credex.ledger.statement import Statement, sign_statement, verify_statement_signature
+from credex.ledger.statement import (
+    Statement,
+    sign_leaf,
+    sign_statement,
+    verify_statement_signature,
+)
 from credex.ledger.storage.sql import SqlStore
 from credex.node.home import NodeHome
 
@@ -83,8 +89,13 @@ class LocalNode:
     def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
         """Append signed statements in one durable batch (idempotent per statement)."""
         leaves = [
-            NewLeaf(s.leaf, s.record.kind, s.claims.iss, s.claims.iat,
-                    _record_hash(s.claims.iss, s.payload))
+            NewLeaf(
+                s.leaf,
+                s.record.kind,
+                s.claims.iss,
+                s.claims.iat,
+                _record_hash(s.claims.iss, s.payload),
+            )
             for s in statements
         ]
         results: list[AppendResult] = self.log.append_many(leaves)
@@ -93,34 +104,70 @@ class LocalNode:
             for r, s in zip(results, statements, strict=True)
         ]
 
-    def issue(
-        self, records: Sequence[Record], *, issuer_id: str | None = None, iat: int
-    ) -> list[IssueResult]:
-        """Sign and log records; a record this issuer already logged is not logged again."""
-        issuer = issuer_id or self.home.platform_issuer
-        known = self.store.find_record_hashes(
-            [_record_hash(issuer, r.to_bytes()) for r in records]
-        )
+    def _prepare(
+        self, records: Sequence[Record], issuer: str, iat: int
+    ) -> tuple[list[IssueResult | None], list[int], list[NewLeaf]]:
+        """Dedupe against the store by record hash, then sign what is new."""
+        hashes = [_record_hash(issuer, r.to_bytes()) for r in records]
+        known = self.store.find_record_hashes(hashes)
         out: list[IssueResult | None] = [None] * len(records)
-        fresh: list[tuple[int, Record]] = []
-        for i, r in enumerate(records):
-            idx = known.get(_record_hash(issuer, r.to_bytes()))
+        fresh: list[int] = []
+        leaves: list[NewLeaf] = []
+        for i, (r, h) in enumerate(zip(records, hashes, strict=True)):
+            idx = known.get(h)
             if idx is None:
-                fresh.append((i, r))
+                fresh.append(i)
+                key = self._key(issuer, r.kind, iat)
+                leaves.append(NewLeaf(sign_leaf(r, issuer, key, iat), r.kind, issuer, iat, h))
             else:
-                entry = self.log.entry(idx)
-                out[i] = IssueResult(idx, entry.leaf_hash, False, r.kind)
-        if fresh:
-            stmts = self.sign([r for _, r in fresh], issuer, iat)
-            for (i, _), res in zip(fresh, self.append(stmts), strict=True):
-                out[i] = res
+                out[i] = IssueResult(idx, self.log.entry(idx).leaf_hash, False, r.kind)
+        return out, fresh, leaves
+
+    def _commit(
+        self,
+        records: Sequence[Record],
+        prepared: tuple[list[IssueResult | None], list[int], list[NewLeaf]],
+    ) -> list[IssueResult]:
+        out, fresh, leaves = prepared
+        if leaves:
+            for i, res in zip(fresh, self.log.append_many(leaves), strict=True):
+                out[i] = IssueResult(res.index, res.leaf_hash, res.is_new, records[i].kind)
         return [r for r in out if r is not None]
+
+    def issue(
+        self,
+        records: Sequence[Record],
+        *,
+        issuer_id: str | None = None,
+        iat: int,
+        batch: int = 1024,
+    ) -> list[IssueResult]:
+        """Sign and log records in durable batches; results in input order.
+
+        A record this issuer already logged is not logged again (idempotent imports).
+        With more than one batch, batch k+1 is signed on a worker thread while batch k
+        is committed (libsodium and SQLite release the GIL), so both cores work.
+        """
+        issuer = issuer_id or self.home.platform_issuer
+        chunks = [records[i : i + batch] for i in range(0, len(records), batch)]
+        if len(chunks) <= 1:
+            return self._commit(records, self._prepare(records, issuer, iat))
+        results: list[IssueResult] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="credex-sign") as pool:
+            fut = pool.submit(self._prepare, chunks[0], issuer, iat)
+            for k, chunk in enumerate(chunks):
+                prepared = fut.result()
+                if k + 1 < len(chunks):
+                    fut = pool.submit(self._prepare, chunks[k + 1], issuer, iat)
+                results.extend(self._commit(chunk, prepared))
+        return results
 
     def submit(self, data: bytes) -> IssueResult:
         """Accept a statement signed elsewhere by a registered issuer (policy-checked)."""
         st = Statement.from_bytes(data)
-        trusted = [i for i in self.home.trust().issuers_for_kid(st.kid)
-                   if i.issuer_id == st.claims.iss]
+        trusted = [
+            i for i in self.home.trust().issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss
+        ]
         if not trusted:
             raise UntrustedKeyError("submit: statement signed by a key not registered here")
         valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
@@ -155,8 +202,9 @@ class LocalNode:
             if latest.tree_size > 0:
                 proof = self.log.consistency_proof(latest.tree_size, size)
                 verify_consistency(latest.tree_size, size, latest.root, root, proof)
-        note = sign_checkpoint(Checkpoint(self.home.origin, size, root), self.home.origin,
-                               self._log_key)
+        note = sign_checkpoint(
+            Checkpoint(self.home.origin, size, root), self.home.origin, self._log_key
+        )
         self.log.record_checkpoint(size, root, note.to_text(), now)
         return note
 
@@ -170,7 +218,9 @@ class LocalNode:
         """A bundle for entry ``index`` against the latest checkpoint (published if needed)."""
         size = self.log.size
         if not 0 <= index < size:
-            raise OutOfRangeError(f"bundle: leaf index out of range: expected < {size}, got {index}")
+            raise OutOfRangeError(
+                f"bundle: leaf index out of range: expected < {size}, got {index}"
+            )
         note = self.latest_checkpoint()
         if note is None or note.checkpoint.size <= index:
             note = self.publish_checkpoint(now)

@@ -330,7 +330,9 @@ class SqlStore:
         try:
             with self._read() as conn:
                 for chunk in _chunks(wanted):
-                    out.update((h, int(i)) for h, i in conn.execute(_FIND_RECORD, {"hashes": chunk}))
+                    out.update(
+                        (h, int(i)) for h, i in conn.execute(_FIND_RECORD, {"hashes": chunk})
+                    )
         except SQLAlchemyError as e:
             raise _error("find record hashes", e) from e
         return out

@@ -36,15 +36,36 @@ def build() -> dict[str, bytes]:
     issuer, log, witness = SigningKey(ISSUER_SEED), SigningKey(LOG_SEED), SigningKey(WITNESS_SEED)
     skey = SubjectKey.from_secret(SUBJECT_SECRET)
     records = [
-        Record("penalty.admin", "cn-zj-ningbo", Subject("org", "91330200MA0YX00163"),
-               {"decision_no": "甬市监罚〔2026〕1号", "decision_date": "2026-03-14",
-                "penalty_types": ["警告", "罚款"], "content": "罚款人民币五千元",
-                "authority": "宁波市市场监督管理局", "authority_uscc": "11330200MA0YX0091P",
-                "fine_wan": "0.5"}, 1_773_417_600, 1_868_112_000),
-        Record("score.city", "cn-zj-ningbo",
-               Subject("person", person_subject_id(skey, "11010519491231002X")),
-               {"scheme": "NINGBO_TIANYI_PLACEHOLDER", "score": 700, "band": "placeholder-4",
-                "as_of": "2026-11-01", "level": "L4"}, 1_793_462_400, 1_796_140_800),
+        Record(
+            "penalty.admin",
+            "cn-zj-ningbo",
+            Subject("org", "91330200MA0YX00163"),
+            {
+                "decision_no": "甬市监罚〔2026〕1号",
+                "decision_date": "2026-03-14",
+                "penalty_types": ["警告", "罚款"],
+                "content": "罚款人民币五千元",
+                "authority": "宁波市市场监督管理局",
+                "authority_uscc": "11330200MA0YX0091P",
+                "fine_wan": "0.5",
+            },
+            1_773_417_600,
+            1_868_112_000,
+        ),
+        Record(
+            "score.city",
+            "cn-zj-ningbo",
+            Subject("person", person_subject_id(skey, "11010519491231002X")),
+            {
+                "scheme": "NINGBO_TIANYI_PLACEHOLDER",
+                "score": 700,
+                "band": "placeholder-4",
+                "as_of": "2026-11-01",
+                "level": "L4",
+            },
+            1_793_462_400,
+            1_796_140_800,
+        ),
     ]
     statements = [sign_statement(r, ISS, issuer, IAT) for r in records]
     tree = MerkleTree()
@@ -63,16 +84,26 @@ def build() -> dict[str, bytes]:
         ).to_bytes()
     trust = TrustStore(
         (TrustedLog(ORIGIN, ORIGIN, log.public_key),),
-        (TrustedIssuer(ISS, "cn-zj-ningbo", issuer.public_key, 0, None,
-                       frozenset(["penalty.admin", "score.city"])),),
+        (
+            TrustedIssuer(
+                ISS,
+                "cn-zj-ningbo",
+                issuer.public_key,
+                0,
+                None,
+                frozenset(["penalty.admin", "score.city"]),
+            ),
+        ),
         (TrustedWitness("golden.witness.example", witness.public_key),),
         1,
     )
     out["trust.json"] = trust.to_json().encode()
     index: dict[str, Any] = {
-        "tree_size": tree.size, "root": root.hex(),
+        "tree_size": tree.size,
+        "root": root.hex(),
         "leaf_hashes": [st.leaf_hash.hex() for st in statements],
-        "issuer_public_key": issuer.public_key.hex(), "log_public_key": log.public_key.hex(),
+        "issuer_public_key": issuer.public_key.hex(),
+        "log_public_key": log.public_key.hex(),
     }
     out["index.json"] = (json.dumps(index, indent=2) + "\n").encode()
     return out

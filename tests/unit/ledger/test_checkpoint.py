@@ -63,8 +63,10 @@ def test_round_trip_and_verify() -> None:
 def test_cosignature_v1() -> None:
     note = _note()
     cosig = cosign_checkpoint(note, "witness.hangzhou.example", WITNESS, 1_790_000_000)
-    assert cosig.key_id == hashlib.sha256(
-        b"witness.hangzhou.example\n\x04" + WITNESS.public_key).digest()[:4]
+    assert (
+        cosig.key_id
+        == hashlib.sha256(b"witness.hangzhou.example\n\x04" + WITNESS.public_key).digest()[:4]
+    )
     ts, sig = struct.unpack(">Q", cosig.signature[:8])[0], cosig.signature[8:]
     msg = f"cosignature/v1\ntime {ts}\n{note.body}".encode()
     Ed25519PublicKey.from_public_bytes(WITNESS.public_key).verify(sig, msg)
@@ -83,17 +85,28 @@ def test_flipped_body_fails() -> None:
     ("text", "match"),
     [
         ("origin\n1\n", "missing blank line"),
-        (f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a AAAAAAA=\n",
-         "leading zeros"),
+        (
+            f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a AAAAAAA=\n",
+            "leading zeros",
+        ),
         (f"{ORIGIN}\n1\nnot-base64!\n\n\u2014 a AAAAAAA=\n", "not valid base64"),
-        (f"{ORIGIN}\n1\n{base64.b64encode(b'short').decode()}\n\n\u2014 a AAAAAAA=\n",
-         "wrong length"),
+        (
+            f"{ORIGIN}\n1\n{base64.b64encode(b'short').decode()}\n\n\u2014 a AAAAAAA=\n",
+            "wrong length",
+        ),
         (f"{ORIGIN}\n1\n{base64.b64encode(ROOT).decode()}\n\n- a AAAAAAA=\n", "em dash"),
         (f"{ORIGIN}\n1\n{base64.b64encode(ROOT).decode()}\n\n", "must end with a newline"),
         (f"{ORIGIN}\r\n1\n", "carriage returns"),
     ],
-    ids=["no-signatures", "leading-zero", "bad-base64", "short-root", "ascii-dash",
-         "empty-signature-block", "crlf"],
+    ids=[
+        "no-signatures",
+        "leading-zero",
+        "bad-base64",
+        "short-root",
+        "ascii-dash",
+        "empty-signature-block",
+        "crlf",
+    ],
 )
 def test_malformed_notes(text: str, match: str) -> None:
     with pytest.raises(NoteError, match=match):

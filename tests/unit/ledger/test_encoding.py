@@ -6,6 +6,9 @@ from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from credex.ledger.encoding import MAX_CBOR_DEPTH, decode, encode
 from credex.ledger.errors import (
     CborError,
@@ -14,8 +17,6 @@ from credex.ledger.errors import (
     NonDeterministicCborError,
     OversizeError,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def _nest(levels: int, inner: Any) -> Any:

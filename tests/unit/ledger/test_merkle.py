@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from credex.ledger.errors import ConsistencyProofError, InclusionProofError, OutOfRangeError
 from credex.ledger.merkle import (
     EMPTY_ROOT,
@@ -38,8 +41,6 @@ from credex.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 VECTORS_PATH = Path(__file__).parents[2] / "vectors" / "rfc9162-merkle.json"
 # Recorded in tests/vectors/SOURCE.md; the file is a byte-exact copy of the shared vectors.
@@ -604,3 +605,23 @@ def test_pymerkle_roots_and_inclusion_proofs(pymerkle_tree: Any, size: int) -> N
         theirs = pymerkle_tree.prove_inclusion(index + 1, size).path
         assert theirs[0] == BIG_LEAVES[index]
         assert list(theirs[1:]) == BIG.inclusion_proof(index, size)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8))
+def test_extend_in_batches_equals_one_by_one(batches: list[int]) -> None:
+    one, many = MerkleTree(), MerkleTree()
+    n = 0
+    for k in batches:
+        entries = [b"e%d" % (n + j) for j in range(k)]
+        n += k
+        for e in entries:
+            one.append(e)
+        many.extend(entries)
+        assert many.size == one.size == n
+        assert many.root() == one.root()
+        if n:
+            assert many.inclusion_proof(n - 1) == one.inclusion_proof(n - 1)
+    many.append(b"after")
+    one.append(b"after")
+    assert many.root() == one.root()

@@ -75,8 +75,16 @@ def _vdp(size: int = 11, index: int = 6, path: object = None) -> dict[int, objec
         (lambda: _raw(_prot(), _vdp(size=5, index=5)), InclusionProofError, "out of range"),
         (lambda: b"\x00" * 9000, OversizeError, "too large"),
     ],
-    ids=["attached-payload", "vds", "alg", "no-vdp", "no-inclusion", "bad-path",
-         "index-out-of-range", "oversize"],
+    ids=[
+        "attached-payload",
+        "vds",
+        "alg",
+        "no-vdp",
+        "no-inclusion",
+        "bad-path",
+        "index-out-of-range",
+        "oversize",
+    ],
 )
 def test_malformed_receipts(data, err, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(err, match=match):

@@ -39,8 +39,14 @@ ISSUER = "cn-zj-hangzhou/platform"
 def _record(**body: object) -> Record:
     b = {"scheme": "HANGZHOU_QIANJIANG", "score": 700, "band": "优秀", "as_of": "2026-11-01"}
     b.update(body)
-    return Record("score.city", "cn-zj-hangzhou", Subject("org", "91330100MA0YX0016X"), b,
-                  1_790_000_000, 1_792_000_000)
+    return Record(
+        "score.city",
+        "cn-zj-hangzhou",
+        Subject("org", "91330100MA0YX0016X"),
+        b,
+        1_790_000_000,
+        1_792_000_000,
+    )
 
 
 def _statement() -> Statement:
@@ -86,8 +92,12 @@ def test_we_verify_a_pycose_signed_statement() -> None:
     from pycose.headers import KID, Algorithm, ContentType
 
     payload = _record().to_bytes()
-    hdr = {Algorithm: EdDSA, ContentType: CONTENT_TYPE, KID: KEY.kid,
-           15: {1: ISSUER, 2: "91330100MA0YX0016X", 6: 5}}
+    hdr = {
+        Algorithm: EdDSA,
+        ContentType: CONTENT_TYPE,
+        KID: KEY.kid,
+        15: {1: ISSUER, 2: "91330100MA0YX0016X", 6: 5},
+    }
     msg = Sign1Message(phdr=hdr, payload=payload)
     msg.key = OKPKey(crv=Ed25519, d=KEY.seed, x=KEY.public_key)
     data = msg.encode(tag=True)
@@ -124,14 +134,19 @@ def test_sig_structure_is_rfc9052() -> None:
 
 # -- bad input: each a named error -------------------------------------------------------
 
+
 def _parts() -> tuple[bytes, bytes, bytes]:
     st = _statement()
     return st.protected, st.payload, st.signature
 
 
 def _hdr(**over: object) -> bytes:
-    base: dict[int, object] = {1: -8, 3: CONTENT_TYPE, 4: KEY.kid,
-                               15: {1: ISSUER, 2: "91330100MA0YX0016X", 6: 1}}
+    base: dict[int, object] = {
+        1: -8,
+        3: CONTENT_TYPE,
+        4: KEY.kid,
+        15: {1: ISSUER, 2: "91330100MA0YX0016X", 6: 1},
+    }
     for k, v in over.items():
         label = int(k[1:])
         if v is None:
@@ -152,25 +167,55 @@ def _hdr(**over: object) -> bytes:
         (lambda: encoding.encode([1, 2, 3, 4]), CoseError, "wrong cose tag"),
         (lambda: _cose(_parts()[0], {}, _parts()[1], b"x" * 10), CoseError, "64-byte"),
         (lambda: _cose(_parts()[0], {}, None, _parts()[2]), CoseError, "attached bstr"),
-        (lambda: _cose(_hdr(l1=-7), {}, _parts()[1], _parts()[2]), CoseError,
-         "unsupported algorithm"),
-        (lambda: _cose(_hdr(l3="application/json"), {}, _parts()[1], _parts()[2]), CoseError,
-         "wrong content type"),
+        (
+            lambda: _cose(_hdr(l1=-7), {}, _parts()[1], _parts()[2]),
+            CoseError,
+            "unsupported algorithm",
+        ),
+        (
+            lambda: _cose(_hdr(l3="application/json"), {}, _parts()[1], _parts()[2]),
+            CoseError,
+            "wrong content type",
+        ),
         (lambda: _cose(_hdr(l4=b"short"), {}, _parts()[1], _parts()[2]), CoseError, "kid"),
-        (lambda: _cose(_hdr(l15=None), {}, _parts()[1], _parts()[2]), CoseError,
-         "protected header labels"),
-        (lambda: _cose(_hdr(), {99: 1}, _parts()[1], _parts()[2]), CoseError,
-         "unexpected unprotected"),
-        (lambda: _cose(_parts()[0], {}, b"\x9f\xff", _parts()[2]), NonDeterministicCborError,
-         "record"),
-        (lambda: _cose(b"\xbf\x01\x27\xff", {}, _parts()[1], _parts()[2]),
-         NonDeterministicCborError, "protected header"),
+        (
+            lambda: _cose(_hdr(l15=None), {}, _parts()[1], _parts()[2]),
+            CoseError,
+            "protected header labels",
+        ),
+        (
+            lambda: _cose(_hdr(), {99: 1}, _parts()[1], _parts()[2]),
+            CoseError,
+            "unexpected unprotected",
+        ),
+        (
+            lambda: _cose(_parts()[0], {}, b"\x9f\xff", _parts()[2]),
+            NonDeterministicCborError,
+            "record",
+        ),
+        (
+            lambda: _cose(b"\xbf\x01\x27\xff", {}, _parts()[1], _parts()[2]),
+            NonDeterministicCborError,
+            "protected header",
+        ),
         (lambda: b"\x00" * (MAX_STATEMENT_BYTES + 1), OversizeError, "too large"),
     ],
     ids=[
-        "empty", "truncated-header", "truncated", "trailing", "wrong-tag", "untagged",
-        "short-signature", "detached-payload", "alg-es256", "content-type", "kid-length",
-        "no-cwt-claims", "unknown-unprotected", "indefinite-payload", "indefinite-header",
+        "empty",
+        "truncated-header",
+        "truncated",
+        "trailing",
+        "wrong-tag",
+        "untagged",
+        "short-signature",
+        "detached-payload",
+        "alg-es256",
+        "content-type",
+        "kid-length",
+        "no-cwt-claims",
+        "unknown-unprotected",
+        "indefinite-payload",
+        "indefinite-header",
         "oversize",
     ],
 )
@@ -189,7 +234,7 @@ def _with_record(value: dict[str, object]) -> bytes:
 def test_record_level_rejections() -> None:
     good = _record().to_value()
     unknown = dict(good, kind="score.secret")
-    with pytest.raises(UnknownKindError, match="unknown kind 'score.secret'"):
+    with pytest.raises(UnknownKindError, match=r"unknown kind 'score\.secret'"):
         Statement.from_bytes(_with_record(unknown))
     missing = dict(good, body={"scheme": "X"})
     with pytest.raises(RecordError, match="missing required field 'score'"):
@@ -213,3 +258,34 @@ def test_sub_claim_must_match_record_subject() -> None:
 def test_record_rejects_floats() -> None:
     with pytest.raises(RecordError, match="wrong type"):
         _record(score=700.5)
+
+
+def test_fast_paths_equal_the_generic_encoder() -> None:
+    from credex.ledger.statement import _leaf_bytes, _protected_header
+
+    for iss, sub, iat in [
+        (ISSUER, "91330100MA0YX0016X", 0),
+        ("x/" + "y" * 40, "s" * 30, 23),
+        (ISSUER, "HK-CR:03645219", 2**40),
+        (ISSUER, "a", 2**64 - 1),
+    ]:
+        hdr = {1: -8, 3: CONTENT_TYPE, 4: KEY.kid, 15: {1: iss, 2: sub, 6: iat}}
+        assert _protected_header(KEY.kid, iss, sub, iat) == encoding.encode(hdr)
+    for payload in [b"", b"x" * 23, b"x" * 24, b"x" * 255, b"x" * 256, b"x" * 70000]:
+        assert sig_structure(b"\xa0", payload) == encoding.encode(
+            ["Signature1", b"\xa0", b"", payload]
+        )
+        assert _leaf_bytes(b"\xa0", payload, b"s" * 64) == encoding.encode(
+            cbor2.CBORTag(18, [b"\xa0", {}, payload, b"s" * 64])
+        )
+
+
+def test_record_from_bytes_keeps_the_exact_encoding() -> None:
+    rec = _record()
+    again = Record.from_bytes(rec.to_bytes())
+    assert again == rec and again.to_bytes() == rec.to_bytes()
+    value = rec.to_value()
+    with pytest.raises(RecordError, match="valid_until, when present"):
+        Record.from_bytes(encoding.encode(dict(value, valid_until=None)))
+    with pytest.raises(RecordError, match="refs, when present, must not be empty"):
+        Record.from_bytes(encoding.encode(dict(value, refs=[])))

@@ -45,23 +45,36 @@ IAT = 1_790_000_000
 
 
 def _trust(**kw: object) -> TrustStore:
-    issuer = TrustedIssuer(ISS, "cn-zj-hangzhou", ISSUER.public_key,
-                           kw.pop("valid_from", 0), kw.pop("valid_until", None),  # type: ignore[arg-type]
-                           frozenset(kw.pop("kinds", ["score.city", "lifecycle.repair"])))  # type: ignore[arg-type]
+    issuer = TrustedIssuer(
+        ISS,
+        "cn-zj-hangzhou",
+        ISSUER.public_key,
+        kw.pop("valid_from", 0),
+        kw.pop("valid_until", None),  # type: ignore[arg-type]
+        frozenset(kw.pop("kinds", ["score.city", "lifecycle.repair"])),
+    )  # type: ignore[arg-type]
     return TrustStore((TrustedLog(ORIGIN, ORIGIN, LOG.public_key),), (issuer,), **kw)  # type: ignore[arg-type]
 
 
 def _record(kind: str = "score.city", refs: tuple[bytes, ...] = ()) -> Record:
-    body: dict[str, object] = {"scheme": "HANGZHOU_QIANJIANG", "score": 700, "band": "优秀",
-                               "as_of": "2026-11-01"}
+    body: dict[str, object] = {
+        "scheme": "HANGZHOU_QIANJIANG",
+        "score": 700,
+        "band": "优秀",
+        "as_of": "2026-11-01",
+    }
     if kind == "lifecycle.repair":
         body = {"route": "终止公示", "decided_on": "2026-11-02"}
-    return Record(kind, "cn-zj-hangzhou", Subject("org", "91330100MA0YX0016X"), body, IAT,
-                  refs=refs)
+    return Record(
+        kind, "cn-zj-hangzhou", Subject("org", "91330100MA0YX0016X"), body, IAT, refs=refs
+    )
 
 
 def _log_bundles(
-    statements: list[Statement], *, log: SigningKey = LOG, origin: str = ORIGIN,
+    statements: list[Statement],
+    *,
+    log: SigningKey = LOG,
+    origin: str = ORIGIN,
     index: int = 2,
 ) -> tuple[list[Bundle], SignedNote]:
     tree = MerkleTree()
@@ -108,7 +121,7 @@ def _rebundle(st: Statement, receipt: bytes, checkpoint: str) -> bytes:
 
 
 def _case_payload_byte(data: bytes) -> bytes:
-    st, _, _ = _bundle_parts(data)
+    _st, _, _ = _bundle_parts(data)
     return _flip_in(data, b"2026-11-01", 9)  # the as_of digit, still valid CBOR
 
 
@@ -128,7 +141,7 @@ def _case_receipt_signature(data: bytes) -> bytes:
 
 
 def _case_checkpoint_root(data: bytes) -> bytes:
-    st, r, cp = _bundle_parts(data)
+    st, _r, cp = _bundle_parts(data)
     note = SignedNote.from_text(cp)
     lines = note.body.split("\n")
     root = bytearray(base64.b64decode(lines[2]))
@@ -138,7 +151,7 @@ def _case_checkpoint_root(data: bytes) -> bytes:
 
 
 def _case_checkpoint_signature(data: bytes) -> bytes:
-    st, r, cp = _bundle_parts(data)
+    st, _r, cp = _bundle_parts(data)
     note = SignedNote.from_text(cp)
     sig = note.signatures[0]
     bad = type(sig)(sig.name, sig.key_id, bytes([sig.signature[0] ^ 1]) + sig.signature[1:])
@@ -147,7 +160,7 @@ def _case_checkpoint_signature(data: bytes) -> bytes:
 
 def _case_receipt_other_root(data: bytes) -> bytes:
     """A receipt validly signed by the log, but for a different tree than the checkpoint."""
-    st, r, cp = _bundle_parts(data)
+    st, _r, cp = _bundle_parts(data)
     tree = MerkleTree()
     for i in range(2):
         tree.append_hash(hashlib.sha256(b"filler-%d" % i).digest())
@@ -168,14 +181,20 @@ TAMPER = [
     ("receipt-signature", _case_receipt_signature, 5, SignatureError, "receipt: signature"),
     ("checkpoint-root", _case_checkpoint_root, 6, SignatureError, "checkpoint: signature"),
     ("checkpoint-signature", _case_checkpoint_signature, 6, SignatureError, "checkpoint"),
-    ("receipt-root-differs", _case_receipt_other_root, 6, CheckpointError,
-     "root differs from the receipt"),
+    (
+        "receipt-root-differs",
+        _case_receipt_other_root,
+        6,
+        CheckpointError,
+        "root differs from the receipt",
+    ),
     ("truncated", _case_truncated, 1, CborError, "truncated"),
 ]
 
 
-@pytest.mark.parametrize(("fn", "step", "err", "match"), [t[1:] for t in TAMPER],
-                         ids=[t[0] for t in TAMPER])
+@pytest.mark.parametrize(
+    ("fn", "step", "err", "match"), [t[1:] for t in TAMPER], ids=[t[0] for t in TAMPER]
+)
 def test_tampering_fails_at_its_step(fn, step, err, match) -> None:  # type: ignore[no-untyped-def]
     bad = fn(_good())
     report = run_verification(bad, _trust())
@@ -247,11 +266,11 @@ def test_repaired_record_fails_status() -> None:
 
 def test_status_statement_must_reference_record() -> None:
     st = sign_statement(_record(), ISS, ISSUER, IAT)
-    unrelated = sign_statement(_record("lifecycle.repair", refs=(b"\x00" * 32,)), ISS, ISSUER,
-                               IAT)
+    unrelated = sign_statement(_record("lifecycle.repair", refs=(b"\x00" * 32,)), ISS, ISSUER, IAT)
     (main, rep), _ = _log_bundles([st, unrelated])
-    report = run_verification(Bundle(main.statement, main.checkpoint, status=(rep,)).to_bytes(),
-                              _trust())
+    report = run_verification(
+        Bundle(main.statement, main.checkpoint, status=(rep,)).to_bytes(), _trust()
+    )
     assert report.failed_step == 7 and "does not reference this record" in str(report.error)
 
 
@@ -266,7 +285,6 @@ def test_verifier_cache_does_not_hide_failures() -> None:
 
 def test_inclusion_index_out_of_range() -> None:
     st, r, cp = _bundle_parts(_good())
-    forged = Receipt(r.protected, r.log_kid, r.tree_size, r.leaf_index, r.path[:-1],
-                     r.signature)
+    forged = Receipt(r.protected, r.log_kid, r.tree_size, r.leaf_index, r.path[:-1], r.signature)
     report = run_verification(_rebundle(st, forged.to_bytes(), cp), _trust())
     assert report.failed_step == 4 and isinstance(report.error, InclusionProofError)
