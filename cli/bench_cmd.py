@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +24,10 @@ def bench(
         typer.Option(help="PostgreSQL URL for P1_postgres (default $CREDEX_TEST_POSTGRES_URL)."),
     ] = None,
     quick: Annotated[bool, typer.Option(help="Smaller workloads (P6 at 10^5 not 10^6).")] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Directory for scratch databases (default: temporary)."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure P1, P1_postgres, P4, P6, P7 against raw Ed25519 rates from the same run."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,7 +14,17 @@ from credex.node.demo import run_demo
 __all__ = ["demo"]
 
 
-def demo(json_out: JsonOpt = False) -> None:
+def demo(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Keep the demo's files in this new directory "
+            "(default: a temporary one, removed afterwards).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Run the local story: init, import, issue, checkpoint, bundle, verify, tamper."""
     t0 = time.perf_counter()
 
@@ -20,7 +32,7 @@ def demo(json_out: JsonOpt = False) -> None:
         if not json_out:
             err_console.print(f"[dim]… {msg}[/]")
 
-    out = run_demo(progress)
+    out = run_demo(progress, keep=home)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if json_out:
         print_json(out)

@@ -100,7 +100,14 @@ def _load_trust(path: Path) -> TrustStore:
 
 def verify(
     file: Annotated[Path, typer.Argument(help="The .credex bundle.")],
-    trust: Annotated[Path, typer.Option(help="Trust file (credex trust export).")],
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            help="Trust file (credex trust export). Default: the trust of the "
+            "node at --home / $CREDEX_HOME."
+        ),
+    ] = None,
+    home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline, narrating each numbered step. Exit 0 only if all pass."""
@@ -108,7 +115,10 @@ def verify(
         data = file.read_bytes()
     except FileNotFoundError as e:
         raise ConfigError(f"verify: bundle not found: {file}") from e
-    report = run_verification(data, _load_trust(trust))
+    except IsADirectoryError as e:
+        raise ConfigError(f"verify: not a file: {file}") from e
+    policy = _load_trust(trust) if trust is not None else NodeHome.open(resolve_home(home)).trust()
+    report = run_verification(data, policy)
     if json_out:
         print_json(report.to_json_value())
     else:

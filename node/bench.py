@@ -223,7 +223,11 @@ def _p7(n: int, reps: int = 3) -> dict[str, Any]:
 
 
 def run_bench(
-    *, quick: bool, postgres_url: str | None, progress: Callable[[str], None] = lambda _: None
+    *,
+    quick: bool,
+    postgres_url: str | None,
+    progress: Callable[[str], None] = lambda _: None,
+    scratch: Path | None = None,
 ) -> dict[str, Any]:
     """Run every benchmark once; returns the report object printed by ``credex bench``."""
     reps = 3
@@ -231,7 +235,7 @@ def run_bench(
     n_issue = 2000 if quick else 10000
     n_verify = 1000 if quick else 4000
     p6_sizes = (10_000, 100_000) if quick else (10_000, 1_000_000)
-    base = Path(tempfile.mkdtemp(prefix="credex-bench-"))
+    base = Path(tempfile.mkdtemp(prefix="credex-bench-", dir=scratch))
     try:
         progress("raw ed25519")
         raw_sign, raw_verify = _raw(n_raw, reps)

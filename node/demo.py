@@ -21,6 +21,7 @@ from credex.adapters.base import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
+from credex.ledger.errors import ConfigError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
 from credex.node.home import NodeHome
@@ -80,88 +81,99 @@ def _with_bad_rows(csv_bytes: bytes) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode()
 
 
-def run_demo(progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_demo(
+    progress: Callable[[str], None] = lambda _: None, keep: Path | None = None
+) -> dict[str, Any]:
+    """Run the story; with ``keep``, its files (node home, CSV, bundle, trust file) stay
+    in that new directory for inspection instead of a temporary one."""
+    if keep is not None:
+        if keep.exists() and any(keep.iterdir()):
+            raise ConfigError(f"demo: directory is not empty: {keep}")
+        keep.mkdir(parents=True, exist_ok=True)
+        return _run(keep, progress)
+    with tempfile.TemporaryDirectory(prefix="credex-demo-") as tmp:
+        return _run(Path(tmp), progress)
+
+
+def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     now = int(datetime.now(UTC).timestamp())
     today = date.today()
     out: dict[str, Any] = {"steps": []}
-    with tempfile.TemporaryDirectory(prefix="credex-demo-") as tmp:
-        base = Path(tmp)
-        progress("init node cn-zj-ningbo")
-        home = NodeHome.init(
-            base / "ningbo",
-            region="cn-zj-ningbo",
-            origin="credex.ningbo.example/log",
-            db=None,
-            now=now,
-            log_seed=os.urandom(32),
-            subject_secret=os.urandom(32),
-            platform_seed=os.urandom(32),
-        )
+    progress("init node cn-zj-ningbo")
+    home = NodeHome.init(
+        base / "ningbo",
+        region="cn-zj-ningbo",
+        origin="credex.ningbo.example/log",
+        db=None,
+        now=now,
+        log_seed=os.urandom(32),
+        subject_secret=os.urandom(32),
+        platform_seed=os.urandom(32),
+    )
+    out["steps"].append(
+        {
+            "step": "init",
+            "region": home.region,
+            "origin": home.origin,
+            "log_public_key": home.log_key().public_key.hex(),
+        }
+    )
+    data_csv = _with_bad_rows(penalty_csv("cn-zj-ningbo", rows=24, seed=1, reference_date=today))
+    (base / "penalties.csv").write_bytes(data_csv)
+    with LocalNode(home) as node:
+        progress("import 双公示 penalty CSV")
+        summary = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
+        out["steps"].append({"step": "import", **summary.to_json_value()})
+        again = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
         out["steps"].append(
             {
-                "step": "init",
-                "region": home.region,
-                "origin": home.origin,
-                "log_public_key": home.log_key().public_key.hex(),
+                "step": "re-import",
+                "imported": again.imported,
+                "already_present": again.already_present,
             }
         )
-        data_csv = _with_bad_rows(
-            penalty_csv("cn-zj-ningbo", rows=24, seed=1, reference_date=today)
+        progress("issue city scores (天一分, placeholder bands)")
+        scores = score_records("cn-zj-ningbo", home.subject_key(), 12, seed=2, as_of=today)
+        results = node.issue(scores, iat=now)
+        out["steps"].append(
+            {"step": "issue-scores", "issued": len(results), "first_index": results[0].index}
         )
-        (base / "penalties.csv").write_bytes(data_csv)
-        with LocalNode(home) as node:
-            progress("import 双公示 penalty CSV")
-            summary = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
-            out["steps"].append({"step": "import", **summary.to_json_value()})
-            again = import_bytes(node, ADAPTERS["penalty-csv"], data_csv, iat=now)
-            out["steps"].append(
-                {
-                    "step": "re-import",
-                    "imported": again.imported,
-                    "already_present": again.already_present,
-                }
-            )
-            progress("issue city scores (天一分, placeholder bands)")
-            scores = score_records("cn-zj-ningbo", home.subject_key(), 12, seed=2, as_of=today)
-            results = node.issue(scores, iat=now)
-            out["steps"].append(
-                {"step": "issue-scores", "issued": len(results), "first_index": results[0].index}
-            )
-            note = node.publish_checkpoint(now)
-            cp = note.checkpoint
-            out["steps"].append(
-                {
-                    "step": "checkpoint",
-                    "tree_size": cp.size,
-                    "root": cp.root.hex(),
-                    "note": note.to_text(),
-                }
-            )
-            index = results[0].index
-            data = node.bundle(index, now).to_bytes()
-        bundle_path = base / "score.credex"
-        bundle_path.write_bytes(data)
-        trust_text = home.trust().to_json()
-        trust = TrustStore.from_json(trust_text)
-        progress("verify the bundle offline")
-        report = run_verification(data, trust)
-        out["bundle"] = {"index": index, "bytes": len(data)}
-        out["verify"] = report.to_json_value()
-        out["tampered"] = []
-        for name, fn in (
-            ("issuer signature byte flipped", _tamper_signature),
-            ("record payload byte flipped", _tamper_payload),
-            ("checkpoint root altered", _tamper_checkpoint),
-        ):
-            bad = run_verification(fn(data), trust)
-            out["tampered"].append(
-                {
-                    "tamper": name,
-                    "verdict": "valid" if bad.ok else "invalid",
-                    "failed_step": bad.failed_step,
-                    "step_name": None if bad.failed_step is None else bad.steps[-1].name,
-                    "error": str(bad.error),
-                }
-            )
+        note = node.publish_checkpoint(now)
+        cp = note.checkpoint
+        out["steps"].append(
+            {
+                "step": "checkpoint",
+                "tree_size": cp.size,
+                "root": cp.root.hex(),
+                "note": note.to_text(),
+            }
+        )
+        index = results[0].index
+        data = node.bundle(index, now).to_bytes()
+    bundle_path = base / "score.credex"
+    bundle_path.write_bytes(data)
+    trust_text = home.trust().to_json()
+    (base / "trust.json").write_text(trust_text, encoding="utf-8")
+    trust = TrustStore.from_json(trust_text)
+    progress("verify the bundle offline")
+    report = run_verification(data, trust)
+    out["bundle"] = {"index": index, "bytes": len(data)}
+    out["verify"] = report.to_json_value()
+    out["tampered"] = []
+    for name, fn in (
+        ("issuer signature byte flipped", _tamper_signature),
+        ("record payload byte flipped", _tamper_payload),
+        ("checkpoint root altered", _tamper_checkpoint),
+    ):
+        bad = run_verification(fn(data), trust)
+        out["tampered"].append(
+            {
+                "tamper": name,
+                "verdict": "valid" if bad.ok else "invalid",
+                "failed_step": bad.failed_step,
+                "step_name": None if bad.failed_step is None else bad.steps[-1].name,
+                "error": str(bad.error),
+            }
+        )
     out["ok"] = report.ok and all(t["verdict"] == "invalid" for t in out["tampered"])
     return out
