@@ -41,3 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     except CredexError as e:
         err_console.print(f"credex: error: {e.diagnostics()}", markup=False)
         sys.exit(exit_code_for(e))
+    except OSError as e:  # a path the user gave: missing, a directory, not writable
+        where = f": {e.filename}" if e.filename else ""
+        err_console.print(f"credex: error: {e.strerror or type(e).__name__}{where}", markup=False)
+        sys.exit(2)

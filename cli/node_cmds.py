@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,9 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from credex.adapters.base import ADAPTERS
-from credex.adapters.dates import date_to_unix, parse_date
+from credex.adapters.dates import CST, date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, err_console, now, print_json, resolve_home
-from credex.ledger.errors import ConfigError, FormatError, RecordError
+from credex.ledger.errors import ConfigError, CredexError, FormatError, RecordError
+from credex.ledger.identifiers import validate_org_id
 from credex.ledger.record import KINDS, Record, Subject
 from credex.ledger.subject import person_subject_id
 from credex.node.home import NodeHome
@@ -21,6 +23,11 @@ from credex.node.importer import import_bytes
 from credex.node.local import IssueResult, LocalNode
 
 __all__ = ["register"]
+
+
+def _today(t: int) -> int:
+    """Midnight (China Standard Time) of the day containing ``t``."""
+    return date_to_unix(datetime.fromtimestamp(t, CST).date())
 
 
 def _date_opt(text: str | None, default: int | None) -> int | None:
@@ -47,8 +54,12 @@ def init(
         subject_secret=os.urandom(32),
         platform_seed=os.urandom(32),
     )
-    with LocalNode(h):  # creates the database tables now, so errors show at init
-        pass
+    try:
+        with LocalNode(h):  # creates the database tables now, so errors show at init
+            pass
+    except CredexError:
+        h.discard()  # nothing half-made is left behind: init can simply be run again
+        raise
     info = {
         "home": str(path),
         "region": h.region,
@@ -139,7 +150,8 @@ def _record_from_json(obj: Any, region: str, h: NodeHome, default_from: int) -> 
         subj = obj.get("subject")
         if not isinstance(subj, dict):
             raise RecordError("issue: record needs subject {type, id} or person_id")
-        subject = Subject(subj.get("type", "org"), str(subj.get("id", "")))
+        stype, sid = subj.get("type", "org"), str(subj.get("id", ""))
+        subject = Subject(stype, validate_org_id(sid).id if stype == "org" else sid)
     vf = obj.get("valid_from", default_from)
     vu = obj.get("valid_until")
     return Record(
@@ -149,8 +161,17 @@ def _record_from_json(obj: Any, region: str, h: NodeHome, default_from: int) -> 
         body=obj.get("body", {}),
         valid_from=date_to_unix(parse_date(vf)) if isinstance(vf, str) else vf,
         valid_until=date_to_unix(parse_date(vu)) if isinstance(vu, str) else vu,
-        refs=tuple(bytes.fromhex(r) for r in obj.get("refs", [])),
+        refs=_refs(obj.get("refs", [])),
     )
+
+
+def _refs(value: Any) -> tuple[bytes, ...]:
+    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+        raise RecordError("issue: refs must be a list of hex leaf hashes")
+    try:
+        return tuple(bytes.fromhex(r) for r in value)
+    except ValueError as e:
+        raise RecordError("issue: refs must be a list of hex leaf hashes") from e
 
 
 def issue(
@@ -170,12 +191,15 @@ def issue(
         Path | None, typer.Option(help="A JSON-lines file of records to issue.")
     ] = None,
     issuer: Annotated[str | None, typer.Option(help="Issuer id (default: the platform).")] = None,
-    valid_from: Annotated[str | None, typer.Option(help="Start day (default now).")] = None,
+    valid_from: Annotated[str | None, typer.Option(help="Start day (default today).")] = None,
     valid_until: Annotated[str | None, typer.Option(help="End day.")] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Sign records as an issuer and append them to the log (durable before it returns)."""
+    """Sign records as an issuer and append them to the log (durable before it returns).
+
+    Issuing the same record again (same kind, subject, body and window) logs nothing new.
+    """
     h = NodeHome.open(resolve_home(home))
     t = now()
     objs: list[Any] = []
@@ -198,7 +222,7 @@ def issue(
         obj: dict[str, Any] = {
             "kind": kind,
             "body": body_obj,
-            "valid_from": _date_opt(valid_from, t),
+            "valid_from": _date_opt(valid_from, _today(t)),
         }
         if valid_until is not None:
             obj["valid_until"] = _date_opt(valid_until, None)
@@ -207,7 +231,14 @@ def issue(
         else:
             obj["subject"] = {"type": "org", "id": subject}
         objs.append(obj)
-    recs = [_record_from_json(o, h.region, h, t) for o in objs]
+    recs = []
+    for n, o in enumerate(objs, 1):
+        try:
+            recs.append(_record_from_json(o, h.region, h, _today(t)))
+        except CredexError as e:
+            if records is None:
+                raise
+            raise type(e)(f"record {n} of {records.name}: {e}") from e
     with LocalNode(h) as node:
         results = node.issue(recs, issuer_id=issuer, iat=t)
     if json_out:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.errors import ConfigError, FormatError
+from credex.ledger.errors import ConfigError, FormatError, OutOfRangeError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
 from credex.node.home import NodeHome
@@ -53,7 +53,11 @@ def prove_consistency(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Consistency proof between tree sizes OLD and NEW."""
+    """Consistency proof between tree sizes OLD and NEW (1 <= OLD <= NEW)."""
+    if old < 1:
+        raise OutOfRangeError(
+            f"prove: old size must be at least 1 (every tree extends the empty one), got {old}"
+        )
     with LocalNode.open(resolve_home(home)) as node:
         proof = node.log.consistency_proof(old, new)
         out: dict[str, Any] = {
@@ -93,6 +97,8 @@ def _load_trust(path: Path) -> TrustStore:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ConfigError(f"verify: trust file not found: {path}") from e
+    except IsADirectoryError as e:
+        raise ConfigError(f"verify: trust file is a directory: {path}") from e
     except UnicodeDecodeError as e:
         raise FormatError(f"verify: trust file is not utf-8 json: {path}") from e
     return TrustStore.from_json(text)

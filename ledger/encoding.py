@@ -27,6 +27,8 @@ from credex.ledger.errors import CborError, NonDeterministicCborError, OversizeE
 __all__ = ["MAX_CBOR_DEPTH", "decode", "encode"]
 
 MAX_CBOR_DEPTH: Final = 16
+_INT_MIN: Final = -(2**64)
+_INT_MAX: Final = 2**64 - 1
 #: one reusable encoder per thread: creating a cbor2 encoder costs more than encoding
 #: the small maps credex uses
 _LOCAL: Final = threading.local()
@@ -61,7 +63,11 @@ def _scan(value: Any, depth: int) -> bool:
         items = value
     elif t is cbor2.CBORTag:
         return _scan(value.value, depth + 1)
-    elif t is str or t is int or t is bytes or t is bool or value is None:
+    elif t is int:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise CborError("cbor: integer outside the 64-bit range of CBOR major types 0/1")
+        return False
+    elif t is str or t is bytes or t is bool or value is None:
         return False
     elif t is float:
         raise CborError("cbor: floats are not allowed in credex values")
@@ -71,7 +77,11 @@ def _scan(value: Any, depth: int) -> bool:
         raise CborError(f"cbor: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
     for v in items:
         tv = type(v)
-        if tv is str or tv is int or tv is bytes or tv is bool or v is None:
+        if tv is int:
+            if not _INT_MIN <= v <= _INT_MAX:
+                raise CborError("cbor: integer outside the 64-bit range of CBOR major types 0/1")
+            continue
+        if tv is str or tv is bytes or tv is bool or v is None:
             continue
         if _scan(v, depth + 1):
             mixed = True

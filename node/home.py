@@ -16,9 +16,11 @@ world-readable. This module does file I/O; it never prints and never logs key ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,8 +72,14 @@ def _read_secret(path: Path) -> bytes:
 
 
 def _write_json(path: Path, value: Any) -> None:
+    """Atomically replace ``path``; mode 0600 (node.json may hold a database password)."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
@@ -136,6 +144,8 @@ class NodeHome:
             raise ConfigError("home: origin must be non-empty, without spaces or '+'")
         if (path / "node.json").exists():
             raise ConfigError(f"home: already initialised: {path}")
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"home: not a directory: {path}")
         path.mkdir(parents=True, exist_ok=True)
         (path / "keys").mkdir(mode=0o700, exist_ok=True)
         _write_secret(path / "keys" / "log.key", log_seed)
@@ -154,6 +164,14 @@ class NodeHome:
             f"{region}/platform", KINDS, valid_from=0, valid_until=None, seed=platform_seed
         )
         return home
+
+    def discard(self) -> None:
+        """Remove what ``init`` created (after a failed first start), so init can be retried."""
+        for name in ("node.json", "issuers.json", "log.sqlite", "log.sqlite-wal", "log.sqlite-shm"):
+            (self.path / name).unlink(missing_ok=True)
+        shutil.rmtree(self.keys_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.path.rmdir()  # only if now empty
 
     @classmethod
     def open(cls, path: Path) -> NodeHome:

@@ -359,11 +359,6 @@ def test_issue_is_idempotent_across_seconds(cli: Cli, sqlite_home: Path, clock) 
     assert r2.json[0]["new"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: issue without --valid-from defaults valid_from to the current "
-    "second, so the same command one second later logs a duplicate record",
-)
 def test_issue_default_valid_from_is_idempotent_across_seconds(
     cli: Cli, sqlite_home: Path, clock
 ) -> None:
@@ -839,7 +834,7 @@ def test_verify_later_checkpoint_fails_step_6(
     b = Bundle.from_bytes(bundled["bundle"].read_bytes())
     swapped = _write(tmp_path / "swap.credex", Bundle(b.statement, later["note"]).to_bytes())
     r = _verify(cli, swapped, bundled["trust"])
-    _assert_fails(r, 6, "checkpoint")
+    _assert_fails(r, 6, "differs from the receipt")
     # a fresh bundle of the same entry uses the later checkpoint and verifies
     fresh = tmp_path / "fresh.credex"
     assert cli("bundle", 0, "-o", fresh, "--home", bundled["home"]).code == 0
@@ -865,6 +860,31 @@ def test_verify_missing_and_garbage_files(
     assert r.code == 1 and r.err.startswith("credex: error: ")
 
 
+def test_verify_defaults_to_the_nodes_trust(
+    cli: Cli, bundled: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = cli("verify", bundled["bundle"], "--home", bundled["home"], "--json")
+    assert r.code == 0, r.err
+    assert r.json["verdict"] == "valid"
+    monkeypatch.setenv("CREDEX_HOME", str(bundled["home"]))
+    r = cli("verify", bundled["bundle"])
+    assert r.code == 0 and "VALID" in r.out
+    monkeypatch.delenv("CREDEX_HOME")
+    r = cli("verify", bundled["bundle"])
+    assert r.code == 2 and "no node home" in r.err
+    # another node's own trust does not vouch for this bundle
+    other = tmp_path / "other"
+    assert _init(cli, other).code == 0
+    r = cli("verify", bundled["bundle"], "--home", other)
+    _assert_fails(r, 2, "not in the trust material")
+
+
+def test_verify_a_directory_is_one_line(cli: Cli, bundled: dict[str, Path], tmp_path) -> None:
+    r = _verify(cli, tmp_path, bundled["trust"])
+    assert r.code == 2
+    assert r.err.startswith("credex: error: verify: not a file")
+
+
 # --- demo, bench, help ---------------------------------------------------------------------
 
 
@@ -876,6 +896,18 @@ def test_demo_json(cli: Cli) -> None:
     assert d["verify"]["verdict"] == "valid"
     assert [t["verdict"] for t in d["tampered"]] == ["invalid"] * 3
     assert [t["failed_step"] for t in d["tampered"]] == [3, 3, 6]
+
+
+def test_demo_keeps_files_in_home(cli: Cli, tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    r = cli("demo", "--home", keep, "--json")
+    assert r.code == 0, r.err
+    assert r.json["ok"] is True
+    assert (keep / "ningbo" / "node.json").exists()
+    for p in (keep / "ningbo" / "keys").rglob("*.key"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    r = cli("demo", "--home", keep, "--json")
+    assert r.code == 2 and "not empty" in r.err
 
 
 def test_bench_help(cli: Cli) -> None:
@@ -961,7 +993,7 @@ def test_console_script_subprocess(cli: Cli, tmp_path: Path) -> None:
     assert p.stderr.count("\n") == 1
 
 
-# --- known product bugs (strict xfail: remove the marker when fixed) -------------------------
+# --- regressions: bugs found by these tests, fixed ----------------------------------------
 
 
 def _refs_not_hex(tmp_path: Path) -> list[object]:
@@ -981,11 +1013,6 @@ def _refs_not_hex(tmp_path: Path) -> list[object]:
     return ["issue", "--records", f]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: OSError/ValueError escape main() as a "
-    "traceback instead of one 'credex: error:' line",
-)
 @pytest.mark.parametrize(
     "make_args",
     [
@@ -993,18 +1020,19 @@ def _refs_not_hex(tmp_path: Path) -> list[object]:
         _refs_not_hex,
         lambda tmp: ["bundle", 0, "-o", tmp / "no" / "dir" / "f.credex"],
         lambda tmp: ["trust", "export", "-o", tmp / "no" / "dir" / "t.json"],
-        lambda tmp: ["verify", tmp, "--trust", tmp / "home" / "node.json"],
+        lambda tmp: ["verify", tmp / "b.credex", "--trust", tmp],
     ],
     ids=[
         "records-missing",
         "records-refs-not-hex",
         "bundle-out-dir-missing",
         "trust-out-dir-missing",
-        "verify-a-directory",
+        "verify-trust-is-a-directory",
     ],
 )
 def test_os_errors_are_one_line(cli: Cli, sqlite_home: Path, tmp_path: Path, make_args) -> None:
     _issue_org(cli, sqlite_home)
+    assert cli("bundle", 0, "-o", tmp_path / "b.credex", "--home", sqlite_home).code == 0
     args = make_args(tmp_path)
     if args[0] != "verify":
         args += ["--home", sqlite_home]
@@ -1013,9 +1041,6 @@ def test_os_errors_are_one_line(cli: Cli, sqlite_home: Path, tmp_path: Path, mak
     assert r.err.startswith("credex: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="product bug: init over an existing file raises FileExistsError (traceback)"
-)
 def test_init_over_a_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     r = _init(cli, tmp_path / "afile")
@@ -1023,11 +1048,6 @@ def test_init_over_a_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     assert r.err.startswith("credex: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: init with an unusable --db leaves "
-    "node.json behind, so a corrected init says 'already initialised'",
-)
 def test_init_with_bad_db_can_be_retried(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "home"
     r = _init(cli, path, f"sqlite:///{tmp_path / 'no' / 'dir' / 'x.db'}")
@@ -1036,11 +1056,6 @@ def test_init_with_bad_db_can_be_retried(cli: Cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: node.json holds the --db URL (with any "
-    "password) but is created world-readable (0644)",
-)
 def test_node_json_with_db_password_is_private(tmp_path: Path) -> None:
     path = tmp_path / "home"
     old = os.umask(0o022)  # the usual default; a private umask would hide the bug
