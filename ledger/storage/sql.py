@@ -308,34 +308,25 @@ class SqlStore:
         except (SQLAlchemyError, psycopg.Error) as e:
             raise _error("append", e) from e
 
-    def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
-        wanted = list(leaf_hashes)
+    def _lookup(self, stmt: Select[Any], hashes: Collection[bytes], what: str) -> dict[bytes, int]:
+        """Run a ``(hash, index)`` query over ``hashes`` in chunks of bound parameters."""
+        wanted = list(hashes)
         out: dict[bytes, int] = {}
         if not wanted:
             return out
         try:
             with self._read() as conn:
                 for chunk in _chunks(wanted):
-                    rows = conn.execute(_FIND, {"hashes": chunk})
-                    out.update((h, i) for h, i in rows)
+                    out.update((h, int(i)) for h, i in conn.execute(stmt, {"hashes": chunk}))
         except SQLAlchemyError as e:
-            raise _error("find indices", e) from e
+            raise _error(what, e) from e
         return out
 
+    def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
+        return self._lookup(_FIND, leaf_hashes, "find indices")
+
     def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
-        wanted = list(record_hashes)
-        out: dict[bytes, int] = {}
-        if not wanted:
-            return out
-        try:
-            with self._read() as conn:
-                for chunk in _chunks(wanted):
-                    out.update(
-                        (h, int(i)) for h, i in conn.execute(_FIND_RECORD, {"hashes": chunk})
-                    )
-        except SQLAlchemyError as e:
-            raise _error("find record hashes", e) from e
-        return out
+        return self._lookup(_FIND_RECORD, record_hashes, "find record hashes")
 
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
