@@ -140,6 +140,10 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
         {"name": "text", "version": "int", "rules": "map"},
         description="a declarative conversion policy",
     ),
+    "federation.manifest": KindSpec(
+        {"federation": "text", "version": "int", "hash": "bytes"},
+        description="a federation manifest version, logged so every version stays auditable",
+    ),
     "lifecycle.objection": KindSpec(
         {"raised_on": "text"}, {"grounds": "text", "due_by": "text"}, needs_refs=True
     ),
