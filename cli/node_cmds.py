@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -182,8 +183,9 @@ def issue(
     person_id: Annotated[
         str | None,
         typer.Option(
-            help="A resident ID number; it is validated, then replaced by a keyed "
-            "hash and never stored or printed."
+            help="A resident ID number, or - to read it from standard input (keeps it out "
+            "of shell history); it is validated, then replaced by a keyed hash and never "
+            "stored or printed."
         ),
     ] = None,
     body: Annotated[str | None, typer.Option(help="The record body as a JSON object.")] = None,
@@ -227,7 +229,8 @@ def issue(
         if valid_until is not None:
             obj["valid_until"] = _date_opt(valid_until, None)
         if person_id is not None:
-            obj["person_id"] = person_id
+            # "-" reads the number from standard input, keeping it out of shell history
+            obj["person_id"] = sys.stdin.readline().strip() if person_id == "-" else person_id
         else:
             obj["subject"] = {"type": "org", "id": subject}
         objs.append(obj)

@@ -1077,3 +1077,23 @@ def _init_home_with_password(path: Path) -> None:
         subject_secret=b"\x02" * 32,
         platform_seed=b"\x03" * 32,
     )
+
+
+def test_person_id_from_stdin(cli: Cli, sqlite_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = synthetic_resident_ids("cn-zj-ningbo", 1, seed=9)[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO(raw + "\n"))
+    r = cli(
+        "issue",
+        "--home",
+        sqlite_home,
+        "--kind",
+        "score.city",
+        "--person-id",
+        "-",
+        "--body",
+        json.dumps(SCORE_BODY),
+        "--json",
+    )
+    assert r.code == 0, r.err
+    assert raw not in r.out and raw not in r.err
+    assert r.json[0]["new"] is True
