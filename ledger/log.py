@@ -293,6 +293,11 @@ class AppendOnlyLog:
         """The number of acknowledged (durable) entries."""
         return self._range.size
 
+    def compact_range(self) -> CompactRange:
+        """A copy of the tree's right edge (to compute prospective roots without storing)."""
+        with self._lock:
+            return self._range.copy()
+
     def _nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
         found = self._store.get_nodes(ids)
         if len(found) < len(ids):

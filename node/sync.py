@@ -1,0 +1,234 @@
+"""Peer sync: follow a peer's log, verify everything, mirror it, resume where it stopped.
+
+One ``PeerSync`` follows one origin::
+
+    fetch checkpoint -> log signature by the trusted key -> consistency with the last
+    verified checkpoint (rollback / same size, other root -> InconsistentLogError with
+    evidence) -> fetch the new entries in batches -> verify each (statement decodes,
+    issuer key trusted and valid at iat, kind authorised, signature) -> the mirrored tree's
+    root at the checkpoint's size must equal the checkpoint's root -> commit entries and
+    the checkpoint in the mirror store.
+
+Entries are mirrored with the peer's own indices (the mirror is an ``AppendOnlyLog`` of
+the same tree), so a restart or a dropped connection resumes at ``mirror.size``. An entry
+that fails verification is not mirrored, nor is anything after it (a log is contiguous);
+the reason is kept in the status. This module talks to the peer only through the small
+``PeerSource`` protocol (the gRPC ``PeerClient`` implements it; tests use in-process peers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from credex.ledger.checkpoint import SignedNote, verify_note_signature
+from credex.ledger.errors import (
+    CredexError,
+    InconsistentLogError,
+    KeyValidityError,
+    KindNotAuthorisedError,
+    UntrustedKeyError,
+    VerificationError,
+    WrongLogError,
+)
+from credex.ledger.log import AppendOnlyLog, NewLeaf
+from credex.ledger.merkle import leaf_hash, verify_consistency
+from credex.ledger.statement import Statement, verify_statement_signature
+from credex.ledger.trust import TrustPolicy
+
+__all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
+
+
+class PeerSource(Protocol):
+    """What sync needs from a peer (gRPC ``PeerClient`` or an in-process fake)."""
+
+    def get_checkpoint(self) -> str: ...
+    def get_consistency_proof(self, old_size: int, new_size: int) -> list[bytes]: ...
+    def get_entries(self, start: int, end: int) -> Iterator[list[bytes]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    origin: str
+    checkpoint_size: int
+    mirrored_size: int
+    new_entries: int
+    error: str | None = None
+
+
+def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
+    """Check one peer entry as a verifier would (bundle steps 1-3).
+
+    Raises:
+        FormatError: not a valid statement.
+        UntrustedKeyError / KeyValidityError / KindNotAuthorisedError: issuer policy.
+        SignatureError: the issuer signature does not verify.
+    """
+    st = Statement.from_bytes(data)
+    if st.receipts:
+        raise VerificationError("sync: a logged statement must not carry receipts")
+    named = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
+    if not named:
+        raise UntrustedKeyError(
+            f"sync: statement key {st.kid.hex()[:16]}… is not a trusted key of {st.claims.iss!r}"
+        )
+    valid = [i for i in named if i.valid_at(st.claims.iat)]
+    if not valid:
+        raise KeyValidityError(
+            f"sync: key of {st.claims.iss!r} used outside its validity window (iat {st.claims.iat})"
+        )
+    authorised = [i for i in valid if st.record.kind in i.kinds]
+    if not authorised:
+        raise KindNotAuthorisedError(
+            f"sync: {st.claims.iss!r} is not authorised for kind {st.record.kind!r}"
+        )
+    verify_statement_signature(st, authorised[0].public_key)
+    return st
+
+
+class PeerSync:
+    """Follows ``origin`` through ``source`` into ``mirror`` (an ``AppendOnlyLog``)."""
+
+    def __init__(
+        self,
+        origin: str,
+        source: PeerSource,
+        trust: TrustPolicy,
+        mirror: AppendOnlyLog,
+        *,
+        batch: int = 1000,
+    ) -> None:
+        self.origin = origin
+        self.source = source
+        self.trust = trust
+        self.mirror = mirror
+        self.batch = batch
+
+    def _verified_note(self) -> SignedNote:
+        text = self.source.get_checkpoint()
+        note = SignedNote.from_text(text)
+        cp = note.checkpoint
+        if cp.origin != self.origin:
+            raise WrongLogError(
+                f"sync: peer served a checkpoint of {cp.origin!r}, expected {self.origin!r}"
+            )
+        log = self.trust.log_for_origin(self.origin)
+        if log is None:
+            raise WrongLogError(f"sync: origin {self.origin!r} is not a trusted log")
+        verify_note_signature(note, log.note_key_name, log.public_key)
+        return note
+
+    def _check_consistent(self, note: SignedNote) -> None:
+        held = self.mirror.latest_checkpoint()
+        if held is None:
+            return
+        cp = note.checkpoint
+        if cp.size < held.tree_size:
+            raise InconsistentLogError(
+                f"sync: {self.origin} rolled back: checkpoint size {cp.size} < verified "
+                f"{held.tree_size}",
+                old_checkpoint=held.note,
+                new_checkpoint=note.to_text(),
+            )
+        if cp.size == held.tree_size:
+            if cp.root != held.root:
+                raise InconsistentLogError(
+                    f"sync: {self.origin} shows two roots for size {cp.size}",
+                    old_checkpoint=held.note,
+                    new_checkpoint=note.to_text(),
+                )
+            return
+        proof = self.source.get_consistency_proof(held.tree_size, cp.size)
+        try:
+            verify_consistency(held.tree_size, cp.size, held.root, cp.root, proof)
+        except CredexError as e:
+            raise InconsistentLogError(
+                f"sync: {self.origin} checkpoint {cp.size} is not consistent with verified "
+                f"{held.tree_size}: {e}",
+                old_checkpoint=held.note,
+                new_checkpoint=note.to_text(),
+                proof=tuple(proof),
+            ) from e
+
+    def _fetch_verified(self, start: int, end: int) -> tuple[list[NewLeaf], str | None]:
+        """Verified leaves from ``start`` up to the first bad one (and why it was bad)."""
+        leaves: list[NewLeaf] = []
+        index = start
+        for chunk in self.source.get_entries(start, end):
+            for data in chunk:
+                if index >= end:
+                    return leaves, f"entry {index}: peer sent more entries than asked"
+                try:
+                    st = verify_peer_statement(data, self.trust)
+                except CredexError as e:
+                    return leaves, f"entry {index}: {e}"
+                leaves.append(NewLeaf(data, st.record.kind, st.claims.iss, st.claims.iat))
+                index += 1
+        if index < end:
+            return leaves, f"entry {index}: peer sent {index - start} of {end - start} entries"
+        return leaves, None
+
+    def sync_once(self, now: int) -> SyncResult:
+        """One round: verify the peer's checkpoint and mirror up to it.
+
+        Raises:
+            InconsistentLogError: a rollback, a second root for a size, or a failed
+                consistency proof (evidence attached; nothing is mirrored).
+            SignatureError / WrongLogError / NoteError: a checkpoint that cannot be trusted.
+            PeerUnavailableError: the peer is unreachable (retry later; state is intact).
+        """
+        note = self._verified_note()
+        cp = note.checkpoint
+        self._check_consistent(note)
+        start = self.mirror.size
+        if start >= cp.size:
+            return SyncResult(self.origin, cp.size, start, 0)
+        error: str | None = None
+        total = 0
+        while start < cp.size and error is None:
+            end = min(cp.size, start + self.batch)
+            leaves, error = self._fetch_verified(start, end)
+            if leaves:
+                # nothing is mirrored unless it provably belongs to the checkpointed tree
+                self._prove_prefix(note, start, leaves)
+                self._append_batch(leaves, start)
+                total += len(leaves)
+                start = self.mirror.size
+        if error is not None:
+            return SyncResult(self.origin, cp.size, self.mirror.size, total, error)
+        self.mirror.record_checkpoint(cp.size, cp.root, note.to_text(), now)
+        return SyncResult(self.origin, cp.size, self.mirror.size, total)
+
+    def _prove_prefix(self, note: SignedNote, start: int, leaves: Sequence[NewLeaf]) -> None:
+        """The mirror plus ``leaves`` must be a prefix of the peer's checkpointed tree."""
+        cp = note.checkpoint
+        cr = self.mirror.compact_range()
+        for leaf in leaves:
+            cr.append(leaf_hash(leaf.leaf))
+        end, root = cr.size, cr.root()
+        try:
+            if end == cp.size:
+                if root != cp.root:
+                    raise VerificationError(
+                        f"root at {end} is {root.hex()[:16]}…, checkpoint says "
+                        f"{cp.root.hex()[:16]}…"
+                    )
+            else:
+                proof = self.source.get_consistency_proof(end, cp.size)
+                verify_consistency(end, cp.size, root, cp.root, proof)
+        except VerificationError as e:
+            raise InconsistentLogError(
+                f"sync: entries {start}..{end - 1} served by {self.origin} are not in its "
+                f"checkpointed tree: {e}",
+                new_checkpoint=note.to_text(),
+            ) from e
+
+    def _append_batch(self, leaves: Sequence[NewLeaf], start: int) -> None:
+        # each batch is one durable transaction: a restart resumes at mirror.size
+        results = self.mirror.append_many(leaves)
+        for offset, r in enumerate(results):
+            if r.index != start + offset or not r.is_new:
+                raise InconsistentLogError(
+                    f"sync: {self.origin} served a duplicate entry at {start + offset}"
+                )
