@@ -11,7 +11,15 @@ import sys
 
 import typer
 
-from credex.cli import bench_cmd, demo_cmd, node_cmds, proof_cmds
+from credex.cli import (
+    bench_cmd,
+    demo_cmd,
+    evidence_cmds,
+    federation_cmds,
+    node_cmds,
+    proof_cmds,
+    serve_cmds,
+)
 from credex.cli._common import err_console
 from credex.ledger.errors import ConfigError, CredexError
 
@@ -28,6 +36,9 @@ node_cmds.register(app)
 proof_cmds.register(app)
 app.command("bench")(bench_cmd.bench)
 app.command("demo")(demo_cmd.demo)
+serve_cmds.register(app)
+app.add_typer(federation_cmds.federation_app, name="federation")
+evidence_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

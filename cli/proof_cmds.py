@@ -9,7 +9,7 @@ import typer
 
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, FormatError, OutOfRangeError
-from credex.ledger.trust import TrustStore
+from credex.ledger.trust import TrustPolicy, TrustStore
 from credex.ledger.verify import run_verification
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
@@ -92,13 +92,21 @@ def bundle(
         console.print(f"wrote {output} ({len(data)} bytes) for entry {index}")
 
 
-def _load_trust(path: Path) -> TrustStore:
+def _load_trust(path: Path) -> TrustPolicy:
+    """A ``credex-trust/1`` JSON file, or a federation manifest chain (CBOR, from
+    ``credex federation export``) verified from its version 1."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as e:
         raise ConfigError(f"verify: trust file not found: {path}") from e
     except IsADirectoryError as e:
         raise ConfigError(f"verify: trust file is a directory: {path}") from e
+    if data.lstrip()[:1] != b"{":
+        from credex.ledger.manifest import decode_chain, verify_manifest_chain
+
+        return verify_manifest_chain(decode_chain(data))
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise FormatError(f"verify: trust file is not utf-8 json: {path}") from e
     return TrustStore.from_json(text)

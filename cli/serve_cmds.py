@@ -1,0 +1,224 @@
+"""``credex serve``, ``credex node info``, ``credex client add / list``.
+
+``serve`` runs the node's gRPC server (``credex.node.server``) until SIGTERM or SIGINT,
+then stops gracefully: health turns NOT_SERVING, no new calls are accepted, in-flight
+calls get a grace period, and the log is closed (which flushes the group commit), so no
+acknowledged entry is lost; exit code 0. It logs ``listening on HOST:PORT (mtls
+HOST:PORT)`` to stderr once bound and records both addresses in ``HOME/node.json``
+(``listen``, ``mtls_listen``; cleared again on a clean stop).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.errors import ConfigError
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+from credex.node.server import create_server
+from credex.node.tls import ROLES, NodeTls, cert_fingerprint
+
+__all__ = ["register"]
+
+logger = logging.getLogger("credex.serve")
+_GRACE_S = 10.0
+
+
+def _host(listen: str) -> str:
+    host, sep, _ = listen.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"serve: listen address must be HOST:PORT, got {listen!r}")
+    return host
+
+
+def _record_listen(home: Path, listen: str | None, mtls_listen: str | None) -> None:
+    """Set ``listen`` / ``mtls_listen`` in node.json (atomic replace, mode 0600)."""
+    path = home / "node.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["listen"], config["mtls_listen"] = listen, mtls_listen
+    tmp = path.with_name("node.json.listen.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def serve(
+    home: HomeOpt = None,
+    listen: Annotated[
+        str, typer.Option(help="Public address (Log, health, reflection), HOST:PORT.")
+    ] = "127.0.0.1:7420",
+    mtls_listen: Annotated[
+        str, typer.Option(help="mTLS address (Submit, Witness; client certificate), HOST:PORT.")
+    ] = "127.0.0.1:7421",
+    san: Annotated[
+        list[str] | None, typer.Option(help="Extra DNS name or IP for the node certificate.")
+    ] = None,
+) -> None:
+    """Serve the node over gRPC with TLS until SIGTERM / SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    node = LocalNode(h)
+    try:
+        server, ports = create_server(
+            node, home=h, listen=listen, mtls_listen=mtls_listen, san=tuple(san or ())
+        )
+        try:
+            public = f"{_host(listen)}:{ports.public}"
+            mtls = f"{_host(mtls_listen)}:{ports.mtls}"
+            _record_listen(path, public, mtls)
+            logger.info("listening on %s (mtls %s)", public, mtls)
+            while not stop.wait(0.5):
+                pass
+            logger.info("stopping: finishing in-flight calls")
+            server.stop(_GRACE_S).wait()
+        finally:
+            server.stop(0)
+    finally:
+        node.close()  # flushes the group commit
+    _record_listen(path, None, None)
+    logger.info("stopped")
+
+
+node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
+
+
+@node_app.command("info")
+def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """Origin, region, public keys (hex), TLS certificates (PEM) and listen addresses.
+
+    Creates the node's TLS CA and certificate if they do not exist yet.
+    """
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    tls = NodeTls(path, name=h.region)
+    tls.ensure(now=now())
+    config: dict[str, Any] = json.loads((path / "node.json").read_text(encoding="utf-8"))
+    cert = tls.server_cert_pem()
+    info = {
+        "origin": h.origin,
+        "region": h.region,
+        "log_public_key": h.log_key().public_key.hex(),
+        "platform_issuer": h.platform_issuer,
+        "platform_issuer_keys": [
+            e.public_key.hex() for e in h.issuers() if e.issuer_id == h.platform_issuer
+        ],
+        "tls_cert_pem": cert.decode("ascii"),
+        "tls_cert_fingerprint": cert_fingerprint(cert),
+        "ca_pem": tls.ca_pem().decode("ascii"),
+        "listen": config.get("listen"),
+        "mtls_listen": config.get("mtls_listen"),
+    }
+    if json_out:
+        print_json(info)
+        return
+    for key in ("origin", "region", "log_public_key", "platform_issuer", "listen", "mtls_listen"):
+        console.print(f"{key:22} {info[key]}", markup=False)
+    console.print(f"{'tls_cert_fingerprint':22} {info['tls_cert_fingerprint']}", markup=False)
+    console.print(info["tls_cert_pem"], end="", markup=False)
+
+
+client_app = typer.Typer(help="Register clients allowed to call Submit / Witness (mTLS).")
+
+
+@client_app.command("add")
+def client_add(
+    name: Annotated[str, typer.Argument(help="Client name, e.g. bank-ningbo or hangzhou.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write NAME.key, NAME.pem, ca.pem here.")
+    ] = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option(help="Register this existing certificate (PEM, optionally with chain)."),
+    ] = None,
+    ca: Annotated[
+        Path | None, typer.Option(help="The external certificate's issuer (CA) PEM.")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a client: issue it a key and certificate (-o DIR), or pin --cert FILE."""
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    tls = NodeTls(path, name=h.region)
+    written: list[str] = []
+    if cert is not None:
+        roots = ca.read_bytes() if ca is not None else b""
+        entry = tls.register_external(name, role, cert.read_bytes(), now=now(), roots_pem=roots)
+    else:
+        if out is None:
+            raise ConfigError("client add: pass -o DIR (to issue a certificate) or --cert FILE")
+        out.mkdir(parents=True, exist_ok=True)
+        key_path = out / f"{name}.key"
+        if key_path.exists():
+            raise ConfigError(f"client add: key file already exists: {key_path}")
+        key_pem, cert_pem, entry = tls.issue_client(name, role, now=now())
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key_pem)
+        (out / f"{name}.pem").write_bytes(cert_pem)
+        (out / "ca.pem").write_bytes(tls.ca_pem())
+        written = [str(key_path), str(out / f"{name}.pem"), str(out / "ca.pem")]
+    result = {
+        "name": entry.name,
+        "role": entry.role,
+        "fingerprint": entry.fingerprint,
+        "external": entry.external,
+        "files": written,
+    }
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"registered {entry.role} {entry.name} sha256:{entry.fingerprint}")
+        for name_written in written:
+            console.print(f"  wrote {name_written}", markup=False)
+
+
+@client_app.command("list")
+def client_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """List registered clients (name, role, certificate fingerprint)."""
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    rows = [
+        {
+            "name": c.name,
+            "role": c.role,
+            "fingerprint": c.fingerprint,
+            "external": c.external,
+            "created_at": c.created_at,
+        }
+        for c in NodeTls(path, name=h.region).clients()
+    ]
+    if json_out:
+        print_json(rows)
+        return
+    for r in rows:
+        ext = " (external)" if r["external"] else ""
+        console.print(f"{r['name']:24} {r['role']:7} sha256:{r['fingerprint']}{ext}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(node_app, name="node")
+    app.add_typer(client_app, name="client")

@@ -1,0 +1,843 @@
+"""The federation manifest: a signed, versioned, hash-chained list of members (docs/manifest.md).
+
+One version is a tagged COSE_Sign (RFC 9052 §4.1) with one signature per admin::
+
+    98([protected = bstr .cbor {3: "application/vnd.credex.manifest+cbor"},
+        unprotected = {},
+        payload = bstr .cbor body,
+        signatures = [+ [bstr .cbor {1: -8, 4: admin kid}, {}, bstr(64)]]])   ; sorted by kid
+    signature = Ed25519(["Signature", protected, signer protected, h'', payload])
+
+    body = {"v": 1, "federation": tstr, "version": uint, "prev": bstr(32) / null,
+            "issued_at": uint, "members": [+ member], "quorum": {"k": uint, "n": uint},
+            "admins": [+ bstr(32)], "admin_threshold": uint, "recognitions": [* recognition]}
+
+A version's hash is SHA-256 of its payload (the body bytes), so collecting one more
+admin signature never changes it; version n+1 names version n's hash in ``prev`` and is
+accepted only with signatures of ``admin_threshold`` of version n's admins *and* of its
+own (python-tuf's root rotation). ``verify_manifest_chain`` checks a chain and returns a
+``Manifest``, which is a ``TrustPolicy``: issuer keys with their windows over every
+version (a key a later version drops stays valid for iat before that version), current
+and retired log keys, and for each origin the *other* members' witness keys with the
+quorum k.
+
+This module is pure: bytes in, values or exceptions out. It does not read files, keep
+keys, or decide which first version to pin (the caller passes the pin or root admins).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import cbor2
+
+from credex.ledger import encoding
+from credex.ledger.errors import (
+    CoseError,
+    FormatError,
+    PolicyError,
+    VerificationError,
+)
+from credex.ledger.keys import SigningKey, compute_kid, verify_ed25519
+from credex.ledger.statement import ALG_EDDSA
+from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustedWitness
+
+__all__ = [
+    "CHAIN_FORMAT",
+    "COSE_SIGN_TAG",
+    "MANIFEST_CONTENT_TYPE",
+    "MANIFEST_VERSION",
+    "MAX_CHAIN_BYTES",
+    "MAX_MANIFEST_BYTES",
+    "AdminSignature",
+    "IssuerKey",
+    "Manifest",
+    "ManifestBody",
+    "Member",
+    "Recognition",
+    "RetiredLogKey",
+    "SignedManifest",
+    "add_member",
+    "decode_chain",
+    "encode_chain",
+    "retire_log_key",
+    "rotate_issuer_key",
+    "verify_manifest_chain",
+]
+
+COSE_SIGN_TAG: Final = 98
+MANIFEST_VERSION: Final = 1
+MANIFEST_CONTENT_TYPE: Final = "application/vnd.credex.manifest+cbor"
+CHAIN_FORMAT: Final = "credex-manifest-chain/1"
+MAX_MANIFEST_BYTES: Final = 1024 * 1024
+MAX_CHAIN_BYTES: Final = 64 * 1024 * 1024
+_BODY_PROTECTED: Final = encoding.encode({3: MANIFEST_CONTENT_TYPE})
+_REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_NAME_RE: Final = re.compile(r"^[^\s+]+$")
+_ENDPOINT_RE: Final = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+_UINT64_MAX: Final = 2**64 - 1
+
+
+# --- field checks ---------------------------------------------------------------------------
+def _fail(msg: str) -> FormatError:
+    return FormatError(f"manifest: {msg}")
+
+
+def _uint(v: Any, what: str) -> int:
+    if type(v) is not int or not 0 <= v <= _UINT64_MAX:
+        raise _fail(f"{what} must be a uint")
+    return v
+
+
+def _key(v: Any, what: str) -> bytes:
+    if not isinstance(v, bytes) or len(v) != 32:
+        got = len(v) if isinstance(v, bytes) else type(v).__name__
+        raise _fail(f"{what} must be a 32-byte bstr: got {got}")
+    return v
+
+
+def _text(v: Any, what: str, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(v, str) or not v:
+        raise _fail(f"{what} must be non-empty text")
+    if pattern is not None and not pattern.match(v):
+        raise _fail(f"{what} is malformed: {v!r}")
+    return v
+
+
+def _map(v: Any, keys: Collection[str], what: str) -> dict[str, Any]:
+    if not isinstance(v, dict) or set(v) != set(keys):
+        got = sorted(map(str, v)) if isinstance(v, dict) else type(v).__name__
+        raise _fail(f"{what} must be a map with keys {sorted(keys)}: got {got}")
+    return v
+
+
+def _list(v: Any, what: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise _fail(f"{what} must be an array")
+    return v
+
+
+def _kinds(v: Any, what: str) -> tuple[str, ...]:
+    kinds = tuple(_text(k, f"{what} kind") for k in _list(v, f"{what} kinds"))
+    if not kinds:
+        raise _fail(f"{what} kinds must not be empty")
+    return kinds
+
+
+# --- the body -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IssuerKey:
+    """One issuer key: valid for ``valid_from <= iat < valid_until`` and for ``kinds``."""
+
+    issuer_id: str
+    key: bytes
+    valid_from: int
+    valid_until: int | None
+    kinds: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _text(self.issuer_id, "issuer_id", _NAME_RE)
+        _key(self.key, f"issuer {self.issuer_id} key")
+        _uint(self.valid_from, "issuer valid_from")
+        if self.valid_until is not None and _uint(self.valid_until, "issuer valid_until") <= (
+            self.valid_from
+        ):
+            raise _fail(f"issuer {self.issuer_id}: valid_until must be after valid_from")
+        kinds = tuple(sorted(set(self.kinds)))
+        if not kinds or not all(isinstance(k, str) and k for k in kinds):
+            raise _fail(f"issuer {self.issuer_id}: kinds must be non-empty text")
+        object.__setattr__(self, "kinds", kinds)
+
+    def to_value(self) -> dict[str, Any]:
+        return {
+            "issuer_id": self.issuer_id,
+            "key": self.key,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "kinds": list(self.kinds),
+        }
+
+    @classmethod
+    def from_value(cls, v: Any) -> IssuerKey:
+        m = _map(v, ("issuer_id", "key", "valid_from", "valid_until", "kinds"), "issuer")
+        until = m["valid_until"]
+        return cls(
+            _text(m["issuer_id"], "issuer_id"),
+            _key(m["key"], "issuer key"),
+            _uint(m["valid_from"], "issuer valid_from"),
+            None if until is None else _uint(until, "issuer valid_until"),
+            _kinds(m["kinds"], "issuer"),
+        )
+
+    def _order(self) -> tuple[str, int, bytes]:
+        return (self.issuer_id, self.valid_from, self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredLogKey:
+    """A log key replaced by a rotation: it keeps verifying what it signed before."""
+
+    key: bytes
+    note_name: str
+    retired_at: int
+
+    def to_value(self) -> dict[str, Any]:
+        return {"key": self.key, "note_name": self.note_name, "retired_at": self.retired_at}
+
+    @classmethod
+    def from_value(cls, v: Any) -> RetiredLogKey:
+        m = _map(v, ("key", "note_name", "retired_at"), "retired log key")
+        return cls(
+            _key(m["key"], "retired log key"),
+            _text(m["note_name"], "retired log key note_name", _NAME_RE),
+            _uint(m["retired_at"], "retired log key retired_at"),
+        )
+
+
+_MEMBER_KEYS: Final = (
+    "region",
+    "origin",
+    "endpoint",
+    "tls_cert_sha256",
+    "log_key",
+    "log_note_name",
+    "retired_log_keys",
+    "witness_name",
+    "witness_key",
+    "issuers",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One region node of the federation."""
+
+    region: str
+    origin: str
+    endpoint: str
+    tls_cert_sha256: bytes
+    log_key: bytes
+    log_note_name: str
+    witness_name: str
+    witness_key: bytes
+    issuers: tuple[IssuerKey, ...] = ()
+    retired_log_keys: tuple[RetiredLogKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        _text(self.region, "member region", _REGION_RE)
+        _text(self.origin, f"member {self.region} origin", _NAME_RE)
+        _text(self.endpoint, f"member {self.region} endpoint", _ENDPOINT_RE)
+        port = int(self.endpoint.rsplit(":", 1)[1])
+        if not 0 < port < 65536:
+            raise _fail(f"member {self.region} endpoint port out of range: {port}")
+        _key(self.tls_cert_sha256, f"member {self.region} tls_cert_sha256")
+        _key(self.log_key, f"member {self.region} log_key")
+        _text(self.log_note_name, f"member {self.region} log_note_name", _NAME_RE)
+        _text(self.witness_name, f"member {self.region} witness_name", _NAME_RE)
+        _key(self.witness_key, f"member {self.region} witness_key")
+        object.__setattr__(self, "issuers", tuple(sorted(self.issuers, key=IssuerKey._order)))
+        object.__setattr__(
+            self, "retired_log_keys", tuple(sorted(self.retired_log_keys, key=lambda r: r.key))
+        )
+        seen: set[tuple[str, bytes]] = set()
+        for i in self.issuers:
+            if (i.issuer_id, i.key) in seen:
+                raise _fail(f"member {self.region}: issuer {i.issuer_id} lists one key twice")
+            seen.add((i.issuer_id, i.key))
+
+    @property
+    def log_keys(self) -> tuple[tuple[bytes, str], ...]:
+        """(key, note name) of the current and every retired log key."""
+        retired = ((r.key, r.note_name) for r in self.retired_log_keys)
+        return ((self.log_key, self.log_note_name), *retired)
+
+    def to_value(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "origin": self.origin,
+            "endpoint": self.endpoint,
+            "tls_cert_sha256": self.tls_cert_sha256,
+            "log_key": self.log_key,
+            "log_note_name": self.log_note_name,
+            "retired_log_keys": [r.to_value() for r in self.retired_log_keys],
+            "witness_name": self.witness_name,
+            "witness_key": self.witness_key,
+            "issuers": [i.to_value() for i in self.issuers],
+        }
+
+    @classmethod
+    def from_value(cls, v: Any) -> Member:
+        m = _map(v, _MEMBER_KEYS, "member")
+        return cls(
+            region=_text(m["region"], "member region"),
+            origin=_text(m["origin"], "member origin"),
+            endpoint=_text(m["endpoint"], "member endpoint"),
+            tls_cert_sha256=_key(m["tls_cert_sha256"], "member tls_cert_sha256"),
+            log_key=_key(m["log_key"], "member log_key"),
+            log_note_name=_text(m["log_note_name"], "member log_note_name"),
+            witness_name=_text(m["witness_name"], "member witness_name"),
+            witness_key=_key(m["witness_key"], "member witness_key"),
+            issuers=tuple(IssuerKey.from_value(i) for i in _list(m["issuers"], "issuers")),
+            retired_log_keys=tuple(
+                RetiredLogKey.from_value(r)
+                for r in _list(m["retired_log_keys"], "retired_log_keys")
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """Region ``region`` recognises records of ``kinds`` from region ``recognises``."""
+
+    region: str
+    recognises: str
+    kinds: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", tuple(sorted(set(self.kinds))))
+
+    def to_value(self) -> dict[str, Any]:
+        return {"region": self.region, "recognises": self.recognises, "kinds": list(self.kinds)}
+
+    @classmethod
+    def from_value(cls, v: Any) -> Recognition:
+        m = _map(v, ("region", "recognises", "kinds"), "recognition")
+        return cls(
+            _text(m["region"], "recognition region"),
+            _text(m["recognises"], "recognition recognises"),
+            _kinds(m["kinds"], "recognition"),
+        )
+
+
+_BODY_KEYS: Final = (
+    "v",
+    "federation",
+    "version",
+    "prev",
+    "issued_at",
+    "members",
+    "quorum",
+    "admins",
+    "admin_threshold",
+    "recognitions",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestBody:
+    """The signed content of one manifest version. Validated on construction; members,
+    issuers, admins and kinds are kept in their canonical (sorted) order."""
+
+    federation: str
+    version: int
+    prev: bytes | None
+    issued_at: int
+    members: tuple[Member, ...]
+    quorum: int
+    admins: tuple[bytes, ...]
+    admin_threshold: int
+    recognitions: tuple[Recognition, ...] = ()
+
+    def __post_init__(self) -> None:
+        _text(self.federation, "federation", _NAME_RE)
+        if _uint(self.version, "version") < 1:
+            raise _fail("version must be at least 1")
+        if (self.version == 1) != (self.prev is None):
+            raise _fail("prev must be null exactly in version 1")
+        if self.prev is not None:
+            _key(self.prev, "prev")
+        _uint(self.issued_at, "issued_at")
+        _uint(self.quorum, "quorum k")
+        members = tuple(sorted(self.members, key=lambda m: m.region))
+        object.__setattr__(self, "members", members)
+        if not members:
+            raise _fail("at least one member is required")
+        _unique((m.region for m in members), "member region")
+        _unique((m.origin for m in members), "member origin")
+        _unique((k for m in members for k, _ in m.log_keys), "log key")
+        _unique((m.witness_key for m in members), "witness key")
+        _unique((m.witness_name for m in members), "witness name")
+        owner: dict[bytes, str] = {}
+        ids: dict[str, str] = {}
+        for m in members:
+            for i in m.issuers:
+                if owner.setdefault(i.key, i.issuer_id) != i.issuer_id:
+                    raise _fail(f"one issuer key is listed under two issuer ids: {i.issuer_id}")
+                if ids.setdefault(i.issuer_id, m.region) != m.region:
+                    raise _fail(f"issuer {i.issuer_id} is listed under two members")
+        admins = tuple(sorted(set(self.admins)))
+        if len(admins) != len(self.admins) or not admins:
+            raise _fail("admins must be one or more distinct keys")
+        for a in admins:
+            _key(a, "admin key")
+        object.__setattr__(self, "admins", admins)
+        if not 1 <= _uint(self.admin_threshold, "admin_threshold") <= len(admins):
+            raise _fail(
+                f"admin_threshold out of range: expected 1..{len(admins)}, "
+                f"got {self.admin_threshold}"
+            )
+        regions = {m.region for m in members}
+        for r in self.recognitions:
+            if r.region not in regions or r.recognises not in regions:
+                raise _fail(f"recognition names a region that is not a member: {r.region}")
+        object.__setattr__(
+            self,
+            "recognitions",
+            tuple(sorted(self.recognitions, key=lambda r: (r.region, r.recognises))),
+        )
+
+    @property
+    def quorum_n(self) -> int:
+        """Witnesses available to each member's log: every other member."""
+        return len(self.members) - 1
+
+    def member(self, region: str) -> Member | None:
+        return next((m for m in self.members if m.region == region), None)
+
+    def to_value(self) -> dict[str, Any]:
+        return {
+            "v": MANIFEST_VERSION,
+            "federation": self.federation,
+            "version": self.version,
+            "prev": self.prev,
+            "issued_at": self.issued_at,
+            "members": [m.to_value() for m in self.members],
+            "quorum": {"k": self.quorum, "n": self.quorum_n},
+            "admins": list(self.admins),
+            "admin_threshold": self.admin_threshold,
+            "recognitions": [r.to_value() for r in self.recognitions],
+        }
+
+    def to_bytes(self) -> bytes:
+        return encoding.encode(self.to_value())
+
+    @property
+    def hash(self) -> bytes:
+        """SHA-256 of the body bytes: what the next version names in ``prev``."""
+        return hashlib.sha256(self.to_bytes()).digest()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ManifestBody:
+        """Strictly parse a body (deterministic CBOR, exact keys, canonical order).
+
+        Raises:
+            FormatError: not deterministic CBOR, unknown version, missing or extra keys,
+                bad values, duplicates, or members/keys not in canonical order.
+        """
+        v = encoding.decode(data, what="manifest", max_size=MAX_MANIFEST_BYTES)
+        if isinstance(v, dict) and v.get("v") != MANIFEST_VERSION:
+            raise _fail(f"unsupported version: expected {MANIFEST_VERSION}, got {v.get('v')!r}")
+        m = _map(v, _BODY_KEYS, "body")
+        q = _map(m["quorum"], ("k", "n"), "quorum")
+        prev = m["prev"]
+        body = cls(
+            federation=_text(m["federation"], "federation"),
+            version=_uint(m["version"], "version"),
+            prev=None if prev is None else _key(prev, "prev"),
+            issued_at=_uint(m["issued_at"], "issued_at"),
+            members=tuple(Member.from_value(x) for x in _list(m["members"], "members")),
+            quorum=_uint(q["k"], "quorum k"),
+            admins=tuple(_key(a, "admin key") for a in _list(m["admins"], "admins")),
+            admin_threshold=_uint(m["admin_threshold"], "admin_threshold"),
+            recognitions=tuple(
+                Recognition.from_value(r) for r in _list(m["recognitions"], "recognitions")
+            ),
+        )
+        if _uint(q["n"], "quorum n") != body.quorum_n:
+            raise _fail(f"quorum n must be the member count - 1: expected {body.quorum_n}")
+        if body.to_bytes() != data:
+            raise _fail("members, issuers, admins or kinds are not in canonical order")
+        return body
+
+    def next_version(self, issued_at: int, **changes: Any) -> ManifestBody:
+        """Version n+1: this one with ``changes``, naming this version's hash."""
+        return dataclasses.replace(
+            self, version=self.version + 1, prev=self.hash, issued_at=issued_at, **changes
+        )
+
+
+def _unique(values: Iterable[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            shown = v.hex()[:16] + "…" if isinstance(v, bytes) else repr(v)
+            raise _fail(f"duplicate {what}: {shown}")
+        seen.add(v)
+
+
+# --- editing (pure: each returns the next version's body) -----------------------------------
+def add_member(body: ManifestBody, member: Member, issued_at: int) -> ManifestBody:
+    """The next version with ``member`` added (or replacing the member of its region)."""
+    others = tuple(m for m in body.members if m.region != member.region)
+    return body.next_version(issued_at, members=(*others, member))
+
+
+def _replace_member(
+    body: ManifestBody, region: str, issued_at: int, **changes: Any
+) -> ManifestBody:
+    old = body.member(region)
+    if old is None:
+        raise _fail(f"no member with region {region!r}")
+    new = dataclasses.replace(old, **changes)
+    return add_member(body, new, issued_at)
+
+
+def rotate_issuer_key(
+    body: ManifestBody,
+    region: str,
+    issuer_id: str,
+    new_key: bytes,
+    at: int,
+    issued_at: int,
+    kinds: Sequence[str] | None = None,
+) -> ManifestBody:
+    """Close every open window of ``issuer_id`` at ``at`` and add ``new_key`` from ``at``.
+
+    The old keys stay listed (with their closed windows), so bundles signed before
+    ``at`` keep verifying. ``kinds`` default to the union of the old keys' kinds.
+    """
+    member = body.member(region)
+    if member is None:
+        raise _fail(f"no member with region {region!r}")
+    old = [i for i in member.issuers if i.issuer_id == issuer_id]
+    if not old and not kinds:
+        raise _fail(f"member {region} has no issuer {issuer_id!r} (give kinds to add one)")
+    if any(i.key == new_key for i in old):
+        raise _fail(f"issuer {issuer_id}: the new key is already listed")
+    kept: list[IssuerKey] = []
+    for i in member.issuers:
+        if i.issuer_id == issuer_id and (i.valid_until is None or i.valid_until > at):
+            if i.valid_from >= at:
+                raise _fail(f"issuer {issuer_id}: a key starts at or after the rotation time")
+            i = dataclasses.replace(i, valid_until=at)
+        kept.append(i)
+    new_kinds = tuple(kinds) if kinds else tuple(sorted({k for i in old for k in i.kinds}))
+    kept.append(IssuerKey(issuer_id, new_key, at, None, new_kinds))
+    return _replace_member(body, region, issued_at, issuers=tuple(kept))
+
+
+def retire_log_key(
+    body: ManifestBody, region: str, new_key: bytes, at: int, issued_at: int
+) -> ManifestBody:
+    """The next version with ``region``'s log key replaced; the old key is kept as a
+    retired key so checkpoints and receipts it signed keep verifying."""
+    member = body.member(region)
+    if member is None:
+        raise _fail(f"no member with region {region!r}")
+    retired = RetiredLogKey(member.log_key, member.log_note_name, at)
+    return _replace_member(
+        body,
+        region,
+        issued_at,
+        log_key=new_key,
+        retired_log_keys=(*member.retired_log_keys, retired),
+    )
+
+
+# --- signing --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AdminSignature:
+    """One COSE_Signature: ``[bstr .cbor {1: -8, 4: kid}, {}, signature]``."""
+
+    kid: bytes
+    signature: bytes
+
+    @property
+    def protected(self) -> bytes:
+        return encoding.encode({1: ALG_EDDSA, 4: self.kid})
+
+    def to_value(self) -> list[Any]:
+        return [self.protected, {}, self.signature]
+
+
+def _sig_structure(payload: bytes, signer_protected: bytes) -> bytes:
+    """RFC 9052 §4.4 Sig_structure for COSE_Sign, no external AAD."""
+    return encoding.encode(["Signature", _BODY_PROTECTED, signer_protected, b"", payload])
+
+
+@dataclass(frozen=True, slots=True)
+class SignedManifest:
+    """One manifest version: the body bytes and the admin signatures collected so far.
+    Its ``hash`` does not depend on the signatures."""
+
+    payload: bytes
+    signatures: tuple[AdminSignature, ...] = ()
+
+    def __post_init__(self) -> None:
+        sigs = tuple(sorted(self.signatures, key=lambda s: s.kid))
+        _unique((s.kid for s in sigs), "admin signature")
+        object.__setattr__(self, "signatures", sigs)
+
+    @property
+    def hash(self) -> bytes:
+        return hashlib.sha256(self.payload).digest()
+
+    @property
+    def body(self) -> ManifestBody:
+        """The parsed body (not yet authenticated: see ``verify_manifest_chain``)."""
+        return ManifestBody.from_bytes(self.payload)
+
+    @classmethod
+    def create(cls, body: ManifestBody, keys: Sequence[SigningKey] = ()) -> SignedManifest:
+        out = cls(body.to_bytes())
+        for k in keys:
+            out = out.sign(k)
+        return out
+
+    def sign(self, key: SigningKey) -> SignedManifest:
+        """This version with ``key``'s signature added (replacing an earlier one by it)."""
+        sig = AdminSignature(key.kid, b"")
+        sig = AdminSignature(key.kid, key.sign(_sig_structure(self.payload, sig.protected)))
+        kept = tuple(s for s in self.signatures if s.kid != key.kid)
+        return SignedManifest(self.payload, (*kept, sig))
+
+    def valid_signers(self, admins: Iterable[bytes]) -> set[bytes]:
+        """The keys among ``admins`` with a signature here.
+
+        Raises:
+            SignatureError: a signature by one of ``admins`` does not verify.
+        """
+        by_kid = {s.kid: s for s in self.signatures}
+        out: set[bytes] = set()
+        for a in admins:
+            s = by_kid.get(compute_kid(a))
+            if s is None:
+                continue
+            verify_ed25519(
+                a,
+                _sig_structure(self.payload, s.protected),
+                s.signature,
+                what=f"manifest: signature by admin {s.kid.hex()[:16]}…",
+            )
+            out.add(a)
+        return out
+
+    def to_bytes(self) -> bytes:
+        return encoding.encode(
+            cbor2.CBORTag(
+                COSE_SIGN_TAG,
+                [_BODY_PROTECTED, {}, self.payload, [s.to_value() for s in self.signatures]],
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignedManifest:
+        """Strictly parse the COSE_Sign envelope (the body is parsed by ``body``).
+
+        Raises:
+            CborError / OversizeError: not deterministic CBOR or too large.
+            CoseError: wrong tag, headers, algorithm, or signature shape.
+        """
+        v = encoding.decode(data, what="manifest", max_size=MAX_MANIFEST_BYTES)
+        if not isinstance(v, cbor2.CBORTag) or v.tag != COSE_SIGN_TAG:
+            got = v.tag if isinstance(v, cbor2.CBORTag) else type(v).__name__
+            raise CoseError(f"manifest: wrong cose tag: expected 98 (COSE_Sign), got {got}")
+        arr = v.value
+        if not isinstance(arr, list) or len(arr) != 4:
+            raise CoseError("manifest: cose_sign must be an array of 4 items")
+        protected, unprotected, payload, sigs = arr
+        if protected != _BODY_PROTECTED or unprotected != {}:
+            raise CoseError(f"manifest: headers must be {{3: {MANIFEST_CONTENT_TYPE!r}}} and {{}}")
+        if not isinstance(payload, bytes) or not isinstance(sigs, list):
+            raise CoseError("manifest: payload must be a bstr and signatures an array")
+        out: list[AdminSignature] = []
+        for s in sigs:
+            if not isinstance(s, list) or len(s) != 3 or s[1] != {}:
+                raise CoseError("manifest: each signature must be [protected, {}, signature]")
+            if not isinstance(s[0], bytes) or not isinstance(s[2], bytes) or len(s[2]) != 64:
+                raise CoseError("manifest: signature must be a 64-byte bstr")
+            hdr = encoding.decode(s[0], what="manifest signature header")
+            if not isinstance(hdr, dict) or set(hdr) != {1, 4} or hdr[1] != ALG_EDDSA:
+                raise CoseError("manifest: signature header must be {1: -8 (EdDSA), 4: kid}")
+            if not isinstance(hdr[4], bytes) or len(hdr[4]) != 32:
+                raise CoseError("manifest: signature kid must be a 32-byte bstr")
+            out.append(AdminSignature(hdr[4], s[2]))
+        signed = cls(payload, tuple(out))
+        if signed.to_bytes() != data:
+            raise CoseError("manifest: signatures are not sorted by kid")
+        return signed
+
+
+# --- the chain ------------------------------------------------------------------------------
+def encode_chain(versions: Sequence[SignedManifest]) -> bytes:
+    """The export file: ``{"format": "credex-manifest-chain/1", "versions": [+ bstr]}``."""
+    return encoding.encode({"format": CHAIN_FORMAT, "versions": [v.to_bytes() for v in versions]})
+
+
+def decode_chain(data: bytes) -> list[SignedManifest]:
+    """Parse an export file, or a single manifest version (a chain of one).
+
+    Raises:
+        FormatError: not a chain file or a manifest version.
+    """
+    v = encoding.decode(data, what="manifest chain", max_size=MAX_CHAIN_BYTES)
+    if isinstance(v, cbor2.CBORTag):
+        return [SignedManifest.from_bytes(data)]
+    m = _map(v, ("format", "versions"), "chain file")
+    if m["format"] != CHAIN_FORMAT:
+        raise _fail(f"chain file format: expected {CHAIN_FORMAT!r}, got {m['format']!r}")
+    items = _list(m["versions"], "chain versions")
+    if not items or not all(isinstance(x, bytes) for x in items):
+        raise _fail("chain versions must be one or more bstr")
+    return [SignedManifest.from_bytes(x) for x in items]
+
+
+def _require(signed: SignedManifest, admins: Sequence[bytes], threshold: int, whose: str) -> None:
+    n = len(signed.valid_signers(admins))
+    if n < threshold:
+        raise PolicyError(
+            f"manifest: not enough admin signatures: expected {threshold} of {whose}, got {n}"
+        )
+
+
+def verify_manifest_chain(
+    versions: Sequence[SignedManifest],
+    *,
+    pinned_hash: bytes | None = None,
+    root_admins: Sequence[bytes] | None = None,
+    root_threshold: int = 1,
+) -> Manifest:
+    """Check a chain of versions 1..n and return it as trust material.
+
+    Version 1 is the trust root: its hash must equal ``pinned_hash`` if given, and it
+    must carry ``root_threshold`` signatures of ``root_admins`` if given. With neither,
+    the caller trusts the file it was handed (as with a ``credex-trust/1`` file). Every
+    version must carry ``admin_threshold`` valid signatures of its own admins; version
+    n+1 must also name version n's hash, keep its federation name and carry
+    ``admin_threshold`` valid signatures of version n's admins. Signatures by admins
+    are checked before the body they sign is parsed.
+
+    Raises:
+        FormatError / CoseError: a malformed version.
+        SignatureError: an admin signature that does not verify (tampered bytes).
+        PolicyError: too few admin signatures.
+        VerificationError: empty chain, wrong first hash, version numbers or prev hashes
+            that do not chain, a changed federation name or a clock going backwards.
+    """
+    if not versions:
+        raise VerificationError("manifest: the chain is empty")
+    first = versions[0]
+    if pinned_hash is not None and first.hash != pinned_hash:
+        raise VerificationError(
+            f"manifest: version 1 is not the pinned one: expected {pinned_hash.hex()}, "
+            f"got {first.hash.hex()}"
+        )
+    if root_admins is not None:
+        _require(first, root_admins, root_threshold, "the root admins")
+    prev = first.body
+    if prev.version != 1:
+        raise VerificationError(f"manifest: the chain must start at version 1, got {prev.version}")
+    _require(first, prev.admins, prev.admin_threshold, "version 1's admins")
+    bodies = [prev]
+    for signed in versions[1:]:
+        n = prev.version + 1
+        try:
+            _require(signed, prev.admins, prev.admin_threshold, f"version {prev.version}'s admins")
+        except PolicyError as e:
+            raise PolicyError(f"{e} (version {n})") from e
+        body = signed.body
+        if body.version != n:
+            raise VerificationError(
+                f"manifest: versions do not follow: expected {n}, got {body.version}"
+            )
+        if body.prev != prev.hash:
+            got = body.prev.hex() if body.prev else "null"
+            raise VerificationError(
+                f"manifest: version {n} does not chain: prev expected {prev.hash.hex()}, got {got}"
+            )
+        if body.federation != prev.federation:
+            raise VerificationError(
+                f"manifest: version {n} renames the federation: expected "
+                f"{prev.federation!r}, got {body.federation!r}"
+            )
+        if body.issued_at < prev.issued_at:
+            raise VerificationError(f"manifest: version {n} is issued before version {n - 1}")
+        _require(signed, body.admins, body.admin_threshold, f"version {n}'s own admins")
+        bodies.append(body)
+        prev = body
+    return Manifest(tuple(versions), tuple(bodies))
+
+
+class Manifest:
+    """A verified manifest chain, as a ``TrustPolicy``. Build with ``verify_manifest_chain``.
+
+    - issuers: every key of the latest version with its window; a key that a later
+      version no longer lists keeps its last window, closed at that version's
+      ``issued_at`` (old bundles stay verifiable, new ones are refused).
+    - logs: every member's current and retired log keys, in every version.
+    - witnesses for an origin: the latest version's *other* members' witness keys (a
+      log's own witness never counts toward its quorum); quorum: k.
+    """
+
+    def __init__(self, versions: tuple[SignedManifest, ...], bodies: tuple[ManifestBody, ...]):
+        self.versions = versions
+        self.bodies = bodies
+        latest = bodies[-1]
+        current: dict[tuple[str, bytes], TrustedIssuer] = {}
+        issuers: dict[tuple[str, bytes], TrustedIssuer] = {}
+        logs: dict[bytes, TrustedLog] = {}
+        for body in bodies:
+            listed: dict[tuple[str, bytes], TrustedIssuer] = {}
+            for m in body.members:
+                for i in m.issuers:
+                    listed[(i.issuer_id, i.key)] = TrustedIssuer(
+                        i.issuer_id,
+                        m.region,
+                        i.key,
+                        i.valid_from,
+                        i.valid_until,
+                        frozenset(i.kinds),
+                    )
+                for key, name in m.log_keys:
+                    logs[compute_kid(key)] = TrustedLog(m.origin, name, key)
+            for k, old in list(issuers.items()):  # dropped by this version: closed at issued_at
+                if k not in listed and k in current:
+                    until = body.issued_at
+                    if old.valid_until is not None:
+                        until = min(until, old.valid_until)
+                    issuers[k] = dataclasses.replace(old, valid_until=max(until, old.valid_from))
+            issuers.update(listed)
+            current = listed
+        self._issuers: dict[bytes, list[TrustedIssuer]] = {}
+        for t in issuers.values():
+            self._issuers.setdefault(t.kid, []).append(t)
+        self._logs = logs
+        self._origins = {
+            m.origin: TrustedLog(m.origin, m.log_note_name, m.log_key) for m in latest.members
+        }
+        self._witnesses = [
+            (m.origin, TrustedWitness(m.witness_name, m.witness_key)) for m in latest.members
+        ]
+
+    @property
+    def latest(self) -> ManifestBody:
+        return self.bodies[-1]
+
+    @property
+    def federation(self) -> str:
+        return self.latest.federation
+
+    @property
+    def hash(self) -> bytes:
+        """The latest version's hash."""
+        return self.versions[-1].hash
+
+    def issuers_for_kid(self, kid: bytes) -> Sequence[TrustedIssuer]:
+        return self._issuers.get(kid, [])
+
+    def log_for_kid(self, kid: bytes) -> TrustedLog | None:
+        return self._logs.get(kid)
+
+    def log_for_origin(self, origin: str) -> TrustedLog | None:
+        return self._origins.get(origin)
+
+    def witnesses_for(self, origin: str) -> Sequence[TrustedWitness]:
+        return [w for o, w in self._witnesses if o != origin]
+
+    def quorum_for(self, origin: str) -> int:
+        return self.latest.quorum

@@ -1,0 +1,203 @@
+"""Protobuf <-> ledger values for the credex.v1 contract: the only place pb meets ledger.
+
+Converters are ``x_to_proto`` / ``x_from_proto``. Decoding checks what protobuf cannot
+express (a hash is 32 bytes, a oneof is set, a batch is bounded) and raises
+``FormatError`` / ``OversizeError``; it never re-serialises a statement: statements,
+bundles and receipts are opaque bytes here. Encoding never fails on values the ledger
+produced. This module does no I/O and holds no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from credex.ledger.checkpoint import SignedNote
+from credex.ledger.errors import CheckpointError, FormatError, OversizeError
+from credex.node.intake import MAX_SUBMIT_BATCH, SubmitAck
+from credex.v1 import log_pb2, submit_pb2, witness_pb2
+
+__all__ = [
+    "HASH_SIZE",
+    "MAX_PROOF_HASHES",
+    "LeafRef",
+    "add_checkpoint_from_proto",
+    "add_checkpoint_to_proto",
+    "bundle_request_to_proto",
+    "checkpoint_from_proto",
+    "checkpoint_to_proto",
+    "consistency_proof_to_proto",
+    "cosignature_to_proto",
+    "entries_to_proto",
+    "hashes_from_proto",
+    "inclusion_proof_to_proto",
+    "inclusion_request_to_proto",
+    "leaf_ref_from_proto",
+    "submit_acks_from_proto",
+    "submit_acks_to_proto",
+    "submit_request_to_proto",
+    "submit_statements_from_proto",
+]
+
+HASH_SIZE: Final = 32
+#: a proof over a tree of at most 2^64 leaves has at most 2 * 64 hashes
+MAX_PROOF_HASHES: Final = 128
+
+#: an entry named by its 0-based index (int) or by its leaf hash (bytes)
+LeafRef = int | bytes
+
+
+def _hash(value: bytes, what: str) -> bytes:
+    if len(value) != HASH_SIZE:
+        raise FormatError(f"rpc: {what} has wrong length: expected {HASH_SIZE}, got {len(value)}")
+    return bytes(value)
+
+
+def hashes_from_proto(values: Sequence[bytes], what: str) -> list[bytes]:
+    """A proof's hashes, each 32 bytes, at most ``MAX_PROOF_HASHES``."""
+    if len(values) > MAX_PROOF_HASHES:
+        raise OversizeError(
+            f"rpc: {what} too long: expected <= {MAX_PROOF_HASHES} hashes, got {len(values)}"
+        )
+    return [_hash(v, f"{what} hash") for v in values]
+
+
+# Log ------------------------------------------------------------------------------------------
+
+
+def checkpoint_to_proto(note: SignedNote) -> log_pb2.GetCheckpointResponse:
+    cp = note.checkpoint
+    return log_pb2.GetCheckpointResponse(
+        checkpoint=note.to_text(), tree_size=cp.size, root_hash=cp.root
+    )
+
+
+def checkpoint_from_proto(msg: log_pb2.GetCheckpointResponse) -> SignedNote:
+    """The signed note; the size and root fields must repeat its body.
+
+    Raises:
+        FormatError: the note does not parse.
+        CheckpointError: ``tree_size`` or ``root_hash`` differ from the note's body.
+    """
+    note = SignedNote.from_text(msg.checkpoint)
+    cp = note.checkpoint
+    if cp.size != msg.tree_size or cp.root != msg.root_hash:
+        raise CheckpointError("rpc: checkpoint fields do not match the signed note")
+    return note
+
+
+def entries_to_proto(start: int, leaves: Sequence[bytes]) -> log_pb2.GetEntriesResponse:
+    return log_pb2.GetEntriesResponse(start=start, statements=list(leaves))
+
+
+def leaf_ref_from_proto(
+    msg: log_pb2.GetInclusionProofRequest | log_pb2.GetBundleRequest,
+) -> LeafRef:
+    """The oneof ``leaf``: an index or a 32-byte leaf hash.
+
+    Raises:
+        FormatError: neither is set, or the hash is not 32 bytes.
+    """
+    which = msg.WhichOneof("leaf")
+    if which == "leaf_index":
+        return int(msg.leaf_index)
+    if which == "leaf_hash":
+        return _hash(msg.leaf_hash, "leaf hash")
+    raise FormatError("rpc: request names no entry: set leaf_index or leaf_hash")
+
+
+def inclusion_request_to_proto(ref: LeafRef, tree_size: int) -> log_pb2.GetInclusionProofRequest:
+    if isinstance(ref, bytes):
+        return log_pb2.GetInclusionProofRequest(leaf_hash=ref, tree_size=tree_size)
+    return log_pb2.GetInclusionProofRequest(leaf_index=ref, tree_size=tree_size)
+
+
+def bundle_request_to_proto(ref: LeafRef) -> log_pb2.GetBundleRequest:
+    if isinstance(ref, bytes):
+        return log_pb2.GetBundleRequest(leaf_hash=ref)
+    return log_pb2.GetBundleRequest(leaf_index=ref)
+
+
+def inclusion_proof_to_proto(
+    leaf_index: int, tree_size: int, leaf_hash: bytes, hashes: Sequence[bytes]
+) -> log_pb2.GetInclusionProofResponse:
+    return log_pb2.GetInclusionProofResponse(
+        leaf_index=leaf_index, tree_size=tree_size, leaf_hash=leaf_hash, hashes=list(hashes)
+    )
+
+
+def consistency_proof_to_proto(
+    old_size: int, new_size: int, hashes: Sequence[bytes]
+) -> log_pb2.GetConsistencyProofResponse:
+    return log_pb2.GetConsistencyProofResponse(
+        old_size=old_size, new_size=new_size, hashes=list(hashes)
+    )
+
+
+# Submit ---------------------------------------------------------------------------------------
+
+
+def submit_statements_from_proto(msg: submit_pb2.SubmitStatementsRequest) -> list[bytes]:
+    """The statements of one request (opaque bytes), at most ``MAX_SUBMIT_BATCH``.
+
+    Raises:
+        OversizeError: too many statements in one request.
+    """
+    if len(msg.statements) > MAX_SUBMIT_BATCH:
+        raise OversizeError(
+            f"rpc: too many statements in one request: expected <= {MAX_SUBMIT_BATCH}, "
+            f"got {len(msg.statements)}"
+        )
+    return [bytes(s) for s in msg.statements]
+
+
+def submit_request_to_proto(statements: Sequence[bytes]) -> submit_pb2.SubmitStatementsRequest:
+    return submit_pb2.SubmitStatementsRequest(statements=list(statements))
+
+
+def submit_acks_to_proto(acks: Sequence[SubmitAck]) -> submit_pb2.SubmitStatementsResponse:
+    return submit_pb2.SubmitStatementsResponse(
+        results=[
+            submit_pb2.SubmitResult(
+                leaf_index=a.leaf_index, leaf_hash=a.leaf_hash, is_new=a.is_new, receipt=a.receipt
+            )
+            for a in acks
+        ]
+    )
+
+
+def submit_acks_from_proto(msg: submit_pb2.SubmitStatementsResponse) -> list[SubmitAck]:
+    return [
+        SubmitAck(int(r.leaf_index), _hash(r.leaf_hash, "leaf hash"), r.is_new, bytes(r.receipt))
+        for r in msg.results
+    ]
+
+
+# Witness --------------------------------------------------------------------------------------
+
+
+def add_checkpoint_from_proto(
+    msg: witness_pb2.AddCheckpointRequest,
+) -> tuple[int, list[bytes], str]:
+    """(old_size, consistency proof, signed-note text).
+
+    Raises:
+        FormatError / OversizeError: a proof hash is not 32 bytes, or the proof is too long.
+    """
+    return (
+        int(msg.old_size),
+        hashes_from_proto(msg.consistency_proof, "consistency proof"),
+        msg.checkpoint,
+    )
+
+
+def add_checkpoint_to_proto(
+    old_size: int, proof: Sequence[bytes], note_text: str
+) -> witness_pb2.AddCheckpointRequest:
+    return witness_pb2.AddCheckpointRequest(
+        old_size=old_size, consistency_proof=list(proof), checkpoint=note_text
+    )
+
+
+def cosignature_to_proto(line: str) -> witness_pb2.AddCheckpointResponse:
+    return witness_pb2.AddCheckpointResponse(cosignature=line)

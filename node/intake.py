@@ -1,0 +1,117 @@
+"""Intake: accept statements signed elsewhere into the node's log, with receipts.
+
+``Intake.submit`` is what the Submit service calls, once per request batch: it decodes
+each statement, applies the same policy as ``LocalNode.submit`` (the issuer key is
+registered here under the statement's ``iss``, valid at its ``iat`` and authorised for its
+kind; the signature verifies), then queues every leaf on the log's group commit
+(``AppendOnlyLog.submit``) so concurrent callers share transactions, waits until every
+leaf is durable and only then signs one RFC 9942 receipt per statement against the log
+size at that moment. A statement already in the log gets its existing entry back.
+
+A batch is all-or-nothing on validation: the first invalid statement fails the call
+before anything of that batch is queued. This module does not speak gRPC and does not
+publish checkpoints.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from credex.ledger.errors import OversizeError, PolicyError, UntrustedKeyError
+from credex.ledger.keys import SigningKey
+from credex.ledger.log import NewLeaf
+from credex.ledger.receipt import build_receipt
+from credex.ledger.statement import Statement, verify_statement_signature
+from credex.ledger.trust import TrustStore
+from credex.node.local import LocalNode, _record_hash
+
+__all__ = ["MAX_SUBMIT_BATCH", "Intake", "SubmitAck"]
+
+MAX_SUBMIT_BATCH: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitAck:
+    """A durable entry: where it is, whether it was new, and its receipt (COSE bytes)."""
+
+    leaf_index: int
+    leaf_hash: bytes
+    is_new: bool
+    receipt: bytes
+
+
+class Intake:
+    """Validates and logs submitted statements for one ``LocalNode``. Thread-safe."""
+
+    def __init__(self, node: LocalNode) -> None:
+        self._node = node
+        self._log_key: SigningKey = node.home.log_key()
+        self._trust_lock = threading.Lock()
+        self._trust_stamp: tuple[int, int] | None = None
+        self._trust: TrustStore | None = None
+
+    def _current_trust(self) -> TrustStore:
+        """The node's trust, re-read only when issuers.json changed."""
+        st = (self._node.home.path / "issuers.json").stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._trust_lock:
+            if self._trust is None or stamp != self._trust_stamp:
+                self._trust = self._node.home.trust()
+                self._trust_stamp = stamp
+            return self._trust
+
+    def _check(self, trust: TrustStore, data: bytes) -> NewLeaf:
+        st = Statement.from_bytes(data)
+        trusted = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
+        if not trusted:
+            raise UntrustedKeyError("submit: statement signed by a key not registered here")
+        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
+        if not valid:
+            raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
+        verify_statement_signature(st, valid[0].public_key)
+        return NewLeaf(
+            st.leaf,
+            st.record.kind,
+            st.claims.iss,
+            st.claims.iat,
+            _record_hash(st.claims.iss, st.payload),
+        )
+
+    def submit(self, statements: Sequence[bytes]) -> list[SubmitAck]:
+        """Log ``statements``; returns once all are durable, in input order.
+
+        Raises:
+            OversizeError: more than ``MAX_SUBMIT_BATCH`` statements.
+            FormatError: a statement does not decode.
+            PolicyError: its issuer key is unknown, expired or not authorised for the kind.
+            SignatureError: its signature does not verify.
+            StorageError: the log failed or is closed; nothing is acknowledged.
+        """
+        if len(statements) > MAX_SUBMIT_BATCH:
+            raise OversizeError(
+                f"submit: too many statements in one request: expected <= {MAX_SUBMIT_BATCH}, "
+                f"got {len(statements)}"
+            )
+        if not statements:
+            return []
+        trust = self._current_trust()
+        leaves = [self._check(trust, data) for data in statements]
+        log = self._node.log
+        futures = [log.submit(leaf) for leaf in leaves]
+        results = [f.result() for f in futures]
+        size = log.size  # every result is durable, so size > every index
+        root = log.root(size)
+        return [
+            SubmitAck(
+                r.index,
+                r.leaf_hash,
+                r.is_new,
+                build_receipt(
+                    self._log_key, size, r.index, log.inclusion_proof(r.index, size), root
+                ).to_bytes(),
+            )
+            for r in results
+        ]

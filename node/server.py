@@ -1,0 +1,352 @@
+"""``create_server``: a credex node's gRPC server, always over TLS, on two ports.
+
+gRPC's Python API can either require a verified client certificate on a port or not
+request one at all (``require_client_auth=False`` never asks for a certificate), so a
+node binds two ports on one ``grpc.Server``:
+
+- the **public** port (server-authenticated TLS): the Log service, health checking and
+  reflection are open to anyone; Submit and Witness answer UNAUTHENTICATED;
+- the **mTLS** port: the TLS handshake requires a client certificate that chains to the
+  node CA or to a registered external certificate's roots (re-read on each handshake
+  after ``clients.json`` changes), then every credex.v1 call is authorised by the
+  certificate's SHA-256 fingerprint against ``clients.json`` and the role table
+  ``METHOD_ROLES`` (unregistered or wrong role: PERMISSION_DENIED).
+
+One interceptor (``_Guard``) wraps every handler: it authorises the call, turns a
+request that does not parse into INVALID_ARGUMENT, and translates every exception once
+through ``credex.node.errors.abort_with``. Limits (docs/grpc.md): messages of
+``max_message_bytes`` (default 4 MiB) each way (more: RESOURCE_EXHAUSTED), at most
+``max_workers`` RPCs running and ``max_concurrent_rpcs`` admitted (more:
+RESOURCE_EXHAUSTED), ``max_concurrent_streams`` per HTTP/2 connection.
+
+This module does not install signal handlers or print (``credex serve`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, Final
+
+import grpc
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from credex.ledger.errors import FormatError
+from credex.node.errors import WITNESS_ERROR_MAP, RpcDeniedError, abort_with
+from credex.node.home import NodeHome
+from credex.node.intake import Intake
+from credex.node.local import LocalNode
+from credex.node.servicer import LogServicer, SubmitServicer, WitnessBackend, WitnessServicer
+from credex.node.tls import ClientEntry, NodeTls, cert_fingerprint
+from credex.v1 import (
+    log_pb2,
+    log_pb2_grpc,
+    submit_pb2,
+    submit_pb2_grpc,
+    witness_pb2,
+    witness_pb2_grpc,
+)
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "METHOD_ROLES",
+    "OPEN_PREFIXES",
+    "NodeServer",
+    "ServerPorts",
+    "create_server",
+]
+
+DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
+LOG_SERVICE: Final = log_pb2.DESCRIPTOR.services_by_name["Log"].full_name
+SUBMIT_SERVICE: Final = submit_pb2.DESCRIPTOR.services_by_name["Submit"].full_name
+WITNESS_SERVICE: Final = witness_pb2.DESCRIPTOR.services_by_name["Witness"].full_name
+
+#: methods open to any TLS client (prefixes of the full method name)
+OPEN_PREFIXES: Final = (
+    f"/{LOG_SERVICE}/",
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
+#: roles allowed per authenticated method; a method in neither table is denied
+METHOD_ROLES: Final[Mapping[str, frozenset[str]]] = {
+    f"/{SUBMIT_SERVICE}/SubmitStatements": frozenset({"issuer", "peer"}),
+    f"/{WITNESS_SERVICE}/AddCheckpoint": frozenset({"peer"}),
+}
+
+
+class ServerPorts(int):
+    """The bound public port (an ``int``, server TLS) carrying ``mtls``, the mTLS port.
+
+    An ``int`` so that ``server, port = create_server(...)`` reads as the public port.
+    """
+
+    mtls: int
+
+    def __new__(cls, public: int, mtls: int) -> ServerPorts:
+        obj = super().__new__(cls, public)
+        obj.mtls = mtls
+        return obj
+
+    @property
+    def public(self) -> int:
+        return int(self)
+
+    def __str__(self) -> str:
+        return str(int(self))
+
+    def __repr__(self) -> str:
+        return f"ServerPorts(public={int(self)}, mtls={self.mtls})"
+
+
+class _Malformed:
+    """Stands in for a request message that did not parse."""
+
+
+_MALFORMED: Final = _Malformed()
+
+
+def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError:
+            return _MALFORMED
+
+    return parse
+
+
+def _checked(request: Any) -> Any:
+    if request is _MALFORMED:
+        raise FormatError("rpc: request message does not parse")
+    return request
+
+
+def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
+    for r in requests:
+        yield _checked(r)
+
+
+class _Registry:
+    """``clients.json`` by fingerprint, re-read when the file changes."""
+
+    def __init__(self, tls: NodeTls) -> None:
+        self._tls = tls
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._by_fp: dict[str, ClientEntry] = {}
+
+    def stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._tls.clients_path)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def lookup(self, fingerprint: str) -> ClientEntry | None:
+        stamp = self.stamp()
+        with self._lock:
+            if stamp != self._stamp or not self._by_fp:
+                self._by_fp = {c.fingerprint: c for c in self._tls.clients()}
+                self._stamp = stamp
+            return self._by_fp.get(fingerprint)
+
+
+class _Guard(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Authorise, then run the handler; every exception is translated here, once."""
+
+    def __init__(self, registry: _Registry) -> None:
+        self._registry = registry
+
+    def _authorise(self, method: str, context: Any) -> None:
+        if method.startswith(OPEN_PREFIXES):
+            return
+        roles = METHOD_ROLES.get(method)
+        if roles is None:
+            raise RpcDeniedError(grpc.StatusCode.PERMISSION_DENIED, "rpc: method not allowed")
+        certs = (context.auth_context() or {}).get("x509_pem_cert") or []
+        if not certs:
+            raise RpcDeniedError(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "rpc: client certificate required: call the node's mtls port",
+            )
+        client = self._registry.lookup(cert_fingerprint(certs[0]))
+        if client is None:
+            raise RpcDeniedError(
+                grpc.StatusCode.PERMISSION_DENIED, "rpc: client certificate not registered"
+            )
+        if client.role not in roles:
+            raise RpcDeniedError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"rpc: role {client.role} may not call this method",
+            )
+
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method: str = details.method
+        overrides = WITNESS_ERROR_MAP if method.startswith(f"/{WITNESS_SERVICE}/") else None
+        authorise = self._authorise
+
+        def unary_response(behavior: Callable[..., Any], stream_in: bool) -> Callable[..., Any]:
+            def run(request: Any, context: Any) -> Any:
+                try:
+                    authorise(method, context)
+                    req = _checked_stream(request) if stream_in else _checked(request)
+                    return behavior(req, context)
+                except Exception as e:
+                    abort_with(context, e, method, overrides)
+
+            return run
+
+        def stream_response(behavior: Callable[..., Any], stream_in: bool) -> Callable[..., Any]:
+            def run(request: Any, context: Any) -> Iterator[Any]:
+                try:
+                    authorise(method, context)
+                    req = _checked_stream(request) if stream_in else _checked(request)
+                    yield from behavior(req, context)
+                except Exception as e:
+                    abort_with(context, e, method, overrides)
+
+            return run
+
+        kw = {
+            "request_deserializer": _lenient(handler.request_deserializer),
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                unary_response(handler.unary_unary, False), **kw
+            )
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                unary_response(handler.stream_unary, True), **kw
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                stream_response(handler.unary_stream, False), **kw
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            stream_response(handler.stream_stream, True), **kw
+        )
+
+
+@dataclass(slots=True)
+class NodeServer:
+    """A created server: stop it with ``stop`` (health turns NOT_SERVING first)."""
+
+    server: grpc.Server
+    ports: ServerPorts
+    health: health.HealthServicer
+
+    def stop(self, grace: float | None) -> threading.Event:
+        """Stop accepting calls; in-flight ones get ``grace`` seconds (as ``grpc.Server``).
+
+        Returns the event set once the server has stopped.
+        """
+        self.health.enter_graceful_shutdown()
+        event: threading.Event = self.server.stop(grace)
+        return event
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return bool(self.server.wait_for_termination(timeout))
+
+
+def create_server(
+    node: LocalNode,
+    *,
+    home: NodeHome,
+    listen: str = "127.0.0.1:0",
+    mtls_listen: str = "127.0.0.1:0",
+    witness: WitnessBackend | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_workers: int = 32,
+    max_concurrent_rpcs: int = 256,
+    max_concurrent_streams: int = 100,
+    san: tuple[str, ...] = (),
+    clock: Callable[[], int] = lambda: int(time.time()),
+) -> tuple[NodeServer, ServerPorts]:
+    """Create, bind and start the node's server (TLS material is created if missing).
+
+    Returns:
+        (the started server, its bound ports). ``listen`` / ``mtls_listen`` take
+        ``HOST:PORT``; port 0 picks a free port.
+
+    Raises:
+        ConfigError: TLS material unreadable, or a port cannot be bound.
+    """
+    tls = NodeTls(home.path, name=home.region)
+    tls.ensure(now=clock(), san=san)
+    registry = _Registry(tls)
+    key, cert = tls.server_key_pem(), tls.server_cert_pem()
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="credex-rpc"),
+        interceptors=[_Guard(registry)],
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_concurrent_streams", max_concurrent_streams),
+            ("grpc.so_reuseport", 0),
+        ],
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
+    )
+    log_pb2_grpc.add_LogServicer_to_server(LogServicer(node, clock=clock), server)  # type: ignore[no-untyped-call]
+    submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
+    services = [LOG_SERVICE, SUBMIT_SERVICE]
+    if witness is not None:
+        witness_pb2_grpc.add_WitnessServicer_to_server(WitnessServicer(witness), server)  # type: ignore[no-untyped-call]
+        services.append(WITNESS_SERVICE)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *services):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*services, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+
+    public_creds = grpc.ssl_server_credentials([(key, cert)])
+    stamp: list[tuple[int, int] | None] = [registry.stamp()]
+
+    def config() -> Any:
+        return grpc.ssl_server_certificate_configuration(
+            [(key, cert)], root_certificates=tls.client_roots_pem()
+        )
+
+    def fetch() -> Any:
+        """Called on each mTLS handshake: new client roots only after clients.json changed."""
+        now = registry.stamp()
+        if now == stamp[0]:
+            return None
+        stamp[0] = now
+        return config()
+
+    mtls_creds = grpc.dynamic_ssl_server_credentials(
+        config(), fetch, require_client_authentication=True
+    )
+    public_port = _bind(server, listen, public_creds)
+    mtls_port = _bind(server, mtls_listen, mtls_creds)
+    server.start()
+    ports = ServerPorts(public_port, mtls_port)
+    return NodeServer(server, ports, health_servicer), ports
+
+
+def _bind(server: grpc.Server, address: str, creds: Any) -> int:
+    from credex.ledger.errors import ConfigError
+
+    try:
+        port = int(server.add_secure_port(address, creds))
+    except RuntimeError as e:
+        raise ConfigError(f"server: cannot listen on {address}") from e
+    if port == 0:
+        raise ConfigError(f"server: cannot listen on {address}")
+    return port

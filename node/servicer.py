@@ -1,0 +1,172 @@
+"""The gRPC servicers of a credex node: thin, decode -> one call -> encode.
+
+- ``LogServicer`` reads the node's ``AppendOnlyLog`` (open to any TLS client).
+- ``SubmitServicer`` hands each request batch to ``Intake`` (mTLS, issuer or peer).
+- ``WitnessServicer`` delegates to a ``WitnessBackend`` (mTLS, peer).
+
+RPC methods keep the proto's PascalCase. None of them catches an error: the server's
+interceptor (``credex.node.server``) authenticates the caller and translates every
+exception once (``credex.node.errors``). Conversions live in ``credex.node.convert``.
+This module does not bind ports, hold TLS material or sign anything itself except through
+``LocalNode``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final, Protocol
+
+from credex.ledger.bundle import Bundle
+from credex.ledger.checkpoint import SignedNote
+from credex.ledger.errors import OutOfRangeError
+from credex.node import convert
+from credex.node.intake import Intake
+from credex.node.local import LocalNode
+from credex.v1 import (
+    log_pb2,
+    log_pb2_grpc,
+    submit_pb2,
+    submit_pb2_grpc,
+    witness_pb2,
+    witness_pb2_grpc,
+)
+
+__all__ = [
+    "MAX_ENTRIES_BATCH",
+    "MAX_ENTRIES_BYTES",
+    "LogServicer",
+    "SubmitServicer",
+    "WitnessBackend",
+    "WitnessServicer",
+]
+
+#: statements per GetEntries message (server cap)
+MAX_ENTRIES_BATCH: Final = 256
+#: soft cap of statement bytes per GetEntries message (well under the 4 MiB message limit)
+MAX_ENTRIES_BYTES: Final = 1 << 20
+
+
+class WitnessBackend(Protocol):
+    """What the Witness service delegates to (C2SP tlog-witness ``add-checkpoint``).
+
+    ``add_checkpoint`` checks ``note_text`` (a signed note of a log the witness knows)
+    against the latest checkpoint it cosigned for that origin, with ``proof`` the
+    consistency proof from ``old_size``, and returns its cosignature line(s)
+    (``"— <name> <base64>\\n"``). It raises, and the server maps (docs/grpc.md):
+
+    - ``NotFoundError``: unknown origin (404) -> NOT_FOUND
+    - ``SignatureError``: not signed by the log's key (403) -> PERMISSION_DENIED
+    - ``OutOfRangeError`` with an int attribute ``witness_size``: ``old_size`` is not the
+      witness's latest size for that origin (409) -> FAILED_PRECONDITION, with the size in
+      the ``x-witness-size`` trailer
+    - ``ConsistencyProofError`` / ``InconsistentLogError``: the proof fails or the views
+      conflict (422) -> INVALID_ARGUMENT
+    - ``FormatError``: malformed note (400) -> INVALID_ARGUMENT
+    """
+
+    def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str: ...
+
+
+class LogServicer(log_pb2_grpc.LogServicer):
+    """The Log service over one ``LocalNode``; ``clock`` gives Unix seconds."""
+
+    def __init__(self, node: LocalNode, *, clock: Callable[[], int]) -> None:
+        self._node = node
+        self._clock = clock
+        #: publishing a checkpoint is serialised so two callers never race sizes
+        self._publish_lock = threading.Lock()
+
+    def _latest(self) -> SignedNote:
+        with self._publish_lock:
+            return self._node.publish_checkpoint(self._clock())
+
+    def _index(self, ref: convert.LeafRef) -> int:
+        return self._node.log.index_of(ref) if isinstance(ref, bytes) else ref
+
+    def GetCheckpoint(
+        self, request: log_pb2.GetCheckpointRequest, context: Any
+    ) -> log_pb2.GetCheckpointResponse:
+        size = int(request.tree_size)
+        note = self._node.checkpoint_at(size) if size else self._latest()
+        return convert.checkpoint_to_proto(note)
+
+    def GetEntries(
+        self, request: log_pb2.GetEntriesRequest, context: Any
+    ) -> Iterator[log_pb2.GetEntriesResponse]:
+        start, end = int(request.start), int(request.end)
+        batch = min(int(request.max_batch) or MAX_ENTRIES_BATCH, MAX_ENTRIES_BATCH)
+        log = self._node.log
+        if not 0 <= start <= end <= log.size:
+            raise OutOfRangeError(
+                f"log: entry range invalid: expected 0 <= start <= end <= {log.size}, "
+                f"got start {start}, end {end}"
+            )
+        for first in range(start, end, batch):
+            entries = log.entries(first, min(first + batch, end))
+            chunk: list[bytes] = []
+            chunk_start, used = first, 0
+            for e in entries:
+                if chunk and used + len(e.leaf) > MAX_ENTRIES_BYTES:
+                    yield convert.entries_to_proto(chunk_start, chunk)
+                    chunk_start, chunk, used = e.index, [], 0
+                chunk.append(e.leaf)
+                used += len(e.leaf)
+            if chunk:
+                yield convert.entries_to_proto(chunk_start, chunk)
+
+    def GetInclusionProof(
+        self, request: log_pb2.GetInclusionProofRequest, context: Any
+    ) -> log_pb2.GetInclusionProofResponse:
+        ref = convert.leaf_ref_from_proto(request)
+        log = self._node.log
+        size = int(request.tree_size) or log.size
+        index = self._index(ref)
+        hashes = log.inclusion_proof(index, size)
+        leaf_hash = ref if isinstance(ref, bytes) else log.entry(index).leaf_hash
+        return convert.inclusion_proof_to_proto(index, size, leaf_hash, hashes)
+
+    def GetConsistencyProof(
+        self, request: log_pb2.GetConsistencyProofRequest, context: Any
+    ) -> log_pb2.GetConsistencyProofResponse:
+        log = self._node.log
+        old_size, new_size = int(request.old_size), int(request.new_size) or log.size
+        hashes = log.consistency_proof(old_size, new_size)
+        return convert.consistency_proof_to_proto(old_size, new_size, hashes)
+
+    def GetBundle(
+        self, request: log_pb2.GetBundleRequest, context: Any
+    ) -> log_pb2.GetBundleResponse:
+        index = self._index(convert.leaf_ref_from_proto(request))
+        with self._publish_lock:
+            bundle: Bundle = self._node.bundle(index, self._clock())
+        return log_pb2.GetBundleResponse(leaf_index=index, bundle=bundle.to_bytes())
+
+
+class SubmitServicer(submit_pb2_grpc.SubmitServicer):
+    """The Submit service: one durable response per request batch, in order."""
+
+    def __init__(self, intake: Intake) -> None:
+        self._intake = intake
+
+    def SubmitStatements(
+        self, request_iterator: Iterator[submit_pb2.SubmitStatementsRequest], context: Any
+    ) -> Iterator[submit_pb2.SubmitStatementsResponse]:
+        for request in request_iterator:
+            acks = self._intake.submit(convert.submit_statements_from_proto(request))
+            yield convert.submit_acks_to_proto(acks)
+
+
+class WitnessServicer(witness_pb2_grpc.WitnessServicer):
+    """The Witness service over a ``WitnessBackend``."""
+
+    def __init__(self, backend: WitnessBackend) -> None:
+        self._backend = backend
+
+    def AddCheckpoint(
+        self, request: witness_pb2.AddCheckpointRequest, context: Any
+    ) -> witness_pb2.AddCheckpointResponse:
+        old_size, proof, note_text = convert.add_checkpoint_from_proto(request)
+        return convert.cosignature_to_proto(
+            self._backend.add_checkpoint(old_size, proof, note_text)
+        )
