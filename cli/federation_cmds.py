@@ -122,19 +122,27 @@ def init(
         str | None, typer.Option(help="Witness public key hex (default: keys/witness.key).")
     ] = None,
     quorum: Annotated[int, typer.Option(help="Witness cosignatures each checkpoint needs.")] = 0,
+    mtls_endpoint: Annotated[
+        str | None, typer.Option(help="This node's mTLS endpoint HOST:PORT (Submit, Witness).")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create version 1 with this node as first member and admin."""
+    """Create version 1 with this node as first member and admin.
+
+    Without --tls-cert / --tls-cert-sha256 the node's own TLS certificate (created if
+    missing) and CA are listed, so peers can connect and register it as a client.
+    """
     h = NodeHome.open(resolve_home(home))
     if fed.load_chain(h):
         raise ConfigError("federation: this node already has a manifest")
+    chain: bytes | None = None
     if tls_cert is not None:
         tls = fed.tls_cert_sha256(tls_cert.read_text(encoding="utf-8"))
     elif tls_cert_sha256 is not None:
         tls = _hex32(tls_cert_sha256, "--tls-cert-sha256")
     else:
-        raise ConfigError("federation: pass --tls-cert PEM or --tls-cert-sha256 HEX")
+        tls, chain = fed.node_tls_chain(h, now())
     if quorum < 0:
         raise FormatError("federation: --quorum must be >= 0")
     admin = fed.admin_key(h, create=True)
@@ -143,6 +151,8 @@ def init(
         endpoint=endpoint,
         tls_sha256=tls,
         witness_key=None if witness_key is None else _hex32(witness_key, "--witness-key"),
+        mtls_endpoint=mtls_endpoint,
+        tls_chain_pem=chain,
     )
     t = now()
     body = ManifestBody(name, 1, None, t, (member,), quorum, (admin.public_key,), 1)
@@ -157,6 +167,9 @@ def add_member_cmd(
     region: Annotated[str | None, typer.Option(help="Region id.")] = None,
     origin: Annotated[str | None, typer.Option(help="Log origin.")] = None,
     endpoint: Annotated[str | None, typer.Option(help="gRPC endpoint HOST:PORT.")] = None,
+    mtls_endpoint: Annotated[
+        str | None, typer.Option(help="mTLS endpoint HOST:PORT (default: node info's).")
+    ] = None,
     tls_cert_sha256: Annotated[str | None, typer.Option(help="TLS certificate SHA-256.")] = None,
     log_key: Annotated[str | None, typer.Option(help="Log public key (hex).")] = None,
     witness_key: Annotated[str | None, typer.Option(help="Witness public key (hex).")] = None,
@@ -175,7 +188,7 @@ def add_member_cmd(
             info = json.loads(from_info.read_text(encoding="utf-8"))
         except ValueError as e:
             raise FormatError(f"federation: node info is not json: {from_info}") from e
-        member = fed.member_from_info(info, endpoint=endpoint)
+        member = fed.member_from_info(info, endpoint=endpoint, mtls_endpoint=mtls_endpoint)
     else:
         given = {
             "--region": region,
@@ -199,6 +212,7 @@ def add_member_cmd(
             witness_name=origin,
             witness_key=_hex32(witness_key, "--witness-key"),
             issuers=tuple(_issuer_opt(i) for i in issuer or []),
+            mtls_endpoint=mtls_endpoint,
         )
     for i in member.issuers:
         _kinds(i.kinds)
@@ -307,6 +321,7 @@ def _body_json(body: ManifestBody, digest: bytes) -> dict[str, Any]:
                 "region": m.region,
                 "origin": m.origin,
                 "endpoint": m.endpoint,
+                "mtls_endpoint": m.mtls_endpoint,
                 "tls_cert_sha256": m.tls_cert_sha256.hex(),
                 "log_key": m.log_key.hex(),
                 "log_note_name": m.log_note_name,

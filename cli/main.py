@@ -17,6 +17,7 @@ from credex.cli import (
     evidence_cmds,
     federation_cmds,
     node_cmds,
+    peers_cmds,
     proof_cmds,
     serve_cmds,
 )
@@ -39,6 +40,7 @@ app.command("demo")(demo_cmd.demo)
 serve_cmds.register(app)
 app.add_typer(federation_cmds.federation_app, name="federation")
 evidence_cmds.register(app)
+peers_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

@@ -22,9 +22,20 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.errors import ConfigError
+from credex.ledger.errors import ConfigError, CredexError
+from credex.ledger.manifest import Manifest
+from credex.node.federate import (
+    MirrorBundles,
+    collect_cosignatures,
+    federation_manifest,
+    peer_clients,
+    sync_peer,
+    witness_backend,
+)
+from credex.node.federation import witness_public_key
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
+from credex.node.peers import PeerRegistry
 from credex.node.server import create_server
 from credex.node.tls import ROLES, NodeTls, cert_fingerprint
 
@@ -66,8 +77,18 @@ def serve(
     san: Annotated[
         list[str] | None, typer.Option(help="Extra DNS name or IP for the node certificate.")
     ] = None,
+    follow: Annotated[
+        float,
+        typer.Option(
+            help="Every SECONDS: sync all peers, publish and collect cosignatures (0: off)."
+        ),
+    ] = 0.0,
 ) -> None:
-    """Serve the node over gRPC with TLS until SIGTERM / SIGINT."""
+    """Serve the node over gRPC with TLS until SIGTERM / SIGINT.
+
+    With a federation manifest the Witness service cosigns the other members' logs and
+    GetBundle serves bundles of mirrored peer records (``origin``).
+    """
     logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
     path = resolve_home(home)
     h = NodeHome.open(path)
@@ -79,11 +100,28 @@ def serve(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     node = LocalNode(h)
+    manifest = federation_manifest(h)
+    witness = None if manifest is None else witness_backend(h, manifest, clock=now)
+    follower: threading.Thread | None = None
     try:
         server, ports = create_server(
-            node, home=h, listen=listen, mtls_listen=mtls_listen, san=tuple(san or ())
+            node,
+            home=h,
+            listen=listen,
+            mtls_listen=mtls_listen,
+            san=tuple(san or ()),
+            witness=witness,
+            mirrors=MirrorBundles(h),
         )
         try:
+            if follow > 0 and manifest is not None:
+                follower = threading.Thread(
+                    target=_follow_loop,
+                    args=(h, node, manifest, follow, stop),
+                    name="credex-follow",
+                    daemon=True,
+                )
+                follower.start()
             public = f"{_host(listen)}:{ports.public}"
             mtls = f"{_host(mtls_listen)}:{ports.mtls}"
             _record_listen(path, public, mtls)
@@ -91,13 +129,42 @@ def serve(
             while not stop.wait(0.5):
                 pass
             logger.info("stopping: finishing in-flight calls")
+            if follower is not None:
+                follower.join(_GRACE_S)
             server.stop(_GRACE_S).wait()
         finally:
             server.stop(0)
     finally:
+        if witness is not None:
+            witness.close()
         node.close()  # flushes the group commit
     _record_listen(path, None, None)
     logger.info("stopped")
+
+
+def _follow_loop(
+    home: NodeHome, node: LocalNode, manifest: Manifest, every: float, stop: threading.Event
+) -> None:
+    """Until ``stop``: sync every peer, then publish and collect cosignatures."""
+    while not stop.is_set():
+        for peer in PeerRegistry(home).list():
+            if stop.is_set():
+                return
+            try:
+                r = sync_peer(home, peer.origin, now(), manifest=manifest)
+                if r.error:
+                    logger.warning("peer %s: refused: %s", peer.origin, r.error)
+            except CredexError as e:
+                logger.warning("peer %s: %s", peer.origin, e)
+        clients = peer_clients(home, manifest)
+        try:
+            collect_cosignatures(node, home, manifest, clients, now())
+        except CredexError as e:
+            logger.warning("cosignatures: %s", e)
+        finally:
+            for c in clients.values():
+                c.close()
+        stop.wait(every)
 
 
 node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
@@ -119,6 +186,7 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         "origin": h.origin,
         "region": h.region,
         "log_public_key": h.log_key().public_key.hex(),
+        "witness_public_key": witness_public_key(h).hex(),
         "platform_issuer": h.platform_issuer,
         "platform_issuer_keys": [
             e.public_key.hex() for e in h.issuers() if e.issuer_id == h.platform_issuer
@@ -128,6 +196,16 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         "ca_pem": tls.ca_pem().decode("ascii"),
         "listen": config.get("listen"),
         "mtls_listen": config.get("mtls_listen"),
+        "issuers": [
+            {
+                "issuer_id": e.issuer_id,
+                "public_key": e.public_key.hex(),
+                "valid_from": e.valid_from,
+                "valid_until": e.valid_until,
+                "kinds": list(e.kinds),
+            }
+            for e in h.issuers()
+        ],
     }
     if json_out:
         print_json(info)

@@ -344,6 +344,24 @@ class AppendOnlyLog:
         plan = inclusion_plan(index, size)
         return proof_from_plan(plan, self._nodes(plan_nodes(plan)))
 
+    def inclusion_proofs(self, indices: Sequence[int], size: int) -> list[list[bytes]]:
+        """Inclusion proofs of many entries in the tree of ``size``, with one node read
+        (a batch of receipts shares most of its upper nodes).
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size, or an index >= size.
+        """
+        self._check_size(size, self._range.size)
+        plans = []
+        for index in indices:
+            if not 0 <= index < size:
+                raise OutOfRangeError(
+                    f"log: leaf index out of range: expected 0 <= index < {size}, got {index}"
+                )
+            plans.append(inclusion_plan(index, size))
+        nodes = self._nodes({nid for plan in plans for nid in plan_nodes(plan)})
+        return [proof_from_plan(plan, nodes) for plan in plans]
+
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """The RFC 9162 consistency proof from ``old_size`` to ``new_size`` (default: current).
 

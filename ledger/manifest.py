@@ -27,6 +27,7 @@ keys, or decide which first version to pin (the caller passes the pin or root ad
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import re
@@ -53,6 +54,7 @@ __all__ = [
     "MANIFEST_CONTENT_TYPE",
     "MANIFEST_VERSION",
     "MAX_CHAIN_BYTES",
+    "MAX_CHAIN_PEM_BYTES",
     "MAX_MANIFEST_BYTES",
     "AdminSignature",
     "IssuerKey",
@@ -212,6 +214,35 @@ _MEMBER_KEYS: Final = (
     "issuers",
 )
 
+#: member keys that may be absent (added after version 1 of the format)
+_MEMBER_OPTIONAL: Final = ("mtls_endpoint", "tls_chain_pem")
+_PEM_CERT_RE: Final = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n(.+?)-----END CERTIFICATE-----", re.DOTALL
+)
+MAX_CHAIN_PEM_BYTES: Final = 16 * 1024
+
+
+def _endpoint(v: Any, what: str) -> None:
+    _text(v, what, _ENDPOINT_RE)
+    port = int(v.rsplit(":", 1)[1])
+    if not 0 < port < 65536:
+        raise _fail(f"{what} port out of range: {port}")
+
+
+def _check_chain(pem: bytes, sha256: bytes, region: str) -> None:
+    """The chain's first certificate must be the one ``tls_cert_sha256`` pins."""
+    if len(pem) > MAX_CHAIN_PEM_BYTES:
+        raise _fail(f"member {region} tls_chain_pem too large")
+    blocks = _PEM_CERT_RE.findall(pem)
+    if len(blocks) < 2:
+        raise _fail(f"member {region} tls_chain_pem must hold the certificate and its ca")
+    try:
+        der = base64.b64decode(b"".join(blocks[0].split()), validate=True)
+    except ValueError as e:
+        raise _fail(f"member {region} tls_chain_pem is not pem") from e
+    if hashlib.sha256(der).digest() != sha256:
+        raise _fail(f"member {region} tls_chain_pem does not match tls_cert_sha256")
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -227,14 +258,21 @@ class Member:
     witness_key: bytes
     issuers: tuple[IssuerKey, ...] = ()
     retired_log_keys: tuple[RetiredLogKey, ...] = ()
+    #: the node's mTLS endpoint (Submit, Witness); absent in older versions
+    mtls_endpoint: str | None = None
+    #: the node's TLS certificate (its SHA-256 is ``tls_cert_sha256``) followed by the
+    #: node CA certificate, PEM: peers verify the server with the CA and register the
+    #: certificate as a ``peer`` client; absent in older versions
+    tls_chain_pem: bytes | None = None
 
     def __post_init__(self) -> None:
         _text(self.region, "member region", _REGION_RE)
         _text(self.origin, f"member {self.region} origin", _NAME_RE)
-        _text(self.endpoint, f"member {self.region} endpoint", _ENDPOINT_RE)
-        port = int(self.endpoint.rsplit(":", 1)[1])
-        if not 0 < port < 65536:
-            raise _fail(f"member {self.region} endpoint port out of range: {port}")
+        _endpoint(self.endpoint, f"member {self.region} endpoint")
+        if self.mtls_endpoint is not None:
+            _endpoint(self.mtls_endpoint, f"member {self.region} mtls_endpoint")
+        if self.tls_chain_pem is not None:
+            _check_chain(self.tls_chain_pem, self.tls_cert_sha256, self.region)
         _key(self.tls_cert_sha256, f"member {self.region} tls_cert_sha256")
         _key(self.log_key, f"member {self.region} log_key")
         _text(self.log_note_name, f"member {self.region} log_note_name", _NAME_RE)
@@ -268,11 +306,20 @@ class Member:
             "witness_name": self.witness_name,
             "witness_key": self.witness_key,
             "issuers": [i.to_value() for i in self.issuers],
+            **({} if self.mtls_endpoint is None else {"mtls_endpoint": self.mtls_endpoint}),
+            **({} if self.tls_chain_pem is None else {"tls_chain_pem": self.tls_chain_pem}),
         }
 
     @classmethod
     def from_value(cls, v: Any) -> Member:
+        optional = {k: v[k] for k in _MEMBER_OPTIONAL if isinstance(v, dict) and k in v}
+        if optional:
+            v = {k: x for k, x in v.items() if k not in _MEMBER_OPTIONAL}
         m = _map(v, _MEMBER_KEYS, "member")
+        chain = optional.get("tls_chain_pem")
+        if chain is not None and not isinstance(chain, bytes):
+            raise _fail("member tls_chain_pem must be a bstr")
+        mtls = optional.get("mtls_endpoint")
         return cls(
             region=_text(m["region"], "member region"),
             origin=_text(m["origin"], "member origin"),
@@ -287,6 +334,8 @@ class Member:
                 RetiredLogKey.from_value(r)
                 for r in _list(m["retired_log_keys"], "retired_log_keys")
             ),
+            mtls_endpoint=None if mtls is None else _text(mtls, "member mtls_endpoint"),
+            tls_chain_pem=chain,
         )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "VDS_RFC9162_SHA256",
     "Receipt",
     "build_receipt",
+    "build_receipts",
 ]
 
 LABEL_VDS: Final = 395
@@ -133,6 +134,19 @@ class Receipt:
                 f"receipt: leaf index out of range: expected < {size}, got {index}"
             )
         return cls(protected, kid, size, index, tuple(path), signature)
+
+
+def build_receipts(
+    log_key: SigningKey, tree_size: int, root: bytes, paths: Sequence[tuple[int, Sequence[bytes]]]
+) -> list[Receipt]:
+    """Receipts for many entries of one tree: the signature covers only the root and the
+    leaf-independent protected header, so one signature serves them all."""
+    protected = encoding.encode({1: ALG_EDDSA, 4: log_key.kid, LABEL_VDS: VDS_RFC9162_SHA256})
+    signature = log_key.sign(sig_structure(protected, root))
+    return [
+        Receipt(protected, log_key.kid, tree_size, index, tuple(path), signature)
+        for index, path in paths
+    ]
 
 
 def build_receipt(

@@ -2,7 +2,10 @@
 
 Goals (issue 2): P1 issue rate / raw sign >= 0.60; P4 bundle verify / raw verify >= 0.65;
 P6 inclusion proof time at 10^6 vs 10^4 entries <= 2x; P7 our Merkle append vs pymerkle
->= 10x with byte-equal roots; P1 on PostgreSQL >= 0.5 of SQLite.
+>= 10x with byte-equal roots; P1 on PostgreSQL >= 0.5 of SQLite. Issue 3 (gRPC, measured
+in ``credex.node.bench_grpc``): P2 durable submit over mTLS / raw sign >= 0.30; P3 proof
+RPC / echo RPC >= 0.80 and proofs in flight / in-process proofs >= 0.50; P5 verified peer
+sync / raw verify >= 0.50.
 
 Every figure is the median of ``reps`` repetitions of a fixed workload. Nothing here
 asserts: tests never time anything; this module only measures and reports.
@@ -222,6 +225,61 @@ def _p7(n: int, reps: int = 3) -> dict[str, Any]:
     return out
 
 
+def _grpc(
+    base: Path,
+    quick: bool,
+    reps: int,
+    raw_sign: dict[str, float],
+    raw_verify: dict[str, float],
+    progress: Callable[[str], None],
+    sizes: tuple[int, int, int] | None = None,
+) -> dict[str, Any]:
+    """P2, P3, P5 over real TLS servers on 127.0.0.1 (see ``credex.node.bench_grpc``).
+
+    ``sizes`` (statements submitted, source log entries, proof RPCs) overrides the
+    defaults (tests use tiny ones).
+    """
+    from credex.node.bench_grpc import p2_submit, p3_proofs, p5_sync, source_node
+
+    n_submit, n_source, n_rpcs = sizes or ((1200, 3000, 400) if quick else (3000, 10_000, 1000))
+    progress("P2 durable submit over gRPC (mTLS, 4 clients)")
+    p2 = p2_submit(base, n_submit, reps=reps)
+    out: dict[str, Any] = {
+        "P2": {
+            "goal": 0.30,
+            "ratio": p2["submit_per_s"]["median"] / raw_sign["median"],
+            "raw_sign_per_s": raw_sign["median"],
+            **p2,
+        }
+    }
+    progress(f"P3/P5 source node with {n_source} entries")
+    with source_node(base, n_source) as src:
+        progress("P3 inclusion-proof RPCs vs echo RPC and vs in-process proofs")
+        p3 = p3_proofs(src, n_rpcs, reps=reps)
+        progress("P5 peer sync with full verification")
+        p5 = p5_sync(base, src, reps=reps)
+    single, batched = p3["single"], p3["batched"]
+    out["P3"] = {
+        "goal": 0.80,
+        "ratio": single["proof_rpc_per_s"]["median"] / single["echo_rpc_per_s"]["median"],
+        "batched_goal": 0.50,
+        "batched_ratio": batched["proof_rpc_per_s"]["median"]
+        / batched["in_process_proof_per_s"]["median"],
+        **p3,
+        "note": "no batch-proof RPC: batched = GetInclusionProof futures in flight "
+        "(window per channel x clients); echo = bytes-in/bytes-out RPC on a separate "
+        "server with the node's TLS certificate",
+    }
+    out["P5"] = {
+        "goal": 0.50,
+        "ratio": p5["sync_per_s"]["median"] / raw_verify["median"],
+        "raw_verify_per_s": raw_verify["median"],
+        "in_process_ratio": p5["in_process_sync_per_s"]["median"] / raw_verify["median"],
+        **p5,
+    }
+    return out
+
+
 def run_bench(
     *,
     quick: bool,
@@ -295,6 +353,7 @@ def run_bench(
         progress("P7 merkle append vs pymerkle")
         p7 = _p7(20_000 if quick else 100_000)
         report["P7"] = {"goal": 10.0, **p7}
+        report.update(_grpc(base, quick, reps, raw_sign, raw_verify, progress))
         return report
     finally:
         shutil.rmtree(base, ignore_errors=True)

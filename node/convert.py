@@ -112,10 +112,10 @@ def inclusion_request_to_proto(ref: LeafRef, tree_size: int) -> log_pb2.GetInclu
     return log_pb2.GetInclusionProofRequest(leaf_index=ref, tree_size=tree_size)
 
 
-def bundle_request_to_proto(ref: LeafRef) -> log_pb2.GetBundleRequest:
+def bundle_request_to_proto(ref: LeafRef, origin: str = "") -> log_pb2.GetBundleRequest:
     if isinstance(ref, bytes):
-        return log_pb2.GetBundleRequest(leaf_hash=ref)
-    return log_pb2.GetBundleRequest(leaf_index=ref)
+        return log_pb2.GetBundleRequest(leaf_hash=ref, origin=origin)
+    return log_pb2.GetBundleRequest(leaf_index=ref, origin=origin)
 
 
 def inclusion_proof_to_proto(

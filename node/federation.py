@@ -49,8 +49,11 @@ __all__ = [
     "local_member",
     "log_version",
     "member_from_info",
+    "node_tls_chain",
+    "peer_client_name",
     "propose",
     "read_proposal",
+    "register_peer_clients",
     "submit_signed",
     "tls_cert_sha256",
     "witness_public_key",
@@ -102,10 +105,17 @@ def tls_cert_sha256(pem: str) -> bytes:
 
 
 def local_member(
-    home: NodeHome, *, endpoint: str, tls_sha256: bytes, witness_key: bytes | None = None
+    home: NodeHome,
+    *,
+    endpoint: str,
+    tls_sha256: bytes,
+    witness_key: bytes | None = None,
+    mtls_endpoint: str | None = None,
+    tls_chain_pem: bytes | None = None,
 ) -> Member:
     """This node as a member: its log key (note name = origin, as the node signs),
-    witness key, and every registered issuer key with its window and kinds."""
+    witness key, and every registered issuer key with its window and kinds; with
+    ``mtls_endpoint`` and ``tls_chain_pem`` (node certificate + node CA) when given."""
     issuers = tuple(
         IssuerKey(e.issuer_id, e.public_key, e.valid_from, e.valid_until, tuple(e.kinds))
         for e in home.issuers()
@@ -120,7 +130,46 @@ def local_member(
         witness_name=home.origin,
         witness_key=witness_key if witness_key is not None else witness_public_key(home),
         issuers=issuers,
+        mtls_endpoint=mtls_endpoint,
+        tls_chain_pem=tls_chain_pem,
     )
+
+
+def node_tls_chain(home: NodeHome, now: int) -> tuple[bytes, bytes]:
+    """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material."""
+    from credex.node.tls import NodeTls
+
+    tls = NodeTls(home.path, name=home.region)
+    tls.ensure(now=now)
+    cert = tls.server_cert_pem()
+    return tls_cert_sha256(cert.decode("ascii")), cert + tls.ca_pem()
+
+
+def peer_client_name(member: Member) -> str:
+    """The name a member's node certificate is registered under here (``peer-<region>``)."""
+    return f"peer-{member.region}"
+
+
+def register_peer_clients(home: NodeHome, manifest: Manifest, now: int) -> list[str]:
+    """Register every other member's node certificate as a ``peer`` client (mTLS).
+
+    Members without ``tls_chain_pem`` are skipped; a certificate already registered (by
+    fingerprint) is left alone. Returns the names registered now.
+    """
+    from credex.node.tls import NodeTls
+
+    tls = NodeTls(home.path, name=home.region)
+    known = {c.fingerprint for c in tls.clients()}
+    names = {c.name for c in tls.clients()}
+    added: list[str] = []
+    for m in manifest.latest.members:
+        if m.origin == home.origin or m.tls_chain_pem is None:
+            continue
+        if m.tls_cert_sha256.hex() in known or peer_client_name(m) in names:
+            continue
+        tls.register_external(peer_client_name(m), "peer", m.tls_chain_pem, now=now)
+        added.append(peer_client_name(m))
+    return added
 
 
 def _hex32(v: Any, what: str) -> bytes:
@@ -132,10 +181,13 @@ def _hex32(v: Any, what: str) -> bytes:
         raise FormatError(f"federation: {what} is not hex") from e
 
 
-def member_from_info(info: Mapping[str, Any], *, endpoint: str | None = None) -> Member:
+def member_from_info(
+    info: Mapping[str, Any], *, endpoint: str | None = None, mtls_endpoint: str | None = None
+) -> Member:
     """A member from another node's ``credex node info --json``: origin, region,
     log_public_key, witness_public_key, tls_cert_pem (or tls_cert_sha256), endpoint (or
-    listen), issuers [{issuer_id, public_key, valid_from, valid_until, kinds}].
+    listen), mtls_endpoint (or mtls_listen), ca_pem (with tls_cert_pem: the member's
+    ``tls_chain_pem``), issuers [{issuer_id, public_key, valid_from, valid_until, kinds}].
 
     Raises:
         FormatError: a missing or malformed field.
@@ -154,6 +206,12 @@ def member_from_info(info: Mapping[str, Any], *, endpoint: str | None = None) ->
     where = endpoint or info.get("endpoint") or info.get("listen")
     if not isinstance(where, str):
         raise FormatError("federation: node info has no endpoint (pass --endpoint HOST:PORT)")
+    mtls = mtls_endpoint or info.get("mtls_endpoint") or info.get("mtls_listen")
+    if mtls is not None and not isinstance(mtls, str):
+        raise FormatError("federation: node info mtls_listen must be text")
+    chain: bytes | None = None
+    if isinstance(info.get("tls_cert_pem"), str) and isinstance(info.get("ca_pem"), str):
+        chain = (info["tls_cert_pem"].strip() + "\n" + info["ca_pem"].strip() + "\n").encode()
     issuers = []
     raw = info.get("issuers", [])
     if not isinstance(raw, list):
@@ -179,6 +237,8 @@ def member_from_info(info: Mapping[str, Any], *, endpoint: str | None = None) ->
         witness_name=str(info.get("witness_name") or origin),
         witness_key=_hex32(info["witness_public_key"], "witness_public_key"),
         issuers=tuple(issuers),
+        mtls_endpoint=mtls,
+        tls_chain_pem=chain,
     )
 
 
@@ -244,12 +304,14 @@ def install(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
         CredexError: it does not extend this node's chain.
     """
     chain = load_chain(home)
-    verify_manifest_chain([*chain, signed])
+    manifest = verify_manifest_chain([*chain, signed])
     body = signed.body
     path = _dir(home) / f"manifest-{body.version}.cbor"
     _write_atomic(path, signed.to_bytes())
     (_dir(home) / f"proposed-{body.version}.cbor").unlink(missing_ok=True)
-    return Proposal(signed, body, True, path, log_version(home, signed, now))
+    logged = log_version(home, signed, now)
+    register_peer_clients(home, manifest, now)
+    return Proposal(signed, body, True, path, logged)
 
 
 def propose(home: NodeHome, body: ManifestBody, now: int) -> Proposal:

@@ -5,8 +5,10 @@ each statement, applies the same policy as ``LocalNode.submit`` (the issuer key 
 registered here under the statement's ``iss``, valid at its ``iat`` and authorised for its
 kind; the signature verifies), then queues every leaf on the log's group commit
 (``AppendOnlyLog.submit``) so concurrent callers share transactions, waits until every
-leaf is durable and only then signs one RFC 9942 receipt per statement against the log
-size at that moment. A statement already in the log gets its existing entry back.
+leaf is durable and only then builds the RFC 9942 receipts against the log size at that
+moment: one node read for all inclusion paths and one log signature over the root (a
+receipt's signature covers only the root, so the batch shares it). A statement already in
+the log gets its existing entry back.
 
 A batch is all-or-nothing on validation: the first invalid statement fails the call
 before anything of that batch is queued. This module does not speak gRPC and does not
@@ -23,10 +25,10 @@ from typing import Final
 from credex.ledger.errors import OversizeError, PolicyError, UntrustedKeyError
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import NewLeaf
-from credex.ledger.receipt import build_receipt
+from credex.ledger.receipt import build_receipts
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustStore
-from credex.node.local import LocalNode, _record_hash
+from credex.node.local import LocalNode, record_hash
 
 __all__ = ["MAX_SUBMIT_BATCH", "Intake", "SubmitAck"]
 
@@ -77,7 +79,7 @@ class Intake:
             st.record.kind,
             st.claims.iss,
             st.claims.iat,
-            _record_hash(st.claims.iss, st.payload),
+            record_hash(st.claims.iss, st.payload),
         )
 
     def submit(self, statements: Sequence[bytes]) -> list[SubmitAck]:
@@ -104,14 +106,14 @@ class Intake:
         results = [f.result() for f in futures]
         size = log.size  # every result is durable, so size > every index
         root = log.root(size)
+        indices = [r.index for r in results]
+        receipts = build_receipts(
+            self._log_key,
+            size,
+            root,
+            list(zip(indices, log.inclusion_proofs(indices, size), strict=True)),
+        )
         return [
-            SubmitAck(
-                r.index,
-                r.leaf_hash,
-                r.is_new,
-                build_receipt(
-                    self._log_key, size, r.index, log.inclusion_proof(r.index, size), root
-                ).to_bytes(),
-            )
-            for r in results
+            SubmitAck(r.index, r.leaf_hash, r.is_new, receipt.to_bytes())
+            for r, receipt in zip(results, receipts, strict=True)
         ]

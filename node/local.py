@@ -36,7 +36,7 @@ from credex.ledger.statement import (
 from credex.ledger.storage.sql import SqlStore
 from credex.node.home import NodeHome
 
-__all__ = ["IssueResult", "LocalNode"]
+__all__ = ["IssueResult", "LocalNode", "record_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class LocalNode:
                 s.record.kind,
                 s.claims.iss,
                 s.claims.iat,
-                _record_hash(s.claims.iss, s.payload),
+                record_hash(s.claims.iss, s.payload),
             )
             for s in statements
         ]
@@ -108,7 +108,7 @@ class LocalNode:
         self, records: Sequence[Record], issuer: str, iat: int
     ) -> tuple[list[IssueResult | None], list[int], list[NewLeaf]]:
         """Dedupe against the store by record hash, then sign what is new."""
-        hashes = [_record_hash(issuer, r.to_bytes()) for r in records]
+        hashes = [record_hash(issuer, r.to_bytes()) for r in records]
         known = self.store.find_record_hashes(hashes)
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
@@ -233,6 +233,6 @@ class LocalNode:
         return Bundle(st.to_bytes(), note.to_text())
 
 
-def _record_hash(issuer: str, payload: bytes) -> bytes:
+def record_hash(issuer: str, payload: bytes) -> bytes:
     """Identity of (issuer, record) for idempotent imports, independent of iat."""
     return hashlib.sha256(b"credex-record-v1\x00" + issuer.encode() + b"\x00" + payload).digest()

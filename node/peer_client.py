@@ -139,12 +139,13 @@ class PeerClient:
         )
         return convert.hashes_from_proto(msg.hashes, "consistency proof")
 
-    def get_bundle(self, leaf: int | bytes) -> bytes:
-        """The ``.credex`` bundle bytes for an entry (by index or leaf hash)."""
+    def get_bundle(self, leaf: int | bytes, *, origin: str = "") -> bytes:
+        """The ``.credex`` bundle bytes for an entry (by index or leaf hash); with
+        ``origin``, an entry of that peer log as mirrored by this node."""
         msg = self._call(
             "GetBundle",
             self._log.GetBundle,
-            convert.bundle_request_to_proto(leaf),
+            convert.bundle_request_to_proto(leaf, origin),
         )
         return bytes(msg.bundle)
 

@@ -23,29 +23,48 @@ from credex.ledger.errors import ConfigError, NotFoundError
 from credex.node.home import NodeHome, _write_json
 from credex.node.pgschema import url_with_schema
 
-__all__ = ["PeerEntry", "PeerRegistry", "mirror_url"]
+__all__ = ["PeerEntry", "PeerRegistry", "mirror_slug", "mirror_url"]
 
 
-def _slug(origin: str) -> str:
+def mirror_slug(origin: str) -> str:
+    """The file / schema name part for ``origin``'s mirror."""
     base = re.sub(r"[^a-z0-9]+", "_", origin.lower()).strip("_")[:40]
     return f"{base}_{hashlib.sha256(origin.encode()).hexdigest()[:8]}"
 
 
 def mirror_url(home: NodeHome, origin: str) -> str:
-    """Where the mirror of ``origin`` is stored for this node."""
+    """Where the mirror of ``origin`` is stored for this node (a SQLite file, or a
+    PostgreSQL schema: ``mirror_<slug>``, or ``<node schema>_mirror_<hash>`` when the
+    node's URL selects a schema with ``options=-csearch_path=...``)."""
     url = home.db_url
     if url.startswith("sqlite"):
         (home.path / "mirrors").mkdir(exist_ok=True)
-        return f"sqlite:///{home.path / 'mirrors' / (_slug(origin) + '.sqlite')}"
+        return f"sqlite:///{home.path / 'mirrors' / (mirror_slug(origin) + '.sqlite')}"
     import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
 
-    schema = f"mirror_{_slug(origin)}"
+    parsed = make_url(url)
+    options = str(parsed.query.get("options") or "")
+    base = (
+        options.split("search_path=", 1)[1].split(",")[0].strip()
+        if "search_path=" in options
+        else ""
+    )
+    if base:  # the node lives in a schema: its mirrors are named after it
+        digest = hashlib.sha256(f"{base}\x00{origin}".encode()).hexdigest()[:12]
+        schema = f"{base[:40]}_mirror_{digest}"
+    else:
+        schema = f"mirror_{mirror_slug(origin)}"
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     finally:
         engine.dispose()
+    if base:
+        return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
     return url_with_schema(url, schema)
 
 

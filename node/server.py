@@ -42,7 +42,13 @@ from credex.node.errors import WITNESS_ERROR_MAP, RpcDeniedError, abort_with
 from credex.node.home import NodeHome
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
-from credex.node.servicer import LogServicer, SubmitServicer, WitnessBackend, WitnessServicer
+from credex.node.servicer import (
+    LogServicer,
+    MirrorBackend,
+    SubmitServicer,
+    WitnessBackend,
+    WitnessServicer,
+)
 from credex.node.tls import ClientEntry, NodeTls, cert_fingerprint
 from credex.v1 import (
     log_pb2,
@@ -269,6 +275,7 @@ def create_server(
     listen: str = "127.0.0.1:0",
     mtls_listen: str = "127.0.0.1:0",
     witness: WitnessBackend | None = None,
+    mirrors: MirrorBackend | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_workers: int = 32,
     max_concurrent_rpcs: int = 256,
@@ -300,7 +307,8 @@ def create_server(
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
     )
-    log_pb2_grpc.add_LogServicer_to_server(LogServicer(node, clock=clock), server)  # type: ignore[no-untyped-call]
+    log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
+    log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
     submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
     services = [LOG_SERVICE, SUBMIT_SERVICE]
     if witness is not None:

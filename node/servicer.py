@@ -19,7 +19,7 @@ from typing import Any, Final, Protocol
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
-from credex.ledger.errors import OutOfRangeError
+from credex.ledger.errors import NotFoundError, OutOfRangeError
 from credex.node import convert
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
@@ -36,6 +36,7 @@ __all__ = [
     "MAX_ENTRIES_BATCH",
     "MAX_ENTRIES_BYTES",
     "LogServicer",
+    "MirrorBackend",
     "SubmitServicer",
     "WitnessBackend",
     "WitnessServicer",
@@ -68,12 +69,31 @@ class WitnessBackend(Protocol):
     def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str: ...
 
 
-class LogServicer(log_pb2_grpc.LogServicer):
-    """The Log service over one ``LocalNode``; ``clock`` gives Unix seconds."""
+class MirrorBackend(Protocol):
+    """Bundles of peer logs this node mirrors (``GetBundle`` with ``origin``).
 
-    def __init__(self, node: LocalNode, *, clock: Callable[[], int]) -> None:
+    ``bundle`` returns (leaf index, bundle) for an index or leaf hash of ``origin``'s
+    mirror; it raises ``NotFoundError`` if ``origin`` is not mirrored here (or no signed
+    root of the mirror is held yet) and ``OutOfRangeError`` for an index beyond it.
+    """
+
+    def bundle(self, origin: str, ref: int | bytes) -> tuple[int, Bundle]: ...
+
+
+class LogServicer(log_pb2_grpc.LogServicer):
+    """The Log service over one ``LocalNode``; ``clock`` gives Unix seconds; ``mirrors``
+    serves bundles of mirrored peer logs."""
+
+    def __init__(
+        self,
+        node: LocalNode,
+        *,
+        clock: Callable[[], int],
+        mirrors: MirrorBackend | None = None,
+    ) -> None:
         self._node = node
         self._clock = clock
+        self._mirrors = mirrors
         #: publishing a checkpoint is serialised so two callers never race sizes
         self._publish_lock = threading.Lock()
 
@@ -137,7 +157,14 @@ class LogServicer(log_pb2_grpc.LogServicer):
     def GetBundle(
         self, request: log_pb2.GetBundleRequest, context: Any
     ) -> log_pb2.GetBundleResponse:
-        index = self._index(convert.leaf_ref_from_proto(request))
+        ref = convert.leaf_ref_from_proto(request)
+        origin = str(request.origin)
+        if origin and origin != self._node.home.origin:
+            if self._mirrors is None:
+                raise NotFoundError("log: this node mirrors no peer logs")
+            index, mirrored = self._mirrors.bundle(origin, ref)
+            return log_pb2.GetBundleResponse(leaf_index=index, bundle=mirrored.to_bytes())
+        index = self._index(ref)
         with self._publish_lock:
             bundle: Bundle = self._node.bundle(index, self._clock())
         return log_pb2.GetBundleResponse(leaf_index=index, bundle=bundle.to_bytes())

@@ -183,6 +183,7 @@ class PeerSync:
         self._check_consistent(note)
         start = self.mirror.size
         if start >= cp.size:
+            self._merge_cosignatures(note, now)
             return SyncResult(self.origin, cp.size, start, 0)
         error: str | None = None
         total = 0
@@ -199,6 +200,22 @@ class PeerSync:
             return SyncResult(self.origin, cp.size, self.mirror.size, total, error)
         self.mirror.record_checkpoint(cp.size, cp.root, note.to_text(), now)
         return SyncResult(self.origin, cp.size, self.mirror.size, total)
+
+    def _merge_cosignatures(self, note: SignedNote, now: int) -> None:
+        """Same checkpoint as held (checked): keep the union of both notes' signatures.
+
+        A peer re-serves its checkpoint once witnesses cosigned it; the mirror keeps them
+        so its bundles of the peer's records meet the quorum. Signatures are not trusted
+        here: verifiers check each one against their own witness keys.
+        """
+        held = self.mirror.latest_checkpoint()
+        if held is None or held.tree_size != note.checkpoint.size or held.note == note.to_text():
+            return
+        merged = SignedNote.from_text(held.note)
+        for s in note.signatures:
+            merged = merged.with_signature(s)
+        if merged.to_text() != held.note:
+            self.mirror.record_checkpoint(held.tree_size, held.root, merged.to_text(), now)
 
     def _prove_prefix(self, note: SignedNote, start: int, leaves: Sequence[NewLeaf]) -> None:
         """The mirror plus ``leaves`` must be a prefix of the peer's checkpointed tree."""

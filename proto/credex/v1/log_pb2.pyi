@@ -81,12 +81,14 @@ class GetConsistencyProofResponse(_message.Message):
     def __init__(self, old_size: _Optional[int] = ..., new_size: _Optional[int] = ..., hashes: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class GetBundleRequest(_message.Message):
-    __slots__ = ("leaf_index", "leaf_hash")
+    __slots__ = ("leaf_index", "leaf_hash", "origin")
     LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
     LEAF_HASH_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     leaf_index: int
     leaf_hash: bytes
-    def __init__(self, leaf_index: _Optional[int] = ..., leaf_hash: _Optional[bytes] = ...) -> None: ...
+    origin: str
+    def __init__(self, leaf_index: _Optional[int] = ..., leaf_hash: _Optional[bytes] = ..., origin: _Optional[str] = ...) -> None: ...
 
 class GetBundleResponse(_message.Message):
     __slots__ = ("leaf_index", "bundle")

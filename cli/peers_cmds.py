@@ -1,0 +1,170 @@
+"""``credex peers add / sync / status / witness``: follow the federation's other nodes.
+
+``add`` records a peer in ``HOME/peers.json`` (its public endpoint and CA), by hand or for
+every other member of the manifest (``--from-manifest``). ``sync`` runs one verified sync
+round per peer (``credex.node.federate.sync_peer``); a refused entry or checkpoint is
+recorded and shown by ``status``; a split view is stored as evidence (``credex evidence
+list``) and exits 1. ``witness`` publishes this node's checkpoint and collects the other
+members' cosignatures now (``credex serve --follow`` does both periodically).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.errors import ConfigError, InconsistentLogError
+from credex.node import federate
+from credex.node.federation import load_manifest
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+from credex.node.peers import PeerRegistry
+
+__all__ = ["peers_app", "register"]
+
+peers_app = typer.Typer(
+    help="Peers this node follows, mirrors and witnesses.", no_args_is_help=True
+)
+
+
+@peers_app.command("add")
+def add(
+    origin: Annotated[str | None, typer.Argument(help="The peer log's origin.")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Its public endpoint HOST:PORT.")] = None,
+    ca: Annotated[Path | None, typer.Option(help="Its node CA certificate (PEM).")] = None,
+    from_manifest: Annotated[
+        bool, typer.Option(help="Follow every other member of the federation manifest.")
+    ] = False,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Follow a peer (ORIGIN --endpoint --ca) or every other manifest member."""
+    h = NodeHome.open(resolve_home(home))
+    if from_manifest:
+        added = federate.add_peers_from_manifest(h, load_manifest(h), now())
+    else:
+        if origin is None or endpoint is None or ca is None:
+            raise ConfigError("peers add: pass ORIGIN --endpoint HOST:PORT --ca FILE")
+        PeerRegistry(h).add(origin, endpoint, ca.read_text(encoding="utf-8"), now())
+        added = [origin]
+    if json_out:
+        print_json({"added": added})
+    else:
+        for o in added:
+            console.print(f"following {o}", markup=False)
+
+
+def _status_rows(h: NodeHome) -> list[dict[str, Any]]:
+    return [
+        {
+            "origin": p.origin,
+            "endpoint": p.endpoint,
+            "checkpoint_size": p.status.get("checkpoint_size"),
+            "mirrored_size": p.status.get("mirrored_size"),
+            "error": p.status.get("error"),
+            "updated_at": p.status.get("updated_at"),
+        }
+        for p in PeerRegistry(h).list()
+    ]
+
+
+@peers_app.command("sync")
+def sync(
+    origin: Annotated[str | None, typer.Argument(help="One peer (default: all).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per RPC.")] = 10.0,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One verified sync round with each peer (or ORIGIN); exit 1 if any failed."""
+    h = NodeHome.open(resolve_home(home))
+    manifest = load_manifest(h)
+    origins = [origin] if origin else [p.origin for p in PeerRegistry(h).list()]
+    rows: list[dict[str, Any]] = []
+    failed = False
+    for o in origins:
+        try:
+            r = federate.sync_peer(h, o, now(), manifest=manifest, timeout_s=timeout)
+            row = {
+                "origin": o,
+                "checkpoint_size": r.checkpoint_size,
+                "mirrored_size": r.mirrored_size,
+                "new_entries": r.new_entries,
+                "error": r.error,
+            }
+        except InconsistentLogError as e:
+            row = {"origin": o, "error": str(e), "evidence": True}
+        failed = failed or row.get("error") is not None
+        rows.append(row)
+    if json_out:
+        print_json(rows)
+    else:
+        for row in rows:
+            if row.get("error"):
+                console.print(f"{row['origin']}: refused: {row['error']}", markup=False)
+            else:
+                console.print(
+                    f"{row['origin']}: mirrored {row['mirrored_size']} "
+                    f"(+{row['new_entries']}) of {row['checkpoint_size']}",
+                    markup=False,
+                )
+    if failed:
+        raise typer.Exit(1)
+
+
+@peers_app.command("status")
+def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """Per peer: its checkpoint size, the mirrored size, the last refusal and when."""
+    h = NodeHome.open(resolve_home(home))
+    rows = _status_rows(h)
+    if json_out:
+        print_json(rows)
+        return
+    for r in rows:
+        err = f"  error: {r['error']}" if r["error"] else ""
+        console.print(
+            f"{r['origin']:32} checkpoint {r['checkpoint_size']}  mirrored "
+            f"{r['mirrored_size']}  updated {r['updated_at']}{err}",
+            markup=False,
+        )
+
+
+@peers_app.command("witness")
+def witness(
+    timeout: Annotated[float, typer.Option(help="Seconds per RPC.")] = 10.0,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Publish this node's checkpoint and collect the other members' cosignatures now."""
+    h = NodeHome.open(resolve_home(home))
+    manifest = load_manifest(h)
+    clients = federate.peer_clients(h, manifest, timeout_s=timeout)
+    errors: dict[str, str] = {}
+    try:
+        with LocalNode(h) as node:
+            note = federate.collect_cosignatures(node, h, manifest, clients, now(), errors=errors)
+    finally:
+        for c in clients.values():
+            c.close()
+    out = {
+        "tree_size": note.checkpoint.size,
+        "cosignatures": len(note.signatures) - 1,
+        "quorum": manifest.quorum_for(h.origin),
+        "errors": errors,
+    }
+    if json_out:
+        print_json(out)
+    else:
+        console.print(
+            f"checkpoint {out['tree_size']}: {out['cosignatures']} cosignatures "
+            f"(quorum {out['quorum']})",
+            markup=False,
+        )
+        for o, e in errors.items():
+            console.print(f"  {o}: {e}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(peers_app, name="peers")

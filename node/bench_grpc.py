@@ -1,0 +1,438 @@
+"""gRPC benchmarks of ``credex bench`` (issue 3, point 8): P2, P3 and P5.
+
+Everything runs on 127.0.0.1 in one process: real servers from ``create_server`` with
+real TLS (mTLS for Submit), real ``PeerClient`` / ``PeerSync`` on the other side, SQLite
+nodes. Client and server share the interpreter (and the GIL) and the machine's cores, so
+the figures are a floor of what two hosts would see.
+
+- **P2** ``p2_submit``: durable acknowledged submit. Statements are signed before timing
+  (signing is the client's job); ``clients`` threads, each with its own mTLS channel and
+  an issuer-role certificate, stream their share in request batches of ``batch``; the
+  clock stops when the last durable ack arrived. Each repetition uses a fresh node (same
+  issuer key, so one signed set serves every repetition).
+- **P3** ``p3_proofs``: (a) GetInclusionProof, one RPC at a time per client thread, vs a
+  bare echo RPC (bytes in, bytes out, no protobuf, no interceptor) on a separate
+  ``grpc.server`` with the node's own TLS certificate and the same thread-pool size, at
+  the same concurrency; (b) the Log API has no batch-proof call, so "batched" is many
+  GetInclusionProof RPCs in flight (``window`` futures per channel, ``clients`` channels),
+  vs generating the same proofs in-process with ``node.log.inclusion_proof``.
+- **P5** ``p5_sync``: a fresh SQLite mirror follows a source node through its server with
+  ``PeerClient`` + ``PeerSync.sync_once``: checkpoint signature, every statement decoded
+  and checked against the trust policy and its Ed25519 signature, the mirrored root
+  checked against the checkpoint, batches committed durably. Also the same sync from an
+  in-process source, to separate transport from verification.
+
+Nothing here asserts; rates are medians of ``reps`` repetitions.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import grpc
+
+from credex.ledger.log import AppendOnlyLog
+from credex.ledger.record import Record, Subject
+from credex.ledger.statement import sign_statement
+from credex.ledger.storage.sql import SqlStore
+from credex.node import convert
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+from credex.node.peer_client import PeerClient
+from credex.node.server import NodeServer, ServerPorts, create_server
+from credex.node.sync import PeerSync
+from credex.node.tls import NodeTls
+from credex.v1 import log_pb2_grpc
+
+__all__ = ["p2_submit", "p3_proofs", "p5_sync", "source_node"]
+
+T0: Final = 1_790_000_000
+REGION: Final = "cn-zj-hangzhou"
+_ECHO_METHOD: Final = "/credex.bench.Echo/Echo"
+_CLIENT_TIMEOUT_S: Final = 300.0
+_SERVER_WORKERS: Final = 32  # create_server's default max_workers
+
+
+def _stats(rates: Sequence[float]) -> dict[str, float]:
+    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+
+
+def _records(n: int, offset: int = 0) -> list[Record]:
+    return [
+        Record(
+            "score.city",
+            REGION,
+            Subject("org", "91330100MA0YX0016X"),
+            {
+                "scheme": "HANGZHOU_QIANJIANG",
+                "score": 500 + i % 400,
+                "band": "良好",
+                "as_of": "2026-11-01",
+                "level": "L3",
+            },
+            T0 + i,
+        )
+        for i in range(offset, offset + n)
+    ]
+
+
+def _home(path: Path, platform_seed: bytes) -> NodeHome:
+    return NodeHome.init(
+        path,
+        region=REGION,
+        origin=f"bench.example/{path.name}",
+        db=None,
+        now=T0,
+        log_seed=os.urandom(32),
+        subject_secret=os.urandom(32),
+        platform_seed=platform_seed,
+    )
+
+
+@dataclass(slots=True)
+class _Served:
+    home: NodeHome
+    node: LocalNode
+    server: NodeServer
+    ports: ServerPorts
+    tls: NodeTls
+
+    @property
+    def public(self) -> str:
+        return f"127.0.0.1:{self.ports}"
+
+    @property
+    def mtls(self) -> str:
+        return f"127.0.0.1:{self.ports.mtls}"
+
+    def client(self, cert: bytes | None = None, key: bytes | None = None) -> PeerClient:
+        return PeerClient(
+            self.public,
+            ca_pem=self.tls.ca_pem(),
+            client_cert=cert,
+            client_key=key,
+            mtls_endpoint=self.mtls,
+            timeout_s=_CLIENT_TIMEOUT_S,
+        )
+
+
+@contextmanager
+def _serve(home: NodeHome) -> Iterator[_Served]:
+    node = LocalNode(home)
+    try:
+        server, ports = create_server(node, home=home, clock=lambda: T0)
+        try:
+            yield _Served(home, node, server, ports, NodeTls(home.path, name=home.region))
+        finally:
+            server.stop(None).wait()
+    finally:
+        node.close()
+
+
+@contextmanager
+def _echo_server(tls: NodeTls) -> Iterator[int]:
+    """A bare echo RPC (bytes in, bytes out) with the node's TLS certificate."""
+
+    def echo(request: bytes, context: Any) -> bytes:
+        return request
+
+    server = grpc.server(futures.ThreadPoolExecutor(_SERVER_WORKERS))
+    handler = grpc.method_handlers_generic_handler(
+        "credex.bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+    )
+    server.add_generic_rpc_handlers((handler,))
+    creds = grpc.ssl_server_credentials([(tls.server_key_pem(), tls.server_cert_pem())])
+    port = int(server.add_secure_port("127.0.0.1:0", creds))
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop(None).wait()
+
+
+def _threads(work: Sequence[Callable[[], None]]) -> float:
+    """Run each callable on its own thread, started together; wall seconds until all end."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(work) + 1)
+
+    def run(fn: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            fn()
+        except BaseException as e:
+            errors.append(e)
+
+    ts = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for t in ts:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in ts:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def _split(items: Sequence[Any], k: int) -> list[Sequence[Any]]:
+    return [items[i::k] for i in range(k)]
+
+
+# --- P2 -------------------------------------------------------------------------------------
+
+
+def _p2_once(
+    home: NodeHome, warm: Sequence[bytes], shares: Sequence[Sequence[bytes]], batch: int
+) -> float:
+    """One fresh node; one mTLS issuer client per share; seconds until every durable ack."""
+    with _serve(home) as s:
+        pcs: list[PeerClient] = []
+        acks = [0] * len(shares)
+        try:
+            for c in range(len(shares)):
+                k, cert, _ = s.tls.issue_client(f"bench-issuer-{c}", "issuer", now=T0)
+                pcs.append(s.client(cert, k))
+            for c, pc in enumerate(pcs):  # TLS handshakes and server warm-up, untimed
+                pc.submit([warm[c]])
+
+            def work(c: int) -> Callable[[], None]:
+                def go() -> None:
+                    acks[c] = len(pcs[c].submit(shares[c], batch=batch))
+
+                return go
+
+            elapsed = _threads([work(c) for c in range(len(shares))])
+        finally:
+            for pc in pcs:
+                pc.close()
+        n = sum(len(x) for x in shares)
+        if sum(acks) != n or s.node.log.size != n + len(warm):
+            raise RuntimeError(f"P2: {sum(acks)} acks of {n}, log size {s.node.log.size}")
+        return elapsed
+
+
+def p2_submit(
+    base: Path, n: int, *, clients: int = 4, batch: int = 128, reps: int = 3
+) -> dict[str, Any]:
+    """Durable acknowledged submits per second over mTLS (statements signed beforehand)."""
+    seed = os.urandom(32)
+    proto = _home(base / "p2-signer", seed)
+    key = proto.issuer_signing_key(proto.platform_issuer, "score.city", T0)
+    t0 = time.perf_counter()
+    signed = [
+        sign_statement(r, proto.platform_issuer, key, T0).to_bytes()
+        for r in _records(n + clients, offset=1_000_000)
+    ]
+    sign_rate = (n + clients) / (time.perf_counter() - t0)
+    warm, timed = signed[:clients], signed[clients:]
+    shares = _split(timed, clients)
+    rates = [
+        len(timed) / _p2_once(_home(base / f"p2-node-{r}", seed), warm, shares, batch)
+        for r in range(reps)
+    ]
+    return {
+        "submit_per_s": _stats(rates),
+        "client_sign_per_s": sign_rate,
+        "statements": n,
+        "clients": clients,
+        "batch": batch,
+    }
+
+
+# --- P3 -------------------------------------------------------------------------------------
+
+
+def _unary_rate(
+    call: Callable[[int, int], object], per: int, clients: int, reps: int
+) -> list[float]:
+    """Aggregate calls/s of ``clients`` threads, each making ``per`` calls one at a time."""
+
+    def work(c: int) -> Callable[[], None]:
+        def go() -> None:
+            for k in range(per):
+                call(c, k)
+
+        return go
+
+    return [per * clients / _threads([work(c) for c in range(clients)]) for _ in range(reps)]
+
+
+def p3_proofs(
+    served_node: _Served,
+    n_rpcs: int,
+    *,
+    clients: int = 4,
+    window: int = 16,
+    reps: int = 3,
+) -> dict[str, Any]:
+    """(a) single proof RPC vs bare echo RPC; (b) proofs in flight vs in-process proofs."""
+    s = served_node
+    size = s.node.log.size
+    rng = random.Random(3)
+    idx = [rng.randrange(size) for _ in range(n_rpcs)]
+    per = max(1, n_rpcs // clients)
+    # response-sized echo payload: a serialised GetInclusionProofResponse at this size
+    resp = convert.inclusion_proof_to_proto(
+        0, size, b"\x00" * 32, s.node.log.inclusion_proof(0, size)
+    ).SerializeToString()
+    payload = os.urandom(len(resp))
+    out: dict[str, Any] = {"log_size": size, "clients": clients, "rpcs": per * clients}
+
+    # (a) single RPCs, one in flight per client thread, one channel per thread
+    pcs = [s.client() for _ in range(clients)]
+    try:
+        for pc in pcs:
+            pc.get_inclusion_proof(0, size)  # handshake
+        proof_rates = _unary_rate(
+            lambda c, k: pcs[c].get_inclusion_proof(idx[c * per + k], size), per, clients, reps
+        )
+    finally:
+        for pc in pcs:
+            pc.close()
+    with _echo_server(s.tls) as port:
+        creds = grpc.ssl_channel_credentials(s.tls.ca_pem())
+        chans = [grpc.secure_channel(f"127.0.0.1:{port}", creds) for _ in range(clients)]
+        try:
+            stubs = [ch.unary_unary(_ECHO_METHOD) for ch in chans]
+            for st in stubs:
+                st(payload, timeout=_CLIENT_TIMEOUT_S)
+            echo_rates = _unary_rate(
+                lambda c, k: stubs[c](payload, timeout=_CLIENT_TIMEOUT_S), per, clients, reps
+            )
+        finally:
+            for ch in chans:
+                ch.close()
+    out["single"] = {
+        "proof_rpc_per_s": _stats(proof_rates),
+        "echo_rpc_per_s": _stats(echo_rates),
+        "echo_bytes": len(payload),
+    }
+
+    # (b) many proofs in flight per channel vs in-process generation
+    creds = grpc.ssl_channel_credentials(s.tls.ca_pem())
+    chans = [grpc.secure_channel(s.public, creds) for _ in range(clients)]
+    shares = _split(idx, clients)
+    try:
+        log_stubs = [log_pb2_grpc.LogStub(ch) for ch in chans]  # type: ignore[no-untyped-call]
+
+        def flight(c: int) -> Callable[[], None]:
+            def go() -> None:
+                stub, mine = log_stubs[c], shares[c]
+                for i in range(0, len(mine), window):
+                    fs = [
+                        stub.GetInclusionProof.future(
+                            convert.inclusion_request_to_proto(j, size),
+                            timeout=_CLIENT_TIMEOUT_S,
+                        )
+                        for j in mine[i : i + window]
+                    ]
+                    for f in fs:
+                        convert.hashes_from_proto(f.result().hashes, "inclusion proof")
+
+            return go
+
+        for c, stub in enumerate(log_stubs):  # handshakes, untimed
+            stub.GetInclusionProof(
+                convert.inclusion_request_to_proto(shares[c][0], size), timeout=_CLIENT_TIMEOUT_S
+            )
+        batched = []
+        for _ in range(reps):
+            batched.append(len(idx) / _threads([flight(c) for c in range(clients)]))
+    finally:
+        for ch in chans:
+            ch.close()
+    local = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for j in idx:
+            s.node.log.inclusion_proof(j, size)
+        local.append(len(idx) / (time.perf_counter() - t0))
+    out["batched"] = {
+        "proof_rpc_per_s": _stats(batched),
+        "in_process_proof_per_s": _stats(local),
+        "window": window,
+        "proofs": len(idx),
+    }
+    return out
+
+
+@contextmanager
+def source_node(base: Path, n: int) -> Iterator[_Served]:
+    """A served SQLite node holding ``n`` issued entries and a checkpoint at ``n``."""
+    home = _home(base / "src", os.urandom(32))
+    with _serve(home) as s:
+        for i in range(0, n, 4096):
+            s.node.issue(_records(min(4096, n - i), offset=i), iat=T0)
+        s.node.publish_checkpoint(T0)
+        yield s
+
+
+# --- P5 -------------------------------------------------------------------------------------
+
+
+class _InProcess:
+    """The source read directly (no gRPC): what sync costs without the transport."""
+
+    def __init__(self, node: LocalNode, batch: int = 256) -> None:
+        self.node, self.batch = node, batch
+
+    def get_checkpoint(self) -> str:
+        return self.node.publish_checkpoint(T0).to_text()
+
+    def get_consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return self.node.log.consistency_proof(old_size, new_size)
+
+    def get_entries(self, start: int, end: int) -> Iterator[list[bytes]]:
+        for i in range(start, end, self.batch):
+            yield [e.leaf for e in self.node.log.entries(i, min(end, i + self.batch))]
+
+
+def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
+    """Entries per second mirrored by a fresh follower, every entry verified."""
+    n = s.node.log.size
+    trust = s.home.trust()
+    origin = s.home.origin
+
+    def one(tag: str, source_for: Callable[[], Any]) -> list[float]:
+        rates = []
+        for r in range(reps):
+            store = SqlStore(f"sqlite:///{base / f'mirror-{tag}-{r}.sqlite'}")
+            mirror = AppendOnlyLog(store)
+            try:
+                src = source_for()
+                try:
+                    t0 = time.perf_counter()
+                    res = PeerSync(origin, src, trust, mirror).sync_once(T0)
+                    elapsed = time.perf_counter() - t0
+                finally:
+                    if isinstance(src, PeerClient):
+                        src.close()
+                if res.error is not None or res.mirrored_size != n:
+                    raise RuntimeError(f"P5: sync failed: {res}")
+                if mirror.root() != s.node.log.root(n):
+                    raise RuntimeError("P5: mirrored root differs")
+            finally:
+                mirror.close()
+                store.close()
+            rates.append(n / elapsed)
+        return rates
+
+    grpc_rates = one("grpc", s.client)
+    local_rates = one("local", lambda: _InProcess(s.node))
+    return {
+        "sync_per_s": _stats(grpc_rates),
+        "in_process_sync_per_s": _stats(local_rates),
+        "entries": n,
+        "sync_batch": 1000,
+    }
