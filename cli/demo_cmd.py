@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,16 +23,21 @@ def demo(
             "(default: a temporary one, removed afterwards).",
         ),
     ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Only part 1, the single-node story.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the local story: init, import, issue, checkpoint, bundle, verify, tamper."""
+    """Part 1: one node (init, import, issue, checkpoint, bundle, verify, tamper).
+    Part 2: five nodes over TLS that witness and mirror each other, a bank verifying a
+    Ningbo record fetched from Hangzhou, and an equivocating node being caught."""
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
         if not json_out:
             err_console.print(f"[dim]… {msg}[/]")
 
-    out = run_demo(progress, keep=home)
+    out = run_demo(progress, keep=home, federation=not local)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if json_out:
         print_json(out)
@@ -68,6 +73,49 @@ def demo(
                 end="",
             )
             console.print(t["error"], markup=False)
+        if "federation" in out:
+            _print_federation(out["federation"])
         console.print(f"done in {out['seconds']} s")
     if not out["ok"]:
         raise typer.Exit(1)
+
+
+def _print_federation(f: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]7. federation[/] {', '.join(f['members'])} on 127.0.0.1 (TLS), "
+        f"witness quorum {f['quorum']}"
+    )
+    r = f["round"]
+    console.print(
+        f"   cosigned every checkpoint; mirrored {r['mirrored_entries']} entries, each "
+        f"verified; errors: {len(r['witness_errors']) + len(r['sync_errors'])}"
+    )
+    cp = f["ningbo_checkpoint"]
+    console.print(
+        f"   Ningbo checkpoint size {cp['size']} carries {cp['signatures']} signatures "
+        "(log + witnesses)"
+    )
+    b = f["bank"]
+    console.print(
+        f"[bold]8. bank[/] fetched {b['record_of']} entry {b['leaf_index']} from "
+        f"{b['fetched_from']}; offline verification with the manifest:"
+    )
+    for s in b["verify"]["steps"]:
+        mark = "[green]✓[/]" if s["ok"] else "[red]✗[/]"
+        console.print(f"   {mark} step {s['step']} {s['name']}: ", end="")
+        console.print(s["detail"], markup=False)
+    e = f["equivocation"]
+    console.print(
+        f"[bold]9. equivocation[/] a twin of Ningbo (same keys) shows another tree of "
+        f"size {e['twin_size']}: {len(e['witnesses_refusing'])} witnesses refuse"
+    )
+    for reason in e["reasons"]:
+        console.print(f"   {reason}", markup=False)
+    console.print(
+        f"   evidence kept at Hangzhou: {e['evidence_at_hangzhou']} "
+        f"(verifies alone: {e['evidence_conclusive']}); the twin's bundle is "
+        f"{e['twin_bundle_verdict'].upper()} at step {e['twin_bundle_failed_step']}: ",
+        end="",
+    )
+    console.print(e["twin_bundle_error"], markup=False)
+    console.print(f"   federation part: {f['seconds']} s, {'OK' if f['ok'] else 'FAILED'}")

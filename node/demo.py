@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import ConfigError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
+from credex.node.demo_federation import run_federation_demo
 from credex.node.home import NodeHome
 from credex.node.importer import import_bytes
 from credex.node.local import LocalNode
@@ -82,17 +84,37 @@ def _with_bad_rows(csv_bytes: bytes) -> bytes:
 
 
 def run_demo(
-    progress: Callable[[str], None] = lambda _: None, keep: Path | None = None
+    progress: Callable[[str], None] = lambda _: None,
+    keep: Path | None = None,
+    *,
+    federation: bool = True,
 ) -> dict[str, Any]:
-    """Run the story; with ``keep``, its files (node home, CSV, bundle, trust file) stay
-    in that new directory for inspection instead of a temporary one."""
+    """Run the story; with ``keep``, its files (node homes, CSV, bundle, trust file) stay
+    in that new directory for inspection instead of a temporary one. ``federation`` adds
+    part 2, five real nodes (``credex.node.demo_federation``)."""
     if keep is not None:
         if keep.exists() and any(keep.iterdir()):
             raise ConfigError(f"demo: directory is not empty: {keep}")
         keep.mkdir(parents=True, exist_ok=True)
-        return _run(keep, progress)
+        return _both(keep, progress, federation)
     with tempfile.TemporaryDirectory(prefix="credex-demo-") as tmp:
-        return _run(Path(tmp), progress)
+        return _both(Path(tmp), progress, federation)
+
+
+def _both(base: Path, progress: Callable[[str], None], federation: bool) -> dict[str, Any]:
+    (base / "local").mkdir()
+    out = _run(base / "local", progress)
+    if federation:
+        (base / "federation").mkdir()
+        quiet = logging.getLogger("credex")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # the refusals of part 2 are expected, not warnings
+        try:
+            out["federation"] = run_federation_demo(base / "federation", progress)
+        finally:
+            quiet.setLevel(level)
+        out["ok"] = out["ok"] and out["federation"]["ok"]
+    return out
 
 
 def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:

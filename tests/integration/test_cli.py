@@ -903,8 +903,11 @@ def test_demo_keeps_files_in_home(cli: Cli, tmp_path: Path) -> None:
     r = cli("demo", "--home", keep, "--json")
     assert r.code == 0, r.err
     assert r.json["ok"] is True
-    assert (keep / "ningbo" / "node.json").exists()
-    for p in (keep / "ningbo" / "keys").rglob("*.key"):
+    assert (keep / "local" / "ningbo" / "node.json").exists()
+    fed = keep / "federation"
+    assert {p.name for p in fed.iterdir()} >= {"cn-zj-ningbo", "cn-zj-hangzhou", "hk"}
+    assert r.json["federation"]["ok"] is True
+    for p in keep.rglob("keys/**/*.key"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
     r = cli("demo", "--home", keep, "--json")
     assert r.code == 2 and "not empty" in r.err

@@ -1,0 +1,284 @@
+"""The federation story (``credex demo``, part 2): five real nodes on 127.0.0.1.
+
+Ningbo, Hangzhou, Xiamen, Qianhai and Hong Kong each get a home, a TLS server (public port
+for the Log service, mTLS port for Submit and Witness) and sample data. One signed
+manifest (quorum: 3 cosignatures from the other 4 members) is proposed at Ningbo and
+installed everywhere. Every node collects cosignatures for its checkpoint, then every node
+mirrors every other (each entry verified). A "bank" fetches a Ningbo score from the
+**Hangzhou** server and verifies it offline against the manifest, quorum included. Then a
+twin of Ningbo (the same keys, other entries) asks the witnesses to cosign a second history:
+they refuse, and the evidence they keep verifies on its own.
+
+Everything runs in ``base``; servers are stopped before returning.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+from credex.adapters.base import ADAPTERS
+from credex.adapters.sample import hk_report_records, penalty_csv, score_records
+from credex.ledger.evidence import verify_evidence
+from credex.ledger.manifest import Manifest, ManifestBody
+from credex.ledger.verify import run_verification
+from credex.node import federate
+from credex.node import federation as fed
+from credex.node.home import NodeHome
+from credex.node.importer import import_bytes
+from credex.node.local import LocalNode
+from credex.node.peer_client import PeerClient
+from credex.node.server import NodeServer, create_server
+from credex.node.tls import NodeTls
+from credex.node.witness_store import WitnessStore
+
+__all__ = ["MEMBERS", "run_federation_demo"]
+
+MEMBERS: Final = (
+    ("cn-zj-ningbo", "credex.ningbo.example/log"),
+    ("cn-zj-hangzhou", "credex.hangzhou.example/log"),
+    ("cn-fj-xiamen", "credex.xiamen.example/log"),
+    ("cn-gd-qianhai", "credex.qianhai.example/log"),
+    ("hk", "credex.hk.example/log"),
+)
+QUORUM: Final = 3
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _free_port() -> int:
+    # endpoints go into the signed manifest before the servers start
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class _Member:
+    home: NodeHome
+    public: str
+    mtls: str
+    node: LocalNode | None = None
+    server: NodeServer | None = None
+    witness: federate.ManifestWitness | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, manifest: Manifest) -> None:
+        self.node = self.node or LocalNode(self.home)
+        self.witness = self.witness or federate.witness_backend(self.home, manifest, clock=_now)
+        self.server, _ = create_server(
+            self.node,
+            home=self.home,
+            listen=self.public,
+            mtls_listen=self.mtls,
+            witness=self.witness,
+            mirrors=federate.MirrorBundles(self.home),
+        )
+
+    def collect(self, manifest: Manifest) -> dict[str, str]:
+        assert self.node is not None
+        errors: dict[str, str] = {}
+        clients = federate.peer_clients(self.home, manifest, timeout_s=10)
+        try:
+            federate.collect_cosignatures(
+                self.node, self.home, manifest, clients, _now(), errors=errors
+            )
+        finally:
+            for c in clients.values():
+                c.close()
+        return errors
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop(None).wait()
+            self.server = None
+        if self.witness is not None:
+            self.witness.close()
+            self.witness = None
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+
+
+def _reason(error: str) -> str:
+    """The witness's own words, without transport prefix and root hashes."""
+    text = error.split("AddCheckpoint: ", 1)[-1]
+    return re.sub(r": [0-9a-f]{64} != [0-9a-f]{64}$", "", text)
+
+
+def _init(base: Path, now: int) -> list[_Member]:
+    out = []
+    for region, origin in MEMBERS:
+        home = NodeHome.init(
+            base / region,
+            region=region,
+            origin=origin,
+            db=None,
+            now=now,
+            log_seed=os.urandom(32),
+            subject_secret=os.urandom(32),
+            platform_seed=os.urandom(32),
+        )
+        out.append(_Member(home, f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"))
+    return out
+
+
+def _manifest(members: list[_Member], now: int) -> Manifest:
+    entries = []
+    for m in members:
+        sha, chain = fed.node_tls_chain(m.home, now)
+        entries.append(
+            fed.local_member(
+                m.home, endpoint=m.public, tls_sha256=sha, mtls_endpoint=m.mtls, tls_chain_pem=chain
+            )
+        )
+    first = members[0].home
+    admin = fed.admin_key(first, create=True)
+    body = ManifestBody("credex-demo", 1, None, now, tuple(entries), QUORUM, (admin.public_key,), 1)
+    proposal = fed.propose(first, body, now)
+    for m in members[1:]:
+        fed.install(m.home, proposal.signed, now)
+    manifest = fed.load_manifest(first)
+    for m in members:
+        federate.add_peers_from_manifest(m.home, manifest, now)
+    return manifest
+
+
+def _load_data(m: _Member, today: date, now: int) -> None:
+    assert m.node is not None
+    region = m.home.region
+    if region != "hk":
+        csv = penalty_csv(region, rows=12, seed=3, reference_date=today)
+        summary = import_bytes(m.node, ADAPTERS["penalty-csv"], csv, iat=now)
+        m.stats["penalties"] = summary.imported
+    if region in ("cn-zj-ningbo", "cn-zj-hangzhou", "cn-fj-xiamen"):
+        scores = score_records(region, m.home.subject_key(), 8, seed=4, as_of=today)
+        results = m.node.issue(scores, iat=now)
+        m.stats["scores"] = len(results)
+        m.stats["first_score_index"] = results[0].index
+    if region == "hk":
+        m.stats["hk_reports"] = len(
+            m.node.issue(hk_report_records(6, seed=5, as_of=today), iat=now)
+        )
+
+
+def _round(members: list[_Member], manifest: Manifest) -> dict[str, Any]:
+    witness_errors = {}
+    for m in members:
+        errs = m.collect(manifest)
+        if errs:
+            witness_errors[m.home.region] = errs
+    mirrored = 0
+    sync_errors = {}
+    for m in members:
+        for peer in members:
+            if peer is m:
+                continue
+            r = federate.sync_peer(m.home, peer.home.origin, _now(), manifest=manifest)
+            mirrored += r.new_entries
+            if r.error:
+                sync_errors[f"{m.home.region}<-{peer.home.region}"] = r.error
+    return {
+        "mirrored_entries": mirrored,
+        "witness_errors": witness_errors,
+        "sync_errors": sync_errors,
+    }
+
+
+def run_federation_demo(
+    base: Path, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
+    """Run the five-node story in ``base``; returns a summary (``ok`` says it all held)."""
+    t0 = time.perf_counter()
+    now, today = _now(), date.today()
+    out: dict[str, Any] = {"members": [r for r, _ in MEMBERS], "quorum": QUORUM}
+    progress("federation: five homes and one signed manifest")
+    members = _init(base, now)
+    manifest = _manifest(members, now)
+    twin_path = base / "ningbo-twin"
+    shutil.copytree(members[0].home.path, twin_path)  # same keys, same (empty) log
+    twin: _Member | None = None
+    try:
+        progress("federation: start five TLS servers, load sample data")
+        for m in members:
+            m.start(manifest)
+            _load_data(m, today, now)
+        progress("federation: witness each other, then mirror each other")
+        out["round"] = _round(members, manifest)
+        ningbo, hangzhou = members[0], members[1]
+        assert ningbo.node is not None
+        note = ningbo.node.latest_checkpoint()
+        out["ningbo_checkpoint"] = {
+            "size": None if note is None else note.checkpoint.size,
+            "signatures": None if note is None else len(note.signatures),
+        }
+        progress("federation: a bank fetches a Ningbo score from the Hangzhou server")
+        index = ningbo.stats["first_score_index"]
+        ca = NodeTls(hangzhou.home.path, name=hangzhou.home.region).ca_pem()
+        with PeerClient(hangzhou.public, ca_pem=ca, timeout_s=10) as bank:
+            data = bank.get_bundle(index, origin=ningbo.home.origin)
+        report = run_verification(data, manifest)
+        out["bank"] = {
+            "fetched_from": hangzhou.home.origin,
+            "record_of": ningbo.home.origin,
+            "leaf_index": index,
+            "bytes": len(data),
+            "verify": report.to_json_value(),
+        }
+        progress("federation: a twin of Ningbo shows a second history")
+        twin = _Member(
+            NodeHome.open(twin_path), f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"
+        )
+        twin.node = LocalNode(twin.home)
+        size = ningbo.node.log.size  # the twin grows to the same size with other entries
+        fake = score_records(
+            "cn-zj-ningbo", twin.home.subject_key(), size - twin.node.log.size, seed=99, as_of=today
+        )
+        twin.node.issue(fake, iat=now)
+        refused = twin.collect(manifest)
+        with WitnessStore(hangzhou.home.db_url) as store:
+            infos = store.list_evidence()
+            evidence = store.get_evidence(infos[-1].id).evidence if infos else None
+        conclusive = False
+        if evidence is not None:
+            verify_evidence(evidence, trusted_log=manifest.log_for_origin(ningbo.home.origin))
+            conclusive = evidence.conclusive
+        twin_bundle = run_verification(twin.node.bundle(0, _now()).to_bytes(), manifest)
+        out["equivocation"] = {
+            "twin_size": twin.node.log.size,
+            "real_size": size,
+            "witnesses_refusing": sorted(refused),
+            "reasons": sorted({_reason(r) for r in refused.values()}),
+            "evidence_at_hangzhou": None if evidence is None else evidence.kind,
+            "evidence_conclusive": conclusive,
+            "twin_bundle_verdict": "valid" if twin_bundle.ok else "invalid",
+            "twin_bundle_failed_step": twin_bundle.failed_step,
+            "twin_bundle_error": None if twin_bundle.error is None else str(twin_bundle.error),
+        }
+    finally:
+        if twin is not None:
+            twin.close()
+        for m in members:
+            m.close()
+    out["nodes"] = {m.home.region: m.stats for m in members}
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    eq = out["equivocation"]
+    out["ok"] = (
+        not out["round"]["witness_errors"]
+        and not out["round"]["sync_errors"]
+        and out["bank"]["verify"]["verdict"] == "valid"
+        and len(eq["witnesses_refusing"]) == len(MEMBERS) - 1
+        and eq["evidence_conclusive"]
+        and eq["twin_bundle_verdict"] == "invalid"
+    )
+    return out
