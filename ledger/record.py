@@ -30,6 +30,8 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "PERSON_ID_RE",
     "RECORD_VERSION",
+    "SUBJECTLESS_KINDS",
+    "SUBJECTLESS_PREFIX",
     "KindSpec",
     "Record",
     "Subject",
@@ -159,6 +161,11 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
     ),
 }
 KINDS: Final = tuple(sorted(KIND_SPECS))
+#: kinds about a document rather than an organisation or person; FORMATS v1 has no
+#: subject type for them, so they use the reserved key id 00000000 with the document's
+#: own hash (``hmac:00000000:<hash hex>``), which no subject key can produce
+SUBJECTLESS_KINDS: Final = ("federation.manifest", "policy.conversion")
+SUBJECTLESS_PREFIX: Final = "hmac:00000000:"
 LIFECYCLE_KINDS: Final = tuple(k for k in KINDS if k.startswith("lifecycle."))
 
 _PY_TYPES: Final[Mapping[str, type | tuple[type, ...]]] = {
@@ -220,6 +227,11 @@ class Record:
         spec = KIND_SPECS.get(self.kind)
         if spec is None:
             raise UnknownKindError(f"record: unknown kind {self.kind!r}")
+        if self.subject.id.startswith(SUBJECTLESS_PREFIX) != (self.kind in SUBJECTLESS_KINDS):
+            raise RecordError(
+                "record: the reserved subject key id 00000000 is for "
+                f"{', '.join(SUBJECTLESS_KINDS)} only, and those kinds must use it"
+            )
         if not _REGION_RE.match(self.region):
             raise RecordError(f"record: region id invalid: {self.region!r}")
         if not isinstance(self.body, Mapping):

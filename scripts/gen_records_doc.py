@@ -21,6 +21,9 @@ fails if this file is stale. Every record is the FORMATS.md map
   normalised 18-character resident ID under the node's subject key. Raw ID numbers are
   refused.
 - Unknown body fields are refused; so are missing required ones.
+- `federation.manifest` and `policy.conversion` are about a document, not a subject: they
+  use the reserved person key id `00000000` with the document's hash
+  (`hmac:00000000:<hash>`), which no subject key produces; no other kind may use it.
 
 """
 

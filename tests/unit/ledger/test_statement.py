@@ -289,3 +289,31 @@ def test_record_from_bytes_keeps_the_exact_encoding() -> None:
         Record.from_bytes(encoding.encode(dict(value, valid_until=None)))
     with pytest.raises(RecordError, match="refs, when present, must not be empty"):
         Record.from_bytes(encoding.encode(dict(value, refs=[])))
+
+
+def test_reserved_subject_key_id_only_for_document_kinds() -> None:
+    doc_id = "hmac:00000000:" + "ab" * 32
+    with pytest.raises(RecordError, match="reserved subject key id 00000000"):
+        Record(
+            "score.city",
+            "cn-zj-hangzhou",
+            Subject("person", doc_id),
+            {"scheme": "s", "score": 1, "band": "b", "as_of": "2026-01-01"},
+            0,
+        )
+    with pytest.raises(RecordError, match="reserved subject key id 00000000"):
+        Record(
+            "federation.manifest",
+            "cn-zj-hangzhou",
+            Subject("org", "91330100MA0YX0016X"),
+            {"federation": "f", "version": 1, "hash": b"\x00" * 32},
+            0,
+        )
+    rec = Record(
+        "federation.manifest",
+        "cn-zj-hangzhou",
+        Subject("person", doc_id),
+        {"federation": "f", "version": 1, "hash": b"\x00" * 32},
+        0,
+    )
+    assert Record.from_bytes(rec.to_bytes()) == rec
