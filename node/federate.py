@@ -57,7 +57,7 @@ from credex.ledger.trust import TrustedLog
 from credex.ledger.witness import Witness
 from credex.node.errors import witness_size_of
 from credex.node.federation import FEDERATION_DIR, WITNESS_KEY_FILE, load_chain, load_manifest
-from credex.node.home import NodeHome, _read_secret, _write_json
+from credex.node.home import NodeHome, read_secret, write_json
 from credex.node.local import LocalNode
 from credex.node.peer_client import DEFAULT_TIMEOUT_S, PeerClient
 from credex.node.peers import PeerRegistry, mirror_slug, mirror_url
@@ -131,7 +131,7 @@ def witness_backend(
     """The node's witness over ``manifest``: name and key from its member entry
     (``keys/witness.key``), logs = every other member, state in the node database."""
     me = _member(manifest, home.origin)
-    key = SigningKey(_read_secret(home.keys_dir / WITNESS_KEY_FILE))
+    key = SigningKey(read_secret(home.keys_dir / WITNESS_KEY_FILE))
     if key.public_key != me.witness_key:
         raise VerificationError("federation: keys/witness.key is not this member's witness key")
     logs = {
@@ -249,7 +249,7 @@ def collect_cosignatures(
         cosigned[m.origin] = cp.size
     if merged is not note:
         node.log.record_checkpoint(cp.size, cp.root, merged.to_text(), now)
-        _write_json(_cosigned_path(home), cosigned)
+        write_json(_cosigned_path(home), cosigned)
     return merged
 
 
@@ -295,7 +295,7 @@ def _keep_root_signature(
     if r.log_kid != log.kid or r.root_for(leaf_hash(mirror.entry(index).leaf)) != held.root:
         raise VerificationError("sync: peer receipt does not sign the mirrored root")
     r.verify_signature(log.public_key, held.root)
-    _write_json(
+    write_json(
         path,
         {
             "tree_size": r.tree_size,

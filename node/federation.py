@@ -34,7 +34,7 @@ from credex.ledger.manifest import (
     verify_manifest_chain,
 )
 from credex.ledger.record import Record, Subject
-from credex.node.home import NodeHome, _read_secret, _write_secret
+from credex.node.home import NodeHome, read_secret, write_secret
 from credex.node.local import IssueResult, LocalNode
 
 __all__ = [
@@ -77,18 +77,18 @@ def admin_key(home: NodeHome, *, create: bool = False) -> SigningKey:
     """
     path = home.keys_dir / ADMIN_KEY_FILE
     if create and not path.exists():
-        _write_secret(path, os.urandom(32))
+        write_secret(path, os.urandom(32))
     if not path.exists():
         raise ConfigError("federation: this node has no admin key (keys/federation-admin.key)")
-    return SigningKey(_read_secret(path))
+    return SigningKey(read_secret(path))
 
 
 def witness_public_key(home: NodeHome) -> bytes:
     """The node's witness public key from ``keys/witness.key``, created if missing."""
     path = home.keys_dir / WITNESS_KEY_FILE
     if not path.exists():
-        _write_secret(path, os.urandom(32))
-    return SigningKey(_read_secret(path)).public_key
+        write_secret(path, os.urandom(32))
+    return SigningKey(read_secret(path)).public_key
 
 
 def tls_cert_sha256(pem: str) -> bytes:

@@ -33,14 +33,14 @@ from credex.ledger.record import KINDS
 from credex.ledger.subject import SubjectKey
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustStore
 
-__all__ = ["NODE_FORMAT", "IssuerEntry", "NodeHome"]
+__all__ = ["NODE_FORMAT", "IssuerEntry", "NodeHome", "read_secret", "write_json", "write_secret"]
 
 NODE_FORMAT: Final = "credex-node/1"
 _REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ISSUER_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$")
 
 
-def _write_secret(path: Path, secret: bytes) -> None:
+def write_secret(path: Path, secret: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -52,7 +52,7 @@ def _write_secret(path: Path, secret: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _read_secret(path: Path) -> bytes:
+def read_secret(path: Path) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError as e:
@@ -71,7 +71,7 @@ def _read_secret(path: Path) -> bytes:
     return secret
 
 
-def _write_json(path: Path, value: Any) -> None:
+def write_json(path: Path, value: Any) -> None:
     """Atomically replace ``path``; mode 0600 (node.json may hold a database password)."""
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -148,8 +148,8 @@ class NodeHome:
             raise ConfigError(f"home: not a directory: {path}")
         path.mkdir(parents=True, exist_ok=True)
         (path / "keys").mkdir(mode=0o700, exist_ok=True)
-        _write_secret(path / "keys" / "log.key", log_seed)
-        _write_secret(path / "keys" / "subject.key", subject_secret)
+        write_secret(path / "keys" / "log.key", log_seed)
+        write_secret(path / "keys" / "subject.key", subject_secret)
         config = {
             "format": NODE_FORMAT,
             "region": region,
@@ -157,8 +157,8 @@ class NodeHome:
             "db": db,
             "created_at": now,
         }
-        _write_json(path / "issuers.json", [])
-        _write_json(path / "node.json", config)
+        write_json(path / "issuers.json", [])
+        write_json(path / "node.json", config)
         home = cls(path, config)
         home.add_issuer(
             f"{region}/platform", KINDS, valid_from=0, valid_until=None, seed=platform_seed
@@ -190,10 +190,10 @@ class NodeHome:
 
     # keys ---------------------------------------------------------------------------
     def log_key(self) -> SigningKey:
-        return SigningKey(_read_secret(self.keys_dir / "log.key"))
+        return SigningKey(read_secret(self.keys_dir / "log.key"))
 
     def subject_key(self) -> SubjectKey:
-        return SubjectKey.from_secret(_read_secret(self.keys_dir / "subject.key"))
+        return SubjectKey.from_secret(read_secret(self.keys_dir / "subject.key"))
 
     # issuers ------------------------------------------------------------------------
     def issuers(self) -> list[IssuerEntry]:
@@ -235,7 +235,7 @@ class NodeHome:
         n = sum(1 for e in entries if e.issuer_id == issuer_id)
         key_file = f"issuers/{issuer_id.replace('/', '__')}-{n}.key"
         key = SigningKey(seed)
-        _write_secret(self.keys_dir / key_file, seed)
+        write_secret(self.keys_dir / key_file, seed)
         entry = IssuerEntry(
             issuer_id,
             issuer_id.split("/")[0],
@@ -257,7 +257,7 @@ class NodeHome:
                 "key_file": key_file,
             }
         )
-        _write_json(self.path / "issuers.json", raw)
+        write_json(self.path / "issuers.json", raw)
         return entry
 
     def issuer_signing_key(self, issuer_id: str, kind: str, at: int) -> SigningKey:
@@ -278,7 +278,7 @@ class NodeHome:
             raise KindNotAuthorisedError(
                 f"home: issuer {issuer_id!r} is not authorised for {kind!r}"
             )
-        return SigningKey(_read_secret(self.keys_dir / authorised[-1].key_file))
+        return SigningKey(read_secret(self.keys_dir / authorised[-1].key_file))
 
     @property
     def platform_issuer(self) -> str:

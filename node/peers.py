@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from credex.ledger.errors import ConfigError, NotFoundError
-from credex.node.home import NodeHome, _write_json
+from credex.node.home import NodeHome, write_json
 from credex.node.pgschema import url_with_schema
 
 __all__ = ["PeerEntry", "PeerRegistry", "mirror_slug", "mirror_url"]
@@ -122,7 +122,7 @@ class PeerRegistry:
                 "status": {},
             }
         )
-        _write_json(self.path, raw)
+        write_json(self.path, raw)
         return self.get(origin)
 
     def record_status(self, origin: str, status: dict[str, Any]) -> None:
@@ -130,6 +130,6 @@ class PeerRegistry:
         for p in raw:
             if p["origin"] == origin:
                 p["status"] = status
-                _write_json(self.path, raw)
+                write_json(self.path, raw)
                 return
         raise NotFoundError(f"peers: no peer with origin {origin!r}")

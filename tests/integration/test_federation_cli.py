@@ -24,7 +24,7 @@ from credex.cli.main import main
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, cosign_checkpoint
 from credex.ledger.keys import SigningKey
-from credex.node.home import _read_secret
+from credex.node.home import read_secret
 
 T0 = calendar.timegm((2026, 6, 1, 0, 0, 0))
 SWITCH = "2026-06-10"
@@ -122,7 +122,7 @@ def _bundle(cli, home: Path, tmp_path: Path, name: str) -> Path:
 def _cosign(path: Path, witness_home: Path, name: str) -> Path:
     """The bundle with its checkpoint cosigned by ``witness_home``'s witness key."""
     b = Bundle.from_bytes(path.read_bytes())
-    key = SigningKey(_read_secret(witness_home / "keys" / "witness.key"))
+    key = SigningKey(read_secret(witness_home / "keys" / "witness.key"))
     note = SignedNote.from_text(b.checkpoint)
     note = note.with_signature(cosign_checkpoint(note, name, key, T0 + 60))
     out = path.with_name(path.stem + "-cosigned.credex")
