@@ -344,6 +344,21 @@ class AppendOnlyLog:
         plan = inclusion_plan(index, size)
         return proof_from_plan(plan, self._nodes(plan_nodes(plan)))
 
+    def leaf_and_inclusion_proof(self, index: int, size: int) -> tuple[bytes, list[bytes]]:
+        """The leaf hash of entry ``index`` and its inclusion proof, in one node read.
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size, or ``index >= size``.
+        """
+        self._check_size(size, self._range.size)
+        if not 0 <= index < size:
+            raise OutOfRangeError(
+                f"log: leaf index out of range: expected 0 <= index < {size}, got {index}"
+            )
+        plan = inclusion_plan(index, size)
+        nodes = self._nodes(plan_nodes(plan) | {(0, index)})
+        return nodes[(0, index)], proof_from_plan(plan, nodes)
+
     def inclusion_proofs(self, indices: Sequence[int], size: int) -> list[list[bytes]]:
         """Inclusion proofs of many entries in the tree of ``size``, with one node read
         (a batch of receipts shares most of its upper nodes).

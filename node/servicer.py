@@ -142,8 +142,7 @@ class LogServicer(log_pb2_grpc.LogServicer):
         log = self._node.log
         size = int(request.tree_size) or log.size
         index = self._index(ref)
-        hashes = log.inclusion_proof(index, size)
-        leaf_hash = ref if isinstance(ref, bytes) else log.entry(index).leaf_hash
+        leaf_hash, hashes = log.leaf_and_inclusion_proof(index, size)
         return convert.inclusion_proof_to_proto(index, size, leaf_hash, hashes)
 
     def GetConsistencyProof(

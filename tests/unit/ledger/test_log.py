@@ -372,3 +372,19 @@ def test_constructor_and_leaf_validation(store: SqlStore) -> None:
         AppendOnlyLog(store, max_delay_s=-1)
     with pytest.raises(FormatError, match="iat out of range"):
         NewLeaf(b"x", "k", "i", 1 << 63)
+
+
+def test_leaf_and_inclusion_proof_in_one_read(log) -> None:
+    from credex.ledger.merkle import MerkleTree, verify_inclusion
+
+    tree = MerkleTree()
+    for i in range(37):
+        log.append_many([NewLeaf(b"entry %d" % i, "score.city", "x/y", i)])
+        tree.append(b"entry %d" % i)
+    for index, size in [(0, 1), (5, 37), (36, 37), (12, 20)]:
+        leaf, proof = log.leaf_and_inclusion_proof(index, size)
+        assert leaf == log.entry(index).leaf_hash
+        assert proof == log.inclusion_proof(index, size) == tree.inclusion_proof(index, size)
+        verify_inclusion(leaf, index, size, proof, tree.root(size))
+    with pytest.raises(OutOfRangeError, match="leaf index out of range"):
+        log.leaf_and_inclusion_proof(37, 37)
