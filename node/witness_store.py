@@ -35,30 +35,28 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    Engine,
     Integer,
     LargeBinary,
     Table,
     Text,
     create_engine,
-    event,
     insert,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from credex.ledger.errors import FormatError, NotFoundError, StorageError
 from credex.ledger.evidence import Evidence
+from credex.ledger.storage.sql import WRITE_OPTION, sqlite_engine, storage_error
 from credex.ledger.witness import TrustedCheckpoint, WitnessDecision
 
 __all__ = ["EvidenceInfo", "WitnessStore"]
 
-_BUSY_TIMEOUT_MS: Final = 30_000
-_WRITE: Final = "credex_write"
+_WRITE: Final = WRITE_OPTION
 _MAX_BIGINT: Final = 2**63 - 1
 
 
@@ -127,10 +125,7 @@ class EvidenceInfo:
 
 
 def _error(what: str, e: SQLAlchemyError) -> StorageError:
-    cause: BaseException = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
-    lines = str(cause).strip().splitlines()
-    first = lines[0][:200] if lines else ""
-    return StorageError(f"witness store: {what} failed: {type(cause).__name__}: {first}")
+    return storage_error("witness store", what, e)
 
 
 def _lock_key(origin: str) -> int:
@@ -142,34 +137,6 @@ def _lock_key(origin: str) -> int:
 def _check_size(size: int) -> None:
     if not 0 <= size <= _MAX_BIGINT:
         raise StorageError(f"witness store: tree size out of range: expected <= {_MAX_BIGINT}")
-
-
-def _sqlite_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if (parsed.database or "") in ("", ":memory:") or parsed.query.get("mode") == "memory":
-        raise StorageError(
-            "witness store: in-memory sqlite is not supported: expected a file url like "
-            "sqlite:///path/to/log.db"
-        )
-    engine = create_engine(url, hide_parameters=True)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # no implicit BEGIN; _on_begin emits it
-        cur = dbapi_conn.cursor()
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        finally:
-            cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
 
 
 def _checkpoint(row: Any) -> TrustedCheckpoint:
@@ -197,7 +164,7 @@ class WitnessStore:
             raise StorageError("witness store: database url could not be parsed") from e
         try:
             if backend == "sqlite":
-                engine = _sqlite_engine(url)
+                engine = sqlite_engine(url, "witness store")
             elif backend == "postgresql":
                 engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
             else:

@@ -69,7 +69,7 @@ from credex.ledger.merkle import NodeId
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
 
-__all__ = ["SqlStore"]
+__all__ = ["WRITE_OPTION", "SqlStore", "sqlite_engine", "storage_error"]
 
 #: bound parameters per IN list: below SQLite's 32766 and PostgreSQL's 65535 limits
 _CHUNK: Final = 4096
@@ -78,7 +78,8 @@ _BUSY_TIMEOUT_MS: Final = 30_000
 #: SQLite page cache per connection, in KiB (negative pragma value); the default is 2 MiB
 _CACHE_KIB: Final = 32_768
 #: execution option that makes the SQLite ``begin`` hook take the write lock at once
-_WRITE: Final = "credex_write"
+WRITE_OPTION: Final = "credex_write"
+_WRITE: Final = WRITE_OPTION
 
 _T = TypeVar("_T")
 _E = ENTRIES.c
@@ -108,12 +109,17 @@ def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
         yield items[i : i + size]
 
 
-def _error(what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
-    """A ``StorageError`` naming the failed operation and the driver's first message line."""
+def storage_error(component: str, what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
+    """A ``StorageError`` naming the failed operation and the driver's first message line
+    (bound parameters are hidden by the engines, so no stored bytes reach the message)."""
     cause: BaseException = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
     lines = str(cause).strip().splitlines()
     first = lines[0][:200] if lines else ""
-    return StorageError(f"sql store: {what} failed: {type(cause).__name__}: {first}")
+    return StorageError(f"{component}: {what} failed: {type(cause).__name__}: {first}")
+
+
+def _error(what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
+    return storage_error("sql store", what, e)
 
 
 @functools.cache
@@ -168,12 +174,14 @@ def _copy_rows(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> N
             copy.write_row(row)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def sqlite_engine(url: str, component: str = "sql store") -> Engine:
+    """A SQLite file engine: WAL, ``synchronous=FULL``, a busy timeout, explicit
+    transactions (``BEGIN IMMEDIATE`` for connections with the ``WRITE_OPTION``)."""
     parsed = make_url(url)
     database = parsed.database or ""
     if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
         raise StorageError(
-            "sql store: in-memory sqlite is not supported: expected a file url like "
+            f"{component}: in-memory sqlite is not supported: expected a file url like "
             "sqlite:///path/to/log.db"
         )
     # file databases get a QueuePool and check_same_thread=False from the dialect
@@ -222,7 +230,7 @@ class SqlStore:
             raise StorageError("sql store: database url could not be parsed") from e
         try:
             if backend == "sqlite":
-                engine = _sqlite_engine(url)
+                engine = sqlite_engine(url)
             elif backend == "postgresql":
                 engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
             else:
