@@ -331,3 +331,42 @@ def test_peer_down_then_resumes(federation: Federation) -> None:
     assert PeerRegistry(b.home).get(a.origin).status["error"] is None
     with b.client() as bank:
         assert verify_bundle(bank.get_bundle(7, origin=a.origin), f.manifest).ok
+
+
+def test_serve_follow_loop_syncs_and_collects(federation: Federation) -> None:
+    """The loop ``credex serve --follow`` runs: sync every peer, then collect cosignatures."""
+    import threading
+
+    from credex.cli.serve_cmds import _follow_loop
+
+    f = federation
+    a, b, c = f.nodes
+    for i, n in enumerate(f.nodes):
+        n.issue(2, seed=10 + i)
+    for n in (a, c):
+        assert n.collect(f.manifest) == {}
+    assert b.node is not None
+    stop = threading.Event()
+    loop = threading.Thread(target=_follow_loop, args=(b.home, b.node, f.manifest, 0.05, stop))
+    loop.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            reg = PeerRegistry(b.home)
+            done = all(
+                reg.get(p.origin).status.get("mirrored_size") == p.node.log.size  # type: ignore[union-attr]
+                for p in (a, c)
+            )
+            note = b.node.latest_checkpoint()
+            if done and note is not None and len(note.signatures) == 3:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    assert done, PeerRegistry(b.home).get(a.origin).status
+    note = b.node.latest_checkpoint()
+    assert note is not None and len(note.signatures) == 3  # B's log + A and C as witnesses
+    with b.client() as bank:  # B's mirror of A, filled by the loop, serves A's records
+        assert verify_bundle(bank.get_bundle(1, origin=a.origin), f.manifest).ok
