@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, FormatError, OutOfRangeError
 from credex.ledger.trust import TrustPolicy, TrustStore
@@ -121,6 +122,16 @@ def verify(
             "node at --home / $CREDEX_HOME."
         ),
     ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            help="punitive or eligibility: refuse a record not usable for it "
+            "(repaired, withdrawn, expired, under objection...)."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge the status on this day (default today).")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -132,7 +143,10 @@ def verify(
     except IsADirectoryError as e:
         raise ConfigError(f"verify: not a file: {file}") from e
     policy = _load_trust(trust) if trust is not None else NodeHome.open(resolve_home(home)).trust()
-    report = run_verification(data, policy)
+    if purpose not in (None, "punitive", "eligibility"):
+        raise ConfigError(f"verify: --purpose must be punitive or eligibility, got {purpose!r}")
+    when = now() if as_of is None else date_to_unix(parse_date(as_of))
+    report = run_verification(data, policy, purpose=purpose, as_of=when)
     if json_out:
         print_json(report.to_json_value())
     else:

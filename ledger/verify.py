@@ -28,11 +28,13 @@ from credex.ledger.errors import (
     CredexError,
     KeyValidityError,
     KindNotAuthorisedError,
+    PolicyError,
     SignatureError,
     UntrustedKeyError,
     VerificationError,
     WrongLogError,
 )
+from credex.ledger.lifecycle import LifecycleTargetError, status_at
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
@@ -57,7 +59,6 @@ STEPS: Final = (
     (8, "derivation"),
 )
 _STEP_NAMES: Final = dict(STEPS)
-_TERMINAL_STATUS: Final = {"lifecycle.repair": "repaired", "lifecycle.withdrawal": "withdrawn"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,38 +301,55 @@ def _verify_one(
     return st
 
 
+#: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
+_REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
+
+
 def _status(
-    bundle: Bundle, st: Statement, trust: TrustPolicy, run: _Run, depth: int, cache: _Cache
+    bundle: Bundle,
+    st: Statement,
+    trust: TrustPolicy,
+    run: _Run,
+    depth: int,
+    cache: _Cache,
+    purpose: str | None = None,
+    as_of: int | None = None,
 ) -> str:
-    status = "active"
-    open_objections = 0
-    for sub in bundle.status:
-        sub_st = _verify_one(sub, trust, run, depth + 1, cache)
-        if st.leaf_hash not in sub_st.record.refs:
+    """(7) The record's legal status from the verified lifecycle statements it carries."""
+    subs = [_verify_one(sub, trust, run, depth + 1, cache) for sub in bundle.status]
+    for sub_st in subs:
+        if not sub_st.record.refs or sub_st.record.refs[0] != st.leaf_hash:
             raise VerificationError(
                 f"status: lifecycle statement {sub_st.leaf_hash.hex()[:16]}… "
-                "does not reference this record"
+                "does not reference this record (refs[0])"
             )
-        kind = sub_st.record.kind
-        if kind == "lifecycle.objection":
-            open_objections += 1
-        elif kind == "lifecycle.objection-resolved":
-            open_objections = max(0, open_objections - 1)
-        elif kind in _TERMINAL_STATUS:
-            status = _TERMINAL_STATUS[kind]
-    if status == "active" and open_objections:
-        status = "under-objection"
-    if status != "active":
-        raise VerificationError(f"status: the record is {status} as of the checkpoint")
-    return status
+    # no clock here: without as_of, "now" is the latest signed time the bundle carries
+    when = as_of if as_of is not None else max([st.claims.iat, *(s.claims.iat for s in subs)])
+    try:
+        status = status_at(st, subs, when)
+    except LifecycleTargetError as e:
+        raise VerificationError(f"status: {e}") from e
+    if purpose is not None:
+        why = status.refusal(purpose)
+        if why is not None:
+            raise PolicyError(f"status: not usable for {purpose}: {why}")
+    elif status.state in _REFUSED_WITHOUT_PURPOSE:
+        raise VerificationError(
+            f"status: the record is {status.state} as of the checkpoint: {status.reasons[0]}"
+        )
+    return status.state
 
 
 class Verifier:
     """Verifies bundles against one trust policy, remembering log signatures it has
     already checked on identical bytes (safe: only successful checks are cached)."""
 
-    def __init__(self, trust: TrustPolicy) -> None:
+    def __init__(
+        self, trust: TrustPolicy, *, purpose: str | None = None, as_of: int | None = None
+    ) -> None:
         self.trust = trust
+        self.purpose = purpose
+        self.as_of = as_of
         self._cache = _Cache()
 
     def run(self, data: bytes) -> VerificationReport:
@@ -349,7 +367,7 @@ class Verifier:
             st = _verify_one(bundle, trust, run, 0, cache)
             # (7) status
             try:
-                report.status = _status(bundle, st, trust, run, 0, cache)
+                report.status = _status(bundle, st, trust, run, 0, cache, self.purpose, self.as_of)
             except CredexError as e:
                 if report.failed_step is None:
                     run.fail(7, e)
@@ -377,12 +395,19 @@ class Verifier:
         return report
 
 
-def run_verification(data: bytes, trust: TrustPolicy) -> VerificationReport:
-    """Verify one bundle with a fresh ``Verifier``; never raises a ``CredexError``."""
-    return Verifier(trust).run(data)
+def run_verification(
+    data: bytes, trust: TrustPolicy, *, purpose: str | None = None, as_of: int | None = None
+) -> VerificationReport:
+    """Verify one bundle with a fresh ``Verifier``; never raises a ``CredexError``.
+
+    ``purpose`` ("punitive" / "eligibility") refuses a record not usable for it at
+    ``as_of`` (default: the latest signed time in the bundle)."""
+    return Verifier(trust, purpose=purpose, as_of=as_of).run(data)
 
 
-def verify_bundle(data: bytes, trust: TrustPolicy) -> VerificationReport:
+def verify_bundle(
+    data: bytes, trust: TrustPolicy, *, purpose: str | None = None, as_of: int | None = None
+) -> VerificationReport:
     """Verify a bundle.
 
     Raises:
@@ -390,4 +415,4 @@ def verify_bundle(data: bytes, trust: TrustPolicy) -> VerificationReport:
             SignatureError, InclusionProofError, CheckpointError, ...); its ``step``
             attribute holds the step number.
     """
-    return Verifier(trust).verify(data)
+    return Verifier(trust, purpose=purpose, as_of=as_of).verify(data)

@@ -288,3 +288,28 @@ def test_inclusion_index_out_of_range() -> None:
     forged = Receipt(r.protected, r.log_kid, r.tree_size, r.leaf_index, r.path[:-1], r.signature)
     report = run_verification(_rebundle(st, forged.to_bytes(), cp), _trust())
     assert report.failed_step == 4 and isinstance(report.error, InclusionProofError)
+
+
+def test_purpose_refuses_a_record_under_objection() -> None:
+    from credex.ledger.errors import PolicyError
+
+    st = sign_statement(_record(), ISS, ISSUER, IAT)
+    objection = Record(
+        "lifecycle.objection",
+        "cn-zj-hangzhou",
+        Subject("org", "91330100MA0YX0016X"),
+        {"raised_on": "2026-11-02"},
+        IAT,
+        refs=(st.leaf_hash,),
+    )
+    obj = sign_statement(objection, ISS, ISSUER, IAT + 10)
+    (main, sub), _ = _log_bundles([st, obj])
+    data = Bundle(main.statement, main.checkpoint, status=(sub,)).to_bytes()
+    trust = _trust(kinds=["score.city", "lifecycle.objection"])
+    plain = run_verification(data, trust)
+    assert plain.ok and plain.status == "under-objection"
+    report = run_verification(data, trust, purpose="punitive")
+    assert report.failed_step == 7 and isinstance(report.error, PolicyError)
+    assert "not usable for punitive" in str(report.error)
+    before = run_verification(data, trust, purpose="punitive", as_of=IAT + 5)
+    assert before.ok and before.status == "active"  # the objection came later
