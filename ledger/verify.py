@@ -23,6 +23,7 @@ from typing import Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
+from credex.ledger.derive import verify_derivation
 from credex.ledger.errors import (
     CheckpointError,
     CredexError,
@@ -373,16 +374,33 @@ class Verifier:
                     run.fail(7, e)
                 raise
             run.ok(7, f"{len(bundle.status)} lifecycle statements; status {report.status}")
-            # (8) derivation
+            # (8) derivation: sources and policy verified recursively (steps 1-6 each),
+            # then refs (sources in order, policy last) and the conversion replayed
+            detail = "not a derived record"
             try:
-                if st.record.kind.startswith("derived.") or bundle.sources or bundle.policy:
+                is_derived = st.record.kind.startswith("derived.")
+                if not is_derived and (bundle.sources or bundle.policy is not None):
                     raise VerificationError(
-                        "derivation: conversion replay is not supported by this verifier version"
+                        "derivation: sources or policy given for a record that is not derived"
+                    )
+                if is_derived:
+                    if bundle.policy is None or not bundle.sources:
+                        raise VerificationError(
+                            "derivation: a derived record's bundle must carry its sources "
+                            "and its policy"
+                        )
+                    sources = [_verify_one(sub, trust, run, 1, cache) for sub in bundle.sources]
+                    policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
+                    verify_derivation(st.record, sources, policy_st)
+                    detail = (
+                        f"{len(sources)} source(s) and policy "
+                        f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
                     )
             except CredexError as e:
-                run.fail(8, e)
+                if report.failed_step is None:
+                    run.fail(8, e)
                 raise
-            run.ok(8, "not a derived record")
+            run.ok(8, detail)
         except CredexError:
             pass
         return report

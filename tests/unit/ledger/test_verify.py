@@ -313,3 +313,68 @@ def test_purpose_refuses_a_record_under_objection() -> None:
     assert "not usable for punitive" in str(report.error)
     before = run_verification(data, trust, purpose="punitive", as_of=IAT + 5)
     assert before.ok and before.status == "active"  # the objection came later
+
+
+def test_derived_record_replays_in_step_8() -> None:
+    """A bundle carrying its source and policy verifies; a tampered derived value (validly
+    signed by a trusted issuer) fails at step 8 naming the field, without its value."""
+    from credex.ledger.derive import build_derived_record
+    from credex.ledger.policy import build_policy_record
+
+    bands = [
+        {"name": f"t{i + 1}", "level": f"L{i + 1}", "lo": lo, "hi": hi}
+        for i, (lo, hi) in enumerate(((0, 399), (400, 549), (550, 649), (650, 799), (800, 1000)))
+    ]
+    rules = {
+        "type": "band_table",
+        "source_scheme": "NINGBO_TIANYI",
+        "table": {f"t{i}": f"L{i}" for i in range(1, 6)},
+        "schemes": {"NINGBO_TIANYI": {"bands": bands}},
+    }
+    person = Subject("person", "hmac:0badc0de:" + "ab" * 32)
+    src = sign_statement(
+        Record(
+            "score.city",
+            "cn-zj-hangzhou",
+            person,
+            {"scheme": "NINGBO_TIANYI", "score": 700, "band": "t4", "as_of": "2026-03-01"},
+            IAT - 100,
+            IAT + 10_000,
+        ),
+        ISS,
+        ISSUER,
+        IAT,
+    )
+    pol = sign_statement(
+        build_policy_record("tianyi", 1, rules, "cn-zj-hangzhou", IAT), ISS, ISSUER, IAT
+    )
+    derived = build_derived_record(
+        pol.record, pol.leaf_hash, [(src.record, src.leaf_hash)], "cn-zj-hangzhou", IAT
+    )
+    good = sign_statement(derived, ISS, ISSUER, IAT)
+    forged = sign_statement(
+        Record(
+            derived.kind,
+            derived.region,
+            derived.subject,
+            {**derived.body, "level": "L5"},
+            derived.valid_from,
+            derived.valid_until,
+            derived.refs,
+        ),
+        ISS,
+        ISSUER,
+        IAT,
+    )
+    trust = _trust(kinds=["score.city", "policy.conversion", "derived.score"])
+    (b_src, b_pol, b_good, b_forged), _ = _log_bundles([src, pol, good, forged])
+    ok = Bundle(b_good.statement, b_good.checkpoint, sources=(b_src,), policy=b_pol)
+    report = run_verification(ok.to_bytes(), trust)
+    assert report.ok, report.steps
+    assert "conversion replays" in report.steps[-1].detail
+    bad = Bundle(b_forged.statement, b_forged.checkpoint, sources=(b_src,), policy=b_pol)
+    report = run_verification(bad.to_bytes(), trust)
+    assert report.failed_step == 8 and "field 'level' does not replay" in str(report.error)
+    assert "L5" not in str(report.error) and "L4" not in str(report.error)
+    bare = run_verification(Bundle(b_good.statement, b_good.checkpoint).to_bytes(), trust)
+    assert bare.failed_step == 8 and "must carry its sources" in str(bare.error)
