@@ -57,6 +57,9 @@ from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoi
 
 __all__ = ["AppendOnlyLog", "AppendResult", "NewLeaf"]
 
+#: nodes at this level and above (subtrees of >= 256 leaves) are cached once read
+_UPPER_LEVEL: Final = 8
+_UPPER_CACHE_MAX: Final = 1 << 16
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
 
@@ -119,6 +122,7 @@ class AppendOnlyLog:
         self._queue: deque[_Pending] = deque()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._upper: dict[NodeId, bytes] = {}
         self._range = self._load_range()
         self._check_latest_checkpoint()
 
@@ -299,10 +303,19 @@ class AppendOnlyLog:
             return self._range.copy()
 
     def _nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
-        found = self._store.get_nodes(ids)
-        if len(found) < len(ids):
-            missing = min(nid for nid in ids if nid not in found)
-            raise StorageError(f"log: stored tree is incomplete: missing node {missing}")
+        """Node hashes by id. Perfect-subtree hashes never change once stored, so the
+        upper levels (read by every proof) are kept in a bounded in-memory cache."""
+        cache = self._upper
+        found = {nid: cache[nid] for nid in ids if nid in cache}
+        wanted = [nid for nid in ids if nid not in found]
+        if wanted:
+            fetched = self._store.get_nodes(wanted)
+            if len(fetched) < len(wanted):
+                missing = min(nid for nid in wanted if nid not in fetched)
+                raise StorageError(f"log: stored tree is incomplete: missing node {missing}")
+            found.update(fetched)
+            if len(cache) < _UPPER_CACHE_MAX:
+                cache.update((nid, h) for nid, h in fetched.items() if nid[0] >= _UPPER_LEVEL)
         return found
 
     def _root_at(self, size: int) -> bytes:
