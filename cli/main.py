@@ -16,6 +16,7 @@ from credex.cli import (
     demo_cmd,
     evidence_cmds,
     federation_cmds,
+    lifecycle_cmds,
     node_cmds,
     peers_cmds,
     proof_cmds,
@@ -41,6 +42,7 @@ serve_cmds.register(app)
 app.add_typer(federation_cmds.federation_app, name="federation")
 evidence_cmds.register(app)
 peers_cmds.register(app)
+lifecycle_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

@@ -232,6 +232,27 @@ class LocalNode:
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
         return Bundle(st.to_bytes(), note.to_text())
 
+    def bundle_with_status(self, index: int, now: int) -> Bundle:
+        """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
+        lifecycle statements on that record logged up to the checkpoint (a checkpoint
+        of the current tree is published first, so the freshest status is carried).
+
+        Finding them scans the log (O(n), see ``credex.node.recognition``).
+        """
+        from credex.node.recognition import lifecycle_entries
+
+        size = self.log.size
+        if not 0 <= index < size:
+            raise OutOfRangeError(
+                f"bundle: leaf index out of range: expected < {size}, got {index}"
+            )
+        self.publish_checkpoint(now)
+        own = self.bundle(index, now)
+        size = SignedNote.from_text(own.checkpoint).checkpoint.size
+        target = self.log.entry(index).leaf_hash
+        status = tuple(self.bundle(i, now) for i, _ in lifecycle_entries(self, target, size))
+        return Bundle(own.statement, own.checkpoint, status=status)
+
 
 def record_hash(issuer: str, payload: bytes) -> bytes:
     """Identity of (issuer, record) for idempotent imports, independent of iat."""

@@ -1,0 +1,256 @@
+"""Recognition and lifecycle on one node: policies, derived records, status (issue #4).
+
+The node-side glue between the pure ``credex.ledger`` rules and a ``LocalNode``:
+
+- ``add_policy``: parse a policy file value ``{"name", "version", "rules"}``, embed the
+  registry's scale definitions (so the policy replays from the signed statement alone),
+  validate it and sign + log a ``policy.conversion`` record. Nothing is logged when the
+  policy is refused.
+- ``recognize``: verify a source bundle (another region's, against the trust given),
+  look the policy up in this node's log, build the ``derived.*`` record, sign + log it
+  and return the bundle that carries the source and the policy (verify step 8).
+- ``add_lifecycle``: build a lifecycle record about a record in this node's log (refs[0]
+  = its leaf hash, same subject and region), run ``validate_lifecycle`` against the
+  lifecycle statements already logged for it, and only then sign + log it.
+- ``status_of``: the status of a logged record as of a time, from its logged lifecycle
+  statements.
+- ``lifecycle_entries``: the logged lifecycle statements about one record.
+
+Finding the lifecycle statements of a record scans the log's entries (reading the leaf
+bytes of status kinds only): O(n) in the log size. Fine for now; an index by ``refs[0]``
+belongs in the store when logs grow.
+
+Time is passed in (``now``); this module does not print or read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Final
+
+from credex.adapters.schemes import embed_schemes, registry_scales
+from credex.ledger.bundle import Bundle
+from credex.ledger.derive import build_derived_record
+from credex.ledger.lifecycle import (
+    STATUS_KINDS,
+    LifecycleError,
+    LifecycleStateError,
+    Status,
+    status_at,
+    validate_lifecycle,
+)
+from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
+from credex.ledger.record import Record
+from credex.ledger.statement import Statement
+from credex.ledger.trust import TrustPolicy
+from credex.ledger.verify import Verifier
+
+if TYPE_CHECKING:
+    from credex.node.local import IssueResult, LocalNode
+
+__all__ = [
+    "POLICY_FILE_FIELDS",
+    "Recognition",
+    "add_lifecycle",
+    "add_policy",
+    "find_statement",
+    "lifecycle_entries",
+    "recognize",
+    "status_of",
+]
+
+#: the fields of a policy file (``credex policy add``)
+POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
+_SCAN_CHUNK: Final = 4096
+_CST: Final = timezone(timedelta(hours=8), "CST")
+
+
+def add_policy(
+    node: LocalNode, value: Any, *, issuer_id: str | None = None, now: int
+) -> IssueResult:
+    """Validate a policy file value and sign + log its ``policy.conversion`` record.
+
+    Schemes named by ``source_scheme`` / ``target_scheme`` that the registry knows are
+    embedded under ``rules.schemes`` first (``embed_schemes``).
+
+    Raises:
+        PolicyDefinitionError: not a map of exactly name, version, rules; a bad name or
+            version; rules that are not valid (not total, not monotonic, unknown fields
+            or schemes, floats: see ``validate_policy``).
+        RecordError: a bad region.
+        NotFoundError / KindNotAuthorisedError: the issuer cannot sign policies.
+    """
+    if not isinstance(value, dict):
+        raise PolicyDefinitionError("policy: file must hold a json object")
+    extra = sorted(str(k) for k in value if k not in POLICY_FILE_FIELDS)
+    if extra:
+        raise PolicyDefinitionError(f"policy: file has unknown fields: {', '.join(extra)}")
+    missing = [k for k in POLICY_FILE_FIELDS if k not in value]
+    if missing:
+        raise PolicyDefinitionError(f"policy: file is missing fields: {', '.join(missing)}")
+    name, version, rules = value["name"], value["version"], value["rules"]
+    if not isinstance(name, str) or not name:
+        raise PolicyDefinitionError("policy: name must be non-empty text")
+    if type(version) is not int or version < 1:
+        raise PolicyDefinitionError(f"policy: version must be an integer >= 1, got {version!r}")
+    # validated against the registry first, so an unknown scheme is a named policy error
+    validate_policy(rules, registry_scales())
+    embedded = embed_schemes(rules)
+    record = build_policy_record(name, version, embedded, node.home.region, now)
+    return node.issue([record], issuer_id=issuer_id, iat=now)[0]
+
+
+def find_statement(node: LocalNode, leaf_hash: bytes) -> tuple[int, Statement]:
+    """The index and statement of the entry with ``leaf_hash`` in this node's log.
+
+    Raises:
+        NotFoundError: no such entry.
+    """
+    index = node.log.index_of(leaf_hash)
+    return index, Statement.from_bytes(node.log.entry(index).leaf)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """A logged derived record and the bundle carrying its source and policy."""
+
+    result: IssueResult
+    bundle: Bundle
+    source: Statement
+    policy: Statement
+
+
+def recognize(
+    node: LocalNode,
+    source_bundle: bytes,
+    policy_leaf_hash: bytes,
+    trust: TrustPolicy,
+    *,
+    issuer_id: str | None = None,
+    now: int,
+) -> Recognition:
+    """Convert a verified source record under a logged policy; sign + log the result.
+
+    Raises:
+        CredexError: the source bundle fails verification as of ``now`` (the failing
+            step's error, its message prefixed).
+        NotFoundError: no entry with ``policy_leaf_hash`` in this node's log.
+        ConversionError: the entry is not a policy, or the source does not fit it or
+            has expired.
+    """
+    report = Verifier(trust, as_of=now).run(source_bundle)
+    if report.error is not None:
+        err = report.error
+        raise type(err)(f"recognize: source bundle fails step {report.failed_step}: {err}") from err
+    source_b = Bundle.from_bytes(source_bundle)
+    source = Statement.from_bytes(source_b.statement)
+    policy_index, policy = find_statement(node, policy_leaf_hash)
+    derived = build_derived_record(
+        policy.record,
+        policy.leaf_hash,
+        [(source.record, source.leaf_hash)],
+        node.home.region,
+        now,
+    )
+    result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
+    node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
+    own = node.bundle(result.index, now)
+    out = Bundle(
+        own.statement,
+        own.checkpoint,
+        sources=(source_b,),
+        policy=node.bundle(policy_index, now),
+    )
+    return Recognition(result, out, source, policy)
+
+
+def lifecycle_entries(
+    node: LocalNode, target_leaf_hash: bytes, size: int | None = None
+) -> list[tuple[int, Statement]]:
+    """The lifecycle statements (``STATUS_KINDS``) in the first ``size`` entries of the
+    log whose ``refs[0]`` is ``target_leaf_hash``, in log order. O(size): see module."""
+    end = node.log.size if size is None else size
+    out: list[tuple[int, Statement]] = []
+    for start in range(0, end, _SCAN_CHUNK):
+        for e in node.log.entries(start, min(end, start + _SCAN_CHUNK)):
+            if e.kind not in STATUS_KINDS:
+                continue
+            st = Statement.from_bytes(e.leaf)
+            if st.record.refs and st.record.refs[0] == target_leaf_hash:
+                out.append((e.index, st))
+    return out
+
+
+def _day(t: int) -> str:
+    return datetime.fromtimestamp(t, _CST).date().isoformat()
+
+
+def add_lifecycle(
+    node: LocalNode,
+    target_leaf_hash: bytes,
+    kind: str,
+    body: Mapping[str, Any],
+    *,
+    extra_refs: tuple[bytes, ...] = (),
+    issuer_id: str | None = None,
+    now: int,
+) -> IssueResult:
+    """Validate, then sign + log, a lifecycle statement about a logged record.
+
+    ``body``'s date fields are ISO text; a date after the day of ``now`` is refused.
+
+    Raises:
+        NotFoundError: no entry with ``target_leaf_hash`` (or an ``extra_refs`` entry).
+        LifecycleError and subclasses: what ``validate_lifecycle`` refuses (too early,
+            unauthorised issuer, no open objection, ...), a date in the future, or
+            (``LifecycleStateError``) a statement about the target already signed at
+            ``now`` or later (``status_at`` orders by iat, so times must increase).
+        RecordError: a body that does not fit the kind.
+    """
+    _, target = find_statement(node, target_leaf_hash)
+    for ref in extra_refs:
+        find_statement(node, ref)
+    today = _day(now)
+    for name in ("decided_on", "raised_on", "closed_on", "withdrawn_on", "verified_on"):
+        value = body.get(name)
+        if isinstance(value, str) and value > today:
+            raise LifecycleError(
+                f"lifecycle: {kind} field {name!r} is in the future: expected on or "
+                f"before {today}, got {value}"
+            )
+    record = Record(
+        kind=kind,
+        region=target.record.region,
+        subject=target.record.subject,
+        body=dict(body),
+        valid_from=now,
+        refs=(target.leaf_hash, *extra_refs),
+    )
+    issuer = issuer_id or node.home.platform_issuer
+    stmt = node.sign([record], issuer, now)[0]
+    prior = [st for _, st in lifecycle_entries(node, target.leaf_hash)]
+    if any(p.leaf_hash == stmt.leaf_hash for p in prior):
+        return node.issue([record], issuer_id=issuer, iat=now)[0]  # already logged
+    latest = max((p.claims.iat for p in prior), default=None)
+    if latest is not None and latest >= now:
+        # status_at orders by (iat, leaf hash): equal times would make the order arbitrary
+        raise LifecycleStateError(
+            f"lifecycle: an earlier statement about this record was signed at {latest}, "
+            f"not before now ({now}); statements about one record need increasing times"
+        )
+    validate_lifecycle(target, stmt, prior=prior)
+    return node.issue([record], issuer_id=issuer, iat=now)[0]
+
+
+def status_of(node: LocalNode, target_leaf_hash: bytes, as_of: int) -> tuple[Statement, Status]:
+    """The target statement and its status at ``as_of`` from this node's log.
+
+    Raises:
+        NotFoundError: no entry with ``target_leaf_hash``.
+        LifecycleError / DateFormatError: the target's window cannot be computed.
+    """
+    _, target = find_statement(node, target_leaf_hash)
+    lifecycle = [st for _, st in lifecycle_entries(node, target.leaf_hash)]
+    return target, status_at(target, lifecycle, as_of)
