@@ -40,7 +40,7 @@ from credex.node.server import NodeServer, create_server
 from credex.node.tls import NodeTls
 from credex.node.witness_store import WitnessStore
 
-__all__ = ["MEMBERS", "run_federation_demo"]
+__all__ = ["MEMBERS", "FederationMember", "free_port", "run_federation_demo"]
 
 MEMBERS: Final = (
     ("cn-zj-ningbo", "credex.ningbo.example/log"),
@@ -56,7 +56,7 @@ def _now() -> int:
     return int(time.time())
 
 
-def _free_port() -> int:
+def free_port() -> int:
     # endpoints go into the signed manifest before the servers start
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,7 +64,9 @@ def _free_port() -> int:
 
 
 @dataclass
-class _Member:
+class FederationMember:
+    """One member node in-process: its LocalNode, TLS server and manifest witness."""
+
     home: NodeHome
     public: str
     mtls: str
@@ -85,10 +87,16 @@ class _Member:
             mirrors=federate.MirrorBundles(self.home),
         )
 
-    def collect(self, manifest: Manifest) -> dict[str, str]:
+    @property
+    def origin(self) -> str:
+        return self.home.origin
+
+    def collect(self, manifest: Manifest, timeout_s: float = 10) -> dict[str, str]:
+        """Publish a checkpoint and collect the other members' cosignatures; returns
+        the witnesses that refused, with why."""
         assert self.node is not None
         errors: dict[str, str] = {}
-        clients = federate.peer_clients(self.home, manifest, timeout_s=10)
+        clients = federate.peer_clients(self.home, manifest, timeout_s=timeout_s)
         try:
             federate.collect_cosignatures(
                 self.node, self.home, manifest, clients, _now(), errors=errors
@@ -98,10 +106,18 @@ class _Member:
                 c.close()
         return errors
 
-    def close(self) -> None:
+    def client(self, timeout_s: float = 10) -> PeerClient:
+        """A Log client (a bank, an auditor) of this member's public port."""
+        ca = NodeTls(self.home.path, name=self.home.region).ca_pem()
+        return PeerClient(self.public, ca_pem=ca, timeout_s=timeout_s)
+
+    def stop_server(self) -> None:
         if self.server is not None:
             self.server.stop(None).wait()
             self.server = None
+
+    def close(self) -> None:
+        self.stop_server()
         if self.witness is not None:
             self.witness.close()
             self.witness = None
@@ -116,7 +132,7 @@ def _reason(error: str) -> str:
     return re.sub(r": [0-9a-f]{64} != [0-9a-f]{64}$", "", text)
 
 
-def _init(base: Path, now: int) -> list[_Member]:
+def _init(base: Path, now: int) -> list[FederationMember]:
     out = []
     for region, origin in MEMBERS:
         home = NodeHome.init(
@@ -129,11 +145,11 @@ def _init(base: Path, now: int) -> list[_Member]:
             subject_secret=os.urandom(32),
             platform_seed=os.urandom(32),
         )
-        out.append(_Member(home, f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"))
+        out.append(FederationMember(home, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"))
     return out
 
 
-def _manifest(members: list[_Member], now: int) -> Manifest:
+def _manifest(members: list[FederationMember], now: int) -> Manifest:
     entries = []
     for m in members:
         sha, chain = fed.node_tls_chain(m.home, now)
@@ -154,7 +170,7 @@ def _manifest(members: list[_Member], now: int) -> Manifest:
     return manifest
 
 
-def _load_data(m: _Member, today: date, now: int) -> None:
+def _load_data(m: FederationMember, today: date, now: int) -> None:
     assert m.node is not None
     region = m.home.region
     if region != "hk":
@@ -172,7 +188,7 @@ def _load_data(m: _Member, today: date, now: int) -> None:
         )
 
 
-def _round(members: list[_Member], manifest: Manifest) -> dict[str, Any]:
+def _round(members: list[FederationMember], manifest: Manifest) -> dict[str, Any]:
     witness_errors = {}
     for m in members:
         errs = m.collect(manifest)
@@ -207,7 +223,7 @@ def run_federation_demo(
     manifest = _manifest(members, now)
     twin_path = base / "ningbo-twin"
     shutil.copytree(members[0].home.path, twin_path)  # same keys, same (empty) log
-    twin: _Member | None = None
+    twin: FederationMember | None = None
     try:
         progress("federation: start five TLS servers, load sample data")
         for m in members:
@@ -224,8 +240,7 @@ def run_federation_demo(
         }
         progress("federation: a bank fetches a Ningbo score from the Hangzhou server")
         index = ningbo.stats["first_score_index"]
-        ca = NodeTls(hangzhou.home.path, name=hangzhou.home.region).ca_pem()
-        with PeerClient(hangzhou.public, ca_pem=ca, timeout_s=10) as bank:
+        with hangzhou.client() as bank:
             data = bank.get_bundle(index, origin=ningbo.home.origin)
         report = run_verification(data, manifest)
         out["bank"] = {
@@ -236,8 +251,8 @@ def run_federation_demo(
             "verify": report.to_json_value(),
         }
         progress("federation: a twin of Ningbo shows a second history")
-        twin = _Member(
-            NodeHome.open(twin_path), f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"
+        twin = FederationMember(
+            NodeHome.open(twin_path), f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
         )
         twin.node = LocalNode(twin.home)
         size = ningbo.node.log.size  # the twin grows to the same size with other entries

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,11 +32,10 @@ from credex.ledger.statement import sign_statement
 from credex.ledger.verify import verify_bundle
 from credex.node import federate
 from credex.node import federation as fed
+from credex.node.demo_federation import FederationMember, free_port
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peer_client import PeerClient
 from credex.node.peers import PeerRegistry
-from credex.node.server import NodeServer, create_server
 from credex.node.tls import NodeTls
 from credex.node.witness_store import WitnessStore
 
@@ -54,48 +52,11 @@ def _now() -> int:
     return int(time.time())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_free_port = free_port
 
 
-@dataclass
-class Node:
-    home: NodeHome
-    public: str
-    mtls: str
-    node: LocalNode | None = None
-    server: NodeServer | None = None
-    witness: federate.ManifestWitness | None = None
-
-    @property
-    def origin(self) -> str:
-        return self.home.origin
-
-    def start(self, manifest: Manifest) -> None:
-        self.node = self.node or LocalNode(self.home)
-        self.witness = self.witness or federate.witness_backend(self.home, manifest, clock=_now)
-        self.server, _ = create_server(
-            self.node,
-            home=self.home,
-            listen=self.public,
-            mtls_listen=self.mtls,
-            witness=self.witness,
-            mirrors=federate.MirrorBundles(self.home),
-        )
-
-    def stop_server(self) -> None:
-        if self.server is not None:
-            self.server.stop(None).wait()
-            self.server = None
-
-    def close(self) -> None:
-        self.stop_server()
-        if self.witness is not None:
-            self.witness.close()
-        if self.node is not None:
-            self.node.close()
+class Node(FederationMember):
+    """The demo's member class plus a test helper to issue scores at a fixed time."""
 
     def issue(self, n: int, seed: int) -> None:
         assert self.node is not None
@@ -104,22 +65,8 @@ class Node:
         )
         self.node.issue(records, iat=T0)
 
-    def collect(self, manifest: Manifest) -> dict[str, str]:
-        assert self.node is not None
-        errors: dict[str, str] = {}
-        clients = federate.peer_clients(self.home, manifest, timeout_s=5)
-        try:
-            federate.collect_cosignatures(
-                self.node, self.home, manifest, clients, _now(), errors=errors
-            )
-        finally:
-            for c in clients.values():
-                c.close()
-        return errors
-
-    def client(self) -> PeerClient:
-        tls = NodeTls(self.home.path, name=self.home.region)
-        return PeerClient(self.public, ca_pem=tls.ca_pem(), timeout_s=5)
+    def collect(self, manifest: Manifest, timeout_s: float = 5) -> dict[str, str]:
+        return super().collect(manifest, timeout_s)
 
 
 @dataclass
