@@ -101,4 +101,5 @@ class Adapter(Protocol):
 #: imported first.
 ADAPTERS: dict[str, Adapter] = {}
 
+from credex.adapters import hk_report as _hk_report  # noqa: E402, F401
 from credex.adapters import public_credit as _public_credit  # noqa: E402, F401

@@ -1,5 +1,5 @@
-"""Federation commands: init, add-member, rotate-key, admins, admin-key, sign, show,
-export, import.
+"""Federation commands: init, add-member, rotate-key, recognize-add, recognize-remove,
+admins, admin-key, sign, show, export, import.
 
 Each command that changes the manifest makes the next version, signs it with this node's
 admin key and installs it (written under HOME/federation/ and logged) when that is enough
@@ -21,7 +21,9 @@ from credex.ledger.manifest import (
     IssuerKey,
     ManifestBody,
     Member,
+    Recognition,
     add_member,
+    add_recognition,
     decode_chain,
     encode_chain,
     rotate_issuer_key,
@@ -251,6 +253,100 @@ def rotate_key(
     _report(fed.propose(h, body, t), json_out)
 
 
+def _items(values: list[str] | None) -> list[str]:
+    """Repeatable options that may also hold comma-separated items."""
+    return [x.strip() for v in values or [] for x in v.split(",") if x.strip()]
+
+
+@federation_app.command("recognize-add")
+def recognize_add(
+    region: Annotated[str, typer.Option(help="The recognising region (a member).")],
+    recognises: Annotated[str, typer.Option(help="The source region (a member).")],
+    kinds: Annotated[str, typer.Option(help="Source kinds, comma-separated (score.city,...).")],
+    valid_from: Annotated[
+        str, typer.Option("--from", help="Start: YYYY-MM-DD (CST midnight) or Unix seconds.")
+    ],
+    valid_until: Annotated[
+        str | None, typer.Option("--until", help="End (exclusive); default open-ended.")
+    ] = None,
+    issuers: Annotated[
+        list[str] | None,
+        typer.Option(help="Source issuer ids (repeatable or comma-separated; default any)."),
+    ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(help="Allowed policy leaf hash, hex (repeatable; default any)."),
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version with a recognition agreement: REGION accepts KINDS from
+    RECOGNISES (by ISSUERS, under POLICY) for derived records signed in [FROM, UNTIL)."""
+    h = NodeHome.open(resolve_home(home))
+    current = _current(h)
+    source = current.member(recognises)
+    if source is None or current.member(region) is None:
+        missing = region if source is not None else recognises
+        raise ConfigError(f"federation: {missing} is not a member")
+    issuer_ids = _items(issuers)
+    listed = {i.issuer_id for i in source.issuers}
+    unknown = sorted(set(issuer_ids) - listed)
+    if unknown:
+        raise ConfigError(
+            f"federation: {recognises} lists no issuer {', '.join(unknown)} "
+            f"(it lists: {', '.join(sorted(listed)) or 'none'})"
+        )
+    agreement = Recognition(
+        region,
+        recognises,
+        _kinds(_items([kinds])),
+        tuple(issuer_ids),
+        tuple(_hex32(p, "--policy") for p in _items(policy)),
+        _time(valid_from, "--from"),
+        None if valid_until is None else _time(valid_until, "--until"),
+    )
+    t = now()
+    _report(fed.propose(h, add_recognition(current, agreement, t), t), json_out)
+
+
+@federation_app.command("recognize-remove")
+def recognize_remove(
+    region: Annotated[str, typer.Option(help="The recognising region.")],
+    recognises: Annotated[str, typer.Option(help="The source region.")],
+    kinds: Annotated[
+        str | None, typer.Option(help="Only the agreement with exactly these kinds.")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="Only the agreement starting at this time.")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version without the agreements of REGION for RECOGNISES (those
+    matching --kinds / --from if given). Derived records signed before the new version
+    keep verifying: the chain closes the agreement at its issued_at."""
+    h = NodeHome.open(resolve_home(home))
+    current = _current(h)
+    want_kinds = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
+    start = None if valid_from is None else _time(valid_from, "--from")
+    chosen = [
+        r
+        for r in current.recognitions
+        if r.region == region
+        and r.recognises == recognises
+        and (want_kinds is None or r.kinds == want_kinds)
+        and (start is None or r.valid_from == start)
+    ]
+    if not chosen:
+        raise ConfigError(
+            f"federation: version {current.version} has no matching agreement of "
+            f"{region} recognising {recognises}"
+        )
+    t = now()
+    kept = tuple(r for r in current.recognitions if r not in chosen)
+    _report(fed.propose(h, current.next_version(t, recognitions=kept), t), json_out)
+
+
 @federation_app.command("sign")
 def sign(
     file: Annotated[Path, typer.Argument(help="A proposed version (proposed-<n>.cbor).")],
@@ -345,7 +441,15 @@ def _body_json(body: ManifestBody, digest: bytes) -> dict[str, Any]:
             for m in body.members
         ],
         "recognitions": [
-            {"region": r.region, "recognises": r.recognises, "kinds": list(r.kinds)}
+            {
+                "region": r.region,
+                "recognises": r.recognises,
+                "kinds": list(r.kinds),
+                "issuers": list(r.issuers),
+                "policies": [p.hex() for p in r.policies],
+                "valid_from": r.valid_from,
+                "valid_until": r.valid_until,
+            }
             for r in body.recognitions
         ],
     }
@@ -372,6 +476,8 @@ def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
                 f"[{i.valid_from}, {i.valid_until or '∞'})  {', '.join(i.kinds)}",
                 markup=False,
             )
+    for r in b.recognitions:
+        console.print(f"  recognition {r.describe()}", markup=False)
 
 
 @federation_app.command("export")

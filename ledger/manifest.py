@@ -30,10 +30,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import itertools
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import cbor2
 
@@ -45,7 +46,7 @@ from credex.ledger.errors import (
     VerificationError,
 )
 from credex.ledger.keys import SigningKey, compute_kid, verify_ed25519
-from credex.ledger.statement import ALG_EDDSA
+from credex.ledger.statement import ALG_EDDSA, Statement
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustedWitness
 
 __all__ = [
@@ -62,11 +63,17 @@ __all__ = [
     "ManifestBody",
     "Member",
     "Recognition",
+    "RecognitionRefusedError",
+    "RecognitionTrust",
     "RetiredLogKey",
     "SignedManifest",
     "add_member",
+    "add_recognition",
+    "check_recognition",
     "decode_chain",
     "encode_chain",
+    "remove_recognition",
+    "require_recognition",
     "retire_log_key",
     "rotate_issuer_key",
     "verify_manifest_chain",
@@ -339,27 +346,132 @@ class Member:
         )
 
 
+#: recognition keys that may be absent: each is omitted at its default (any issuer, any
+#: policy, from 0, open-ended), so a version-1 ``{region, recognises, kinds}`` agreement
+#: keeps its exact bytes
+_RECOGNITION_KEYS: Final = ("region", "recognises", "kinds")
+_RECOGNITION_OPTIONAL: Final = ("issuers", "policies", "valid_from", "valid_until")
+
+
 @dataclass(frozen=True, slots=True)
 class Recognition:
-    """Region ``region`` recognises records of ``kinds`` from region ``recognises``."""
+    """A recognition agreement: region ``region`` accepts records of ``kinds`` from region
+    ``recognises``, signed by ``issuers`` (empty: any issuer of that region), converted
+    under ``policies`` (policy leaf hashes; empty: any policy), for derived records with
+    ``valid_from <= iat < valid_until`` (``None``: open-ended)."""
 
     region: str
     recognises: str
     kinds: tuple[str, ...]
+    issuers: tuple[str, ...] = ()
+    policies: tuple[bytes, ...] = ()
+    valid_from: int = 0
+    valid_until: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kinds", tuple(sorted(set(self.kinds))))
+        _text(self.region, "recognition region", _REGION_RE)
+        _text(self.recognises, "recognition recognises", _REGION_RE)
+        if self.region == self.recognises:
+            raise _fail(f"recognition: {self.region} cannot recognise its own region")
+        kinds = tuple(sorted(set(self.kinds)))
+        if not kinds or not all(isinstance(k, str) and k for k in kinds):
+            raise _fail(f"recognition {self.region} <- {self.recognises}: kinds must be non-empty")
+        object.__setattr__(self, "kinds", kinds)
+        issuers = tuple(sorted(set(self.issuers)))
+        for i in issuers:
+            _text(i, "recognition issuer", _NAME_RE)
+        object.__setattr__(self, "issuers", issuers)
+        policies = tuple(sorted(set(self.policies)))
+        for h in policies:
+            _key(h, "recognition policy")
+        object.__setattr__(self, "policies", policies)
+        _uint(self.valid_from, "recognition valid_from")
+        if self.valid_until is not None and _uint(self.valid_until, "recognition valid_until") <= (
+            self.valid_from
+        ):
+            raise _fail(
+                f"recognition {self.region} <- {self.recognises}: valid_until must be "
+                "after valid_from"
+            )
+
+    def matches(
+        self,
+        region: str,
+        source_region: str,
+        kind: str,
+        issuer: str,
+        policy_leaf_hash: bytes,
+        at: int,
+    ) -> bool:
+        """Whether this agreement covers one recognition (windows are half-open)."""
+        return (
+            self.region == region
+            and self.recognises == source_region
+            and kind in self.kinds
+            and (not self.issuers or issuer in self.issuers)
+            and (not self.policies or policy_leaf_hash in self.policies)
+            and self.valid_from <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )
 
     def to_value(self) -> dict[str, Any]:
-        return {"region": self.region, "recognises": self.recognises, "kinds": list(self.kinds)}
+        out: dict[str, Any] = {
+            "region": self.region,
+            "recognises": self.recognises,
+            "kinds": list(self.kinds),
+        }
+        if self.issuers:
+            out["issuers"] = list(self.issuers)
+        if self.policies:
+            out["policies"] = list(self.policies)
+        if self.valid_from:
+            out["valid_from"] = self.valid_from
+        if self.valid_until is not None:
+            out["valid_until"] = self.valid_until
+        return out
 
     @classmethod
     def from_value(cls, v: Any) -> Recognition:
-        m = _map(v, ("region", "recognises", "kinds"), "recognition")
+        optional = {k: v[k] for k in _RECOGNITION_OPTIONAL if isinstance(v, dict) and k in v}
+        if optional:
+            v = {k: x for k, x in v.items() if k not in _RECOGNITION_OPTIONAL}
+        m = _map(v, _RECOGNITION_KEYS, "recognition")
+        until = optional.get("valid_until")
         return cls(
             _text(m["region"], "recognition region"),
             _text(m["recognises"], "recognition recognises"),
             _kinds(m["kinds"], "recognition"),
+            tuple(
+                _text(i, "recognition issuer")
+                for i in _list(optional.get("issuers", []), "recognition issuers")
+            ),
+            tuple(
+                _key(h, "recognition policy")
+                for h in _list(optional.get("policies", []), "recognition policies")
+            ),
+            _uint(optional.get("valid_from", 0), "recognition valid_from"),
+            None if until is None else _uint(until, "recognition valid_until"),
+        )
+
+    def _order(self) -> tuple[Any, ...]:
+        return (
+            self.region,
+            self.recognises,
+            self.valid_from,
+            self.kinds,
+            self.issuers,
+            self.policies,
+            -1 if self.valid_until is None else self.valid_until,
+        )
+
+    def describe(self) -> str:
+        """One line: ``cn-zj-hangzhou <- cn-zj-ningbo score.city [from, until) ...``."""
+        until = "∞" if self.valid_until is None else str(self.valid_until)
+        issuers = ", ".join(self.issuers) or "any issuer"
+        policies = ", ".join(h.hex()[:16] + "…" for h in self.policies) or "any policy"
+        return (
+            f"{self.region} <- {self.recognises}  {', '.join(self.kinds)}  "
+            f"[{self.valid_from}, {until})  {issuers}; {policies}"
         )
 
 
@@ -432,13 +544,14 @@ class ManifestBody:
             )
         regions = {m.region for m in members}
         for r in self.recognitions:
-            if r.region not in regions or r.recognises not in regions:
-                raise _fail(f"recognition names a region that is not a member: {r.region}")
-        object.__setattr__(
-            self,
-            "recognitions",
-            tuple(sorted(self.recognitions, key=lambda r: (r.region, r.recognises))),
-        )
+            for name in (r.region, r.recognises):
+                if name not in regions:
+                    raise _fail(f"recognition names a region that is not a member: {name}")
+        recognitions = tuple(sorted(self.recognitions, key=Recognition._order))
+        for r1, r2 in itertools.pairwise(recognitions):
+            if r1 == r2:
+                raise _fail(f"duplicate recognition: {r1.describe()}")
+        object.__setattr__(self, "recognitions", recognitions)
 
     @property
     def quorum_n(self) -> int:
@@ -586,6 +699,31 @@ def retire_log_key(
         log_key=new_key,
         retired_log_keys=(*member.retired_log_keys, retired),
     )
+
+
+def add_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
+    """The next version with one more recognition agreement.
+
+    Raises:
+        FormatError: the agreement is already listed, or names a region that is not a
+            member.
+    """
+    if agreement in body.recognitions:
+        raise _fail(f"recognition already listed: {agreement.describe()}")
+    return body.next_version(issued_at, recognitions=(*body.recognitions, agreement))
+
+
+def remove_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
+    """The next version without ``agreement``. Derived records signed while it was listed
+    keep verifying: the chain closes its window at this version's ``issued_at``.
+
+    Raises:
+        FormatError: no such agreement in ``body``.
+    """
+    if agreement not in body.recognitions:
+        raise _fail(f"no such recognition: {agreement.describe()}")
+    kept = tuple(r for r in body.recognitions if r != agreement)
+    return body.next_version(issued_at, recognitions=kept)
 
 
 # --- signing --------------------------------------------------------------------------------
@@ -862,6 +1000,7 @@ class Manifest:
         self._witnesses = [
             (m.origin, TrustedWitness(m.witness_name, m.witness_key)) for m in latest.members
         ]
+        self._recognitions = _effective_recognitions(bodies)
 
     @property
     def latest(self) -> ManifestBody:
@@ -890,3 +1029,124 @@ class Manifest:
 
     def quorum_for(self, origin: str) -> int:
         return self.latest.quorum
+
+    @property
+    def recognitions(self) -> tuple[Recognition, ...]:
+        """Every agreement with its effective window: the latest version's as listed,
+        and those a later version dropped, closed at that version's ``issued_at``."""
+        return self._recognitions
+
+    def recognition_for(
+        self,
+        region: str,
+        source_region: str,
+        kind: str,
+        issuer: str,
+        policy_leaf_hash: bytes,
+        at: int,
+    ) -> Recognition | None:
+        """The agreement under which ``region`` may recognise a ``kind`` record of
+        ``source_region`` signed by ``issuer``, converted under the policy with leaf hash
+        ``policy_leaf_hash``, at time ``at``; ``None`` if there is none."""
+        return next(
+            (
+                r
+                for r in self._recognitions
+                if r.matches(region, source_region, kind, issuer, policy_leaf_hash, at)
+            ),
+            None,
+        )
+
+
+def _effective_recognitions(bodies: Sequence[ManifestBody]) -> tuple[Recognition, ...]:
+    """The agreements of a chain as trust (see ``Manifest.recognitions``)."""
+    closed: list[Recognition] = []
+    current: tuple[Recognition, ...] = ()
+    for body in bodies:
+        for r in current:
+            if r in body.recognitions:
+                continue
+            until = body.issued_at if r.valid_until is None else min(r.valid_until, body.issued_at)
+            if until > r.valid_from:  # a window that never opened is dropped
+                closed.append(dataclasses.replace(r, valid_until=until))
+        current = body.recognitions
+    return (*current, *sorted(closed, key=Recognition._order))
+
+
+# --- recognition checks (pure) --------------------------------------------------------------
+class RecognitionRefusedError(PolicyError):
+    """A recognition (derived record) that no agreement in the manifest covers."""
+
+    code = "recognition_refused"
+
+
+@runtime_checkable
+class RecognitionTrust(Protocol):
+    """Trust material that carries recognition agreements (``Manifest``)."""
+
+    def recognition_for(
+        self,
+        region: str,
+        source_region: str,
+        kind: str,
+        issuer: str,
+        policy_leaf_hash: bytes,
+        at: int,
+    ) -> Recognition | None: ...
+
+
+def require_recognition(
+    trust: RecognitionTrust,
+    region: str,
+    source_region: str,
+    kind: str,
+    issuer: str,
+    policy_leaf_hash: bytes,
+    at: int,
+) -> Recognition | None:
+    """The agreement covering one recognition; ``None`` when the source is ``region``'s
+    own (converting a region's own records is not a recognition).
+
+    Raises:
+        RecognitionRefusedError: ``region`` recognises from another region with no
+            agreement covering kind, issuer, policy and time.
+    """
+    if region == source_region:
+        return None
+    found = trust.recognition_for(region, source_region, kind, issuer, policy_leaf_hash, at)
+    if found is None:
+        raise RecognitionRefusedError(
+            f"recognition: {region} has no agreement to recognise {kind} from "
+            f"{source_region} under policy {policy_leaf_hash.hex()[:16]}… at {at} "
+            f"(source issuer {issuer})"
+        )
+    return found
+
+
+def check_recognition(
+    trust: object,
+    derived: Statement,
+    sources: Sequence[Statement],
+    policy: Statement,
+) -> None:
+    """Verification step 8's agreement check for verified statements: every source of
+    ``derived`` from another region must be covered by an agreement of ``trust`` for the
+    derived record's region, the source's kind and issuer, the policy and the derived
+    statement's ``iat``. Trust without agreements (a ``credex-trust/1`` file) checks
+    nothing.
+
+    Raises:
+        RecognitionRefusedError: a source no agreement covers.
+    """
+    if not isinstance(trust, RecognitionTrust):
+        return
+    for source in sources:
+        require_recognition(
+            trust,
+            derived.record.region,
+            source.record.region,
+            source.record.kind,
+            source.claims.iss,
+            policy.leaf_hash,
+            derived.claims.iat,
+        )

@@ -36,6 +36,7 @@ from credex.ledger.errors import (
     WrongLogError,
 )
 from credex.ledger.lifecycle import LifecycleTargetError, status_at
+from credex.ledger.manifest import check_recognition
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
@@ -392,6 +393,8 @@ class Verifier:
                     sources = [_verify_one(sub, trust, run, 1, cache) for sub in bundle.sources]
                     policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
                     verify_derivation(st.record, sources, policy_st)
+                    if getattr(trust, "recognition_for", None) is not None:
+                        check_recognition(trust, st, sources, policy_st)  # manifest agreements
                     detail = (
                         f"{len(sources)} source(s) and policy "
                         f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"

@@ -7,8 +7,10 @@ The node-side glue between the pure ``credex.ledger`` rules and a ``LocalNode``:
   validate it and sign + log a ``policy.conversion`` record. Nothing is logged when the
   policy is refused.
 - ``recognize``: verify a source bundle (another region's, against the trust given),
-  look the policy up in this node's log, build the ``derived.*`` record, sign + log it
-  and return the bundle that carries the source and the policy (verify step 8).
+  look the policy up in this node's log, build the ``derived.*`` record, check that
+  this node's federation manifest (if it has one) holds an agreement covering it
+  (``RecognitionRefusedError`` otherwise), sign + log it and return the bundle that
+  carries the source and the policy (verify step 8).
 - ``add_lifecycle``: build a lifecycle record about a record in this node's log (refs[0]
   = its leaf hash, same subject and region), run ``validate_lifecycle`` against the
   lifecycle statements already logged for it, and only then sign + log it.
@@ -41,11 +43,13 @@ from credex.ledger.lifecycle import (
     status_at,
     validate_lifecycle,
 )
+from credex.ledger.manifest import require_recognition
 from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify import Verifier
+from credex.node.federation import load_chain, load_manifest
 
 if TYPE_CHECKING:
     from credex.node.local import IssueResult, LocalNode
@@ -139,6 +143,9 @@ def recognize(
         NotFoundError: no entry with ``policy_leaf_hash`` in this node's log.
         ConversionError: the entry is not a policy, or the source does not fit it or
             has expired.
+        RecognitionRefusedError: this node has a federation manifest and no agreement
+            in it lets this region recognise the source's kind from its region, issuer,
+            under this policy, now. Nothing is logged.
     """
     report = Verifier(trust, as_of=now).run(source_bundle)
     if report.error is not None:
@@ -154,6 +161,7 @@ def recognize(
         node.home.region,
         now,
     )
+    _require_agreement(node, source, policy.leaf_hash, now)
     result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
     node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
     own = node.bundle(result.index, now)
@@ -164,6 +172,22 @@ def recognize(
         policy=node.bundle(policy_index, now),
     )
     return Recognition(result, out, source, policy)
+
+
+def _require_agreement(node: LocalNode, source: Statement, policy_leaf: bytes, now: int) -> None:
+    """Refuse a recognition no agreement of this node's manifest covers (no manifest: no
+    agreements to keep; a federation member recognises only under its manifest)."""
+    if not load_chain(node.home):
+        return
+    require_recognition(
+        load_manifest(node.home),
+        node.home.region,
+        source.record.region,
+        source.record.kind,
+        source.claims.iss,
+        policy_leaf,
+        now,
+    )
 
 
 def lifecycle_entries(

@@ -342,7 +342,8 @@ def test_recognize_refusals_log_nothing(cli: Cli, recognised: Recognised, tmp_pa
     # a tampered source bundle
     src = Bundle.from_bytes(rg.source.read_bytes())
     broken = tmp_path / "broken.credex"
-    broken.write_bytes(Bundle(src.statement[:-1] + b"\0", src.checkpoint).to_bytes())
+    flipped = src.statement[:-1] + bytes([src.statement[-1] ^ 1])  # a signature byte
+    broken.write_bytes(Bundle(flipped, src.checkpoint).to_bytes())
     r = cli(*base[:2], broken, *base[3:], "--policy", rg.policy_leaf, "--trust", rg.trust)
     assert r.code == 1 and "recognize: source bundle fails step" in r.err
     assert r.code == 1 and not out.exists()
