@@ -13,7 +13,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,8 +26,9 @@ from cryptography.x509.oid import NameOID
 
 from credex.adapters.sample import score_records
 from credex.cli import federation_cmds, lifecycle_cmds, node_cmds, proof_cmds
-from credex.cli.main import main
 from credex.node.home import NodeHome
+
+from .clirunner import Cli, Result, log_size, make_cli
 
 HZ, NB = "cn-zj-hangzhou", "cn-zj-ningbo"
 NB_ISSUER = f"{NB}/platform"
@@ -47,20 +47,6 @@ def _policy(version: int = 1) -> dict[str, Any]:
     return {"name": "tianyi-to-qianjiang", "version": version, "rules": rules}
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     t = {"now": T0}
@@ -70,25 +56,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 @pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch: pytest.MonkeyPatch
-) -> Cli:
-    monkeypatch.delenv("CREDEX_HOME", raising=False)
-
-    def run(*args: object) -> Result:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        if code == 1 and err.startswith("credex: error:"):
-            assert err.count("\n") == 1, f"error is not one line: {err!r}"
-        return Result(code, out, err)
-
-    return run
+def cli(capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch) -> Cli:
+    """Run ``credex ARGS...`` in-process; returns the exit code and captured output."""
+    return make_cli(capsys, monkeypatch)
 
 
 def _cert_pem(name: str) -> str:
@@ -121,10 +91,7 @@ def _write(tmp_path: Path, name: str, value: Any) -> Path:
     return f
 
 
-def _size(cli: Cli, home: Path) -> int:
-    r = cli("info", "--home", home, "--json")
-    assert r.code == 0, r.err
-    return int(r.json["tree_size"])
+_size = log_size
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,13 @@ import pytest
 
 from credex.adapters.sample import penalty_csv, sample_usccs, synthetic_resident_ids
 from credex.cli import node_cmds, proof_cmds
-from credex.cli.main import main
 from credex.ledger.bundle import Bundle
 from credex.ledger.merkle import verify_consistency, verify_inclusion
 from credex.ledger.statement import Statement
 from credex.ledger.subject import person_subject_id
 from credex.node.home import NodeHome
+
+from .clirunner import Cli, Result, make_cli
 
 REGION = "cn-zj-ningbo"
 ORIGIN = "credex.ningbo.example/log"
@@ -43,24 +43,6 @@ SCORE_BODY = {"scheme": "tianyi", "score": 700, "band": "A", "as_of": "2026-05-3
 USCC_HEADER = "行政相对人代码_1（统一社会信用代码）"
 REFERENCE_DATE = date(2026, 1, 15)
 SAMPLE_ROWS = 10
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -75,22 +57,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch) -> Cli:
     """Run ``credex ARGS...`` in-process; returns the exit code and captured output."""
-    monkeypatch.delenv("CREDEX_HOME", raising=False)
-
-    def run(*args: object) -> Result:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        if code == 1 and err.startswith("credex: error:"):
-            assert err.count("\n") == 1, f"error is not one line: {err!r}"
-        return Result(code, out, err)
-
-    return run
+    return make_cli(capsys, monkeypatch)
 
 
 def _init(cli: Cli, path: Path, db: str | None = None, *extra: object) -> Result:

@@ -20,26 +20,18 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 
 from credex.cli import federation_cmds, node_cmds, proof_cmds
-from credex.cli.main import main
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, cosign_checkpoint
 from credex.ledger.keys import SigningKey
 from credex.node.home import read_secret
+
+from .clirunner import Cli, make_cli
 
 T0 = calendar.timegm((2026, 6, 1, 0, 0, 0))
 SWITCH = "2026-06-10"
 A, B = "cn-zj-hangzhou", "cn-zj-ningbo"
 ORG = "91330200MA0YX00163"
 SCORE = {"scheme": "tianyi", "score": 700, "band": "A", "as_of": "2026-05-31"}
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture
@@ -51,21 +43,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch):
-    monkeypatch.delenv("CREDEX_HOME", raising=False)
-
-    def run(*args: object) -> Run:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return Run(code, out, err)
-
-    return run
+def cli(capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch) -> Cli:
+    return make_cli(capsys, monkeypatch, one_line_errors=False)
 
 
 def _cert_pem(name: str) -> str:

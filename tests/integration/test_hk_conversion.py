@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,12 @@ import pytest
 
 import credex.adapters
 from credex.cli import lifecycle_cmds, node_cmds, proof_cmds
-from credex.cli.main import main
 from credex.ledger.bundle import Bundle
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
 from credex.node.local import LocalNode
+
+from .clirunner import Cli, init_home, make_cli, merged_trust
 
 HK, HK_ORIGIN = "hk", "credex.hk.example/log"
 QIANHAI, QIANHAI_ORIGIN = "cn-gd-qianhai", "credex.qianhai.example/log"
@@ -55,59 +55,18 @@ REPORTS: list[Any] = [
 ]
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.delenv("CREDEX_HOME", raising=False)
     for mod in (node_cmds, proof_cmds, lifecycle_cmds):
         monkeypatch.setattr(mod, "now", lambda: T0)
-
-    def run(*args: object) -> Result:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return Result(code, out, err)
-
-    return run
+    return make_cli(capsys, monkeypatch, one_line_errors=False)
 
 
-def _init(cli: Cli, path: Path, region: str, origin: str, db: str | None = None) -> Path:
-    args: list[object] = ["init", path, "--region", region, "--origin", origin]
-    if db is not None and not db.startswith("sqlite"):
-        args += ["--db", db]
-    r = cli(*args)
-    assert r.code == 0, r.err
-    return path
+_init = init_home
 
 
 def _merged_trust(cli: Cli, tmp_path: Path, *homes: Path) -> Path:
-    merged: dict[str, Any] = {"format": "credex-trust/1", "logs": [], "issuers": []}
-    for h in homes:
-        r = cli("trust", "export", "--home", h, "--json")
-        assert r.code == 0, r.err
-        merged["logs"] += r.json["logs"]
-        merged["issuers"] += r.json["issuers"]
-    f = tmp_path / "merged.json"
-    f.write_text(json.dumps(merged), encoding="utf-8")
-    return f
+    return merged_trust(cli, tmp_path / "merged.json", *homes)
 
 
 @dataclass(frozen=True)

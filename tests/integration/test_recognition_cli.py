@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,12 +21,13 @@ import pytest
 
 from credex.adapters.sample import penalty_csv, penalty_rows, score_records
 from credex.cli import lifecycle_cmds, node_cmds, proof_cmds
-from credex.cli.main import main
 from credex.ledger.bundle import Bundle
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
+
+from .clirunner import Cli, init_home, log_size, make_cli, merged_trust
 
 NINGBO, NINGBO_ORIGIN = "cn-zj-ningbo", "credex.ningbo.example/log"
 HANGZHOU, HANGZHOU_ORIGIN = "cn-zj-hangzhou", "credex.hangzhou.example/log"
@@ -49,24 +49,6 @@ def _policy(**rules: Any) -> dict[str, Any]:
     return {"name": "tianyi-to-qianjiang", "version": 1, "rules": {**base, **rules}}
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     t = {"now": T0}
@@ -77,37 +59,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], clock: dict[str, int], monkeypatch) -> Cli:
-    monkeypatch.delenv("CREDEX_HOME", raising=False)
-
-    def run(*args: object) -> Result:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        if code == 1 and err.startswith("credex: error:"):
-            assert err.count("\n") == 1, f"error is not one line: {err!r}"
-        return Result(code, out, err)
-
-    return run
+    """Run ``credex ARGS...`` in-process; returns the exit code and captured output."""
+    return make_cli(capsys, monkeypatch)
 
 
-def _init(cli: Cli, path: Path, region: str, origin: str, db: str | None = None) -> Path:
-    args: list[object] = ["init", path, "--region", region, "--origin", origin]
-    if db is not None and not db.startswith("sqlite"):
-        args += ["--db", db]
-    r = cli(*args)
-    assert r.code == 0, r.err
-    return path
-
-
-def _size(cli: Cli, home: Path) -> int:
-    r = cli("info", "--home", home, "--json")
-    assert r.code == 0, r.err
-    return int(r.json["tree_size"])
+_init, _size = init_home, log_size
 
 
 def _leaf_at(cli: Cli, home: Path, index: int) -> str:
@@ -202,14 +158,7 @@ def test_policy_add_not_json(cli: Cli, tmp_path: Path) -> None:
 
 
 def _merged_trust(cli: Cli, tmp_path: Path, *homes: Path) -> Path:
-    """One ``credex-trust/1`` file listing every home's log and issuers."""
-    merged: dict[str, Any] = {"format": "credex-trust/1", "logs": [], "issuers": []}
-    for h in homes:
-        r = cli("trust", "export", "--home", h, "--json")
-        assert r.code == 0, r.err
-        merged["logs"] += r.json["logs"]
-        merged["issuers"] += r.json["issuers"]
-    return _write(tmp_path, "trust.json", merged)
+    return merged_trust(cli, tmp_path / "trust.json", *homes)
 
 
 @dataclass(frozen=True)
