@@ -17,6 +17,7 @@ from credex.cli import (
     evidence_cmds,
     federation_cmds,
     lifecycle_cmds,
+    lookup_cmds,
     node_cmds,
     peers_cmds,
     proof_cmds,
@@ -43,6 +44,7 @@ app.add_typer(federation_cmds.federation_app, name="federation")
 evidence_cmds.register(app)
 peers_cmds.register(app)
 lifecycle_cmds.register(app)
+lookup_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

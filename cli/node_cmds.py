@@ -19,7 +19,7 @@ from credex.ledger.errors import ConfigError, CredexError, FormatError, RecordEr
 from credex.ledger.identifiers import validate_org_id
 from credex.ledger.record import KINDS, Record, Subject
 from credex.ledger.subject import person_subject_id
-from credex.node.home import NodeHome
+from credex.node.home import NodeHome, read_secret
 from credex.node.importer import import_bytes
 from credex.node.local import IssueResult, LocalNode
 
@@ -40,11 +40,20 @@ def init(
     origin: Annotated[str, typer.Option(help="Log origin, e.g. credex.ningbo.example/log.")],
     home_arg: Annotated[Path | None, typer.Argument(metavar="HOME", show_default=False)] = None,
     db: Annotated[str | None, typer.Option(help="Database URL (default: HOME/log.sqlite).")] = None,
+    subject_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Adopt the federation's person-subject key (a keys/subject.key file from "
+            "another member, mode 0600) so person pseudonyms match across regions. "
+            "Default: a new key."
+        ),
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a node home: log key, subject key and a platform issuer for every kind."""
     path = home_arg or resolve_home(home)
+    secret = read_secret(subject_key) if subject_key is not None else os.urandom(32)
     h = NodeHome.init(
         path,
         region=region,
@@ -52,7 +61,7 @@ def init(
         db=db,
         now=now(),
         log_seed=os.urandom(32),
-        subject_secret=os.urandom(32),
+        subject_secret=secret,
         platform_seed=os.urandom(32),
     )
     try:
@@ -67,6 +76,7 @@ def init(
         "origin": h.origin,
         "log_public_key": h.log_key().public_key.hex(),
         "platform_issuer": h.platform_issuer,
+        "subject_key_id": h.subject_key().key_id,
     }
     if json_out:
         print_json(info)

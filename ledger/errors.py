@@ -29,10 +29,14 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── KeyValidityError            key used outside its validity window
     │   ├── KindNotAuthorisedError      issuer not authorised for the kind
     │   └── WrongLogError               material from a log that is not the trusted one
+    │   └── LookupNotAuthorisedError    a subject lookup without a valid authorisation
+    ├── RecordWithheldError          repaired / withdrawn / expired: no longer shared
+    │                                                                  -> FAILED_PRECONDITION
     ├── OutOfRangeError              index >= size, old > new          -> OUT_OF_RANGE
     ├── NotFoundError                                                  -> NOT_FOUND
     ├── ConfigError                  node home missing, unreadable, exists
     ├── StorageError                                                   -> INTERNAL
+    │   └── LogMovedError               another handle appended first (retried once)
     └── PeerError                    transient, retryable (client side)
         └── PeerUnavailableError
 """
@@ -53,6 +57,8 @@ __all__ = [
     "InconsistentLogError",
     "KeyValidityError",
     "KindNotAuthorisedError",
+    "LogMovedError",
+    "LookupNotAuthorisedError",
     "NonDeterministicCborError",
     "NotFoundError",
     "NoteError",
@@ -62,6 +68,7 @@ __all__ = [
     "PeerUnavailableError",
     "PolicyError",
     "RecordError",
+    "RecordWithheldError",
     "SignatureError",
     "StorageError",
     "UnknownKindError",
@@ -209,3 +216,25 @@ class PeerError(CredexError):
 
 class PeerUnavailableError(PeerError):
     code = "peer_unavailable"
+
+
+class LookupNotAuthorisedError(PolicyError):
+    """A subject lookup by a caller that is not a registered bank, or without an
+    authorisation reference and a known purpose."""
+
+    code = "lookup_not_authorised"
+
+
+class RecordWithheldError(CredexError):
+    """The record is repaired, withdrawn, corrected, superseded or past its publication
+    window: its leaf stays in the log, but nodes no longer share it (DOMAIN §3)."""
+
+    code = "record_withheld"
+
+
+class LogMovedError(StorageError):
+    """An append found the stored log longer than this handle's view: another process
+    appended to the same database first. ``AppendOnlyLog`` adopts the stored tree and
+    retries once."""
+
+    code = "log_moved"

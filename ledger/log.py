@@ -38,6 +38,7 @@ from credex.ledger.errors import (
     CredexError,
     FormatError,
     InconsistentLogError,
+    LogMovedError,
     NotFoundError,
     OutOfRangeError,
     StorageError,
@@ -76,6 +77,10 @@ class NewLeaf:
     issuer: str
     iat: int
     record_hash: bytes | None = None
+    #: the statement's CWT ``sub`` (indexed for subject lookups)
+    subject: str | None = None
+    #: ``refs[0]`` of a lifecycle statement: the record it is about (indexed)
+    target: bytes | None = None
 
     def __post_init__(self) -> None:
         if not _INT64_MIN <= self.iat <= _INT64_MAX:
@@ -193,9 +198,27 @@ class AppendOnlyLog:
         return fut
 
     def _integrate(self, items: Sequence[NewLeaf], hashes: Sequence[bytes]) -> list[AppendResult]:
-        """Sequence, hash, commit, then advance. Caller holds ``self._lock``."""
+        """Sequence, hash, commit, then advance. Caller holds ``self._lock``.
+
+        If another handle on the same database appended since this one last looked (a
+        CLI command next to a running server), the store refuses the batch with
+        ``LogMovedError``; the log then adopts the store's tree (only if it extends its
+        own) and sequences the batch once more on top of it.
+        """
         if not items:
             return []
+        before = self._range.size
+        try:
+            return self._integrate_once(items, hashes)
+        except LogMovedError:
+            self._resync()  # (already done on the way out; idempotent)
+            if self._range.size == before:
+                raise
+            return self._integrate_once(items, hashes)
+
+    def _integrate_once(
+        self, items: Sequence[NewLeaf], hashes: Sequence[bytes]
+    ) -> list[AppendResult]:
         known = self._store.find_indices(set(hashes))
         cr = self._range.copy()
         start = cr.size
@@ -210,7 +233,16 @@ class AppendOnlyLog:
             index = cr.size
             known[h] = index
             entries.append(
-                NewEntry(h, item.leaf, item.kind, item.issuer, item.iat, item.record_hash)
+                NewEntry(
+                    h,
+                    item.leaf,
+                    item.kind,
+                    item.issuer,
+                    item.iat,
+                    item.record_hash,
+                    item.subject,
+                    item.target,
+                )
             )
             nodes.extend(cr.append(h)[1:])  # level 0 is the entry's own leaf_hash
             results.append(AppendResult(index, h, True))
@@ -439,6 +471,22 @@ class AppendOnlyLog:
                 f"log: stored entries missing: expected {end - start}, got {len(found)}"
             )
         return found
+
+    def by_subject(
+        self, subject: str, kinds: Collection[str] | None = None, end: int | None = None
+    ) -> list[Entry]:
+        """Acknowledged entries about ``subject`` (of ``kinds`` if given; below ``end``,
+        default the size), in index order: one index read."""
+        size = self._range.size
+        limit = size if end is None else min(end, size)
+        return self._store.find_by_subject(subject, kinds, limit)
+
+    def by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
+        """Acknowledged lifecycle entries whose ``refs[0]`` is ``target`` (below ``end``,
+        default the size), in index order: one index read."""
+        size = self._range.size
+        limit = size if end is None else min(end, size)
+        return self._store.find_by_target(target, limit)
 
     def index_of(self, leaf_hash: bytes) -> int:
         """The index of the entry with ``leaf_hash``.

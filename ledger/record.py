@@ -142,6 +142,15 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
         {"name": "text", "version": "int", "rules": "map"},
         description="a declarative conversion policy",
     ),
+    "audit.lookup": KindSpec(
+        {"client": "text", "client_sha256": "text", "purpose": "text", "authorisation": "text"},
+        {"records": "int", "withheld": "int", "lookup_id": "text"},
+        description=(
+            "a subject lookup answered by this node: who asked (registered client name and "
+            "certificate fingerprint), for which purpose, under which authorisation reference, "
+            "how many records were served and withheld"
+        ),
+    ),
     "federation.manifest": KindSpec(
         {"federation": "text", "version": "int", "hash": "bytes"},
         description="a federation manifest version, logged so every version stays auditable",

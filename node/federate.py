@@ -29,7 +29,9 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -61,6 +63,7 @@ from credex.node.home import NodeHome, read_secret, write_json
 from credex.node.local import LocalNode
 from credex.node.peer_client import DEFAULT_TIMEOUT_S, PeerClient
 from credex.node.peers import PeerRegistry, mirror_slug, mirror_url
+from credex.node.serving import lifecycle_in, require_shared
 from credex.node.sync import PeerSync, SyncResult
 from credex.node.tls import NodeTls
 from credex.node.witness_store import WitnessStore
@@ -285,11 +288,7 @@ def _keep_root_signature(
     except (FileNotFoundError, ValueError):
         pass
     index = held.tree_size - 1
-    bundle = Bundle.from_bytes(client.get_bundle(index))
-    st = Statement.from_bytes(bundle.statement)
-    if len(st.receipts) != 1:
-        raise VerificationError("sync: peer bundle must carry one receipt")
-    r = Receipt.from_bytes(st.receipts[0])
+    r = Receipt.from_bytes(client.get_receipt(index, held.tree_size))
     if r.tree_size != held.tree_size:
         return False  # the peer moved on; the next round catches up
     if r.log_kid != log.kid or r.root_for(leaf_hash(mirror.entry(index).leaf)) != held.root:
@@ -387,10 +386,16 @@ class _RootSignature:
 
 
 class MirrorBundles:
-    """``MirrorBackend`` for ``create_server``: bundles of the peers this node mirrors."""
+    """``MirrorBackend`` for ``create_server``: bundles of the peers this node mirrors.
 
-    def __init__(self, home: NodeHome) -> None:
+    A mirrored record is served with its lifecycle statements (``status``) up to the
+    mirror's signed root, and not at all once it is repaired, withdrawn, corrected or
+    expired (``credex.node.serving``): the peer stops sharing it as the issuer does.
+    """
+
+    def __init__(self, home: NodeHome, clock: Callable[[], int] | None = None) -> None:
         self.home = home
+        self._clock = clock or (lambda: int(time.time()))
         self._urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -418,23 +423,78 @@ class MirrorBundles:
         except (ValueError, KeyError, TypeError) as e:
             raise FormatError(f"mirror: signed root of {origin!r} is malformed") from e
 
+    def origins(self) -> list[str]:
+        """The origins this node holds a signed mirror root for."""
+        return [
+            p.origin
+            for p in PeerRegistry(self.home).list()
+            if _root_path(self.home, p.origin).exists()
+        ]
+
     def bundle(self, origin: str, ref: int | bytes) -> tuple[int, Bundle]:
+        """(index, bundle with status) of a mirrored record that is still shared.
+
+        Raises:
+            NotFoundError: ``origin`` not mirrored here, or no such leaf.
+            OutOfRangeError: an index beyond the mirror's signed root.
+            RecordWithheldError: the record is no longer shared (repaired, ...).
+        """
+        with self.view(origin) as view:
+            index = view.index_of(ref)
+            return index, view.bundle(index, self._clock())
+
+    @contextmanager
+    def view(self, origin: str) -> Iterator[MirrorView]:
+        """A read view of ``origin``'s mirror up to its signed root (closed on exit)."""
         root = self._root(origin)
         store = SqlStore(self._url(origin))
         try:
             with AppendOnlyLog(store) as mirror:
-                index = mirror.index_of(ref) if isinstance(ref, bytes) else ref
-                if not 0 <= index < root.tree_size:
-                    raise OutOfRangeError(
-                        f"mirror: leaf index out of range: expected < {root.tree_size}, got {index}"
-                    )
-                note = mirror.checkpoint(root.tree_size).note
-                path = mirror.inclusion_proof(index, root.tree_size)
-                entry = mirror.entry(index)
+                yield MirrorView(origin, mirror, root)
         finally:
             store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorView:
+    """One mirrored log as far as its signed root: entries, status and bundles."""
+
+    origin: str
+    log: AppendOnlyLog
+    root: _RootSignature
+
+    @property
+    def size(self) -> int:
+        return self.root.tree_size
+
+    def index_of(self, ref: int | bytes) -> int:
+        index = self.log.index_of(ref) if isinstance(ref, bytes) else ref
+        if not 0 <= index < self.root.tree_size:
+            raise OutOfRangeError(
+                f"mirror: leaf index out of range: expected < {self.root.tree_size}, got {index}"
+            )
+        return index
+
+    def _plain(self, index: int, note: str) -> Bundle:
+        root = self.root
+        path = self.log.inclusion_proof(index, root.tree_size)
         receipt = Receipt(
             root.protected, root.log_kid, root.tree_size, index, tuple(path), root.signature
         )
+        entry = self.log.entry(index)
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
-        return index, Bundle(st.to_bytes(), note)
+        return Bundle(st.to_bytes(), note)
+
+    def bundle(self, index: int, now: int) -> Bundle:
+        """The bundle of entry ``index`` with its lifecycle statements, if still shared.
+
+        Raises:
+            RecordWithheldError: the record is no longer shared at ``now``.
+        """
+        target = Statement.from_bytes(self.log.entry(index).leaf)
+        lifecycle = lifecycle_in(self.log, target.leaf_hash, self.root.tree_size)
+        require_shared(target, lifecycle, now)
+        note = self.log.checkpoint(self.root.tree_size).note
+        own = self._plain(index, note)
+        status = tuple(self._plain(i, note) for i, _ in lifecycle)
+        return Bundle(own.statement, own.checkpoint, status=status)

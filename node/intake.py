@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from credex.ledger.errors import OversizeError, PolicyError, UntrustedKeyError
+from credex.ledger.indexing import leaf_for
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import NewLeaf
 from credex.ledger.receipt import build_receipts
@@ -74,13 +75,7 @@ class Intake:
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
         verify_statement_signature(st, valid[0].public_key)
-        return NewLeaf(
-            st.leaf,
-            st.record.kind,
-            st.claims.iss,
-            st.claims.iat,
-            record_hash(st.claims.iss, st.payload),
-        )
+        return leaf_for(st, record_hash(st.claims.iss, st.payload))
 
     def submit(self, statements: Sequence[bytes]) -> list[SubmitAck]:
         """Log ``statements``; returns once all are durable, in input order.

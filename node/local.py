@@ -23,6 +23,7 @@ from credex.ledger.errors import (
     PolicyError,
     UntrustedKeyError,
 )
+from credex.ledger.indexing import leaf_for, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
 from credex.ledger.receipt import build_receipt
@@ -88,16 +89,7 @@ class LocalNode:
 
     def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
         """Append signed statements in one durable batch (idempotent per statement)."""
-        leaves = [
-            NewLeaf(
-                s.leaf,
-                s.record.kind,
-                s.claims.iss,
-                s.claims.iat,
-                record_hash(s.claims.iss, s.payload),
-            )
-            for s in statements
-        ]
+        leaves = [leaf_for(s, record_hash(s.claims.iss, s.payload)) for s in statements]
         results: list[AppendResult] = self.log.append_many(leaves)
         return [
             IssueResult(r.index, r.leaf_hash, r.is_new, s.record.kind)
@@ -118,7 +110,8 @@ class LocalNode:
             if idx is None:
                 fresh.append(i)
                 key = self._key(issuer, r.kind, iat)
-                leaves.append(NewLeaf(sign_leaf(r, issuer, key, iat), r.kind, issuer, iat, h))
+                leaf = sign_leaf(r, issuer, key, iat)
+                leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, record_target(r)))
             else:
                 out[i] = IssueResult(idx, self.log.entry(idx).leaf_hash, False, r.kind)
         return out, fresh, leaves
@@ -232,14 +225,29 @@ class LocalNode:
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
         return Bundle(st.to_bytes(), note.to_text())
 
+    def receipt(self, index: int, tree_size: int) -> bytes:
+        """The receipt of entry ``index`` in the tree of ``tree_size`` (a signed size).
+
+        Raises:
+            NotFoundError: no checkpoint was signed at ``tree_size``.
+            OutOfRangeError: ``index >= tree_size``.
+        """
+        cp = self.checkpoint_at(tree_size).checkpoint
+        if not 0 <= index < cp.size:
+            raise OutOfRangeError(
+                f"receipt: leaf index out of range: expected < {cp.size}, got {index}"
+            )
+        path = self.log.inclusion_proof(index, cp.size)
+        return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
+
     def bundle_with_status(self, index: int, now: int) -> Bundle:
         """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
         lifecycle statements on that record logged up to the checkpoint (a checkpoint
         of the current tree is published first, so the freshest status is carried).
 
-        Finding them scans the log (O(n), see ``credex.node.recognition``).
+        Finding them is one read of the log's ``target`` index.
         """
-        from credex.node.recognition import lifecycle_entries
+        from credex.node.serving import lifecycle_in
 
         size = self.log.size
         if not 0 <= index < size:
@@ -250,7 +258,7 @@ class LocalNode:
         own = self.bundle(index, now)
         size = SignedNote.from_text(own.checkpoint).checkpoint.size
         target = self.log.entry(index).leaf_hash
-        status = tuple(self.bundle(i, now) for i, _ in lifecycle_entries(self, target, size))
+        status = tuple(self.bundle(i, now) for i, _ in lifecycle_in(self.log, target, size))
         return Bundle(own.statement, own.checkpoint, status=status)
 
 

@@ -15,6 +15,7 @@ size and root fields repeat the signed note). It does not retry or cache.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import grpc
@@ -25,12 +26,38 @@ from credex.node import convert
 from credex.node.errors import error_from_rpc
 from credex.node.intake import SubmitAck
 from credex.node.server import DEFAULT_MAX_MESSAGE_BYTES
-from credex.v1 import log_pb2, log_pb2_grpc, submit_pb2_grpc, witness_pb2_grpc
+from credex.v1 import (
+    log_pb2,
+    log_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
+    submit_pb2_grpc,
+    witness_pb2_grpc,
+)
 
-__all__ = ["DEFAULT_TIMEOUT_S", "PeerClient", "SubmitAck"]
+__all__ = ["DEFAULT_TIMEOUT_S", "LookupAnswer", "LookupEntry", "PeerClient", "SubmitAck"]
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 _SUBMIT_BATCH: Final = 256
+
+
+@dataclass(frozen=True, slots=True)
+class LookupEntry:
+    """One record of a lookup answer: its bundle bytes, or why it is withheld."""
+
+    origin: str
+    leaf_index: int
+    kind: str
+    bundle: bytes | None
+    withheld: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupAnswer:
+    subject: str
+    records: tuple[LookupEntry, ...]
+    audit_index: int
+    audit_leaf_hash: bytes
 
 
 class PeerClient:
@@ -73,6 +100,7 @@ class PeerClient:
         self._log = log_pb2_grpc.LogStub(self._channel)  # type: ignore[no-untyped-call]
         self._submit = submit_pb2_grpc.SubmitStub(self._mtls_channel)  # type: ignore[no-untyped-call]
         self._witness = witness_pb2_grpc.WitnessStub(self._mtls_channel)  # type: ignore[no-untyped-call]
+        self._query = query_pb2_grpc.QueryStub(self._mtls_channel)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         self._channel.close()
@@ -149,6 +177,15 @@ class PeerClient:
         )
         return bytes(msg.bundle)
 
+    def get_receipt(self, leaf_index: int, tree_size: int) -> bytes:
+        """The receipt of an entry in the tree of ``tree_size`` (a size the peer signed)."""
+        msg = self._call(
+            "GetReceipt",
+            self._log.GetReceipt,
+            log_pb2.GetReceiptRequest(leaf_index=leaf_index, tree_size=tree_size),
+        )
+        return bytes(msg.receipt)
+
     # Submit -----------------------------------------------------------------------------
     def submit(self, statements: Sequence[bytes], *, batch: int = _SUBMIT_BATCH) -> list[SubmitAck]:
         """Stream ``statements`` in batches; one durable ack per statement, in order."""
@@ -179,3 +216,48 @@ class PeerClient:
             convert.add_checkpoint_to_proto(old_size, proof, note_text),
         )
         return str(msg.cosignature)
+
+    # Query ------------------------------------------------------------------------------
+    def lookup(
+        self,
+        *,
+        purpose: str,
+        authorisation: str,
+        subject: str = "",
+        person_id: str = "",
+    ) -> LookupAnswer:
+        """Every record the node holds on one subject (mTLS; role bank, issuer or peer).
+
+        Raises:
+            LookupNotAuthorisedError: role, purpose or authorisation reference refused.
+            IdentifierError: an invalid subject number.
+            PeerUnavailableError: the node is unreachable or timed out.
+        """
+        request = (
+            query_pb2.LookupRequest(
+                person_id=person_id, purpose=purpose, authorisation=authorisation
+            )
+            if person_id
+            else query_pb2.LookupRequest(
+                subject=subject, purpose=purpose, authorisation=authorisation
+            )
+        )
+        try:
+            msg = self._query.Lookup(request, timeout=self.timeout_s)
+        except grpc.RpcError as e:
+            raise error_from_rpc(e, f"peer {self.mtls_endpoint}: Lookup") from e
+        return LookupAnswer(
+            str(msg.subject),
+            tuple(
+                LookupEntry(
+                    str(r.origin),
+                    int(r.leaf_index),
+                    str(r.kind),
+                    bytes(r.bundle) or None,
+                    str(r.withheld) or None,
+                )
+                for r in msg.records
+            ),
+            int(msg.audit_index),
+            bytes(msg.audit_leaf_hash),
+        )

@@ -5,12 +5,12 @@ request one at all (``require_client_auth=False`` never asks for a certificate),
 node binds two ports on one ``grpc.Server``:
 
 - the **public** port (server-authenticated TLS): the Log service, health checking and
-  reflection are open to anyone; Submit and Witness answer UNAUTHENTICATED;
-- the **mTLS** port: the TLS handshake requires a client certificate that chains to the
-  node CA or to a registered external certificate's roots (re-read on each handshake
-  after ``clients.json`` changes), then every credex.v1 call is authorised by the
-  certificate's SHA-256 fingerprint against ``clients.json`` and the role table
-  ``METHOD_ROLES`` (unregistered or wrong role: PERMISSION_DENIED).
+  reflection are open to anyone; Submit, Witness and Query answer UNAUTHENTICATED;
+- the **mTLS** port (Submit, Witness, Query): the TLS handshake requires a client
+  certificate that chains to the node CA or to a registered external certificate's
+  roots (re-read on each handshake after ``clients.json`` changes), then every credex.v1
+  call is authorised by the certificate's SHA-256 fingerprint against ``clients.json``
+  and the role table ``METHOD_ROLES`` (unregistered or wrong role: PERMISSION_DENIED).
 
 One interceptor (``_Guard``) wraps every handler: it authorises the call, turns a
 request that does not parse into INVALID_ARGUMENT, and translates every exception once
@@ -42,6 +42,8 @@ from credex.node.errors import WITNESS_ERROR_MAP, RpcDeniedError, abort_with
 from credex.node.home import NodeHome
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
+from credex.node.lookup import Caller, SubjectLookup
+from credex.node.query_servicer import CURRENT_CALLER, QueryServicer
 from credex.node.servicer import (
     LogServicer,
     MirrorBackend,
@@ -53,6 +55,8 @@ from credex.node.tls import ClientEntry, NodeTls, cert_fingerprint
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
     submit_pb2,
     submit_pb2_grpc,
     witness_pb2,
@@ -72,6 +76,7 @@ DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
 LOG_SERVICE: Final = log_pb2.DESCRIPTOR.services_by_name["Log"].full_name
 SUBMIT_SERVICE: Final = submit_pb2.DESCRIPTOR.services_by_name["Submit"].full_name
 WITNESS_SERVICE: Final = witness_pb2.DESCRIPTOR.services_by_name["Witness"].full_name
+QUERY_SERVICE: Final = query_pb2.DESCRIPTOR.services_by_name["Query"].full_name
 
 #: methods open to any TLS client (prefixes of the full method name)
 OPEN_PREFIXES: Final = (
@@ -84,6 +89,7 @@ OPEN_PREFIXES: Final = (
 METHOD_ROLES: Final[Mapping[str, frozenset[str]]] = {
     f"/{SUBMIT_SERVICE}/SubmitStatements": frozenset({"issuer", "peer"}),
     f"/{WITNESS_SERVICE}/AddCheckpoint": frozenset({"peer"}),
+    f"/{QUERY_SERVICE}/Lookup": frozenset({"bank", "issuer", "peer"}),
 }
 
 
@@ -174,6 +180,7 @@ class _Guard(grpc.ServerInterceptor):  # type: ignore[misc]
         self._registry = registry
 
     def _authorise(self, method: str, context: Any) -> None:
+        CURRENT_CALLER.set(None)
         if method.startswith(OPEN_PREFIXES):
             return
         roles = METHOD_ROLES.get(method)
@@ -195,6 +202,7 @@ class _Guard(grpc.ServerInterceptor):  # type: ignore[misc]
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"rpc: role {client.role} may not call this method",
             )
+        CURRENT_CALLER.set(Caller(client.name, client.role, client.fingerprint))
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = continuation(details)
@@ -310,7 +318,11 @@ def create_server(
     log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
     submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
-    services = [LOG_SERVICE, SUBMIT_SERVICE]
+    lookup = SubjectLookup(
+        node, mirrors=mirrors, clock=clock, publish_lock=log_servicer.publish_lock
+    )
+    query_pb2_grpc.add_QueryServicer_to_server(QueryServicer(lookup), server)  # type: ignore[no-untyped-call]
+    services = [LOG_SERVICE, SUBMIT_SERVICE, QUERY_SERVICE]
     if witness is not None:
         witness_pb2_grpc.add_WitnessServicer_to_server(WitnessServicer(witness), server)  # type: ignore[no-untyped-call]
         services.append(WITNESS_SERVICE)

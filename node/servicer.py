@@ -20,9 +20,11 @@ from typing import Any, Final, Protocol
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
+from credex.ledger.statement import Statement
 from credex.node import convert
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
+from credex.node.serving import lifecycle_in, require_shared
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,
@@ -95,10 +97,10 @@ class LogServicer(log_pb2_grpc.LogServicer):
         self._clock = clock
         self._mirrors = mirrors
         #: publishing a checkpoint is serialised so two callers never race sizes
-        self._publish_lock = threading.Lock()
+        self.publish_lock = threading.Lock()
 
     def _latest(self) -> SignedNote:
-        with self._publish_lock:
+        with self.publish_lock:
             return self._node.publish_checkpoint(self._clock())
 
     def _index(self, ref: convert.LeafRef) -> int:
@@ -164,9 +166,19 @@ class LogServicer(log_pb2_grpc.LogServicer):
             index, mirrored = self._mirrors.bundle(origin, ref)
             return log_pb2.GetBundleResponse(leaf_index=index, bundle=mirrored.to_bytes())
         index = self._index(ref)
-        with self._publish_lock:
-            bundle: Bundle = self._node.bundle(index, self._clock())
+        log = self._node.log
+        now = self._clock()
+        target = Statement.from_bytes(log.entry(index).leaf)
+        require_shared(target, lifecycle_in(log, target.leaf_hash), now)
+        with self.publish_lock:
+            bundle: Bundle = self._node.bundle_with_status(index, now)
         return log_pb2.GetBundleResponse(leaf_index=index, bundle=bundle.to_bytes())
+
+    def GetReceipt(
+        self, request: log_pb2.GetReceiptRequest, context: Any
+    ) -> log_pb2.GetReceiptResponse:
+        receipt = self._node.receipt(int(request.leaf_index), int(request.tree_size))
+        return log_pb2.GetReceiptResponse(receipt=receipt)
 
 
 class SubmitServicer(submit_pb2_grpc.SubmitServicer):

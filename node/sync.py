@@ -32,6 +32,7 @@ from credex.ledger.errors import (
     VerificationError,
     WrongLogError,
 )
+from credex.ledger.indexing import leaf_for
 from credex.ledger.log import AppendOnlyLog, NewLeaf
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
@@ -163,7 +164,7 @@ class PeerSync:
                     st = verify_peer_statement(data, self.trust)
                 except CredexError as e:
                     return leaves, f"entry {index}: {e}"
-                leaves.append(NewLeaf(data, st.record.kind, st.claims.iss, st.claims.iat))
+                leaves.append(leaf_for(st))
                 index += 1
         if index < end:
             return leaves, f"entry {index}: peer sent {index - start} of {end - start} entries"

@@ -41,6 +41,8 @@ class NewEntry:
     issuer: str
     iat: int
     record_hash: bytes | None = None
+    subject: str | None = None
+    target: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,18 @@ class LogStore(Protocol):
 
     def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
         """Lowest index of an entry carrying each known record hash; unknown ones absent."""
+        ...
+
+    def find_by_subject(
+        self, subject: str, kinds: Collection[str] | None = None, end: int | None = None
+    ) -> list[Entry]:
+        """Entries whose ``subject`` is ``subject`` (of ``kinds`` if given, below index
+        ``end`` if given), in index order."""
+        ...
+
+    def find_by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
+        """Entries whose ``target`` (refs[0] of a lifecycle statement) is ``target``,
+        below index ``end`` if given, in index order."""
         ...
 
     def get_entries(self, start: int, end: int) -> list[Entry]:

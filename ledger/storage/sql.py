@@ -55,16 +55,18 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from credex.ledger.errors import StorageError
+from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
@@ -102,6 +104,23 @@ _FIND_RECORD: Final = (
     .group_by(_E.record_hash)
 )
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
+_ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
+#: index columns added after the first release: (name, SQLite type, PostgreSQL type)
+_INDEX_COLUMNS: Final = (("subject", "TEXT", "text"), ("target", "BLOB", "bytea"))
+
+
+def _add_index_columns(conn: Connection) -> None:
+    """Bring a database made before ``subject`` / ``target`` existed up to date: add the
+    columns and their indexes. Entries appended before stay unindexed (NULL): a node
+    that predates them re-imports or re-syncs into a fresh database to index them."""
+    have = {c["name"] for c in inspect(conn).get_columns(ENTRIES.name)}
+    pg = conn.dialect.name == "postgresql"
+    for name, sqlite_type, pg_type in _INDEX_COLUMNS:
+        if name in have:
+            continue
+        col_type = pg_type if pg else sqlite_type
+        conn.execute(text(f"ALTER TABLE {ENTRIES.name} ADD COLUMN {name} {col_type}"))
+        conn.execute(text(f"CREATE INDEX ix_{ENTRIES.name}_{name} ON {ENTRIES.name} ({name})"))
 
 
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
@@ -252,6 +271,7 @@ class SqlStore:
             with self._write() as conn:
                 for table in LOG_TABLES:
                     table.create(conn, checkfirst=True)
+                _add_index_columns(conn)
         except SQLAlchemyError as e:
             engine.dispose()
             raise _error("create tables", e) from e
@@ -298,7 +318,7 @@ class SqlStore:
         # positional tuples in table column order, handed to the driver in bulk: SQLAlchemy's
         # per-row parameter processing would cost more than the database itself
         entry_rows = [
-            (i, e.leaf_hash, e.leaf, e.kind, e.issuer, e.iat, e.record_hash)
+            (i, e.leaf_hash, e.leaf, e.kind, e.issuer, e.iat, e.record_hash, e.subject, e.target)
             for i, e in enumerate(entries, start_index)
         ]
         node_rows = [(nid[0], nid[1], h) for nid, h in nodes]
@@ -306,7 +326,7 @@ class SqlStore:
             with self._write() as conn:
                 size = int(conn.execute(_SIZE).scalar_one())
                 if size != start_index:
-                    raise StorageError(
+                    raise LogMovedError(
                         f"sql store: append refused: expected start index {size}, got {start_index}"
                     )
                 if entry_rows:
@@ -336,14 +356,33 @@ class SqlStore:
     def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
         return self._lookup(_FIND_RECORD, record_hashes, "find record hashes")
 
+    def _find(self, stmt: Select[Any], what: str) -> list[Entry]:
+        try:
+            with self._read() as conn:
+                return [Entry(*row) for row in conn.execute(stmt.order_by(_E.idx))]
+        except SQLAlchemyError as e:
+            raise _error(what, e) from e
+
+    def find_by_subject(
+        self, subject: str, kinds: Collection[str] | None = None, end: int | None = None
+    ) -> list[Entry]:
+        stmt = _ENTRY_SELECT.where(_E.subject == subject)
+        if kinds is not None:
+            stmt = stmt.where(_E.kind.in_(list(kinds)))
+        if end is not None:
+            stmt = stmt.where(_E.idx < end)
+        return self._find(stmt, "find by subject")
+
+    def find_by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
+        stmt = _ENTRY_SELECT.where(_E.target == target)
+        if end is not None:
+            stmt = stmt.where(_E.idx < end)
+        return self._find(stmt, "find by target")
+
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
             return []
-        stmt = (
-            select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
-            .where(_E.idx >= start, _E.idx < end)
-            .order_by(_E.idx)
-        )
+        stmt = _ENTRY_SELECT.where(_E.idx >= start, _E.idx < end).order_by(_E.idx)
         try:
             with self._read() as conn:
                 return [Entry(*row) for row in conn.execute(stmt)]

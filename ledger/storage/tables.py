@@ -9,7 +9,10 @@ objects and never leave the storage package.
   RFC 9162 leaf hash (unique: the log never holds the same leaf twice), ``leaf`` the statement
   bytes exactly as appended, plus ``kind``, ``issuer`` and ``iat`` for lookups, and
   ``record_hash`` (issuer + record identity, independent of ``iat``) so a node can refuse
-  to log the same record twice when a file is imported again.
+  to log the same record twice when a file is imported again; ``subject`` (the statement's
+  CWT ``sub``: a USCC, a HK CR number or a person pseudonym, never a raw id) and ``target``
+  (``refs[0]`` of a lifecycle statement: the record it is about), both indexed, so a
+  subject lookup and a record's status are index reads, not log scans.
 - ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 1`` (see ``merkle.py``).
   Level-0 nodes are the ``entries.leaf_hash`` column and are not stored twice.
 - ``checkpoints``: signed tree heads: size, root and the signed-note text.
@@ -55,6 +58,10 @@ class EntryRow(SQLModel, table=True):
     issuer: str = Field(sa_column=Column(Text, nullable=False))
     iat: int = Field(sa_column=Column(BigInteger, nullable=False))
     record_hash: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary(32), nullable=True, index=True)
+    )
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True, index=True))
+    target: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary(32), nullable=True, index=True)
     )
 

@@ -1067,3 +1067,22 @@ def test_person_id_from_stdin(cli: Cli, sqlite_home: Path, monkeypatch: pytest.M
     assert r.code == 0, r.err
     assert raw not in r.out and raw not in r.err
     assert r.json[0]["new"] is True
+
+
+def test_init_adopts_the_federation_subject_key(cli: Cli, tmp_path: Path) -> None:
+    first = cli("init", tmp_path / "a", "--region", REGION, "--origin", ORIGIN, "--json")
+    assert first.code == 0, first.err
+    key = tmp_path / "a" / "keys" / "subject.key"
+    args = ["--region", "cn-zj-hangzhou", "--origin", "credex.hangzhou.example/log", "--json"]
+    second = cli("init", tmp_path / "b", *args, "--subject-key", key)
+    assert second.code == 0, second.err
+    assert second.json["subject_key_id"] == first.json["subject_key_id"]
+    own = cli("init", tmp_path / "c", *args)
+    assert own.json["subject_key_id"] != first.json["subject_key_id"]
+    # the same person gets the same pseudonym in both regions, and only there
+    pid = "11010519491231002X"
+    a, b, c = (NodeHome.open(tmp_path / x).subject_key() for x in "abc")
+    assert person_subject_id(a, pid) == person_subject_id(b, pid) != person_subject_id(c, pid)
+    key.chmod(0o644)
+    r = cli("init", tmp_path / "d", *args, "--subject-key", key)
+    assert r.code == 2 and "readable by others" in r.err

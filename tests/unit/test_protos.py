@@ -32,7 +32,7 @@ def test_committed_stubs_match_regeneration(tmp_path: Path) -> None:
 
 def test_every_proto_has_stubs_and_package_imports() -> None:
     protos = sorted(p.stem for p in PACKAGE.glob("*.proto"))
-    assert protos == ["log", "submit", "witness"]
+    assert protos == ["log", "query", "submit", "witness"]
     for stem in protos:
         grpc_text = (PACKAGE / f"{stem}_pb2_grpc.py").read_text(encoding="utf-8")
         assert f"from credex.v1 import {stem}_pb2" in grpc_text

@@ -97,3 +97,17 @@ class GetBundleResponse(_message.Message):
     leaf_index: int
     bundle: bytes
     def __init__(self, leaf_index: _Optional[int] = ..., bundle: _Optional[bytes] = ...) -> None: ...
+
+class GetReceiptRequest(_message.Message):
+    __slots__ = ("leaf_index", "tree_size")
+    LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    leaf_index: int
+    tree_size: int
+    def __init__(self, leaf_index: _Optional[int] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class GetReceiptResponse(_message.Message):
+    __slots__ = ("receipt",)
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    receipt: bytes
+    def __init__(self, receipt: _Optional[bytes] = ...) -> None: ...

@@ -59,6 +59,11 @@ class LogStub:
                 request_serializer=credex_dot_v1_dot_log__pb2.GetBundleRequest.SerializeToString,
                 response_deserializer=credex_dot_v1_dot_log__pb2.GetBundleResponse.FromString,
                 _registered_method=True)
+        self.GetReceipt = channel.unary_unary(
+                '/credex.v1.Log/GetReceipt',
+                request_serializer=credex_dot_v1_dot_log__pb2.GetReceiptRequest.SerializeToString,
+                response_deserializer=credex_dot_v1_dot_log__pb2.GetReceiptResponse.FromString,
+                _registered_method=True)
 
 
 class LogServicer:
@@ -101,6 +106,15 @@ class LogServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetReceipt(self, request, context):
+        """The RFC 9942 receipt (COSE_Sign1 over the detached root) of entry `leaf_index` in the
+        tree of `tree_size`, a size this log signed a checkpoint at. It carries no record, so
+        it is served for withheld records too; mirrors keep one such signature per root.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LogServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +142,11 @@ def add_LogServicer_to_server(servicer, server):
                     servicer.GetBundle,
                     request_deserializer=credex_dot_v1_dot_log__pb2.GetBundleRequest.FromString,
                     response_serializer=credex_dot_v1_dot_log__pb2.GetBundleResponse.SerializeToString,
+            ),
+            'GetReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReceipt,
+                    request_deserializer=credex_dot_v1_dot_log__pb2.GetReceiptRequest.FromString,
+                    response_serializer=credex_dot_v1_dot_log__pb2.GetReceiptResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -265,6 +284,33 @@ class Log:
             '/credex.v1.Log/GetBundle',
             credex_dot_v1_dot_log__pb2.GetBundleRequest.SerializeToString,
             credex_dot_v1_dot_log__pb2.GetBundleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credex.v1.Log/GetReceipt',
+            credex_dot_v1_dot_log__pb2.GetReceiptRequest.SerializeToString,
+            credex_dot_v1_dot_log__pb2.GetReceiptResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,6 +16,7 @@ from credex.ledger import merkle
 from credex.ledger.errors import (
     FormatError,
     InconsistentLogError,
+    LogMovedError,
     NotFoundError,
     OutOfRangeError,
     StorageError,
@@ -301,11 +302,11 @@ def test_store_written_behind_the_logs_back(log: AppendOnlyLog, store: SqlStore)
         cr.append(merkle.leaf_hash(i.leaf))
     h = merkle.leaf_hash(b"foreign")
     store.append(3, [NewEntry(h, b"foreign", "k", "i", 0)], cr.append(h)[1:])
-    with pytest.raises(StorageError, match="append refused: expected start index 4, got 3"):
-        log.append_many(leaves("late", 1))
-    # the foreign entry extends the tree the log had, so the log adopts it
-    assert log.size == 4
-    log.append_many(leaves("late", 1))
+    with pytest.raises(LogMovedError, match="append refused: expected start index 4, got 3"):
+        store.append(3, [NewEntry(h, b"foreign", "k", "i", 0)], cr.append(h)[1:])
+    # the foreign entry extends the tree the log had: the log adopts it and appends on top
+    (r,) = log.append_many(leaves("late", 1))
+    assert (r.index, log.size) == (4, 5)
     assert_matches(log, [b"mine-0", b"mine-1", b"mine-2", b"foreign", b"late-0"])
 
 
@@ -388,3 +389,27 @@ def test_leaf_and_inclusion_proof_in_one_read(log) -> None:
         verify_inclusion(leaf, index, size, proof, tree.root(size))
     with pytest.raises(OutOfRangeError, match="leaf index out of range"):
         log.leaf_and_inclusion_proof(37, 37)
+
+
+def test_second_handle_appends_are_adopted_not_refused(store_url: str) -> None:
+    """A CLI command appending next to a running server: the server's handle adopts the
+    stored tree and sequences its own batch on top, instead of failing once."""
+    a_store, b_store = SqlStore(store_url), SqlStore(store_url)
+    try:
+        _two_handles(a_store, b_store)
+    finally:
+        a_store.close()
+        b_store.close()
+
+
+def _two_handles(a_store: SqlStore, b_store: SqlStore) -> None:
+    with AppendOnlyLog(a_store) as a, AppendOnlyLog(b_store) as b:
+        a.append_many([NewLeaf(b"a0", "k", "i", 0)])
+        b.append_many([NewLeaf(b"b0", "k", "i", 0), NewLeaf(b"b1", "k", "i", 0)])
+        (r,) = a.append_many([NewLeaf(b"a1", "k", "i", 0)])
+        assert (r.index, r.is_new) == (3, True)
+        assert a.size == 4 and [e.leaf for e in a.entries(0, 4)] == [b"a0", b"b0", b"b1", b"a1"]
+        reference = MerkleTree()
+        for leaf in (b"a0", b"b0", b"b1", b"a1"):
+            reference.append(leaf)
+        assert a.root() == reference.root()

@@ -1,0 +1,177 @@
+"""Bank lookups: ``credex lookup`` (a bank asks a node) and ``credex lookups`` (a region
+lists who looked its subjects up)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from credex.cli._common import HomeOpt, JsonOpt, console, print_json, resolve_home
+from credex.cli.proof_cmds import _load_trust
+from credex.ledger.errors import ConfigError
+from credex.ledger.verify import Verifier
+from credex.node.federate import MirrorBundles
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+from credex.node.lookup import lookups_of, resolve_subject
+from credex.node.peer_client import PeerClient
+
+__all__ = ["register"]
+
+PersonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--person-id",
+        help="A resident ID number, or - to read it from standard input; it is turned into "
+        "the federation pseudonym and never stored or printed.",
+    ),
+]
+SubjectOpt = Annotated[
+    str | None,
+    typer.Option(help="A USCC, a HK CR/BR number or a person pseudonym hmac:<keyid>:<hex>."),
+]
+
+
+def _person(person_id: str | None) -> str:
+    if person_id is None:
+        return ""
+    return sys.stdin.readline().strip() if person_id == "-" else person_id
+
+
+def _slug(origin: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", origin).strip("-")
+
+
+def lookup(
+    endpoint: Annotated[str, typer.Option(help="The node's mTLS endpoint HOST:PORT.")],
+    ca: Annotated[Path, typer.Option(help="The node's CA certificate (ca.pem).")],
+    cert: Annotated[Path, typer.Option(help="Your client certificate (credex client add).")],
+    key: Annotated[Path, typer.Option(help="Your client key.")],
+    authorisation: Annotated[
+        str,
+        typer.Option(help="Your authorisation reference: consent, case or application number."),
+    ],
+    purpose: Annotated[str, typer.Option(help="eligibility (banks) or punitive.")] = (
+        "eligibility"
+    ),
+    subject: SubjectOpt = None,
+    person_id: PersonOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write each bundle into this directory.")
+    ] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(help="Verify each bundle offline against this manifest or trust file."),
+    ] = None,
+    server_name: Annotated[
+        str | None, typer.Option(help="Name to check in the node's certificate.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ask a node for every record the federation holds on one subject (mTLS, role bank).
+
+    The node answers from its own log and its mirrors of every peer; each record comes as
+    a bundle to verify offline, or as withheld with the reason (repaired, withdrawn, ...).
+    The lookup is logged at the node as an audit.lookup naming you. Exit 1 if any bundle
+    fails verification under --trust.
+    """
+    if (subject is None) == (person_id is None):
+        raise ConfigError("lookup: give exactly one of --subject and --person-id")
+    client = PeerClient(
+        endpoint,
+        ca_pem=ca.read_bytes(),
+        client_cert=cert.read_bytes(),
+        client_key=key.read_bytes(),
+        server_name=server_name,
+    )
+    with client:
+        answer = client.lookup(
+            subject=subject or "",
+            person_id=_person(person_id),
+            purpose=purpose,
+            authorisation=authorisation,
+        )
+    verifier = Verifier(_load_trust(trust), purpose=purpose) if trust is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    for r in answer.records:
+        row: dict[str, Any] = {
+            "origin": r.origin,
+            "leaf_index": r.leaf_index,
+            "kind": r.kind,
+            "withheld": r.withheld,
+        }
+        if r.bundle is not None and out is not None:
+            path = out / f"{_slug(r.origin)}-{r.leaf_index}.credex"
+            path.write_bytes(r.bundle)
+            row["file"] = str(path)
+        if r.bundle is not None and verifier is not None:
+            report = verifier.run(r.bundle)
+            row["verdict"] = "valid" if report.ok else "invalid"
+            row["status"] = report.status
+            if not report.ok:
+                failed += 1
+                row["failed_step"] = report.failed_step
+                row["error"] = str(report.error)
+        rows.append(row)
+    result = {
+        "subject": answer.subject,
+        "records": rows,
+        "audit": {"leaf_index": answer.audit_index, "leaf_hash": answer.audit_leaf_hash.hex()},
+    }
+    if json_out:
+        print_json(result)
+    else:
+        served = sum(1 for r in answer.records if r.bundle is not None)
+        console.print(
+            f"{answer.subject}: {served} served, {len(rows) - served} withheld "
+            f"(lookup logged at leaf {answer.audit_index})",
+            markup=False,
+        )
+        for row in rows:
+            what = row.get("verdict") or ("withheld" if row["withheld"] else "served")
+            line = f"  {row['origin']} #{row['leaf_index']} {row['kind']}: {what}"
+            if row["withheld"]:
+                line += f" ({row['withheld']})"
+            elif row.get("error"):
+                line += f" (step {row['failed_step']}: {row['error']})"
+            console.print(line, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def lookups(
+    subject: SubjectOpt = None,
+    person_id: PersonOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List every logged lookup of one subject: this node's and its mirrors' audit.lookup
+    records (who asked, when, for which purpose, under which authorisation)."""
+    if (subject is None) == (person_id is None):
+        raise ConfigError("lookups: give exactly one of --subject and --person-id")
+    h = NodeHome.open(resolve_home(home))
+    with LocalNode(h) as node:
+        subj = resolve_subject(node, subject or "", _person(person_id))
+        found = lookups_of(node, subj, MirrorBundles(h))
+    if json_out:
+        print_json({"subject": subj.id, "lookups": [a.to_json() for a in found]})
+        return
+    console.print(f"{subj.id}: {len(found)} lookups", markup=False)
+    for a in found:
+        console.print(
+            f"  {a.at} at {a.region} by {a.client} (sha256:{a.client_sha256[:16]}…) for "
+            f"{a.purpose} under {a.authorisation}: {a.records} served, {a.withheld} withheld",
+            markup=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lookup")(lookup)
+    app.command("lookups")(lookups)

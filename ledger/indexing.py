@@ -1,0 +1,35 @@
+"""What the log indexes a statement by: its subject and the record it points at.
+
+``subject`` is the CWT ``sub`` claim (a USCC, a HK CR number or a person pseudonym; never
+a raw id). ``target`` is ``refs[0]``: for a lifecycle statement the record it is about,
+for a derived record its first source. Both are indexed columns of the ``entries`` table
+(see ``ledger/storage/tables.py``), so a bank's subject lookup and a record's status are
+index reads, not log scans.
+"""
+
+from __future__ import annotations
+
+from credex.ledger.log import NewLeaf
+from credex.ledger.record import Record
+from credex.ledger.statement import Statement
+
+__all__ = ["leaf_for", "record_target"]
+
+
+def record_target(record: Record) -> bytes | None:
+    """``refs[0]`` of ``record``, or None when it names no other record."""
+    return record.refs[0] if record.refs else None
+
+
+def leaf_for(st: Statement, record_hash: bytes | None = None) -> NewLeaf:
+    """The ``NewLeaf`` that appends ``st`` with its index keys."""
+    record = st.record
+    return NewLeaf(
+        st.leaf,
+        record.kind,
+        st.claims.iss,
+        st.claims.iat,
+        record_hash,
+        st.claims.sub,
+        record_target(record),
+    )

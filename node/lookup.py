@@ -1,0 +1,293 @@
+"""Subject lookups: a bank asks one node for everything the federation holds on a subject.
+
+A node holds its own log and a verified mirror of every peer's log, so it can answer for
+the whole federation from local indexes (``entries.subject``): each record found is
+returned as a bundle with its lifecycle statements, verifiable offline against the
+federation manifest, or listed as *withheld* with the reason once it is repaired,
+withdrawn, corrected, superseded or expired (``credex.node.serving``).
+
+Every answered lookup is logged at the answering node as an ``audit.lookup`` statement
+about the subject: who asked (the registered client's name and certificate fingerprint),
+when (the statement's ``iat``), for which purpose, under which authorisation reference,
+and how many records were served and withheld. Peers mirror it like any statement, so
+the subject's own region can list every lookup made anywhere (``lookups_of``).
+
+Authorisation (``authorise``): the caller is a registered mTLS client whose role allows
+the purpose (``bank``: eligibility; ``issuer``: eligibility or punitive; ``peer``: both),
+and it names an authorisation reference. A raw resident ID number given by the caller
+is turned into the federation pseudonym at once; it is never stored, logged or echoed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any, Final
+
+from credex.ledger.errors import (
+    CredexError,
+    IdentifierError,
+    LookupNotAuthorisedError,
+    RecordWithheldError,
+)
+from credex.ledger.identifiers import validate_org_id
+from credex.ledger.lifecycle import STATUS_KINDS
+from credex.ledger.log import AppendOnlyLog
+from credex.ledger.record import PERSON_ID_RE, Record, Subject
+from credex.ledger.statement import Statement
+from credex.ledger.subject import person_subject_id
+from credex.node.local import IssueResult, LocalNode
+from credex.node.serving import lifecycle_in, require_shared
+
+__all__ = [
+    "AUDIT_KIND",
+    "PURPOSES_BY_ROLE",
+    "Caller",
+    "FoundRecord",
+    "LookupAudit",
+    "LookupResult",
+    "SubjectLookup",
+    "authorise",
+    "lookups_of",
+    "resolve_subject",
+]
+
+AUDIT_KIND: Final = "audit.lookup"
+#: purposes each client role may look a subject up for
+PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
+    "bank": frozenset({"eligibility"}),
+    "issuer": frozenset({"eligibility", "punitive"}),
+    "peer": frozenset({"eligibility", "punitive"}),
+}
+_AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+#: kinds that are not records about the subject in their own right
+_NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: a registered client (``clients.json``)."""
+
+    name: str
+    role: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRecord:
+    """One record on the subject: its bundle, or why it is withheld."""
+
+    origin: str
+    index: int
+    kind: str
+    bundle: bytes | None
+    withheld: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    subject: str
+    records: tuple[FoundRecord, ...]
+    audit: IssueResult
+
+
+def authorise(caller: Caller, purpose: str, authorisation: str) -> None:
+    """Raises ``LookupNotAuthorisedError`` unless ``caller`` may look up for ``purpose``
+    under the authorisation reference ``authorisation``."""
+    allowed = PURPOSES_BY_ROLE.get(caller.role)
+    if allowed is None:
+        raise LookupNotAuthorisedError(f"lookup: role {caller.role} may not look up subjects")
+    if purpose not in ("eligibility", "punitive"):
+        raise LookupNotAuthorisedError(
+            f"lookup: purpose must be eligibility or punitive, got {purpose[:32]!r}"
+        )
+    if purpose not in allowed:
+        raise LookupNotAuthorisedError(
+            f"lookup: role {caller.role} may not look up subjects for {purpose} use"
+        )
+    if not authorisation:
+        raise LookupNotAuthorisedError(
+            "lookup: an authorisation reference (consent, case or application number) is required"
+        )
+    if not _AUTH_RE.match(authorisation):
+        raise LookupNotAuthorisedError(
+            "lookup: authorisation reference must be 1-128 characters of [A-Za-z0-9._:/-]"
+        )
+
+
+def resolve_subject(node: LocalNode, subject: str = "", person_id: str = "") -> Subject:
+    """The logged subject for a request: an organisation number (validated, canonical),
+    a person pseudonym, or a resident ID number turned into this federation's pseudonym.
+
+    Raises:
+        IdentifierError: neither or both given, or an invalid number (the message never
+            contains a resident ID number).
+    """
+    if bool(subject) == bool(person_id):
+        raise IdentifierError("lookup: give exactly one of subject and person_id")
+    if person_id:
+        return Subject("person", person_subject_id(node.home.subject_key(), person_id))
+    if subject.startswith("hmac:"):
+        if not PERSON_ID_RE.match(subject):
+            raise IdentifierError("lookup: person subject must be hmac:<8 hex>:<64 hex>")
+        return Subject("person", subject)
+    return Subject("org", validate_org_id(subject).id)
+
+
+class SubjectLookup:
+    """Answers lookups from a node's own log and its mirrors (``MirrorBundles``)."""
+
+    def __init__(
+        self,
+        node: LocalNode,
+        *,
+        mirrors: Any | None = None,
+        clock: Callable[[], int],
+        publish_lock: threading.Lock | None = None,
+    ) -> None:
+        self._node = node
+        self._mirrors = mirrors
+        self._clock = clock
+        self._publish_lock = publish_lock
+
+    def _own(self, subject: str, now: int) -> Iterator[FoundRecord]:
+        node = self._node
+        origin = node.home.origin
+        for e in node.log.by_subject(subject):
+            if e.kind in _NOT_RECORDS:
+                continue
+            target = Statement.from_bytes(e.leaf)
+            try:
+                require_shared(target, lifecycle_in(node.log, target.leaf_hash), now)
+                lock = self._publish_lock or nullcontext()
+                with lock:
+                    bundle = node.bundle_with_status(e.index, now)
+                yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
+            except RecordWithheldError as w:
+                yield FoundRecord(origin, e.index, e.kind, None, str(w))
+
+    def _mirrored(self, subject: str, now: int) -> Iterator[FoundRecord]:
+        if self._mirrors is None:
+            return
+        for origin in self._mirrors.origins():
+            with self._mirrors.view(origin) as view:
+                for e in view.log.by_subject(subject, end=view.size):
+                    if e.kind in _NOT_RECORDS:
+                        continue
+                    try:
+                        bundle = view.bundle(e.index, now)
+                        yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
+                    except RecordWithheldError as w:
+                        yield FoundRecord(origin, e.index, e.kind, None, str(w))
+
+    def lookup(
+        self,
+        caller: Caller,
+        *,
+        subject: str = "",
+        person_id: str = "",
+        purpose: str,
+        authorisation: str,
+    ) -> LookupResult:
+        """Authorise, gather, log the audit statement (durably), then return.
+
+        Raises:
+            LookupNotAuthorisedError: see ``authorise``; nothing is logged.
+            IdentifierError: see ``resolve_subject``; nothing is logged.
+        """
+        authorise(caller, purpose, authorisation)
+        subj = resolve_subject(self._node, subject, person_id)
+        now = self._clock()
+        found = (*self._own(subj.id, now), *self._mirrored(subj.id, now))
+        served = sum(1 for f in found if f.bundle is not None)
+        audit = Record(
+            kind=AUDIT_KIND,
+            region=self._node.home.region,
+            subject=subj,
+            body={
+                "client": caller.name,
+                "client_sha256": caller.fingerprint,
+                "purpose": purpose,
+                "authorisation": authorisation,
+                "records": served,
+                "withheld": len(found) - served,
+                "lookup_id": uuid.uuid4().hex,
+            },
+            valid_from=now,
+        )
+        result = self._node.issue([audit], iat=now)[0]
+        return LookupResult(subj.id, found, result)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupAudit:
+    """One logged lookup, as the subject's region lists it."""
+
+    origin: str
+    index: int
+    leaf_hash: bytes
+    at: int
+    region: str
+    client: str
+    client_sha256: str
+    purpose: str
+    authorisation: str
+    records: int
+    withheld: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "leaf_index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "at": self.at,
+            "region": self.region,
+            "client": self.client,
+            "client_sha256": self.client_sha256,
+            "purpose": self.purpose,
+            "authorisation": self.authorisation,
+            "records": self.records,
+            "withheld": self.withheld,
+        }
+
+
+def _audits(origin: str, log: AppendOnlyLog, subject: str, end: int | None) -> list[LookupAudit]:
+    out = []
+    for e in log.by_subject(subject, (AUDIT_KIND,), end):
+        st = Statement.from_bytes(e.leaf)
+        b = st.record.body
+        out.append(
+            LookupAudit(
+                origin,
+                e.index,
+                st.leaf_hash,
+                st.claims.iat,
+                st.record.region,
+                str(b["client"]),
+                str(b["client_sha256"]),
+                str(b["purpose"]),
+                str(b["authorisation"]),
+                int(b.get("records", 0)),
+                int(b.get("withheld", 0)),
+            )
+        )
+    return out
+
+
+def lookups_of(node: LocalNode, subject: Subject, mirrors: Any | None = None) -> list[LookupAudit]:
+    """Every ``audit.lookup`` about ``subject`` in this node's log and its mirrors, oldest
+    first. Mirrors that cannot be read are skipped (``credex peers status`` shows why).
+    """
+    out = _audits(node.home.origin, node.log, subject.id, None)
+    if mirrors is not None:
+        for origin in mirrors.origins():
+            try:
+                with mirrors.view(origin) as view:
+                    out.extend(_audits(origin, view.log, subject.id, view.size))
+            except CredexError:
+                continue
+    return sorted(out, key=lambda a: (a.at, a.origin, a.index))

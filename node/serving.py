@@ -1,0 +1,84 @@
+"""What a node still shares: a record's status decides whether its body leaves the node.
+
+After a repair (信用修复), a withdrawal, a correction, or the end of a penalty's, court
+list's or black list's publication window,
+"publication ends, sharing and use stop" (DOMAIN §3): the leaf stays in the log (the tree
+is append-only and GetEntries still serves it to auditors), but ``GetBundle`` and subject
+lookups no longer hand the record out. This holds for the node's own log and for every
+mirror it keeps: a peer that has mirrored the repair stops serving the record too.
+
+``lifecycle_in(log, leaf_hash, size)`` reads the lifecycle statements about a record from
+a log's ``target`` index (no scan); ``sharing_status`` folds them with
+``ledger.lifecycle.status_at``; ``require_shared`` raises ``RecordWithheldError`` with the
+reason (dates and issuer ids only, never the body).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from credex.ledger.errors import CredexError, RecordWithheldError
+from credex.ledger.lifecycle import STATUS_KINDS, Status, status_at
+from credex.ledger.log import AppendOnlyLog
+from credex.ledger.statement import Statement
+
+__all__ = [
+    "PUBLICATION_KINDS",
+    "WITHHELD_STATES",
+    "lifecycle_in",
+    "require_shared",
+    "sharing_status",
+]
+
+#: states in which a record is no longer shared (its leaf stays in the log)
+WITHHELD_STATES: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
+#: kinds whose window is a legal *publication* window (DOMAIN §3): once it has ended the
+#: record is withheld too. Other kinds past ``valid_until`` are still served; verification
+#: reports them ``expired`` and refuses them for every purpose.
+PUBLICATION_KINDS: Final = frozenset({"penalty.admin", "court.dishonest-debtor", "list.black"})
+
+
+def lifecycle_in(
+    log: AppendOnlyLog, target_leaf_hash: bytes, size: int | None = None
+) -> list[tuple[int, Statement]]:
+    """The lifecycle statements (``STATUS_KINDS``) in the first ``size`` entries of
+    ``log`` whose ``refs[0]`` is ``target_leaf_hash``, in log order (one index read)."""
+    return [
+        (e.index, Statement.from_bytes(e.leaf))
+        for e in log.by_target(target_leaf_hash, size)
+        if e.kind in STATUS_KINDS
+    ]
+
+
+def sharing_status(target: Statement, lifecycle: list[tuple[int, Statement]], now: int) -> Status:
+    """The status of ``target`` at ``now`` from the lifecycle statements a view holds."""
+    return status_at(target, [st for _, st in lifecycle], now)
+
+
+def require_shared(
+    target: Statement, lifecycle: list[tuple[int, Statement]], now: int
+) -> Status | None:
+    """The status of ``target`` at ``now``, if the record may still be shared (None for a
+    lifecycle statement: status is public and always shared).
+
+    Raises:
+        RecordWithheldError: the record is repaired, withdrawn, corrected, superseded or
+            expired at ``now``; the message gives the state and its first reason.
+    """
+    if target.record.kind in STATUS_KINDS:
+        return None
+    try:
+        status = sharing_status(target, lifecycle, now)
+    except CredexError as e:
+        raise RecordWithheldError(
+            f"sharing: record {target.leaf_hash.hex()[:16]}… has no computable status, "
+            f"so it is not shared: {e}"
+        ) from e
+    ended = status.state == "expired" and target.record.kind in PUBLICATION_KINDS
+    if status.state in WITHHELD_STATES or ended:
+        why = status.reasons[0] if status.reasons else status.state
+        raise RecordWithheldError(
+            f"sharing: record {target.leaf_hash.hex()[:16]}… is no longer shared ({why}); "
+            "its leaf stays in the log"
+        )
+    return status
