@@ -4,6 +4,11 @@ Reads this node's own log and every peer mirror it holds (``--compare HOME`` add
 views another node home on this machine holds) and prints the conflicts found by
 ``credex.node.conflicts.node_conflicts``: a table, or JSON with ``--json``.
 
+``--as-of`` takes a day (YYYY-MM-DD, YYYYMMDD, ...: 00:00 CST) or Unix seconds (9+ digits).
+``--json`` prints ``{"as_of", "conflicts": [{"type", "severity", "subject_id", "regions",
+"views", "leaf_hashes", "reason"}], "views": [{"holder", "origin", "size"}], "compared",
+"not_comparable", "notes"}``.
+
 Exit codes: 0 no conflict, 1 conflicts found (or an operation failed), 2 usage or
 configuration error. Output names kinds, regions, views, leaf hashes and subject
 pseudonyms / organisation codes; never a record body or a raw personal identifier.
@@ -26,7 +31,8 @@ from credex.node.conflicts import node_conflicts
 
 __all__ = ["conflicts"]
 
-_UNIX_RE = re.compile(r"^\d{1,12}$")
+#: a Unix time has 9+ digits; 8 digits are a YYYYMMDD date
+_UNIX_RE = re.compile(r"^\d{9,12}$")
 
 
 def _as_of(text: str | None) -> int:

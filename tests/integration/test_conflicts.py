@@ -239,5 +239,10 @@ def test_conflicts_cli_usage(cli: Cli, tmp_path: Path) -> None:
     assert r.code == 1 and "cannot parse" in r.err
     r = cli("conflicts", "--home", home, "--as-of", "2026-06-01", "--json")
     assert r.code == 0 and r.json["conflicts"] == [] and r.json["compared"] == 0
+    assert r.json["as_of"] == T0 - 8 * 3600  # 00:00 China Standard Time
+    assert cli("conflicts", "--home", home, "--as-of", "20260601", "--json").json["as_of"] == (
+        T0 - 8 * 3600
+    )
+    assert cli("conflicts", "--home", home, "--as-of", T0, "--json").json["as_of"] == T0
     r = cli("conflicts", "--home", home)
     assert r.code == 0 and "no conflicts" in r.out
