@@ -13,6 +13,7 @@ import typer
 
 from credex.cli import (
     bench_cmd,
+    conflicts_cmd,
     demo_cmd,
     evidence_cmds,
     federation_cmds,
@@ -45,6 +46,7 @@ evidence_cmds.register(app)
 peers_cmds.register(app)
 lifecycle_cmds.register(app)
 lookup_cmds.register(app)
+app.command("conflicts")(conflicts_cmd.conflicts)
 
 
 def exit_code_for(err: CredexError) -> int:

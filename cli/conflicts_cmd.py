@@ -1,0 +1,139 @@
+"""``credex conflicts``: subjects whose records disagree across regions (issue #4 point 8).
+
+Reads this node's own log and every peer mirror it holds (``--compare HOME`` adds the
+views another node home on this machine holds) and prints the conflicts found by
+``credex.node.conflicts.node_conflicts``: a table, or JSON with ``--json``.
+
+``--as-of`` takes a day (YYYY-MM-DD, YYYYMMDD, ...: 00:00 CST) or Unix seconds (9+ digits).
+``--json`` prints ``{"as_of", "conflicts": [{"type", "severity", "subject_id", "regions",
+"views", "leaf_hashes", "reason"}], "views": [{"holder", "origin", "size"}], "compared",
+"not_comparable", "notes"}``.
+
+Exit codes: 0 no conflict, 1 conflicts found (or an operation failed), 2 usage or
+configuration error. Output names kinds, regions, views, leaf hashes and subject
+pseudonyms / organisation codes; never a record body or a raw personal identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from credex.adapters.dates import date_to_unix, parse_date
+from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.conflicts import CONFLICT_TYPES, ConflictReport, ConflictType
+from credex.ledger.errors import FormatError
+from credex.node.conflicts import node_conflicts
+
+__all__ = ["conflicts"]
+
+#: a Unix time has 9+ digits; 8 digits are a YYYYMMDD date
+_UNIX_RE = re.compile(r"^\d{9,12}$")
+
+
+def _as_of(text: str | None) -> int:
+    if text is None:
+        return now()
+    if _UNIX_RE.match(text.strip()):
+        return int(text.strip())
+    return date_to_unix(parse_date(text))
+
+
+def _types(given: list[str] | None) -> tuple[ConflictType, ...]:
+    if not given:
+        return CONFLICT_TYPES
+    out: list[ConflictType] = []
+    for t in given:
+        match = next((c for c in CONFLICT_TYPES if c == t), None)
+        if match is None:
+            raise FormatError(
+                f"conflicts: unknown type: expected one of {', '.join(CONFLICT_TYPES)}, got {t!r}"
+            )
+        out.append(match)
+    return tuple(out)
+
+
+def _subject(subject_id: str) -> str:
+    """A person's pseudonym shortened for the table (the JSON keeps it whole)."""
+    if subject_id.startswith("hmac:"):
+        return subject_id[:26] + "…"
+    return subject_id
+
+
+def _json(report: ConflictReport) -> dict[str, Any]:
+    return {
+        "as_of": report.as_of,
+        "conflicts": [c.to_json_value() for c in report.conflicts],
+        "views": [{"holder": v.holder, "origin": v.origin, "size": v.size} for v in report.views],
+        "compared": report.compared,
+        "not_comparable": report.not_comparable,
+        "notes": list(report.notes),
+    }
+
+
+def _print(report: ConflictReport) -> None:
+    views = ", ".join(f"{v.label} ({v.size})" for v in report.views)
+    console.print(f"views: {views}", markup=False)
+    console.print(
+        f"records compared: {report.compared}, not comparable: {report.not_comparable}",
+        markup=False,
+    )
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False)
+    if not report.conflicts:
+        console.print("no conflicts", markup=False)
+        return
+    table = Table(title=f"{len(report.conflicts)} conflict(s)")
+    table.add_column("#", justify="right")
+    table.add_column("type", no_wrap=True)
+    table.add_column("severity")
+    table.add_column("reason", overflow="fold")
+    for n, c in enumerate(report.conflicts, 1):
+        table.add_row(str(n), c.type, c.severity, c.reason)
+    console.print(table)
+    for n, c in enumerate(report.conflicts, 1):
+        leaves = " ".join(h[:16] + "…" for h in c.leaf_hashes)
+        console.print(
+            f"#{n} subject {_subject(c.subject_id)}; seen in {' / '.join(c.views)}; "
+            f"leaves {leaves}",
+            markup=False,
+        )
+
+
+def conflicts(
+    home: HomeOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge on this day (ISO date) or Unix time (default now)."),
+    ] = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help=f"Only these types (repeatable): {', '.join(CONFLICT_TYPES)}."),
+    ] = None,
+    threshold: Annotated[
+        int, typer.Option("--threshold", min=1, help="Level gap for score-divergence.")
+    ] = 2,
+    compare: Annotated[
+        list[Path] | None,
+        typer.Option("--compare", help="Also the views another node home holds (repeatable)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Find subjects whose records disagree across regions; exit 1 if any are found."""
+    report = node_conflicts(
+        resolve_home(home),
+        _as_of(as_of),
+        types=_types(type_),
+        score_threshold=threshold,
+        compare=tuple(compare or ()),
+    )
+    if json_out:
+        print_json(_json(report))
+    else:
+        _print(report)
+    if report.conflicts:
+        raise typer.Exit(1)
