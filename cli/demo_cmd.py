@@ -30,7 +30,10 @@ def demo(
 ) -> None:
     """Part 1: one node (init, import, issue, checkpoint, bundle, verify, tamper).
     Part 2: five nodes over TLS that witness and mirror each other, a bank verifying a
-    Ningbo record fetched from Hangzhou, and an equivocating node being caught."""
+    Ningbo record fetched from Hangzhou, and an equivocating node being caught.
+    Part 3, on the same nodes: recognition agreements, a Ningbo score recognised in
+    Hangzhou, an HK report converted at Qianhai, tampered derived values caught, and a
+    repaired Ningbo penalty refused for punitive use."""
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
@@ -118,4 +121,87 @@ def _print_federation(f: dict[str, Any]) -> None:
         end="",
     )
     console.print(e["twin_bundle_error"], markup=False)
-    console.print(f"   federation part: {f['seconds']} s, {'OK' if f['ok'] else 'FAILED'}")
+    part3 = " (with part 3)" if "recognition" in f else ""
+    console.print(f"   federation part{part3}: {f['seconds']} s, {'OK' if f['ok'] else 'FAILED'}")
+    if "recognition" in f:
+        _print_recognition(f["recognition"])
+
+
+def _mark(ok: bool) -> str:
+    return "[green]✓[/]" if ok else "[red]✗[/]"
+
+
+def _line(ok: bool, head: str, text: str) -> None:
+    console.print(f"   {_mark(ok)} [bold]{head}[/] ", end="")
+    console.print(text, markup=False)
+
+
+def _print_recognition(r: dict[str, Any]) -> None:
+    console.print("[bold]part 3: recognition and lifecycle[/] (same five nodes)")
+    if r.get("error"):
+        console.print(f"   {_mark(False)} ", end="")
+        console.print(r["error"], markup=False)
+    a = r.get("agreements")
+    if a is not None:
+        _line(
+            True,
+            "10. agreements",
+            f"manifest versions {a['versions'][0]}-{a['versions'][-1]} installed on "
+            f"{len(a['installed_on'])} members: "
+            + "; ".join(x.split("  [")[0].replace("  ", " ") for x in a["agreements"]),
+        )
+    x = r.get("refused")
+    if x is not None:
+        _line(
+            x["refused"] and x["log_size_before"] == x["log_size_after"],
+            "    outside any agreement",
+            f"{x['region']} refused, log size {x['log_size_before']} -> "
+            f"{x['log_size_after']}: {x['error']}",
+        )
+    s = r.get("score")
+    if s is not None:
+        v = s["verify"]
+        _line(
+            v["verdict"] == "valid",
+            "11. Ningbo score -> Hangzhou",
+            f"{s['source_kind']} entry {s['source_index']} band {s['source_band']} -> "
+            f"{s['derived_kind']} level {s['level']} ({s['scheme']}); a bank verifies "
+            f"offline: {v['verdict'].upper()}, steps {v['steps'][0]}-{v['steps'][-1]}",
+        )
+    h = r.get("hk_report")
+    if h is not None:
+        v = h["verify"]
+        common = ", ".join(f"{k} {val}" for k, val in h["common"].items())
+        _line(
+            v["verdict"] == "valid",
+            "12. HK report -> Qianhai",
+            f"{h['derived_kind']} ({h['format']}): {common}; HK-specific kept apart: "
+            f"{', '.join(h['specific_fields'])}; a Shenzhen bank verifies: "
+            f"{v['verdict'].upper()}, steps {v['steps'][0]}-{v['steps'][-1]}",
+        )
+    for t in r.get("tampered", []):
+        field = f", field {t['field']!r}" if t.get("field") else ""
+        _line(
+            t["verdict"] == "invalid",
+            "13. tampered",
+            f"{t['tamper']}: {t['verdict'].upper()} at step {t['failed_step']} "
+            f"({t['step_name']}{field}): {t['error']}",
+        )
+    lc = r.get("lifecycle")
+    if lc is not None:
+        p, hz = lc["punitive"], lc["hangzhou"]
+        _line(
+            p["failed_step"] == 7 and lc["before_repair_punitive"]["verdict"] == "valid",
+            "14. Ningbo penalty repaired",
+            f"{lc['target_kind']} entry {lc['target_index']} usable for punitive use before, "
+            f"repaired on {lc['decided_on']}; the bank's bundle with status for punitive "
+            f"use: {p['verdict'].upper()} at step {p['failed_step']}: {p['error']}",
+        )
+        _line(
+            hz["refused"],
+            "    Hangzhou",
+            f"synced {lc['hangzhou_sync']['new_entries']} new Ningbo entries; its mirror "
+            f"holds {hz['lifecycle_statements']} lifecycle statement(s): {hz['reason']} "
+            f"(before the repair: {lc['hangzhou_before_repair']['state']})",
+        )
+    console.print(f"   part 3: {r['seconds']} s, {'OK' if r['ok'] else 'FAILED'}")

@@ -32,6 +32,7 @@ from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.verify import run_verification
 from credex.node import federate
 from credex.node import federation as fed
+from credex.node.demo_recognition import run_recognition_demo
 from credex.node.home import NodeHome
 from credex.node.importer import import_bytes
 from credex.node.local import LocalNode
@@ -280,6 +281,8 @@ def run_federation_demo(
             "twin_bundle_failed_step": twin_bundle.failed_step,
             "twin_bundle_error": None if twin_bundle.error is None else str(twin_bundle.error),
         }
+        # part 3 runs on the same five servers before they stop
+        out["recognition"] = run_recognition_demo(members, manifest, progress, clock=_now)
     finally:
         if twin is not None:
             twin.close()
@@ -295,5 +298,6 @@ def run_federation_demo(
         and len(eq["witnesses_refusing"]) == len(MEMBERS) - 1
         and eq["evidence_conclusive"]
         and eq["twin_bundle_verdict"] == "invalid"
+        and out["recognition"]["ok"]
     )
     return out

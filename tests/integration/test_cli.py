@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from credex.adapters.sample import penalty_csv, sample_usccs, synthetic_resident_ids
-from credex.cli import node_cmds, proof_cmds
+from credex.cli import demo_cmd, node_cmds, proof_cmds
 from credex.ledger.bundle import Bundle
 from credex.ledger.merkle import verify_consistency, verify_inclusion
 from credex.ledger.statement import Statement
@@ -855,7 +855,7 @@ def test_verify_a_directory_is_one_line(cli: Cli, bundled: dict[str, Path], tmp_
 # --- demo, bench, help ---------------------------------------------------------------------
 
 
-def test_demo_json(cli: Cli) -> None:
+def test_demo_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     r = cli("demo", "--json")
     assert r.code == 0, r.err
     d = r.json
@@ -863,6 +863,63 @@ def test_demo_json(cli: Cli) -> None:
     assert d["verify"]["verdict"] == "valid"
     assert [t["verdict"] for t in d["tampered"]] == ["invalid"] * 3
     assert [t["failed_step"] for t in d["tampered"]] == [3, 3, 6]
+    assert d["federation"]["ok"] is True
+    _assert_demo_part3(d["federation"]["recognition"])
+    # the human form of part 3: one line per step, each marked as holding
+    capsys.readouterr()
+    demo_cmd._print_federation(d["federation"])
+    text = capsys.readouterr().out
+    part3 = text.split("part 3: recognition and lifecycle", 1)[1]
+    assert part3.count("✓") == 8 and "✗" not in part3
+    assert "refused for punitive use: repaired on" in part3
+    assert "at step 8 (derivation, field 'level')" in part3
+
+
+def _assert_demo_part3(rc: dict[str, Any]) -> None:
+    """Part 3 (recognition and lifecycle) of the demo's summary."""
+    assert rc["error"] is None and rc["ok"] is True
+    assert rc["agreements"]["versions"] == [2, 3]
+    assert len(rc["agreements"]["installed_on"]) == 5
+    assert rc["agreements"]["agreements"][0].startswith(
+        "cn-zj-hangzhou <- cn-zj-ningbo  score.city"
+    )
+    # a recognition outside any agreement: refused, nothing logged
+    ref = rc["refused"]
+    assert ref["refused"] is True and ref["region"] == "cn-fj-xiamen"
+    assert "cn-fj-xiamen has no agreement to recognise score.city from cn-zj-ningbo" in ref["error"]
+    assert ref["log_size_before"] == ref["log_size_after"]
+    # the Ningbo score recognised at Hangzhou: the bank's verdict covers steps 1-8
+    sc = rc["score"]
+    assert (sc["source_kind"], sc["derived_kind"]) == ("score.city", "derived.score")
+    assert sc["level"] == "L" + sc["source_band"].removeprefix("placeholder-")
+    assert sc["verify"]["verdict"] == "valid" and sc["verify"]["steps"] == list(range(1, 9))
+    # the HK report converted at Qianhai, verified by a Shenzhen bank
+    hk = rc["hk_report"]
+    assert (hk["source_kind"], hk["derived_kind"]) == ("report.hk", "derived.report")
+    assert hk["verify"]["verdict"] == "valid" and hk["verify"]["steps"] == list(range(1, 9))
+    assert hk["format"] == "cn-enterprise-report/qianhai-2021"
+    assert hk["common"]["经营状态"] == "存续" and "企业名称" in hk["common_fields"]
+    assert {"items.cr_no", "items.directors"} <= set(hk["specific_fields"])
+    # tampered derived values: a flipped byte at step 3, a signed wrong level at step 8
+    flipped, signed = rc["tampered"]
+    assert (flipped["verdict"], flipped["failed_step"]) == ("invalid", 3)
+    assert (signed["verdict"], signed["failed_step"], signed["field"]) == ("invalid", 8, "level")
+    assert signed["steps"] == list(range(1, 8))
+    assert "field 'level' does not replay" in signed["error"]
+    # the repaired Ningbo penalty: usable before, refused for punitive use after
+    lc = rc["lifecycle"]
+    assert lc["target_kind"] == "penalty.admin" and lc["status_bundles"] == 1
+    assert lc["before_repair_punitive"]["verdict"] == "valid"
+    assert lc["as_of_before_repair_punitive"]["verdict"] == "valid"
+    assert (lc["punitive"]["verdict"], lc["punitive"]["failed_step"]) == ("invalid", 7)
+    assert f"repaired on {lc['decided_on']}" in lc["punitive"]["error"]
+    assert lc["no_purpose"]["failed_step"] == 7
+    assert lc["hangzhou_sync"]["error"] is None and lc["hangzhou_sync"]["new_entries"] >= 1
+    hz = lc["hangzhou"]
+    assert (hz["state"], hz["refused"], hz["lifecycle_statements"]) == ("repaired", True, 1)
+    assert hz["reason"].startswith(f"refused for punitive use: repaired on {lc['decided_on']}")
+    before = lc["hangzhou_before_repair"]
+    assert (before["state"], before["refused"], before["reason"]) == ("active", False, None)
 
 
 def test_demo_keeps_files_in_home(cli: Cli, tmp_path: Path) -> None:
