@@ -204,4 +204,10 @@ def _print_recognition(r: dict[str, Any]) -> None:
             f"holds {hz['lifecycle_statements']} lifecycle statement(s): {hz['reason']} "
             f"(before the repair: {lc['hangzhou_before_repair']['state']})",
         )
+        srv = lc["hangzhou_server"]
+        _line(
+            not srv["served"],
+            "    Hangzhou",
+            f"its server no longer shares the record: {srv['reason']}",
+        )
     console.print(f"   part 3: {r['seconds']} s, {'OK' if r['ok'] else 'FAILED'}")

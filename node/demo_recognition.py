@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import credex.adapters
 from credex.ledger.bundle import Bundle
-from credex.ledger.errors import CredexError
-from credex.ledger.lifecycle import STATUS_KINDS, publication_window, status_at
+from credex.ledger.errors import CredexError, RecordWithheldError
+from credex.ledger.lifecycle import publication_window, status_at
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.manifest import Manifest, Recognition, RecognitionRefusedError, add_recognition
 from credex.ledger.record import Record
@@ -45,6 +45,7 @@ from credex.node import federation as fed
 from credex.node.home import NodeHome
 from credex.node.peers import mirror_url
 from credex.node.recognition import add_lifecycle, add_policy, recognize
+from credex.node.serving import lifecycle_in
 
 if TYPE_CHECKING:
     from credex.node.demo_federation import FederationMember
@@ -312,7 +313,8 @@ def hangzhou_refuses(
     it holds: the record and its lifecycle statements in its mirror of ``origin`` (each
     entry was verified when mirrored), folded by ``status_at``. Read-only.
 
-    Kept apart so it can become a GetBundle call once mirror bundles carry status.
+    Its server answers the same way: ``GetBundle`` of the record at Hangzhou refuses it once
+    the repair is mirrored (``credex.node.serving``); see ``_hangzhou_serves``.
 
     Raises:
         NotFoundError: the record is not in the mirror.
@@ -322,14 +324,7 @@ def hangzhou_refuses(
         with AppendOnlyLog(store) as mirror:
             size = mirror.size
             target = Statement.from_bytes(mirror.entry(mirror.index_of(target_leaf_hash)).leaf)
-            lifecycle = [
-                st
-                for start in range(0, size, _SCAN_CHUNK)
-                for e in mirror.entries(start, min(size, start + _SCAN_CHUNK))
-                if e.kind in STATUS_KINDS
-                for st in (Statement.from_bytes(e.leaf),)
-                if st.record.refs and st.record.refs[0] == target_leaf_hash
-            ]
+            lifecycle = [st for _, st in lifecycle_in(mirror, target_leaf_hash, size)]
     finally:
         store.close()
     status = status_at(target, lifecycle, as_of)
@@ -403,7 +398,18 @@ def _lifecycle(
         "hangzhou_before_repair": hangzhou_refuses(
             hz.home, ningbo.home.origin, target.leaf_hash, t - 1
         ),
+        "hangzhou_server": _hangzhou_serves(hz, ningbo.home.origin, index),
     }
+
+
+def _hangzhou_serves(hz: FederationMember, origin: str, index: int) -> dict[str, Any]:
+    """What Hangzhou's server answers for the repaired record (GetBundle with origin)."""
+    try:
+        with hz.client() as anyone:
+            anyone.get_bundle(index, origin=origin)
+    except RecordWithheldError as e:
+        return {"served": False, "reason": str(e).split("failed_precondition: ", 1)[-1]}
+    return {"served": True, "reason": None}
 
 
 def run_recognition_demo(
@@ -454,4 +460,6 @@ def _all_held(out: dict[str, Any]) -> bool:
         and lc["hangzhou"]["refused"]
         and lc["hangzhou"]["state"] == "repaired"
         and not lc["hangzhou_before_repair"]["refused"]
+        and not lc["hangzhou_server"]["served"]
+        and "repaired" in (lc["hangzhou_server"]["reason"] or "")
     )

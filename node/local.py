@@ -240,12 +240,14 @@ class LocalNode:
         path = self.log.inclusion_proof(index, cp.size)
         return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
 
-    def bundle_with_status(self, index: int, now: int) -> Bundle:
+    def bundle_with_status(self, index: int, now: int, *, fresh: bool = True) -> Bundle:
         """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
-        lifecycle statements on that record logged up to the checkpoint (a checkpoint
-        of the current tree is published first, so the freshest status is carried).
+        lifecycle statements on that record logged up to the checkpoint.
 
-        Finding them is one read of the log's ``target`` index.
+        ``fresh``: publish a checkpoint of the current tree first, so the freshest status
+        is carried (the operator's CLI). Servers pass False: the latest checkpoint is used
+        (it is the one witnesses have cosigned), and status is as of that checkpoint.
+        Finding the statements is one read of the log's ``target`` index.
         """
         from credex.node.serving import lifecycle_in
 
@@ -254,7 +256,8 @@ class LocalNode:
             raise OutOfRangeError(
                 f"bundle: leaf index out of range: expected < {size}, got {index}"
             )
-        self.publish_checkpoint(now)
+        if fresh:
+            self.publish_checkpoint(now)
         own = self.bundle(index, now)
         size = SignedNote.from_text(own.checkpoint).checkpoint.size
         target = self.log.entry(index).leaf_hash

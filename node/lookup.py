@@ -165,7 +165,7 @@ class SubjectLookup:
                 require_shared(target, lifecycle_in(node.log, target.leaf_hash), now)
                 lock = self._publish_lock or nullcontext()
                 with lock:
-                    bundle = node.bundle_with_status(e.index, now)
+                    bundle = node.bundle_with_status(e.index, now, fresh=False)
                 yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
             except RecordWithheldError as w:
                 yield FoundRecord(origin, e.index, e.kind, None, str(w))

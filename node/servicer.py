@@ -171,7 +171,7 @@ class LogServicer(log_pb2_grpc.LogServicer):
         target = Statement.from_bytes(log.entry(index).leaf)
         require_shared(target, lifecycle_in(log, target.leaf_hash), now)
         with self.publish_lock:
-            bundle: Bundle = self._node.bundle_with_status(index, now)
+            bundle: Bundle = self._node.bundle_with_status(index, now, fresh=False)
         return log_pb2.GetBundleResponse(leaf_index=index, bundle=bundle.to_bytes())
 
     def GetReceipt(

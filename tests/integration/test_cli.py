@@ -870,7 +870,7 @@ def test_demo_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     demo_cmd._print_federation(d["federation"])
     text = capsys.readouterr().out
     part3 = text.split("part 3: recognition and lifecycle", 1)[1]
-    assert part3.count("✓") == 8 and "✗" not in part3
+    assert part3.count("✓") == 9 and "✗" not in part3
     assert "refused for punitive use: repaired on" in part3
     assert "at step 8 (derivation, field 'level')" in part3
 
@@ -920,6 +920,9 @@ def _assert_demo_part3(rc: dict[str, Any]) -> None:
     assert hz["reason"].startswith(f"refused for punitive use: repaired on {lc['decided_on']}")
     before = lc["hangzhou_before_repair"]
     assert (before["state"], before["refused"], before["reason"]) == ("active", False, None)
+    server = lc["hangzhou_server"]
+    assert server["served"] is False
+    assert f"no longer shared (repaired: repaired on {lc['decided_on']}" in server["reason"]
 
 
 def test_demo_keeps_files_in_home(cli: Cli, tmp_path: Path) -> None:

@@ -63,6 +63,9 @@ def test_readme_two_lines_and_ci_run_the_same_test_line() -> None:
         ["recognize"],
         ["lifecycle", "repair"],
         ["status"],
+        ["lookup"],
+        ["lookups"],
+        ["conflicts"],
     ],
     ids=lambda a: "-".join(a),
 )
