@@ -1,5 +1,5 @@
 """Federation commands: init, add-member, rotate-key, recognize-add, recognize-remove,
-admins, admin-key, sign, show, export, import.
+delegate-add, delegate-remove, admins, admin-key, sign, show, export, import.
 
 Each command that changes the manifest makes the next version, signs it with this node's
 admin key and installs it (written under HOME/federation/ and logged) when that is enough
@@ -18,10 +18,12 @@ from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, FormatError, VerificationError
 from credex.ledger.manifest import (
+    Delegation,
     IssuerKey,
     ManifestBody,
     Member,
     Recognition,
+    add_delegation,
     add_member,
     add_recognition,
     decode_chain,
@@ -347,6 +349,81 @@ def recognize_remove(
     _report(fed.propose(h, current.next_version(t, recognitions=kept), t), json_out)
 
 
+@federation_app.command("delegate-add")
+def delegate_add(
+    region: Annotated[str, typer.Option(help="The region whose records (a member).")],
+    issuer: Annotated[str, typer.Option(help="The delegated issuer id (listed by a member).")],
+    kinds: Annotated[
+        str, typer.Option(help="Target record kinds, comma-separated (penalty.admin,...).")
+    ],
+    valid_from: Annotated[
+        str, typer.Option("--from", help="Start: YYYY-MM-DD (CST midnight) or Unix seconds.")
+    ],
+    valid_until: Annotated[
+        str | None, typer.Option("--until", help="End (exclusive); default open-ended.")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version with a repair delegation: REGION lets ISSUER repair,
+    resolve objections on and record commitment outcomes for REGION's records of KINDS,
+    for statements signed in [FROM, UNTIL)."""
+    h = NodeHome.open(resolve_home(home))
+    current = _current(h)
+    if current.member(region) is None:
+        raise ConfigError(f"federation: {region} is not a member")
+    listed = {i.issuer_id for m in current.members for i in m.issuers}
+    if issuer not in listed:
+        raise ConfigError(f"federation: no member lists issuer {issuer}")
+    delegation = Delegation(
+        region,
+        issuer,
+        _kinds(_items([kinds])),
+        _time(valid_from, "--from"),
+        None if valid_until is None else _time(valid_until, "--until"),
+    )
+    t = now()
+    _report(fed.propose(h, add_delegation(current, delegation, t), t), json_out)
+
+
+@federation_app.command("delegate-remove")
+def delegate_remove(
+    region: Annotated[str, typer.Option(help="The delegating region.")],
+    issuer: Annotated[str, typer.Option(help="The delegated issuer id.")],
+    kinds: Annotated[
+        str | None, typer.Option(help="Only the delegation with exactly these kinds.")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="Only the delegation starting at this time.")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version without the delegations of REGION to ISSUER (those
+    matching --kinds / --from if given). Statements signed before the new version stay
+    authorised: the chain closes the delegation at its issued_at."""
+    h = NodeHome.open(resolve_home(home))
+    current = _current(h)
+    want_kinds = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
+    start = None if valid_from is None else _time(valid_from, "--from")
+    chosen = [
+        d
+        for d in current.delegations
+        if d.region == region
+        and d.issuer == issuer
+        and (want_kinds is None or d.kinds == want_kinds)
+        and (start is None or d.valid_from == start)
+    ]
+    if not chosen:
+        raise ConfigError(
+            f"federation: version {current.version} has no matching delegation of "
+            f"{region} to {issuer}"
+        )
+    t = now()
+    kept = tuple(d for d in current.delegations if d not in chosen)
+    _report(fed.propose(h, current.next_version(t, delegations=kept), t), json_out)
+
+
 @federation_app.command("sign")
 def sign(
     file: Annotated[Path, typer.Argument(help="A proposed version (proposed-<n>.cbor).")],
@@ -452,6 +529,16 @@ def _body_json(body: ManifestBody, digest: bytes) -> dict[str, Any]:
             }
             for r in body.recognitions
         ],
+        "delegations": [
+            {
+                "region": d.region,
+                "issuer": d.issuer,
+                "kinds": list(d.kinds),
+                "valid_from": d.valid_from,
+                "valid_until": d.valid_until,
+            }
+            for d in body.delegations
+        ],
     }
 
 
@@ -478,6 +565,8 @@ def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
             )
     for r in b.recognitions:
         console.print(f"  recognition {r.describe()}", markup=False)
+    for d in b.delegations:
+        console.print(f"  delegation  {d.describe()}", markup=False)
 
 
 @federation_app.command("export")

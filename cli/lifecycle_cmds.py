@@ -3,8 +3,9 @@
 - ``credex policy add FILE.json``: sign + log a conversion policy (scales embedded).
 - ``credex recognize --bundle SOURCE --policy LEAFHEX -o OUT``: convert another
   region's verified record under a logged policy; OUT carries the source and policy.
-- ``credex lifecycle repair|object|resolve|withdraw LEAFHEX ...``: a lifecycle statement
-  about a logged record, checked (window, issuer, open objection) before it is logged.
+- ``credex lifecycle repair|object|resolve|withdraw|outcome LEAFHEX ...``: a lifecycle
+  statement about a logged (or, with ``--target-origin``, a peer's mirrored) record,
+  checked (window, issuer or manifest delegation, open objection) before it is logged.
 - ``credex lifecycle bundle INDEX -o FILE``: a bundle carrying the record's lifecycle
   statements, so ``credex verify --purpose ...`` can judge its status offline.
 - ``credex status LEAFHEX [--as-of DATE]``: the status with its evidence.
@@ -33,14 +34,24 @@ __all__ = ["lifecycle_app", "policy_app", "register"]
 
 policy_app = typer.Typer(help="Conversion policies (signed, logged data).", no_args_is_help=True)
 lifecycle_app = typer.Typer(
-    help="Lifecycle statements: repair, objection, resolution, withdrawal.",
+    help="Lifecycle statements: repair, objection, resolution, withdrawal, commitment outcome.",
     no_args_is_help=True,
 )
 
 IssuerOpt = Annotated[
     str | None, typer.Option("--issuer", help="Issuer id (default: the platform).")
 ]
+OriginOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target-origin",
+        help="Log holding the record: this node's origin or a followed peer's "
+        "(default: this node's log, then each peer mirror).",
+    ),
+]
 OUTCOMES = ("CORRECTED", "UPHELD", "REJECTED", "UNDETERMINED")
+#: commitment outcomes as typed -> as logged (ledger/lifecycle.py: KEPT / BREACHED)
+COMMITMENT_OUTCOMES = {"FULFILLED": "KEPT", "KEPT": "KEPT", "BREACHED": "BREACHED"}
 
 
 def _leaf(text: str, what: str = "leaf hash") -> bytes:
@@ -162,11 +173,19 @@ def _lifecycle(
     issuer: str | None,
     json_out: bool,
     extra_refs: tuple[bytes, ...] = (),
+    target_origin: str | None = None,
 ) -> None:
     leaf = _leaf(target, "target leaf hash")
     with LocalNode.open(resolve_home(home)) as node:
         r = add_lifecycle(
-            node, leaf, kind, body, extra_refs=extra_refs, issuer_id=issuer, now=now()
+            node,
+            leaf,
+            kind,
+            body,
+            extra_refs=extra_refs,
+            issuer_id=issuer,
+            target_origin=target_origin,
+            now=now(),
         )
     _print_result(r, json_out, {"target": leaf.hex()})
 
@@ -179,6 +198,7 @@ def repair(
         str | None, typer.Option("--decided-on", help="Decision day (default today).")
     ] = None,
     channel: Annotated[str | None, typer.Option(help="Where it was applied for.")] = None,
+    target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
@@ -188,7 +208,7 @@ def repair(
     body: dict[str, Any] = {"route": route, "decided_on": _iso(decided_on or _today(now()))}
     if channel is not None:
         body["channel"] = channel
-    _lifecycle(home, target, "lifecycle.repair", body, issuer, json_out)
+    _lifecycle(home, target, "lifecycle.repair", body, issuer, json_out, (), target_origin)
 
 
 @lifecycle_app.command("object")
@@ -199,6 +219,7 @@ def object_(
     ] = None,
     grounds: Annotated[str | None, typer.Option(help="Grounds of the objection.")] = None,
     due_by: Annotated[str | None, typer.Option("--due-by", help="Answer due by.")] = None,
+    target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
@@ -209,7 +230,7 @@ def object_(
         body["grounds"] = grounds
     if due_by is not None:
         body["due_by"] = _iso(due_by)
-    _lifecycle(home, target, "lifecycle.objection", body, issuer, json_out)
+    _lifecycle(home, target, "lifecycle.objection", body, issuer, json_out, (), target_origin)
 
 
 @lifecycle_app.command("resolve")
@@ -223,6 +244,7 @@ def resolve(
         str | None,
         typer.Option(help="Leaf hash of the objection closed (default: the oldest open)."),
     ] = None,
+    target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
@@ -230,7 +252,9 @@ def resolve(
     """Resolve an open objection."""
     body = {"outcome": outcome.upper(), "closed_on": _iso(closed_on or _today(now()))}
     refs = () if objection is None else (_leaf(objection, "objection leaf hash"),)
-    _lifecycle(home, target, "lifecycle.objection-resolved", body, issuer, json_out, refs)
+    _lifecycle(
+        home, target, "lifecycle.objection-resolved", body, issuer, json_out, refs, target_origin
+    )
 
 
 @lifecycle_app.command("withdraw")
@@ -238,13 +262,47 @@ def withdraw(
     target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
     reason: Annotated[str, typer.Option(help="Why the record is withdrawn.")],
     on: Annotated[str | None, typer.Option("--on", help="Day withdrawn (default today).")] = None,
+    target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Withdraw a record (only its issuer may)."""
     body = {"reason": reason, "withdrawn_on": _iso(on or _today(now()))}
-    _lifecycle(home, target, "lifecycle.withdrawal", body, issuer, json_out)
+    _lifecycle(home, target, "lifecycle.withdrawal", body, issuer, json_out, (), target_origin)
+
+
+@lifecycle_app.command("outcome")
+def outcome_cmd(
+    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the commitment record.")],
+    outcome: Annotated[
+        str, typer.Option(help="FULFILLED (logged as KEPT) or BREACHED.", show_default=False)
+    ],
+    verified_on: Annotated[
+        str | None, typer.Option("--verified-on", help="Day verified (default today).")
+    ] = None,
+    verified_by: Annotated[
+        str | None, typer.Option("--verified-by", help="Who checked it (optional text).")
+    ] = None,
+    target_origin: OriginOpt = None,
+    issuer: IssuerOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record whether a credit commitment (信用承诺) was kept: commitment.outcome. Only
+    the commitment's issuer (or one the manifest delegates) may; the first outcome counts."""
+    value = COMMITMENT_OUTCOMES.get(outcome.strip().upper())
+    if value is None:
+        raise FormatError(
+            f"cli: commitment outcome: expected FULFILLED or BREACHED, got {outcome!r}"
+        )
+    body: dict[str, Any] = {
+        "outcome": value,
+        "verified_on": _iso(verified_on or _today(now())),
+    }
+    if verified_by is not None:
+        body["verified_by"] = verified_by
+    _lifecycle(home, target, "commitment.outcome", body, issuer, json_out, (), target_origin)
 
 
 @lifecycle_app.command("bundle")
@@ -301,14 +359,16 @@ def status(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Judge the status on this day (default now).")
     ] = None,
+    target_origin: OriginOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show a record's status (active, under objection, repaired, ...) with evidence."""
+    """Show a record's status (active, under objection, repaired, ...) with evidence
+    and, for a commitment, its outcome."""
     leaf = _leaf(target, "target leaf hash")
     when = now() if as_of is None else date_to_unix(parse_date(as_of))
     with LocalNode.open(resolve_home(home)) as node:
-        stmt, st = status_of(node, leaf, when)
+        stmt, st = status_of(node, leaf, when, target_origin=target_origin)
     out = _status_json(leaf, stmt.record.kind, st)
     if json_out:
         print_json(out)
@@ -317,6 +377,9 @@ def status(
     console.print(f"{stmt.record.kind} {leaf.hex()}", markup=False)
     console.print(f"  state     {st.state} as of {_today(st.as_of)}", markup=False)
     console.print(f"  usable    {usable}", markup=False)
+    if st.outcome is not None:
+        shown = "FULFILLED (KEPT)" if st.outcome == "KEPT" else st.outcome
+        console.print(f"  outcome   {shown}", markup=False)
     for r in st.reasons:
         console.print(f"  reason    {r}", markup=False)
     for e in st.evidence:

@@ -50,8 +50,11 @@ Assumptions (tagged [A]; DOMAIN.md §3 leaves them open):
   other repair conditions (correction, commitment) are the issuer's to check.
 - [A9] Withdrawal only by the issuer of the record; commitment outcomes by the
   commitment's issuer or an authorised one; the first outcome counts.
-- [A10] Lifecycle statements are ordered by (iat, leaf hash); one with iat > as_of is
-  ignored. A record that is withdrawn, repaired, superseded or corrected stays so.
+- [A10] Lifecycle statements are ordered by (iat, log position): two signed in the same
+  second count in the order they were logged (a statement without a known position
+  sorts after the positioned ones of its second, then by leaf hash). One with
+  iat > as_of is ignored. A record that is withdrawn, repaired, superseded or corrected
+  stays so.
 
 Errors::
 
@@ -575,19 +578,25 @@ def _describe(st: Statement) -> str:
 
 def status_at(
     target: Statement,
-    lifecycle: Sequence[Statement],
+    lifecycle: Sequence[Statement] | Sequence[tuple[int, Statement]],
     as_of: int,
     *,
     authorised_repairers: Callable[[Statement, Statement], bool] | None = None,
     objection_suspends_eligibility: bool = True,
+    positions: Mapping[bytes, int] | None = None,
 ) -> Status:
     """The status of ``target`` at ``as_of`` (Unix seconds) given its lifecycle statements.
 
-    Statements are taken in (iat, leaf hash) order whatever order they are given in;
-    those signed after ``as_of`` are ignored, and so is each one ``validate_lifecycle``
-    refuses (a too-early or unauthorised repair, ...), with a reason.
+    Statements are taken in (iat, log position) order whatever order they are given in
+    ([A10]); those signed after ``as_of`` are ignored, and so is each one
+    ``validate_lifecycle`` refuses (a too-early or unauthorised repair, ...), with a reason.
 
     Args:
+        lifecycle: the statements, or ``(log index, statement)`` pairs (as
+            ``lifecycle_entries`` returns them at a node).
+        positions: log index by leaf hash (e.g. from each status bundle's receipt);
+            merged with the indices of ``(index, statement)`` pairs. A statement with
+            no position sorts after the positioned ones of its second, by leaf hash.
         authorised_repairers: ``(target, stmt) -> bool``, True when the federation lets
             ``stmt``'s issuer repair, resolve or verify for ``target``'s issuer.
         objection_suspends_eligibility: node policy for records under objection [A7].
@@ -599,10 +608,21 @@ def status_at(
     """
     window = publication_window(target.record)
     unique: dict[bytes, Statement] = {}
-    for s in lifecycle:
+    where: dict[bytes, int] = dict(positions or {})
+    for item in lifecycle:
+        if isinstance(item, tuple):
+            index, s = item
+            where[s.leaf_hash] = index
+        else:
+            s = item
         _check_target(target, s)
         unique[s.leaf_hash] = s
-    ordered = sorted(unique.values(), key=lambda s: (s.claims.iat, s.leaf_hash))
+    unknown = 2**64  # after every real log index
+
+    def order(s: Statement) -> tuple[int, int, bytes]:
+        return (s.claims.iat, where.get(s.leaf_hash, unknown), s.leaf_hash)
+
+    ordered = sorted(unique.values(), key=order)
     accepted: list[Statement] = []
     ignored: list[str] = []
     for s in ordered:

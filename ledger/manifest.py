@@ -10,7 +10,8 @@ One version is a tagged COSE_Sign (RFC 9052 §4.1) with one signature per admin:
 
     body = {"v": 1, "federation": tstr, "version": uint, "prev": bstr(32) / null,
             "issued_at": uint, "members": [+ member], "quorum": {"k": uint, "n": uint},
-            "admins": [+ bstr(32)], "admin_threshold": uint, "recognitions": [* recognition]}
+            "admins": [+ bstr(32)], "admin_threshold": uint, "recognitions": [* recognition],
+            ? "delegations": [+ delegation]}       ; absent when there are none
 
 A version's hash is SHA-256 of its payload (the body bytes), so collecting one more
 admin signature never changes it; version n+1 names version n's hash in ``prev`` and is
@@ -19,7 +20,8 @@ own (python-tuf's root rotation). ``verify_manifest_chain`` checks a chain and r
 ``Manifest``, which is a ``TrustPolicy``: issuer keys with their windows over every
 version (a key a later version drops stays valid for iat before that version), current
 and retired log keys, and for each origin the *other* members' witness keys with the
-quorum k.
+quorum k. Its repair delegations (``Manifest.repair_authorised``) feed the
+``authorised_repairers`` hook of ``credex.ledger.lifecycle.status_at``.
 
 This module is pure: bytes in, values or exceptions out. It does not read files, keep
 keys, or decide which first version to pin (the caller passes the pin or root admins).
@@ -32,7 +34,7 @@ import dataclasses
 import hashlib
 import itertools
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -58,6 +60,8 @@ __all__ = [
     "MAX_CHAIN_PEM_BYTES",
     "MAX_MANIFEST_BYTES",
     "AdminSignature",
+    "Delegation",
+    "DelegationTrust",
     "IssuerKey",
     "Manifest",
     "ManifestBody",
@@ -67,11 +71,14 @@ __all__ = [
     "RecognitionTrust",
     "RetiredLogKey",
     "SignedManifest",
+    "add_delegation",
     "add_member",
     "add_recognition",
+    "authorised_repairers",
     "check_recognition",
     "decode_chain",
     "encode_chain",
+    "remove_delegation",
     "remove_recognition",
     "require_recognition",
     "retire_log_key",
@@ -475,6 +482,92 @@ class Recognition:
         )
 
 
+#: delegation keys that may be absent (omitted at their default: from 0, open-ended)
+_DELEGATION_KEYS: Final = ("region", "issuer", "kinds")
+_DELEGATION_OPTIONAL: Final = ("valid_from", "valid_until")
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """A repair delegation: region ``region`` lets issuer ``issuer`` (of any member) make
+    the lifecycle statements that otherwise only the finding's issuer may make -- repair
+    (信用修复), resolve an objection, record a commitment's outcome -- about ``region``'s
+    records of ``kinds``, for statements with ``valid_from <= iat < valid_until``
+    (``None``: open-ended). Withdrawal stays the record's own issuer's."""
+
+    region: str
+    issuer: str
+    kinds: tuple[str, ...]
+    valid_from: int = 0
+    valid_until: int | None = None
+
+    def __post_init__(self) -> None:
+        _text(self.region, "delegation region", _REGION_RE)
+        _text(self.issuer, "delegation issuer", _NAME_RE)
+        kinds = tuple(sorted(set(self.kinds)))
+        if not kinds or not all(isinstance(k, str) and k for k in kinds):
+            raise _fail(f"delegation {self.region} -> {self.issuer}: kinds must be non-empty")
+        object.__setattr__(self, "kinds", kinds)
+        _uint(self.valid_from, "delegation valid_from")
+        if self.valid_until is not None and _uint(self.valid_until, "delegation valid_until") <= (
+            self.valid_from
+        ):
+            raise _fail(
+                f"delegation {self.region} -> {self.issuer}: valid_until must be after valid_from"
+            )
+
+    def matches(self, region: str, issuer: str, kind: str, at: int) -> bool:
+        """Whether this delegation covers ``issuer`` acting on a ``kind`` record of
+        ``region`` at ``at`` (half-open window)."""
+        return (
+            self.region == region
+            and self.issuer == issuer
+            and kind in self.kinds
+            and self.valid_from <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )
+
+    def to_value(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"region": self.region, "issuer": self.issuer}
+        out["kinds"] = list(self.kinds)
+        if self.valid_from:
+            out["valid_from"] = self.valid_from
+        if self.valid_until is not None:
+            out["valid_until"] = self.valid_until
+        return out
+
+    @classmethod
+    def from_value(cls, v: Any) -> Delegation:
+        optional = {k: v[k] for k in _DELEGATION_OPTIONAL if isinstance(v, dict) and k in v}
+        if optional:
+            v = {k: x for k, x in v.items() if k not in _DELEGATION_OPTIONAL}
+        m = _map(v, _DELEGATION_KEYS, "delegation")
+        until = optional.get("valid_until")
+        return cls(
+            _text(m["region"], "delegation region"),
+            _text(m["issuer"], "delegation issuer"),
+            _kinds(m["kinds"], "delegation"),
+            _uint(optional.get("valid_from", 0), "delegation valid_from"),
+            None if until is None else _uint(until, "delegation valid_until"),
+        )
+
+    def _order(self) -> tuple[Any, ...]:
+        return (
+            self.region,
+            self.issuer,
+            self.valid_from,
+            self.kinds,
+            -1 if self.valid_until is None else self.valid_until,
+        )
+
+    def describe(self) -> str:
+        """One line: ``cn-zj-ningbo -> cn-zj-hangzhou/platform penalty.admin [from, until)``."""
+        until = "∞" if self.valid_until is None else str(self.valid_until)
+        return (
+            f"{self.region} -> {self.issuer}  {', '.join(self.kinds)}  [{self.valid_from}, {until})"
+        )
+
+
 _BODY_KEYS: Final = (
     "v",
     "federation",
@@ -503,6 +596,7 @@ class ManifestBody:
     admins: tuple[bytes, ...]
     admin_threshold: int
     recognitions: tuple[Recognition, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
 
     def __post_init__(self) -> None:
         _text(self.federation, "federation", _NAME_RE)
@@ -552,6 +646,17 @@ class ManifestBody:
             if r1 == r2:
                 raise _fail(f"duplicate recognition: {r1.describe()}")
         object.__setattr__(self, "recognitions", recognitions)
+        issuer_ids = {i.issuer_id for m in members for i in m.issuers}
+        for d in self.delegations:
+            if d.region not in regions:
+                raise _fail(f"delegation names a region that is not a member: {d.region}")
+            if d.issuer not in issuer_ids:
+                raise _fail(f"delegation names an issuer no member lists: {d.issuer}")
+        delegations = tuple(sorted(self.delegations, key=Delegation._order))
+        for d1, d2 in itertools.pairwise(delegations):
+            if d1 == d2:
+                raise _fail(f"duplicate delegation: {d1.describe()}")
+        object.__setattr__(self, "delegations", delegations)
 
     @property
     def quorum_n(self) -> int:
@@ -562,7 +667,7 @@ class ManifestBody:
         return next((m for m in self.members if m.region == region), None)
 
     def to_value(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "v": MANIFEST_VERSION,
             "federation": self.federation,
             "version": self.version,
@@ -574,6 +679,9 @@ class ManifestBody:
             "admin_threshold": self.admin_threshold,
             "recognitions": [r.to_value() for r in self.recognitions],
         }
+        if self.delegations:  # absent when empty: a body without them keeps its bytes
+            out["delegations"] = [d.to_value() for d in self.delegations]
+        return out
 
     def to_bytes(self) -> bytes:
         return encoding.encode(self.to_value())
@@ -594,6 +702,12 @@ class ManifestBody:
         v = encoding.decode(data, what="manifest", max_size=MAX_MANIFEST_BYTES)
         if isinstance(v, dict) and v.get("v") != MANIFEST_VERSION:
             raise _fail(f"unsupported version: expected {MANIFEST_VERSION}, got {v.get('v')!r}")
+        delegations: list[Any] = []
+        if isinstance(v, dict) and "delegations" in v:
+            delegations = _list(v["delegations"], "delegations")
+            if not delegations:
+                raise _fail("delegations must be absent, not empty")
+            v = {k: x for k, x in v.items() if k != "delegations"}
         m = _map(v, _BODY_KEYS, "body")
         q = _map(m["quorum"], ("k", "n"), "quorum")
         prev = m["prev"]
@@ -609,6 +723,7 @@ class ManifestBody:
             recognitions=tuple(
                 Recognition.from_value(r) for r in _list(m["recognitions"], "recognitions")
             ),
+            delegations=tuple(Delegation.from_value(d) for d in delegations),
         )
         if _uint(q["n"], "quorum n") != body.quorum_n:
             raise _fail(f"quorum n must be the member count - 1: expected {body.quorum_n}")
@@ -724,6 +839,31 @@ def remove_recognition(body: ManifestBody, agreement: Recognition, issued_at: in
         raise _fail(f"no such recognition: {agreement.describe()}")
     kept = tuple(r for r in body.recognitions if r != agreement)
     return body.next_version(issued_at, recognitions=kept)
+
+
+def add_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
+    """The next version with one more repair delegation.
+
+    Raises:
+        FormatError: the delegation is already listed, or names a region that is not a
+            member or an issuer no member lists.
+    """
+    if delegation in body.delegations:
+        raise _fail(f"delegation already listed: {delegation.describe()}")
+    return body.next_version(issued_at, delegations=(*body.delegations, delegation))
+
+
+def remove_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
+    """The next version without ``delegation``. Statements signed while it was listed
+    stay authorised: the chain closes its window at this version's ``issued_at``.
+
+    Raises:
+        FormatError: no such delegation in ``body``.
+    """
+    if delegation not in body.delegations:
+        raise _fail(f"no such delegation: {delegation.describe()}")
+    kept = tuple(d for d in body.delegations if d != delegation)
+    return body.next_version(issued_at, delegations=kept)
 
 
 # --- signing --------------------------------------------------------------------------------
@@ -1001,6 +1141,7 @@ class Manifest:
             (m.origin, TrustedWitness(m.witness_name, m.witness_key)) for m in latest.members
         ]
         self._recognitions = _effective_recognitions(bodies)
+        self._delegations = _effective_delegations(bodies)
 
     @property
     def latest(self) -> ManifestBody:
@@ -1056,6 +1197,41 @@ class Manifest:
             ),
             None,
         )
+
+    @property
+    def delegations(self) -> tuple[Delegation, ...]:
+        """Every repair delegation with its effective window, as ``recognitions``."""
+        return self._delegations
+
+    def delegation_for(self, region: str, issuer: str, kind: str, at: int) -> Delegation | None:
+        """The delegation letting ``issuer`` act on ``region``'s ``kind`` records at ``at``;
+        ``None`` if there is none."""
+        return next((d for d in self._delegations if d.matches(region, issuer, kind, at)), None)
+
+    def repair_authorised(self, target: Statement, stmt: Statement) -> bool:
+        """``status_at``'s ``authorised_repairers``: True when a delegation of
+        ``target``'s region covers ``stmt``'s issuer for ``target``'s kind at ``stmt``'s
+        iat (the finding's own issuer needs none: 谁认定、谁修复)."""
+        found = self.delegation_for(
+            target.record.region, stmt.claims.iss, target.record.kind, stmt.claims.iat
+        )
+        return found is not None
+
+
+def _effective_delegations(bodies: Sequence[ManifestBody]) -> tuple[Delegation, ...]:
+    """The delegations of a chain as trust: the latest version's as listed; one a later
+    version drops keeps its window, closed at that version's ``issued_at``."""
+    closed: list[Delegation] = []
+    current: tuple[Delegation, ...] = ()
+    for body in bodies:
+        for d in current:
+            if d in body.delegations:
+                continue
+            until = body.issued_at if d.valid_until is None else min(d.valid_until, body.issued_at)
+            if until > d.valid_from:
+                closed.append(dataclasses.replace(d, valid_until=until))
+        current = body.delegations
+    return (*current, *sorted(closed, key=Delegation._order))
 
 
 def _effective_recognitions(bodies: Sequence[ManifestBody]) -> tuple[Recognition, ...]:
@@ -1150,3 +1326,20 @@ def check_recognition(
             policy.leaf_hash,
             derived.claims.iat,
         )
+
+
+# --- repair delegations (pure) --------------------------------------------------------------
+@runtime_checkable
+class DelegationTrust(Protocol):
+    """Trust material that carries repair delegations (``Manifest``)."""
+
+    def repair_authorised(self, target: Statement, stmt: Statement) -> bool: ...
+
+
+def authorised_repairers(trust: object) -> Callable[[Statement, Statement], bool] | None:
+    """The ``authorised_repairers`` callable for ``status_at`` from trust material: a
+    manifest's delegations, or ``None`` for trust without them (a ``credex-trust/1``
+    file: only the finding's own issuer may repair)."""
+    if isinstance(trust, DelegationTrust):
+        return trust.repair_authorised
+    return None

@@ -35,8 +35,8 @@ from credex.ledger.errors import (
     VerificationError,
     WrongLogError,
 )
-from credex.ledger.lifecycle import LifecycleTargetError, status_at
-from credex.ledger.manifest import check_recognition
+from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
+from credex.ledger.manifest import authorised_repairers, check_recognition
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
@@ -307,6 +307,45 @@ def _verify_one(
 _REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
 
 
+def _status_of(
+    bundle: Bundle,
+    st: Statement,
+    trust: TrustPolicy,
+    run: _Run,
+    depth: int,
+    cache: _Cache,
+    as_of: int | None,
+) -> Status:
+    """The record's ``Status`` from the verified lifecycle statements its bundle carries.
+
+    Statements are ordered by (iat, log index): the index is each status bundle's
+    receipt's ``leaf_index`` (docs/spec.md step 7). Repairs, resolutions and outcomes by
+    an issuer other than the record's count when the trust is a manifest whose
+    delegations authorise it (``authorised_repairers``)."""
+    subs = [_verify_one(sub, trust, run, depth + 1, cache) for sub in bundle.status]
+    positions: dict[bytes, int] = {}
+    for sub_st in subs:
+        if not sub_st.record.refs or sub_st.record.refs[0] != st.leaf_hash:
+            raise VerificationError(
+                f"status: lifecycle statement {sub_st.leaf_hash.hex()[:16]}… "
+                "does not reference this record (refs[0])"
+            )
+        # _verify_one checked exactly one receipt, so this parse cannot fail
+        positions[sub_st.leaf_hash] = Receipt.from_bytes(sub_st.receipts[0]).leaf_index
+    # no clock here: without as_of, "now" is the latest signed time the bundle carries
+    when = as_of if as_of is not None else max([st.claims.iat, *(s.claims.iat for s in subs)])
+    try:
+        return status_at(
+            st,
+            subs,
+            when,
+            authorised_repairers=authorised_repairers(trust),
+            positions=positions,
+        )
+    except LifecycleTargetError as e:
+        raise VerificationError(f"status: {e}") from e
+
+
 def _status(
     bundle: Bundle,
     st: Statement,
@@ -317,20 +356,9 @@ def _status(
     purpose: str | None = None,
     as_of: int | None = None,
 ) -> str:
-    """(7) The record's legal status from the verified lifecycle statements it carries."""
-    subs = [_verify_one(sub, trust, run, depth + 1, cache) for sub in bundle.status]
-    for sub_st in subs:
-        if not sub_st.record.refs or sub_st.record.refs[0] != st.leaf_hash:
-            raise VerificationError(
-                f"status: lifecycle statement {sub_st.leaf_hash.hex()[:16]}… "
-                "does not reference this record (refs[0])"
-            )
-    # no clock here: without as_of, "now" is the latest signed time the bundle carries
-    when = as_of if as_of is not None else max([st.claims.iat, *(s.claims.iat for s in subs)])
-    try:
-        status = status_at(st, subs, when)
-    except LifecycleTargetError as e:
-        raise VerificationError(f"status: {e}") from e
+    """(7) The record's legal status, refused if not usable for ``purpose`` (or, without
+    a purpose, repaired, withdrawn, corrected or superseded)."""
+    status = _status_of(bundle, st, trust, run, depth, cache, as_of)
     if purpose is not None:
         why = status.refusal(purpose)
         if why is not None:
@@ -340,6 +368,32 @@ def _status(
             f"status: the record is {status.state} as of the checkpoint: {status.reasons[0]}"
         )
     return status.state
+
+
+def _source_status(
+    number: int,
+    bundle: Bundle,
+    st: Statement,
+    trust: TrustPolicy,
+    run: _Run,
+    cache: _Cache,
+    purpose: str | None,
+    as_of: int | None,
+) -> None:
+    """(8) Source ``number``'s status by the step 7 rule, with the same purpose and
+    as_of; the error names the source (its position in refs, kind and leaf)."""
+    status = _status_of(bundle, st, trust, run, 1, cache, as_of)
+    what = f"source {number} ({st.record.kind} {st.leaf_hash.hex()[:16]}…)"
+    why = status.reasons[0] if status.reasons else status.state
+    if purpose is not None:
+        status.refusal(purpose)  # an unknown purpose is named as at step 7
+        if not status.usable_for[purpose]:
+            raise PolicyError(
+                f"derivation: {what} is not usable for {purpose}: it is {status.state} "
+                f"as of {status.as_of}: {why}"
+            )
+    elif status.state in _REFUSED_WITHOUT_PURPOSE:
+        raise VerificationError(f"derivation: {what} is {status.state} as of its checkpoint: {why}")
 
 
 class Verifier:
@@ -376,7 +430,8 @@ class Verifier:
                 raise
             run.ok(7, f"{len(bundle.status)} lifecycle statements; status {report.status}")
             # (8) derivation: sources and policy verified recursively (steps 1-6 each),
-            # then refs (sources in order, policy last) and the conversion replayed
+            # each source's status by the step 7 rule (same purpose and as_of), then refs
+            # (sources in order, policy last) and the conversion replayed
             detail = "not a derived record"
             try:
                 is_derived = st.record.kind.startswith("derived.")
@@ -391,6 +446,8 @@ class Verifier:
                             "and its policy"
                         )
                     sources = [_verify_one(sub, trust, run, 1, cache) for sub in bundle.sources]
+                    for n, (sub, src) in enumerate(zip(bundle.sources, sources, strict=True)):
+                        _source_status(n, sub, src, trust, run, cache, self.purpose, self.as_of)
                     policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
                     verify_derivation(st.record, sources, policy_st)
                     if getattr(trust, "recognition_for", None) is not None:

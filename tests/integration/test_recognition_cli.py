@@ -348,9 +348,12 @@ def test_repair_too_early_then_after_minimum_and_punitive_refused(
     r = cli(*repair_cmd, "--decided-on", min_day, "--issuer", f"{NINGBO}/other")
     assert r.code == 1 and "only the issuer that made the finding" in r.err
     assert _size(cli, home) == size
-    # a target not in the log
+    # a target not in the log: NotFoundError naming the leaf, nothing logged
     r = cli("lifecycle", "repair", "ab" * 32, "--route", "x", "--home", home)
-    assert r.code == 1 and "leaf hash not found" in r.err
+    assert r.code == 1 and "target leaf hash not found: abababababababab…" in r.err
+    r = cli("lifecycle", "outcome", "cd" * 32, "--outcome", "BREACHED", "--home", home)
+    assert r.code == 1 and "target leaf hash not found: cdcdcdcdcdcdcdcd…" in r.err
+    assert _size(cli, home) == size
 
     # on the minimum day (the clock moved there): logged
     r = cli(*repair_cmd, "--decided-on", min_day, "--json")
@@ -417,10 +420,23 @@ def test_object_resolve_and_withdraw(
     assert cli("lifecycle", "bundle", 1, "-o", f, "--home", home).code == 0
     r = cli("verify", f, "--home", home, "--purpose", "punitive")
     assert r.code == 1 and "under-objection" in r.out
-    # a second statement in the same second is refused: status orders by signing time
-    r = cli("lifecycle", "resolve", leaf, "--outcome", "REJECTED", "--home", home)
-    assert r.code == 1 and "need increasing times" in r.err
-    clock["now"] += 60
+    # a resolution in the same second counts: statements are ordered by (iat, log index)
+    r = cli("lifecycle", "resolve", leaf, "--outcome", "REJECTED", "--home", home, "--json")
+    assert r.code == 0, r.err
+    same_second = r.json["leaf_hash"]
+    st = _status(cli, home, leaf)
+    assert st["state"] == "active" and st["evidence"] == [objection, same_second]
+    assert cli("lifecycle", "bundle", 1, "-o", f, "--home", home).code == 0
+    r = cli("verify", f, "--home", home, "--purpose", "punitive", "--json")
+    assert r.code == 0 and r.json["statement"]["status"] == "active", r.out
+    # times must not go backwards
+    clock["now"] -= 60
+    r = cli("lifecycle", "object", leaf, "--raised-on", _day(T0 - DAY), "--home", home)
+    assert r.code == 1 and "cannot go back in time" in r.err
+    clock["now"] += 120
+    r = cli("lifecycle", "object", leaf, "--raised-on", today, "--home", home, "--json")
+    assert r.code == 0, r.err
+    objection = r.json["leaf_hash"]
     # a bad outcome is refused, nothing logged
     size = _size(cli, home)
     r = cli("lifecycle", "resolve", leaf, "--outcome", "MAYBE", "--home", home)
@@ -441,7 +457,7 @@ def test_object_resolve_and_withdraw(
     )
     assert r.code == 0, r.err
     st = _status(cli, home, leaf)
-    assert st["state"] == "active" and len(st["evidence"]) == 2
+    assert st["state"] == "active" and len(st["evidence"]) == 4
     clock["now"] += 60
     r = cli(
         "lifecycle",
