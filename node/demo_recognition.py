@@ -83,7 +83,6 @@ HK_POLICY_FILE: Final = Path(credex.adapters.__file__).parent / "policies" / "hk
 #: converted report items shown in the summary (organisation facts, no personal data)
 _COMMON_SHOWN: Final = ("经营状态", "企业类型", "授信笔数", "评级")
 _FIELD_RE: Final = re.compile(r"field '([^']+)' does not replay")
-_SCAN_CHUNK: Final = 4096
 
 
 def _day(t: int) -> str:

@@ -21,9 +21,8 @@ The node-side glue between the pure ``credex.ledger`` rules and a ``LocalNode``:
 - ``lifecycle_entries``: the logged lifecycle statements about one record.
 - ``find_target``: a record in this node's log or in one of its peers' mirrors.
 
-Finding the lifecycle statements of a record scans the log's entries (reading the leaf
-bytes of status kinds only): O(n) in the log size. Fine for now; an index by ``refs[0]``
-belongs in the store when logs grow.
+Finding the lifecycle statements of a record is one read of the log's ``target`` index
+(``refs[0]``, a column of ``entries``), not a scan.
 
 Time is passed in (``now``); this module does not print or read files.
 """
@@ -40,7 +39,6 @@ from credex.ledger.bundle import Bundle
 from credex.ledger.derive import build_derived_record
 from credex.ledger.errors import NotFoundError
 from credex.ledger.lifecycle import (
-    STATUS_KINDS,
     LifecycleError,
     LifecycleStateError,
     Status,
@@ -59,7 +57,8 @@ from credex.node.federation import load_chain, load_manifest
 from credex.node.peers import PeerRegistry, mirror_url
 
 if TYPE_CHECKING:
-    from credex.node.local import IssueResult, LocalNode
+    from credex.node.serving import lifecycle_in
+from credex.node.local import IssueResult, LocalNode
 
 __all__ = [
     "POLICY_FILE_FIELDS",
@@ -75,7 +74,6 @@ __all__ = [
 
 #: the fields of a policy file (``credex policy add``)
 POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
-_SCAN_CHUNK: Final = 4096
 _CST: Final = timezone(timedelta(hours=8), "CST")
 
 
@@ -202,17 +200,9 @@ def lifecycle_entries(
     node: LocalNode, target_leaf_hash: bytes, size: int | None = None
 ) -> list[tuple[int, Statement]]:
     """The lifecycle statements (``STATUS_KINDS``) in the first ``size`` entries of the
-    log whose ``refs[0]`` is ``target_leaf_hash``, in log order. O(size): see module."""
-    end = node.log.size if size is None else size
-    out: list[tuple[int, Statement]] = []
-    for start in range(0, end, _SCAN_CHUNK):
-        for e in node.log.entries(start, min(end, start + _SCAN_CHUNK)):
-            if e.kind not in STATUS_KINDS:
-                continue
-            st = Statement.from_bytes(e.leaf)
-            if st.record.refs and st.record.refs[0] == target_leaf_hash:
-                out.append((e.index, st))
-    return out
+    log whose ``refs[0]`` is ``target_leaf_hash``, in log order: one read of the log's
+    ``target`` index (``credex.node.serving.lifecycle_in``)."""
+    return lifecycle_in(node.log, target_leaf_hash, size)
 
 
 def _day(t: int) -> str:
