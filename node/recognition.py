@@ -55,10 +55,10 @@ from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify import Verifier
 from credex.node.federation import load_chain, load_manifest
 from credex.node.peers import PeerRegistry, mirror_url
+from credex.node.serving import lifecycle_in
 
 if TYPE_CHECKING:
-    from credex.node.serving import lifecycle_in
-from credex.node.local import IssueResult, LocalNode
+    from credex.node.local import IssueResult, LocalNode
 
 __all__ = [
     "POLICY_FILE_FIELDS",
