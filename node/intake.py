@@ -70,13 +70,13 @@ class Intake:
         trusted = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
         if not trusted:
             raise UntrustedKeyError("submit: statement signed by a key not registered here")
-        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
+        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
         verify_statement_signature(st, valid[0].public_key)
         return NewLeaf(
             st.leaf,
-            st.record.kind,
+            st.kind,
             st.claims.iss,
             st.claims.iat,
             record_hash(st.claims.iss, st.payload),

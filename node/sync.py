@@ -78,10 +78,10 @@ def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
         raise KeyValidityError(
             f"sync: key of {st.claims.iss!r} used outside its validity window (iat {st.claims.iat})"
         )
-    authorised = [i for i in valid if st.record.kind in i.kinds]
+    authorised = [i for i in valid if st.kind in i.kinds]
     if not authorised:
         raise KindNotAuthorisedError(
-            f"sync: {st.claims.iss!r} is not authorised for kind {st.record.kind!r}"
+            f"sync: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
     verify_statement_signature(st, authorised[0].public_key)
     return st
@@ -163,7 +163,7 @@ class PeerSync:
                     st = verify_peer_statement(data, self.trust)
                 except CredexError as e:
                     return leaves, f"entry {index}: {e}"
-                leaves.append(NewLeaf(data, st.record.kind, st.claims.iss, st.claims.iat))
+                leaves.append(NewLeaf(data, st.kind, st.claims.iss, st.claims.iat))
                 index += 1
         if index < end:
             return leaves, f"entry {index}: peer sent {index - start} of {end - start} entries"
