@@ -13,6 +13,7 @@ import typer
 
 from credex.cli import (
     bench_cmd,
+    body_cmds,
     demo_cmd,
     evidence_cmds,
     federation_cmds,
@@ -43,6 +44,7 @@ app.add_typer(federation_cmds.federation_app, name="federation")
 evidence_cmds.register(app)
 peers_cmds.register(app)
 lifecycle_cmds.register(app)
+body_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

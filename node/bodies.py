@@ -60,8 +60,10 @@ __all__ = [
     "BodyCounts",
     "BodyInfo",
     "BodyStore",
+    "PurgeResult",
     "erase_if_ended",
     "erased_message",
+    "purge_ended",
 ]
 
 #: why a body may be erased (the tombstone keeps it)
@@ -275,9 +277,10 @@ class BodyStore:
             raise _error("get bodies", e) from e
         return out
 
-    def erase(self, leaf_hash: bytes, reason: str, now: int) -> BodyInfo:
+    def erase(self, leaf_hash: bytes, reason: str, now: int, *, flush: bool = True) -> BodyInfo:
         """Erase the body of ``leaf_hash``, keeping a tombstone (when, why). Idempotent:
-        erasing an erased body returns its first tombstone.
+        erasing an erased body returns its first tombstone. ``flush=False`` leaves the
+        WAL truncation to a later ``flush()`` (many erasures in a row).
 
         Raises:
             FormatError: ``reason`` is not one of ``ERASE_REASONS``.
@@ -302,12 +305,23 @@ class BodyStore:
                         .values(preimage=None, erased_at=now, erase_reason=reason)
                     )
                     row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
-            if self._backend == "sqlite":  # move the zeroed pages out of the WAL too
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         except SQLAlchemyError as e:
             raise _error("erase body", e) from e
+        if flush:
+            self.flush()
         return _info(row)
+
+    def flush(self) -> None:
+        """SQLite: checkpoint and truncate the WAL, so erased bodies (zeroed in the
+        database by ``secure_delete``) leave no copy in the WAL either. PostgreSQL: no-op
+        (erased tuples are reclaimed by VACUUM; see docs/spec.md)."""
+        if self._backend != "sqlite":
+            return
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError as e:
+            raise _error("flush", e) from e
 
     def counts(self) -> BodyCounts:
         """How many bodies are held and how many erased."""
@@ -370,3 +384,66 @@ def erase_if_ended(node: LocalNode, leaf_hash: bytes, now: int) -> BodyInfo | No
     if reason is None:
         return None
     return node.bodies.erase(leaf_hash, reason, now)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    """What ``purge_ended`` did: bodies checked, erased per reason, kept, and those whose
+    status could not be judged (their window does not compute) or whose leaf is not in
+    the log (an orphan of a failed append: never served)."""
+
+    checked: int
+    erased: dict[str, int]
+    kept: int
+    undetermined: int
+    orphans: int
+
+
+def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResult:
+    """Erase the body of every held enveloped record whose status at ``as_of`` is
+    repaired, withdrawn or expired. One scan of the log collects the lifecycle statements
+    (status kinds stay on-log), then each held body is judged as ``status_at`` does.
+
+    Raises:
+        StorageError: the log or the body store failed (bodies erased so far stay erased).
+    """
+    from credex.ledger.errors import DateFormatError
+    from credex.ledger.lifecycle import STATUS_KINDS, LifecycleError, status_at
+    from credex.ledger.statement import Statement
+
+    size = node.log.size
+    lifecycle: dict[bytes, list[Statement]] = {}
+    for start in range(0, size, batch):
+        for e in node.log.entries(start, min(size, start + batch)):
+            if e.kind in STATUS_KINDS:
+                st = Statement.from_bytes(e.leaf)
+                if st.record.refs:
+                    lifecycle.setdefault(st.record.refs[0], []).append(st)
+    erased: dict[str, int] = {}
+    checked = kept = undetermined = orphans = 0
+    held = [i.leaf_hash for i in node.bodies.list_bodies(held=True, limit=2**62)]
+    for i in range(0, len(held), batch):
+        chunk = held[i : i + batch]
+        indices = node.store.find_indices(chunk)
+        bodies = node.bodies.get_many(chunk)
+        for lh in chunk:
+            index, body = indices.get(lh), bodies.get(lh)
+            if index is None or index >= size or body is None:
+                orphans += index is None
+                continue
+            checked += 1
+            target = Statement.from_bytes(node.log.entry(index).leaf, body)
+            try:
+                state = status_at(target, lifecycle.get(lh, []), as_of).state
+            except (LifecycleError, DateFormatError):
+                undetermined += 1
+                continue
+            reason = ENDED_STATES.get(state)
+            if reason is None:
+                kept += 1
+                continue
+            node.bodies.erase(lh, reason, as_of, flush=False)
+            erased[reason] = erased.get(reason, 0) + 1
+    if erased:
+        node.bodies.flush()
+    return PurgeResult(checked, erased, kept, undetermined, orphans)
