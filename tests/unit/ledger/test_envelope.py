@@ -258,3 +258,25 @@ def test_verify_preimage_given_for_an_ordinary_statement_fails_step_1() -> None:
     st = sign_statement(_score(ORG), ISS, ISSUER, IAT)
     report = run_verification(_bundle(st, b"\xa0"), _trust())
     assert report.failed_step == 1 and "only for a hash envelope" in str(report.error)
+
+
+def test_golden_envelope_vector() -> None:
+    """statement-1 of the golden vectors is a person's score: an envelope whose payload
+    is SHA-256 of preimage-1.cbor, verified by pycose; bundle-1 carries that body."""
+    import json
+    from pathlib import Path
+
+    golden = Path(__file__).resolve().parents[2] / "vectors" / "golden"
+    index = json.loads((golden / "index.json").read_text())
+    assert index["hash_envelopes"] == [1]
+    leaf, body = (
+        (golden / "statement-1.cbor").read_bytes(),
+        (golden / "preimage-1.cbor").read_bytes(),
+    )
+    msg = Sign1Message.decode(leaf)
+    msg.key = OKPKey(crv=Ed25519, x=bytes.fromhex(index["issuer_public_key"]))
+    assert msg.verify_signature() and msg.payload == hashlib.sha256(body).digest()
+    st = Statement.from_bytes(leaf, body)
+    assert st.kind == "score.city" and st.record.subject.type == "person"
+    assert Bundle.from_bytes((golden / "bundle-1.credex").read_bytes()).preimage == body
+    assert Bundle.from_bytes((golden / "bundle-0.credex").read_bytes()).preimage is None

@@ -214,3 +214,22 @@ def test_submitted_envelope_is_logged_without_body(node: LocalNode, home: NodeHo
 
     report = run_verification(b.to_bytes(), home.trust())
     assert report.failed_step == 7 and isinstance(report.error, BodyNotHeldError)
+
+
+def test_withdrawn_person_record_body_is_erased_by_the_hook(
+    node: LocalNode, home: NodeHome
+) -> None:
+    """A lifecycle statement about a person's record is logged in the clear (status is
+    public) while the record stays an envelope; once withdrawn, the hook erases its body."""
+    from credex.node.recognition import add_lifecycle, status_of
+
+    [res] = node.issue(_scores(home, 1, seed=11), iat=T0)
+    body = {"reason": "issued in error", "withdrawn_on": "2026-06-02"}
+    w = add_lifecycle(node, res.leaf_hash, "lifecycle.withdrawal", body, now=T0 + 2 * DAY)
+    wst = node.statement_at(w.index)
+    assert not wst.is_envelope and wst.record.refs[0] == res.leaf_hash
+    assert status_of(node, res.leaf_hash, T0 + 3 * DAY)[1].state == "withdrawn"
+    info = erase_if_ended(node, res.leaf_hash, T0 + 3 * DAY)
+    assert info is not None and info.erase_reason == "withdrawn"
+    with pytest.raises(BodyErasedError, match="withdrawn"):
+        node.bundle(res.index, T0 + 3 * DAY)
