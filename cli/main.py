@@ -13,6 +13,7 @@ import typer
 
 from credex.cli import (
     bench_cmd,
+    body_cmds,
     conflicts_cmd,
     demo_cmd,
     evidence_cmds,
@@ -47,6 +48,7 @@ peers_cmds.register(app)
 lifecycle_cmds.register(app)
 lookup_cmds.register(app)
 app.command("conflicts")(conflicts_cmd.conflicts)
+body_cmds.register(app)
 
 
 def exit_code_for(err: CredexError) -> int:

@@ -4,7 +4,13 @@
 
     bundle = {"v": 1, "statement": bstr (receipt under label 394),
               "checkpoint": tstr (cosigned signed note of the receipt's tree size),
-              ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle}
+              ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle,
+              ? "preimage": bstr (the record body of a hash-envelope statement)}
+
+``preimage`` is a version-1 extension (docs/spec.md): an optional key, present only when
+the statement is an RFC 9995 hash envelope whose body the issuer hands over; bundles of
+ordinary statements never carry it, so they are byte-identical to before. Each nested
+bundle carries its own.
 
 Deterministic CBOR, at most ``MAX_BUNDLE_BYTES`` and ``MAX_BUNDLE_DEPTH`` levels of
 nested bundles. This module only encodes and decodes; ``credex.ledger.verify`` checks.
@@ -23,7 +29,9 @@ __all__ = ["BUNDLE_VERSION", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_DEPTH", "Bundle"]
 BUNDLE_VERSION: Final = 1
 MAX_BUNDLE_BYTES: Final = 4 * 1024 * 1024
 MAX_BUNDLE_DEPTH: Final = 4
-_FIELDS: Final = frozenset({"v", "statement", "checkpoint", "status", "sources", "policy"})
+_FIELDS: Final = frozenset(
+    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,7 @@ class Bundle:
     status: tuple[Bundle, ...] = ()
     sources: tuple[Bundle, ...] = ()
     policy: Bundle | None = None
+    preimage: bytes | None = None
 
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -46,6 +55,8 @@ class Bundle:
             out["sources"] = [b.to_value() for b in self.sources]
         if self.policy is not None:
             out["policy"] = self.policy.to_value()
+        if self.preimage is not None:
+            out["preimage"] = self.preimage
         return out
 
     def to_bytes(self) -> bytes:
@@ -72,12 +83,16 @@ class Bundle:
                 raise FormatError(f"bundle: {name} must be an array of bundles")
             subs[name] = tuple(cls.from_value(b, depth + 1) for b in items)
         policy = value.get("policy")
+        preimage = value.get("preimage")
+        if "preimage" in value and (not isinstance(preimage, bytes) or not preimage):
+            raise FormatError("bundle: preimage must be a non-empty bstr (the record body)")
         return cls(
             st,
             cp,
             subs["status"],
             subs["sources"],
             None if policy is None else cls.from_value(policy, depth + 1),
+            preimage,
         )
 
     @classmethod

@@ -17,7 +17,8 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── IdentifierError             USCC / resident ID / HK number invalid
     │   ├── DateFormatError             a date that does not parse
     │   ├── OversizeError               input over a documented limit
-    │   └── NoteError                   malformed signed note / checkpoint text
+    │   ├── NoteError                   malformed signed note / checkpoint text
+    │   └── PreimageMismatchError       a hash envelope's body does not hash to its payload
     ├── VerificationError            a check on untrusted data failed    -> INVALID_ARGUMENT
     │   ├── SignatureError
     │   ├── InclusionProofError
@@ -34,6 +35,8 @@ identifiers or record bodies: hashes, indices and key ids only.
     │                                                                  -> FAILED_PRECONDITION
     ├── OutOfRangeError              index >= size, old > new          -> OUT_OF_RANGE
     ├── NotFoundError                                                  -> NOT_FOUND
+    │   ├── BodyNotHeldError            an enveloped record's body is not at hand
+    │   └── BodyErasedError             the node erased that body (the leaf stays)
     ├── ConfigError                  node home missing, unreadable, exists
     ├── StorageError                                                   -> INTERNAL
     │   └── LogMovedError               another handle appended first (retried once)
@@ -44,6 +47,8 @@ identifiers or record bodies: hashes, indices and key ids only.
 from __future__ import annotations
 
 __all__ = [
+    "BodyErasedError",
+    "BodyNotHeldError",
     "CborError",
     "CheckpointError",
     "ConfigError",
@@ -67,6 +72,7 @@ __all__ = [
     "PeerError",
     "PeerUnavailableError",
     "PolicyError",
+    "PreimageMismatchError",
     "RecordError",
     "RecordWithheldError",
     "SignatureError",
@@ -129,6 +135,12 @@ class OversizeError(FormatError):
 
 class NoteError(FormatError):
     code = "note"
+
+
+class PreimageMismatchError(FormatError):
+    """A body given for a hash envelope (RFC 9995) whose SHA-256 is not the payload."""
+
+    code = "preimage_mismatch"
 
 
 class VerificationError(CredexError):
@@ -200,6 +212,20 @@ class OutOfRangeError(CredexError):
 
 class NotFoundError(CredexError):
     code = "not_found"
+
+
+class BodyNotHeldError(NotFoundError):
+    """The record of a hash envelope was asked for, but its body (preimage) is not here:
+    it is kept off-log by the issuing node."""
+
+    code = "body_not_held"
+
+
+class BodyErasedError(NotFoundError):
+    """The node erased the body of an enveloped record (repair, window end, ...); the
+    leaf and the tree are unchanged."""
+
+    code = "body_erased"
 
 
 class ConfigError(CredexError):

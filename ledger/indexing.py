@@ -2,9 +2,9 @@
 
 ``subject`` is the CWT ``sub`` claim (a USCC, a HK CR number or a person pseudonym; never
 a raw id). ``target`` is ``refs[0]``: for a lifecycle statement the record it is about,
-for a derived record its first source. Both are indexed columns of the ``entries`` table
-(see ``ledger/storage/tables.py``), so a bank's subject lookup and a record's status are
-index reads, not log scans.
+for a derived record its first source (never set for a hash envelope). Both are indexed
+columns of the ``entries`` table (see ``ledger/storage/tables.py``), so a bank's subject
+lookup and a record's status are index reads, not log scans.
 """
 
 from __future__ import annotations
@@ -22,14 +22,10 @@ def record_target(record: Record) -> bytes | None:
 
 
 def leaf_for(st: Statement, record_hash: bytes | None = None) -> NewLeaf:
-    """The ``NewLeaf`` that appends ``st`` with its index keys."""
-    record = st.record
+    """The ``NewLeaf`` that appends ``st`` with its index keys. An RFC 9995 envelope
+    (a person's record, body off-log) is indexed by subject only: its refs are in the
+    body, which a mirror does not hold."""
+    target = None if st.is_envelope else record_target(st.record)
     return NewLeaf(
-        st.leaf,
-        record.kind,
-        st.claims.iss,
-        st.claims.iat,
-        record_hash,
-        st.claims.sub,
-        record_target(record),
+        st.leaf, st.kind, st.claims.iss, st.claims.iat, record_hash, st.claims.sub, target
     )

@@ -11,9 +11,16 @@ As logged, the unprotected map is empty; a holder may carry receipts under label
 The leaf is always the statement re-encoded with the empty unprotected map, so adding a
 receipt never changes the leaf hash.
 
+A record about a person (``envelope.should_envelope``) is signed as an RFC 9995 hash
+envelope instead: protected ``{1, 4, 15, 258: -16, 259: "...;kind=<kind>"}`` (no label 3),
+payload = SHA-256(record). ``Statement.kind`` works for both; ``Statement.record`` of an
+envelope needs its body (``with_preimage``) and otherwise raises ``BodyNotHeldError``.
+
 ``Statement.from_bytes`` is the strict parser (tag, structure, algorithm, header set,
 deterministic CBOR, size limit, record validity, ``sub`` == record subject); it does not
 check the signature or trust (``verify_statement_signature``, ``credex.ledger.verify``).
+For an envelope it checks the headers and the 32-byte payload; the body is checked by
+``with_preimage``.
 """
 
 from __future__ import annotations
@@ -25,8 +32,15 @@ from typing import Any, Final
 
 import cbor2
 
-from credex.ledger import encoding
-from credex.ledger.errors import CborError, CoseError, NonDeterministicCborError, OversizeError
+from credex.ledger import encoding, envelope
+from credex.ledger.errors import (
+    BodyNotHeldError,
+    CborError,
+    CoseError,
+    FormatError,
+    NonDeterministicCborError,
+    OversizeError,
+)
 from credex.ledger.keys import SigningKey, verify_ed25519
 from credex.ledger.merkle import leaf_hash
 from credex.ledger.record import Record
@@ -55,6 +69,9 @@ LABEL_RECEIPTS: Final = 394
 #: + room for receipts)
 MAX_STATEMENT_BYTES: Final = 64 * 1024
 _PROTECTED_LABELS: Final = frozenset({1, 3, 4, 15})
+_ENVELOPE_LABELS: Final = frozenset(
+    {1, 4, 15, envelope.LABEL_PAYLOAD_HASH_ALG, envelope.LABEL_PREIMAGE_CONTENT_TYPE}
+)
 
 
 def _head(major: int, n: int) -> bytes:
@@ -109,7 +126,11 @@ class Claims:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A parsed statement. Construct with ``sign_statement`` or ``from_bytes``."""
+    """A parsed statement. Construct with ``sign_statement`` or ``from_bytes``.
+
+    ``_record`` is None only for a hash envelope whose body is not held; ``kind`` is
+    the record's kind (for an envelope, from its preimage content type).
+    """
 
     protected: bytes
     payload: bytes
@@ -117,14 +138,83 @@ class Statement:
     alg: int
     kid: bytes
     claims: Claims
-    record: Record
+    _record: Record | None
     receipts: tuple[bytes, ...] = ()
     _leaf: bytes = field(default=b"", repr=False, compare=False)
+    kind: str = ""
+    is_envelope: bool = False
 
     def __post_init__(self) -> None:
         if not self._leaf:
             leaf = _leaf_bytes(self.protected, self.payload, self.signature)
             object.__setattr__(self, "_leaf", leaf)
+        if not self.kind:
+            if self._record is None:
+                raise CoseError("statement: an envelope needs its kind")
+            object.__setattr__(self, "kind", self._record.kind)
+
+    @property
+    def record(self) -> Record:
+        """The record; for a hash envelope only when its body is held.
+
+        Raises:
+            BodyNotHeldError: an envelope parsed without its body (``with_preimage``).
+        """
+        if self._record is None:
+            raise BodyNotHeldError(
+                f"statement: the record body of {self.kind} {self.leaf_hash.hex()[:16]}… "
+                f"is not held here: it is kept off-log by {self.claims.iss}; ask the "
+                "issuing node"
+            )
+        return self._record
+
+    @property
+    def has_body(self) -> bool:
+        """True unless this is an envelope whose body is not held."""
+        return self._record is not None
+
+    @property
+    def preimage(self) -> bytes | None:
+        """An envelope's held body (the record bytes); None otherwise."""
+        if not self.is_envelope or self._record is None:
+            return None
+        return self._record.to_bytes()
+
+    def with_preimage(self, preimage: bytes) -> Statement:
+        """This envelope with its body attached, after checking it.
+
+        Raises:
+            FormatError: not an envelope.
+            PreimageMismatchError: SHA-256(preimage) is not the signed payload.
+            RecordError / UnknownKindError / CoseError: the body is not a valid record
+                of this envelope's kind and subject, or not one that is enveloped.
+        """
+        if not self.is_envelope:
+            raise FormatError("statement: a record body is given only for a hash envelope")
+        envelope.check_preimage(self.payload, preimage)
+        record = Record.from_bytes(preimage)
+        if record.kind != self.kind:
+            raise CoseError(
+                f"envelope: body kind differs from the content type: expected {self.kind}, "
+                f"got {record.kind}"
+            )
+        if record.subject.id != self.claims.sub:
+            raise CoseError("envelope: cwt sub claim does not match the record subject")
+        if not envelope.should_envelope(record):
+            raise CoseError(f"envelope: a {record.kind} record of this subject is not enveloped")
+        return Statement(
+            self.protected,
+            self.payload,
+            self.signature,
+            self.alg,
+            self.kid,
+            self.claims,
+            record,
+            self.receipts,
+            self._leaf,
+            self.kind,
+            True,
+        )
 
     @property
     def leaf(self) -> bytes:
@@ -154,20 +244,24 @@ class Statement:
             self.alg,
             self.kid,
             self.claims,
-            self.record,
+            self._record,
             tuple(receipts),
             self._leaf,
+            self.kind,
+            self.is_envelope,
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Statement:
-        """Strictly parse a statement.
+    def from_bytes(cls, data: bytes, preimage: bytes | None = None) -> Statement:
+        """Strictly parse a statement; ``preimage``, if given, is a hash envelope's body
+        (a bundle's ``preimage``), attached by ``with_preimage``.
 
         Raises:
             OversizeError: larger than MAX_STATEMENT_BYTES.
             CborError / NonDeterministicCborError: not deterministic CBOR.
             CoseError: wrong tag, structure, algorithm, content type or headers.
             RecordError / UnknownKindError / IdentifierError: an invalid record payload.
+            PreimageMismatchError: ``preimage`` does not hash to the envelope's payload.
         """
         if len(data) > MAX_STATEMENT_BYTES:
             raise OversizeError(
@@ -188,7 +282,18 @@ class Statement:
         if not isinstance(signature, bytes) or len(signature) != 64:
             raise CoseError("statement: signature must be a 64-byte bstr")
         receipts = _parse_unprotected(unprotected)
-        alg, kid, claims = _parse_protected(protected)
+        alg, kid, claims, kind = _parse_protected(protected)
+        if kind is not None:  # a hash envelope: the body is off-log
+            if len(payload) != 32:
+                raise CoseError(
+                    f"envelope: payload must be a 32-byte SHA-256, got {len(payload)} bytes"
+                )
+            st = cls(
+                protected, payload, signature, alg, kid, claims, None, receipts, b"", kind, True
+            )
+            return st if preimage is None else st.with_preimage(preimage)
+        if preimage is not None:
+            raise FormatError("statement: a record body is given only for a hash envelope")
         record = Record.from_bytes(payload)
         if claims.sub != record.subject.id:
             raise CoseError("statement: cwt sub claim does not match the record subject")
@@ -205,7 +310,9 @@ def _parse_unprotected(unprotected: dict[Any, Any]) -> tuple[bytes, ...]:
     return tuple(receipts)
 
 
-def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims]:
+def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims, str | None]:
+    """(alg, kid, claims, kind): kind is None for an ordinary statement, else the
+    enveloped record's kind."""
     try:
         hdr = encoding.decode(protected, what="statement protected header")
     except NonDeterministicCborError:
@@ -214,16 +321,25 @@ def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims]:
         raise CoseError(f"statement: protected header is not cbor: {e}") from e
     if not isinstance(hdr, dict):
         raise CoseError("statement: protected header must be a map")
-    if set(hdr) != _PROTECTED_LABELS:
+    labels = set(hdr)
+    kind: str | None = None
+    if labels == _ENVELOPE_LABELS:
+        if hdr[envelope.LABEL_PAYLOAD_HASH_ALG] != envelope.HASH_ALG_SHA256:
+            raise CoseError(
+                "envelope: unsupported payload hash algorithm (258): expected -16 (SHA-256), "
+                f"got {hdr[envelope.LABEL_PAYLOAD_HASH_ALG]!r}"
+            )
+        kind = envelope.kind_from_content_type(hdr[envelope.LABEL_PREIMAGE_CONTENT_TYPE])
+    elif labels != _PROTECTED_LABELS:
         raise CoseError(
-            "statement: protected header labels: expected [1, 3, 4, 15], "
-            f"got {sorted(hdr, key=str)}"
+            "statement: protected header labels: expected [1, 3, 4, 15] "
+            f"(or [1, 4, 15, 258, 259] for a hash envelope), got {sorted(hdr, key=str)}"
         )
+    elif hdr[3] != CONTENT_TYPE:
+        raise CoseError(f"statement: wrong content type: expected {CONTENT_TYPE}, got {hdr[3]!r}")
     alg = hdr[1]
     if alg not in (ALG_EDDSA, ALG_ED25519):
         raise CoseError(f"statement: unsupported algorithm: expected -8 (EdDSA), got {alg!r}")
-    if hdr[3] != CONTENT_TYPE:
-        raise CoseError(f"statement: wrong content type: expected {CONTENT_TYPE}, got {hdr[3]!r}")
     kid = hdr[4]
     if not isinstance(kid, bytes) or len(kid) != 32:
         raise CoseError("statement: kid must be a 32-byte bstr (SHA-256 of the public key)")
@@ -235,26 +351,38 @@ def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims]:
         raise CoseError("statement: cwt iss and sub must be text")
     if type(iat) is not int or iat < 0:
         raise CoseError("statement: cwt iat must be a uint (Unix seconds)")
-    return alg, kid, Claims(iss, sub, iat)
+    return alg, kid, Claims(iss, sub, iat), kind
+
+
+def _header_and_payload(
+    record: Record, issuer_id: str, kid: bytes, iat: int
+) -> tuple[bytes, bytes, bool]:
+    """(protected, payload, is_envelope): a person's record becomes a hash envelope."""
+    if envelope.should_envelope(record):
+        protected = envelope.envelope_protected_header(
+            kid, issuer_id, record.subject.id, iat, record.kind
+        )
+        return protected, envelope.payload_hash(record.to_bytes()), True
+    return _protected_header(kid, issuer_id, record.subject.id, iat), record.to_bytes(), False
 
 
 def sign_leaf(record: Record, issuer_id: str, key: SigningKey, iat: int) -> bytes:
     """The logged bytes of ``sign_statement(...)`` without building the parsed object
-    (the bulk issue path)."""
-    payload = record.to_bytes()
-    protected = _protected_header(key.kid, issuer_id, record.subject.id, iat)
+    (the bulk issue path). For an enveloped record the body is ``record.to_bytes()``,
+    which the caller keeps off-log."""
+    protected, payload, _ = _header_and_payload(record, issuer_id, key.kid, iat)
     return _leaf_bytes(protected, payload, key.sign(sig_structure(protected, payload)))
 
 
 def sign_statement(record: Record, issuer_id: str, key: SigningKey, iat: int) -> Statement:
-    """Sign ``record`` as issuer ``issuer_id`` at time ``iat`` (Unix seconds)."""
-    payload = record.to_bytes()
-    if len(payload) > MAX_STATEMENT_BYTES - 1024:
+    """Sign ``record`` as issuer ``issuer_id`` at time ``iat`` (Unix seconds); a record
+    ``envelope.should_envelope`` selects is signed as a hash envelope (body held)."""
+    if len(record.to_bytes()) > MAX_STATEMENT_BYTES - 1024:
         raise OversizeError(
             f"statement: record too large: expected <= {MAX_STATEMENT_BYTES - 1024} bytes, "
-            f"got {len(payload)}"
+            f"got {len(record.to_bytes())}"
         )
-    protected = _protected_header(key.kid, issuer_id, record.subject.id, iat)
+    protected, payload, is_envelope = _header_and_payload(record, issuer_id, key.kid, iat)
     signature = key.sign(sig_structure(protected, payload))
     return Statement(
         protected,
@@ -266,6 +394,8 @@ def sign_statement(record: Record, issuer_id: str, key: SigningKey, iat: int) ->
         record,
         (),
         _leaf_bytes(protected, payload, signature),
+        record.kind,
+        is_envelope,
     )
 
 

@@ -2,13 +2,15 @@
 
 Steps, numbered as in docs/spec.md and in every message:
 
-    1 decode       bundle, statement, record, receipt and checkpoint parse strictly
+    1 decode       bundle, statement, record, receipt and checkpoint parse strictly; a
+                   hash envelope's body (bundle "preimage") must hash to its payload
     2 issuer       the statement's kid is a trusted issuer key, valid at iat, for the kind
     3 signature    the issuer's signature over the statement
     4 inclusion    the receipt's inclusion path leads from the leaf to a root
     5 receipt      the log (a trusted log key) signed that root in the receipt
     6 checkpoint   the log signed a checkpoint of the same size and root; witness quorum
-    7 status       lifecycle statements (each a verified bundle referencing this record)
+    7 status       lifecycle statements (each a verified bundle referencing this record);
+                   a hash envelope whose body the bundle lacks stops here (BodyNotHeldError)
     8 derivation   sources and policy of a derived record (verified recursively)
 
 ``run_verification`` returns a report (never raises a ``CredexError``: the first failing
@@ -25,6 +27,7 @@ from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
 from credex.ledger.derive import verify_derivation
 from credex.ledger.errors import (
+    BodyNotHeldError,
     CheckpointError,
     CredexError,
     KeyValidityError,
@@ -149,10 +152,10 @@ def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
             f"issuer: key of {st.claims.iss!r} used outside its validity window: "
             f"iat {st.claims.iat} not in {windows}"
         )
-    authorised = [c for c in valid if st.record.kind in c.kinds]
+    authorised = [c for c in valid if st.kind in c.kinds]
     if not authorised:
         raise KindNotAuthorisedError(
-            f"issuer: {st.claims.iss!r} is not authorised for kind {st.record.kind!r}"
+            f"issuer: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
     return authorised[0]
 
@@ -189,7 +192,7 @@ def _verify_one(
 
     # (1) decode
     try:
-        st = Statement.from_bytes(bundle.statement)
+        st = Statement.from_bytes(bundle.statement, bundle.preimage)  # + envelope body
         if len(st.receipts) != 1:
             raise VerificationError(
                 f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
@@ -203,14 +206,20 @@ def _verify_one(
         fail(1, e)
         raise
     if depth == 0:
-        rep.kind, rep.issuer, rep.subject = st.record.kind, st.claims.iss, st.record.subject.id
+        rep.kind, rep.issuer, rep.subject = st.kind, st.claims.iss, st.claims.sub
         rep.leaf_hash, rep.leaf_index, rep.tree_size = (
             st.leaf_hash.hex(),
             receipt.leaf_index,
             receipt.tree_size,
         )
         rep.origin = cp.origin
-        run.ok(1, f"{st.record.kind} statement by {st.claims.iss}, leaf {st.leaf_hash.hex()[:16]}…")
+        shape = " (hash envelope, body attached)" if st.preimage is not None else ""
+        if st.is_envelope and not st.has_body:
+            shape = " (hash envelope, no body)"
+        run.ok(
+            1,
+            f"{st.kind} statement{shape} by {st.claims.iss}, leaf {st.leaf_hash.hex()[:16]}…",
+        )
     # (2) issuer key and kind authorised
     try:
         issuer = _pick_issuer(trust, st)
@@ -222,7 +231,7 @@ def _verify_one(
         run.ok(
             2,
             f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
-            f"authorised for {st.record.kind}",
+            f"authorised for {st.kind}",
         )
     # (3) statement signature
     try:
@@ -423,6 +432,11 @@ class Verifier:
             st = _verify_one(bundle, trust, run, 0, cache)
             # (7) status
             try:
+                if not st.has_body:  # status needs the record: an envelope without its body
+                    raise BodyNotHeldError(
+                        "status: the record body is not in this bundle: it is kept off-log "
+                        f"by {st.claims.iss}; ask the issuing node"
+                    )
                 report.status = _status(bundle, st, trust, run, 0, cache, self.purpose, self.as_of)
             except CredexError as e:
                 if report.failed_step is None:

@@ -44,14 +44,20 @@ def _tamper_signature(data: bytes) -> bytes:
     sig = Statement.from_bytes(b.statement).signature
     pos = bytes(st).index(sig) + 10
     st[pos] ^= 0x01
-    return Bundle(bytes(st), b.checkpoint).to_bytes()
+    return Bundle(bytes(st), b.checkpoint, preimage=b.preimage).to_bytes()
 
 
 def _tamper_payload(data: bytes) -> bytes:
+    """A digit of the score's as_of date changed: still valid CBOR, new meaning. A
+    person's score is a hash envelope, so the body is the bundle's preimage."""
     b = Bundle.from_bytes(data)
+    if b.preimage is not None:
+        body = bytearray(b.preimage)
+        body[bytes(body).index(b"as_of") + 8] ^= 0x01
+        return Bundle(b.statement, b.checkpoint, preimage=bytes(body)).to_bytes()
     st = bytearray(b.statement)
     pos = bytes(st).index(b"as_of")  # a byte inside the record body text
-    st[pos + 8] ^= 0x01  # a digit of the as_of date: still valid CBOR, new meaning
+    st[pos + 8] ^= 0x01
     return Bundle(bytes(st), b.checkpoint).to_bytes()
 
 
@@ -63,7 +69,7 @@ def _tamper_checkpoint(data: bytes) -> bytes:
     root[0] ^= 0x80
     lines[2] = __import__("base64").b64encode(bytes(root)).decode()
     forged = SignedNote("\n".join(lines), note.signatures)
-    return Bundle(b.statement, forged.to_text()).to_bytes()
+    return Bundle(b.statement, forged.to_text(), preimage=b.preimage).to_bytes()
 
 
 def _with_bad_rows(csv_bytes: bytes) -> bytes:
@@ -184,7 +190,7 @@ def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     out["tampered"] = []
     for name, fn in (
         ("issuer signature byte flipped", _tamper_signature),
-        ("record payload byte flipped", _tamper_payload),
+        ("record body byte flipped", _tamper_payload),
         ("checkpoint root altered", _tamper_checkpoint),
     ):
         bad = run_verification(fn(data), trust)

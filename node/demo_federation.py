@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from credex.adapters.base import ADAPTERS
 from credex.adapters.sample import hk_report_records, penalty_csv, score_records
+from credex.ledger.bundle import Bundle
 from credex.ledger.evidence import verify_evidence
 from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.verify import run_verification
@@ -242,11 +243,20 @@ def run_federation_demo(
         progress("federation: a bank fetches a Ningbo score from the Hangzhou server")
         index = ningbo.stats["first_score_index"]
         with hangzhou.client() as bank:
-            data = bank.get_bundle(index, origin=ningbo.home.origin)
+            mirrored = bank.get_bundle(index, origin=ningbo.home.origin)
+        # a person's score is a hash envelope: the mirror proves it (steps 1-6) but holds
+        # no body; the issuing node hands the body over and the bank attaches it
+        bare = run_verification(mirrored, manifest)
+        with ningbo.client() as issuer:
+            body = Bundle.from_bytes(issuer.get_bundle(index)).preimage
+        held = Bundle.from_bytes(mirrored)
+        data = Bundle(held.statement, held.checkpoint, preimage=body).to_bytes()
         report = run_verification(data, manifest)
         out["bank"] = {
             "fetched_from": hangzhou.home.origin,
             "record_of": ningbo.home.origin,
+            "body_from": ningbo.home.origin,
+            "without_body_failed_step": bare.failed_step,
             "leaf_index": index,
             "bytes": len(data),
             "verify": report.to_json_value(),

@@ -71,7 +71,7 @@ class Intake:
         trusted = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
         if not trusted:
             raise UntrustedKeyError("submit: statement signed by a key not registered here")
-        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
+        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
         verify_statement_signature(st, valid[0].public_key)

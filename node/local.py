@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from credex.ledger import envelope
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
 from credex.ledger.errors import (
@@ -26,6 +27,7 @@ from credex.ledger.errors import (
 from credex.ledger.indexing import leaf_for, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.merkle import leaf_hash
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
 from credex.ledger.statement import (
@@ -35,6 +37,7 @@ from credex.ledger.statement import (
     verify_statement_signature,
 )
 from credex.ledger.storage.sql import SqlStore
+from credex.node.bodies import BodyStore
 from credex.node.home import NodeHome
 
 __all__ = ["IssueResult", "LocalNode", "record_hash"]
@@ -48,13 +51,27 @@ class IssueResult:
     kind: str
 
 
+#: what ``_prepare`` hands to ``_commit``: results known so far, the input positions of
+#: new records, their leaves, and the (leaf hash, body) of the enveloped ones
+_Prepared = tuple[list[IssueResult | None], list[int], list[NewLeaf], list[tuple[bytes, bytes]]]
+
+
 class LocalNode:
+    """One node: its log (``store``, ``log``) and the off-log bodies of its enveloped
+    (personal) records (``bodies``, same database)."""
+
     def __init__(self, home: NodeHome, *, db_url: str | None = None) -> None:
         self.home = home
         self.store = SqlStore(db_url or home.db_url)
         try:
             self.log = AppendOnlyLog(self.store)
         except BaseException:
+            self.store.close()
+            raise
+        try:
+            self.bodies = BodyStore(db_url or home.db_url)
+        except BaseException:
+            self.log.close()
             self.store.close()
             raise
         self._log_key: SigningKey = home.log_key()
@@ -67,6 +84,7 @@ class LocalNode:
     def close(self) -> None:
         self.log.close()
         self.store.close()
+        self.bodies.close()
 
     def __enter__(self) -> LocalNode:
         return self
@@ -88,40 +106,54 @@ class LocalNode:
         return [sign_statement(r, issuer, self._key(issuer, r.kind, iat), iat) for r in records]
 
     def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
-        """Append signed statements in one durable batch (idempotent per statement)."""
+        """Append signed statements in one durable batch (idempotent per statement).
+
+        The held bodies of enveloped statements are stored first (durable before the
+        leaves are acknowledged)."""
         leaves = [leaf_for(s, record_hash(s.claims.iss, s.payload)) for s in statements]
+        bodies = [(s.leaf_hash, pre) for s in statements if (pre := s.preimage) is not None]
+        if bodies:
+            self.bodies.put_many(bodies, max(s.claims.iat for s in statements))
         results: list[AppendResult] = self.log.append_many(leaves)
         return [
-            IssueResult(r.index, r.leaf_hash, r.is_new, s.record.kind)
+            IssueResult(r.index, r.leaf_hash, r.is_new, s.kind)
             for r, s in zip(results, statements, strict=True)
         ]
 
-    def _prepare(
-        self, records: Sequence[Record], issuer: str, iat: int
-    ) -> tuple[list[IssueResult | None], list[int], list[NewLeaf]]:
-        """Dedupe against the store by record hash, then sign what is new."""
-        hashes = [record_hash(issuer, r.to_bytes()) for r in records]
+    def _prepare(self, records: Sequence[Record], issuer: str, iat: int) -> _Prepared:
+        """Dedupe against the store by record hash, then sign what is new.
+
+        The record hash covers the signed payload: the record, or for an enveloped
+        record its SHA-256 (so ``append`` and ``issue`` agree)."""
+        wrapped = [envelope.should_envelope(r) for r in records]
+        payloads = [
+            envelope.payload_hash(r.to_bytes()) if w else r.to_bytes()
+            for r, w in zip(records, wrapped, strict=True)
+        ]
+        hashes = [record_hash(issuer, p) for p in payloads]
         known = self.store.find_record_hashes(hashes)
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
         leaves: list[NewLeaf] = []
+        bodies: list[tuple[bytes, bytes]] = []
         for i, (r, h) in enumerate(zip(records, hashes, strict=True)):
             idx = known.get(h)
             if idx is None:
                 fresh.append(i)
                 key = self._key(issuer, r.kind, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
-                leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, record_target(r)))
+                target = None if wrapped[i] else record_target(r)
+                leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target))
+                if wrapped[i]:
+                    bodies.append((leaf_hash(leaf), r.to_bytes()))
             else:
                 out[i] = IssueResult(idx, self.log.entry(idx).leaf_hash, False, r.kind)
-        return out, fresh, leaves
+        return out, fresh, leaves, bodies
 
-    def _commit(
-        self,
-        records: Sequence[Record],
-        prepared: tuple[list[IssueResult | None], list[int], list[NewLeaf]],
-    ) -> list[IssueResult]:
-        out, fresh, leaves = prepared
+    def _commit(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
+        out, fresh, leaves, bodies = prepared
+        if bodies:  # bodies first: durable before their leaves are acknowledged
+            self.bodies.put_many(bodies, leaves[0].iat)
         if leaves:
             for i, res in zip(fresh, self.log.append_many(leaves), strict=True):
                 out[i] = IssueResult(res.index, res.leaf_hash, res.is_new, records[i].kind)
@@ -163,7 +195,7 @@ class LocalNode:
         ]
         if not trusted:
             raise UntrustedKeyError("submit: statement signed by a key not registered here")
-        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.record.kind in i.kinds]
+        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
         verify_statement_signature(st, valid[0].public_key)
@@ -208,7 +240,15 @@ class LocalNode:
         return SignedNote.from_text(cp.note)
 
     def bundle(self, index: int, now: int) -> Bundle:
-        """A bundle for entry ``index`` against the latest checkpoint (published if needed)."""
+        """A bundle for entry ``index`` against the latest checkpoint (published if needed).
+
+        An enveloped record's bundle carries its body (``preimage``) when this node holds
+        it, and none when it never did (a submitted envelope).
+
+        Raises:
+            OutOfRangeError: no entry at ``index``.
+            BodyErasedError: the record's body was erased here (the leaf stays).
+        """
         size = self.log.size
         if not 0 <= index < size:
             raise OutOfRangeError(
@@ -223,7 +263,8 @@ class LocalNode:
             self._log_key, cp.size, index, self.log.inclusion_proof(index, cp.size), cp.root
         )
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
-        return Bundle(st.to_bytes(), note.to_text())
+        preimage = self.bodies.get(entry.leaf_hash) if st.is_envelope else None
+        return Bundle(st.to_bytes(), note.to_text(), preimage=preimage)
 
     def receipt(self, index: int, tree_size: int) -> bytes:
         """The receipt of entry ``index`` in the tree of ``tree_size`` (a signed size).
@@ -262,7 +303,22 @@ class LocalNode:
         size = SignedNote.from_text(own.checkpoint).checkpoint.size
         target = self.log.entry(index).leaf_hash
         status = tuple(self.bundle(i, now) for i, _ in lifecycle_in(self.log, target, size))
-        return Bundle(own.statement, own.checkpoint, status=status)
+        return Bundle(own.statement, own.checkpoint, status=status, preimage=own.preimage)
+
+    def statement_at(self, index: int) -> Statement:
+        """The logged statement at ``index``, with its body attached when this node holds
+        it (an enveloped record whose body was erased or never held comes without).
+
+        Raises:
+            NotFoundError: no entry at ``index``.
+        """
+        entry = self.log.entry(index)
+        st = Statement.from_bytes(entry.leaf)
+        if st.is_envelope:
+            body = self.bodies.get_many([entry.leaf_hash]).get(entry.leaf_hash)
+            if body is not None:
+                st = st.with_preimage(body)
+        return st
 
 
 def record_hash(issuer: str, payload: bytes) -> bytes:

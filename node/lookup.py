@@ -160,7 +160,7 @@ class SubjectLookup:
         for e in node.log.by_subject(subject):
             if e.kind in _NOT_RECORDS:
                 continue
-            target = Statement.from_bytes(e.leaf)
+            target = node.statement_at(e.index)
             try:
                 require_shared(target, lifecycle_in(node.log, target.leaf_hash), now)
                 lock = self._publish_lock or nullcontext()

@@ -119,7 +119,7 @@ def find_statement(node: LocalNode, leaf_hash: bytes) -> tuple[int, Statement]:
         NotFoundError: no such entry.
     """
     index = node.log.index_of(leaf_hash)
-    return index, Statement.from_bytes(node.log.entry(index).leaf)
+    return index, node.statement_at(index)  # with the held body of an enveloped record
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +158,7 @@ def recognize(
         err = report.error
         raise type(err)(f"recognize: source bundle fails step {report.failed_step}: {err}") from err
     source_b = Bundle.from_bytes(source_bundle)
-    source = Statement.from_bytes(source_b.statement)
+    source = Statement.from_bytes(source_b.statement, source_b.preimage)
     policy_index, policy = find_statement(node, policy_leaf_hash)
     derived = build_derived_record(
         policy.record,
@@ -176,6 +176,7 @@ def recognize(
         own.checkpoint,
         sources=(source_b,),
         policy=node.bundle(policy_index, now),
+        preimage=own.preimage,  # a person's derived record: its hash-envelope body
     )
     return Recognition(result, out, source, policy)
 

@@ -20,7 +20,6 @@ from typing import Any, Final, Protocol
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
-from credex.ledger.statement import Statement
 from credex.node import convert
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
@@ -168,7 +167,7 @@ class LogServicer(log_pb2_grpc.LogServicer):
         index = self._index(ref)
         log = self._node.log
         now = self._clock()
-        target = Statement.from_bytes(log.entry(index).leaf)
+        target = self._node.statement_at(index)
         require_shared(target, lifecycle_in(log, target.leaf_hash), now)
         with self.publish_lock:
             bundle: Bundle = self._node.bundle_with_status(index, now, fresh=False)

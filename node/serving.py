@@ -59,14 +59,21 @@ def require_shared(
     target: Statement, lifecycle: list[tuple[int, Statement]], now: int
 ) -> Status | None:
     """The status of ``target`` at ``now``, if the record may still be shared (None for a
-    lifecycle statement: status is public and always shared).
+    lifecycle statement: status is public and always shared). ``target`` is a hash
+    envelope (a person's record) with its body attached when this node holds it.
 
     Raises:
         RecordWithheldError: the record is repaired, withdrawn, corrected, superseded or
-            expired at ``now``; the message gives the state and its first reason.
+            expired at ``now`` (the message gives the state and its first reason), or it
+            is an envelope whose body this node does not hold (or has erased).
     """
-    if target.record.kind in STATUS_KINDS:
+    if target.kind in STATUS_KINDS:
         return None
+    if not target.has_body:
+        raise RecordWithheldError(
+            f"sharing: record {target.leaf_hash.hex()[:16]}… is a person's record whose body "
+            f"is kept off-log by {target.claims.iss} and is not held here (or was erased)"
+        )
     try:
         status = sharing_status(target, lifecycle, now)
     except CredexError as e:

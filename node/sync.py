@@ -79,10 +79,10 @@ def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
         raise KeyValidityError(
             f"sync: key of {st.claims.iss!r} used outside its validity window (iat {st.claims.iat})"
         )
-    authorised = [i for i in valid if st.record.kind in i.kinds]
+    authorised = [i for i in valid if st.kind in i.kinds]
     if not authorised:
         raise KindNotAuthorisedError(
-            f"sync: {st.claims.iss!r} is not authorised for kind {st.record.kind!r}"
+            f"sync: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
     verify_statement_signature(st, authorised[0].public_key)
     return st

@@ -372,7 +372,9 @@ def test_issue_person_id_is_never_stored_or_printed(
     r = cli("bundle", res["index"], "-o", tmp_path / "p.credex", "--home", sqlite_home)
     assert r.code == 0, r.err
     seen.append(r.text)
-    st = Statement.from_bytes(Bundle.from_bytes((tmp_path / "p.credex").read_bytes()).statement)
+    b = Bundle.from_bytes((tmp_path / "p.credex").read_bytes())
+    st = Statement.from_bytes(b.statement, b.preimage)  # a person's record: hash envelope
+    assert st.is_envelope and b.preimage is not None
     h = NodeHome.open(sqlite_home)
     assert st.record.subject.type == "person"
     assert st.record.subject.id == person_subject_id(h.subject_key(), rid)
@@ -862,7 +864,9 @@ def test_demo_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     assert d["ok"] is True
     assert d["verify"]["verdict"] == "valid"
     assert [t["verdict"] for t in d["tampered"]] == ["invalid"] * 3
-    assert [t["failed_step"] for t in d["tampered"]] == [3, 3, 6]
+    # the score is a hash envelope: a changed body no longer hashes to the signed payload
+    assert [t["failed_step"] for t in d["tampered"]] == [3, 1, 6]
+    assert "does not match the signed hash" in d["tampered"][1]["error"]
     assert d["federation"]["ok"] is True
     _assert_demo_part3(d["federation"]["recognition"])
     # the human form of part 3: one line per step, each marked as holding

@@ -220,8 +220,11 @@ def recognised(cli: Cli, tmp_path: Path, hangzhou: Path) -> Recognised:
 def test_recognize_end_to_end_verifies_and_replays(cli: Cli, recognised: Recognised) -> None:
     rg = recognised
     derived_bundle = Bundle.from_bytes(rg.out.read_bytes())
-    derived = Statement.from_bytes(derived_bundle.statement)
-    source = Statement.from_bytes(Bundle.from_bytes(rg.source.read_bytes()).statement)
+    # person records: hash envelopes, each bundle carrying its body
+    derived = Statement.from_bytes(derived_bundle.statement, derived_bundle.preimage)
+    source_b = Bundle.from_bytes(rg.source.read_bytes())
+    source = Statement.from_bytes(source_b.statement, source_b.preimage)
+    assert derived.is_envelope and source.is_envelope
     assert derived.record.refs == (source.leaf_hash, bytes.fromhex(rg.policy_leaf))
     assert derived.record.region == HANGZHOU and derived.claims.iss == f"{HANGZHOU}/platform"
     assert derived.record.subject == source.record.subject
@@ -246,7 +249,7 @@ def test_recognize_forged_derived_value_fails_step_8(
 ) -> None:
     rg = recognised
     good = Bundle.from_bytes(rg.out.read_bytes())
-    rec = Statement.from_bytes(good.statement).record
+    rec = Statement.from_bytes(good.statement, good.preimage).record
     forged_level = "L5" if rec.body["level"] != "L5" else "L1"
     forged = Record(
         rec.kind,
@@ -263,7 +266,13 @@ def test_recognize_forged_derived_value_fails_step_8(
         own = node.bundle(res.index, T0)
     bad = tmp_path / "forged.credex"
     bad.write_bytes(
-        Bundle(own.statement, own.checkpoint, sources=good.sources, policy=good.policy).to_bytes()
+        Bundle(
+            own.statement,
+            own.checkpoint,
+            sources=good.sources,
+            policy=good.policy,
+            preimage=own.preimage,
+        ).to_bytes()
     )
     r = cli("verify", bad, "--trust", rg.trust, "--json")
     assert r.code == 1

@@ -1,7 +1,9 @@
 """Golden vectors: credex statements, receipts, checkpoints and bundles from fixed keys.
 
 Other implementations can check their encoders and verifiers against these files, the
-interoperability contract of FORMATS.md version 1. Run ``python tests/vectors/generate.py``
+interoperability contract of FORMATS.md version 1. Statement 1 (a person's score) is an
+RFC 9995 hash envelope: ``preimage-1.cbor`` is its body, and ``bundle-1.credex`` carries
+it under the bundle's optional ``preimage`` key. Run ``python tests/vectors/generate.py``
 to rewrite them; ``tests/unit/ledger/test_golden.py`` regenerates them in memory and
 asserts byte equality. The seeds below are test keys, public on purpose.
 """
@@ -80,8 +82,10 @@ def build() -> dict[str, bytes]:
         out[f"statement-{i}.cbor"] = st.leaf
         out[f"receipt-{i}.cbor"] = receipt.to_bytes()
         out[f"bundle-{i}.credex"] = Bundle(
-            st.with_receipts([receipt.to_bytes()]).to_bytes(), note.to_text()
+            st.with_receipts([receipt.to_bytes()]).to_bytes(), note.to_text(), preimage=st.preimage
         ).to_bytes()
+        if st.preimage is not None:  # a person's record: an RFC 9995 hash envelope
+            out[f"preimage-{i}.cbor"] = st.preimage
     trust = TrustStore(
         (TrustedLog(ORIGIN, ORIGIN, log.public_key),),
         (
@@ -102,6 +106,7 @@ def build() -> dict[str, bytes]:
         "tree_size": tree.size,
         "root": root.hex(),
         "leaf_hashes": [st.leaf_hash.hex() for st in statements],
+        "hash_envelopes": [i for i, st in enumerate(statements) if st.is_envelope],
         "issuer_public_key": issuer.public_key.hex(),
         "log_public_key": log.public_key.hex(),
     }

@@ -62,10 +62,12 @@ def test_build_and_verify() -> None:
     assert (rec.valid_from, rec.valid_until) == (NOW, NOW + 1000)
     assert dict(rec.body) == {"scheme": "COMMON_LEVEL", "level": "L4"}
     verify_derivation(rec, [src], pol)
-    # survives the round trip through a signed statement
-    verify_derivation(
-        Statement.from_bytes(_sign(rec, "cn-zj-hangzhou").to_bytes()).record, [src], pol
-    )
+    # survives the round trip through a signed statement (a person's record: a hash
+    # envelope, so the body travels beside it)
+    signed = _sign(rec, "cn-zj-hangzhou")
+    assert signed.preimage is not None
+    parsed = Statement.from_bytes(signed.to_bytes()).with_preimage(signed.preimage)
+    verify_derivation(parsed.record, [src], pol)
 
 
 def test_tampered_derived_value_names_the_field() -> None:

@@ -88,7 +88,11 @@ def _log_bundles(
     for i, st in enumerate(statements):
         idx = index + i
         r = build_receipt(log, tree.size, idx, tree.inclusion_proof(idx), tree.root())
-        out.append(Bundle(st.with_receipts([r.to_bytes()]).to_bytes(), note.to_text()))
+        out.append(
+            Bundle(
+                st.with_receipts([r.to_bytes()]).to_bytes(), note.to_text(), preimage=st.preimage
+            )
+        )
     return out, note
 
 
@@ -368,13 +372,26 @@ def test_derived_record_replays_in_step_8() -> None:
     )
     trust = _trust(kinds=["score.city", "policy.conversion", "derived.score"])
     (b_src, b_pol, b_good, b_forged), _ = _log_bundles([src, pol, good, forged])
-    ok = Bundle(b_good.statement, b_good.checkpoint, sources=(b_src,), policy=b_pol)
+    ok = Bundle(
+        b_good.statement,
+        b_good.checkpoint,
+        sources=(b_src,),
+        policy=b_pol,
+        preimage=b_good.preimage,
+    )
     report = run_verification(ok.to_bytes(), trust)
     assert report.ok, report.steps
     assert "conversion replays" in report.steps[-1].detail
-    bad = Bundle(b_forged.statement, b_forged.checkpoint, sources=(b_src,), policy=b_pol)
+    bad = Bundle(
+        b_forged.statement,
+        b_forged.checkpoint,
+        sources=(b_src,),
+        policy=b_pol,
+        preimage=b_forged.preimage,
+    )
     report = run_verification(bad.to_bytes(), trust)
     assert report.failed_step == 8 and "field 'level' does not replay" in str(report.error)
     assert "L5" not in str(report.error) and "L4" not in str(report.error)
-    bare = run_verification(Bundle(b_good.statement, b_good.checkpoint).to_bytes(), trust)
+    no_sources = Bundle(b_good.statement, b_good.checkpoint, preimage=b_good.preimage)
+    bare = run_verification(no_sources.to_bytes(), trust)
     assert bare.failed_step == 8 and "must carry its sources" in str(bare.error)

@@ -1,0 +1,449 @@
+"""``BodyStore``: the off-log bodies of enveloped (personal) records, erasable.
+
+A record about a person is logged as an RFC 9995 hash envelope (``credex.ledger.envelope``):
+the tree holds only SHA-256 of the record. Its body (the record bytes, the envelope's
+*preimage*) is kept here, in one table beside the log's, in the same database (same URL:
+a SQLite file or a PostgreSQL database/schema), created if missing::
+
+    bodies(leaf_hash PK BLOB, preimage BLOB NULL, stored_at BIGINT,
+           erased_at BIGINT NULL, erase_reason TEXT NULL)
+
+- ``put_many`` is called *before* the leaves are appended (durable first); a row whose
+  leaf never made it into the log is harmless: bodies are served only for logged leaves.
+  An existing row is never overwritten, so an erased body is not brought back by a
+  re-import.
+- ``erase`` sets ``preimage`` to NULL and keeps a tombstone (when, why); the tree is not
+  touched. On SQLite the table's connections run with ``PRAGMA secure_delete=ON`` (freed
+  content is zeroed) and an erase ends with a ``wal_checkpoint(TRUNCATE)``, so the body
+  bytes leave the database file and its WAL.
+
+Every database error becomes ``StorageError``; engines run with ``hide_parameters``, and
+no message or log line carries a body. This module does not sign, parse or verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    LargeBinary,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Field, SQLModel
+
+from credex.ledger.errors import BodyErasedError, FormatError, NotFoundError, StorageError
+from credex.ledger.storage.sql import WRITE_OPTION, sqlite_engine, storage_error
+
+if TYPE_CHECKING:
+    from credex.node.local import LocalNode
+
+__all__ = [
+    "ENDED_STATES",
+    "ERASE_REASONS",
+    "BodyCounts",
+    "BodyInfo",
+    "BodyStore",
+    "PurgeResult",
+    "erase_if_ended",
+    "erased_message",
+    "purge_ended",
+]
+
+#: why a body may be erased (the tombstone keeps it)
+ERASE_REASONS: Final = ("repaired", "window-ended", "withdrawn", "request")
+#: lifecycle states whose end allows erasing the body, with the reason recorded
+ENDED_STATES: Final = {"repaired": "repaired", "withdrawn": "withdrawn", "expired": "window-ended"}
+_CHUNK: Final = 500
+
+
+class BodyRow(SQLModel, table=True):
+    """One enveloped record's body, or its tombstone (``bodies``)."""
+
+    __tablename__ = "bodies"
+
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    preimage: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    stored_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    erased_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    erase_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+BODIES: Final[Table] = BodyRow.__table__  # type: ignore[attr-defined]
+_B = BODIES.c
+
+
+@dataclass(frozen=True, slots=True)
+class BodyInfo:
+    """What is known about one body, never the body itself."""
+
+    leaf_hash: bytes
+    held: bool
+    stored_at: int
+    erased_at: int | None = None
+    erase_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BodyCounts:
+    held: int
+    erased: int
+
+
+def _error(what: str, e: SQLAlchemyError) -> StorageError:
+    return storage_error("body store", what, e)
+
+
+def _info(row: Any) -> BodyInfo:
+    return BodyInfo(
+        bytes(row.leaf_hash),
+        bool(row.held),
+        int(row.stored_at),
+        None if row.erased_at is None else int(row.erased_at),
+        row.erase_reason,
+    )
+
+
+_INFO_COLS: Final = (
+    _B.leaf_hash,
+    _B.preimage.is_not(None).label("held"),
+    _B.stored_at,
+    _B.erased_at,
+    _B.erase_reason,
+)
+
+
+def erased_message(info: BodyInfo) -> str:
+    """The ``BodyErasedError`` message: when and why, never the body."""
+    when = datetime.fromtimestamp(info.erased_at or 0, UTC).date().isoformat()
+    return (
+        f"body: record body erased on {when} ({info.erase_reason}); the leaf "
+        f"{info.leaf_hash.hex()[:16]}… stays in the log"
+    )
+
+
+class BodyStore:
+    """Bodies of enveloped records in one SQLite file or PostgreSQL database.
+
+    Thread-safe: every call checks a connection out of the engine's pool.
+    """
+
+    __slots__ = ("_backend", "_closed", "_engine")
+
+    def __init__(self, url: str) -> None:
+        """Open (and if needed create) the ``bodies`` table at ``url``.
+
+        Raises:
+            StorageError: malformed URL, unsupported backend, in-memory SQLite, or the
+                database cannot be reached or initialised.
+        """
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError as e:  # the URL may hold a password: do not echo it
+            raise StorageError("body store: database url could not be parsed") from e
+        try:
+            if backend == "sqlite":
+                engine = sqlite_engine(url, "body store")
+                event.listen(engine, "connect", _secure_delete)
+            elif backend == "postgresql":
+                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
+            else:
+                raise StorageError(
+                    f"body store: unsupported backend: expected sqlite or postgresql, got {backend}"
+                )
+        except (ArgumentError, ImportError) as e:
+            raise StorageError(f"body store: cannot create engine for {backend}") from e
+        self._engine = engine
+        self._backend = backend
+        self._closed = False
+        try:
+            with self._write() as conn:
+                BODIES.create(conn, checkfirst=True)
+        except SQLAlchemyError as e:
+            engine.dispose()
+            raise _error("create table", e) from e
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> BodyStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._closed:
+            raise StorageError("body store: read refused: store is closed")
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction, committed on normal exit, rolled back on any exception."""
+        if self._closed:
+            raise StorageError("body store: write refused: store is closed")
+        with self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def put_many(self, items: Sequence[tuple[bytes, bytes]], now: int) -> None:
+        """Store ``(leaf_hash, body)`` pairs durably in one transaction; a leaf that
+        already has a row (held or erased) keeps it.
+
+        Raises:
+            StorageError: the write failed; nothing of this call is stored.
+        """
+        if not items:
+            return
+        rows = {lh: {"leaf_hash": lh, "preimage": body, "stored_at": now} for lh, body in items}
+        dialect = postgresql if self._backend == "postgresql" else sqlite
+        try:
+            with self._write() as conn:
+                values = list(rows.values())
+                for i in range(0, len(values), _CHUNK):
+                    stmt = dialect.insert(BODIES).on_conflict_do_nothing(
+                        index_elements=["leaf_hash"]
+                    )
+                    conn.execute(stmt, values[i : i + _CHUNK])
+        except SQLAlchemyError as e:
+            raise _error("put bodies", e) from e
+
+    def info(self, leaf_hash: bytes) -> BodyInfo | None:
+        """The row of ``leaf_hash`` without its body; None if none was ever stored."""
+        try:
+            with self._read() as conn:
+                row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
+        except SQLAlchemyError as e:
+            raise _error("body info", e) from e
+        return None if row is None else _info(row)
+
+    def get(self, leaf_hash: bytes) -> bytes | None:
+        """The body of ``leaf_hash``; None if this node never held it.
+
+        Raises:
+            BodyErasedError: it was held and has been erased (when and why in the message).
+        """
+        stmt = select(_B.preimage, *_INFO_COLS).where(_B.leaf_hash == leaf_hash)
+        try:
+            with self._read() as conn:
+                row = conn.execute(stmt).first()
+        except SQLAlchemyError as e:
+            raise _error("get body", e) from e
+        if row is None:
+            return None
+        if row.preimage is None:
+            raise BodyErasedError(erased_message(_info(row)))
+        return bytes(row.preimage)
+
+    def get_many(self, leaf_hashes: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The held bodies among ``leaf_hashes`` (erased and unknown ones are left out)."""
+        out: dict[bytes, bytes] = {}
+        try:
+            with self._read() as conn:
+                for i in range(0, len(leaf_hashes), _CHUNK):
+                    chunk = list(leaf_hashes[i : i + _CHUNK])
+                    stmt = select(_B.leaf_hash, _B.preimage).where(
+                        _B.leaf_hash.in_(chunk), _B.preimage.is_not(None)
+                    )
+                    for row in conn.execute(stmt):
+                        out[bytes(row.leaf_hash)] = bytes(row.preimage)
+        except SQLAlchemyError as e:
+            raise _error("get bodies", e) from e
+        return out
+
+    def erase(self, leaf_hash: bytes, reason: str, now: int, *, flush: bool = True) -> BodyInfo:
+        """Erase the body of ``leaf_hash``, keeping a tombstone (when, why). Idempotent:
+        erasing an erased body returns its first tombstone. ``flush=False`` leaves the
+        WAL truncation to a later ``flush()`` (many erasures in a row).
+
+        Raises:
+            FormatError: ``reason`` is not one of ``ERASE_REASONS``.
+            NotFoundError: this node holds no body for ``leaf_hash``.
+        """
+        if reason not in ERASE_REASONS:
+            raise FormatError(
+                f"body: erase reason: expected one of {', '.join(ERASE_REASONS)}, got {reason!r}"
+            )
+        try:
+            with self._write() as conn:
+                row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
+                if row is None:
+                    raise NotFoundError(
+                        f"body: no record body held for leaf {leaf_hash.hex()}: not an "
+                        "enveloped record of this node"
+                    )
+                if row.held:
+                    conn.execute(
+                        update(BODIES)
+                        .where(_B.leaf_hash == leaf_hash)
+                        .values(preimage=None, erased_at=now, erase_reason=reason)
+                    )
+                    row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
+        except SQLAlchemyError as e:
+            raise _error("erase body", e) from e
+        if flush:
+            self.flush()
+        return _info(row)
+
+    def flush(self) -> None:
+        """SQLite: checkpoint and truncate the WAL, so erased bodies (zeroed in the
+        database by ``secure_delete``) leave no copy in the WAL either. PostgreSQL: no-op
+        (erased tuples are reclaimed by VACUUM; see docs/spec.md)."""
+        if self._backend != "sqlite":
+            return
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError as e:
+            raise _error("flush", e) from e
+
+    def counts(self) -> BodyCounts:
+        """How many bodies are held and how many erased."""
+        held = func.count(_B.preimage)
+        try:
+            with self._read() as conn:
+                row = conn.execute(select(held, func.count())).one()
+        except SQLAlchemyError as e:
+            raise _error("count bodies", e) from e
+        return BodyCounts(int(row[0]), int(row[1]) - int(row[0]))
+
+    def list_bodies(self, *, held: bool | None = None, limit: int = 1000) -> list[BodyInfo]:
+        """Rows (never bodies) in leaf-hash order; ``held`` filters held / erased."""
+        stmt = select(*_INFO_COLS).order_by(_B.leaf_hash).limit(limit)
+        if held is True:
+            stmt = stmt.where(_B.preimage.is_not(None))
+        elif held is False:
+            stmt = stmt.where(_B.preimage.is_(None))
+        try:
+            with self._read() as conn:
+                return [_info(r) for r in conn.execute(stmt)]
+        except SQLAlchemyError as e:
+            raise _error("list bodies", e) from e
+
+
+def _secure_delete(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA secure_delete=ON")
+    finally:
+        cur.close()
+
+
+def erase_if_ended(node: LocalNode, leaf_hash: bytes, now: int) -> BodyInfo | None:
+    """Erase the body of the logged record ``leaf_hash`` if its status at ``now`` is
+    repaired, withdrawn or expired (the hook the lifecycle repair command calls).
+
+    Returns the tombstone when erased (or already erased), None when the record is not
+    enveloped, its body is not held here, or it is still active / under objection.
+
+    Raises:
+        NotFoundError: no entry with ``leaf_hash`` in the log.
+        LifecycleError / DateFormatError: the record's window cannot be computed.
+    """
+    from credex.ledger.lifecycle import status_at
+    from credex.node.recognition import lifecycle_entries
+
+    index = node.log.index_of(leaf_hash)
+    info = node.bodies.info(leaf_hash)
+    if info is None:
+        return None
+    if not info.held:
+        return info
+    target = node.statement_at(index)
+    if not target.has_body:
+        return None
+    lifecycle = [st for _, st in lifecycle_entries(node, leaf_hash)]
+    state = status_at(target, lifecycle, now).state
+    reason = ENDED_STATES.get(state)
+    if reason is None:
+        return None
+    return node.bodies.erase(leaf_hash, reason, now)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    """What ``purge_ended`` did: bodies checked, erased per reason, kept, and those whose
+    status could not be judged (their window does not compute) or whose leaf is not in
+    the log (an orphan of a failed append: never served)."""
+
+    checked: int
+    erased: dict[str, int]
+    kept: int
+    undetermined: int
+    orphans: int
+
+
+def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResult:
+    """Erase the body of every held enveloped record whose status at ``as_of`` is
+    repaired, withdrawn or expired. One scan of the log collects the lifecycle statements
+    (status kinds stay on-log), then each held body is judged as ``status_at`` does.
+
+    Raises:
+        StorageError: the log or the body store failed (bodies erased so far stay erased).
+    """
+    from credex.ledger.errors import DateFormatError
+    from credex.ledger.lifecycle import STATUS_KINDS, LifecycleError, status_at
+    from credex.ledger.statement import Statement
+
+    size = node.log.size
+    lifecycle: dict[bytes, list[Statement]] = {}
+    for start in range(0, size, batch):
+        for e in node.log.entries(start, min(size, start + batch)):
+            if e.kind in STATUS_KINDS:
+                st = Statement.from_bytes(e.leaf)
+                if st.record.refs:
+                    lifecycle.setdefault(st.record.refs[0], []).append(st)
+    erased: dict[str, int] = {}
+    checked = kept = undetermined = orphans = 0
+    held = [i.leaf_hash for i in node.bodies.list_bodies(held=True, limit=2**62)]
+    for i in range(0, len(held), batch):
+        chunk = held[i : i + batch]
+        indices = node.store.find_indices(chunk)
+        bodies = node.bodies.get_many(chunk)
+        for lh in chunk:
+            index, body = indices.get(lh), bodies.get(lh)
+            if index is None or index >= size or body is None:
+                orphans += index is None
+                continue
+            checked += 1
+            target = Statement.from_bytes(node.log.entry(index).leaf, body)
+            try:
+                state = status_at(target, lifecycle.get(lh, []), as_of).state
+            except (LifecycleError, DateFormatError):
+                undetermined += 1
+                continue
+            reason = ENDED_STATES.get(state)
+            if reason is None:
+                kept += 1
+                continue
+            node.bodies.erase(lh, reason, as_of, flush=False)
+            erased[reason] = erased.get(reason, 0) + 1
+    if erased:
+        node.bodies.flush()
+    return PurgeResult(checked, erased, kept, undetermined, orphans)
