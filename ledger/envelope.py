@@ -26,11 +26,19 @@ it builds and checks headers and digests; ``credex.ledger.statement`` signs and 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from dataclasses import replace
 from typing import Final
 
 from credex.ledger import encoding
 from credex.ledger.errors import CoseError, PreimageMismatchError
-from credex.ledger.record import KINDS, LIFECYCLE_KINDS, SUBJECTLESS_KINDS, Record
+from credex.ledger.record import (
+    KINDS,
+    LIFECYCLE_KINDS,
+    SALT_BYTES,
+    SUBJECTLESS_KINDS,
+    Record,
+)
 
 __all__ = [
     "HASH_ALG_SHA256",
@@ -43,6 +51,7 @@ __all__ = [
     "kind_from_content_type",
     "payload_hash",
     "preimage_content_type",
+    "salted",
     "should_envelope",
 ]
 
@@ -57,15 +66,32 @@ _KIND_PARAM: Final = ";kind="
 #: person-subject kinds that stay on the log in the clear: status (lifecycle.*,
 #: commitment.outcome: refs, dates and codes, and status must be public) and the
 #: subjectless kinds (manifest, policy: they use the reserved person key id 00000000
-#: and are public documents). Equal to ``lifecycle.STATUS_KINDS`` + SUBJECTLESS_KINDS
-#: (a test checks; ``lifecycle`` imports ``statement``, so it is not imported here).
-ON_LOG_KINDS: Final = frozenset((*LIFECYCLE_KINDS, "commitment.outcome", *SUBJECTLESS_KINDS))
+#: and are public documents), and ``audit.lookup`` (who looked a subject up: no personal
+#: data, and the subject's region must read it from its mirrors). Equal to
+#: ``lifecycle.STATUS_KINDS`` + SUBJECTLESS_KINDS + audit.lookup (a test checks;
+#: ``lifecycle`` imports ``statement``, so it is not imported here).
+ON_LOG_KINDS: Final = frozenset(
+    (*LIFECYCLE_KINDS, "commitment.outcome", *SUBJECTLESS_KINDS, "audit.lookup")
+)
+SALT_DOMAIN: Final = b"credex-envelope-salt-v1\x00"
 
 
 def should_envelope(record: Record) -> bool:
     """True when ``record`` is logged as a hash envelope with its body kept off-log:
     every person-subject record except the ``ON_LOG_KINDS``."""
     return record.subject.type == "person" and record.kind not in ON_LOG_KINDS
+
+
+def salted(record: Record, secret: bytes) -> Record:
+    """``record`` with its envelope salt: the first 16 bytes of HMAC-SHA256(secret,
+    domain || record). Deterministic per node secret (so importing a file twice still
+    logs each record once) and unguessable without it (so the logged hash of a score
+    cannot be found by hashing every possible score). A record that is not enveloped, or
+    already salted, is returned as it is."""
+    if not should_envelope(record) or record.salt is not None:
+        return record
+    mac = hmac.new(secret, SALT_DOMAIN + record.to_bytes(), hashlib.sha256).digest()
+    return replace(record, salt=mac[:SALT_BYTES], _bytes=b"")
 
 
 def preimage_content_type(kind: str) -> str:

@@ -407,21 +407,19 @@ def _check_target(target: Statement, stmt: Statement) -> None:
         raise LifecycleTargetError(
             f"lifecycle: statement {_short(stmt)} is a {kind}, not a lifecycle statement"
         )
-    if target.record.kind in STATUS_KINDS:
-        raise LifecycleTargetError(
-            f"lifecycle: target {_short(target)} is itself a {target.record.kind}"
-        )
+    if target.kind in STATUS_KINDS:
+        raise LifecycleTargetError(f"lifecycle: target {_short(target)} is itself a {target.kind}")
     if not stmt.record.refs or stmt.record.refs[0] != target.leaf_hash:
         got = stmt.record.refs[0].hex() if stmt.record.refs else "none"
         raise LifecycleTargetError(
             f"lifecycle: statement {_short(stmt)} does not name the target: expected refs[0] "
             f"{target.leaf_hash.hex()}, got {got}"
         )
-    if stmt.record.subject != target.record.subject:
+    if stmt.record.subject.id != target.claims.sub:
         raise LifecycleTargetError(
             f"lifecycle: statement {_short(stmt)} is about another subject than its target"
         )
-    if kind == "commitment.outcome" and target.record.kind != "commitment":
+    if kind == "commitment.outcome" and target.kind != "commitment":
         raise LifecycleTargetError(
             f"lifecycle: commitment.outcome {_short(stmt)} targets a {target.record.kind}"
         )
@@ -606,7 +604,10 @@ def status_at(
             ``target`` (refs[0]) or its subject.
         DateFormatError / LifecycleError: the target's own window cannot be computed.
     """
-    window = publication_window(target.record)
+    # a person's record whose body is not held (erased after a repair, or a mirror's copy):
+    # its window is unknown and statements cannot be re-validated against its dates; they
+    # were validated by the node that logged them and are taken in order
+    window = publication_window(target.record) if target.has_body else None
     unique: dict[bytes, Statement] = {}
     where: dict[bytes, int] = dict(positions or {})
     for item in lifecycle:
@@ -627,6 +628,9 @@ def status_at(
     ignored: list[str] = []
     for s in ordered:
         if s.claims.iat > as_of:
+            continue
+        if window is None:
+            accepted.append(s)
             continue
         ok = authorised_repairers is not None and authorised_repairers(target, s)
         try:
@@ -666,7 +670,7 @@ def status_at(
             reasons.append(f"{terminal}: {_describe(found[terminal])}")
             break
     else:
-        if window.max_until is not None and as_of >= window.max_until:
+        if window is not None and window.max_until is not None and as_of >= window.max_until:
             state = "expired"
             reasons.append(f"expired: publication ended on {_day(window.max_until)}")
         elif f.open:
@@ -678,7 +682,11 @@ def status_at(
                     reasons.append(f"objection {_short(o)} is overdue since {due}")
     if f.outcome is not None:
         reasons.append(_describe(f.outcome))
-    reasons.append(f"window: {window.reason}")
+    reasons.append(
+        f"window: {window.reason}"
+        if window is not None
+        else "window: unknown here (the record's body is not held: erased or kept by its issuer)"
+    )
     if state == "active":
         usable = {"punitive": True, "eligibility": True}
     elif state == "under-objection":

@@ -176,6 +176,8 @@ KINDS: Final = tuple(sorted(KIND_SPECS))
 SUBJECTLESS_KINDS: Final = ("federation.manifest", "policy.conversion")
 SUBJECTLESS_PREFIX: Final = "hmac:00000000:"
 LIFECYCLE_KINDS: Final = tuple(k for k in KINDS if k.startswith("lifecycle."))
+#: length of a person record's envelope salt
+SALT_BYTES: Final = 16
 
 _PY_TYPES: Final[Mapping[str, type | tuple[type, ...]]] = {
     "text": str,
@@ -229,6 +231,10 @@ class Record:
     valid_from: int
     valid_until: int | None = None
     refs: tuple[bytes, ...] = ()
+    #: 16 random-looking bytes in a person's record that is logged as an RFC 9995 hash
+    #: envelope, so its hash cannot be found by trying every likely body (a score has
+    #: ~1000 values); never on the log itself (see ``ledger/envelope.py``)
+    salt: bytes | None = None
     #: the deterministic encoding; given only by ``from_bytes`` (already checked there)
     _bytes: bytes = field(default=b"", repr=False, compare=False, kw_only=True)
 
@@ -267,6 +273,11 @@ class Record:
         for r in self.refs:
             if not isinstance(r, bytes) or len(r) != 32:
                 raise RecordError("record: every ref must be a 32-byte leaf hash")
+        if self.salt is not None:
+            if not isinstance(self.salt, bytes) or len(self.salt) != SALT_BYTES:
+                raise RecordError(f"record: salt must be {SALT_BYTES} bytes")
+            if self.subject.type != "person":
+                raise RecordError("record: only a person's record carries a salt")
         if self._bytes:
             return
         try:
@@ -292,6 +303,8 @@ class Record:
             out["valid_until"] = self.valid_until
         if self.refs:
             out["refs"] = list(self.refs)
+        if self.salt is not None:
+            out["salt"] = self.salt
         return out
 
     def to_bytes(self) -> bytes:
@@ -311,7 +324,17 @@ class Record:
             raise RecordError("record: expected a map")
         if value.get("v") != RECORD_VERSION:
             raise RecordError(f"record: unsupported version: expected 1, got {value.get('v')!r}")
-        allowed = {"v", "kind", "region", "subject", "body", "valid_from", "valid_until", "refs"}
+        allowed = {
+            "v",
+            "kind",
+            "region",
+            "subject",
+            "body",
+            "valid_from",
+            "valid_until",
+            "refs",
+            "salt",
+        }
         extra = sorted(str(k) for k in value if k not in allowed)
         if extra:
             raise RecordError(f"record: unexpected fields: {', '.join(extra)}")
@@ -342,6 +365,7 @@ class Record:
             valid_from=value["valid_from"],
             valid_until=value.get("valid_until"),
             refs=tuple(refs),
+            salt=value.get("salt"),
             _bytes=_data,
         )
 

@@ -7,6 +7,7 @@
     HOME/keys/            mode 0700; every key file mode 0600, hex seed + newline
         log.key           the log's Ed25519 key (checkpoints, receipts); never an issuer key
         subject.key       the HMAC key that turns resident ID numbers into subject ids
+        envelope.key      salts person records' hash envelopes (created on first use)
         issuers/<slug>-<n>.key
     HOME/log.sqlite       the default log database (``db`` null); or a PostgreSQL URL
 
@@ -194,6 +195,15 @@ class NodeHome:
 
     def subject_key(self) -> SubjectKey:
         return SubjectKey.from_secret(read_secret(self.keys_dir / "subject.key"))
+
+    def envelope_secret(self) -> bytes:
+        """This node's own secret for person records' envelope salts (``keys/envelope.key``,
+        created on first use, 0600; never shared, not even with the federation)."""
+        path = self.keys_dir / "envelope.key"
+        if not path.exists():
+            with contextlib.suppress(ConfigError):  # another process created it first
+                write_secret(path, os.urandom(32))
+        return read_secret(path)
 
     # issuers ------------------------------------------------------------------------
     def issuers(self) -> list[IssuerEntry]:

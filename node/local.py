@@ -75,6 +75,7 @@ class LocalNode:
             self.store.close()
             raise
         self._log_key: SigningKey = home.log_key()
+        self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
 
     @classmethod
@@ -101,9 +102,19 @@ class LocalNode:
             self._keys[k] = key
         return key
 
+    def _salt_secret(self) -> bytes:
+        """The node secret that salts person records' envelopes (never leaves the node)."""
+        if self._salt is None:
+            self._salt = self.home.envelope_secret()
+        return self._salt
+
     def sign(self, records: Sequence[Record], issuer_id: str | None, iat: int) -> list[Statement]:
         issuer = issuer_id or self.home.platform_issuer
-        return [sign_statement(r, issuer, self._key(issuer, r.kind, iat), iat) for r in records]
+        secret = self._salt_secret()
+        return [
+            sign_statement(envelope.salted(r, secret), issuer, self._key(issuer, r.kind, iat), iat)
+            for r in records
+        ]
 
     def append(self, statements: Sequence[Statement]) -> list[IssueResult]:
         """Append signed statements in one durable batch (idempotent per statement).
@@ -125,6 +136,8 @@ class LocalNode:
 
         The record hash covers the signed payload: the record, or for an enveloped
         record its SHA-256 (so ``append`` and ``issue`` agree)."""
+        secret = self._salt_secret()
+        records = [envelope.salted(r, secret) for r in records]
         wrapped = [envelope.should_envelope(r) for r in records]
         payloads = [
             envelope.payload_hash(r.to_bytes()) if w else r.to_bytes()

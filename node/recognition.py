@@ -29,6 +29,7 @@ Time is passed in (``now``); this module does not print or read files.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -59,6 +60,9 @@ from credex.node.serving import lifecycle_in
 
 if TYPE_CHECKING:
     from credex.node.local import IssueResult, LocalNode
+
+#: lifecycle kinds after which a person's off-log body is erased
+_ENDING_KINDS: Final = ("lifecycle.repair", "lifecycle.withdrawal")
 
 __all__ = [
     "POLICY_FILE_FIELDS",
@@ -328,7 +332,15 @@ def add_lifecycle(
     authorised = _authorised(node)
     ok = authorised is not None and authorised(target, stmt)
     validate_lifecycle(target, stmt, authorised=ok, prior=prior)
-    return node.issue([record], issuer_id=issuer, iat=now)[0]
+    result = node.issue([record], issuer_id=issuer, iat=now)[0]
+    if kind in _ENDING_KINDS and target.is_envelope:
+        # publication and sharing end: a person's body held here is erased at once (the
+        # leaf and the tree are untouched; ``credex body list`` shows the tombstone)
+        from credex.node.bodies import erase_if_ended
+
+        with contextlib.suppress(NotFoundError):  # the target is a mirrored peer record
+            erase_if_ended(node, target.leaf_hash, now)
+    return result
 
 
 def status_of(

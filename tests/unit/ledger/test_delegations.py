@@ -305,8 +305,15 @@ def _derived_with_source_status(
         rec = Record(kind, HZ, person, life_body, IAT + 50, refs=(src.leaf_hash,))
         statements.append(sign_statement(rec, HZ_ISS, HZ_KEY, IAT + 50))
     b_src, b_pol, b_good, *rest = _log_bundles(statements)
-    source = Bundle(b_src.statement, b_src.checkpoint, status=tuple(rest))
-    out = Bundle(b_good.statement, b_good.checkpoint, sources=(source,), policy=b_pol)
+    # a person's records are hash envelopes: each bundle carries its body (preimage)
+    source = Bundle(b_src.statement, b_src.checkpoint, status=tuple(rest), preimage=src.preimage)
+    out = Bundle(
+        b_good.statement,
+        b_good.checkpoint,
+        sources=(source,),
+        policy=b_pol,
+        preimage=good.preimage,
+    )
     return out.to_bytes(), trust, src
 
 

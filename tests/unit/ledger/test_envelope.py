@@ -19,6 +19,7 @@ from credex.ledger.errors import (
     CoseError,
     FormatError,
     PreimageMismatchError,
+    RecordError,
     SignatureError,
 )
 from credex.ledger.keys import SigningKey
@@ -75,7 +76,8 @@ def _bundle(st: Statement, preimage: bytes | None) -> bytes:
 
 
 def test_on_log_kinds_are_status_and_subjectless_kinds() -> None:
-    assert frozenset((*STATUS_KINDS, *SUBJECTLESS_KINDS)) == envelope.ON_LOG_KINDS
+    expected = frozenset((*STATUS_KINDS, *SUBJECTLESS_KINDS, "audit.lookup"))
+    assert expected == envelope.ON_LOG_KINDS
 
 
 @pytest.mark.parametrize(
@@ -280,3 +282,34 @@ def test_golden_envelope_vector() -> None:
     assert st.kind == "score.city" and st.record.subject.type == "person"
     assert Bundle.from_bytes((golden / "bundle-1.credex").read_bytes()).preimage == body
     assert Bundle.from_bytes((golden / "bundle-0.credex").read_bytes()).preimage is None
+
+
+# --- salt ----------------------------------------------------------------------------
+
+
+def test_salt_hides_a_guessable_body() -> None:
+    """Without a salt, the logged hash of a score is found by hashing the ~1000 possible
+    scores; with the node's keyed salt it is not, and the salt is deterministic."""
+    secret = b"\x11" * 32
+    plain = _score(score=712)
+    salted = envelope.salted(plain, secret)
+    assert salted.salt is not None and len(salted.salt) == 16
+    assert envelope.salted(plain, secret) == salted  # same record, same salt: imports dedupe
+    assert envelope.salted(plain, b"\x12" * 32).salt != salted.salt
+    assert envelope.salted(salted, b"\x12" * 32) is salted  # already salted: unchanged
+    st = sign_statement(salted, ISS, ISSUER, IAT)
+    guesses = {envelope.payload_hash(_score(score=v).to_bytes()) for v in range(1001)}
+    assert envelope.payload_hash(plain.to_bytes()) in guesses  # the attack works unsalted
+    assert st.payload not in guesses  # and fails salted
+    back = Statement.from_bytes(st.leaf, salted.to_bytes())
+    assert back.record == salted and back.record.body["score"] == 712
+    assert Record.from_bytes(salted.to_bytes()).salt == salted.salt
+
+
+def test_salt_only_on_enveloped_records_and_16_bytes() -> None:
+    assert envelope.salted(_score(ORG), b"\x11" * 32).salt is None  # org: on the log
+    body = {"scheme": "S", "score": 1, "band": "b", "as_of": "2026-11-01"}
+    with pytest.raises(RecordError, match="only a person's record carries a salt"):
+        Record("score.city", "cn-zj-ningbo", ORG, body, IAT, salt=b"\x00" * 16)
+    with pytest.raises(RecordError, match="salt must be 16 bytes"):
+        Record("score.city", "cn-zj-ningbo", PERSON, body, IAT, salt=b"\x00" * 15)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from credex.adapters.sample import score_records
+from credex.ledger import envelope
 from credex.ledger.errors import (
     BodyErasedError,
     BodyNotHeldError,
     FormatError,
     NotFoundError,
+    RecordWithheldError,
 )
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
@@ -58,6 +60,11 @@ def node(home: NodeHome) -> Iterator[LocalNode]:
 
 
 # --- the store -------------------------------------------------------------------------
+
+
+def _held(home: NodeHome, rec: Record) -> bytes:
+    """The body a node keeps for ``rec``: the record with the node's envelope salt."""
+    return envelope.salted(rec, home.envelope_secret()).to_bytes()
 
 
 def test_put_get_and_counts(bodies: BodyStore) -> None:
@@ -116,13 +123,13 @@ def test_issue_keeps_bodies_off_the_log(node: LocalNode, home: NodeHome) -> None
     for r, rec in zip(results, recs, strict=True):
         leaf = node.log.entry(r.index).leaf
         assert rec.to_bytes() not in leaf and b"as_of" not in leaf
-        assert node.bodies.get(r.leaf_hash) == rec.to_bytes()
-        assert node.statement_at(r.index).record == rec
+        assert node.bodies.get(r.leaf_hash) == _held(home, rec)
+        assert node.statement_at(r.index).record == envelope.salted(rec, home.envelope_secret())
     # idempotent: a second issue logs nothing and stores nothing new
     again = node.issue(recs, iat=T0 + 5)
     assert [a.is_new for a in again] == [False] * 3 and node.log.size == 3
     b = node.bundle(results[0].index, T0)
-    assert b.preimage == recs[0].to_bytes()
+    assert b.preimage == _held(home, recs[0])
     report = verify_bundle(b.to_bytes(), home.trust())
     assert report.ok and report.kind == "score.city"
 
@@ -131,7 +138,7 @@ def test_append_of_signed_statements_stores_bodies(node: LocalNode, home: NodeHo
     recs = _scores(home, 2, seed=3)
     [st0, st1] = node.sign(recs, None, T0)
     res = node.append([st0, st1])
-    assert node.bodies.get(res[1].leaf_hash) == recs[1].to_bytes()
+    assert node.bodies.get(res[1].leaf_hash) == _held(home, recs[1])
     # the same records through issue are recognised as already logged
     assert [r.is_new for r in node.issue(recs, iat=T0)] == [False, False]
 
@@ -168,7 +175,7 @@ def test_sqlite_erase_leaves_no_body_bytes_on_disk(tmp_path: Path) -> None:
         platform_seed=b"\x03" * 32,
     )
     rec = _scores(home, 1, seed=7)[0]
-    body = rec.to_bytes()
+    body = _held(home, rec)
     db = Path(home.db_url.removeprefix("sqlite:///"))
 
     def on_disk() -> bytes:
@@ -196,7 +203,7 @@ def test_erase_if_ended(node: LocalNode, home: NodeHome) -> None:
     assert erase_if_ended(node, r_short.leaf_hash, T0 + 3 * DAY) == info  # idempotent
     assert erase_if_ended(node, r_long.leaf_hash, T0 + 2 * DAY) is None
     assert erase_if_ended(node, r_org.leaf_hash, T0 + 2 * DAY) is None  # not enveloped
-    assert node.bodies.get(r_long.leaf_hash) == long.to_bytes()
+    assert node.bodies.get(r_long.leaf_hash) == _held(home, long)
     with pytest.raises(NotFoundError):
         erase_if_ended(node, b"\x00" * 32, T0)
 
@@ -233,3 +240,30 @@ def test_withdrawn_person_record_body_is_erased_by_the_hook(
     assert info is not None and info.erase_reason == "withdrawn"
     with pytest.raises(BodyErasedError, match="withdrawn"):
         node.bundle(res.index, T0 + 3 * DAY)
+
+
+def test_withdrawal_erases_the_body_and_status_still_answers(
+    node: LocalNode, home: NodeHome
+) -> None:
+    from credex.node.recognition import add_lifecycle, status_of
+    from credex.node.serving import require_shared
+
+    (r,) = node.issue(_scores(home, 1), iat=T0)
+    root = node.log.root()
+    add_lifecycle(
+        node,
+        r.leaf_hash,
+        "lifecycle.withdrawal",
+        {"reason": "entered twice", "withdrawn_on": "2026-06-02"},
+        now=T0 + DAY,
+    )
+    info = node.bodies.info(r.leaf_hash)
+    assert info is not None and not info.held and info.erase_reason == "withdrawn"
+    assert node.log.root(r.index + 1) == root  # the tree is untouched
+    target, status = status_of(node, r.leaf_hash, T0 + 2 * DAY)
+    assert not target.has_body
+    assert status.state == "withdrawn" and "window: unknown here" in status.reasons[-1]
+    with pytest.raises(BodyErasedError, match="erased"):
+        node.bundle(r.index, T0 + 2 * DAY)
+    with pytest.raises(RecordWithheldError, match="body is kept off-log"):
+        require_shared(target, [], T0 + 2 * DAY)

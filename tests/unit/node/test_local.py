@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -237,3 +238,17 @@ def test_reopen_bundle_still_verifies(home: NodeHome) -> None:
     report = verify_bundle(after, home.trust())
     assert report.leaf_index == 2
     assert Bundle.from_bytes(after).checkpoint == note.to_text()
+
+
+def test_person_records_are_salted_with_the_node_secret(node: LocalNode, home: NodeHome) -> None:
+    (rec,) = _scores(home, 1)
+    (r,) = node.issue([rec], iat=T0)
+    st = node.statement_at(r.index)
+    assert st.is_envelope and st.record.salt is not None
+    assert st.record.body == rec.body and st.record.salt != rec.salt
+    # the envelope hashes the salted body, so hashing the unsalted record finds nothing
+    assert st.payload != hashlib.sha256(rec.to_bytes()).digest()
+    key = home.path / "keys" / "envelope.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    # a second node salts differently: its secret is its own
+    assert bytes.fromhex(key.read_text().strip()) == home.envelope_secret()
