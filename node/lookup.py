@@ -25,13 +25,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from credex.ledger.errors import (
     CredexError,
     IdentifierError,
     LookupNotAuthorisedError,
+    NotFoundError,
     RecordWithheldError,
 )
 from credex.ledger.identifiers import validate_org_id
@@ -50,6 +51,7 @@ __all__ = [
     "FoundRecord",
     "LookupAudit",
     "LookupResult",
+    "PeerForwarder",
     "SubjectLookup",
     "authorise",
     "lookups_of",
@@ -66,6 +68,41 @@ PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
 _AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 #: kinds that are not records about the subject in their own right
 _NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
+#: the withheld reason of a mirrored person record (``credex.node.serving``)
+_BODY_ELSEWHERE: Final = "body is kept off-log by"
+#: ``(origin, subject, purpose, authorisation) -> records that origin serves itself``
+Forwarder = Callable[[str, str, str, str], list["FoundRecord"]]
+
+
+class PeerForwarder:
+    """Asks a member node over mTLS, as a peer (this node's own certificate, registered
+    at every member from the manifest), for the records it serves on a subject."""
+
+    def __init__(self, home: Any, timeout_s: float = 5.0) -> None:
+        self._home = home
+        self._timeout_s = timeout_s
+
+    def __call__(
+        self, origin: str, subject: str, purpose: str, authorisation: str
+    ) -> list[FoundRecord]:
+        from credex.node.federate import federation_manifest, peer_clients
+
+        manifest = federation_manifest(self._home)
+        if manifest is None:
+            raise NotFoundError("lookup: this node has no federation manifest")
+        clients = peer_clients(self._home, manifest, timeout_s=self._timeout_s)
+        try:
+            client = clients.get(origin)
+            if client is None:
+                raise NotFoundError(f"lookup: {origin} is not a member with an mTLS endpoint")
+            answer = client.lookup(subject=subject, purpose=purpose, authorisation=authorisation)
+        finally:
+            for c in clients.values():
+                c.close()
+        return [
+            FoundRecord(r.origin, r.leaf_index, r.kind, r.bundle, r.withheld)
+            for r in answer.records
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +185,46 @@ class SubjectLookup:
         mirrors: Any | None = None,
         clock: Callable[[], int],
         publish_lock: threading.Lock | None = None,
+        forward: Forwarder | None = None,
     ) -> None:
         self._node = node
         self._mirrors = mirrors
         self._clock = clock
         self._publish_lock = publish_lock
+        self._forward = forward
+
+    def _forwarded(
+        self, found: list[FoundRecord], subject: str, purpose: str, authorisation: str
+    ) -> list[FoundRecord]:
+        """Person records whose bodies only their origin holds, asked of that origin
+        (once per origin, as a peer, with the pseudonym only); each found record the
+        origin serves replaces the mirror's body-less entry. An origin that cannot be
+        reached leaves the entry withheld, with why."""
+        if self._forward is None:
+            return found
+        wanted: dict[str, set[int]] = {}
+        for f in found:
+            if f.bundle is None and f.withheld is not None and _BODY_ELSEWHERE in f.withheld:
+                wanted.setdefault(f.origin, set()).add(f.index)
+        answers: dict[tuple[str, int], FoundRecord] = {}
+        for origin, indices in wanted.items():
+            try:
+                got = self._forward(origin, subject, purpose, authorisation)
+            except CredexError as e:
+                for i in indices:
+                    answers[(origin, i)] = FoundRecord(
+                        origin, i, "", None, f"asked {origin} for the body: {e}"
+                    )
+                continue
+            for g in got:
+                if g.origin == origin and g.index in indices:
+                    answers[(origin, g.index)] = g
+        return [
+            replace(answers[(f.origin, f.index)], kind=f.kind)
+            if (f.origin, f.index) in answers
+            else f
+            for f in found
+        ]
 
     def _own(self, subject: str, now: int) -> Iterator[FoundRecord]:
         node = self._node
@@ -202,7 +274,9 @@ class SubjectLookup:
         authorise(caller, purpose, authorisation)
         subj = resolve_subject(self._node, subject, person_id)
         now = self._clock()
-        found = (*self._own(subj.id, now), *self._mirrored(subj.id, now))
+        found = [*self._own(subj.id, now), *self._mirrored(subj.id, now)]
+        if caller.role != "peer":  # a forwarded lookup is never forwarded again
+            found = self._forwarded(found, subj.id, purpose, authorisation)
         served = sum(1 for f in found if f.bundle is not None)
         audit = Record(
             kind=AUDIT_KIND,
@@ -220,7 +294,7 @@ class SubjectLookup:
             valid_from=now,
         )
         result = self._node.issue([audit], iat=now)[0]
-        return LookupResult(subj.id, found, result)
+        return LookupResult(subj.id, tuple(found), result)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from credex.node.errors import WITNESS_ERROR_MAP, RpcDeniedError, abort_with
 from credex.node.home import NodeHome
 from credex.node.intake import Intake
 from credex.node.local import LocalNode
-from credex.node.lookup import Caller, SubjectLookup
+from credex.node.lookup import Caller, PeerForwarder, SubjectLookup
 from credex.node.query_servicer import CURRENT_CALLER, QueryServicer
 from credex.node.servicer import (
     LogServicer,
@@ -319,7 +319,11 @@ def create_server(
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
     submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
-        node, mirrors=mirrors, clock=clock, publish_lock=log_servicer.publish_lock
+        node,
+        mirrors=mirrors,
+        clock=clock,
+        publish_lock=log_servicer.publish_lock,
+        forward=PeerForwarder(home),
     )
     query_pb2_grpc.add_QueryServicer_to_server(QueryServicer(lookup), server)  # type: ignore[no-untyped-call]
     services = [LOG_SERVICE, SUBMIT_SERVICE, QUERY_SERVICE]

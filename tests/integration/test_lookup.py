@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from credex.adapters.sample import score_records
+from credex.ledger.bundle import Bundle
 from credex.ledger.errors import (
     IdentifierError,
     LookupNotAuthorisedError,
@@ -227,3 +229,32 @@ def test_lookup_and_lookups_commands(
     (listed,) = r.json["lookups"]
     assert (listed["client"], listed["authorisation"], listed["records"]) == ("bank-x", "loan:7", 1)
     assert listed["origin"] == b.origin
+
+
+def test_person_lookup_is_forwarded_to_the_node_that_holds_the_body(fed3: Federation) -> None:
+    """Hangzhou mirrors only the hash envelope of a Ningbo resident's score; asked by a
+    bank, it asks Ningbo (mTLS, as a peer, with the pseudonym only) for the body."""
+    a, b, _ = fed3.nodes
+    assert a.node is not None and b.node is not None
+    (rec,) = score_records(a.home.region, a.home.subject_key(), 1, seed=5, as_of=date.today())
+    (score,) = a.node.issue([rec], iat=int(time.time()))
+    _round(fed3)
+    mirrored = b.node.log.size
+    with _bank(b) as bank:
+        answer = bank.lookup(
+            subject=rec.subject.id, purpose="eligibility", authorisation="consent:HZ-9"
+        )
+    (found,) = answer.records
+    assert (found.origin, found.leaf_index, found.kind) == (a.origin, score.index, "score.city")
+    assert found.withheld is None and found.bundle is not None
+    assert Bundle.from_bytes(found.bundle).preimage is not None
+    report = verify_bundle(found.bundle, fed3.manifest, purpose="eligibility")
+    assert report.ok and report.kind == "score.city", report.to_json_value()
+    # both nodes logged the lookup: Hangzhou (the bank) and Ningbo (Hangzhou, as a peer)
+    assert b.node.log.size == mirrored + 1
+    mine = Statement.from_bytes(b.node.log.entry(answer.audit_index).leaf)
+    assert mine.record.body["client"] == "bank-of-ningbo"
+    audits = a.node.log.by_subject(rec.subject.id, ("audit.lookup",))
+    (theirs,) = [Statement.from_bytes(e.leaf) for e in audits]
+    assert theirs.record.body["client"] == f"peer-{b.home.region}"
+    assert theirs.record.body["authorisation"] == "consent:HZ-9"
