@@ -151,8 +151,30 @@ def submit_statements_from_proto(msg: submit_pb2.SubmitStatementsRequest) -> lis
     return [bytes(s) for s in msg.statements]
 
 
-def submit_request_to_proto(statements: Sequence[bytes]) -> submit_pb2.SubmitStatementsRequest:
-    return submit_pb2.SubmitStatementsRequest(statements=list(statements))
+def submit_request_to_proto(
+    statements: Sequence[bytes], preimages: Sequence[bytes | None] = ()
+) -> submit_pb2.SubmitStatementsRequest:
+    if not any(preimages):
+        return submit_pb2.SubmitStatementsRequest(statements=list(statements))
+    return submit_pb2.SubmitStatementsRequest(
+        statements=list(statements), preimages=[p or b"" for p in preimages]
+    )
+
+
+def submit_preimages_from_proto(msg: submit_pb2.SubmitStatementsRequest) -> list[bytes | None]:
+    """The request's preimages, one per statement (None where empty or absent).
+
+    Raises:
+        FormatError: given, but not one per statement.
+    """
+    if not msg.preimages:
+        return [None] * len(msg.statements)
+    if len(msg.preimages) != len(msg.statements):
+        raise FormatError(
+            f"rpc: preimages must be one per statement: expected {len(msg.statements)}, "
+            f"got {len(msg.preimages)}"
+        )
+    return [bytes(p) or None for p in msg.preimages]
 
 
 def submit_acks_to_proto(acks: Sequence[SubmitAck]) -> submit_pb2.SubmitStatementsResponse:

@@ -60,26 +60,20 @@ NINGBO, HANGZHOU, XIAMEN, QIANHAI, HK = (
     "hk",
 )
 _CST: Final = timezone(timedelta(hours=8), "CST")
-_LEVELS: Final = {f"placeholder-{i}": f"L{i}" for i in range(1, 6)}
-#: Hangzhou's policy: a Ningbo 天一分 band -> the common level L1 (worst) … L5 (the
-#: same policy file tests/integration/test_recognition_cli.py adds)
-TIANYI_POLICY: Final[dict[str, Any]] = {
-    "name": "tianyi-to-qianjiang",
-    "version": 1,
-    "rules": {
-        "type": "band_table",
-        "source_scheme": "NINGBO_TIANYI_PLACEHOLDER",
-        "target_scheme": "HANGZHOU_QIANJIANG",
-        "table": _LEVELS,
-    },
-}
+_POLICIES: Final = Path(credex.adapters.__file__).parent / "policies"
+#: Hangzhou's policy: a Ningbo 天一分 band -> the common level L1 (worst) … L5
+#: (``adapters/policies/tianyi_to_qianjiang.json``; the same rules as the policy
+#: tests/integration/test_recognition_cli.py adds)
+TIANYI_POLICY: Final[dict[str, Any]] = json.loads(
+    (_POLICIES / "tianyi_to_qianjiang.json").read_text(encoding="utf-8")
+)
 #: Xiamen's policy for the refused recognition: it has no agreement covering it
 _XIAMEN_POLICY: Final[dict[str, Any]] = {
     "name": "tianyi-to-bailu",
     "version": 1,
     "rules": {**TIANYI_POLICY["rules"], "target_scheme": "XIAMEN_BAILU_PLACEHOLDER"},
 }
-HK_POLICY_FILE: Final = Path(credex.adapters.__file__).parent / "policies" / "hk_to_mainland.json"
+HK_POLICY_FILE: Final = _POLICIES / "hk_to_mainland.json"
 #: converted report items shown in the summary (organisation facts, no personal data)
 _COMMON_SHOWN: Final = ("经营状态", "企业类型", "授信笔数", "评级")
 _FIELD_RE: Final = re.compile(r"field '([^']+)' does not replay")

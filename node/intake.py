@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from credex.ledger.errors import OversizeError, PolicyError, UntrustedKeyError
+from credex.ledger.errors import FormatError, OversizeError, PolicyError, UntrustedKeyError
 from credex.ledger.indexing import leaf_for
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import NewLeaf
+from credex.ledger.merkle import leaf_hash
 from credex.ledger.receipt import build_receipts
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustStore
@@ -66,8 +67,10 @@ class Intake:
                 self._trust_stamp = stamp
             return self._trust
 
-    def _check(self, trust: TrustStore, data: bytes) -> NewLeaf:
-        st = Statement.from_bytes(data)
+    def _check(
+        self, trust: TrustStore, data: bytes, preimage: bytes | None = None
+    ) -> tuple[NewLeaf, bytes | None]:
+        st = Statement.from_bytes(data, preimage)
         trusted = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
         if not trusted:
             raise UntrustedKeyError("submit: statement signed by a key not registered here")
@@ -75,14 +78,19 @@ class Intake:
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
         verify_statement_signature(st, valid[0].public_key)
-        return leaf_for(st, record_hash(st.claims.iss, st.payload))
+        return leaf_for(st, record_hash(st.claims.iss, st.payload)), st.preimage
 
-    def submit(self, statements: Sequence[bytes]) -> list[SubmitAck]:
-        """Log ``statements``; returns once all are durable, in input order.
+    def submit(
+        self, statements: Sequence[bytes], preimages: Sequence[bytes | None] = ()
+    ) -> list[SubmitAck]:
+        """Log ``statements``; returns once all are durable, in input order. ``preimages``
+        (optional, parallel): the bodies of hash-envelope statements, checked and kept
+        off the log, durable before the acknowledgement.
 
         Raises:
             OversizeError: more than ``MAX_SUBMIT_BATCH`` statements.
-            FormatError: a statement does not decode.
+            FormatError: a statement does not decode, or preimages are not one per
+                statement (``PreimageMismatchError``: a body does not match its envelope).
             PolicyError: its issuer key is unknown, expired or not authorised for the kind.
             SignatureError: its signature does not verify.
             StorageError: the log failed or is closed; nothing is acknowledged.
@@ -95,7 +103,14 @@ class Intake:
         if not statements:
             return []
         trust = self._current_trust()
-        leaves = [self._check(trust, data) for data in statements]
+        pre = list(preimages) or [None] * len(statements)
+        if len(pre) != len(statements):
+            raise FormatError("submit: preimages must be one per statement")
+        checked = [self._check(trust, d, p) for d, p in zip(statements, pre, strict=True)]
+        leaves = [leaf for leaf, _ in checked]
+        bodies = [(leaf_hash(leaf.leaf), body) for leaf, body in checked if body is not None]
+        if bodies:  # bodies first: durable before their leaves are acknowledged
+            self._node.bodies.put_many(bodies, max(leaf.iat for leaf, _ in checked))
         log = self._node.log
         futures = [log.submit(leaf) for leaf in leaves]
         results = [f.result() for f in futures]

@@ -187,10 +187,23 @@ class PeerClient:
         return bytes(msg.receipt)
 
     # Submit -----------------------------------------------------------------------------
-    def submit(self, statements: Sequence[bytes], *, batch: int = _SUBMIT_BATCH) -> list[SubmitAck]:
-        """Stream ``statements`` in batches; one durable ack per statement, in order."""
-        batches = [statements[i : i + batch] for i in range(0, len(statements), batch)]
-        requests = (convert.submit_request_to_proto(b) for b in batches)
+    def submit(
+        self,
+        statements: Sequence[bytes],
+        *,
+        batch: int = _SUBMIT_BATCH,
+        preimages: Sequence[bytes | None] = (),
+    ) -> list[SubmitAck]:
+        """Stream ``statements`` in batches; one durable ack per statement, in order.
+        ``preimages`` (parallel, optional): the bodies of hash-envelope statements."""
+        pre = list(preimages) or [None] * len(statements)
+        if len(pre) != len(statements):
+            raise FormatError("submit: preimages must be one per statement")
+        starts = range(0, len(statements), batch)
+        requests = (
+            convert.submit_request_to_proto(statements[i : i + batch], pre[i : i + batch])
+            for i in starts
+        )
         acks: list[SubmitAck] = []
         try:
             for msg in self._submit.SubmitStatements(requests, timeout=self.timeout_s):

@@ -190,7 +190,10 @@ class SubmitServicer(submit_pb2_grpc.SubmitServicer):
         self, request_iterator: Iterator[submit_pb2.SubmitStatementsRequest], context: Any
     ) -> Iterator[submit_pb2.SubmitStatementsResponse]:
         for request in request_iterator:
-            acks = self._intake.submit(convert.submit_statements_from_proto(request))
+            acks = self._intake.submit(
+                convert.submit_statements_from_proto(request),
+                convert.submit_preimages_from_proto(request),
+            )
             yield convert.submit_acks_to_proto(acks)
 
 

@@ -41,6 +41,7 @@ from credex.ledger.errors import (
     OutOfRangeError,
     PeerUnavailableError,
     PolicyError,
+    PreimageMismatchError,
     SignatureError,
 )
 from credex.ledger.keys import SigningKey
@@ -272,6 +273,29 @@ def test_health_and_reflection(served_sqlite: Served) -> None:
 
 
 # --- Submit ----------------------------------------------------------------------------------
+
+
+def test_submit_with_bodies_keeps_them_off_the_log(served: Served) -> None:
+    """A person's record is a hash envelope: its body travels beside it (``preimages``),
+    is checked against the envelope, and is kept off the log, durable before the ack."""
+    records = score_records(REGION, served.home.subject_key(), 3, seed=4, as_of=AS_OF)
+    signed = served.node.sign(records, None, T0)
+    assert all(s.is_envelope for s in signed)
+    data = [s.to_bytes() for s in signed]
+    bodies = [s.preimage for s in signed]
+    with served.client("tool") as c:
+        with pytest.raises(PreimageMismatchError):
+            c.submit(data[:2], preimages=[bodies[1], bodies[0]])
+        assert served.node.log.size == 0  # nothing logged, nothing held
+        assert served.node.bodies.counts().held == 0
+        acks = c.submit(data[:2], preimages=bodies[:2])
+        (bare,) = c.submit(data[2:])  # no body: logged, but nothing to serve
+    for a, body in zip(acks, bodies[:2], strict=True):
+        assert served.node.bodies.get(a.leaf_hash) == body
+        bundle = served.node.bundle(a.leaf_index, T0)
+        assert bundle.preimage == body
+        assert verify_bundle(bundle.to_bytes(), served.home.trust()).ok
+    assert served.node.bodies.get(bare.leaf_hash) is None
 
 
 def test_submit_acknowledges_only_durable_entries(served: Served, tmp_path: Path) -> None:

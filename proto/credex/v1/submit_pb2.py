@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63redex/v1/submit.proto\x12\tcredex.v1\"-\n\x17SubmitStatementsRequest\x12\x12\n\nstatements\x18\x01 \x03(\x0c\"D\n\x18SubmitStatementsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.credex.v1.SubmitResult\"V\n\x0cSubmitResult\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\tleaf_hash\x18\x02 \x01(\x0c\x12\x0e\n\x06is_new\x18\x03 \x01(\x08\x12\x0f\n\x07receipt\x18\x04 \x01(\x0c\x32i\n\x06Submit\x12_\n\x10SubmitStatements\x12\".credex.v1.SubmitStatementsRequest\x1a#.credex.v1.SubmitStatementsResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63redex/v1/submit.proto\x12\tcredex.v1\"@\n\x17SubmitStatementsRequest\x12\x12\n\nstatements\x18\x01 \x03(\x0c\x12\x11\n\tpreimages\x18\x02 \x03(\x0c\"D\n\x18SubmitStatementsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.credex.v1.SubmitResult\"V\n\x0cSubmitResult\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\tleaf_hash\x18\x02 \x01(\x0c\x12\x0e\n\x06is_new\x18\x03 \x01(\x08\x12\x0f\n\x07receipt\x18\x04 \x01(\x0c\x32i\n\x06Submit\x12_\n\x10SubmitStatements\x12\".credex.v1.SubmitStatementsRequest\x1a#.credex.v1.SubmitStatementsResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,11 +32,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'credex.v1.submit_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITSTATEMENTSREQUEST']._serialized_start=37
-  _globals['_SUBMITSTATEMENTSREQUEST']._serialized_end=82
-  _globals['_SUBMITSTATEMENTSRESPONSE']._serialized_start=84
-  _globals['_SUBMITSTATEMENTSRESPONSE']._serialized_end=152
-  _globals['_SUBMITRESULT']._serialized_start=154
-  _globals['_SUBMITRESULT']._serialized_end=240
-  _globals['_SUBMIT']._serialized_start=242
-  _globals['_SUBMIT']._serialized_end=347
+  _globals['_SUBMITSTATEMENTSREQUEST']._serialized_end=101
+  _globals['_SUBMITSTATEMENTSRESPONSE']._serialized_start=103
+  _globals['_SUBMITSTATEMENTSRESPONSE']._serialized_end=171
+  _globals['_SUBMITRESULT']._serialized_start=173
+  _globals['_SUBMITRESULT']._serialized_end=259
+  _globals['_SUBMIT']._serialized_start=261
+  _globals['_SUBMIT']._serialized_end=366
 # @@protoc_insertion_point(module_scope)

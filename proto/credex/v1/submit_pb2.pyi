@@ -7,10 +7,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitStatementsRequest(_message.Message):
-    __slots__ = ("statements",)
+    __slots__ = ("statements", "preimages")
     STATEMENTS_FIELD_NUMBER: _ClassVar[int]
+    PREIMAGES_FIELD_NUMBER: _ClassVar[int]
     statements: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, statements: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    preimages: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, statements: _Optional[_Iterable[bytes]] = ..., preimages: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class SubmitStatementsResponse(_message.Message):
     __slots__ = ("results",)
