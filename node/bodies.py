@@ -23,33 +23,30 @@ no message or log line carries a body. This module does not sign, parse or verif
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Engine,
     LargeBinary,
     Table,
     Text,
-    create_engine,
     event,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
-from credex.ledger.errors import BodyErasedError, FormatError, NotFoundError, StorageError
-from credex.ledger.storage.sql import WRITE_OPTION, sqlite_engine, storage_error
+from credex.ledger.errors import BodyErasedError, FormatError, NotFoundError
+from credex.ledger.storage.component import SqlComponent
 
 if TYPE_CHECKING:
     from credex.node.local import LocalNode
@@ -106,10 +103,6 @@ class BodyCounts:
     erased: int
 
 
-def _error(what: str, e: SQLAlchemyError) -> StorageError:
-    return storage_error("body store", what, e)
-
-
 def _info(row: Any) -> BodyInfo:
     return BodyInfo(
         bytes(row.leaf_hash),
@@ -138,79 +131,24 @@ def erased_message(info: BodyInfo) -> str:
     )
 
 
-class BodyStore:
+class BodyStore(SqlComponent):
     """Bodies of enveloped records in one SQLite file or PostgreSQL database.
 
-    Thread-safe: every call checks a connection out of the engine's pool.
+    Thread-safe: every call checks a connection out of the engine's pool. Opening it
+    (``BodyStore(url)``) creates the ``bodies`` table if needed and raises
+    ``StorageError`` for a malformed URL, an unsupported backend, in-memory SQLite, or a
+    database that cannot be reached.
     """
 
-    __slots__ = ("_backend", "_closed", "_engine")
+    component: ClassVar[str] = "body store"
+    __slots__ = ()
 
-    def __init__(self, url: str) -> None:
-        """Open (and if needed create) the ``bodies`` table at ``url``.
+    def _configure(self, engine: Engine) -> None:
+        if self._backend == "sqlite":
+            event.listen(engine, "connect", _secure_delete)
 
-        Raises:
-            StorageError: malformed URL, unsupported backend, in-memory SQLite, or the
-                database cannot be reached or initialised.
-        """
-        try:
-            backend = make_url(url).get_backend_name()
-        except ArgumentError as e:  # the URL may hold a password: do not echo it
-            raise StorageError("body store: database url could not be parsed") from e
-        try:
-            if backend == "sqlite":
-                engine = sqlite_engine(url, "body store")
-                event.listen(engine, "connect", _secure_delete)
-            elif backend == "postgresql":
-                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
-            else:
-                raise StorageError(
-                    f"body store: unsupported backend: expected sqlite or postgresql, got {backend}"
-                )
-        except (ArgumentError, ImportError) as e:
-            raise StorageError(f"body store: cannot create engine for {backend}") from e
-        self._engine = engine
-        self._backend = backend
-        self._closed = False
-        try:
-            with self._write() as conn:
-                BODIES.create(conn, checkfirst=True)
-        except SQLAlchemyError as e:
-            engine.dispose()
-            raise _error("create table", e) from e
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._engine.dispose()
-
-    def __enter__(self) -> BodyStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        if self._closed:
-            raise StorageError("body store: read refused: store is closed")
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction, committed on normal exit, rolled back on any exception."""
-        if self._closed:
-            raise StorageError("body store: write refused: store is closed")
-        with self._engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _create(self, conn: Connection) -> None:
+        BODIES.create(conn, checkfirst=True)
 
     def put_many(self, items: Sequence[tuple[bytes, bytes]], now: int) -> None:
         """Store ``(leaf_hash, body)`` pairs durably in one transaction; a leaf that
@@ -232,7 +170,7 @@ class BodyStore:
                     )
                     conn.execute(stmt, values[i : i + _CHUNK])
         except SQLAlchemyError as e:
-            raise _error("put bodies", e) from e
+            raise self._error("put bodies", e) from e
 
     def info(self, leaf_hash: bytes) -> BodyInfo | None:
         """The row of ``leaf_hash`` without its body; None if none was ever stored."""
@@ -240,7 +178,7 @@ class BodyStore:
             with self._read() as conn:
                 row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
         except SQLAlchemyError as e:
-            raise _error("body info", e) from e
+            raise self._error("body info", e) from e
         return None if row is None else _info(row)
 
     def get(self, leaf_hash: bytes) -> bytes | None:
@@ -254,7 +192,7 @@ class BodyStore:
             with self._read() as conn:
                 row = conn.execute(stmt).first()
         except SQLAlchemyError as e:
-            raise _error("get body", e) from e
+            raise self._error("get body", e) from e
         if row is None:
             return None
         if row.preimage is None:
@@ -274,7 +212,7 @@ class BodyStore:
                     for row in conn.execute(stmt):
                         out[bytes(row.leaf_hash)] = bytes(row.preimage)
         except SQLAlchemyError as e:
-            raise _error("get bodies", e) from e
+            raise self._error("get bodies", e) from e
         return out
 
     def erase(self, leaf_hash: bytes, reason: str, now: int, *, flush: bool = True) -> BodyInfo:
@@ -306,7 +244,7 @@ class BodyStore:
                     )
                     row = conn.execute(select(*_INFO_COLS).where(_B.leaf_hash == leaf_hash)).first()
         except SQLAlchemyError as e:
-            raise _error("erase body", e) from e
+            raise self._error("erase body", e) from e
         if flush:
             self.flush()
         return _info(row)
@@ -321,7 +259,7 @@ class BodyStore:
             with self._engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         except SQLAlchemyError as e:
-            raise _error("flush", e) from e
+            raise self._error("flush", e) from e
 
     def counts(self) -> BodyCounts:
         """How many bodies are held and how many erased."""
@@ -330,7 +268,7 @@ class BodyStore:
             with self._read() as conn:
                 row = conn.execute(select(held, func.count())).one()
         except SQLAlchemyError as e:
-            raise _error("count bodies", e) from e
+            raise self._error("count bodies", e) from e
         return BodyCounts(int(row[0]), int(row[1]) - int(row[0]))
 
     def list_bodies(self, *, held: bool | None = None, limit: int = 1000) -> list[BodyInfo]:
@@ -344,7 +282,7 @@ class BodyStore:
             with self._read() as conn:
                 return [_info(r) for r in conn.execute(stmt)]
         except SQLAlchemyError as e:
-            raise _error("list bodies", e) from e
+            raise self._error("list bodies", e) from e
 
 
 def _secure_delete(dbapi_conn: Any, _record: Any) -> None:

@@ -25,11 +25,9 @@ module does not verify signatures or proofs (the ledger does) and never sees a p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -39,19 +37,18 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Text,
-    create_engine,
     insert,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from credex.ledger.errors import FormatError, NotFoundError, StorageError
 from credex.ledger.evidence import Evidence
-from credex.ledger.storage.sql import WRITE_OPTION, sqlite_engine, storage_error
+from credex.ledger.storage.component import SqlComponent
+from credex.ledger.storage.sql import WRITE_OPTION
 from credex.ledger.witness import TrustedCheckpoint, WitnessDecision
 
 __all__ = ["EvidenceInfo", "WitnessStore"]
@@ -124,10 +121,6 @@ class EvidenceInfo:
     evidence: Evidence
 
 
-def _error(what: str, e: SQLAlchemyError) -> StorageError:
-    return storage_error("witness store", what, e)
-
-
 def _lock_key(origin: str) -> int:
     """A signed 64-bit advisory lock key for ``origin``."""
     digest = hashlib.sha256(b"credex-witness\x00" + origin.encode()).digest()
@@ -143,82 +136,23 @@ def _checkpoint(row: Any) -> TrustedCheckpoint:
     return TrustedCheckpoint(row.origin, int(row.tree_size), bytes(row.root), row.note)
 
 
-class WitnessStore:
+class WitnessStore(SqlComponent):
     """Witness state, peer state and evidence in one SQLite file or PostgreSQL database.
 
-    Thread-safe: every call checks a connection out of the engine's pool.
+    Thread-safe: every call checks a connection out of the engine's pool. Opening it
+    (``WitnessStore(url)``) creates the tables if needed and raises ``StorageError`` for
+    a malformed URL, an unsupported backend, in-memory SQLite, or a database that cannot
+    be reached.
     """
 
-    __slots__ = ("_backend", "_closed", "_engine")
+    component: ClassVar[str] = "witness store"
+    __slots__ = ()
 
-    def __init__(self, url: str) -> None:
-        """Open (and if needed create) the tables at ``url``.
-
-        Raises:
-            StorageError: malformed URL, unsupported backend, in-memory SQLite, or the
-                database cannot be reached or initialised.
-        """
-        try:
-            backend = make_url(url).get_backend_name()
-        except ArgumentError as e:  # the URL may hold a password: do not echo it
-            raise StorageError("witness store: database url could not be parsed") from e
-        try:
-            if backend == "sqlite":
-                engine = sqlite_engine(url, "witness store")
-            elif backend == "postgresql":
-                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
-            else:
-                raise StorageError(
-                    f"witness store: unsupported backend: expected sqlite or postgresql, "
-                    f"got {backend}"
-                )
-        except (ArgumentError, ImportError) as e:
-            raise StorageError(f"witness store: cannot create engine for {backend}") from e
-        self._engine = engine
-        self._backend = backend
-        self._closed = False
-        try:
-            with self._write() as conn:
-                if backend == "postgresql":  # concurrent openers on one schema
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("")})
-                for table in WITNESS_TABLES:
-                    table.create(conn, checkfirst=True)
-        except SQLAlchemyError as e:
-            engine.dispose()
-            raise _error("create tables", e) from e
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._engine.dispose()
-
-    def __enter__(self) -> WitnessStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        if self._closed:
-            raise StorageError("witness store: read refused: store is closed")
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction, committed on normal exit, rolled back on any exception."""
-        if self._closed:
-            raise StorageError("witness store: write refused: store is closed")
-        with self._engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                yield conn
+    def _create(self, conn: Connection) -> None:
+        if self._backend == "postgresql":  # concurrent openers on one schema
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("")})
+        for table in WITNESS_TABLES:
+            table.create(conn, checkfirst=True)
 
     # -- WitnessStateStore ---------------------------------------------------------------------
 
@@ -228,7 +162,7 @@ class WitnessStore:
             with self._read() as conn:
                 row = conn.execute(stmt).first()
         except SQLAlchemyError as e:
-            raise _error("latest cosigned", e) from e
+            raise self._error("latest cosigned", e) from e
         return None if row is None else _checkpoint(row)
 
     def transact(
@@ -266,7 +200,7 @@ class WitnessStore:
                 if decision.evidence is not None:
                     self._insert_evidence(conn, decision.evidence, now)
         except SQLAlchemyError as e:
-            raise _error("witness transaction", e) from e
+            raise self._error("witness transaction", e) from e
         return decision
 
     # -- peer view -----------------------------------------------------------------------------
@@ -278,7 +212,7 @@ class WitnessStore:
             with self._read() as conn:
                 return [_checkpoint(r) for r in conn.execute(stmt)]
         except SQLAlchemyError as e:
-            raise _error("peer states", e) from e
+            raise self._error("peer states", e) from e
 
     def save_peer_state(self, state: TrustedCheckpoint, updated_at: int) -> None:
         """Store the latest verified checkpoint of a peer; never moves backwards.
@@ -309,7 +243,7 @@ class WitnessStore:
                 else:
                     conn.execute(update(PEER_LOG_STATE).where(_P.origin == state.origin), values)
         except SQLAlchemyError as e:
-            raise _error("save peer state", e) from e
+            raise self._error("save peer state", e) from e
 
     # -- evidence ------------------------------------------------------------------------------
 
@@ -336,9 +270,9 @@ class WitnessStore:
                     return self._insert_evidence(conn, evidence, created_at)
             except IntegrityError as e:  # a concurrent writer stored the same digest
                 if attempt:
-                    raise _error("add evidence", e) from e
+                    raise self._error("add evidence", e) from e
             except SQLAlchemyError as e:
-                raise _error("add evidence", e) from e
+                raise self._error("add evidence", e) from e
         raise StorageError("witness store: add evidence failed")  # pragma: no cover
 
     def list_evidence(self) -> list[EvidenceInfo]:
@@ -348,7 +282,7 @@ class WitnessStore:
             with self._read() as conn:
                 rows = list(conn.execute(stmt.order_by(_EV.id)))
         except SQLAlchemyError as e:
-            raise _error("list evidence", e) from e
+            raise self._error("list evidence", e) from e
         return [self._info(r) for r in rows]
 
     def get_evidence(self, evidence_id: int) -> EvidenceInfo:
@@ -364,7 +298,7 @@ class WitnessStore:
             with self._read() as conn:
                 row = conn.execute(stmt).first()
         except SQLAlchemyError as e:
-            raise _error("get evidence", e) from e
+            raise self._error("get evidence", e) from e
         if row is None:
             raise NotFoundError(f"witness store: no evidence with id {evidence_id}")
         return self._info(row)
