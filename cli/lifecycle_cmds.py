@@ -27,6 +27,7 @@ from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resol
 from credex.cli.proof_cmds import _load_trust
 from credex.ledger.errors import ConfigError, FormatError
 from credex.ledger.lifecycle import Status
+from credex.node.bodies import erase_if_ended
 from credex.node.local import IssueResult, LocalNode
 from credex.node.recognition import add_lifecycle, add_policy, recognize, status_of
 
@@ -85,6 +86,8 @@ def _print_result(r: IssueResult, json_out: bool, extra: dict[str, Any] | None =
     else:
         state = "logged" if r.is_new else "already logged"
         console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
+        if out.get("body_erased"):
+            console.print("  the record's off-log body is erased (the leaf stays in the log)")
 
 
 # --- policies -----------------------------------------------------------------------
@@ -159,10 +162,22 @@ def recognize_cmd(
     else:
         state = "logged" if r.is_new else "already logged"
         console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
+        if out.get("body_erased"):
+            console.print("  the record's off-log body is erased (the leaf stays in the log)")
         console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
 
 
 # --- lifecycle ----------------------------------------------------------------------
+
+
+EraseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--erase-body",
+        help="For a person's record: erase its off-log body now (the leaf and the tree "
+        "stay; credex body purge does the same for every ended record).",
+    ),
+]
 
 
 def _lifecycle(
@@ -174,9 +189,12 @@ def _lifecycle(
     json_out: bool,
     extra_refs: tuple[bytes, ...] = (),
     target_origin: str | None = None,
+    erase_body: bool = False,
 ) -> None:
     leaf = _leaf(target, "target leaf hash")
+    extra: dict[str, Any] = {"target": leaf.hex()}
     with LocalNode.open(resolve_home(home)) as node:
+        t = now()
         r = add_lifecycle(
             node,
             leaf,
@@ -185,9 +203,12 @@ def _lifecycle(
             extra_refs=extra_refs,
             issuer_id=issuer,
             target_origin=target_origin,
-            now=now(),
+            now=t,
         )
-    _print_result(r, json_out, {"target": leaf.hex()})
+        if erase_body:
+            info = erase_if_ended(node, leaf, t)
+            extra["body_erased"] = info is not None and not info.held
+    _print_result(r, json_out, extra)
 
 
 @lifecycle_app.command("repair")
@@ -200,6 +221,7 @@ def repair(
     channel: Annotated[str | None, typer.Option(help="Where it was applied for.")] = None,
     target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
+    erase_body: EraseOpt = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -208,7 +230,9 @@ def repair(
     body: dict[str, Any] = {"route": route, "decided_on": _iso(decided_on or _today(now()))}
     if channel is not None:
         body["channel"] = channel
-    _lifecycle(home, target, "lifecycle.repair", body, issuer, json_out, (), target_origin)
+    _lifecycle(
+        home, target, "lifecycle.repair", body, issuer, json_out, (), target_origin, erase_body
+    )
 
 
 @lifecycle_app.command("object")
@@ -264,12 +288,15 @@ def withdraw(
     on: Annotated[str | None, typer.Option("--on", help="Day withdrawn (default today).")] = None,
     target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
+    erase_body: EraseOpt = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Withdraw a record (only its issuer may)."""
     body = {"reason": reason, "withdrawn_on": _iso(on or _today(now()))}
-    _lifecycle(home, target, "lifecycle.withdrawal", body, issuer, json_out, (), target_origin)
+    _lifecycle(
+        home, target, "lifecycle.withdrawal", body, issuer, json_out, (), target_origin, erase_body
+    )
 
 
 @lifecycle_app.command("outcome")
@@ -369,12 +396,12 @@ def status(
     when = now() if as_of is None else date_to_unix(parse_date(as_of))
     with LocalNode.open(resolve_home(home)) as node:
         stmt, st = status_of(node, leaf, when, target_origin=target_origin)
-    out = _status_json(leaf, stmt.record.kind, st)
+    out = _status_json(leaf, stmt.kind, st)
     if json_out:
         print_json(out)
         return
     usable = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in sorted(st.usable_for.items()))
-    console.print(f"{stmt.record.kind} {leaf.hex()}", markup=False)
+    console.print(f"{stmt.kind} {leaf.hex()}", markup=False)
     console.print(f"  state     {st.state} as of {_today(st.as_of)}", markup=False)
     console.print(f"  usable    {usable}", markup=False)
     if st.outcome is not None:

@@ -26,6 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -190,6 +191,7 @@ def _recognise(
         own.checkpoint,
         sources=rec.bundle.sources,
         policy=m.node.bundle(policy_index, now),
+        preimage=own.preimage,
     )
     return bundle, {
         "source_region": rec.source.record.region,
@@ -209,8 +211,9 @@ def _score(
     with ningbo.client() as c:
         source = c.get_bundle(index)
     bundle, out = _recognise(ms[HANGZHOU], source, policy, manifest, now)
-    src = Statement.from_bytes(Bundle.from_bytes(source).statement).record
-    derived = Statement.from_bytes(bundle.statement).record
+    src_b = Bundle.from_bytes(source)
+    src = Statement.from_bytes(src_b.statement, src_b.preimage).record
+    derived = Statement.from_bytes(bundle.statement, bundle.preimage).record
     out.update(
         fetched_from=ningbo.home.origin,
         source_index=index,
@@ -250,26 +253,31 @@ def _hk_report(
 
 
 def _flip_level_byte(bundle: Bundle) -> Bundle:
-    """The derived level's text, one byte changed, inside the signed statement."""
-    st = bytes(bundle.statement)
-    level = Statement.from_bytes(st).record.body["level"]
-    pos = st.index(b"\x62" + level.encode(), st.index(b"level"))  # CBOR text(2) "Lx"
+    """The derived level's text, one byte changed: in the body a person's record carries
+    beside its hash envelope (step 1 catches it), or else inside the signed statement
+    (step 3)."""
+    target = bundle.preimage if bundle.preimage is not None else bytes(bundle.statement)
+    level = Statement.from_bytes(bundle.statement, bundle.preimage).record.body["level"]
+    pos = target.index(b"\x62" + level.encode(), target.index(b"level"))  # text(2) "Lx"
     other = b"1" if level != "L1" else b"5"
-    forged = st[: pos + 2] + other + st[pos + 3 :]
-    return Bundle(forged, bundle.checkpoint, sources=bundle.sources, policy=bundle.policy)
+    forged = target[: pos + 2] + other + target[pos + 3 :]
+    if bundle.preimage is not None:
+        return replace(bundle, preimage=forged)
+    return replace(bundle, statement=forged)
 
 
 def _tampered(
     ms: dict[str, FederationMember], good: Bundle, manifest: Manifest, now: int
 ) -> list[dict[str, Any]]:
-    """Step 4: a byte flipped in the derived value (step 3) and a validly signed, logged
+    """Step 4: a byte flipped in the derived value (step 1 for a person's record: the body
+    no longer matches its hash envelope; step 3 otherwise) and a validly signed, logged
     and cosigned derived record whose level does not replay (step 8, naming the field)."""
     out = []
     bad = run_verification(_flip_level_byte(good).to_bytes(), manifest)
     out.append({"tamper": "derived level byte flipped in the bundle", **_verdict(bad)})
     hz = ms[HANGZHOU]
     assert hz.node is not None
-    rec = Statement.from_bytes(good.statement).record
+    rec = Statement.from_bytes(good.statement, good.preimage).record
     wrong = "L5" if rec.body["level"] != "L5" else "L1"
     forged = Record(
         rec.kind,
@@ -285,7 +293,13 @@ def _tampered(
     res = hz.node.issue([forged], iat=now)[0]
     _collect(hz, manifest)
     own = hz.node.bundle(res.index, now)
-    signed = Bundle(own.statement, own.checkpoint, sources=good.sources, policy=good.policy)
+    signed = Bundle(
+        own.statement,
+        own.checkpoint,
+        sources=good.sources,
+        policy=good.policy,
+        preimage=own.preimage,
+    )
     report = run_verification(signed.to_bytes(), manifest)
     found = _FIELD_RE.search(str(report.error or ""))
     out.append(
@@ -444,7 +458,7 @@ def _all_held(out: dict[str, Any]) -> bool:
         and refused["log_size_before"] == refused["log_size_after"]
         and out["score"]["verify"]["verdict"] == "valid"
         and out["hk_report"]["verify"]["verdict"] == "valid"
-        and (flipped["verdict"], flipped["failed_step"]) == ("invalid", 3)
+        and (flipped["verdict"], flipped["failed_step"]) == ("invalid", 1)  # body vs hash
         and (signed["verdict"], signed["failed_step"], signed["field"]) == ("invalid", 8, "level")
         and lc["before_repair_punitive"]["verdict"] == "valid"
         and lc["as_of_before_repair_punitive"]["verdict"] == "valid"

@@ -68,8 +68,6 @@ PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
 _AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 #: kinds that are not records about the subject in their own right
 _NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
-#: the withheld reason of a mirrored person record (``credex.node.serving``)
-_BODY_ELSEWHERE: Final = "body is kept off-log by"
 #: ``(origin, subject, purpose, authorisation) -> records that origin serves itself``
 Forwarder = Callable[[str, str, str, str], list["FoundRecord"]]
 
@@ -123,6 +121,9 @@ class FoundRecord:
     kind: str
     bundle: bytes | None
     withheld: str | None = None
+    #: a person's record served from a mirror as its envelope only: the body is asked of
+    #: the record's origin
+    needs_body: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,23 +200,19 @@ class SubjectLookup:
         """Person records whose bodies only their origin holds, asked of that origin
         (once per origin, as a peer, with the pseudonym only); each found record the
         origin serves replaces the mirror's body-less entry. An origin that cannot be
-        reached leaves the entry withheld, with why."""
+        reached leaves the envelope-only bundle in place."""
         if self._forward is None:
             return found
         wanted: dict[str, set[int]] = {}
         for f in found:
-            if f.bundle is None and f.withheld is not None and _BODY_ELSEWHERE in f.withheld:
+            if f.needs_body:
                 wanted.setdefault(f.origin, set()).add(f.index)
         answers: dict[tuple[str, int], FoundRecord] = {}
         for origin, indices in wanted.items():
             try:
                 got = self._forward(origin, subject, purpose, authorisation)
-            except CredexError as e:
-                for i in indices:
-                    answers[(origin, i)] = FoundRecord(
-                        origin, i, "", None, f"asked {origin} for the body: {e}"
-                    )
-                continue
+            except CredexError:
+                continue  # the origin is down: the envelope-only bundle stays
             for g in got:
                 if g.origin == origin and g.index in indices:
                     answers[(origin, g.index)] = g
@@ -252,7 +249,8 @@ class SubjectLookup:
                         continue
                     try:
                         bundle = view.bundle(e.index, now)
-                        yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
+                        needs = Statement.from_bytes(bundle.statement).is_envelope
+                        yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes(), None, needs)
                     except RecordWithheldError as w:
                         yield FoundRecord(origin, e.index, e.kind, None, str(w))
 

@@ -29,7 +29,6 @@ Time is passed in (``now``); this module does not print or read files.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -60,9 +59,6 @@ from credex.node.serving import lifecycle_in
 
 if TYPE_CHECKING:
     from credex.node.local import IssueResult, LocalNode
-
-#: lifecycle kinds after which a person's off-log body is erased
-_ENDING_KINDS: Final = ("lifecycle.repair", "lifecycle.withdrawal")
 
 __all__ = [
     "POLICY_FILE_FIELDS",
@@ -332,15 +328,7 @@ def add_lifecycle(
     authorised = _authorised(node)
     ok = authorised is not None and authorised(target, stmt)
     validate_lifecycle(target, stmt, authorised=ok, prior=prior)
-    result = node.issue([record], issuer_id=issuer, iat=now)[0]
-    if kind in _ENDING_KINDS and target.is_envelope:
-        # publication and sharing end: a person's body held here is erased at once (the
-        # leaf and the tree are untouched; ``credex body list`` shows the tombstone)
-        from credex.node.bodies import erase_if_ended
-
-        with contextlib.suppress(NotFoundError):  # the target is a mirrored peer record
-            erase_if_ended(node, target.leaf_hash, now)
-    return result
+    return node.issue([record], issuer_id=issuer, iat=now)[0]
 
 
 def status_of(

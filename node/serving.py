@@ -60,20 +60,16 @@ def require_shared(
 ) -> Status | None:
     """The status of ``target`` at ``now``, if the record may still be shared (None for a
     lifecycle statement: status is public and always shared). ``target`` is a hash
-    envelope (a person's record) with its body attached when this node holds it.
+    envelope (a person's record) with its body attached when this node holds it; without
+    it (a mirror, or an erased body) the status comes from the lifecycle statements alone
+    and the record, if still shared, is served as the envelope without a body.
 
     Raises:
         RecordWithheldError: the record is repaired, withdrawn, corrected, superseded or
-            expired at ``now`` (the message gives the state and its first reason), or it
-            is an envelope whose body this node does not hold (or has erased).
+            expired at ``now`` (the message gives the state and its first reason).
     """
     if target.kind in STATUS_KINDS:
         return None
-    if not target.has_body:
-        raise RecordWithheldError(
-            f"sharing: record {target.leaf_hash.hex()[:16]}… is a person's record whose body "
-            f"is kept off-log by {target.claims.iss} and is not held here (or was erased)"
-        )
     try:
         status = sharing_status(target, lifecycle, now)
     except CredexError as e:

@@ -132,3 +132,21 @@ def test_readme_lists_body_commands(cli: Cli, argv: list[str]) -> None:
     assert f"credex {' '.join(argv)}" in readme
     r = cli(*argv, "--help")
     assert r.code == 0 and "Usage:" in r.out
+
+
+def test_withdraw_with_erase_body(cli: Cli, home: Path) -> None:
+    (rid,) = synthetic_resident_ids(REGION, 1, seed=11)
+    leaf = _issue(cli, home, rid, "2027-12-31", 640)
+    r = cli("lifecycle", "withdraw", leaf, "--reason", "entered twice", "--home", home, "--json")
+    assert r.code == 0 and "body_erased" not in r.json  # kept unless asked
+    r = cli("body", "list", "--home", home, "--json")
+    assert r.code == 0, r.err
+    (rid2,) = synthetic_resident_ids(REGION, 1, seed=12)
+    other = _issue(cli, home, rid2, "2027-12-31", 610)
+    args = ["--reason", "entered twice", "--erase-body", "--home", home]
+    r = cli("lifecycle", "withdraw", other, *args)
+    assert r.code == 0, r.err
+    assert "off-log body is erased (the leaf stays in the log)" in r.out
+    r = cli("status", other, "--home", home, "--json")
+    assert r.code == 0, r.err
+    assert r.json["state"] == "withdrawn"

@@ -904,9 +904,11 @@ def _assert_demo_part3(rc: dict[str, Any]) -> None:
     assert hk["format"] == "cn-enterprise-report/qianhai-2021"
     assert hk["common"]["经营状态"] == "存续" and "企业名称" in hk["common_fields"]
     assert {"items.cr_no", "items.directors"} <= set(hk["specific_fields"])
-    # tampered derived values: a flipped byte at step 3, a signed wrong level at step 8
+    # tampered derived values: a flipped byte of the (person's) derived body at step 1,
+    # a validly signed wrong level at step 8
     flipped, signed = rc["tampered"]
-    assert (flipped["verdict"], flipped["failed_step"]) == ("invalid", 3)
+    assert (flipped["verdict"], flipped["failed_step"]) == ("invalid", 1)
+    assert "does not match the signed hash" in flipped["error"]
     assert (signed["verdict"], signed["failed_step"], signed["field"]) == ("invalid", 8, "level")
     assert signed["steps"] == list(range(1, 8))
     assert "field 'level' does not replay" in signed["error"]

@@ -242,10 +242,8 @@ def test_withdrawn_person_record_body_is_erased_by_the_hook(
         node.bundle(res.index, T0 + 3 * DAY)
 
 
-def test_withdrawal_erases_the_body_and_status_still_answers(
-    node: LocalNode, home: NodeHome
-) -> None:
-    from credex.node.recognition import add_lifecycle, status_of
+def test_erased_after_withdrawal_status_still_answers(node: LocalNode, home: NodeHome) -> None:
+    from credex.node.recognition import add_lifecycle, lifecycle_entries, status_of
     from credex.node.serving import require_shared
 
     (r,) = node.issue(_scores(home, 1), iat=T0)
@@ -257,6 +255,8 @@ def test_withdrawal_erases_the_body_and_status_still_answers(
         {"reason": "entered twice", "withdrawn_on": "2026-06-02"},
         now=T0 + DAY,
     )
+    assert node.bodies.info(r.leaf_hash).held  # type: ignore[union-attr]  # erased on demand
+    erase_if_ended(node, r.leaf_hash, T0 + DAY)
     info = node.bodies.info(r.leaf_hash)
     assert info is not None and not info.held and info.erase_reason == "withdrawn"
     assert node.log.root(r.index + 1) == root  # the tree is untouched
@@ -265,5 +265,5 @@ def test_withdrawal_erases_the_body_and_status_still_answers(
     assert status.state == "withdrawn" and "window: unknown here" in status.reasons[-1]
     with pytest.raises(BodyErasedError, match="erased"):
         node.bundle(r.index, T0 + 2 * DAY)
-    with pytest.raises(RecordWithheldError, match="body is kept off-log"):
-        require_shared(target, [], T0 + 2 * DAY)
+    with pytest.raises(RecordWithheldError, match=r"no longer shared \(withdrawn"):
+        require_shared(target, lifecycle_entries(node, r.leaf_hash), T0 + 2 * DAY)
