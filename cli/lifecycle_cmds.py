@@ -162,8 +162,6 @@ def recognize_cmd(
     else:
         state = "logged" if r.is_new else "already logged"
         console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
-        if out.get("body_erased"):
-            console.print("  the record's off-log body is erased (the leaf stays in the log)")
         console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
 
 

@@ -48,11 +48,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import combinations
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from credex.ledger.errors import CredexError, FormatError
 from credex.ledger.lifecycle import STATUS_KINDS, State, Status, infer_severity, status_at
-from credex.ledger.record import Record
+from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
 
 __all__ = [
@@ -185,7 +185,7 @@ class _Rec:
     view: View
     index: int
     statement: Statement
-    record: Record
+    record: RecordLike
     status: Status
     #: when the record ended (the earliest accepted repair / withdrawal / resolution)
     ended_at: int | None = None
@@ -199,11 +199,34 @@ class _Rec:
         return self.status.state == "active" and self.record.valid_from <= self.status.as_of
 
 
-def _record(st: Statement) -> Record | None:
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """What the log itself says of a person's record whose body is not held here (an RFC
+    9995 envelope in a mirror, or an erased body): kind, issuing region (the issuer id's
+    ``<region>/`` part), subject and time. It takes part in the rules that need no body
+    (lists, court lists, a source's repair or withdrawal); body fields read as absent."""
+
+    kind: str
+    region: str
+    subject: Subject
+    valid_from: int
+    valid_until: int | None = None
+    refs: tuple[bytes, ...] = ()
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+RecordLike = Record | _Header
+
+
+def _record(st: Statement) -> RecordLike | None:
     try:
         return st.record
-    except CredexError:  # e.g. an enveloped body not held here
-        return None
+    except CredexError:  # an enveloped body not held here: what its header says
+        if not st.is_envelope or "/" not in st.claims.iss:
+            return None
+        return _Header(
+            st.kind, st.claims.iss.split("/", 1)[0], Subject("person", st.claims.sub), st.claims.iat
+        )
 
 
 def _interesting(kind: str) -> bool:
@@ -218,7 +241,7 @@ class _Views:
 
 
 def _build(observed: Iterable[Observed], as_of: int) -> _Views:
-    targets: dict[View, list[tuple[int, Statement, Record]]] = defaultdict(list)
+    targets: dict[View, list[tuple[int, Statement, RecordLike]]] = defaultdict(list)
     lifecycle: dict[View, dict[bytes, list[Statement]]] = defaultdict(lambda: defaultdict(list))
     out = _Views()
     seen: set[View] = set()
@@ -279,7 +302,7 @@ def _day(t: int) -> str:
 # --- the rules ----------------------------------------------------------------------------
 
 
-def _serious(rec: Record) -> bool:
+def _serious(rec: RecordLike) -> bool:
     try:
         return infer_severity(rec.body)[0] == "serious"
     except CredexError:
@@ -379,11 +402,11 @@ def _stale(views: Mapping[View, Sequence[_Rec]], day: str) -> list[Conflict]:
     return out
 
 
-def _level(rec: Record, level_of: Callable[[Record], str | None] | None) -> str | None:
+def _level(rec: RecordLike, level_of: Callable[[Record], str | None] | None) -> str | None:
     given = rec.body.get("level")
     if isinstance(given, str) and _LEVEL_RE.match(given):
         return given
-    if level_of is not None and rec.kind == "score.city":
+    if level_of is not None and isinstance(rec, Record) and rec.kind == "score.city":
         found = level_of(rec)
         return found if found is not None and _LEVEL_RE.match(found) else None
     return None

@@ -41,6 +41,7 @@ from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
+from credex.node.bodies import BodyStore
 from credex.node.home import NodeHome
 from credex.node.peers import PeerRegistry, mirror_slug, mirror_url
 
@@ -70,25 +71,32 @@ class _Counter:
 
 
 def _read(
-    url: str, holder: str, origin: str, chunk: int, count: _Counter
+    url: str, holder: str, origin: str, chunk: int, count: _Counter, *, own: bool = False
 ) -> tuple[View, list[Observed]]:
+    """One log's statements of interest; for the home's own log, with the bodies of its
+    hash envelopes attached (a mirror holds none)."""
     store = SqlStore(url)
+    bodies = BodyStore(url) if own else None
     try:
         with AppendOnlyLog(store) as log:
             view = View(holder, origin, log.size)
             out: list[Observed] = []
             for start in range(0, view.size, chunk):
-                for e in log.entries(start, min(view.size, start + chunk)):
-                    if not _wanted(e.kind):
-                        continue
+                entries = [
+                    e for e in log.entries(start, min(view.size, start + chunk)) if _wanted(e.kind)
+                ]
+                held = bodies.get_many([e.leaf_hash for e in entries]) if bodies else {}
+                for e in entries:
                     try:
-                        st = Statement.from_bytes(e.leaf)
+                        st = Statement.from_bytes(e.leaf, held.get(e.leaf_hash))
                     except CredexError:  # a leaf this version cannot read
                         count.unreadable += 1
                         continue
                     out.append(Observed(view, e.index, st))
             return view, out
     finally:
+        if bodies is not None:
+            bodies.close()
         store.close()
 
 
@@ -111,7 +119,7 @@ def gather_views(
         StorageError / InconsistentLogError: a log or mirror cannot be opened.
     """
     count = _Counter()
-    view, observed = _read(home.db_url, home.origin, home.origin, chunk, count)
+    view, observed = _read(home.db_url, home.origin, home.origin, chunk, count, own=True)
     views = [view]
     notes: list[str] = []
     for peer in PeerRegistry(home).list():

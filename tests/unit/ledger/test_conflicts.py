@@ -349,6 +349,8 @@ def test_person_pseudonyms_under_other_keys_do_not_match() -> None:
 class _Enveloped:
     """A statement whose record body is not held here (RFC 9995 envelope)."""
 
+    is_envelope = False  # and not an RFC 9995 envelope either: nothing to read
+
     def __init__(self, st: Statement) -> None:
         self.claims, self.leaf_hash = st.claims, st.leaf_hash
 
@@ -360,6 +362,20 @@ class _Enveloped:
 def test_unreadable_records_are_counted_not_compared() -> None:
     report = run(obs(view(HZ), red(HZ)), obs(view(NB), _Enveloped(black(NB))))  # type: ignore[arg-type]
     assert report.conflicts == () and report.not_comparable == 1 and report.compared == 1
+
+
+def test_a_persons_envelope_without_body_takes_part_by_its_header() -> None:
+    """A mirror holds a person's black list entry as its hash envelope only: kind, issuer
+    region, subject and time are on the log, so the list conflict is still found."""
+    body = {"list_name": SECRET_TEXT, "authority": "某局", "listed_on": "2026-01-01"}
+    black_st = sign(rec("list.black", NB, {**body, "reason": SECRET_TEXT}, subject=PERSON))
+    assert black_st.is_envelope
+    bodiless = Statement.from_bytes(black_st.leaf)
+    red_st = sign(rec("list.red", HZ, body, subject=PERSON))
+    report = run(obs(view(HZ), red_st), obs(view(NB, HZ), bodiless))
+    (c,) = report.conflicts
+    assert c.type == "listed-red-and-black" and c.regions == (HZ, NB)
+    assert report.not_comparable == 0
 
 
 def test_type_filter_and_bad_arguments() -> None:
