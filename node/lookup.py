@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from credex.ledger.errors import (
+    BodyErasedError,
     CredexError,
     IdentifierError,
     LookupNotAuthorisedError,
@@ -236,7 +237,7 @@ class SubjectLookup:
                 with lock:
                     bundle = node.bundle_with_status(e.index, now, fresh=False)
                 yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
-            except RecordWithheldError as w:
+            except (RecordWithheldError, BodyErasedError) as w:  # erased: nothing to send
                 yield FoundRecord(origin, e.index, e.kind, None, str(w))
 
     def _mirrored(self, subject: str, now: int) -> Iterator[FoundRecord]:
