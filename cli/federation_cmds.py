@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -311,6 +311,29 @@ def recognize_add(
     _report(fed.propose(h, add_recognition(current, agreement, t), t), json_out)
 
 
+class _Windowed(Protocol):
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+
+    @property
+    def valid_from(self) -> int: ...
+
+
+_W = TypeVar("_W", bound=_Windowed)
+
+
+def _narrowed(items: list[_W], kinds: str | None, valid_from: str | None) -> list[_W]:
+    """``items`` with exactly ``kinds`` (if given) and starting at ``valid_from`` (if
+    given): what a ``*-remove`` command takes out of the manifest."""
+    want = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
+    start = None if valid_from is None else _time(valid_from, "--from")
+    return [
+        x
+        for x in items
+        if (want is None or x.kinds == want) and (start is None or x.valid_from == start)
+    ]
+
+
 @federation_app.command("recognize-remove")
 def recognize_remove(
     region: Annotated[str, typer.Option(help="The recognising region.")],
@@ -329,16 +352,8 @@ def recognize_remove(
     keep verifying: the chain closes the agreement at its issued_at."""
     h = NodeHome.open(resolve_home(home))
     current = _current(h)
-    want_kinds = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
-    start = None if valid_from is None else _time(valid_from, "--from")
-    chosen = [
-        r
-        for r in current.recognitions
-        if r.region == region
-        and r.recognises == recognises
-        and (want_kinds is None or r.kinds == want_kinds)
-        and (start is None or r.valid_from == start)
-    ]
+    pair = [r for r in current.recognitions if (r.region, r.recognises) == (region, recognises)]
+    chosen = _narrowed(pair, kinds, valid_from)
     if not chosen:
         raise ConfigError(
             f"federation: version {current.version} has no matching agreement of "
@@ -404,16 +419,8 @@ def delegate_remove(
     authorised: the chain closes the delegation at its issued_at."""
     h = NodeHome.open(resolve_home(home))
     current = _current(h)
-    want_kinds = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
-    start = None if valid_from is None else _time(valid_from, "--from")
-    chosen = [
-        d
-        for d in current.delegations
-        if d.region == region
-        and d.issuer == issuer
-        and (want_kinds is None or d.kinds == want_kinds)
-        and (start is None or d.valid_from == start)
-    ]
+    pair = [d for d in current.delegations if (d.region, d.issuer) == (region, issuer)]
+    chosen = _narrowed(pair, kinds, valid_from)
     if not chosen:
         raise ConfigError(
             f"federation: version {current.version} has no matching delegation of "
