@@ -360,6 +360,34 @@ _RECOGNITION_KEYS: Final = ("region", "recognises", "kinds")
 _RECOGNITION_OPTIONAL: Final = ("issuers", "policies", "valid_from", "valid_until")
 
 
+def _split_optional(
+    v: Any, keys: Collection[str], optional_keys: Collection[str], what: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the required keys of map ``v``, checked exactly; the optional keys present)."""
+    optional = {k: v[k] for k in optional_keys if isinstance(v, dict) and k in v}
+    if optional:
+        v = {k: x for k, x in v.items() if k not in optional_keys}
+    return _map(v, keys, what), optional
+
+
+def _window(optional: dict[str, Any], what: str) -> tuple[int, int | None]:
+    """(valid_from, valid_until) of an agreement or delegation; absent: (0, None)."""
+    until = optional.get("valid_until")
+    return (
+        _uint(optional.get("valid_from", 0), f"{what} valid_from"),
+        None if until is None else _uint(until, f"{what} valid_until"),
+    )
+
+
+def _with_window(out: dict[str, Any], valid_from: int, valid_until: int | None) -> dict[str, Any]:
+    """``out`` with the window keys, each left out at its default (so bytes stay stable)."""
+    if valid_from:
+        out["valid_from"] = valid_from
+    if valid_until is not None:
+        out["valid_until"] = valid_until
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Recognition:
     """A recognition agreement: region ``region`` accepts records of ``kinds`` from region
@@ -431,19 +459,11 @@ class Recognition:
             out["issuers"] = list(self.issuers)
         if self.policies:
             out["policies"] = list(self.policies)
-        if self.valid_from:
-            out["valid_from"] = self.valid_from
-        if self.valid_until is not None:
-            out["valid_until"] = self.valid_until
-        return out
+        return _with_window(out, self.valid_from, self.valid_until)
 
     @classmethod
     def from_value(cls, v: Any) -> Recognition:
-        optional = {k: v[k] for k in _RECOGNITION_OPTIONAL if isinstance(v, dict) and k in v}
-        if optional:
-            v = {k: x for k, x in v.items() if k not in _RECOGNITION_OPTIONAL}
-        m = _map(v, _RECOGNITION_KEYS, "recognition")
-        until = optional.get("valid_until")
+        m, optional = _split_optional(v, _RECOGNITION_KEYS, _RECOGNITION_OPTIONAL, "recognition")
         return cls(
             _text(m["region"], "recognition region"),
             _text(m["recognises"], "recognition recognises"),
@@ -456,8 +476,7 @@ class Recognition:
                 _key(h, "recognition policy")
                 for h in _list(optional.get("policies", []), "recognition policies")
             ),
-            _uint(optional.get("valid_from", 0), "recognition valid_from"),
-            None if until is None else _uint(until, "recognition valid_until"),
+            *_window(optional, "recognition"),
         )
 
     def _order(self) -> tuple[Any, ...]:
@@ -530,25 +549,16 @@ class Delegation:
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {"region": self.region, "issuer": self.issuer}
         out["kinds"] = list(self.kinds)
-        if self.valid_from:
-            out["valid_from"] = self.valid_from
-        if self.valid_until is not None:
-            out["valid_until"] = self.valid_until
-        return out
+        return _with_window(out, self.valid_from, self.valid_until)
 
     @classmethod
     def from_value(cls, v: Any) -> Delegation:
-        optional = {k: v[k] for k in _DELEGATION_OPTIONAL if isinstance(v, dict) and k in v}
-        if optional:
-            v = {k: x for k, x in v.items() if k not in _DELEGATION_OPTIONAL}
-        m = _map(v, _DELEGATION_KEYS, "delegation")
-        until = optional.get("valid_until")
+        m, optional = _split_optional(v, _DELEGATION_KEYS, _DELEGATION_OPTIONAL, "delegation")
         return cls(
             _text(m["region"], "delegation region"),
             _text(m["issuer"], "delegation issuer"),
             _kinds(m["kinds"], "delegation"),
-            _uint(optional.get("valid_from", 0), "delegation valid_from"),
-            None if until is None else _uint(until, "delegation valid_until"),
+            *_window(optional, "delegation"),
         )
 
     def _order(self) -> tuple[Any, ...]:
