@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from credex.ledger.errors import FormatError
+from credex.ledger.errors import (
+    CsvHeaderError,
+)
 from credex.ledger.record import Record
 from credex.ledger.subject import SubjectKey
 
@@ -39,12 +41,6 @@ __all__ = [
     "ParsedRow",
     "RowError",
 ]
-
-
-class CsvHeaderError(FormatError):
-    """A CSV file whose header cannot be used (empty, missing or duplicate columns)."""
-
-    code = "csv_header"
 
 
 @dataclass(frozen=True, slots=True)

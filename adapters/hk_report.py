@@ -66,7 +66,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from credex.adapters.base import ADAPTERS, AdapterContext, AdapterResult, ParsedRow, RowError
-from credex.adapters.dates import add_months, date_to_unix, parse_date
+from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import validate_hk_brn, validate_hk_cr
 from credex.ledger.record import Record, Subject

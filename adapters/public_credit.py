@@ -48,7 +48,7 @@ from credex.adapters.base import (
     ParsedRow,
     RowError,
 )
-from credex.adapters.dates import add_years, date_to_unix, parse_date
+from credex.ledger.dates import add_years, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import (
     inner_org_code_ok,

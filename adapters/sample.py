@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from credex.adapters.dates import add_months, date_to_unix
+from credex.ledger.dates import add_months, date_to_unix
 from credex.ledger.errors import NotFoundError, OutOfRangeError
 from credex.ledger.identifiers import (
     org_code_check_char,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import JsonOpt, console, err_console, print_json
-from credex.node.bench import run_bench
+from credex.node.bench.runner import run_bench
 
 __all__ = ["bench"]
 

@@ -1,7 +1,7 @@
 """Off-log bodies of personal records: ``credex body list|erase|purge``.
 
 A record about a person is logged as a hash envelope; its body is kept by the node
-(``credex.node.bodies``). These commands count, erase one, or erase every body whose
+(``credex.node.services.erasure``). These commands count, erase one, or erase every body whose
 record has ended (repaired, withdrawn, publication window expired). Each erasure shows
 the tree before and after: the log is never touched. Nothing here prints a body.
 """
@@ -12,11 +12,12 @@ from typing import Annotated
 
 import typer
 
-from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.errors import FormatError
-from credex.node.bodies import ERASE_REASONS, purge_ended
+from credex.ledger.storage.bodies import ERASE_REASONS
 from credex.node.local import LocalNode
+from credex.node.services.erasure import purge_ended
 
 __all__ = ["body_app", "register"]
 

@@ -2,7 +2,7 @@
 
 Reads this node's own log and every peer mirror it holds (``--compare HOME`` adds the
 views another node home on this machine holds) and prints the conflicts found by
-``credex.node.conflicts.node_conflicts``: a table, or JSON with ``--json``.
+``credex.node.services.conflicts.node_conflicts``: a table, or JSON with ``--json``.
 
 ``--as-of`` takes a day (YYYY-MM-DD, YYYYMMDD, ...: 00:00 CST) or Unix seconds (9+ digits).
 ``--json`` prints ``{"as_of", "conflicts": [{"type", "severity", "subject_id", "regions",
@@ -23,11 +23,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.conflicts import CONFLICT_TYPES, ConflictReport, ConflictType
+from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.errors import FormatError
-from credex.node.conflicts import node_conflicts
+from credex.node.services.conflicts import node_conflicts
 
 __all__ = ["conflicts"]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import JsonOpt, console, err_console, print_json
-from credex.node.demo import run_demo
+from credex.node.demo.runner import run_demo
 
 __all__ = ["demo"]
 

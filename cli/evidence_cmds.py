@@ -14,9 +14,9 @@ import typer
 from credex.cli._common import HomeOpt, JsonOpt, console, print_json, resolve_home
 from credex.ledger.errors import ConfigError, CredexError, FormatError
 from credex.ledger.evidence import MAX_EVIDENCE_BYTES, Evidence, verify_evidence
+from credex.ledger.storage.witness import EvidenceInfo, WitnessStore
 from credex.ledger.trust import TrustedLog
 from credex.node.home import NodeHome
-from credex.node.witness_store import EvidenceInfo, WitnessStore
 
 __all__ = ["evidence_app", "register"]
 

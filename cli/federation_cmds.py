@@ -14,8 +14,8 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
-from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.errors import ConfigError, FormatError, VerificationError
 from credex.ledger.manifest import (
     Delegation,
@@ -32,7 +32,7 @@ from credex.ledger.manifest import (
     verify_manifest_chain,
 )
 from credex.ledger.record import KINDS
-from credex.node import federation as fed
+from credex.node.federation import manifests as fed
 from credex.node.home import NodeHome
 
 __all__ = ["federation_app"]

@@ -10,7 +10,7 @@
   statements, so ``credex verify --purpose ...`` can judge its status offline.
 - ``credex status LEAFHEX [--as-of DATE]``: the status with its evidence.
 
-The node-side logic is ``credex.node.recognition``; this module parses and prints.
+The node-side logic is ``credex.node.services.recognition``; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from typing import Annotated, Any
 
 import typer
 
-from credex.adapters.dates import CST, date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.cli.proof_cmds import _load_trust
+from credex.ledger.dates import CST, date_to_unix, parse_date
 from credex.ledger.errors import ConfigError, FormatError
 from credex.ledger.lifecycle import Status
-from credex.node.bodies import erase_if_ended
 from credex.node.local import IssueResult, LocalNode
-from credex.node.recognition import add_lifecycle, add_policy, recognize, status_of
+from credex.node.services.erasure import erase_if_ended
+from credex.node.services.recognition import add_lifecycle, add_policy, recognize, status_of
 
 __all__ = ["lifecycle_app", "policy_app", "register"]
 

@@ -14,11 +14,11 @@ from credex.cli._common import HomeOpt, JsonOpt, console, print_json, resolve_ho
 from credex.cli.proof_cmds import _load_trust
 from credex.ledger.errors import ConfigError
 from credex.ledger.verify import Verifier
-from credex.node.federate import MirrorBundles
+from credex.node.federation.mirrors import MirrorBundles
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.lookup import lookups_of, resolve_subject
-from credex.node.peer_client import PeerClient
+from credex.node.rpc.client import PeerClient
+from credex.node.services.lookup import lookups_of, resolve_subject
 
 __all__ = ["register"]
 

@@ -13,15 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from credex.adapters.base import ADAPTERS
-from credex.adapters.dates import CST, date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, err_console, now, print_json, resolve_home
+from credex.ledger.dates import CST, date_to_unix, parse_date
 from credex.ledger.errors import ConfigError, CredexError, FormatError, RecordError
 from credex.ledger.identifiers import validate_org_id
 from credex.ledger.record import KINDS, Record, Subject
 from credex.ledger.subject import person_subject_id
 from credex.node.home import NodeHome, read_secret
-from credex.node.importer import import_bytes
 from credex.node.local import IssueResult, LocalNode
+from credex.node.services.importer import import_bytes
 
 __all__ = ["register"]
 

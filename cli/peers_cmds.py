@@ -2,7 +2,7 @@
 
 ``add`` records a peer in ``HOME/peers.json`` (its public endpoint and CA), by hand or for
 every other member of the manifest (``--from-manifest``). ``sync`` runs one verified sync
-round per peer (``credex.node.federate.sync_peer``); a refused entry or checkpoint is
+round per peer (``credex.node.federation.mirrors.sync_peer``); a refused entry or checkpoint is
 recorded and shown by ``status``; a split view is stored as evidence (``credex evidence
 list``) and exits 1. ``witness`` publishes this node's checkpoint and collects the other
 members' cosignatures now (``credex serve --follow`` does both periodically).
@@ -17,11 +17,11 @@ import typer
 
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, InconsistentLogError
-from credex.node import federate
-from credex.node.federation import load_manifest
+from credex.node.federation import mirrors as federate
+from credex.node.federation.manifests import load_manifest
+from credex.node.federation.peers import PeerRegistry
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peers import PeerRegistry
 
 __all__ = ["peers_app", "register"]
 

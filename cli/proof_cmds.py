@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from credex.adapters.dates import date_to_unix, parse_date
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.errors import ConfigError, FormatError, OutOfRangeError
 from credex.ledger.trust import TrustPolicy, TrustStore
 from credex.ledger.verify import run_verification

@@ -1,6 +1,6 @@
 """``credex serve``, ``credex node info``, ``credex client add / list``.
 
-``serve`` runs the node's gRPC server (``credex.node.server``) until SIGTERM or SIGINT,
+``serve`` runs the node's gRPC server (``credex.node.rpc.server``) until SIGTERM or SIGINT,
 then stops gracefully: health turns NOT_SERVING, no new calls are accepted, in-flight
 calls get a grace period, and the log is closed (which flushes the group commit), so no
 acknowledged entry is lost; exit code 0. It logs ``listening on HOST:PORT (mtls
@@ -24,7 +24,8 @@ import typer
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, CredexError
 from credex.ledger.manifest import Manifest
-from credex.node.federate import (
+from credex.node.federation.manifests import witness_public_key
+from credex.node.federation.mirrors import (
     MirrorBundles,
     collect_cosignatures,
     federation_manifest,
@@ -32,12 +33,11 @@ from credex.node.federate import (
     sync_peer,
     witness_backend,
 )
-from credex.node.federation import witness_public_key
+from credex.node.federation.peers import PeerRegistry
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peers import PeerRegistry
-from credex.node.server import create_server
-from credex.node.tls import ROLES, NodeTls, cert_fingerprint
+from credex.node.rpc.server import create_server
+from credex.node.rpc.tls import ROLES, NodeTls, cert_fingerprint
 
 __all__ = ["register"]
 

@@ -46,10 +46,10 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from itertools import combinations
 from typing import Any, Final, Literal
 
+from credex.ledger.dates import cst_day
 from credex.ledger.errors import CredexError, FormatError
 from credex.ledger.lifecycle import STATUS_KINDS, State, Status, infer_severity, status_at
 from credex.ledger.record import Record, Subject
@@ -94,7 +94,6 @@ INTEREST_KINDS: Final = (
 )
 _ENDED: Final[frozenset[State]] = frozenset({"repaired", "withdrawn", "superseded", "corrected"})
 _LEVEL_RE: Final = re.compile(r"^L[1-5]$")
-_CST: Final = timezone(timedelta(hours=8), "CST")
 _RED_VS: Final[Mapping[str, tuple[ConflictType, Severity]]] = {
     "list.black": ("listed-red-and-black", "high"),
     "court.dishonest-debtor": ("red-list-vs-dishonest-debtor", "high"),
@@ -295,10 +294,6 @@ def _freshest(views: Iterable[View]) -> dict[str, View]:
     return best
 
 
-def _day(t: int) -> str:
-    return datetime.fromtimestamp(t, _CST).date().isoformat()
-
-
 # --- the rules ----------------------------------------------------------------------------
 
 
@@ -493,7 +488,7 @@ def find_conflicts(
     built = _build(observed, as_of)
     fresh = _freshest(built.records)
     current = [r for v in fresh.values() for r in built.records[v]]
-    day = _day(as_of)
+    day = cst_day(as_of)
     found: list[Conflict] = []
     notes: list[str] = []
     if set(_RED_VS_TYPES) & set(types):

@@ -13,27 +13,43 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   │   └── NonDeterministicCborError   valid CBOR, not RFC 8949 §4.2.1 deterministic
     │   ├── CoseError                   wrong tag, structure, algorithm or header
     │   ├── RecordError                 bad record: version, fields, body
-    │   │   └── UnknownKindError
+    │   │   ├── UnknownKindError
+    │   │   ├── PolicyDefinitionError   a conversion policy malformed, not total or monotonic
+    │   │   └── ConversionError         a source record a valid policy cannot convert
     │   ├── IdentifierError             USCC / resident ID / HK number invalid
     │   ├── DateFormatError             a date that does not parse
     │   ├── OversizeError               input over a documented limit
     │   ├── NoteError                   malformed signed note / checkpoint text
-    │   └── PreimageMismatchError       a hash envelope's body does not hash to its payload
+    │   ├── PreimageMismatchError       a hash envelope's body does not hash to its payload
+    │   └── CsvHeaderError              a CSV header that cannot be used
     ├── VerificationError            a check on untrusted data failed    -> INVALID_ARGUMENT
     │   ├── SignatureError
     │   ├── InclusionProofError
     │   ├── ConsistencyProofError
     │   ├── CheckpointError             checkpoint does not match receipt / log
-    │   └── InconsistentLogError        two views that cannot both be true (carries evidence)
+    │   ├── InconsistentLogError        two views that cannot both be true (carries evidence)
+    │   └── DerivationMismatchError     a derived record that does not follow (step 8)
     ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
     │   ├── UntrustedKeyError           key not in the trust material
     │   ├── KeyValidityError            key used outside its validity window
     │   ├── KindNotAuthorisedError      issuer not authorised for the kind
-    │   └── WrongLogError               material from a log that is not the trusted one
-    │   └── LookupNotAuthorisedError    a subject lookup without a valid authorisation
+    │   ├── WrongLogError               material from a log that is not the trusted one
+    │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
+    │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
+    │   ├── CallerNotAuthorisedError    an RPC caller whose certificate or role may not call
+    │   ├── UnauthenticatedError        an RPC that needs a client certificate -> UNAUTHENTICATED
+    │   └── LifecycleError              a lifecycle statement the rules refuse
+    │       ├── LifecycleTargetError        its target is not a record it may be about
+    │       ├── RegimeError                 no publication regime applies
+    │       ├── RepairTooEarlyError         before the minimum publication period
+    │       ├── NoOpenObjectionError        a resolution with no objection open
+    │       ├── LifecycleStateError         a state change that cannot happen now
+    │       └── UnauthorisedLifecycleError  an issuer not entitled to change the status
+    │           └── UnauthorisedRepairError
     ├── RecordWithheldError          repaired / withdrawn / expired: no longer shared
     │                                                                  -> FAILED_PRECONDITION
     ├── OutOfRangeError              index >= size, old > new          -> OUT_OF_RANGE
+    │   └── WitnessConflictError        tlog-witness 409: old size is not the witness's
     ├── NotFoundError                                                  -> NOT_FOUND
     │   ├── BodyNotHeldError            an enveloped record's body is not at hand
     │   └── BodyErasedError             the node erased that body (the leaf stays)
@@ -42,6 +58,10 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   └── LogMovedError               another handle appended first (retried once)
     └── PeerError                    transient, retryable (client side)
         └── PeerUnavailableError
+
+Every class has a stable ``code``; the gRPC edge (``credex.node.rpc.errors``) maps each
+family to a status code and sends the code as a trailer, so a client rebuilds the same
+class. A test walks this tree and checks both.
 """
 
 from __future__ import annotations
@@ -49,21 +69,29 @@ from __future__ import annotations
 __all__ = [
     "BodyErasedError",
     "BodyNotHeldError",
+    "CallerNotAuthorisedError",
     "CborError",
     "CheckpointError",
     "ConfigError",
     "ConsistencyProofError",
+    "ConversionError",
     "CoseError",
     "CredexError",
+    "CsvHeaderError",
     "DateFormatError",
+    "DerivationMismatchError",
     "FormatError",
     "IdentifierError",
     "InclusionProofError",
     "InconsistentLogError",
     "KeyValidityError",
     "KindNotAuthorisedError",
+    "LifecycleError",
+    "LifecycleStateError",
+    "LifecycleTargetError",
     "LogMovedError",
     "LookupNotAuthorisedError",
+    "NoOpenObjectionError",
     "NonDeterministicCborError",
     "NotFoundError",
     "NoteError",
@@ -71,15 +99,23 @@ __all__ = [
     "OversizeError",
     "PeerError",
     "PeerUnavailableError",
+    "PolicyDefinitionError",
     "PolicyError",
     "PreimageMismatchError",
+    "RecognitionRefusedError",
     "RecordError",
     "RecordWithheldError",
+    "RegimeError",
+    "RepairTooEarlyError",
     "SignatureError",
     "StorageError",
+    "UnauthenticatedError",
+    "UnauthorisedLifecycleError",
+    "UnauthorisedRepairError",
     "UnknownKindError",
     "UntrustedKeyError",
     "VerificationError",
+    "WitnessConflictError",
     "WrongLogError",
 ]
 
@@ -264,3 +300,97 @@ class LogMovedError(StorageError):
     retries once."""
 
     code = "log_moved"
+
+
+class CsvHeaderError(FormatError):
+    """A CSV file whose header cannot be used (empty, missing or duplicate columns)."""
+
+    code = "csv_header"
+
+
+class PolicyDefinitionError(RecordError):
+    """A conversion policy that is malformed, not total, not monotonic or names unknown
+    fields."""
+
+    code = "policy_definition"
+
+
+class ConversionError(RecordError):
+    """A source record that a (valid) policy cannot convert: wrong scheme or kind, a value
+    outside the source scale, a band that contradicts its score."""
+
+    code = "conversion"
+
+
+class DerivationMismatchError(VerificationError):
+    """A derived record that does not follow from its sources and policy."""
+
+    code = "derivation_mismatch"
+
+
+class RecognitionRefusedError(PolicyError):
+    """A recognition (derived record) that no agreement in the manifest covers."""
+
+    code = "recognition_refused"
+
+
+class CallerNotAuthorisedError(PolicyError):
+    """An RPC caller whose certificate is not registered or whose role may not call the
+    method."""
+
+    code = "caller_not_authorised"
+
+
+class UnauthenticatedError(PolicyError):
+    """An RPC that needs a client certificate was called without one (the public port)."""
+
+    code = "unauthenticated"
+
+
+class LifecycleError(PolicyError):
+    """A lifecycle statement (objection, resolution, repair, withdrawal, outcome) that the
+    lifecycle rules refuse (DOMAIN.md §3)."""
+
+    code = "lifecycle"
+
+
+class LifecycleTargetError(LifecycleError):
+    code = "lifecycle_target"
+
+
+class RegimeError(LifecycleError):
+    code = "lifecycle_regime"
+
+
+class RepairTooEarlyError(LifecycleError):
+    code = "repair_too_early"
+
+
+class UnauthorisedLifecycleError(LifecycleError):
+    code = "lifecycle_unauthorised"
+
+
+class UnauthorisedRepairError(UnauthorisedLifecycleError):
+    code = "repair_unauthorised"
+
+
+class NoOpenObjectionError(LifecycleError):
+    code = "no_open_objection"
+
+
+class LifecycleStateError(LifecycleError):
+    code = "lifecycle_state"
+
+
+class WitnessConflictError(OutOfRangeError):
+    """tlog-witness 409: the old size is not the size the witness last cosigned.
+
+    ``witness_size`` is that size (0 if it never cosigned this origin); the client retries
+    with it and a consistency proof from there.
+    """
+
+    code = "witness_conflict"
+
+    def __init__(self, message: str, *, witness_size: int = 0) -> None:
+        super().__init__(message)
+        self.witness_size = witness_size

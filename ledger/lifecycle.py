@@ -80,7 +80,17 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Final, Literal
 
-from credex.ledger.errors import DateFormatError, PolicyError
+from credex.ledger.errors import (
+    DateFormatError,
+    LifecycleError,
+    LifecycleStateError,
+    LifecycleTargetError,
+    NoOpenObjectionError,
+    RegimeError,
+    RepairTooEarlyError,
+    UnauthorisedLifecycleError,
+    UnauthorisedRepairError,
+)
 from credex.ledger.record import LIFECYCLE_KINDS, Record
 from credex.ledger.statement import Statement
 
@@ -133,38 +143,6 @@ STATES: Final[tuple[State, ...]] = (
 )
 #: kinds that change a target record's status (all need ``refs[0]`` = the target)
 STATUS_KINDS: Final = (*LIFECYCLE_KINDS, "commitment.outcome")
-
-
-class LifecycleError(PolicyError):
-    code = "lifecycle"
-
-
-class LifecycleTargetError(LifecycleError):
-    code = "lifecycle_target"
-
-
-class RegimeError(LifecycleError):
-    code = "lifecycle_regime"
-
-
-class RepairTooEarlyError(LifecycleError):
-    code = "repair_too_early"
-
-
-class UnauthorisedLifecycleError(LifecycleError):
-    code = "lifecycle_unauthorised"
-
-
-class UnauthorisedRepairError(UnauthorisedLifecycleError):
-    code = "repair_unauthorised"
-
-
-class NoOpenObjectionError(LifecycleError):
-    code = "no_open_objection"
-
-
-class LifecycleStateError(LifecycleError):
-    code = "lifecycle_state"
 
 
 class Regime(StrEnum):

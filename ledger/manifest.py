@@ -45,6 +45,7 @@ from credex.ledger.errors import (
     CoseError,
     FormatError,
     PolicyError,
+    RecognitionRefusedError,
     VerificationError,
 )
 from credex.ledger.keys import SigningKey, compute_kid, verify_ed25519
@@ -1260,10 +1261,6 @@ def _effective_recognitions(bodies: Sequence[ManifestBody]) -> tuple[Recognition
 
 
 # --- recognition checks (pure) --------------------------------------------------------------
-class RecognitionRefusedError(PolicyError):
-    """A recognition (derived record) that no agreement in the manifest covers."""
-
-    code = "recognition_refused"
 
 
 @runtime_checkable

@@ -43,7 +43,11 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeGuard
 
 from credex.ledger import encoding
-from credex.ledger.errors import RecordError, VerificationError
+from credex.ledger.errors import (
+    ConversionError,
+    DerivationMismatchError,
+    PolicyDefinitionError,
+)
 from credex.ledger.record import KIND_SPECS, SUBJECTLESS_PREFIX, Record, Subject
 
 __all__ = [
@@ -75,26 +79,6 @@ _ID_RE: Final = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
 _FIELD_TYPES: Final = ("text", "int", "enum", "money")
 _SCORE_SOURCE_KINDS: Final = ("score.city", "rating.enterprise")
 _MAX_LIST: Final = 256
-
-
-class PolicyDefinitionError(RecordError):
-    """A conversion policy that is malformed, not total, not monotonic or names unknown
-    fields."""
-
-    code = "policy_definition"
-
-
-class ConversionError(RecordError):
-    """A source record that a (valid) policy cannot convert: wrong scheme or kind, a value
-    outside the source scale, a band that contradicts its score."""
-
-    code = "conversion"
-
-
-class DerivationMismatchError(VerificationError):
-    """A derived record that does not follow from its sources and policy."""
-
-    code = "derivation_mismatch"
 
 
 def _err(msg: str) -> PolicyDefinitionError:

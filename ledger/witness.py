@@ -29,7 +29,7 @@ witness never cosigns a checkpoint inconsistent with one it cosigned before: it 
 forward, and only over a verified proof.
 
 This module does no I/O and reads no clock (``now`` is an argument). ``MemoryWitnessStore``
-is the in-process store for tests; ``credex.node.witness_store`` is the SQL one. Which logs
+is the in-process store for tests; ``credex.ledger.storage.witness`` is the SQL one. Which logs
 to witness comes from the caller (later the federation manifest).
 """
 
@@ -54,8 +54,8 @@ from credex.ledger.errors import (
     FormatError,
     InconsistentLogError,
     NotFoundError,
-    OutOfRangeError,
     OversizeError,
+    WitnessConflictError,
 )
 from credex.ledger.evidence import MAX_PROOF_HASHES, Evidence, build_evidence
 from credex.ledger.keys import SigningKey
@@ -89,18 +89,6 @@ class TrustedCheckpoint:
         """Parse (not verify) a signed note. Raises ``NoteError`` / ``OversizeError``."""
         cp = SignedNote.from_text(note_text).checkpoint
         return cls(cp.origin, cp.size, cp.root, note_text)
-
-
-class WitnessConflictError(OutOfRangeError):
-    """tlog-witness 409: the old size is not the size the witness last cosigned.
-
-    ``witness_size`` is that size (0 if it never cosigned this origin); the client retries
-    with it and a consistency proof from there.
-    """
-
-    def __init__(self, message: str, *, witness_size: int) -> None:
-        super().__init__(message)
-        self.witness_size = witness_size
 
 
 def _check_empty_root(cp: Checkpoint, what: str) -> None:

@@ -36,8 +36,8 @@ from credex.ledger.statement import (
     sign_statement,
     verify_statement_signature,
 )
+from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
-from credex.node.bodies import BodyStore
 from credex.node.home import NodeHome
 
 __all__ = ["IssueResult", "LocalNode", "record_hash"]
@@ -303,7 +303,7 @@ class LocalNode:
         (it is the one witnesses have cosigned), and status is as of that checkpoint.
         Finding the statements is one read of the log's ``target`` index.
         """
-        from credex.node.serving import lifecycle_in
+        from credex.node.services.sharing import lifecycle_in
 
         size = self.log.size
         if not 0 <= index < size:

@@ -1,10 +1,10 @@
-"""``SqlComponent``: the engine and transaction plumbing shared by the node's side stores.
+"""``SqlComponent``: the engine and transaction plumbing every SQL store shares.
 
-The witness store and the body store each keep their own tables in the node's database
-(SQLite file or PostgreSQL schema). They open an engine the same way as ``SqlStore``
-(URL checked without echoing it, SQLite through ``sqlite_engine`` with its write lock,
-PostgreSQL with pre-ping), and use the same read and write transactions. Subclasses set
-``component`` (the name in error messages) and create their tables in ``_create``.
+The log store (``SqlStore``), the witness store and the body store each keep their own
+tables in the node's database (SQLite file or PostgreSQL schema). They open their engine
+through ``open_engine`` and use the same read and write transactions. Subclasses set
+``component`` (the name in error messages), adjust the engine in ``_configure`` and
+create their tables in ``_create``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import ClassVar, Self
 
-from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+import psycopg
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import StorageError
-from credex.ledger.storage.sql import WRITE_OPTION, sqlite_engine, storage_error
+from credex.ledger.storage.engine import WRITE_OPTION, open_engine, storage_error
 
 __all__ = ["SqlComponent"]
 
@@ -38,27 +38,12 @@ class SqlComponent:
             StorageError: malformed URL, unsupported backend, in-memory SQLite, or the
                 database cannot be reached or initialised.
         """
-        name = self.component
-        try:
-            backend = make_url(url).get_backend_name()
-        except ArgumentError as e:  # the URL may hold a password: do not echo it
-            raise StorageError(f"{name}: database url could not be parsed") from e
-        try:
-            if backend == "sqlite":
-                engine = sqlite_engine(url, name)
-            elif backend == "postgresql":
-                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
-            else:
-                raise StorageError(
-                    f"{name}: unsupported backend: expected sqlite or postgresql, got {backend}"
-                )
-        except (ArgumentError, ImportError) as e:
-            raise StorageError(f"{name}: cannot create engine for {backend}") from e
+        engine, backend = open_engine(url, self.component)
         self._engine: Engine = engine
         self._backend: str = backend
         self._closed = False
-        self._configure(engine)
         try:
+            self._configure(engine)
             with self._write() as conn:
                 self._create(conn)
         except SQLAlchemyError as e:
@@ -74,7 +59,7 @@ class SqlComponent:
     def _create(self, conn: Connection) -> None:
         """Hook: create the component's tables (``checkfirst``) in one transaction."""
 
-    def _error(self, what: str, e: SQLAlchemyError) -> StorageError:
+    def _error(self, what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
         return storage_error(self.component, what, e)
 
     def close(self) -> None:

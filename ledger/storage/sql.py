@@ -1,8 +1,8 @@
 """``SqlStore``: the ``LogStore`` on SQLite (the embedded default) or PostgreSQL.
 
-One class for both backends through SQLAlchemy dialects; every dialect-specific choice lives
-in this file. The ORM is never used. The hot paths avoid SQLAlchemy's per-row work, which
-costs more than the database itself here:
+One class for both backends through SQLAlchemy dialects, on the shared ``SqlComponent``
+(engine and transactions: ``engine.py``). The ORM is never used. The hot paths avoid
+SQLAlchemy's per-row work, which costs more than the database itself here:
 
 - ``append`` hands plain tuples, in the column order of the SQLModel-described ``Table``, to
   the driver in bulk, inside a SQLAlchemy transaction: one ``executemany`` per table on
@@ -14,12 +14,10 @@ costs more than the database itself here:
 
 Backends:
 
-- SQLite, by file URL (``sqlite:///path/to/log.db``). Each connection runs in WAL mode with
-  ``synchronous=FULL`` (a commit is on disk before ``append`` returns), a busy timeout and
-  foreign keys on. The driver's own transaction handling is turned off and this module
-  emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes), so a read sees one snapshot and a
-  write holds the write lock from its size check to its commit. In-memory SQLite is refused:
-  it cannot be shared between the threads of the log.
+- SQLite, by file URL (``sqlite:///path/to/log.db``), WAL and ``synchronous=FULL`` (a
+  commit is on disk before ``append`` returns); a write holds the write lock from its size
+  check to its commit (``engine.py``). In-memory SQLite is refused: it cannot be shared
+  between the threads of the log.
 - PostgreSQL, by ``postgresql+psycopg://...`` URL, with the server's default
   ``synchronous_commit``. A schema can be chosen in the URL:
   ``?options=-csearch_path%3Dmyschema``.
@@ -36,7 +34,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import psycopg
 from sqlalchemy import (
@@ -51,8 +49,6 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    create_engine,
-    event,
     func,
     insert,
     inspect,
@@ -63,27 +59,21 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import update as sa_update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
+from credex.ledger.storage.component import SqlComponent
 from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
 
-__all__ = ["WRITE_OPTION", "SqlStore", "sqlite_engine", "storage_error"]
+__all__ = ["SqlStore"]
 
 #: bound parameters per IN list: below SQLite's 32766 and PostgreSQL's 65535 limits
 _CHUNK: Final = 4096
-#: SQLite: how long a writer waits for the lock before failing, in milliseconds
-_BUSY_TIMEOUT_MS: Final = 30_000
-#: SQLite page cache per connection, in KiB (negative pragma value); the default is 2 MiB
-_CACHE_KIB: Final = 32_768
-#: execution option that makes the SQLite ``begin`` hook take the write lock at once
-WRITE_OPTION: Final = "credex_write"
-_WRITE: Final = WRITE_OPTION
 
 _T = TypeVar("_T")
+
 _E = ENTRIES.c
 _N = NODES.c
 _C = CHECKPOINTS.c
@@ -126,19 +116,6 @@ def _add_index_columns(conn: Connection) -> None:
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def storage_error(component: str, what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
-    """A ``StorageError`` naming the failed operation and the driver's first message line
-    (bound parameters are hidden by the engines, so no stored bytes reach the message)."""
-    cause: BaseException = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
-    lines = str(cause).strip().splitlines()
-    first = lines[0][:200] if lines else ""
-    return StorageError(f"{component}: {what} failed: {type(cause).__name__}: {first}")
-
-
-def _error(what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
-    return storage_error("sql store", what, e)
 
 
 @functools.cache
@@ -193,93 +170,31 @@ def _copy_rows(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> N
             copy.write_row(row)
 
 
-def sqlite_engine(url: str, component: str = "sql store") -> Engine:
-    """A SQLite file engine: WAL, ``synchronous=FULL``, a busy timeout, explicit
-    transactions (``BEGIN IMMEDIATE`` for connections with the ``WRITE_OPTION``)."""
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
-        raise StorageError(
-            f"{component}: in-memory sqlite is not supported: expected a file url like "
-            "sqlite:///path/to/log.db"
-        )
-    # file databases get a QueuePool and check_same_thread=False from the dialect
-    engine = create_engine(url, hide_parameters=True)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # no implicit BEGIN; _on_begin emits it
-        cur = dbapi_conn.cursor()
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-        finally:
-            cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
-
-
-class SqlStore:
+class SqlStore(SqlComponent):
     """A ``LogStore`` in one SQLite file or one PostgreSQL database (schema).
 
     Thread-safe: every call checks a connection out of the engine's pool. ``close`` disposes
-    of the pool.
+    of the pool. Opening it (``SqlStore(url)``) creates the log tables if needed and raises
+    ``StorageError`` for a malformed URL, an unsupported backend, in-memory SQLite, or a
+    database that cannot be reached or initialised.
     """
 
-    __slots__ = ("_closed", "_engine", "_insert", "_read_options")
+    component: ClassVar[str] = "sql store"
+    __slots__ = ("_insert", "_read_options")
 
-    def __init__(self, url: str) -> None:
-        """Open (and if needed create) the log tables at ``url``.
-
-        Raises:
-            StorageError: the URL is malformed, names an unsupported backend or in-memory
-                SQLite, or the database cannot be reached or initialised.
-        """
-        try:
-            backend = make_url(url).get_backend_name()
-        except ArgumentError as e:  # the URL may hold a password: do not echo it
-            raise StorageError("sql store: database url could not be parsed") from e
-        try:
-            if backend == "sqlite":
-                engine = sqlite_engine(url)
-            elif backend == "postgresql":
-                engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
-            else:
-                raise StorageError(
-                    f"sql store: unsupported backend: expected sqlite or postgresql, got {backend}"
-                )
-        except (ArgumentError, ImportError) as e:
-            raise StorageError(f"sql store: cannot create engine for {backend}") from e
-        self._engine = engine
-        self._closed = False
-        self._insert = _copy_rows if backend == "postgresql" else _executemany_rows
+    def _configure(self, engine: Engine) -> None:
+        self._insert = _copy_rows if self._backend == "postgresql" else _executemany_rows
         # PostgreSQL reads run without BEGIN/ROLLBACK round trips (each read is one statement
-        # per chunk over immutable rows); SQLite reads keep the BEGIN of _on_begin (one WAL
-        # snapshot, and SQLAlchemy's AUTOCOMMIT would leave that BEGIN open)
+        # per chunk over immutable rows); SQLite reads keep the BEGIN of the engine's hook
+        # (one WAL snapshot, and SQLAlchemy's AUTOCOMMIT would leave that BEGIN open)
         self._read_options: dict[str, Any] = (
-            {"isolation_level": "AUTOCOMMIT"} if backend == "postgresql" else {}
+            {"isolation_level": "AUTOCOMMIT"} if self._backend == "postgresql" else {}
         )
-        try:
-            with self._write() as conn:
-                for table in LOG_TABLES:
-                    table.create(conn, checkfirst=True)
-                _add_index_columns(conn)
-        except SQLAlchemyError as e:
-            engine.dispose()
-            raise _error("create tables", e) from e
-        except StorageError:
-            engine.dispose()
-            raise
 
-    # -- connections -------------------------------------------------------------------------
+    def _create(self, conn: Connection) -> None:
+        for table in LOG_TABLES:
+            table.create(conn, checkfirst=True)
+        _add_index_columns(conn)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -290,16 +205,6 @@ class SqlStore:
                 conn.execution_options(**self._read_options)
             yield conn
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction, committed on normal exit, rolled back on any exception."""
-        if self._closed:
-            raise StorageError("sql store: write refused: store is closed")
-        with self._engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                yield conn
-
     # -- LogStore ----------------------------------------------------------------------------
 
     def size(self) -> int:
@@ -307,7 +212,7 @@ class SqlStore:
             with self._read() as conn:
                 return int(conn.execute(_SIZE).scalar_one())
         except SQLAlchemyError as e:
-            raise _error("size", e) from e
+            raise self._error("size", e) from e
 
     def append(
         self,
@@ -334,7 +239,7 @@ class SqlStore:
                 if node_rows:
                     self._insert(conn, NODES, node_rows)
         except (SQLAlchemyError, psycopg.Error) as e:
-            raise _error("append", e) from e
+            raise self._error("append", e) from e
 
     def _lookup(self, stmt: Select[Any], hashes: Collection[bytes], what: str) -> dict[bytes, int]:
         """Run a ``(hash, index)`` query over ``hashes`` in chunks of bound parameters."""
@@ -347,7 +252,7 @@ class SqlStore:
                 for chunk in _chunks(wanted):
                     out.update((h, int(i)) for h, i in conn.execute(stmt, {"hashes": chunk}))
         except SQLAlchemyError as e:
-            raise _error(what, e) from e
+            raise self._error(what, e) from e
         return out
 
     def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
@@ -361,7 +266,7 @@ class SqlStore:
             with self._read() as conn:
                 return [Entry(*row) for row in conn.execute(stmt.order_by(_E.idx))]
         except SQLAlchemyError as e:
-            raise _error(what, e) from e
+            raise self._error(what, e) from e
 
     def find_by_subject(
         self, subject: str, kinds: Collection[str] | None = None, end: int | None = None
@@ -387,7 +292,7 @@ class SqlStore:
             with self._read() as conn:
                 return [Entry(*row) for row in conn.execute(stmt)]
         except SQLAlchemyError as e:
-            raise _error("get entries", e) from e
+            raise self._error("get entries", e) from e
 
     def get_nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
         out: dict[NodeId, bytes] = {}
@@ -404,7 +309,7 @@ class SqlStore:
                     stmt = _nodes_stmt(len(by_level))
                     out.update(((lv, i), h) for lv, i, h in conn.execute(stmt, params))
         except SQLAlchemyError as e:
-            raise _error("get nodes", e) from e
+            raise self._error("get nodes", e) from e
         return out
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
@@ -430,7 +335,7 @@ class SqlStore:
                         .values(note=cp.note, created_at=cp.created_at)
                     )
         except SQLAlchemyError as e:
-            raise _error("add checkpoint", e) from e
+            raise self._error("add checkpoint", e) from e
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         stmt = _CP_SELECT.order_by(_C.tree_size.desc()).limit(1)
@@ -444,10 +349,5 @@ class SqlStore:
             with self._read() as conn:
                 row = conn.execute(stmt).first()
         except SQLAlchemyError as e:
-            raise _error(f"{what} checkpoint", e) from e
+            raise self._error(f"{what} checkpoint", e) from e
         return None if row is None else StoredCheckpoint(*row)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._engine.dispose()

@@ -1,8 +1,10 @@
 """The log's tables, described once with SQLModel.
 
-This is the only module that imports SQLModel. It declares three tables and exports their
-SQLAlchemy ``Table`` objects; ``sql.py`` runs SQLAlchemy Core statements against them and
-converts rows to the dataclasses of ``base.py``. Table classes are never used as domain
+This is the only module that imports SQLModel. It declares every table of a node's
+database and exports their SQLAlchemy ``Table`` objects: the log's three (``sql.py`` runs
+SQLAlchemy Core statements against them and converts rows to the dataclasses of
+``base.py``), the witness store's three (``witness.py``) and the body store's one
+(``bodies.py``). Table classes are never used as domain
 objects and never leave the storage package.
 
 - ``entries``: one row per log entry. ``idx`` is the 0-based leaf index, ``leaf_hash`` the
@@ -33,13 +35,22 @@ from sqlalchemy import BigInteger, Column, Integer, LargeBinary, SmallInteger, T
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "BODIES",
     "CHECKPOINTS",
     "ENTRIES",
+    "EVIDENCE",
     "LOG_TABLES",
     "NODES",
+    "PEER_LOG_STATE",
+    "WITNESS_STATE",
+    "WITNESS_TABLES",
+    "BodyRow",
     "CheckpointRow",
     "EntryRow",
+    "EvidenceRow",
     "NodeRow",
+    "PeerLogStateRow",
+    "WitnessStateRow",
 ]
 
 #: 64-bit signed on every backend; the rowid alias on SQLite (also 64-bit signed)
@@ -93,3 +104,73 @@ NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
 #: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``)
 LOG_TABLES: Final[tuple[Table, ...]] = (ENTRIES, NODES, CHECKPOINTS)
+
+
+# --- beside the log: witness state, peer views, evidence (``witness.py``) ---------------
+
+
+class WitnessStateRow(SQLModel, table=True):
+    """The latest checkpoint cosigned per origin (``witness_state``)."""
+
+    __tablename__ = "witness_state"
+
+    origin: str = Field(sa_column=Column(Text, primary_key=True))
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class PeerLogStateRow(SQLModel, table=True):
+    """The latest verified peer checkpoint per origin (``peer_log_state``)."""
+
+    __tablename__ = "peer_log_state"
+
+    origin: str = Field(sa_column=Column(Text, primary_key=True))
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class EvidenceRow(SQLModel, table=True):
+    """One piece of split-view evidence (``evidence``)."""
+
+    __tablename__ = "evidence"
+
+    #: BIGINT, but INTEGER on SQLite so that it is the auto-incrementing rowid
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    digest: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    origin: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+WITNESS_STATE: Final[Table] = WitnessStateRow.__table__  # type: ignore[attr-defined]
+PEER_LOG_STATE: Final[Table] = PeerLogStateRow.__table__  # type: ignore[attr-defined]
+EVIDENCE: Final[Table] = EvidenceRow.__table__  # type: ignore[attr-defined]
+WITNESS_TABLES: Final[tuple[Table, ...]] = (WITNESS_STATE, PEER_LOG_STATE, EVIDENCE)
+
+
+# --- beside the log: off-log bodies of enveloped records (``bodies.py``) ----------------
+
+
+class BodyRow(SQLModel, table=True):
+    """One enveloped record's body, or its tombstone (``bodies``)."""
+
+    __tablename__ = "bodies"
+
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    preimage: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    stored_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    erased_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    erase_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+BODIES: Final[Table] = BodyRow.__table__  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from credex.ledger.errors import (
 from credex.ledger.evidence import Evidence, verify_evidence
 from credex.ledger.keys import SigningKey
 from credex.ledger.merkle import MerkleTree
+from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.trust import TrustedLog
 from credex.ledger.witness import (
     PeerLogState,
@@ -26,7 +27,6 @@ from credex.ledger.witness import (
     WitnessConflictError,
     WitnessStateStore,
 )
-from credex.node.witness_store import WitnessStore
 
 LOG = SigningKey(b"\x11" * 32)
 WITNESS_KEY = SigningKey(b"\x22" * 32)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from credex.node.bench_grpc import p2_submit, p3_proofs, p5_sync, source_node
+from credex.node.bench.rpc import p2_submit, p3_proofs, p5_sync, source_node
 
 
 def _rate(d: dict[str, float]) -> None:
@@ -36,7 +36,7 @@ def test_grpc_benchmarks_report_structure(tmp_path: Path) -> None:
 
 
 def test_bench_report_has_p2_p3_p5(tmp_path: Path) -> None:
-    from credex.node.bench import _grpc
+    from credex.node.bench.runner import _grpc
 
     raw = {"median": 1000.0, "min": 1000.0, "max": 1000.0}
     report = _grpc(tmp_path, True, 1, raw, raw, lambda _: None, sizes=(8, 12, 8))

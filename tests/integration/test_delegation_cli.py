@@ -35,9 +35,9 @@ from credex.ledger.bundle import Bundle
 from credex.ledger.log import AppendOnlyLog, NewLeaf
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
+from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.home import NodeHome
 from credex.node.local import record_hash
-from credex.node.peers import PeerRegistry, mirror_url
 
 from .clirunner import Cli, init_home, log_size, make_cli
 

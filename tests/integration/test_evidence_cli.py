@@ -18,10 +18,10 @@ from credex.ledger.checkpoint import Checkpoint, sign_checkpoint
 from credex.ledger.errors import ConsistencyProofError, InconsistentLogError
 from credex.ledger.keys import SigningKey
 from credex.ledger.merkle import MerkleTree
+from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.trust import TrustedLog
 from credex.ledger.witness import Witness
 from credex.node.home import NodeHome
-from credex.node.witness_store import WitnessStore
 
 PEER = SigningKey(b"\x44" * 32)
 PEER_ORIGIN = "credex.xiamen.example/log"

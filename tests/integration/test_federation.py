@@ -30,15 +30,15 @@ from credex.ledger.evidence import verify_evidence
 from credex.ledger.keys import SigningKey
 from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.statement import Statement, sign_statement
+from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification, verify_bundle
-from credex.node import federate
-from credex.node import federation as fed
-from credex.node.demo_federation import FederationMember, free_port
+from credex.node.demo.federation import FederationMember, free_port
+from credex.node.federation import manifests as fed
+from credex.node.federation import mirrors as federate
+from credex.node.federation.peers import PeerRegistry
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peers import PeerRegistry
-from credex.node.tls import NodeTls
-from credex.node.witness_store import WitnessStore
+from credex.node.rpc.tls import NodeTls
 
 T0 = 1_780_272_000  # 2026-06-01T00:00:00Z
 AS_OF = date(2026, 5, 31)

@@ -49,12 +49,12 @@ from credex.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
 from credex.ledger.verify import verify_bundle
-from credex.node.errors import witness_size_of
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peer_client import PeerClient
-from credex.node.server import NodeServer, ServerPorts, create_server
-from credex.node.tls import NodeTls
+from credex.node.rpc.client import PeerClient
+from credex.node.rpc.errors import witness_size_of
+from credex.node.rpc.server import NodeServer, ServerPorts, create_server
+from credex.node.rpc.tls import NodeTls
 from credex.v1 import log_pb2, submit_pb2, submit_pb2_grpc
 
 REGION = "cn-zj-ningbo"

@@ -11,8 +11,8 @@ import pytest
 
 import credex.adapters
 from credex.adapters.base import ADAPTERS, AdapterContext, AdapterResult, ParsedRow, RowError
-from credex.adapters.dates import date_to_unix
 from credex.adapters.hk_report import HkReportJsonAdapter
+from credex.ledger.dates import date_to_unix
 from credex.ledger.errors import FormatError
 from credex.ledger.policy import apply_policy, validate_policy
 from credex.ledger.record import Record, Subject

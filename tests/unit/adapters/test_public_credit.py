@@ -15,9 +15,9 @@ from credex.adapters.base import (
     ParsedRow,
     RowError,
 )
-from credex.adapters.dates import date_to_unix
 from credex.adapters.public_credit import PenaltyCsvAdapter
 from credex.adapters.sample import make_uscc, penalty_csv
+from credex.ledger.dates import date_to_unix
 from credex.ledger.errors import FormatError
 from credex.ledger.subject import SubjectKey, person_subject_id
 

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credex.adapters.base import AdapterContext, ParsedRow
-from credex.adapters.dates import add_months, date_to_unix, parse_date
 from credex.adapters.public_credit import PenaltyCsvAdapter
 from credex.adapters.sample import (
     BOUNDARY_CASES,
@@ -27,6 +26,7 @@ from credex.adapters.sample import (
     score_records,
     synthetic_resident_ids,
 )
+from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import NotFoundError, OutOfRangeError
 from credex.ledger.identifiers import (
     inner_org_code_ok,

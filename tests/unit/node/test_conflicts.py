@@ -12,10 +12,10 @@ from credex.adapters.sample import score_records
 from credex.cli.main import main
 from credex.ledger.record import Record, Subject
 from credex.ledger.storage.sql import SqlStore
-from credex.node.conflicts import gather_views, node_conflicts, registry_level
+from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peers import PeerRegistry, mirror_url
+from credex.node.services.conflicts import gather_views, node_conflicts, registry_level
 
 T0 = 1_780_272_000
 ROOT = Path(__file__).resolve().parents[3]

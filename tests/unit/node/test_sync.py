@@ -22,9 +22,9 @@ from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import sign_statement
 from credex.ledger.storage.sql import SqlStore
+from credex.node.federation.sync import PeerSync
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.sync import PeerSync
 
 T0 = 1_790_000_000
 ORIGIN = "credex.hangzhou.example/log"

@@ -18,9 +18,9 @@ from credex.ledger.log import AppendOnlyLog
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.trust import TrustStore
+from credex.node.federation.sync import PeerSync, verify_peer_statement
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.sync import PeerSync, verify_peer_statement
 
 T0 = 1_790_000_000
 ORIGIN = "credex.ningbo.example/log"

@@ -45,13 +45,13 @@ from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import sign_statement
 from credex.ledger.storage.sql import SqlStore
-from credex.node import convert
+from credex.node.federation.sync import PeerSync
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.peer_client import PeerClient
-from credex.node.server import NodeServer, ServerPorts, create_server
-from credex.node.sync import PeerSync
-from credex.node.tls import NodeTls
+from credex.node.rpc import convert
+from credex.node.rpc.client import PeerClient
+from credex.node.rpc.server import NodeServer, ServerPorts, create_server
+from credex.node.rpc.tls import NodeTls
 from credex.v1 import log_pb2_grpc
 
 __all__ = ["p2_submit", "p3_proofs", "p5_sync", "source_node"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credex.adapters.dates import add_months, add_years, date_to_unix, parse_date
+from credex.ledger.dates import add_months, add_years, date_to_unix, parse_date
 from credex.ledger.errors import DateFormatError
 
 

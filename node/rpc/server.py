@@ -14,7 +14,7 @@ node binds two ports on one ``grpc.Server``:
 
 One interceptor (``_Guard``) wraps every handler: it authorises the call, turns a
 request that does not parse into INVALID_ARGUMENT, and translates every exception once
-through ``credex.node.errors.abort_with``. Limits (docs/grpc.md): messages of
+through ``credex.node.rpc.errors.abort_with``. Limits (docs/grpc.md): messages of
 ``max_message_bytes`` (default 4 MiB) each way (more: RESOURCE_EXHAUSTED), at most
 ``max_workers`` RPCs running and ``max_concurrent_rpcs`` admitted (more:
 RESOURCE_EXHAUSTED), ``max_concurrent_streams`` per HTTP/2 connection.
@@ -37,21 +37,26 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from credex.ledger.errors import FormatError
-from credex.node.errors import WITNESS_ERROR_MAP, RpcDeniedError, abort_with
+from credex.ledger.errors import (
+    CallerNotAuthorisedError,
+    ConfigError,
+    FormatError,
+    UnauthenticatedError,
+)
 from credex.node.home import NodeHome
-from credex.node.intake import Intake
 from credex.node.local import LocalNode
-from credex.node.lookup import Caller, PeerForwarder, SubjectLookup
-from credex.node.query_servicer import CURRENT_CALLER, QueryServicer
-from credex.node.servicer import (
+from credex.node.rpc.errors import WITNESS_ERROR_MAP, abort_with
+from credex.node.rpc.query_servicer import CURRENT_CALLER, QueryServicer
+from credex.node.rpc.servicers import (
     LogServicer,
     MirrorBackend,
     SubmitServicer,
     WitnessBackend,
     WitnessServicer,
 )
-from credex.node.tls import ClientEntry, NodeTls, cert_fingerprint
+from credex.node.rpc.tls import ClientEntry, NodeTls, cert_fingerprint
+from credex.node.services.intake import Intake
+from credex.node.services.lookup import Caller, PeerForwarder, SubjectLookup
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,
@@ -185,23 +190,17 @@ class _Guard(grpc.ServerInterceptor):  # type: ignore[misc]
             return
         roles = METHOD_ROLES.get(method)
         if roles is None:
-            raise RpcDeniedError(grpc.StatusCode.PERMISSION_DENIED, "rpc: method not allowed")
+            raise CallerNotAuthorisedError("rpc: method not allowed")
         certs = (context.auth_context() or {}).get("x509_pem_cert") or []
         if not certs:
-            raise RpcDeniedError(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "rpc: client certificate required: call the node's mtls port",
+            raise UnauthenticatedError(
+                "rpc: client certificate required: call the node's mtls port"
             )
         client = self._registry.lookup(cert_fingerprint(certs[0]))
         if client is None:
-            raise RpcDeniedError(
-                grpc.StatusCode.PERMISSION_DENIED, "rpc: client certificate not registered"
-            )
+            raise CallerNotAuthorisedError("rpc: client certificate not registered")
         if client.role not in roles:
-            raise RpcDeniedError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"rpc: role {client.role} may not call this method",
-            )
+            raise CallerNotAuthorisedError(f"rpc: role {client.role} may not call this method")
         CURRENT_CALLER.set(Caller(client.name, client.role, client.fingerprint))
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
@@ -365,8 +364,6 @@ def create_server(
 
 
 def _bind(server: grpc.Server, address: str, creds: Any) -> int:
-    from credex.ledger.errors import ConfigError
-
     try:
         port = int(server.add_secure_port(address, creds))
     except RuntimeError as e:

@@ -1,6 +1,6 @@
 """Recognition and lifecycle across the federation (``credex demo``, part 3; issue #4).
 
-Runs on the five members part 2 (``credex.node.demo_federation``) already started, with
+Runs on the five members part 2 (``credex.node.demo.federation``) already started, with
 their manifest; it starts no server of its own:
 
 1. agreements: Hangzhou and Qianhai log their conversion policies; a new manifest version
@@ -27,12 +27,12 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import credex.adapters
 from credex.ledger.bundle import Bundle
+from credex.ledger.dates import cst_day
 from credex.ledger.errors import CredexError, RecordWithheldError
 from credex.ledger.lifecycle import publication_window, status_at
 from credex.ledger.log import AppendOnlyLog
@@ -41,15 +41,15 @@ from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.verify import VerificationReport, run_verification
-from credex.node import federate
-from credex.node import federation as fed
+from credex.node.federation import manifests as fed
+from credex.node.federation import mirrors as federate
+from credex.node.federation.peers import mirror_url
 from credex.node.home import NodeHome
-from credex.node.peers import mirror_url
-from credex.node.recognition import add_lifecycle, add_policy, recognize
-from credex.node.serving import lifecycle_in
+from credex.node.services.recognition import add_lifecycle, add_policy, recognize
+from credex.node.services.sharing import lifecycle_in
 
 if TYPE_CHECKING:
-    from credex.node.demo_federation import FederationMember
+    from credex.node.demo.federation import FederationMember
 
 __all__ = ["HK_POLICY_FILE", "TIANYI_POLICY", "hangzhou_refuses", "run_recognition_demo"]
 
@@ -60,7 +60,6 @@ NINGBO, HANGZHOU, XIAMEN, QIANHAI, HK = (
     "cn-gd-qianhai",
     "hk",
 )
-_CST: Final = timezone(timedelta(hours=8), "CST")
 _POLICIES: Final = Path(credex.adapters.__file__).parent / "policies"
 #: Hangzhou's policy: a Ningbo 天一分 band -> the common level L1 (worst) … L5
 #: (``adapters/policies/tianyi_to_qianjiang.json``; the same rules as the policy
@@ -78,10 +77,6 @@ HK_POLICY_FILE: Final = _POLICIES / "hk_to_mainland.json"
 #: converted report items shown in the summary (organisation facts, no personal data)
 _COMMON_SHOWN: Final = ("经营状态", "企业类型", "授信笔数", "评级")
 _FIELD_RE: Final = re.compile(r"field '([^']+)' does not replay")
-
-
-def _day(t: int) -> str:
-    return datetime.fromtimestamp(t, _CST).date().isoformat()
 
 
 def _verdict(report: VerificationReport) -> dict[str, Any]:
@@ -321,7 +316,7 @@ def hangzhou_refuses(
     entry was verified when mirrored), folded by ``status_at``. Read-only.
 
     Its server answers the same way: ``GetBundle`` of the record at Hangzhou refuses it once
-    the repair is mirrored (``credex.node.serving``); see ``_hangzhou_serves``.
+    the repair is mirrored (``credex.node.services.sharing``); see ``_hangzhou_serves``.
 
     Raises:
         NotFoundError: the record is not in the mirror.
@@ -375,7 +370,7 @@ def _lifecycle(
     before_v = run_verification(before, manifest, purpose="punitive")
     # statements about a record need increasing times: sign the repair after the record
     t = max(clock(), target.claims.iat + 1)
-    decided_on = _day(t)
+    decided_on = cst_day(t)
     repair = add_lifecycle(
         ningbo.node,
         target.leaf_hash,

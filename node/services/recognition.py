@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
 from credex.adapters.schemes import embed_schemes, registry_scales
 from credex.ledger.bundle import Bundle
+from credex.ledger.dates import cst_day
 from credex.ledger.derive import build_derived_record
 from credex.ledger.errors import NotFoundError
 from credex.ledger.lifecycle import (
@@ -53,9 +53,9 @@ from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify import Verifier
-from credex.node.federation import load_chain, load_manifest
-from credex.node.peers import PeerRegistry, mirror_url
-from credex.node.serving import lifecycle_in
+from credex.node.federation.manifests import load_chain, load_manifest
+from credex.node.federation.peers import PeerRegistry, mirror_url
+from credex.node.services.sharing import lifecycle_in
 
 if TYPE_CHECKING:
     from credex.node.local import IssueResult, LocalNode
@@ -74,7 +74,6 @@ __all__ = [
 
 #: the fields of a policy file (``credex policy add``)
 POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
-_CST: Final = timezone(timedelta(hours=8), "CST")
 
 
 def add_policy(
@@ -202,12 +201,8 @@ def lifecycle_entries(
 ) -> list[tuple[int, Statement]]:
     """The lifecycle statements (``STATUS_KINDS``) in the first ``size`` entries of the
     log whose ``refs[0]`` is ``target_leaf_hash``, in log order: one read of the log's
-    ``target`` index (``credex.node.serving.lifecycle_in``)."""
+    ``target`` index (``credex.node.services.sharing.lifecycle_in``)."""
     return lifecycle_in(node.log, target_leaf_hash, size)
-
-
-def _day(t: int) -> str:
-    return datetime.fromtimestamp(t, _CST).date().isoformat()
 
 
 def _mirrored(node: LocalNode, origin: str, leaf_hash: bytes) -> Statement | None:
@@ -297,7 +292,7 @@ def add_lifecycle(
     target = find_target(node, target_leaf_hash, target_origin)
     for ref in extra_refs:
         find_statement(node, ref)
-    today = _day(now)
+    today = cst_day(now)
     for name in ("decided_on", "raised_on", "closed_on", "withdrawn_on", "verified_on"):
         value = body.get(name)
         if isinstance(value, str) and value > today:

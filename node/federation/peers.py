@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from credex.ledger.errors import ConfigError, NotFoundError
+from credex.ledger.storage.schemas import sibling_schema_url
 from credex.node.home import NodeHome, write_json
-from credex.node.pgschema import url_with_schema
 
 __all__ = ["PeerEntry", "PeerRegistry", "mirror_slug", "mirror_url"]
 
@@ -40,32 +40,7 @@ def mirror_url(home: NodeHome, origin: str) -> str:
     if url.startswith("sqlite"):
         (home.path / "mirrors").mkdir(exist_ok=True)
         return f"sqlite:///{home.path / 'mirrors' / (mirror_slug(origin) + '.sqlite')}"
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    options = str(parsed.query.get("options") or "")
-    base = (
-        options.split("search_path=", 1)[1].split(",")[0].strip()
-        if "search_path=" in options
-        else ""
-    )
-    if base:  # the node lives in a schema: its mirrors are named after it
-        digest = hashlib.sha256(f"{base}\x00{origin}".encode()).hexdigest()[:12]
-        schema = f"{base[:40]}_mirror_{digest}"
-    else:
-        schema = f"mirror_{mirror_slug(origin)}"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    finally:
-        engine.dispose()
-    if base:
-        return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    return url_with_schema(url, schema)
+    return sibling_schema_url(url, origin, mirror_slug(origin))
 
 
 @dataclass(frozen=True, slots=True)

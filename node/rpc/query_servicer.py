@@ -2,7 +2,7 @@
 
 Thin: the server's interceptor authenticates the caller by certificate fingerprint and
 role and leaves the registered client in ``CURRENT_CALLER``; ``Lookup`` hands it with the
-request to ``SubjectLookup`` (``credex.node.lookup``) and encodes the result. Errors are
+request to ``SubjectLookup`` (``credex.node.services.lookup``) and encodes the result. Errors are
 translated once by the interceptor (``LookupNotAuthorisedError`` -> PERMISSION_DENIED).
 """
 
@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from credex.ledger.errors import LookupNotAuthorisedError
-from credex.node.lookup import Caller, SubjectLookup
+from credex.node.services.lookup import Caller, SubjectLookup
 from credex.v1 import query_pb2, query_pb2_grpc
 
 __all__ = ["CURRENT_CALLER", "QueryServicer"]

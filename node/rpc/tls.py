@@ -21,7 +21,7 @@ node CA, every external certificate's issuer chain and every self-signed externa
 certificate.
 
 This module does file I/O and X.509 work with the ``cryptography`` package. It does not
-speak gRPC (``credex.node.server`` does), print, or log key material.
+speak gRPC (``credex.node.rpc.server`` does), print, or log key material.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import ConfigError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
-from credex.node.demo_federation import run_federation_demo
+from credex.node.demo.federation import run_federation_demo
 from credex.node.home import NodeHome
-from credex.node.importer import import_bytes
 from credex.node.local import LocalNode
+from credex.node.services.importer import import_bytes
 
 __all__ = ["run_demo"]
 
@@ -97,7 +97,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the story; with ``keep``, its files (node homes, CSV, bundle, trust file) stay
     in that new directory for inspection instead of a temporary one. ``federation`` adds
-    part 2, five real nodes (``credex.node.demo_federation``)."""
+    part 2, five real nodes (``credex.node.demo.federation``)."""
     if keep is not None:
         if keep.exists() and any(keep.iterdir()):
             raise ConfigError(f"demo: directory is not empty: {keep}")

@@ -137,7 +137,7 @@ def local_member(
 
 def node_tls_chain(home: NodeHome, now: int) -> tuple[bytes, bytes]:
     """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material."""
-    from credex.node.tls import NodeTls
+    from credex.node.rpc.tls import NodeTls
 
     tls = NodeTls(home.path, name=home.region)
     tls.ensure(now=now)
@@ -156,7 +156,7 @@ def register_peer_clients(home: NodeHome, manifest: Manifest, now: int) -> list[
     Members without ``tls_chain_pem`` are skipped; a certificate already registered (by
     fingerprint) is left alone. Returns the names registered now.
     """
-    from credex.node.tls import NodeTls
+    from credex.node.rpc.tls import NodeTls
 
     tls = NodeTls(home.path, name=home.region)
     known = {c.fingerprint for c in tls.clients()}

@@ -14,7 +14,7 @@ from typing import Final
 
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import CheckpointError, FormatError, OversizeError
-from credex.node.intake import MAX_SUBMIT_BATCH, SubmitAck
+from credex.node.services.intake import MAX_SUBMIT_BATCH, SubmitAck
 from credex.v1 import log_pb2, submit_pb2, witness_pb2
 
 __all__ = [

@@ -55,18 +55,23 @@ from credex.ledger.merkle import leaf_hash
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.trust import TrustedLog
 from credex.ledger.witness import Witness
-from credex.node.errors import witness_size_of
-from credex.node.federation import FEDERATION_DIR, WITNESS_KEY_FILE, load_chain, load_manifest
+from credex.node.federation.manifests import (
+    FEDERATION_DIR,
+    WITNESS_KEY_FILE,
+    load_chain,
+    load_manifest,
+)
+from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
+from credex.node.federation.sync import PeerSync, SyncResult
 from credex.node.home import NodeHome, read_secret, write_json
 from credex.node.local import LocalNode
-from credex.node.peer_client import DEFAULT_TIMEOUT_S, PeerClient
-from credex.node.peers import PeerRegistry, mirror_slug, mirror_url
-from credex.node.serving import lifecycle_in, require_shared
-from credex.node.sync import PeerSync, SyncResult
-from credex.node.tls import NodeTls
-from credex.node.witness_store import WitnessStore
+from credex.node.rpc.client import DEFAULT_TIMEOUT_S, PeerClient
+from credex.node.rpc.errors import witness_size_of
+from credex.node.rpc.tls import NodeTls
+from credex.node.services.sharing import lifecycle_in, require_shared
 
 __all__ = [
     "ManifestWitness",
@@ -390,7 +395,7 @@ class MirrorBundles:
 
     A mirrored record is served with its lifecycle statements (``status``) up to the
     mirror's signed root, and not at all once it is repaired, withdrawn, corrected or
-    expired (``credex.node.serving``): the peer stops sharing it as the issuer does.
+    expired (``credex.node.services.sharing``): the peer stops sharing it as the issuer does.
     """
 
     def __init__(self, home: NodeHome, clock: Callable[[], int] | None = None) -> None:

@@ -18,24 +18,19 @@ a SQLite file or a PostgreSQL database/schema), created if missing::
   bytes leave the database file and its WAL.
 
 Every database error becomes ``StorageError``; engines run with ``hide_parameters``, and
-no message or log line carries a body. This module does not sign, parse or verify.
+no message or log line carries a body. This module does not sign, parse or verify, and
+does not decide *when* a body may be erased (``credex.node.services.erasure`` does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
     Engine,
-    LargeBinary,
-    Table,
-    Text,
     event,
     func,
     select,
@@ -43,47 +38,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, SQLModel
 
+from credex.ledger.dates import cst_day
 from credex.ledger.errors import BodyErasedError, FormatError, NotFoundError
 from credex.ledger.storage.component import SqlComponent
+from credex.ledger.storage.tables import BODIES
 
-if TYPE_CHECKING:
-    from credex.node.local import LocalNode
+_B = BODIES.c
 
 __all__ = [
-    "ENDED_STATES",
     "ERASE_REASONS",
     "BodyCounts",
     "BodyInfo",
     "BodyStore",
-    "PurgeResult",
-    "erase_if_ended",
     "erased_message",
-    "purge_ended",
 ]
 
 #: why a body may be erased (the tombstone keeps it)
 ERASE_REASONS: Final = ("repaired", "window-ended", "withdrawn", "request")
-#: lifecycle states whose end allows erasing the body, with the reason recorded
-ENDED_STATES: Final = {"repaired": "repaired", "withdrawn": "withdrawn", "expired": "window-ended"}
 _CHUNK: Final = 500
-
-
-class BodyRow(SQLModel, table=True):
-    """One enveloped record's body, or its tombstone (``bodies``)."""
-
-    __tablename__ = "bodies"
-
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
-    preimage: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    stored_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-    erased_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    erase_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-
-
-BODIES: Final[Table] = BodyRow.__table__  # type: ignore[attr-defined]
-_B = BODIES.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +97,7 @@ _INFO_COLS: Final = (
 
 def erased_message(info: BodyInfo) -> str:
     """The ``BodyErasedError`` message: when and why, never the body."""
-    when = datetime.fromtimestamp(info.erased_at or 0, UTC).date().isoformat()
+    when = cst_day(info.erased_at or 0)
     return (
         f"body: record body erased on {when} ({info.erase_reason}); the leaf "
         f"{info.leaf_hash.hex()[:16]}… stays in the log"
@@ -291,97 +264,3 @@ def _secure_delete(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA secure_delete=ON")
     finally:
         cur.close()
-
-
-def erase_if_ended(node: LocalNode, leaf_hash: bytes, now: int) -> BodyInfo | None:
-    """Erase the body of the logged record ``leaf_hash`` if its status at ``now`` is
-    repaired, withdrawn or expired (the hook the lifecycle repair command calls).
-
-    Returns the tombstone when erased (or already erased), None when the record is not
-    enveloped, its body is not held here, or it is still active / under objection.
-
-    Raises:
-        NotFoundError: no entry with ``leaf_hash`` in the log.
-        LifecycleError / DateFormatError: the record's window cannot be computed.
-    """
-    from credex.ledger.lifecycle import status_at
-    from credex.node.recognition import lifecycle_entries
-
-    index = node.log.index_of(leaf_hash)
-    info = node.bodies.info(leaf_hash)
-    if info is None:
-        return None
-    if not info.held:
-        return info
-    target = node.statement_at(index)
-    if not target.has_body:
-        return None
-    lifecycle = [st for _, st in lifecycle_entries(node, leaf_hash)]
-    state = status_at(target, lifecycle, now).state
-    reason = ENDED_STATES.get(state)
-    if reason is None:
-        return None
-    return node.bodies.erase(leaf_hash, reason, now)
-
-
-@dataclass(frozen=True, slots=True)
-class PurgeResult:
-    """What ``purge_ended`` did: bodies checked, erased per reason, kept, and those whose
-    status could not be judged (their window does not compute) or whose leaf is not in
-    the log (an orphan of a failed append: never served)."""
-
-    checked: int
-    erased: dict[str, int]
-    kept: int
-    undetermined: int
-    orphans: int
-
-
-def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResult:
-    """Erase the body of every held enveloped record whose status at ``as_of`` is
-    repaired, withdrawn or expired. One scan of the log collects the lifecycle statements
-    (status kinds stay on-log), then each held body is judged as ``status_at`` does.
-
-    Raises:
-        StorageError: the log or the body store failed (bodies erased so far stay erased).
-    """
-    from credex.ledger.errors import DateFormatError
-    from credex.ledger.lifecycle import STATUS_KINDS, LifecycleError, status_at
-    from credex.ledger.statement import Statement
-
-    size = node.log.size
-    lifecycle: dict[bytes, list[Statement]] = {}
-    for start in range(0, size, batch):
-        for e in node.log.entries(start, min(size, start + batch)):
-            if e.kind in STATUS_KINDS:
-                st = Statement.from_bytes(e.leaf)
-                if st.record.refs:
-                    lifecycle.setdefault(st.record.refs[0], []).append(st)
-    erased: dict[str, int] = {}
-    checked = kept = undetermined = orphans = 0
-    held = [i.leaf_hash for i in node.bodies.list_bodies(held=True, limit=2**62)]
-    for i in range(0, len(held), batch):
-        chunk = held[i : i + batch]
-        indices = node.store.find_indices(chunk)
-        bodies = node.bodies.get_many(chunk)
-        for lh in chunk:
-            index, body = indices.get(lh), bodies.get(lh)
-            if index is None or index >= size or body is None:
-                orphans += index is None
-                continue
-            checked += 1
-            target = Statement.from_bytes(node.log.entry(index).leaf, body)
-            try:
-                state = status_at(target, lifecycle.get(lh, []), as_of).state
-            except (LifecycleError, DateFormatError):
-                undetermined += 1
-                continue
-            reason = ENDED_STATES.get(state)
-            if reason is None:
-                kept += 1
-                continue
-            node.bodies.erase(lh, reason, as_of, flush=False)
-            erased[reason] = erased.get(reason, 0) + 1
-    if erased:
-        node.bodies.flush()
-    return PurgeResult(checked, erased, kept, undetermined, orphans)

@@ -4,7 +4,7 @@ A node holds its own log and a verified mirror of every peer's log, so it can an
 the whole federation from local indexes (``entries.subject``): each record found is
 returned as a bundle with its lifecycle statements, verifiable offline against the
 federation manifest, or listed as *withheld* with the reason once it is repaired,
-withdrawn, corrected, superseded or expired (``credex.node.serving``).
+withdrawn, corrected, superseded or expired (``credex.node.services.sharing``).
 
 Every answered lookup is logged at the answering node as an ``audit.lookup`` statement
 about the subject: who asked (the registered client's name and certificate fingerprint),
@@ -43,7 +43,7 @@ from credex.ledger.record import PERSON_ID_RE, Record, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.subject import person_subject_id
 from credex.node.local import IssueResult, LocalNode
-from credex.node.serving import lifecycle_in, require_shared
+from credex.node.services.sharing import lifecycle_in, require_shared
 
 __all__ = [
     "AUDIT_KIND",
@@ -84,7 +84,7 @@ class PeerForwarder:
     def __call__(
         self, origin: str, subject: str, purpose: str, authorisation: str
     ) -> list[FoundRecord]:
-        from credex.node.federate import federation_manifest, peer_clients
+        from credex.node.federation.mirrors import federation_manifest, peer_clients
 
         manifest = federation_manifest(self._home)
         if manifest is None:

@@ -40,10 +40,10 @@ from credex.ledger.lifecycle import STATUS_KINDS
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
+from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
-from credex.node.bodies import BodyStore
+from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
 from credex.node.home import NodeHome
-from credex.node.peers import PeerRegistry, mirror_slug, mirror_url
 
 __all__ = ["DEFAULT_CHUNK", "gather_views", "node_conflicts", "registry_level"]
 

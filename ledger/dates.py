@@ -10,7 +10,9 @@ digits and separators such as ``２０２５／３／１４`` work) and strippin
 
 Anything else, including a time part or an impossible calendar date, raises
 ``DateFormatError``. ``date_to_unix`` gives midnight China Standard Time (a fixed UTC+8,
-no DST), the moment credex uses for a date-valued ``valid_from`` / ``valid_until``.
+no DST), the moment credex uses for a date-valued ``valid_from`` / ``valid_until``;
+``cst_day`` is the one way a Unix time is shown as a day (in China Standard Time, never
+UTC), ``day_start`` the midnight before it.
 
 This module does not read the clock and does not guess day/month order.
 """
@@ -25,7 +27,16 @@ from typing import Final
 
 from credex.ledger.errors import DateFormatError
 
-__all__ = ["CST", "add_months", "add_years", "date_to_unix", "parse_date"]
+__all__ = [
+    "CST",
+    "add_months",
+    "add_years",
+    "cst_date",
+    "cst_day",
+    "date_to_unix",
+    "day_start",
+    "parse_date",
+]
 
 #: China Standard Time, fixed UTC+8.
 CST: Final = timezone(timedelta(hours=8), "CST")
@@ -66,6 +77,21 @@ def parse_date(text: str) -> date:
 def date_to_unix(d: date) -> int:
     """Unix seconds at 00:00 China Standard Time (UTC+8) on ``d``."""
     return int(datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
+
+
+def cst_date(t: int) -> date:
+    """The calendar date in China Standard Time of Unix time ``t``."""
+    return datetime.fromtimestamp(t, CST).date()
+
+
+def cst_day(t: int) -> str:
+    """``cst_date(t)`` as ISO text (``2026-06-02``): how credex prints a day everywhere."""
+    return cst_date(t).isoformat()
+
+
+def day_start(t: int) -> int:
+    """Unix time of 00:00 China Standard Time on the day containing ``t``."""
+    return date_to_unix(cst_date(t))
 
 
 def add_years(d: date, years: int) -> date:

@@ -17,7 +17,7 @@ Client side: ``error_from_rpc`` turns a ``grpc.RpcError`` back into a ``CredexEr
 ``UNAVAILABLE`` / ``DEADLINE_EXCEEDED`` become ``PeerUnavailableError``; otherwise the
 class named by ``x-credex-error`` if known, else the family of the status code.
 
-This module does not authenticate callers (``credex.node.server`` does) and never
+This module does not authenticate callers (``credex.node.rpc.server`` does) and never
 retries.
 """
 
@@ -42,6 +42,7 @@ from credex.ledger.errors import (
     RecordWithheldError,
     SignatureError,
     StorageError,
+    UnauthenticatedError,
     VerificationError,
 )
 
@@ -50,7 +51,6 @@ __all__ = [
     "ERROR_MAP",
     "WITNESS_ERROR_MAP",
     "WITNESS_SIZE_TRAILER",
-    "RpcDeniedError",
     "abort_with",
     "error_from_rpc",
     "status_for",
@@ -66,6 +66,7 @@ _INTERNAL_MESSAGE: Final = "internal error"
 
 ERROR_MAP: Final[Mapping[type[Exception], grpc.StatusCode]] = {
     FormatError: grpc.StatusCode.INVALID_ARGUMENT,
+    UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     OversizeError: grpc.StatusCode.INVALID_ARGUMENT,
     VerificationError: grpc.StatusCode.INVALID_ARGUMENT,
     PolicyError: grpc.StatusCode.PERMISSION_DENIED,
@@ -100,20 +101,10 @@ _BY_CODE: Final[Mapping[str, type[CredexError]]] = {
 }
 
 
-class RpcDeniedError(Exception):
-    """Raised by the server's auth check: carries the status to send (never a CredexError)."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.status_code = code
-
-
 def status_for(
     err: BaseException, overrides: Mapping[type[Exception], grpc.StatusCode] | None = None
 ) -> grpc.StatusCode:
     """The status code for ``err``: the most specific mapped class in its MRO."""
-    if isinstance(err, RpcDeniedError):
-        return err.status_code
     for table in (overrides or {}, ERROR_MAP):
         for cls in type(err).__mro__:
             if cls in table:

@@ -5,8 +5,8 @@
 - ``WitnessServicer`` delegates to a ``WitnessBackend`` (mTLS, peer).
 
 RPC methods keep the proto's PascalCase. None of them catches an error: the server's
-interceptor (``credex.node.server``) authenticates the caller and translates every
-exception once (``credex.node.errors``). Conversions live in ``credex.node.convert``.
+interceptor (``credex.node.rpc.server``) authenticates the caller and translates every
+exception once (``credex.node.rpc.errors``). Conversions live in ``credex.node.rpc.convert``.
 This module does not bind ports, hold TLS material or sign anything itself except through
 ``LocalNode``.
 """
@@ -20,10 +20,10 @@ from typing import Any, Final, Protocol
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
-from credex.node import convert
-from credex.node.intake import Intake
 from credex.node.local import LocalNode
-from credex.node.serving import lifecycle_in, require_shared
+from credex.node.rpc import convert
+from credex.node.services.intake import Intake
+from credex.node.services.sharing import lifecycle_in, require_shared
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,

@@ -30,25 +30,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Integer,
-    LargeBinary,
-    Table,
-    Text,
     insert,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Field, SQLModel
 
 from credex.ledger.errors import FormatError, NotFoundError, StorageError
 from credex.ledger.evidence import Evidence
 from credex.ledger.storage.component import SqlComponent
-from credex.ledger.storage.sql import WRITE_OPTION
+from credex.ledger.storage.engine import WRITE_OPTION
+from credex.ledger.storage.tables import EVIDENCE, PEER_LOG_STATE, WITNESS_STATE, WITNESS_TABLES
 from credex.ledger.witness import TrustedCheckpoint, WitnessDecision
 
 __all__ = ["EvidenceInfo", "WitnessStore"]
@@ -57,53 +51,6 @@ _WRITE: Final = WRITE_OPTION
 _MAX_BIGINT: Final = 2**63 - 1
 
 
-class WitnessStateRow(SQLModel, table=True):
-    """The latest checkpoint cosigned per origin (``witness_state``)."""
-
-    __tablename__ = "witness_state"
-
-    origin: str = Field(sa_column=Column(Text, primary_key=True))
-    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
-    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    note: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-class PeerLogStateRow(SQLModel, table=True):
-    """The latest verified peer checkpoint per origin (``peer_log_state``)."""
-
-    __tablename__ = "peer_log_state"
-
-    origin: str = Field(sa_column=Column(Text, primary_key=True))
-    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
-    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    note: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-class EvidenceRow(SQLModel, table=True):
-    """One piece of split-view evidence (``evidence``)."""
-
-    __tablename__ = "evidence"
-
-    #: BIGINT, but INTEGER on SQLite so that it is the auto-incrementing rowid
-    id: int | None = Field(
-        default=None,
-        sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
-    )
-    digest: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
-    origin: str = Field(sa_column=Column(Text, nullable=False, index=True))
-    kind: str = Field(sa_column=Column(Text, nullable=False))
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-WITNESS_STATE: Final[Table] = WitnessStateRow.__table__  # type: ignore[attr-defined]
-PEER_LOG_STATE: Final[Table] = PeerLogStateRow.__table__  # type: ignore[attr-defined]
-EVIDENCE: Final[Table] = EvidenceRow.__table__  # type: ignore[attr-defined]
-WITNESS_TABLES: Final[tuple[Table, ...]] = (WITNESS_STATE, PEER_LOG_STATE, EVIDENCE)
 _W = WITNESS_STATE.c
 _P = PEER_LOG_STATE.c
 _EV = EVIDENCE.c

@@ -3,7 +3,7 @@
 Goals (issue 2): P1 issue rate / raw sign >= 0.60; P4 bundle verify / raw verify >= 0.65;
 P6 inclusion proof time at 10^6 vs 10^4 entries <= 2x; P7 our Merkle append vs pymerkle
 >= 10x with byte-equal roots; P1 on PostgreSQL >= 0.5 of SQLite. Issue 3 (gRPC, measured
-in ``credex.node.bench_grpc``): P2 durable submit over mTLS / raw sign >= 0.30; P3 proof
+in ``credex.node.bench.rpc``): P2 durable submit over mTLS / raw sign >= 0.30; P3 proof
 RPC / echo RPC >= 0.80 and proofs in flight / in-process proofs >= 0.50; P5 verified peer
 sync / raw verify >= 0.50.
 
@@ -240,12 +240,12 @@ def _grpc(
     progress: Callable[[str], None],
     sizes: tuple[int, int, int] | None = None,
 ) -> dict[str, Any]:
-    """P2, P3, P5 over real TLS servers on 127.0.0.1 (see ``credex.node.bench_grpc``).
+    """P2, P3, P5 over real TLS servers on 127.0.0.1 (see ``credex.node.bench.rpc``).
 
     ``sizes`` (statements submitted, source log entries, proof RPCs) overrides the
     defaults (tests use tiny ones).
     """
-    from credex.node.bench_grpc import p2_submit, p3_proofs, p5_sync, source_node
+    from credex.node.bench.rpc import p2_submit, p3_proofs, p5_sync, source_node
 
     n_submit, n_source, n_rpcs = sizes or ((1200, 3000, 400) if quick else (3000, 10_000, 1000))
     progress("P2 durable submit over gRPC (mTLS, 4 clients)")
@@ -318,7 +318,7 @@ def run_bench(
         }
         if postgres_url:
             progress("P1 issue (postgresql)")
-            from credex.node.pgschema import scratch_schema
+            from credex.node.bench.pgschema import scratch_schema
 
             with scratch_schema(postgres_url) as url_for:
                 p1pg = _p1(base, n_issue, reps, url_for)

@@ -5,7 +5,7 @@ Submit / Witness on its mTLS endpoint with this side's client certificate (a pee
 uses its own node certificate, registered at the peer by fingerprint). Every
 ``grpc.RpcError`` is translated once, ``raise ... from e``: UNAVAILABLE and
 DEADLINE_EXCEEDED become ``PeerUnavailableError`` (retryable), everything else the
-matching ``CredexError`` (``credex.node.errors.error_from_rpc``).
+matching ``CredexError`` (``credex.node.rpc.errors.error_from_rpc``).
 
 It returns what the peer said without trusting it: callers verify checkpoints, proofs
 and statements with ``credex.ledger`` (only ``checkpoint_from_proto`` checks that the
@@ -22,10 +22,10 @@ import grpc
 
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import FormatError
-from credex.node import convert
-from credex.node.errors import error_from_rpc
-from credex.node.intake import SubmitAck
-from credex.node.server import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.rpc import convert
+from credex.node.rpc.errors import error_from_rpc
+from credex.node.rpc.server import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.services.intake import SubmitAck
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,

@@ -30,17 +30,17 @@ from credex.adapters.sample import hk_report_records, penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.evidence import verify_evidence
 from credex.ledger.manifest import Manifest, ManifestBody
+from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification
-from credex.node import federate
-from credex.node import federation as fed
-from credex.node.demo_recognition import run_recognition_demo
+from credex.node.demo.recognition import run_recognition_demo
+from credex.node.federation import manifests as fed
+from credex.node.federation import mirrors as federate
 from credex.node.home import NodeHome
-from credex.node.importer import import_bytes
 from credex.node.local import LocalNode
-from credex.node.peer_client import PeerClient
-from credex.node.server import NodeServer, create_server
-from credex.node.tls import NodeTls
-from credex.node.witness_store import WitnessStore
+from credex.node.rpc.client import PeerClient
+from credex.node.rpc.server import NodeServer, create_server
+from credex.node.rpc.tls import NodeTls
+from credex.node.services.importer import import_bytes
 
 __all__ = ["MEMBERS", "FederationMember", "free_port", "run_federation_demo"]
 

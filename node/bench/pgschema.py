@@ -10,16 +10,12 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
-__all__ = ["scratch_schema", "url_with_schema"]
+from credex.ledger.storage.schemas import url_with_schema
 
-
-def url_with_schema(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+__all__ = ["scratch_schema"]
 
 
 @contextmanager
