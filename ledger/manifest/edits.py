@@ -1,0 +1,147 @@
+"""Editing a manifest: each function returns the next version's body (pure).
+
+Adding or replacing a member, removing one, rotating an issuer key, retiring a log key,
+setting the quorum, adding or removing recognition agreements and repair delegations.
+Nothing here signs: ``SignedManifest`` collects admin signatures on the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from credex.ledger.manifest._fields import (
+    fail,
+)
+from credex.ledger.manifest.agreements import Delegation, Recognition
+from credex.ledger.manifest.body import ManifestBody
+from credex.ledger.manifest.members import IssuerKey, Member, RetiredLogKey
+
+__all__ = [
+    "add_delegation",
+    "add_member",
+    "add_recognition",
+    "remove_delegation",
+    "remove_recognition",
+    "retire_log_key",
+    "rotate_issuer_key",
+]
+
+
+def add_member(body: ManifestBody, member: Member, issued_at: int) -> ManifestBody:
+    """The next version with ``member`` added (or replacing the member of its region)."""
+    others = tuple(m for m in body.members if m.region != member.region)
+    return body.next_version(issued_at, members=(*others, member))
+
+
+def _replace_member(
+    body: ManifestBody, region: str, issued_at: int, **changes: Any
+) -> ManifestBody:
+    old = body.member(region)
+    if old is None:
+        raise fail(f"no member with region {region!r}")
+    new = dataclasses.replace(old, **changes)
+    return add_member(body, new, issued_at)
+
+
+def rotate_issuer_key(
+    body: ManifestBody,
+    region: str,
+    issuer_id: str,
+    new_key: bytes,
+    at: int,
+    issued_at: int,
+    kinds: Sequence[str] | None = None,
+) -> ManifestBody:
+    """Close every open window of ``issuer_id`` at ``at`` and add ``new_key`` from ``at``.
+
+    The old keys stay listed (with their closed windows), so bundles signed before
+    ``at`` keep verifying. ``kinds`` default to the union of the old keys' kinds.
+    """
+    member = body.member(region)
+    if member is None:
+        raise fail(f"no member with region {region!r}")
+    old = [i for i in member.issuers if i.issuer_id == issuer_id]
+    if not old and not kinds:
+        raise fail(f"member {region} has no issuer {issuer_id!r} (give kinds to add one)")
+    if any(i.key == new_key for i in old):
+        raise fail(f"issuer {issuer_id}: the new key is already listed")
+    kept: list[IssuerKey] = []
+    for i in member.issuers:
+        if i.issuer_id == issuer_id and (i.valid_until is None or i.valid_until > at):
+            if i.valid_from >= at:
+                raise fail(f"issuer {issuer_id}: a key starts at or after the rotation time")
+            i = dataclasses.replace(i, valid_until=at)
+        kept.append(i)
+    new_kinds = tuple(kinds) if kinds else tuple(sorted({k for i in old for k in i.kinds}))
+    kept.append(IssuerKey(issuer_id, new_key, at, None, new_kinds))
+    return _replace_member(body, region, issued_at, issuers=tuple(kept))
+
+
+def retire_log_key(
+    body: ManifestBody, region: str, new_key: bytes, at: int, issued_at: int
+) -> ManifestBody:
+    """The next version with ``region``'s log key replaced; the old key is kept as a
+    retired key so checkpoints and receipts it signed keep verifying."""
+    member = body.member(region)
+    if member is None:
+        raise fail(f"no member with region {region!r}")
+    retired = RetiredLogKey(member.log_key, member.log_note_name, at)
+    return _replace_member(
+        body,
+        region,
+        issued_at,
+        log_key=new_key,
+        retired_log_keys=(*member.retired_log_keys, retired),
+    )
+
+
+def add_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
+    """The next version with one more recognition agreement.
+
+    Raises:
+        FormatError: the agreement is already listed, or names a region that is not a
+            member.
+    """
+    if agreement in body.recognitions:
+        raise fail(f"recognition already listed: {agreement.describe()}")
+    return body.next_version(issued_at, recognitions=(*body.recognitions, agreement))
+
+
+def remove_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
+    """The next version without ``agreement``. Derived records signed while it was listed
+    keep verifying: the chain closes its window at this version's ``issued_at``.
+
+    Raises:
+        FormatError: no such agreement in ``body``.
+    """
+    if agreement not in body.recognitions:
+        raise fail(f"no such recognition: {agreement.describe()}")
+    kept = tuple(r for r in body.recognitions if r != agreement)
+    return body.next_version(issued_at, recognitions=kept)
+
+
+def add_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
+    """The next version with one more repair delegation.
+
+    Raises:
+        FormatError: the delegation is already listed, or names a region that is not a
+            member or an issuer no member lists.
+    """
+    if delegation in body.delegations:
+        raise fail(f"delegation already listed: {delegation.describe()}")
+    return body.next_version(issued_at, delegations=(*body.delegations, delegation))
+
+
+def remove_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
+    """The next version without ``delegation``. Statements signed while it was listed
+    stay authorised: the chain closes its window at this version's ``issued_at``.
+
+    Raises:
+        FormatError: no such delegation in ``body``.
+    """
+    if delegation not in body.delegations:
+        raise fail(f"no such delegation: {delegation.describe()}")
+    kept = tuple(d for d in body.delegations if d != delegation)
+    return body.next_version(issued_at, delegations=kept)
