@@ -32,7 +32,6 @@ from credex.ledger.record import Record
 from credex.ledger.subject import SubjectKey
 
 __all__ = [
-    "ADAPTERS",
     "Adapter",
     "AdapterContext",
     "AdapterResult",
@@ -90,12 +89,3 @@ class Adapter(Protocol):
     def count_rows(self, data: bytes) -> int:
         """How many data rows ``parse`` will look at (for a progress bar)."""
         ...
-
-
-#: Adapters by name. Each adapter module registers its instance here when imported;
-#: the imports below make sure every built-in one is present whichever module is
-#: imported first.
-ADAPTERS: dict[str, Adapter] = {}
-
-from credex.adapters import hk_report as _hk_report  # noqa: E402, F401
-from credex.adapters import public_credit as _public_credit  # noqa: E402, F401

@@ -65,7 +65,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from credex.adapters.base import ADAPTERS, AdapterContext, AdapterResult, ParsedRow, RowError
+from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError
 from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import validate_hk_brn, validate_hk_cr
@@ -440,6 +440,3 @@ class HkReportJsonAdapter:
                 yield RowError(i + 1, str(e))
                 continue
             yield ParsedRow(i + 1, record, warnings)
-
-
-ADAPTERS[HkReportJsonAdapter.name] = HkReportJsonAdapter()

@@ -40,7 +40,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from credex.adapters.base import (
-    ADAPTERS,
     AdapterContext,
     AdapterResult,
     CsvHeaderError,
@@ -367,6 +366,3 @@ class PenaltyCsvAdapter:
             valid_until=date_to_unix(until),
         )
         return ParsedRow(line, record, tuple(warnings))
-
-
-ADAPTERS[PenaltyCsvAdapter.name] = PenaltyCsvAdapter()

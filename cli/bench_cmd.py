@@ -1,7 +1,5 @@
 """``credex bench``: ratios to raw figures measured in the same run."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,9 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import JsonOpt, console, err_console, print_json
-from credex.node.bench.runner import run_bench
 
-__all__ = ["bench"]
+__all__ = ["bench", "register"]
 
 
 def _fmt(v: Any) -> str:
@@ -31,6 +28,8 @@ def bench(
     json_out: JsonOpt = False,
 ) -> None:
     """Measure P1, P1_postgres, P2, P3, P4, P5, P6, P7 against raw figures from the same run."""
+    from credex.node.bench.runner import run_bench
+
     url = postgres or os.environ.get("CREDEX_TEST_POSTGRES_URL")
     report = run_bench(
         quick=quick,
@@ -104,3 +103,7 @@ def bench(
             f"{key:12} {what:28} ratio {_fmt(r['ratio']):>7}  goal "
             f"{'<=' if key == 'P6' else '>='} {r['goal']:<5} {mark}  {figure}"
         )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)

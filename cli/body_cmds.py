@@ -1,45 +1,33 @@
 """Off-log bodies of personal records: ``credex body list|erase|purge``.
 
 A record about a person is logged as a hash envelope; its body is kept by the node
-(``credex.node.services.erasure``). These commands count, erase one, or erase every body whose
-record has ended (repaired, withdrawn, publication window expired). Each erasure shows
+(``credex.node.services.erasure``). These commands count, erase one, or erase every
+body whose record has ended (repaired, withdrawn, publication window expired). Each erasure shows
 the tree before and after: the log is never touched. Nothing here prints a body.
 """
-
-from __future__ import annotations
 
 from typing import Annotated
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.dates import date_to_unix, parse_date
-from credex.ledger.errors import FormatError
-from credex.ledger.storage.bodies import ERASE_REASONS
-from credex.node.local import LocalNode
-from credex.node.services.erasure import purge_ended
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    day,
+    group,
+    leaf_arg,
+    now,
+    print_json,
+    resolve_home,
+)
 
 __all__ = ["body_app", "register"]
 
-body_app = typer.Typer(
-    help="Off-log bodies of personal records (hash envelopes): list, erase, purge.",
-    no_args_is_help=True,
-)
+#: ``credex.ledger.storage.bodies.ERASE_REASONS`` (a test keeps this in step)
+ERASE_REASON_NAMES = "repaired, window-ended, withdrawn, request"
 
-
-def _leaf(text: str) -> bytes:
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise FormatError(f"cli: leaf hash must be 64 hex characters, got {text!r}")
-    return raw
-
-
-def _tree(node: LocalNode) -> dict[str, object]:
-    size = node.log.size
-    return {"size": size, "root": node.log.root(size).hex()}
+body_app = group("Off-log bodies of personal records (hash envelopes): list, erase, purge.")
 
 
 def _print_tree(before: dict[str, object], after: dict[str, object]) -> None:
@@ -54,9 +42,12 @@ def _print_tree(before: dict[str, object], after: dict[str, object]) -> None:
 @body_app.command("list")
 def list_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Count the bodies this node holds and has erased (never their content)."""
+    from credex.node.local import LocalNode
+    from credex.node.services.erasure import tree_head
+
     with LocalNode.open(resolve_home(home)) as node:
         counts = node.bodies.counts()
-        tree = _tree(node)
+        tree = tree_head(node)
     if json_out:
         print_json({"held": counts.held, "erased": counts.erased, "tree": tree})
         return
@@ -68,30 +59,23 @@ def erase_cmd(
     leaf: Annotated[str, typer.Argument(help="Leaf hash (hex) of the enveloped record.")],
     reason: Annotated[
         str,
-        typer.Option("--reason", help=f"Why: {', '.join(ERASE_REASONS)}.", show_default=False),
+        typer.Option("--reason", help=f"Why: {ERASE_REASON_NAMES}.", show_default=False),
     ],
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Erase one record's body; the leaf and the tree stay as they are."""
-    leaf_hash = _leaf(leaf)
+    from credex.node.local import LocalNode
+    from credex.node.services.erasure import erase_body
+
+    leaf_hash = leaf_arg(leaf)
     with LocalNode.open(resolve_home(home)) as node:
-        before = _tree(node)
-        node.log.index_of(leaf_hash)  # NotFoundError for a leaf not in this log
-        info = node.bodies.erase(leaf_hash, reason, now())
-        after = _tree(node)
-    out = {
-        "leaf_hash": leaf_hash.hex(),
-        "erased_at": info.erased_at,
-        "reason": info.erase_reason,
-        "tree_before": before,
-        "tree_after": after,
-    }
+        done = erase_body(node, leaf_hash, reason, now())
     if json_out:
-        print_json(out)
+        print_json(done.to_json())
         return
-    console.print(f"erased body of {leaf_hash.hex()} ({info.erase_reason})", markup=False)
-    _print_tree(before, after)
+    console.print(f"erased body of {leaf_hash.hex()} ({done.info.erase_reason})", markup=False)
+    _print_tree(done.tree_before, done.tree_after)
 
 
 @body_app.command("purge")
@@ -104,11 +88,12 @@ def purge_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Erase the body of every record that is repaired, withdrawn or expired."""
-    when = now() if as_of is None else date_to_unix(parse_date(as_of))
+    from credex.node.local import LocalNode
+    from credex.node.services.erasure import purge
+
+    when = now() if as_of is None else day(as_of)
     with LocalNode.open(resolve_home(home)) as node:
-        before = _tree(node)
-        r = purge_ended(node, when)
-        after = _tree(node)
+        r, before, after = purge(node, when)
     out = {
         "as_of": when,
         "checked": r.checked,

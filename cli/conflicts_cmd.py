@@ -14,36 +14,36 @@ configuration error. Output names kinds, regions, views, leaf hashes and subject
 pseudonyms / organisation codes; never a record body or a raw personal identifier.
 """
 
-from __future__ import annotations
-
-import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.conflicts import CONFLICT_TYPES, ConflictReport, ConflictType
-from credex.ledger.dates import date_to_unix, parse_date
+
+if TYPE_CHECKING:
+    from credex.ledger.conflicts import ConflictReport, ConflictType
 from credex.ledger.errors import FormatError
-from credex.node.services.conflicts import node_conflicts
 
-__all__ = ["conflicts"]
+__all__ = ["conflicts", "register"]
 
-#: a Unix time has 9+ digits; 8 digits are a YYYYMMDD date
-_UNIX_RE = re.compile(r"^\d{9,12}$")
+#: ``credex.ledger.conflicts.CONFLICT_TYPES`` (a test keeps this in step)
+CONFLICT_TYPE_NAMES = (
+    "listed-red-and-black, red-list-vs-dishonest-debtor, red-list-vs-serious-penalty, "
+    "repaired-but-used, stale-mirror, score-divergence"
+)
 
 
 def _as_of(text: str | None) -> int:
-    if text is None:
-        return now()
-    if _UNIX_RE.match(text.strip()):
-        return int(text.strip())
-    return date_to_unix(parse_date(text))
+    from credex.ledger.dates import parse_time
+
+    return now() if text is None else parse_time(text)
 
 
-def _types(given: list[str] | None) -> tuple[ConflictType, ...]:
+def _types(given: list[str] | None) -> "tuple[ConflictType, ...]":
+    from credex.ledger.conflicts import CONFLICT_TYPES
+
     if not given:
         return CONFLICT_TYPES
     out: list[ConflictType] = []
@@ -64,7 +64,7 @@ def _subject(subject_id: str) -> str:
     return subject_id
 
 
-def _json(report: ConflictReport) -> dict[str, Any]:
+def _json(report: "ConflictReport") -> dict[str, Any]:
     return {
         "as_of": report.as_of,
         "conflicts": [c.to_json_value() for c in report.conflicts],
@@ -75,7 +75,7 @@ def _json(report: ConflictReport) -> dict[str, Any]:
     }
 
 
-def _print(report: ConflictReport) -> None:
+def _print(report: "ConflictReport") -> None:
     views = ", ".join(f"{v.label} ({v.size})" for v in report.views)
     console.print(f"views: {views}", markup=False)
     console.print(
@@ -112,7 +112,7 @@ def conflicts(
     ] = None,
     type_: Annotated[
         list[str] | None,
-        typer.Option("--type", help=f"Only these types (repeatable): {', '.join(CONFLICT_TYPES)}."),
+        typer.Option("--type", help=f"Only these types (repeatable): {CONFLICT_TYPE_NAMES}."),
     ] = None,
     threshold: Annotated[
         int, typer.Option("--threshold", min=1, help="Level gap for score-divergence.")
@@ -124,6 +124,8 @@ def conflicts(
     json_out: JsonOpt = False,
 ) -> None:
     """Find subjects whose records disagree across regions; exit 1 if any are found."""
+    from credex.node.services.conflicts import node_conflicts
+
     report = node_conflicts(
         resolve_home(home),
         _as_of(as_of),
@@ -137,3 +139,7 @@ def conflicts(
         _print(report)
     if report.conflicts:
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("conflicts")(conflicts)

@@ -1,7 +1,5 @@
 """``credex demo``: the whole local story in a temporary home."""
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,9 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import JsonOpt, console, err_console, print_json
-from credex.node.demo.runner import run_demo
 
-__all__ = ["demo"]
+__all__ = ["demo", "register"]
 
 
 def demo(
@@ -34,6 +31,8 @@ def demo(
     Part 3, on the same nodes: recognition agreements, a Ningbo score recognised in
     Hangzhou, an HK report converted at Qianhai, tampered derived values caught, and a
     repaired Ningbo penalty refused for punitive use."""
+    from credex.node.demo.runner import run_demo
+
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
@@ -211,3 +210,7 @@ def _print_recognition(r: dict[str, Any]) -> None:
             f"its server no longer shares the record: {srv['reason']}",
         )
     console.print(f"   part 3: {r['seconds']} s, {'OK' if r['ok'] else 'FAILED'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

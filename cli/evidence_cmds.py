@@ -4,29 +4,26 @@
 but the file (and, to pin the key, ``--log-key``): anyone can check evidence alone.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, print_json, resolve_home
+from credex.cli._common import HomeOpt, JsonOpt, console, group, print_json, resolve_home
 from credex.ledger.errors import ConfigError, CredexError, FormatError
-from credex.ledger.evidence import MAX_EVIDENCE_BYTES, Evidence, verify_evidence
-from credex.ledger.storage.witness import EvidenceInfo, WitnessStore
-from credex.ledger.trust import TrustedLog
-from credex.node.home import NodeHome
+
+if TYPE_CHECKING:
+    from credex.ledger.evidence import Evidence
+    from credex.ledger.storage.witness import EvidenceInfo, WitnessStore
 
 __all__ = ["evidence_app", "register"]
 
-evidence_app = typer.Typer(
-    help="Split-view evidence: two signed checkpoints of one log that cannot both be true.",
-    no_args_is_help=True,
+evidence_app = group(
+    "Split-view evidence: two signed checkpoints of one log that cannot both be true."
 )
 
 
-def _summary(ev: Evidence) -> dict[str, Any]:
+def _summary(ev: "Evidence") -> dict[str, Any]:
     a, b = ev.checkpoint_a, ev.checkpoint_b
     return {
         "origin": ev.origin,
@@ -41,11 +38,14 @@ def _summary(ev: Evidence) -> dict[str, Any]:
     }
 
 
-def _info_json(info: EvidenceInfo) -> dict[str, Any]:
+def _info_json(info: "EvidenceInfo") -> dict[str, Any]:
     return {"id": info.id, "created_at": info.created_at, **_summary(info.evidence)}
 
 
-def _store(home: Path | None) -> WitnessStore:
+def _store(home: Path | None) -> "WitnessStore":
+    from credex.ledger.storage.witness import WitnessStore
+    from credex.node.home import NodeHome
+
     return WitnessStore(NodeHome.open(resolve_home(home)).db_url)
 
 
@@ -88,6 +88,8 @@ def export(
 
 
 def _read(file: Path) -> bytes:
+    from credex.ledger.evidence import MAX_EVIDENCE_BYTES
+
     try:
         with file.open("rb") as f:
             data = f.read(MAX_EVIDENCE_BYTES + 1)
@@ -128,6 +130,9 @@ def verify(
     json_out: JsonOpt = False,
 ) -> None:
     """Check evidence alone. Exit 0 only if both notes are signed and cannot both be true."""
+    from credex.ledger.evidence import Evidence, verify_evidence
+    from credex.ledger.trust import TrustedLog
+
     ev = Evidence.from_bytes(_read(file))
     pinned = _log_key(log_key)
     trusted = None if pinned is None else TrustedLog(ev.origin, ev.log_note_name, pinned)

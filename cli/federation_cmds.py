@@ -6,90 +6,32 @@ admin key and installs it (written under HOME/federation/ and logged) when that 
 signatures; otherwise it writes ``proposed-<n>.cbor`` for the other admins to ``sign``.
 """
 
-from __future__ import annotations
-
-import json
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.dates import date_to_unix, parse_date
-from credex.ledger.errors import ConfigError, FormatError, VerificationError
-from credex.ledger.manifest import (
-    Delegation,
-    IssuerKey,
-    ManifestBody,
-    Member,
-    Recognition,
-    add_delegation,
-    add_member,
-    add_recognition,
-    decode_chain,
-    encode_chain,
-    rotate_issuer_key,
-    verify_manifest_chain,
-)
-from credex.ledger.record import KINDS
-from credex.node.federation import manifests as fed
-from credex.node.home import NodeHome
-
-__all__ = ["federation_app"]
-
-federation_app = typer.Typer(
-    help="The federation manifest: members, keys, validity windows, witness quorum.",
-    no_args_is_help=True,
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    group,
+    leaf_arg,
+    now,
+    print_json,
+    read_input,
+    resolve_home,
 )
 
+if TYPE_CHECKING:
+    from credex.node.federation import manifests as fed
 
-def _hex32(text: str, what: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError as e:
-        raise FormatError(f"federation: {what} is not hex") from e
-    if len(value) != 32:
-        raise FormatError(f"federation: {what} must be 64 hex characters")
-    return value
+__all__ = ["federation_app", "register"]
+
+federation_app = group("The federation manifest: members, keys, validity windows, witness quorum.")
 
 
-def _time(text: str, what: str) -> int:
-    """A date (YYYY-MM-DD, China Standard Time midnight) or Unix seconds."""
-    if text.isdigit():
-        return int(text)
-    try:
-        return date_to_unix(parse_date(text))
-    except FormatError as e:
-        raise FormatError(f"federation: {what} is not a date or unix time: {text!r}") from e
-
-
-def _kinds(kinds: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    unknown = sorted(k for k in kinds if k not in KINDS)
-    if unknown or not kinds:
-        raise FormatError(f"federation: unknown or no kinds: {', '.join(unknown)}")
-    return tuple(kinds)
-
-
-def _issuer_opt(text: str) -> IssuerKey:
-    """``ID:KEYHEX:KIND[,KIND...]:FROM:UNTIL`` (UNTIL may be empty: open-ended)."""
-    parts = text.split(":")
-    if len(parts) != 5:
-        raise FormatError("federation: --issuer must be ID:KEYHEX:KINDS:FROM:UNTIL")
-    issuer_id, key, kinds, frm, until = parts
-    return IssuerKey(
-        issuer_id,
-        _hex32(key, "issuer key"),
-        _time(frm, "issuer FROM") if frm else 0,
-        _time(until, "issuer UNTIL") if until else None,
-        _kinds([k for k in kinds.split(",") if k]),
-    )
-
-
-def _current(h: NodeHome) -> ManifestBody:
-    return fed.load_manifest(h).latest
-
-
-def _report(p: fed.Proposal, json_out: bool) -> None:
+def _report(p: "fed.Proposal", json_out: bool) -> None:
     out = {
         "federation": p.body.federation,
         "version": p.body.version,
@@ -137,30 +79,24 @@ def init(
     Without --tls-cert / --tls-cert-sha256 the node's own TLS certificate (created if
     missing) and CA are listed, so peers can connect and register it as a client.
     """
+    from credex.node.federation.admin import init_federation
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
-    if fed.load_chain(h):
-        raise ConfigError("federation: this node already has a manifest")
-    chain: bytes | None = None
-    if tls_cert is not None:
-        tls = fed.tls_cert_sha256(tls_cert.read_text(encoding="utf-8"))
-    elif tls_cert_sha256 is not None:
-        tls = _hex32(tls_cert_sha256, "--tls-cert-sha256")
-    else:
-        tls, chain = fed.node_tls_chain(h, now())
-    if quorum < 0:
-        raise FormatError("federation: --quorum must be >= 0")
-    admin = fed.admin_key(h, create=True)
-    member = fed.local_member(
+    p = init_federation(
         h,
+        name,
         endpoint=endpoint,
-        tls_sha256=tls,
-        witness_key=None if witness_key is None else _hex32(witness_key, "--witness-key"),
+        quorum=quorum,
+        now=now(),
         mtls_endpoint=mtls_endpoint,
-        tls_chain_pem=chain,
+        tls_cert_pem=None if tls_cert is None else tls_cert.read_text(encoding="utf-8"),
+        tls_sha256=None
+        if tls_cert_sha256 is None
+        else leaf_arg(tls_cert_sha256, "--tls-cert-sha256"),
+        witness_key=None if witness_key is None else leaf_arg(witness_key, "--witness-key"),
     )
-    t = now()
-    body = ManifestBody(name, 1, None, t, (member,), quorum, (admin.public_key,), 1)
-    _report(fed.propose(h, body, t), json_out)
+    _report(p, json_out)
 
 
 @federation_app.command("add-member")
@@ -186,45 +122,34 @@ def add_member_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Propose the next version with one more member (from its node info or options)."""
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     if from_info is not None:
-        try:
-            info = json.loads(from_info.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise FormatError(f"federation: node info is not json: {from_info}") from e
-        member = fed.member_from_info(info, endpoint=endpoint, mtls_endpoint=mtls_endpoint)
+        p = admin.add_member_from_info(
+            h,
+            read_input(from_info, "node info", "federation"),
+            endpoint=endpoint,
+            mtls_endpoint=mtls_endpoint,
+            replace=replace,
+            now=now(),
+        )
     else:
-        given = {
-            "--region": region,
-            "--origin": origin,
-            "--endpoint": endpoint,
-            "--tls-cert-sha256": tls_cert_sha256,
-            "--log-key": log_key,
-            "--witness-key": witness_key,
-        }
-        missing = [k for k, v in given.items() if v is None]
-        if missing:
-            raise ConfigError(f"federation: pass --from-info FILE or {', '.join(missing)}")
-        assert region and origin and endpoint and tls_cert_sha256 and log_key and witness_key
-        member = Member(
+        p = admin.add_member_given(
+            h,
             region=region,
             origin=origin,
             endpoint=endpoint,
-            tls_cert_sha256=_hex32(tls_cert_sha256, "--tls-cert-sha256"),
-            log_key=_hex32(log_key, "--log-key"),
-            log_note_name=origin,
-            witness_name=origin,
-            witness_key=_hex32(witness_key, "--witness-key"),
-            issuers=tuple(_issuer_opt(i) for i in issuer or []),
             mtls_endpoint=mtls_endpoint,
+            tls_cert_sha256=tls_cert_sha256,
+            log_key=log_key,
+            witness_key=witness_key,
+            issuers=issuer,
+            replace=replace,
+            now=now(),
         )
-    for i in member.issuers:
-        _kinds(i.kinds)
-    current = _current(h)
-    if current.member(member.region) is not None and not replace:
-        raise ConfigError(f"federation: {member.region} is already a member (use --replace)")
-    t = now()
-    _report(fed.propose(h, add_member(current, member, t), t), json_out)
+    _report(p, json_out)
 
 
 @federation_app.command("rotate-key")
@@ -240,24 +165,19 @@ def rotate_key(
     json_out: JsonOpt = False,
 ) -> None:
     """Close the issuer's current key window at AT and add the new key from AT."""
-    h = NodeHome.open(resolve_home(home))
-    kind_list = None if kinds is None else _kinds([k for k in kinds.split(",") if k])
-    t = now()
-    body = rotate_issuer_key(
-        _current(h),
-        region,
-        issuer,
-        _hex32(new_key, "--new-key"),
-        _time(at, "--at"),
-        issued_at=t,
-        kinds=kind_list,
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
+    p = admin.rotate_key(
+        NodeHome.open(resolve_home(home)),
+        region=region,
+        issuer=issuer,
+        new_key=leaf_arg(new_key, "--new-key"),
+        at=admin.time_of(at, "--at"),
+        kinds=None if kinds is None else admin.items([kinds]),
+        now=now(),
     )
-    _report(fed.propose(h, body, t), json_out)
-
-
-def _items(values: list[str] | None) -> list[str]:
-    """Repeatable options that may also hold comma-separated items."""
-    return [x.strip() for v in values or [] for x in v.split(",") if x.strip()]
+    _report(p, json_out)
 
 
 @federation_app.command("recognize-add")
@@ -284,54 +204,21 @@ def recognize_add(
 ) -> None:
     """Propose the next version with a recognition agreement: REGION accepts KINDS from
     RECOGNISES (by ISSUERS, under POLICY) for derived records signed in [FROM, UNTIL)."""
-    h = NodeHome.open(resolve_home(home))
-    current = _current(h)
-    source = current.member(recognises)
-    if source is None or current.member(region) is None:
-        missing = region if source is not None else recognises
-        raise ConfigError(f"federation: {missing} is not a member")
-    issuer_ids = _items(issuers)
-    listed = {i.issuer_id for i in source.issuers}
-    unknown = sorted(set(issuer_ids) - listed)
-    if unknown:
-        raise ConfigError(
-            f"federation: {recognises} lists no issuer {', '.join(unknown)} "
-            f"(it lists: {', '.join(sorted(listed)) or 'none'})"
-        )
-    agreement = Recognition(
-        region,
-        recognises,
-        _kinds(_items([kinds])),
-        tuple(issuer_ids),
-        tuple(_hex32(p, "--policy") for p in _items(policy)),
-        _time(valid_from, "--from"),
-        None if valid_until is None else _time(valid_until, "--until"),
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
+    p = admin.recognize_add(
+        NodeHome.open(resolve_home(home)),
+        region=region,
+        recognises=recognises,
+        kinds=admin.items([kinds]),
+        issuers=admin.items(issuers),
+        policies=[leaf_arg(x, "--policy") for x in admin.items(policy)],
+        valid_from=admin.time_of(valid_from, "--from"),
+        valid_until=None if valid_until is None else admin.time_of(valid_until, "--until"),
+        now=now(),
     )
-    t = now()
-    _report(fed.propose(h, add_recognition(current, agreement, t), t), json_out)
-
-
-class _Windowed(Protocol):
-    @property
-    def kinds(self) -> tuple[str, ...]: ...
-
-    @property
-    def valid_from(self) -> int: ...
-
-
-_W = TypeVar("_W", bound=_Windowed)
-
-
-def _narrowed(items: list[_W], kinds: str | None, valid_from: str | None) -> list[_W]:
-    """``items`` with exactly ``kinds`` (if given) and starting at ``valid_from`` (if
-    given): what a ``*-remove`` command takes out of the manifest."""
-    want = None if kinds is None else tuple(sorted(set(_kinds(_items([kinds])))))
-    start = None if valid_from is None else _time(valid_from, "--from")
-    return [
-        x
-        for x in items
-        if (want is None or x.kinds == want) and (start is None or x.valid_from == start)
-    ]
+    _report(p, json_out)
 
 
 @federation_app.command("recognize-remove")
@@ -350,18 +237,18 @@ def recognize_remove(
     """Propose the next version without the agreements of REGION for RECOGNISES (those
     matching --kinds / --from if given). Derived records signed before the new version
     keep verifying: the chain closes the agreement at its issued_at."""
-    h = NodeHome.open(resolve_home(home))
-    current = _current(h)
-    pair = [r for r in current.recognitions if (r.region, r.recognises) == (region, recognises)]
-    chosen = _narrowed(pair, kinds, valid_from)
-    if not chosen:
-        raise ConfigError(
-            f"federation: version {current.version} has no matching agreement of "
-            f"{region} recognising {recognises}"
-        )
-    t = now()
-    kept = tuple(r for r in current.recognitions if r not in chosen)
-    _report(fed.propose(h, current.next_version(t, recognitions=kept), t), json_out)
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
+    p = admin.recognize_remove(
+        NodeHome.open(resolve_home(home)),
+        region=region,
+        recognises=recognises,
+        kinds=None if kinds is None else admin.items([kinds]),
+        valid_from=None if valid_from is None else admin.time_of(valid_from, "--from"),
+        now=now(),
+    )
+    _report(p, json_out)
 
 
 @federation_app.command("delegate-add")
@@ -383,22 +270,19 @@ def delegate_add(
     """Propose the next version with a repair delegation: REGION lets ISSUER repair,
     resolve objections on and record commitment outcomes for REGION's records of KINDS,
     for statements signed in [FROM, UNTIL)."""
-    h = NodeHome.open(resolve_home(home))
-    current = _current(h)
-    if current.member(region) is None:
-        raise ConfigError(f"federation: {region} is not a member")
-    listed = {i.issuer_id for m in current.members for i in m.issuers}
-    if issuer not in listed:
-        raise ConfigError(f"federation: no member lists issuer {issuer}")
-    delegation = Delegation(
-        region,
-        issuer,
-        _kinds(_items([kinds])),
-        _time(valid_from, "--from"),
-        None if valid_until is None else _time(valid_until, "--until"),
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
+    p = admin.delegate_add(
+        NodeHome.open(resolve_home(home)),
+        region=region,
+        issuer=issuer,
+        kinds=admin.items([kinds]),
+        valid_from=admin.time_of(valid_from, "--from"),
+        valid_until=None if valid_until is None else admin.time_of(valid_until, "--until"),
+        now=now(),
     )
-    t = now()
-    _report(fed.propose(h, add_delegation(current, delegation, t), t), json_out)
+    _report(p, json_out)
 
 
 @federation_app.command("delegate-remove")
@@ -417,18 +301,18 @@ def delegate_remove(
     """Propose the next version without the delegations of REGION to ISSUER (those
     matching --kinds / --from if given). Statements signed before the new version stay
     authorised: the chain closes the delegation at its issued_at."""
-    h = NodeHome.open(resolve_home(home))
-    current = _current(h)
-    pair = [d for d in current.delegations if (d.region, d.issuer) == (region, issuer)]
-    chosen = _narrowed(pair, kinds, valid_from)
-    if not chosen:
-        raise ConfigError(
-            f"federation: version {current.version} has no matching delegation of "
-            f"{region} to {issuer}"
-        )
-    t = now()
-    kept = tuple(d for d in current.delegations if d not in chosen)
-    _report(fed.propose(h, current.next_version(t, delegations=kept), t), json_out)
+    from credex.node.federation import admin
+    from credex.node.home import NodeHome
+
+    p = admin.delegate_remove(
+        NodeHome.open(resolve_home(home)),
+        region=region,
+        issuer=issuer,
+        kinds=None if kinds is None else admin.items([kinds]),
+        valid_from=None if valid_from is None else admin.time_of(valid_from, "--from"),
+        now=now(),
+    )
+    _report(p, json_out)
 
 
 @federation_app.command("sign")
@@ -438,23 +322,18 @@ def sign(
     json_out: JsonOpt = False,
 ) -> None:
     """Add this admin's signature to a proposed version (written back to FILE)."""
-    h = NodeHome.open(resolve_home(home))
-    proposal = fed.read_proposal(file.read_bytes())
-    chain = fed.load_chain(h)
-    body = proposal.body
-    if not chain or body.version != len(chain) + 1 or body.prev != chain[-1].hash:
-        raise VerificationError(
-            f"federation: proposed version {body.version} does not extend this node's "
-            f"manifest (at version {len(chain)})"
-        )
-    signed = proposal.sign(fed.admin_key(h))
-    file.write_bytes(signed.to_bytes())
-    _report(fed.submit_signed(h, signed, now()), json_out)
+    from credex.node.federation.admin import sign_proposal
+    from credex.node.home import NodeHome
+
+    _report(sign_proposal(NodeHome.open(resolve_home(home)), file, now()), json_out)
 
 
 @federation_app.command("admin-key")
 def admin_key_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Print this node's federation admin public key (created if missing)."""
+    from credex.node.federation import manifests as fed
+    from credex.node.home import NodeHome
+
     key = fed.admin_key(NodeHome.open(resolve_home(home)), create=True)
     if json_out:
         print_json({"admin_public_key": key.public_key.hex()})
@@ -473,89 +352,29 @@ def admins(
     json_out: JsonOpt = False,
 ) -> None:
     """Propose the next version with a changed admin set or threshold."""
-    h = NodeHome.open(resolve_home(home))
-    current = _current(h)
-    keys = set(current.admins) | {_hex32(k, "--add") for k in add or []}
-    keys -= {_hex32(k, "--remove") for k in remove or []}
-    t = now()
-    body = current.next_version(
-        t,
-        admins=tuple(keys),
-        admin_threshold=current.admin_threshold if threshold is None else threshold,
+    from credex.node.federation.admin import change_admins
+    from credex.node.home import NodeHome
+
+    p = change_admins(
+        NodeHome.open(resolve_home(home)),
+        add=[leaf_arg(k, "--add") for k in add or []],
+        remove=[leaf_arg(k, "--remove") for k in remove or []],
+        threshold=threshold,
+        now=now(),
     )
-    _report(fed.propose(h, body, t), json_out)
-
-
-def _body_json(body: ManifestBody, digest: bytes) -> dict[str, Any]:
-    return {
-        "federation": body.federation,
-        "version": body.version,
-        "hash": digest.hex(),
-        "prev": None if body.prev is None else body.prev.hex(),
-        "issued_at": body.issued_at,
-        "quorum": {"k": body.quorum, "n": body.quorum_n},
-        "admins": [a.hex() for a in body.admins],
-        "admin_threshold": body.admin_threshold,
-        "members": [
-            {
-                "region": m.region,
-                "origin": m.origin,
-                "endpoint": m.endpoint,
-                "mtls_endpoint": m.mtls_endpoint,
-                "tls_cert_sha256": m.tls_cert_sha256.hex(),
-                "log_key": m.log_key.hex(),
-                "log_note_name": m.log_note_name,
-                "retired_log_keys": [
-                    {"key": r.key.hex(), "note_name": r.note_name, "retired_at": r.retired_at}
-                    for r in m.retired_log_keys
-                ],
-                "witness_name": m.witness_name,
-                "witness_key": m.witness_key.hex(),
-                "issuers": [
-                    {
-                        "issuer_id": i.issuer_id,
-                        "public_key": i.key.hex(),
-                        "valid_from": i.valid_from,
-                        "valid_until": i.valid_until,
-                        "kinds": list(i.kinds),
-                    }
-                    for i in m.issuers
-                ],
-            }
-            for m in body.members
-        ],
-        "recognitions": [
-            {
-                "region": r.region,
-                "recognises": r.recognises,
-                "kinds": list(r.kinds),
-                "issuers": list(r.issuers),
-                "policies": [p.hex() for p in r.policies],
-                "valid_from": r.valid_from,
-                "valid_until": r.valid_until,
-            }
-            for r in body.recognitions
-        ],
-        "delegations": [
-            {
-                "region": d.region,
-                "issuer": d.issuer,
-                "kinds": list(d.kinds),
-                "valid_from": d.valid_from,
-                "valid_until": d.valid_until,
-            }
-            for d in body.delegations
-        ],
-    }
+    _report(p, json_out)
 
 
 @federation_app.command("show")
 def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show the current manifest version (verified from version 1)."""
+    from credex.node.federation import manifests as fed
+    from credex.node.home import NodeHome
+
     m = fed.load_manifest(NodeHome.open(resolve_home(home)))
     b = m.latest
     if json_out:
-        print_json(_body_json(b, m.hash))
+        print_json(b.to_json(m.hash))
         return
     console.print(f"federation [bold]{b.federation}[/] version {b.version}  {m.hash.hex()}")
     reach = "" if b.quorum <= b.quorum_n else "  (unreachable: too few members)"
@@ -583,6 +402,10 @@ def export(
     json_out: JsonOpt = False,
 ) -> None:
     """Write the signed chain (versions 1..n) as one file for `credex verify --trust`."""
+    from credex.ledger.manifest import encode_chain
+    from credex.node.federation import manifests as fed
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     m = fed.load_manifest(h)
     data = encode_chain(m.versions)
@@ -604,15 +427,20 @@ def import_chain(
     json_out: JsonOpt = False,
 ) -> None:
     """Install a chain that extends this node's manifest (or starts it)."""
-    h = NodeHome.open(resolve_home(home))
-    versions = decode_chain(file.read_bytes())
-    verify_manifest_chain(versions, pinned_hash=None if pin is None else _hex32(pin, "--pin"))
-    local = fed.load_chain(h)
-    if [v.hash for v in versions[: len(local)]] != [v.hash for v in local]:
-        raise VerificationError("federation: the chain does not extend this node's manifest")
-    t = now()
-    added = [fed.install(h, v, t) for v in versions[len(local) :]]
+    from credex.node.federation.admin import import_chain as install_chain
+    from credex.node.home import NodeHome
+
+    added, latest = install_chain(
+        NodeHome.open(resolve_home(home)),
+        read_input(file, "chain file", "federation"),
+        pin=None if pin is None else leaf_arg(pin, "--pin"),
+        now=now(),
+    )
     if json_out:
-        print_json({"installed": [p.body.version for p in added], "hash": versions[-1].hash.hex()})
+        print_json({"installed": [p.body.version for p in added], "hash": latest.hex()})
     else:
-        console.print(f"installed {len(added)} versions; latest {versions[-1].hash.hex()}")
+        console.print(f"installed {len(added)} versions; latest {latest.hex()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(federation_app, name="federation")

@@ -10,33 +10,39 @@
   statements, so ``credex verify --purpose ...`` can judge its status offline.
 - ``credex status LEAFHEX [--as-of DATE]``: the status with its evidence.
 
-The node-side logic is ``credex.node.services.recognition``; this module parses and prints.
+The rules are ``credex.node.services.recognition`` and ``credex.node.services.lifecycle``;
+this module parses options and prints.
 """
 
-from __future__ import annotations
-
-import json
-from datetime import datetime
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.cli.proof_cmds import _load_trust
-from credex.ledger.dates import CST, date_to_unix, parse_date
-from credex.ledger.errors import ConfigError, FormatError
-from credex.ledger.lifecycle import Status
-from credex.node.local import IssueResult, LocalNode
-from credex.node.services.erasure import erase_if_ended
-from credex.node.services.recognition import add_lifecycle, add_policy, recognize, status_of
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    day,
+    group,
+    leaf_arg,
+    now,
+    print_json,
+    read_input,
+    resolve_home,
+    trust_from,
+)
+
+if TYPE_CHECKING:
+    from credex.node.local import IssueResult
+    from credex.node.services.lifecycle import LifecycleResult
 
 __all__ = ["lifecycle_app", "policy_app", "register"]
 
-policy_app = typer.Typer(help="Conversion policies (signed, logged data).", no_args_is_help=True)
-lifecycle_app = typer.Typer(
-    help="Lifecycle statements: repair, objection, resolution, withdrawal, commitment outcome.",
-    no_args_is_help=True,
+policy_app = group("Conversion policies (signed, logged data).")
+lifecycle_app = group(
+    "Lifecycle statements: repair, objection, resolution, withdrawal, commitment outcome."
 )
 
 IssuerOpt = Annotated[
@@ -50,37 +56,27 @@ OriginOpt = Annotated[
         "(default: this node's log, then each peer mirror).",
     ),
 ]
-OUTCOMES = ("CORRECTED", "UPHELD", "REJECTED", "UNDETERMINED")
-#: commitment outcomes as typed -> as logged (ledger/lifecycle.py: KEPT / BREACHED)
-COMMITMENT_OUTCOMES = {"FULFILLED": "KEPT", "KEPT": "KEPT", "BREACHED": "BREACHED"}
+TargetArg = Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")]
+EraseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--erase-body",
+        help="For a person's record: erase its off-log body now (the leaf and the tree "
+        "stay; credex body purge does the same for every ended record).",
+    ),
+]
+#: ``credex.ledger.lifecycle.OBJECTION_OUTCOMES`` (a test keeps this in step)
+OBJECTION_OUTCOME_NAMES = "CORRECTED, UPHELD, REJECTED, UNDETERMINED"
 
 
-def _leaf(text: str, what: str = "leaf hash") -> bytes:
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise FormatError(f"cli: {what} must be 64 hex characters, got {text!r}")
-    return raw
+def _date(text: str | None) -> date | None:
+    from credex.ledger.dates import parse_date
+
+    return None if text is None else parse_date(text)
 
 
-def _iso(text: str) -> str:
-    return parse_date(text).isoformat()
-
-
-def _today(t: int) -> str:
-    return datetime.fromtimestamp(t, CST).date().isoformat()
-
-
-def _print_result(r: IssueResult, json_out: bool, extra: dict[str, Any] | None = None) -> None:
-    out = {
-        "index": r.index,
-        "leaf_hash": r.leaf_hash.hex(),
-        "new": r.is_new,
-        "kind": r.kind,
-        **(extra or {}),
-    }
+def _print_result(r: "IssueResult", json_out: bool, extra: dict[str, Any] | None = None) -> None:
+    out = {**r.to_json(), **(extra or {})}
     if json_out:
         print_json(out)
     else:
@@ -88,6 +84,13 @@ def _print_result(r: IssueResult, json_out: bool, extra: dict[str, Any] | None =
         console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
         if out.get("body_erased"):
             console.print("  the record's off-log body is erased (the leaf stays in the log)")
+
+
+def _print_lifecycle(done: "LifecycleResult", json_out: bool) -> None:
+    extra: dict[str, Any] = {"target": done.target.hex()}
+    if done.body_erased is not None:
+        extra["body_erased"] = done.body_erased
+    _print_result(done.result, json_out, extra)
 
 
 # --- policies -----------------------------------------------------------------------
@@ -101,16 +104,10 @@ def policy_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Validate a conversion policy and sign + log it; prints its leaf hash and index."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError(f"policy: file not found: {file}") from e
-    except UnicodeDecodeError as e:
-        raise FormatError(f"policy: file is not utf-8: {file}") from e
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        raise FormatError(f"policy: file is not valid json: {file}") from e
+    from credex.node.local import LocalNode
+    from credex.node.services.recognition import add_policy, policy_file_value
+
+    value = policy_file_value(read_input(file, "file", "policy"))
     with LocalNode.open(resolve_home(home)) as node:
         r = add_policy(node, value, issuer_id=issuer, now=now())
     _print_result(r, json_out, {"name": value["name"], "version": value["version"]})
@@ -135,24 +132,23 @@ def recognize_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Convert a verified source record under a logged policy and write the bundle."""
-    policy_leaf = _leaf(policy, "policy leaf hash")
-    try:
-        data = bundle.read_bytes()
-    except FileNotFoundError as e:
-        raise ConfigError(f"recognize: bundle not found: {bundle}") from e
+    from credex.node.local import LocalNode
+    from credex.node.services.recognition import recognize
+
+    policy_leaf = leaf_arg(policy, "policy leaf hash")
+    data = read_input(bundle, "bundle", "recognize")
     with LocalNode.open(resolve_home(home)) as node:
-        trust_policy = _load_trust(trust) if trust is not None else node.home.trust()
-        rec = recognize(node, data, policy_leaf, trust_policy, issuer_id=issuer, now=now())
+        trust_policy = trust_from(trust, None, "recognize") if trust is not None else None
+        rec = recognize(
+            node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
+        )
     out = rec.bundle.to_bytes()
     output.write_bytes(out)
     r = rec.result
     if json_out:
         print_json(
             {
-                "index": r.index,
-                "leaf_hash": r.leaf_hash.hex(),
-                "new": r.is_new,
-                "kind": r.kind,
+                **r.to_json(),
                 "source": rec.source.leaf_hash.hex(),
                 "policy": rec.policy.leaf_hash.hex(),
                 "file": str(output),
@@ -168,50 +164,9 @@ def recognize_cmd(
 # --- lifecycle ----------------------------------------------------------------------
 
 
-EraseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--erase-body",
-        help="For a person's record: erase its off-log body now (the leaf and the tree "
-        "stay; credex body purge does the same for every ended record).",
-    ),
-]
-
-
-def _lifecycle(
-    home: Path | None,
-    target: str,
-    kind: str,
-    body: dict[str, Any],
-    issuer: str | None,
-    json_out: bool,
-    extra_refs: tuple[bytes, ...] = (),
-    target_origin: str | None = None,
-    erase_body: bool = False,
-) -> None:
-    leaf = _leaf(target, "target leaf hash")
-    extra: dict[str, Any] = {"target": leaf.hex()}
-    with LocalNode.open(resolve_home(home)) as node:
-        t = now()
-        r = add_lifecycle(
-            node,
-            leaf,
-            kind,
-            body,
-            extra_refs=extra_refs,
-            issuer_id=issuer,
-            target_origin=target_origin,
-            now=t,
-        )
-        if erase_body:
-            info = erase_if_ended(node, leaf, t)
-            extra["body_erased"] = info is not None and not info.held
-    _print_result(r, json_out, extra)
-
-
 @lifecycle_app.command("repair")
 def repair(
-    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
+    target: TargetArg,
     route: Annotated[str, typer.Option(help="The repair route, e.g. 'fine paid'.")],
     decided_on: Annotated[
         str | None, typer.Option("--decided-on", help="Decision day (default today).")
@@ -225,17 +180,28 @@ def repair(
 ) -> None:
     """Record a credit repair (信用修复); refused before the minimum publication end
     or by an issuer other than the one that made the finding."""
-    body: dict[str, Any] = {"route": route, "decided_on": _iso(decided_on or _today(now()))}
-    if channel is not None:
-        body["channel"] = channel
-    _lifecycle(
-        home, target, "lifecycle.repair", body, issuer, json_out, (), target_origin, erase_body
-    )
+    from credex.node.local import LocalNode
+    from credex.node.services import lifecycle
+
+    leaf = leaf_arg(target, "target leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = lifecycle.repair(
+            node,
+            leaf,
+            route=route,
+            decided_on=_date(decided_on),
+            channel=channel,
+            issuer_id=issuer,
+            target_origin=target_origin,
+            erase_body=erase_body,
+            now=now(),
+        )
+    _print_lifecycle(done, json_out)
 
 
 @lifecycle_app.command("object")
 def object_(
-    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
+    target: TargetArg,
     raised_on: Annotated[
         str | None, typer.Option("--raised-on", help="Day raised (default today).")
     ] = None,
@@ -247,18 +213,28 @@ def object_(
     json_out: JsonOpt = False,
 ) -> None:
     """Open an objection (异议): the record is suspended while it is checked."""
-    body: dict[str, Any] = {"raised_on": _iso(raised_on or _today(now()))}
-    if grounds is not None:
-        body["grounds"] = grounds
-    if due_by is not None:
-        body["due_by"] = _iso(due_by)
-    _lifecycle(home, target, "lifecycle.objection", body, issuer, json_out, (), target_origin)
+    from credex.node.local import LocalNode
+    from credex.node.services import lifecycle
+
+    leaf = leaf_arg(target, "target leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = lifecycle.raise_objection(
+            node,
+            leaf,
+            raised_on=_date(raised_on),
+            grounds=grounds,
+            due_by=_date(due_by),
+            issuer_id=issuer,
+            target_origin=target_origin,
+            now=now(),
+        )
+    _print_lifecycle(done, json_out)
 
 
 @lifecycle_app.command("resolve")
 def resolve(
-    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
-    outcome: Annotated[str, typer.Option(help=f"One of {', '.join(OUTCOMES)}.")],
+    target: TargetArg,
+    outcome: Annotated[str, typer.Option(help=f"One of {OBJECTION_OUTCOME_NAMES}.")],
     closed_on: Annotated[
         str | None, typer.Option("--closed-on", help="Day closed (default today).")
     ] = None,
@@ -272,16 +248,28 @@ def resolve(
     json_out: JsonOpt = False,
 ) -> None:
     """Resolve an open objection."""
-    body = {"outcome": outcome.upper(), "closed_on": _iso(closed_on or _today(now()))}
-    refs = () if objection is None else (_leaf(objection, "objection leaf hash"),)
-    _lifecycle(
-        home, target, "lifecycle.objection-resolved", body, issuer, json_out, refs, target_origin
-    )
+    from credex.node.local import LocalNode
+    from credex.node.services import lifecycle
+
+    leaf = leaf_arg(target, "target leaf hash")
+    closes = None if objection is None else leaf_arg(objection, "objection leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = lifecycle.resolve_objection(
+            node,
+            leaf,
+            outcome=outcome,
+            closed_on=_date(closed_on),
+            objection=closes,
+            issuer_id=issuer,
+            target_origin=target_origin,
+            now=now(),
+        )
+    _print_lifecycle(done, json_out)
 
 
 @lifecycle_app.command("withdraw")
 def withdraw(
-    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
+    target: TargetArg,
     reason: Annotated[str, typer.Option(help="Why the record is withdrawn.")],
     on: Annotated[str | None, typer.Option("--on", help="Day withdrawn (default today).")] = None,
     target_origin: OriginOpt = None,
@@ -291,10 +279,22 @@ def withdraw(
     json_out: JsonOpt = False,
 ) -> None:
     """Withdraw a record (only its issuer may)."""
-    body = {"reason": reason, "withdrawn_on": _iso(on or _today(now()))}
-    _lifecycle(
-        home, target, "lifecycle.withdrawal", body, issuer, json_out, (), target_origin, erase_body
-    )
+    from credex.node.local import LocalNode
+    from credex.node.services import lifecycle
+
+    leaf = leaf_arg(target, "target leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = lifecycle.withdraw(
+            node,
+            leaf,
+            reason=reason,
+            on=_date(on),
+            issuer_id=issuer,
+            target_origin=target_origin,
+            erase_body=erase_body,
+            now=now(),
+        )
+    _print_lifecycle(done, json_out)
 
 
 @lifecycle_app.command("outcome")
@@ -316,18 +316,22 @@ def outcome_cmd(
 ) -> None:
     """Record whether a credit commitment (信用承诺) was kept: commitment.outcome. Only
     the commitment's issuer (or one the manifest delegates) may; the first outcome counts."""
-    value = COMMITMENT_OUTCOMES.get(outcome.strip().upper())
-    if value is None:
-        raise FormatError(
-            f"cli: commitment outcome: expected FULFILLED or BREACHED, got {outcome!r}"
+    from credex.node.local import LocalNode
+    from credex.node.services import lifecycle
+
+    leaf = leaf_arg(target, "target leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = lifecycle.record_outcome(
+            node,
+            leaf,
+            outcome=outcome,
+            verified_on=_date(verified_on),
+            verified_by=verified_by,
+            issuer_id=issuer,
+            target_origin=target_origin,
+            now=now(),
         )
-    body: dict[str, Any] = {
-        "outcome": value,
-        "verified_on": _iso(verified_on or _today(now())),
-    }
-    if verified_by is not None:
-        body["verified_by"] = verified_by
-    _lifecycle(home, target, "commitment.outcome", body, issuer, json_out, (), target_origin)
+    _print_lifecycle(done, json_out)
 
 
 @lifecycle_app.command("bundle")
@@ -338,6 +342,8 @@ def lifecycle_bundle(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a bundle for entry INDEX carrying its lifecycle statements (status)."""
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
         b = node.bundle_with_status(index, now())
     data = b.to_bytes()
@@ -356,31 +362,8 @@ def lifecycle_bundle(
 # --- status -------------------------------------------------------------------------
 
 
-def _status_json(leaf: bytes, kind: str, st: Status) -> dict[str, Any]:
-    w = st.window
-    return {
-        "leaf_hash": leaf.hex(),
-        "kind": kind,
-        "state": st.state,
-        "as_of": st.as_of,
-        "usable_for": dict(st.usable_for),
-        "reasons": list(st.reasons),
-        "evidence": list(st.evidence),
-        "outcome": st.outcome,
-        "window": None
-        if w is None
-        else {
-            "min_until": w.min_until,
-            "max_until": w.max_until,
-            "regime": None if w.regime is None else str(w.regime),
-            "severity": w.severity,
-            "reason": w.reason,
-        },
-    }
-
-
 def status(
-    target: Annotated[str, typer.Argument(help="Leaf hash (hex) of the record.")],
+    target: TargetArg,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Judge the status on this day (default now).")
     ] = None,
@@ -390,17 +373,20 @@ def status(
 ) -> None:
     """Show a record's status (active, under objection, repaired, ...) with evidence
     and, for a commitment, its outcome."""
-    leaf = _leaf(target, "target leaf hash")
-    when = now() if as_of is None else date_to_unix(parse_date(as_of))
+    from credex.ledger.dates import cst_day
+    from credex.node.local import LocalNode
+    from credex.node.services.lifecycle import status_of
+
+    leaf = leaf_arg(target, "target leaf hash")
+    when = now() if as_of is None else day(as_of)
     with LocalNode.open(resolve_home(home)) as node:
         stmt, st = status_of(node, leaf, when, target_origin=target_origin)
-    out = _status_json(leaf, stmt.kind, st)
     if json_out:
-        print_json(out)
+        print_json({"leaf_hash": leaf.hex(), "kind": stmt.kind, **st.to_json()})
         return
     usable = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in sorted(st.usable_for.items()))
     console.print(f"{stmt.kind} {leaf.hex()}", markup=False)
-    console.print(f"  state     {st.state} as of {_today(st.as_of)}", markup=False)
+    console.print(f"  state     {st.state} as of {cst_day(st.as_of)}", markup=False)
     console.print(f"  usable    {usable}", markup=False)
     if st.outcome is not None:
         shown = "FULFILLED (KEPT)" if st.outcome == "KEPT" else st.outcome

@@ -1,24 +1,22 @@
 """Bank lookups: ``credex lookup`` (a bank asks a node) and ``credex lookups`` (a region
 lists who looked its subjects up)."""
 
-from __future__ import annotations
-
-import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, print_json, resolve_home
-from credex.cli.proof_cmds import _load_trust
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    print_json,
+    read_input,
+    resolve_home,
+    trust_from,
+)
 from credex.ledger.errors import ConfigError
-from credex.ledger.verify import Verifier
-from credex.node.federation.mirrors import MirrorBundles
-from credex.node.home import NodeHome
-from credex.node.local import LocalNode
-from credex.node.rpc.client import PeerClient
-from credex.node.services.lookup import lookups_of, resolve_subject
 
 __all__ = ["register"]
 
@@ -40,10 +38,6 @@ def _person(person_id: str | None) -> str:
     if person_id is None:
         return ""
     return sys.stdin.readline().strip() if person_id == "-" else person_id
-
-
-def _slug(origin: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", origin).strip("-")
 
 
 def lookup(
@@ -79,62 +73,30 @@ def lookup(
     The lookup is logged at the node as an audit.lookup naming you. Exit 1 if any bundle
     fails verification under --trust.
     """
-    if (subject is None) == (person_id is None):
-        raise ConfigError("lookup: give exactly one of --subject and --person-id")
-    client = PeerClient(
+    from credex.node.services.banking import lookup_subject
+
+    report = lookup_subject(
         endpoint,
-        ca_pem=ca.read_bytes(),
-        client_cert=cert.read_bytes(),
-        client_key=key.read_bytes(),
+        ca_pem=read_input(ca, "ca certificate", "lookup"),
+        cert_pem=read_input(cert, "client certificate", "lookup"),
+        key_pem=read_input(key, "client key", "lookup"),
+        subject=subject,
+        person_id=None if person_id is None else _person(person_id),
+        purpose=purpose,
+        authorisation=authorisation,
+        trust=None if trust is None else trust_from(trust, None, "lookup"),
+        out=out,
         server_name=server_name,
     )
-    with client:
-        answer = client.lookup(
-            subject=subject or "",
-            person_id=_person(person_id),
-            purpose=purpose,
-            authorisation=authorisation,
-        )
-    verifier = Verifier(_load_trust(trust), purpose=purpose) if trust is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    failed = 0
-    for r in answer.records:
-        row: dict[str, Any] = {
-            "origin": r.origin,
-            "leaf_index": r.leaf_index,
-            "kind": r.kind,
-            "withheld": r.withheld,
-        }
-        if r.bundle is not None and out is not None:
-            path = out / f"{_slug(r.origin)}-{r.leaf_index}.credex"
-            path.write_bytes(r.bundle)
-            row["file"] = str(path)
-        if r.bundle is not None and verifier is not None:
-            report = verifier.run(r.bundle)
-            row["verdict"] = "valid" if report.ok else "invalid"
-            row["status"] = report.status
-            if not report.ok:
-                failed += 1
-                row["failed_step"] = report.failed_step
-                row["error"] = str(report.error)
-        rows.append(row)
-    result = {
-        "subject": answer.subject,
-        "records": rows,
-        "audit": {"leaf_index": answer.audit_index, "leaf_hash": answer.audit_leaf_hash.hex()},
-    }
     if json_out:
-        print_json(result)
+        print_json(report.to_json())
     else:
-        served = sum(1 for r in answer.records if r.bundle is not None)
         console.print(
-            f"{answer.subject}: {served} served, {len(rows) - served} withheld "
-            f"(lookup logged at leaf {answer.audit_index})",
+            f"{report.subject}: {report.served} served, {len(report.rows) - report.served} "
+            f"withheld (lookup logged at leaf {report.audit_index})",
             markup=False,
         )
-        for row in rows:
+        for row in report.rows:
             what = row.get("verdict") or ("withheld" if row["withheld"] else "served")
             line = f"  {row['origin']} #{row['leaf_index']} {row['kind']}: {what}"
             if row["withheld"]:
@@ -142,7 +104,7 @@ def lookup(
             elif row.get("error"):
                 line += f" (step {row['failed_step']}: {row['error']})"
             console.print(line, markup=False)
-    if failed:
+    if report.failed:
         raise typer.Exit(1)
 
 
@@ -154,6 +116,13 @@ def lookups(
 ) -> None:
     """List every logged lookup of one subject: this node's and its mirrors' audit.lookup
     records (who asked, when, for which purpose, under which authorisation)."""
+    from credex.ledger.dates import cst_time
+    from credex.node.federation.mirrors import MirrorBundles
+    from credex.node.home import NodeHome
+    from credex.node.local import LocalNode
+    from credex.node.services.audit import lookups_of
+    from credex.node.services.lookup import resolve_subject
+
     if (subject is None) == (person_id is None):
         raise ConfigError("lookups: give exactly one of --subject and --person-id")
     h = NodeHome.open(resolve_home(home))
@@ -166,7 +135,7 @@ def lookups(
     console.print(f"{subj.id}: {len(found)} lookups", markup=False)
     for a in found:
         console.print(
-            f"  {a.at} at {a.region} by {a.client} (sha256:{a.client_sha256[:16]}…) for "
+            f"  {cst_time(a.at)} at {a.region} by {a.client} (sha256:{a.client_sha256[:16]}…) for "
             f"{a.purpose} under {a.authorisation}: {a.records} served, {a.withheld} withheld",
             markup=False,
         )

@@ -1,68 +1,137 @@
-"""The ``credex`` command: typer + rich. The only place that prints or sets exit codes.
+"""The ``credex`` command: typer + rich. The only place that prints errors or sets exit codes.
 
-Every ``CredexError`` is turned into one line on stderr (``credex: error: ...``) and a
-non-zero exit code here, once; no traceback is ever shown for an expected failure.
-Exit codes: 0 success, 1 a check or operation failed, 2 usage or configuration error.
+Every ``CredexError`` and every usage error is turned into one line on stderr
+(``credex: error: ...``) and an exit code here, once; no traceback is ever shown for an
+expected failure. Exit codes: 0 success, 1 a check or operation failed, 2 usage or
+configuration error.
+
+Only the command group that is run is imported and built (``COMMANDS``), so a command
+does not pay for the others; ``credex --help`` builds them all.
 """
 
-from __future__ import annotations
-
+import importlib
 import sys
+from collections.abc import Sequence
+from typing import Final
 
 import typer
+from typer._click import exceptions as click_exceptions
 
-from credex.cli import (
-    bench_cmd,
-    body_cmds,
-    conflicts_cmd,
-    demo_cmd,
-    evidence_cmds,
-    federation_cmds,
-    lifecycle_cmds,
-    lookup_cmds,
-    node_cmds,
-    peers_cmds,
-    proof_cmds,
-    serve_cmds,
-)
+from credex import __version__
 from credex.cli._common import err_console
 from credex.ledger.errors import ConfigError, CredexError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "build_app", "main"]
 
-app = typer.Typer(
-    name="credex",
-    help="credex: federated cross-region credit exchange with verifiable records.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-node_cmds.register(app)
-proof_cmds.register(app)
-app.command("bench")(bench_cmd.bench)
-app.command("demo")(demo_cmd.demo)
-serve_cmds.register(app)
-app.add_typer(federation_cmds.federation_app, name="federation")
-evidence_cmds.register(app)
-peers_cmds.register(app)
-lifecycle_cmds.register(app)
-lookup_cmds.register(app)
-app.command("conflicts")(conflicts_cmd.conflicts)
-body_cmds.register(app)
+#: top-level command -> the module of ``credex.cli`` that registers it, in help order
+COMMANDS: Final[dict[str, str]] = {
+    "init": "node_cmds",
+    "issuer": "node_cmds",
+    "issue": "node_cmds",
+    "import": "node_cmds",
+    "checkpoint": "node_cmds",
+    "info": "node_cmds",
+    "prove": "proof_cmds",
+    "bundle": "proof_cmds",
+    "verify": "proof_cmds",
+    "trust": "proof_cmds",
+    "bench": "bench_cmd",
+    "demo": "demo_cmd",
+    "serve": "serve_cmds",
+    "node": "serve_cmds",
+    "client": "serve_cmds",
+    "federation": "federation_cmds",
+    "evidence": "evidence_cmds",
+    "peers": "peers_cmds",
+    "policy": "lifecycle_cmds",
+    "recognize": "lifecycle_cmds",
+    "lifecycle": "lifecycle_cmds",
+    "status": "lifecycle_cmds",
+    "lookup": "lookup_cmds",
+    "lookups": "lookup_cmds",
+    "conflicts": "conflicts_cmd",
+    "body": "body_cmds",
+}
+
+
+#: what a newcomer runs first (``credex`` with no arguments)
+START: Final = """credex: federated cross-region credit exchange with verifiable records.
+
+Start here:
+  credex demo                                   see the whole story on five nodes (a minute)
+  credex init HOME --region ID --origin ORIGIN  create your region's node
+  credex import --adapter penalty-csv FILE      sign and log a 双公示 file
+  credex bundle INDEX -o record.credex          hand one record to a bank
+  credex verify record.credex --trust T.json    what a bank runs, offline
+
+Every command: credex --help; one command: credex COMMAND --help."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"credex {__version__}")
+        raise typer.Exit()
+
+
+def build_app(modules: Sequence[str] | None = None) -> typer.Typer:
+    """The ``credex`` app with the commands of ``modules`` (default: every command)."""
+    app = typer.Typer(
+        name="credex",
+        help="credex: federated cross-region credit exchange with verifiable records.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False, "--version", help="Print the version and exit.", callback=_version
+        ),
+    ) -> None:
+        """credex: federated cross-region credit exchange with verifiable records."""
+
+    for name in dict.fromkeys(COMMANDS.values() if modules is None else modules):
+        importlib.import_module(f"credex.cli.{name}").register(app)
+    return app
+
+
+def _modules_for(argv: Sequence[str]) -> list[str] | None:
+    """The one module that registers the command in ``argv``, or None (all of them)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    module = COMMANDS.get(first) if first is not None else None
+    return None if module is None else [module]
 
 
 def exit_code_for(err: CredexError) -> int:
     return 2 if isinstance(err, ConfigError) else 1
 
 
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"credex: error: {message}", markup=False)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors are typer's (exit 2); every CredexError is one line."""
+    """Entry point: every CredexError and usage error is one line on stderr."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    app = build_app(_modules_for(args))
+    if not args:
+        print(START)
+        sys.exit(0)
     try:
-        app(args=argv, prog_name="credex")
+        code = app(args=args, prog_name="credex", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as e:  # a group without its command
+        print(e.ctx.get_help() if e.ctx else START)
+        sys.exit(0)
+    except click_exceptions.UsageError as e:
+        hint = f" (see credex {e.ctx.command_path.partition(' ')[2]} --help)" if e.ctx else ""
+        _fail(f"{e.format_message()}{hint}".replace("credex  --help", "credex --help"), 2)
     except CredexError as e:
-        err_console.print(f"credex: error: {e.diagnostics()}", markup=False)
-        sys.exit(exit_code_for(e))
+        _fail(e.diagnostics(), exit_code_for(e))
     except OSError as e:  # a path the user gave: missing, a directory, not writable
         where = f": {e.filename}" if e.filename else ""
-        err_console.print(f"credex: error: {e.strerror or type(e).__name__}{where}", markup=False)
-        sys.exit(2)
+        _fail(f"{e.strerror or type(e).__name__}{where}", 2)
+    else:
+        sys.exit(code if isinstance(code, int) else 0)

@@ -1,38 +1,33 @@
-"""Node operator commands: init, issuer add/list, issue, import, checkpoint, log info."""
+"""Node operator commands: init, issuer add/list, issue, import, checkpoint, info.
 
-from __future__ import annotations
+Each command parses its options, calls ``credex.node`` and prints; the rules (what a
+record value is, how a home is created, how a file is imported) live there.
+"""
 
-import json
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from credex.adapters.base import ADAPTERS
-from credex.cli._common import HomeOpt, JsonOpt, console, err_console, now, print_json, resolve_home
-from credex.ledger.dates import CST, date_to_unix, parse_date
-from credex.ledger.errors import ConfigError, CredexError, FormatError, RecordError
-from credex.ledger.identifiers import validate_org_id
-from credex.ledger.record import KINDS, Record, Subject
-from credex.ledger.subject import person_subject_id
-from credex.node.home import NodeHome, read_secret
-from credex.node.local import IssueResult, LocalNode
-from credex.node.services.importer import import_bytes
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    day_opt,
+    err_console,
+    group,
+    now,
+    print_json,
+    resolve_home,
+    today,
+)
+from credex.ledger.errors import ConfigError
 
 __all__ = ["register"]
 
-
-def _today(t: int) -> int:
-    """Midnight (China Standard Time) of the day containing ``t``."""
-    return date_to_unix(datetime.fromtimestamp(t, CST).date())
-
-
-def _date_opt(text: str | None, default: int | None) -> int | None:
-    return default if text is None else date_to_unix(parse_date(text))
+#: the adapters of ``credex.adapters.base.ADAPTERS`` (a test keeps this in step)
+ADAPTER_NAMES = "penalty-csv, hk-report-json"
 
 
 def init(
@@ -52,24 +47,12 @@ def init(
     json_out: JsonOpt = False,
 ) -> None:
     """Create a node home: log key, subject key and a platform issuer for every kind."""
+    from credex.node.files import read_secret
+    from credex.node.local import create_home
+
     path = home_arg or resolve_home(home)
-    secret = read_secret(subject_key) if subject_key is not None else os.urandom(32)
-    h = NodeHome.init(
-        path,
-        region=region,
-        origin=origin,
-        db=db,
-        now=now(),
-        log_seed=os.urandom(32),
-        subject_secret=secret,
-        platform_seed=os.urandom(32),
-    )
-    try:
-        with LocalNode(h):  # creates the database tables now, so errors show at init
-            pass
-    except CredexError:
-        h.discard()  # nothing half-made is left behind: init can simply be run again
-        raise
+    secret = read_secret(subject_key) if subject_key is not None else None
+    h = create_home(path, region=region, origin=origin, db=db, now=now(), subject_secret=secret)
     info = {
         "home": str(path),
         "region": h.region,
@@ -87,9 +70,7 @@ def init(
         console.print(f"  platform issuer  {h.platform_issuer} (all kinds)")
 
 
-issuer_app = typer.Typer(
-    help="Manage issuers (data sources with their own keys).", no_args_is_help=True
-)
+issuer_app = group("Manage issuers (data sources with their own keys).")
 
 
 @issuer_app.command("add")
@@ -102,41 +83,28 @@ def issuer_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register an issuer key (a second key for the same id is a key rotation)."""
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     entry = h.add_issuer(
         issuer_id,
         [k.strip() for k in kinds.split(",") if k.strip()],
-        valid_from=_date_opt(valid_from, now()) or 0,
-        valid_until=_date_opt(valid_until, None),
-        seed=os.urandom(32),
+        valid_from=day_opt(valid_from, now()) or 0,
+        valid_until=day_opt(valid_until, None),
     )
-    out = {
-        "issuer_id": entry.issuer_id,
-        "public_key": entry.public_key.hex(),
-        "valid_from": entry.valid_from,
-        "valid_until": entry.valid_until,
-        "kinds": sorted(entry.kinds),
-    }
     if json_out:
-        print_json(out)
+        print_json(entry.to_json())
     else:
-        console.print(f"added issuer {entry.issuer_id} key {out['public_key']}")
+        console.print(f"added issuer {entry.issuer_id} key {entry.public_key.hex()}")
 
 
 @issuer_app.command("list")
 def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """List registered issuers and their key windows."""
-    h = NodeHome.open(resolve_home(home))
-    rows: list[dict[str, Any]] = [
-        {
-            "issuer_id": e.issuer_id,
-            "public_key": e.public_key.hex(),
-            "valid_from": e.valid_from,
-            "valid_until": e.valid_until,
-            "kinds": sorted(e.kinds),
-        }
-        for e in h.issuers()
-    ]
+    from credex.ledger.record import KINDS
+    from credex.node.home import NodeHome
+
+    rows = [e.to_json() for e in NodeHome.open(resolve_home(home)).issuers()]
     if json_out:
         print_json(rows)
         return
@@ -146,43 +114,6 @@ def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
             f"{r['issuer_id']}  {r['public_key'][:16]}…  "
             f"[{r['valid_from']}, {r['valid_until'] or '∞'})  {kinds}"
         )
-
-
-def _result_json(r: IssueResult) -> dict[str, Any]:
-    return {"index": r.index, "leaf_hash": r.leaf_hash.hex(), "new": r.is_new, "kind": r.kind}
-
-
-def _record_from_json(obj: Any, region: str, h: NodeHome, default_from: int) -> Record:
-    if not isinstance(obj, dict):
-        raise RecordError("issue: each record must be a json object")
-    if "person_id" in obj:
-        subject = Subject("person", person_subject_id(h.subject_key(), str(obj["person_id"])))
-    else:
-        subj = obj.get("subject")
-        if not isinstance(subj, dict):
-            raise RecordError("issue: record needs subject {type, id} or person_id")
-        stype, sid = subj.get("type", "org"), str(subj.get("id", ""))
-        subject = Subject(stype, validate_org_id(sid).id if stype == "org" else sid)
-    vf = obj.get("valid_from", default_from)
-    vu = obj.get("valid_until")
-    return Record(
-        kind=str(obj.get("kind", "")),
-        region=region,
-        subject=subject,
-        body=obj.get("body", {}),
-        valid_from=date_to_unix(parse_date(vf)) if isinstance(vf, str) else vf,
-        valid_until=date_to_unix(parse_date(vu)) if isinstance(vu, str) else vu,
-        refs=_refs(obj.get("refs", [])),
-    )
-
-
-def _refs(value: Any) -> tuple[bytes, ...]:
-    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-        raise RecordError("issue: refs must be a list of hex leaf hashes")
-    try:
-        return tuple(bytes.fromhex(r) for r in value)
-    except ValueError as e:
-        raise RecordError("issue: refs must be a list of hex leaf hashes") from e
 
 
 def issue(
@@ -212,50 +143,51 @@ def issue(
 
     Issuing the same record again (same kind, subject, body and window) logs nothing new.
     """
-    h = NodeHome.open(resolve_home(home))
+    from credex.node.local import LocalNode
+    from credex.node.services.records import (
+        record_from_value,
+        record_value,
+        records_from_jsonl,
+    )
+
     t = now()
-    objs: list[Any] = []
-    if records is not None:
-        for n, line in enumerate(records.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    objs.append(json.loads(line))
-                except ValueError as e:
-                    raise FormatError(f"issue: line {n} of {records.name} is not json") from e
-    else:
-        if kind is None or (subject is None) == (person_id is None):
-            raise ConfigError(
-                "issue: give --kind and exactly one of --subject / --person-id, or --records FILE"
-            )
-        try:
-            body_obj = json.loads(body or "{}")
-        except ValueError as e:
-            raise FormatError("issue: --body is not valid json") from e
-        obj: dict[str, Any] = {
-            "kind": kind,
-            "body": body_obj,
-            "valid_from": _date_opt(valid_from, _today(t)),
-        }
-        if valid_until is not None:
-            obj["valid_until"] = _date_opt(valid_until, None)
-        if person_id is not None:
-            # "-" reads the number from standard input, keeping it out of shell history
-            obj["person_id"] = sys.stdin.readline().strip() if person_id == "-" else person_id
+    with LocalNode.open(resolve_home(home)) as node:
+        h = node.home
+        if records is not None:
+            with records.open(encoding="utf-8") as f:
+                recs = list(
+                    records_from_jsonl(
+                        f,
+                        name=records.name,
+                        region=h.region,
+                        subject_key=h.subject_key(),
+                        default_from=today(t),
+                    )
+                )
         else:
-            obj["subject"] = {"type": "org", "id": subject}
-        objs.append(obj)
-    recs = []
-    for n, o in enumerate(objs, 1):
-        try:
-            recs.append(_record_from_json(o, h.region, h, _today(t)))
-        except CredexError as e:
-            if records is None:
-                raise
-            raise type(e)(f"record {n} of {records.name}: {e}") from e
-    with LocalNode(h) as node:
+            if kind is None:
+                raise ConfigError(
+                    "issue: give --kind and exactly one of --subject / --person-id, "
+                    "or --records FILE"
+                )
+            if person_id == "-":  # keeps the number out of shell history
+                person_id = sys.stdin.readline().strip()
+            value = record_value(
+                kind=kind,
+                body_json=body,
+                subject=subject,
+                person_id=person_id,
+                valid_from=day_opt(valid_from, today(t)) or 0,
+                valid_until=day_opt(valid_until, None),
+            )
+            recs = [
+                record_from_value(
+                    value, region=h.region, subject_key=h.subject_key(), default_from=today(t)
+                )
+            ]
         results = node.issue(recs, issuer_id=issuer, iat=t)
     if json_out:
-        print_json([_result_json(r) for r in results])
+        print_json([r.to_json() for r in results])
     else:
         for r in results:
             state = "logged" if r.is_new else "already logged"
@@ -264,21 +196,22 @@ def issue(
 
 def import_(
     file: Annotated[Path, typer.Argument(help="The file to import.", exists=True, dir_okay=False)],
-    adapter: Annotated[str, typer.Option(help=f"Input format: {', '.join(sorted(ADAPTERS))}.")],
+    adapter: Annotated[str, typer.Option(help=f"Input format: {ADAPTER_NAMES}.")],
     issuer: Annotated[str | None, typer.Option(help="Issuer id (default: the platform).")] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Import a regional file: good rows are signed and logged, bad rows reported by line."""
-    ad = ADAPTERS.get(adapter)
-    if ad is None:
-        raise ConfigError(
-            f"import: unknown adapter {adapter!r}: expected one of {', '.join(sorted(ADAPTERS))}"
-        )
-    h = NodeHome.open(resolve_home(home))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from credex.adapters.registry import adapter_named
+    from credex.node.local import LocalNode
+    from credex.node.services.importer import import_bytes
+
+    ad = adapter_named(adapter)
     data = file.read_bytes()
     with (
-        LocalNode(h) as node,
+        LocalNode.open(resolve_home(home)) as node,
         Progress(
             TextColumn("importing"),
             BarColumn(),
@@ -309,6 +242,8 @@ def import_(
 
 def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Sign a checkpoint of the current tree (if it grew) and print it."""
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
         note = node.publish_checkpoint(now())
     cp = note.checkpoint
@@ -327,17 +262,10 @@ def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 def log_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show the log's size, root and latest checkpoint."""
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
-        size = node.log.size
-        root = node.log.root(size)
-        note = node.latest_checkpoint()
-        out = {
-            "origin": node.home.origin,
-            "region": node.home.region,
-            "tree_size": size,
-            "root": root.hex(),
-            "checkpoint_size": None if note is None else note.checkpoint.size,
-        }
+        out = node.info()
     if json_out:
         print_json(out)
     else:

@@ -8,26 +8,20 @@ list``) and exits 1. ``witness`` publishes this node's checkpoint and collects t
 members' cosignatures now (``credex serve --follow`` does both periodically).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, InconsistentLogError
-from credex.node.federation import mirrors as federate
-from credex.node.federation.manifests import load_manifest
-from credex.node.federation.peers import PeerRegistry
-from credex.node.home import NodeHome
-from credex.node.local import LocalNode
+
+if TYPE_CHECKING:
+    from credex.node.home import NodeHome
 
 __all__ = ["peers_app", "register"]
 
-peers_app = typer.Typer(
-    help="Peers this node follows, mirrors and witnesses.", no_args_is_help=True
-)
+peers_app = group("Peers this node follows, mirrors and witnesses.")
 
 
 @peers_app.command("add")
@@ -42,9 +36,14 @@ def add(
     json_out: JsonOpt = False,
 ) -> None:
     """Follow a peer (ORIGIN --endpoint --ca) or every other manifest member."""
+    from credex.node.federation.follow import add_peers_from_manifest
+    from credex.node.federation.manifests import load_manifest
+    from credex.node.federation.peers import PeerRegistry
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     if from_manifest:
-        added = federate.add_peers_from_manifest(h, load_manifest(h), now())
+        added = add_peers_from_manifest(h, load_manifest(h), now())
     else:
         if origin is None or endpoint is None or ca is None:
             raise ConfigError("peers add: pass ORIGIN --endpoint HOST:PORT --ca FILE")
@@ -57,7 +56,9 @@ def add(
             console.print(f"following {o}", markup=False)
 
 
-def _status_rows(h: NodeHome) -> list[dict[str, Any]]:
+def _status_rows(h: "NodeHome") -> list[dict[str, Any]]:
+    from credex.node.federation.peers import PeerRegistry
+
     return [
         {
             "origin": p.origin,
@@ -79,6 +80,11 @@ def sync(
     json_out: JsonOpt = False,
 ) -> None:
     """One verified sync round with each peer (or ORIGIN); exit 1 if any failed."""
+    from credex.node.federation.follow import sync_peer
+    from credex.node.federation.manifests import load_manifest
+    from credex.node.federation.peers import PeerRegistry
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     manifest = load_manifest(h)
     origins = [origin] if origin else [p.origin for p in PeerRegistry(h).list()]
@@ -86,7 +92,7 @@ def sync(
     failed = False
     for o in origins:
         try:
-            r = federate.sync_peer(h, o, now(), manifest=manifest, timeout_s=timeout)
+            r = sync_peer(h, o, now(), manifest=manifest, timeout_s=timeout)
             row = {
                 "origin": o,
                 "checkpoint_size": r.checkpoint_size,
@@ -117,6 +123,8 @@ def sync(
 @peers_app.command("status")
 def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Per peer: its checkpoint size, the mirrored size, the last refusal and when."""
+    from credex.node.home import NodeHome
+
     h = NodeHome.open(resolve_home(home))
     rows = _status_rows(h)
     if json_out:
@@ -138,13 +146,19 @@ def witness(
     json_out: JsonOpt = False,
 ) -> None:
     """Publish this node's checkpoint and collect the other members' cosignatures now."""
+    from credex.node.federation.manifests import load_manifest
+    from credex.node.federation.members import peer_clients
+    from credex.node.federation.witnessing import collect_cosignatures
+    from credex.node.home import NodeHome
+    from credex.node.local import LocalNode
+
     h = NodeHome.open(resolve_home(home))
     manifest = load_manifest(h)
-    clients = federate.peer_clients(h, manifest, timeout_s=timeout)
+    clients = peer_clients(h, manifest, timeout_s=timeout)
     errors: dict[str, str] = {}
     try:
         with LocalNode(h) as node:
-            note = federate.collect_cosignatures(node, h, manifest, clients, now(), errors=errors)
+            note = collect_cosignatures(node, h, manifest, clients, now(), errors=errors)
     finally:
         for c in clients.values():
             c.close()

@@ -1,24 +1,43 @@
 """Proof commands: prove, bundle, verify, trust export."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
-from credex.ledger.dates import date_to_unix, parse_date
-from credex.ledger.errors import ConfigError, FormatError, OutOfRangeError
-from credex.ledger.trust import TrustPolicy, TrustStore
-from credex.ledger.verify import run_verification
-from credex.node.home import NodeHome
-from credex.node.local import LocalNode
+from credex.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    console,
+    day,
+    group,
+    now,
+    print_json,
+    read_input,
+    resolve_home,
+    trust_from,
+)
+from credex.ledger.errors import ConfigError
 
 __all__ = ["register"]
 
-prove_app = typer.Typer(help="Print RFC 9162 proofs from the log.", no_args_is_help=True)
-trust_app = typer.Typer(help="Trust material for verifiers.", no_args_is_help=True)
+prove_app = group("Print RFC 9162 proofs from the log.")
+trust_app = group("Trust material for verifiers.")
+
+TrustOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Trust file (credex trust export) or federation manifest (credex federation "
+        "export). Default: the trust of the node at --home / $CREDEX_HOME."
+    ),
+]
+PinOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
+        "publishes it; the manifest is refused unless its version 1 is that one."
+    ),
+]
 
 
 @prove_app.command("inclusion")
@@ -29,19 +48,14 @@ def prove_inclusion(
     json_out: JsonOpt = False,
 ) -> None:
     """Inclusion proof of entry INDEX in the tree of SIZE."""
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
-        n = node.log.size if size is None else size
-        proof = node.log.inclusion_proof(index, n)
-        out: dict[str, Any] = {
-            "leaf_index": index,
-            "tree_size": n,
-            "leaf_hash": node.log.entry(index).leaf_hash.hex(),
-            "root": node.log.root(n).hex(),
-            "proof": [p.hex() for p in proof],
-        }
+        out: dict[str, Any] = node.inclusion(index, size)
     if json_out:
         print_json(out)
     else:
+        n = out["tree_size"]
         console.print(f"leaf {index} of {n}: {out['leaf_hash']}\nroot {out['root']}")
         for i, p in enumerate(out["proof"]):
             console.print(f"  {i:2} {p}")
@@ -55,19 +69,10 @@ def prove_consistency(
     json_out: JsonOpt = False,
 ) -> None:
     """Consistency proof between tree sizes OLD and NEW (1 <= OLD <= NEW)."""
-    if old < 1:
-        raise OutOfRangeError(
-            f"prove: old size must be at least 1 (every tree extends the empty one), got {old}"
-        )
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
-        proof = node.log.consistency_proof(old, new)
-        out: dict[str, Any] = {
-            "old_size": old,
-            "new_size": new,
-            "old_root": node.log.root(old).hex(),
-            "new_root": node.log.root(new).hex(),
-            "proof": [p.hex() for p in proof],
-        }
+        out: dict[str, Any] = node.consistency(old, new)
     if json_out:
         print_json(out)
     else:
@@ -83,6 +88,8 @@ def bundle(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint)."""
+    from credex.node.local import LocalNode
+
     with LocalNode.open(resolve_home(home)) as node:
         b = node.bundle(index, now())
     data = b.to_bytes()
@@ -93,35 +100,10 @@ def bundle(
         console.print(f"wrote {output} ({len(data)} bytes) for entry {index}")
 
 
-def _load_trust(path: Path) -> TrustPolicy:
-    """A ``credex-trust/1`` JSON file, or a federation manifest chain (CBOR, from
-    ``credex federation export``) verified from its version 1."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as e:
-        raise ConfigError(f"verify: trust file not found: {path}") from e
-    except IsADirectoryError as e:
-        raise ConfigError(f"verify: trust file is a directory: {path}") from e
-    if data.lstrip()[:1] != b"{":
-        from credex.ledger.manifest import decode_chain, verify_manifest_chain
-
-        return verify_manifest_chain(decode_chain(data))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(f"verify: trust file is not utf-8 json: {path}") from e
-    return TrustStore.from_json(text)
-
-
 def verify(
     file: Annotated[Path, typer.Argument(help="The .credex bundle.")],
-    trust: Annotated[
-        Path | None,
-        typer.Option(
-            help="Trust file (credex trust export). Default: the trust of the "
-            "node at --home / $CREDEX_HOME."
-        ),
-    ] = None,
+    trust: TrustOpt = None,
+    pin: PinOpt = None,
     purpose: Annotated[
         str | None,
         typer.Option(
@@ -136,16 +118,18 @@ def verify(
     json_out: JsonOpt = False,
 ) -> None:
     """Verify a bundle offline, narrating each numbered step. Exit 0 only if all pass."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError as e:
-        raise ConfigError(f"verify: bundle not found: {file}") from e
-    except IsADirectoryError as e:
-        raise ConfigError(f"verify: not a file: {file}") from e
-    policy = _load_trust(trust) if trust is not None else NodeHome.open(resolve_home(home)).trust()
+    from credex.ledger.verify import run_verification
+
+    data = read_input(file, "bundle", "verify")
     if purpose not in (None, "punitive", "eligibility"):
         raise ConfigError(f"verify: --purpose must be punitive or eligibility, got {purpose!r}")
-    when = now() if as_of is None else date_to_unix(parse_date(as_of))
+    if trust is not None:
+        policy = trust_from(trust, pin)
+    else:
+        from credex.node.home import NodeHome
+
+        policy = NodeHome.open(resolve_home(home)).trust()
+    when = now() if as_of is None else day(as_of)
     report = run_verification(data, policy, purpose=purpose, as_of=when)
     if json_out:
         print_json(report.to_json_value())
@@ -172,6 +156,8 @@ def trust_export(
     json_out: JsonOpt = False,
 ) -> None:
     """Export this node's trust file (log key, issuer keys, windows, kinds)."""
+    from credex.node.home import NodeHome
+
     text = NodeHome.open(resolve_home(home)).trust().to_json()
     if output is not None:
         output.write_text(text, encoding="utf-8")

@@ -8,8 +8,6 @@ HOST:PORT)`` to stderr once bound and records both addresses in ``HOME/node.json
 (``listen``, ``mtls_listen``; cleared again on a clean stop).
 """
 
-from __future__ import annotations
-
 import json
 import logging
 import os
@@ -17,27 +15,20 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json, resolve_home
 from credex.ledger.errors import ConfigError, CredexError
-from credex.ledger.manifest import Manifest
-from credex.node.federation.manifests import witness_public_key
-from credex.node.federation.mirrors import (
-    MirrorBundles,
-    collect_cosignatures,
-    federation_manifest,
-    peer_clients,
-    sync_peer,
-    witness_backend,
-)
-from credex.node.federation.peers import PeerRegistry
-from credex.node.home import NodeHome
-from credex.node.local import LocalNode
-from credex.node.rpc.server import create_server
-from credex.node.rpc.tls import ROLES, NodeTls, cert_fingerprint
+
+if TYPE_CHECKING:
+    from credex.ledger.manifest import Manifest
+    from credex.node.home import NodeHome
+    from credex.node.local import LocalNode
+
+#: ``credex.node.rpc.tls.ROLES`` (a test keeps this in step)
+ROLE_NAMES = "bank, issuer, peer"
 
 __all__ = ["register"]
 
@@ -89,6 +80,13 @@ def serve(
     With a federation manifest the Witness service cosigns the other members' logs and
     GetBundle serves bundles of mirrored peer records (``origin``).
     """
+    from credex.node.federation.members import PeerForwarder, federation_manifest
+    from credex.node.federation.mirrors import MirrorBundles
+    from credex.node.federation.witnessing import witness_backend
+    from credex.node.home import NodeHome
+    from credex.node.local import LocalNode
+    from credex.node.rpc.server import create_server
+
     logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
     path = resolve_home(home)
     h = NodeHome.open(path)
@@ -112,6 +110,7 @@ def serve(
             san=tuple(san or ()),
             witness=witness,
             mirrors=MirrorBundles(h),
+            forward=PeerForwarder(h),
         )
         try:
             if follow > 0 and manifest is not None:
@@ -143,9 +142,14 @@ def serve(
 
 
 def _follow_loop(
-    home: NodeHome, node: LocalNode, manifest: Manifest, every: float, stop: threading.Event
+    home: "NodeHome", node: "LocalNode", manifest: "Manifest", every: float, stop: threading.Event
 ) -> None:
     """Until ``stop``: sync every peer, then publish and collect cosignatures."""
+    from credex.node.federation.follow import sync_peer
+    from credex.node.federation.members import peer_clients
+    from credex.node.federation.peers import PeerRegistry
+    from credex.node.federation.witnessing import collect_cosignatures
+
     while not stop.is_set():
         for peer in PeerRegistry(home).list():
             if stop.is_set():
@@ -167,7 +171,7 @@ def _follow_loop(
         stop.wait(every)
 
 
-node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
+node_app = group("This node's identity.")
 
 
 @node_app.command("info")
@@ -176,6 +180,10 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
     Creates the node's TLS CA and certificate if they do not exist yet.
     """
+    from credex.node.federation.manifests import witness_public_key
+    from credex.node.home import NodeHome
+    from credex.node.rpc.tls import NodeTls, cert_fingerprint
+
     path = resolve_home(home)
     h = NodeHome.open(path)
     tls = NodeTls(path, name=h.region)
@@ -216,13 +224,13 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     console.print(info["tls_cert_pem"], end="", markup=False)
 
 
-client_app = typer.Typer(help="Register clients allowed to call Submit / Witness (mTLS).")
+client_app = group("Register clients allowed to call Submit / Witness (mTLS).")
 
 
 @client_app.command("add")
 def client_add(
     name: Annotated[str, typer.Argument(help="Client name, e.g. bank-ningbo or hangzhou.")],
-    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    role: Annotated[str, typer.Option(help=f"One of: {ROLE_NAMES}.")],
     out: Annotated[
         Path | None, typer.Option("-o", "--out", help="Write NAME.key, NAME.pem, ca.pem here.")
     ] = None,
@@ -237,6 +245,9 @@ def client_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a client: issue it a key and certificate (-o DIR), or pin --cert FILE."""
+    from credex.node.home import NodeHome
+    from credex.node.rpc.tls import NodeTls
+
     path = resolve_home(home)
     h = NodeHome.open(path)
     tls = NodeTls(path, name=h.region)
@@ -276,6 +287,9 @@ def client_add(
 @client_app.command("list")
 def client_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """List registered clients (name, role, certificate fingerprint)."""
+    from credex.node.home import NodeHome
+    from credex.node.rpc.tls import NodeTls
+
     path = resolve_home(home)
     h = NodeHome.open(path)
     rows = [

@@ -33,9 +33,11 @@ __all__ = [
     "add_years",
     "cst_date",
     "cst_day",
+    "cst_time",
     "date_to_unix",
     "day_start",
     "parse_date",
+    "parse_time",
 ]
 
 #: China Standard Time, fixed UTC+8.
@@ -49,6 +51,7 @@ _PATTERNS: Final = (
 )
 _EXPECTED: Final = "expected YYYY-MM-DD, YYYY/M/D, YYYYMMDD or YYYY年M月D日"
 _MAX_SHOWN: Final = 40
+_UNIX_RE: Final = re.compile(r"^[0-9]{1,12}$")
 
 
 def _shown(text: str) -> str:
@@ -89,6 +92,11 @@ def cst_day(t: int) -> str:
     return cst_date(t).isoformat()
 
 
+def cst_time(t: int) -> str:
+    """Unix time ``t`` as people read it: ``2026-06-02 14:05 CST``."""
+    return datetime.fromtimestamp(t, CST).strftime("%Y-%m-%d %H:%M CST")
+
+
 def day_start(t: int) -> int:
     """Unix time of 00:00 China Standard Time on the day containing ``t``."""
     return date_to_unix(cst_date(t))
@@ -108,3 +116,17 @@ def add_months(d: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(d.day, last))
+
+
+def parse_time(text: str) -> int:
+    """A moment as people give it: a day in any ``parse_date`` shape (its midnight, China
+    Standard Time; eight digits are a ``YYYYMMDD`` day) or Unix seconds (other ASCII
+    digits).
+
+    Raises:
+        DateFormatError: neither.
+    """
+    s = text.strip()
+    if _UNIX_RE.match(s) and len(s) != 8:
+        return int(s)
+    return date_to_unix(parse_date(s))

@@ -22,9 +22,9 @@ from typing import Any, Final
 
 import cbor2
 
-from credex.ledger.errors import CborError, NonDeterministicCborError, OversizeError
+from credex.ledger.errors import CborError, FormatError, NonDeterministicCborError, OversizeError
 
-__all__ = ["MAX_CBOR_DEPTH", "decode", "encode"]
+__all__ = ["MAX_CBOR_DEPTH", "decode", "encode", "hex32"]
 
 MAX_CBOR_DEPTH: Final = 16
 _INT_MIN: Final = -(2**64)
@@ -167,3 +167,19 @@ def decode(data: bytes, *, what: str = "cbor", max_size: int | None = None) -> A
             f"{what}: not deterministic cbor (RFC 8949 §4.2.1): re-encoding differs"
         )
     return value
+
+
+def hex32(value: Any, what: str, component: str) -> bytes:
+    """32 bytes from 64 hex characters (a leaf hash, a key, a root), as people and JSON
+    files write them. The message never repeats the value (it may be anything).
+
+    Raises:
+        FormatError: not text of 64 hex characters.
+    """
+    if not isinstance(value, str) or len(value) != 64:
+        got = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise FormatError(f"{component}: {what} must be 64 hex characters, got {got}")
+    try:
+        return bytes.fromhex(value)
+    except ValueError as e:
+        raise FormatError(f"{component}: {what} is not hex") from e

@@ -47,7 +47,9 @@ from typing import Final, Literal
 from credex.ledger.errors import IdentifierError
 
 __all__ = [
+    "ISSUER_ID_RE",
     "LEGACY_USCCS",
+    "REGION_RE",
     "USCC_CHARSET",
     "OrgId",
     "OrgScheme",
@@ -80,6 +82,11 @@ _RID_CHECK: Final = "10X98765432"
 _WS_RE: Final = re.compile(r"\s+")
 _HK_CR_RE: Final = re.compile(r"^(?:\d{8}|[FC]\d{7}|MF\d{6})$")
 _HK_BR_RE: Final = re.compile(r"^(\d{8})(?:-(\d{3})(?:-(\d{2})-(\d{2})-(\d))?)?$")
+
+#: a region id: ``cn-zj-ningbo``, ``hk`` (lowercase letters, digits and dashes)
+REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: an issuer id: ``<region>/<name>``, e.g. ``cn-zj-ningbo/court``
+ISSUER_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal, cast
 
 from credex.ledger import encoding
 from credex.ledger.errors import CborError, OversizeError, RecordError, UnknownKindError
-from credex.ledger.identifiers import validate_org_id
+from credex.ledger.identifiers import REGION_RE, validate_org_id
 
 __all__ = [
     "KINDS",
@@ -40,7 +40,6 @@ __all__ = [
 RECORD_VERSION: Final = 1
 MAX_RECORD_BYTES: Final = 48 * 1024
 PERSON_ID_RE: Final = re.compile(r"^hmac:[0-9a-f]{8}:[0-9a-f]{64}$")
-_REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _UINT64_MAX: Final = 2**64 - 1
 
 SubjectType = Literal["org", "person"]
@@ -247,7 +246,7 @@ class Record:
                 "record: the reserved subject key id 00000000 is for "
                 f"{', '.join(SUBJECTLESS_KINDS)} only, and those kinds must use it"
             )
-        if not _REGION_RE.match(self.region):
+        if not REGION_RE.match(self.region):
             raise RecordError(f"record: region id invalid: {self.region!r}")
         if not isinstance(self.body, Mapping):
             raise RecordError("record: body must be a map")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from credex.ledger.checkpoint import note_verifier_key
+from credex.ledger.encoding import hex32
 from credex.ledger.errors import FormatError
 from credex.ledger.keys import compute_kid
 
@@ -81,15 +82,6 @@ class TrustPolicy(Protocol):
     def log_for_origin(self, origin: str) -> TrustedLog | None: ...
     def witnesses_for(self, origin: str) -> Sequence[TrustedWitness]: ...
     def quorum_for(self, origin: str) -> int: ...
-
-
-def _hex32(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise FormatError(f"trust: {what} must be 64 hex characters")
-    try:
-        return bytes.fromhex(value)
-    except ValueError as e:
-        raise FormatError(f"trust: {what} is not hex") from e
 
 
 def _text(obj: dict[str, Any], key: str, what: str) -> str:
@@ -170,14 +162,14 @@ class TrustStore:
             raise FormatError(f"trust: expected format {TRUST_FORMAT!r}")
         logs: list[TrustedLog] = []
         for g in doc.get("logs", []):
-            pk = _hex32(g.get("public_key"), "log public_key")
-            if "kid" in g and _hex32(g["kid"], "log kid") != compute_kid(pk):
+            pk = hex32(g.get("public_key"), "log public_key", "trust")
+            if "kid" in g and hex32(g["kid"], "log kid", "trust") != compute_kid(pk):
                 raise FormatError("trust: log kid does not match its public key")
             logs.append(TrustedLog(_text(g, "origin", "log"), _text(g, "note_key_name", "log"), pk))
         issuers: list[TrustedIssuer] = []
         for i in doc.get("issuers", []):
-            pk = _hex32(i.get("public_key"), "issuer public_key")
-            if "kid" in i and _hex32(i["kid"], "issuer kid") != compute_kid(pk):
+            pk = hex32(i.get("public_key"), "issuer public_key", "trust")
+            if "kid" in i and hex32(i["kid"], "issuer kid", "trust") != compute_kid(pk):
                 raise FormatError("trust: issuer kid does not match its public key")
             vf, vu, kinds = i.get("valid_from"), i.get("valid_until"), i.get("kinds")
             if type(vf) is not int or (vu is not None and type(vu) is not int):
@@ -195,7 +187,9 @@ class TrustStore:
                 )
             )
         witnesses = tuple(
-            TrustedWitness(_text(w, "name", "witness"), _hex32(w.get("public_key"), "witness key"))
+            TrustedWitness(
+                _text(w, "name", "witness"), hex32(w.get("public_key"), "witness key", "trust")
+            )
             for w in doc.get("witnesses", [])
         )
         quorum = doc.get("quorum", 0)

@@ -25,7 +25,6 @@ from typing import Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
-from credex.ledger.derive import verify_derivation
 from credex.ledger.errors import (
     BodyNotHeldError,
     CheckpointError,
@@ -39,7 +38,7 @@ from credex.ledger.errors import (
     WrongLogError,
 )
 from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
-from credex.ledger.manifest import authorised_repairers, check_recognition
+from credex.ledger.manifest.checks import authorised_repairers, check_recognition
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
@@ -463,6 +462,9 @@ class Verifier:
                     for n, (sub, src) in enumerate(zip(bundle.sources, sources, strict=True)):
                         _source_status(n, sub, src, trust, run, cache, self.purpose, self.as_of)
                     policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
+                    # the policy engine is loaded only when a derived record is verified
+                    from credex.ledger.derive import verify_derivation
+
                     verify_derivation(st.record, sources, policy_st)
                     if getattr(trust, "recognition_for", None) is not None:
                         check_recognition(trust, st, sources, policy_st)  # manifest agreements

@@ -12,7 +12,8 @@
     HOME/log.sqlite       the default log database (``db`` null); or a PostgreSQL URL
 
 Key files are created with O_EXCL and mode 0600 and are refused when group- or
-world-readable. This module does file I/O; it never prints and never logs key material.
+world-readable (``credex.node.files``). This module does file I/O; it never prints and
+never logs key material.
 """
 
 from __future__ import annotations
@@ -20,68 +21,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from credex.ledger.errors import ConfigError, KindNotAuthorisedError, NotFoundError
+from credex.ledger.identifiers import ISSUER_ID_RE, REGION_RE
 from credex.ledger.keys import SigningKey
 from credex.ledger.record import KINDS
 from credex.ledger.subject import SubjectKey
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustStore
+from credex.node.files import read_secret, write_json, write_secret
 
-__all__ = ["NODE_FORMAT", "IssuerEntry", "NodeHome", "read_secret", "write_json", "write_secret"]
+__all__ = ["NODE_FORMAT", "IssuerEntry", "NodeHome"]
 
 NODE_FORMAT: Final = "credex-node/1"
-_REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_ISSUER_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$")
-
-
-def write_secret(path: Path, secret: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as e:
-        raise ConfigError(f"home: key file already exists: {path.name}") from e
-    with os.fdopen(fd, "w") as f:
-        f.write(secret.hex() + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def read_secret(path: Path) -> bytes:
-    try:
-        st = path.stat()
-    except FileNotFoundError as e:
-        raise ConfigError(f"home: key file missing: {path.name}") from e
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"home: key file {path.name} is readable by others: expected mode 0600, "
-            f"got {stat.S_IMODE(st.st_mode):04o}"
-        )
-    try:
-        secret = bytes.fromhex(path.read_text().strip())
-    except ValueError as e:
-        raise ConfigError(f"home: key file {path.name} is not hex") from e
-    if len(secret) != 32:
-        raise ConfigError(f"home: key file {path.name} must hold 32 bytes")
-    return secret
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Atomically replace ``path``; mode 0600 (node.json may hold a database password)."""
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +49,16 @@ class IssuerEntry:
     valid_until: int | None
     kinds: frozenset[str]
     key_file: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as ``credex issuer list --json`` shows it (no key file path)."""
+        return {
+            "issuer_id": self.issuer_id,
+            "public_key": self.public_key.hex(),
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "kinds": sorted(self.kinds),
+        }
 
     def to_trusted(self) -> TrustedIssuer:
         return TrustedIssuer(
@@ -137,7 +103,7 @@ class NodeHome:
         platform_seed: bytes,
     ) -> NodeHome:
         """Create a new home with a log key, a subject key and a default platform issuer."""
-        if not _REGION_RE.match(region):
+        if not REGION_RE.match(region):
             raise ConfigError(
                 f"home: region id must be lowercase letters, digits and dashes, got {region!r}"
             )
@@ -228,10 +194,11 @@ class NodeHome:
         *,
         valid_from: int,
         valid_until: int | None,
-        seed: bytes,
+        seed: bytes | None = None,
     ) -> IssuerEntry:
-        """Register an issuer key (a new key for an existing id is a rotation)."""
-        if not _ISSUER_RE.match(issuer_id):
+        """Register an issuer key (a new key for an existing id is a rotation); a new
+        random key unless ``seed`` is given (tests, golden vectors)."""
+        if not ISSUER_ID_RE.match(issuer_id):
             raise ConfigError(
                 f"home: issuer id must look like <region>/<name> in lowercase, got {issuer_id!r}"
             )
@@ -244,6 +211,7 @@ class NodeHome:
         entries = self.issuers()
         n = sum(1 for e in entries if e.issuer_id == issuer_id)
         key_file = f"issuers/{issuer_id.replace('/', '__')}-{n}.key"
+        seed = os.urandom(32) if seed is None else seed
         key = SigningKey(seed)
         write_secret(self.keys_dir / key_file, seed)
         entry = IssuerEntry(

@@ -9,25 +9,28 @@ not print, and it never logs record bodies or keys.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from credex.ledger import envelope
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
 from credex.ledger.errors import (
+    CredexError,
     InconsistentLogError,
     NotFoundError,
     OutOfRangeError,
     PolicyError,
     UntrustedKeyError,
 )
-from credex.ledger.indexing import leaf_for, record_target
+from credex.ledger.indexing import leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
-from credex.ledger.merkle import leaf_hash
+from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
 from credex.ledger.statement import (
@@ -40,7 +43,7 @@ from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
 from credex.node.home import NodeHome
 
-__all__ = ["IssueResult", "LocalNode", "record_hash"]
+__all__ = ["IssueResult", "LocalNode", "create_home", "find_statement", "record_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,14 @@ class IssueResult:
     leaf_hash: bytes
     is_new: bool
     kind: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "new": self.is_new,
+            "kind": self.kind,
+        }
 
 
 #: what ``_prepare`` hands to ``_commit``: results known so far, the input positions of
@@ -215,6 +226,56 @@ class LocalNode:
         return self.append([st])[0]
 
     # checkpoints, proofs, bundles ---------------------------------------------------------
+    def inclusion(self, index: int, size: int | None = None) -> dict[str, Any]:
+        """The RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default:
+        the current tree), with the leaf hash and root, hex.
+
+        Raises:
+            OutOfRangeError: ``index >= size`` or ``size`` beyond the log.
+        """
+        n = self.log.size if size is None else size
+        proof = self.log.inclusion_proof(index, n)
+        return {
+            "leaf_index": index,
+            "tree_size": n,
+            "leaf_hash": self.log.entry(index).leaf_hash.hex(),
+            "root": self.log.root(n).hex(),
+            "proof": [p.hex() for p in proof],
+        }
+
+    def consistency(self, old: int, new: int) -> dict[str, Any]:
+        """The RFC 9162 consistency proof from tree size ``old`` to ``new``, with both
+        roots, hex.
+
+        Raises:
+            OutOfRangeError: ``old < 1`` (every tree extends the empty one), ``old > new``
+                or ``new`` beyond the log.
+        """
+        if old < 1:
+            raise OutOfRangeError(
+                f"prove: old size must be at least 1 (every tree extends the empty one), got {old}"
+            )
+        proof = self.log.consistency_proof(old, new)
+        return {
+            "old_size": old,
+            "new_size": new,
+            "old_root": self.log.root(old).hex(),
+            "new_root": self.log.root(new).hex(),
+            "proof": [p.hex() for p in proof],
+        }
+
+    def info(self) -> dict[str, Any]:
+        """Origin, region, tree size and root, and the latest checkpoint's size."""
+        size = self.log.size
+        note = self.latest_checkpoint()
+        return {
+            "origin": self.home.origin,
+            "region": self.home.region,
+            "tree_size": size,
+            "root": self.log.root(size).hex(),
+            "checkpoint_size": None if note is None else note.checkpoint.size,
+        }
+
     def latest_checkpoint(self) -> SignedNote | None:
         cp = self.store.latest_checkpoint()
         return None if cp is None else SignedNote.from_text(cp.note)
@@ -231,8 +292,6 @@ class LocalNode:
             return SignedNote.from_text(latest.note)
         root = self.log.root(size)
         if latest is not None:
-            from credex.ledger.merkle import verify_consistency
-
             if latest.tree_size > size:
                 raise InconsistentLogError(
                     f"checkpoint: log shrank: signed size {latest.tree_size}, now {size}"
@@ -303,8 +362,6 @@ class LocalNode:
         (it is the one witnesses have cosigned), and status is as of that checkpoint.
         Finding the statements is one read of the log's ``target`` index.
         """
-        from credex.node.services.sharing import lifecycle_in
-
         size = self.log.size
         if not 0 <= index < size:
             raise OutOfRangeError(
@@ -337,3 +394,51 @@ class LocalNode:
 def record_hash(issuer: str, payload: bytes) -> bytes:
     """Identity of (issuer, record) for idempotent imports, independent of iat."""
     return hashlib.sha256(b"credex-record-v1\x00" + issuer.encode() + b"\x00" + payload).digest()
+
+
+def find_statement(node: LocalNode, leaf_hash: bytes) -> tuple[int, Statement]:
+    """The index and statement of the entry with ``leaf_hash`` in ``node``'s log, with
+    the held body of an enveloped record.
+
+    Raises:
+        NotFoundError: no such entry.
+    """
+    index = node.log.index_of(leaf_hash)
+    return index, node.statement_at(index)
+
+
+def create_home(
+    path: Path,
+    *,
+    region: str,
+    origin: str,
+    db: str | None,
+    now: int,
+    subject_secret: bytes | None = None,
+) -> NodeHome:
+    """Create a node home with fresh log, subject (unless ``subject_secret`` adopts the
+    federation's) and platform issuer keys, and create its database tables now, so a
+    database error shows at once. On failure nothing half-made is left behind: the same
+    call can simply be run again.
+
+    Raises:
+        ConfigError: a bad region or origin, or a home already there.
+        StorageError: the database cannot be reached or initialised.
+    """
+    home = NodeHome.init(
+        path,
+        region=region,
+        origin=origin,
+        db=db,
+        now=now,
+        log_seed=os.urandom(32),
+        subject_secret=os.urandom(32) if subject_secret is None else subject_secret,
+        platform_seed=os.urandom(32),
+    )
+    try:
+        with LocalNode(home):
+            pass
+    except CredexError:
+        home.discard()
+        raise
+    return home

@@ -72,40 +72,51 @@ Errors (in ``credex.ledger.errors``, re-exported here)::
 
 from __future__ import annotations
 
-from credex.ledger.errors import (
-    LifecycleError,
-    LifecycleStateError,
-    LifecycleTargetError,
-    NoOpenObjectionError,
-    RegimeError,
-    RepairTooEarlyError,
-    UnauthorisedLifecycleError,
-    UnauthorisedRepairError,
-)
-from credex.ledger.lifecycle.model import (
-    COMMITMENT_OUTCOMES,
-    OBJECTION_OUTCOMES,
-    ORDER58_START,
-    PURPOSES,
-    REGIME_C_START,
-    STATES,
-    STATUS_KINDS,
-    TERMINAL_STATES,
-    Purpose,
-    Regime,
-    Severity,
-    State,
-    Status,
-    Window,
-)
-from credex.ledger.lifecycle.rules import Fold, fold, validate_lifecycle
-from credex.ledger.lifecycle.status import status_at
-from credex.ledger.lifecycle.windows import (
-    body_date,
-    infer_severity,
-    publication_window,
-    regime_for,
-)
+from typing import TYPE_CHECKING
+
+from credex._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from credex.ledger.errors import (
+        LifecycleError,
+        LifecycleStateError,
+        LifecycleTargetError,
+        NoOpenObjectionError,
+        RegimeError,
+        RepairTooEarlyError,
+        UnauthorisedLifecycleError,
+        UnauthorisedRepairError,
+    )
+    from credex.ledger.lifecycle.model import (
+        COMMITMENT_OUTCOMES,
+        OBJECTION_OUTCOMES,
+        ORDER58_START,
+        PURPOSES,
+        REGIME_C_START,
+        STATES,
+        STATUS_KINDS,
+        TERMINAL_STATES,
+        Purpose,
+        Regime,
+        Severity,
+        State,
+        Status,
+        Window,
+    )
+    from credex.ledger.lifecycle.rules import (
+        Fold,
+        fold,
+        validate_lifecycle,
+    )
+    from credex.ledger.lifecycle.status import (
+        status_at,
+    )
+    from credex.ledger.lifecycle.windows import (
+        body_date,
+        infer_severity,
+        publication_window,
+        regime_for,
+    )
 
 __all__ = [
     "COMMITMENT_OUTCOMES",
@@ -139,3 +150,39 @@ __all__ = [
     "status_at",
     "validate_lifecycle",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "COMMITMENT_OUTCOMES": "credex.ledger.lifecycle.model",
+        "Fold": "credex.ledger.lifecycle.rules",
+        "LifecycleError": "credex.ledger.errors",
+        "LifecycleStateError": "credex.ledger.errors",
+        "LifecycleTargetError": "credex.ledger.errors",
+        "NoOpenObjectionError": "credex.ledger.errors",
+        "OBJECTION_OUTCOMES": "credex.ledger.lifecycle.model",
+        "ORDER58_START": "credex.ledger.lifecycle.model",
+        "PURPOSES": "credex.ledger.lifecycle.model",
+        "Purpose": "credex.ledger.lifecycle.model",
+        "REGIME_C_START": "credex.ledger.lifecycle.model",
+        "Regime": "credex.ledger.lifecycle.model",
+        "RegimeError": "credex.ledger.errors",
+        "RepairTooEarlyError": "credex.ledger.errors",
+        "STATES": "credex.ledger.lifecycle.model",
+        "STATUS_KINDS": "credex.ledger.lifecycle.model",
+        "Severity": "credex.ledger.lifecycle.model",
+        "State": "credex.ledger.lifecycle.model",
+        "Status": "credex.ledger.lifecycle.model",
+        "TERMINAL_STATES": "credex.ledger.lifecycle.model",
+        "UnauthorisedLifecycleError": "credex.ledger.errors",
+        "UnauthorisedRepairError": "credex.ledger.errors",
+        "Window": "credex.ledger.lifecycle.model",
+        "body_date": "credex.ledger.lifecycle.windows",
+        "fold": "credex.ledger.lifecycle.rules",
+        "infer_severity": "credex.ledger.lifecycle.windows",
+        "publication_window": "credex.ledger.lifecycle.windows",
+        "regime_for": "credex.ledger.lifecycle.windows",
+        "status_at": "credex.ledger.lifecycle.status",
+        "validate_lifecycle": "credex.ledger.lifecycle.rules",
+    },
+)

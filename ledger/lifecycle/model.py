@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from credex.ledger.errors import (
     LifecycleError,
@@ -104,6 +104,28 @@ class Status:
     #: a commitment's outcome (``KEPT`` / ``BREACHED``), if one took effect
     outcome: str | None = None
     ignored: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The status as ``credex status --json`` prints it (with the record's leaf hash
+        and kind added by the caller)."""
+        w = self.window
+        return {
+            "state": self.state,
+            "as_of": self.as_of,
+            "usable_for": dict(self.usable_for),
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+            "outcome": self.outcome,
+            "window": None
+            if w is None
+            else {
+                "min_until": w.min_until,
+                "max_until": w.max_until,
+                "regime": None if w.regime is None else str(w.regime),
+                "severity": w.severity,
+                "reason": w.reason,
+            },
+        }
 
     def refusal(self, purpose: str) -> str | None:
         """Why the record may not be used for ``purpose``; ``None`` if it may."""

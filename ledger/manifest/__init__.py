@@ -35,40 +35,61 @@ verification), ``trust`` (``Manifest``, the chain as trust material), ``checks``
 
 from __future__ import annotations
 
-from credex.ledger.errors import RecognitionRefusedError
-from credex.ledger.manifest.agreements import Delegation, Recognition
-from credex.ledger.manifest.body import MANIFEST_VERSION, MAX_MANIFEST_BYTES, ManifestBody
-from credex.ledger.manifest.chain import (
-    CHAIN_FORMAT,
-    MAX_CHAIN_BYTES,
-    decode_chain,
-    encode_chain,
-    verify_manifest_chain,
-)
-from credex.ledger.manifest.checks import (
-    DelegationTrust,
-    RecognitionTrust,
-    authorised_repairers,
-    check_recognition,
-    require_recognition,
-)
-from credex.ledger.manifest.edits import (
-    add_delegation,
-    add_member,
-    add_recognition,
-    remove_delegation,
-    remove_recognition,
-    retire_log_key,
-    rotate_issuer_key,
-)
-from credex.ledger.manifest.members import MAX_CHAIN_PEM_BYTES, IssuerKey, Member, RetiredLogKey
-from credex.ledger.manifest.signing import (
-    COSE_SIGN_TAG,
-    MANIFEST_CONTENT_TYPE,
-    AdminSignature,
-    SignedManifest,
-)
-from credex.ledger.manifest.trust import Manifest
+from typing import TYPE_CHECKING
+
+from credex._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from credex.ledger.errors import (
+        RecognitionRefusedError,
+    )
+    from credex.ledger.manifest.agreements import (
+        Delegation,
+        Recognition,
+    )
+    from credex.ledger.manifest.body import (
+        MANIFEST_VERSION,
+        MAX_MANIFEST_BYTES,
+        ManifestBody,
+    )
+    from credex.ledger.manifest.chain import (
+        CHAIN_FORMAT,
+        MAX_CHAIN_BYTES,
+        decode_chain,
+        encode_chain,
+        verify_manifest_chain,
+    )
+    from credex.ledger.manifest.checks import (
+        DelegationTrust,
+        RecognitionTrust,
+        authorised_repairers,
+        check_recognition,
+        require_recognition,
+    )
+    from credex.ledger.manifest.edits import (
+        add_delegation,
+        add_member,
+        add_recognition,
+        remove_delegation,
+        remove_recognition,
+        retire_log_key,
+        rotate_issuer_key,
+    )
+    from credex.ledger.manifest.members import (
+        MAX_CHAIN_PEM_BYTES,
+        IssuerKey,
+        Member,
+        RetiredLogKey,
+    )
+    from credex.ledger.manifest.signing import (
+        COSE_SIGN_TAG,
+        MANIFEST_CONTENT_TYPE,
+        AdminSignature,
+        SignedManifest,
+    )
+    from credex.ledger.manifest.trust import (
+        Manifest,
+    )
 
 __all__ = [
     "CHAIN_FORMAT",
@@ -104,3 +125,41 @@ __all__ = [
     "rotate_issuer_key",
     "verify_manifest_chain",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "AdminSignature": "credex.ledger.manifest.signing",
+        "CHAIN_FORMAT": "credex.ledger.manifest.chain",
+        "COSE_SIGN_TAG": "credex.ledger.manifest.signing",
+        "Delegation": "credex.ledger.manifest.agreements",
+        "DelegationTrust": "credex.ledger.manifest.checks",
+        "IssuerKey": "credex.ledger.manifest.members",
+        "MANIFEST_CONTENT_TYPE": "credex.ledger.manifest.signing",
+        "MANIFEST_VERSION": "credex.ledger.manifest.body",
+        "MAX_CHAIN_BYTES": "credex.ledger.manifest.chain",
+        "MAX_CHAIN_PEM_BYTES": "credex.ledger.manifest.members",
+        "MAX_MANIFEST_BYTES": "credex.ledger.manifest.body",
+        "Manifest": "credex.ledger.manifest.trust",
+        "ManifestBody": "credex.ledger.manifest.body",
+        "Member": "credex.ledger.manifest.members",
+        "Recognition": "credex.ledger.manifest.agreements",
+        "RecognitionRefusedError": "credex.ledger.errors",
+        "RecognitionTrust": "credex.ledger.manifest.checks",
+        "RetiredLogKey": "credex.ledger.manifest.members",
+        "SignedManifest": "credex.ledger.manifest.signing",
+        "add_delegation": "credex.ledger.manifest.edits",
+        "add_member": "credex.ledger.manifest.edits",
+        "add_recognition": "credex.ledger.manifest.edits",
+        "authorised_repairers": "credex.ledger.manifest.checks",
+        "check_recognition": "credex.ledger.manifest.checks",
+        "decode_chain": "credex.ledger.manifest.chain",
+        "encode_chain": "credex.ledger.manifest.chain",
+        "remove_delegation": "credex.ledger.manifest.edits",
+        "remove_recognition": "credex.ledger.manifest.edits",
+        "require_recognition": "credex.ledger.manifest.checks",
+        "retire_log_key": "credex.ledger.manifest.edits",
+        "rotate_issuer_key": "credex.ledger.manifest.edits",
+        "verify_manifest_chain": "credex.ledger.manifest.chain",
+    },
+)

@@ -13,6 +13,7 @@ from typing import Any, Final
 from credex.ledger.errors import (
     FormatError,
 )
+from credex.ledger.identifiers import REGION_RE
 
 __all__ = [
     "ENDPOINT_RE",
@@ -33,7 +34,6 @@ __all__ = [
     "with_window",
 ]
 
-REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RE: Final = re.compile(r"^[^\s+]+$")
 ENDPOINT_RE: Final = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 UINT64_MAX: Final = 2**64 - 1

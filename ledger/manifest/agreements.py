@@ -111,6 +111,18 @@ class Recognition:
             out["policies"] = list(self.policies)
         return with_window(out, self.valid_from, self.valid_until)
 
+    def to_json(self) -> dict[str, Any]:
+        """The agreement as JSON (policy hashes in hex, every key present)."""
+        return {
+            "region": self.region,
+            "recognises": self.recognises,
+            "kinds": list(self.kinds),
+            "issuers": list(self.issuers),
+            "policies": [p.hex() for p in self.policies],
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+        }
+
     @classmethod
     def from_value(cls, v: Any) -> Recognition:
         m, optional = split_optional(v, _RECOGNITION_KEYS, _RECOGNITION_OPTIONAL, "recognition")
@@ -200,6 +212,16 @@ class Delegation:
         out: dict[str, Any] = {"region": self.region, "issuer": self.issuer}
         out["kinds"] = list(self.kinds)
         return with_window(out, self.valid_from, self.valid_until)
+
+    def to_json(self) -> dict[str, Any]:
+        """The delegation as JSON (every key present)."""
+        return {
+            "region": self.region,
+            "issuer": self.issuer,
+            "kinds": list(self.kinds),
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+        }
 
     @classmethod
     def from_value(cls, v: Any) -> Delegation:

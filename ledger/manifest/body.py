@@ -155,6 +155,23 @@ class ManifestBody:
             out["delegations"] = [d.to_value() for d in self.delegations]
         return out
 
+    def to_json(self, digest: bytes) -> dict[str, Any]:
+        """This version as ``credex federation show --json`` prints it (keys and hashes
+        in hex; ``digest``: this version's hash)."""
+        return {
+            "federation": self.federation,
+            "version": self.version,
+            "hash": digest.hex(),
+            "prev": None if self.prev is None else self.prev.hex(),
+            "issued_at": self.issued_at,
+            "quorum": {"k": self.quorum, "n": self.quorum_n},
+            "admins": [a.hex() for a in self.admins],
+            "admin_threshold": self.admin_threshold,
+            "members": [m.to_json() for m in self.members],
+            "recognitions": [r.to_json() for r in self.recognitions],
+            "delegations": [d.to_json() for d in self.delegations],
+        }
+
     def to_bytes(self) -> bytes:
         return encoding.encode(self.to_value())
 

@@ -206,6 +206,34 @@ class Member:
             **({} if self.tls_chain_pem is None else {"tls_chain_pem": self.tls_chain_pem}),
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """The member as JSON (keys and hashes in hex; no TLS chain)."""
+        return {
+            "region": self.region,
+            "origin": self.origin,
+            "endpoint": self.endpoint,
+            "mtls_endpoint": self.mtls_endpoint,
+            "tls_cert_sha256": self.tls_cert_sha256.hex(),
+            "log_key": self.log_key.hex(),
+            "log_note_name": self.log_note_name,
+            "retired_log_keys": [
+                {"key": r.key.hex(), "note_name": r.note_name, "retired_at": r.retired_at}
+                for r in self.retired_log_keys
+            ],
+            "witness_name": self.witness_name,
+            "witness_key": self.witness_key.hex(),
+            "issuers": [
+                {
+                    "issuer_id": i.issuer_id,
+                    "public_key": i.key.hex(),
+                    "valid_from": i.valid_from,
+                    "valid_until": i.valid_until,
+                    "kinds": list(i.kinds),
+                }
+                for i in self.issuers
+            ],
+        }
+
     @classmethod
     def from_value(cls, v: Any) -> Member:
         optional = {k: v[k] for k in _MEMBER_OPTIONAL if isinstance(v, dict) and k in v}

@@ -37,21 +37,45 @@ Modules: ``scale`` (scales), ``rules`` (parsed rules), ``validate`` (``validate_
 
 from __future__ import annotations
 
-from credex.ledger.errors import ConversionError, DerivationMismatchError, PolicyDefinitionError
-from credex.ledger.policy._common import COMMON_LEVEL_SCHEME, LEVELS
-from credex.ledger.policy.apply import apply_policy, check_source, replay
-from credex.ledger.policy.record import build_policy_record, policy_subject_id
-from credex.ledger.policy.rules import (
-    BandTableRule,
-    FieldMapRule,
-    FieldSpec,
-    PiecewiseLinearRule,
-    Policy,
-    Rule,
-    Unit,
-)
-from credex.ledger.policy.scale import Scale, ScaleBand
-from credex.ledger.policy.validate import validate_policy
+from typing import TYPE_CHECKING
+
+from credex._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from credex.ledger.errors import (
+        ConversionError,
+        DerivationMismatchError,
+        PolicyDefinitionError,
+    )
+    from credex.ledger.policy._common import (
+        COMMON_LEVEL_SCHEME,
+        LEVELS,
+    )
+    from credex.ledger.policy.apply import (
+        apply_policy,
+        check_source,
+        replay,
+    )
+    from credex.ledger.policy.record import (
+        build_policy_record,
+        policy_subject_id,
+    )
+    from credex.ledger.policy.rules import (
+        BandTableRule,
+        FieldMapRule,
+        FieldSpec,
+        PiecewiseLinearRule,
+        Policy,
+        Rule,
+        Unit,
+    )
+    from credex.ledger.policy.scale import (
+        Scale,
+        ScaleBand,
+    )
+    from credex.ledger.policy.validate import (
+        validate_policy,
+    )
 
 __all__ = [
     "COMMON_LEVEL_SCHEME",
@@ -75,3 +99,29 @@ __all__ = [
     "replay",
     "validate_policy",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "BandTableRule": "credex.ledger.policy.rules",
+        "COMMON_LEVEL_SCHEME": "credex.ledger.policy._common",
+        "ConversionError": "credex.ledger.errors",
+        "DerivationMismatchError": "credex.ledger.errors",
+        "FieldMapRule": "credex.ledger.policy.rules",
+        "FieldSpec": "credex.ledger.policy.rules",
+        "LEVELS": "credex.ledger.policy._common",
+        "PiecewiseLinearRule": "credex.ledger.policy.rules",
+        "Policy": "credex.ledger.policy.rules",
+        "PolicyDefinitionError": "credex.ledger.errors",
+        "Rule": "credex.ledger.policy.rules",
+        "Scale": "credex.ledger.policy.scale",
+        "ScaleBand": "credex.ledger.policy.scale",
+        "Unit": "credex.ledger.policy.rules",
+        "apply_policy": "credex.ledger.policy.apply",
+        "build_policy_record": "credex.ledger.policy.record",
+        "check_source": "credex.ledger.policy.apply",
+        "policy_subject_id": "credex.ledger.policy.record",
+        "replay": "credex.ledger.policy.apply",
+        "validate_policy": "credex.ledger.policy.validate",
+    },
+)

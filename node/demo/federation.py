@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-from credex.adapters.base import ADAPTERS
+from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import hk_report_records, penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.evidence import verify_evidence
@@ -34,7 +34,10 @@ from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification
 from credex.node.demo.recognition import run_recognition_demo
 from credex.node.federation import manifests as fed
-from credex.node.federation import mirrors as federate
+from credex.node.federation.follow import add_peers_from_manifest, sync_peer
+from credex.node.federation.members import PeerForwarder, peer_clients
+from credex.node.federation.mirrors import MirrorBundles
+from credex.node.federation.witnessing import ManifestWitness, collect_cosignatures, witness_backend
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
@@ -74,19 +77,20 @@ class FederationMember:
     mtls: str
     node: LocalNode | None = None
     server: NodeServer | None = None
-    witness: federate.ManifestWitness | None = None
+    witness: ManifestWitness | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     def start(self, manifest: Manifest) -> None:
         self.node = self.node or LocalNode(self.home)
-        self.witness = self.witness or federate.witness_backend(self.home, manifest, clock=_now)
+        self.witness = self.witness or witness_backend(self.home, manifest, clock=_now)
         self.server, _ = create_server(
             self.node,
             home=self.home,
             listen=self.public,
             mtls_listen=self.mtls,
             witness=self.witness,
-            mirrors=federate.MirrorBundles(self.home),
+            mirrors=MirrorBundles(self.home),
+            forward=PeerForwarder(self.home),
         )
 
     @property
@@ -98,11 +102,9 @@ class FederationMember:
         the witnesses that refused, with why."""
         assert self.node is not None
         errors: dict[str, str] = {}
-        clients = federate.peer_clients(self.home, manifest, timeout_s=timeout_s)
+        clients = peer_clients(self.home, manifest, timeout_s=timeout_s)
         try:
-            federate.collect_cosignatures(
-                self.node, self.home, manifest, clients, _now(), errors=errors
-            )
+            collect_cosignatures(self.node, self.home, manifest, clients, _now(), errors=errors)
         finally:
             for c in clients.values():
                 c.close()
@@ -168,7 +170,7 @@ def _manifest(members: list[FederationMember], now: int) -> Manifest:
         fed.install(m.home, proposal.signed, now)
     manifest = fed.load_manifest(first)
     for m in members:
-        federate.add_peers_from_manifest(m.home, manifest, now)
+        add_peers_from_manifest(m.home, manifest, now)
     return manifest
 
 
@@ -202,7 +204,7 @@ def _round(members: list[FederationMember], manifest: Manifest) -> dict[str, Any
         for peer in members:
             if peer is m:
                 continue
-            r = federate.sync_peer(m.home, peer.home.origin, _now(), manifest=manifest)
+            r = sync_peer(m.home, peer.home.origin, _now(), manifest=manifest)
             mirrored += r.new_entries
             if r.error:
                 sync_errors[f"{m.home.region}<-{peer.home.region}"] = r.error

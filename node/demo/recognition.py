@@ -34,6 +34,7 @@ import credex.adapters
 from credex.ledger.bundle import Bundle
 from credex.ledger.dates import cst_day
 from credex.ledger.errors import CredexError, RecordWithheldError
+from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import publication_window, status_at
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.manifest import Manifest, Recognition, RecognitionRefusedError, add_recognition
@@ -42,11 +43,11 @@ from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.verify import VerificationReport, run_verification
 from credex.node.federation import manifests as fed
-from credex.node.federation import mirrors as federate
+from credex.node.federation.follow import sync_peer
 from credex.node.federation.peers import mirror_url
 from credex.node.home import NodeHome
-from credex.node.services.recognition import add_lifecycle, add_policy, recognize
-from credex.node.services.sharing import lifecycle_in
+from credex.node.services.lifecycle import add_lifecycle
+from credex.node.services.recognition import add_policy, recognize
 
 if TYPE_CHECKING:
     from credex.node.demo.federation import FederationMember
@@ -379,7 +380,7 @@ def _lifecycle(
         now=t,
     )
     _collect(ningbo, manifest)
-    sync = federate.sync_peer(hz.home, ningbo.home.origin, t, manifest=manifest)
+    sync = sync_peer(hz.home, ningbo.home.origin, t, manifest=manifest)
     data = ningbo.node.bundle_with_status(index, t).to_bytes()
     punitive = run_verification(data, manifest, purpose="punitive")
     plain = run_verification(data, manifest)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from credex.adapters.base import ADAPTERS
+from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote

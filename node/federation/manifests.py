@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from credex.ledger.encoding import hex32
 from credex.ledger.errors import ConfigError, FormatError, PolicyError
 from credex.ledger.keys import SigningKey
 from credex.ledger.manifest import (
@@ -34,7 +35,8 @@ from credex.ledger.manifest import (
     verify_manifest_chain,
 )
 from credex.ledger.record import Record, Subject
-from credex.node.home import NodeHome, read_secret, write_secret
+from credex.node.files import read_secret, write_atomic, write_secret
+from credex.node.home import NodeHome
 from credex.node.local import IssueResult, LocalNode
 
 __all__ = [
@@ -172,15 +174,6 @@ def register_peer_clients(home: NodeHome, manifest: Manifest, now: int) -> list[
     return added
 
 
-def _hex32(v: Any, what: str) -> bytes:
-    if not isinstance(v, str) or len(v) != 64:
-        raise FormatError(f"federation: {what} must be 64 hex characters")
-    try:
-        return bytes.fromhex(v)
-    except ValueError as e:
-        raise FormatError(f"federation: {what} is not hex") from e
-
-
 def member_from_info(
     info: Mapping[str, Any], *, endpoint: str | None = None, mtls_endpoint: str | None = None
 ) -> Member:
@@ -200,7 +193,7 @@ def member_from_info(
     if isinstance(info.get("tls_cert_pem"), str):
         tls = tls_cert_sha256(info["tls_cert_pem"])
     elif isinstance(info.get("tls_cert_sha256"), str):
-        tls = _hex32(info["tls_cert_sha256"], "tls_cert_sha256")
+        tls = hex32(info["tls_cert_sha256"], "tls_cert_sha256", "federation")
     else:
         raise FormatError("federation: node info is missing 'tls_cert_pem'")
     where = endpoint or info.get("endpoint") or info.get("listen")
@@ -224,7 +217,7 @@ def member_from_info(
             raise FormatError("federation: issuer valid_from/valid_until must be integers")
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise FormatError("federation: issuer kinds must be a list of text")
-        key = _hex32(i.get("public_key"), "issuer public_key")
+        key = hex32(i.get("public_key"), "issuer public_key", "federation")
         issuers.append(IssuerKey(i["issuer_id"], key, vf, vu, tuple(kinds)))
     origin = info["origin"]
     return Member(
@@ -232,10 +225,10 @@ def member_from_info(
         origin=origin,
         endpoint=where,
         tls_cert_sha256=tls,
-        log_key=_hex32(info["log_public_key"], "log_public_key"),
+        log_key=hex32(info["log_public_key"], "log_public_key", "federation"),
         log_note_name=str(info.get("log_note_name") or origin),
         witness_name=str(info.get("witness_name") or origin),
-        witness_key=_hex32(info["witness_public_key"], "witness_public_key"),
+        witness_key=hex32(info["witness_public_key"], "witness_public_key", "federation"),
         issuers=tuple(issuers),
         mtls_endpoint=mtls,
         tls_chain_pem=chain,
@@ -274,16 +267,6 @@ def load_manifest(home: NodeHome) -> Manifest:
     return verify_manifest_chain(chain)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """A new version: ``installed`` once it has every signature it needs, else ``path``
@@ -307,7 +290,7 @@ def install(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
     manifest = verify_manifest_chain([*chain, signed])
     body = signed.body
     path = _dir(home) / f"manifest-{body.version}.cbor"
-    _write_atomic(path, signed.to_bytes())
+    write_atomic(path, signed.to_bytes())
     (_dir(home) / f"proposed-{body.version}.cbor").unlink(missing_ok=True)
     logged = log_version(home, signed, now)
     register_peer_clients(home, manifest, now)
@@ -342,7 +325,7 @@ def submit_signed(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
             raise
     body = signed.body
     path = _dir(home) / f"proposed-{body.version}.cbor"
-    _write_atomic(path, signed.to_bytes())
+    write_atomic(path, signed.to_bytes())
     return Proposal(signed, body, False, path)
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from credex.ledger.errors import ConfigError, NotFoundError
 from credex.ledger.storage.schemas import sibling_schema_url
-from credex.node.home import NodeHome, write_json
+from credex.node.files import write_json
+from credex.node.home import NodeHome
 
 __all__ = ["PeerEntry", "PeerRegistry", "mirror_slug", "mirror_url"]
 

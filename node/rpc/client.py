@@ -24,7 +24,7 @@ from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import FormatError
 from credex.node.rpc import convert
 from credex.node.rpc.errors import error_from_rpc
-from credex.node.rpc.server import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
 from credex.node.services.intake import SubmitAck
 from credex.v1 import (
     log_pb2,

@@ -12,9 +12,9 @@ node binds two ports on one ``grpc.Server``:
   call is authorised by the certificate's SHA-256 fingerprint against ``clients.json``
   and the role table ``METHOD_ROLES`` (unregistered or wrong role: PERMISSION_DENIED).
 
-One interceptor (``_Guard``) wraps every handler: it authorises the call, turns a
-request that does not parse into INVALID_ARGUMENT, and translates every exception once
-through ``credex.node.rpc.errors.abort_with``. Limits (docs/grpc.md): messages of
+One interceptor (``credex.node.rpc.auth.Guard``) wraps every handler: it authorises the
+call, turns a request that does not parse into INVALID_ARGUMENT, and translates every
+exception once through ``credex.node.rpc.errors.abort_with``. Limits (docs/grpc.md): messages of
 ``max_message_bytes`` (default 4 MiB) each way (more: RESOURCE_EXHAUSTED), at most
 ``max_workers`` RPCs running and ``max_concurrent_rpcs`` admitted (more:
 RESOURCE_EXHAUSTED), ``max_concurrent_streams`` per HTTP/2 connection.
@@ -24,78 +24,52 @@ This module does not install signal handlers or print (``credex serve`` does).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from credex.ledger.errors import (
-    CallerNotAuthorisedError,
     ConfigError,
-    FormatError,
-    UnauthenticatedError,
 )
+from credex.node.federation.mirrors import MirrorBundles
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.rpc.errors import WITNESS_ERROR_MAP, abort_with
-from credex.node.rpc.query_servicer import CURRENT_CALLER, QueryServicer
-from credex.node.rpc.servicers import (
-    LogServicer,
-    MirrorBackend,
-    SubmitServicer,
-    WitnessBackend,
-    WitnessServicer,
+from credex.node.rpc.auth import (
+    LOG_SERVICE,
+    QUERY_SERVICE,
+    SUBMIT_SERVICE,
+    WITNESS_SERVICE,
+    Guard,
+    Registry,
 )
-from credex.node.rpc.tls import ClientEntry, NodeTls, cert_fingerprint
+from credex.node.rpc.backends import WitnessBackend
+from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.rpc.log_servicer import LogServicer
+from credex.node.rpc.query_servicer import QueryServicer
+from credex.node.rpc.submit_servicer import SubmitServicer
+from credex.node.rpc.tls import NodeTls
+from credex.node.rpc.witness_servicer import WitnessServicer
 from credex.node.services.intake import Intake
-from credex.node.services.lookup import Caller, PeerForwarder, SubjectLookup
+from credex.node.services.lookup import Forwarder, SubjectLookup
 from credex.v1 import (
-    log_pb2,
     log_pb2_grpc,
-    query_pb2,
     query_pb2_grpc,
-    submit_pb2,
     submit_pb2_grpc,
-    witness_pb2,
     witness_pb2_grpc,
 )
 
 __all__ = [
-    "DEFAULT_MAX_MESSAGE_BYTES",
-    "METHOD_ROLES",
-    "OPEN_PREFIXES",
     "NodeServer",
     "ServerPorts",
     "create_server",
 ]
-
-DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
-LOG_SERVICE: Final = log_pb2.DESCRIPTOR.services_by_name["Log"].full_name
-SUBMIT_SERVICE: Final = submit_pb2.DESCRIPTOR.services_by_name["Submit"].full_name
-WITNESS_SERVICE: Final = witness_pb2.DESCRIPTOR.services_by_name["Witness"].full_name
-QUERY_SERVICE: Final = query_pb2.DESCRIPTOR.services_by_name["Query"].full_name
-
-#: methods open to any TLS client (prefixes of the full method name)
-OPEN_PREFIXES: Final = (
-    f"/{LOG_SERVICE}/",
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1alpha.ServerReflection/",
-    "/grpc.reflection.v1.ServerReflection/",
-)
-#: roles allowed per authenticated method; a method in neither table is denied
-METHOD_ROLES: Final[Mapping[str, frozenset[str]]] = {
-    f"/{SUBMIT_SERVICE}/SubmitStatements": frozenset({"issuer", "peer"}),
-    f"/{WITNESS_SERVICE}/AddCheckpoint": frozenset({"peer"}),
-    f"/{QUERY_SERVICE}/Lookup": frozenset({"bank", "issuer", "peer"}),
-}
 
 
 class ServerPorts(int):
@@ -120,138 +94,6 @@ class ServerPorts(int):
 
     def __repr__(self) -> str:
         return f"ServerPorts(public={int(self)}, mtls={self.mtls})"
-
-
-class _Malformed:
-    """Stands in for a request message that did not parse."""
-
-
-_MALFORMED: Final = _Malformed()
-
-
-def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    if deserializer is None:
-        return None
-
-    def parse(data: bytes) -> Any:
-        try:
-            return deserializer(data)
-        except DecodeError:
-            return _MALFORMED
-
-    return parse
-
-
-def _checked(request: Any) -> Any:
-    if request is _MALFORMED:
-        raise FormatError("rpc: request message does not parse")
-    return request
-
-
-def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
-    for r in requests:
-        yield _checked(r)
-
-
-class _Registry:
-    """``clients.json`` by fingerprint, re-read when the file changes."""
-
-    def __init__(self, tls: NodeTls) -> None:
-        self._tls = tls
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self._by_fp: dict[str, ClientEntry] = {}
-
-    def stamp(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._tls.clients_path)
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def lookup(self, fingerprint: str) -> ClientEntry | None:
-        stamp = self.stamp()
-        with self._lock:
-            if stamp != self._stamp or not self._by_fp:
-                self._by_fp = {c.fingerprint: c for c in self._tls.clients()}
-                self._stamp = stamp
-            return self._by_fp.get(fingerprint)
-
-
-class _Guard(grpc.ServerInterceptor):  # type: ignore[misc]
-    """Authorise, then run the handler; every exception is translated here, once."""
-
-    def __init__(self, registry: _Registry) -> None:
-        self._registry = registry
-
-    def _authorise(self, method: str, context: Any) -> None:
-        CURRENT_CALLER.set(None)
-        if method.startswith(OPEN_PREFIXES):
-            return
-        roles = METHOD_ROLES.get(method)
-        if roles is None:
-            raise CallerNotAuthorisedError("rpc: method not allowed")
-        certs = (context.auth_context() or {}).get("x509_pem_cert") or []
-        if not certs:
-            raise UnauthenticatedError(
-                "rpc: client certificate required: call the node's mtls port"
-            )
-        client = self._registry.lookup(cert_fingerprint(certs[0]))
-        if client is None:
-            raise CallerNotAuthorisedError("rpc: client certificate not registered")
-        if client.role not in roles:
-            raise CallerNotAuthorisedError(f"rpc: role {client.role} may not call this method")
-        CURRENT_CALLER.set(Caller(client.name, client.role, client.fingerprint))
-
-    def intercept_service(self, continuation: Any, details: Any) -> Any:
-        handler = continuation(details)
-        if handler is None:
-            return None
-        method: str = details.method
-        overrides = WITNESS_ERROR_MAP if method.startswith(f"/{WITNESS_SERVICE}/") else None
-        authorise = self._authorise
-
-        def unary_response(behavior: Callable[..., Any], stream_in: bool) -> Callable[..., Any]:
-            def run(request: Any, context: Any) -> Any:
-                try:
-                    authorise(method, context)
-                    req = _checked_stream(request) if stream_in else _checked(request)
-                    return behavior(req, context)
-                except Exception as e:
-                    abort_with(context, e, method, overrides)
-
-            return run
-
-        def stream_response(behavior: Callable[..., Any], stream_in: bool) -> Callable[..., Any]:
-            def run(request: Any, context: Any) -> Iterator[Any]:
-                try:
-                    authorise(method, context)
-                    req = _checked_stream(request) if stream_in else _checked(request)
-                    yield from behavior(req, context)
-                except Exception as e:
-                    abort_with(context, e, method, overrides)
-
-            return run
-
-        kw = {
-            "request_deserializer": _lenient(handler.request_deserializer),
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                unary_response(handler.unary_unary, False), **kw
-            )
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(
-                unary_response(handler.stream_unary, True), **kw
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                stream_response(handler.unary_stream, False), **kw
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            stream_response(handler.stream_stream, True), **kw
-        )
 
 
 @dataclass(slots=True)
@@ -282,7 +124,8 @@ def create_server(
     listen: str = "127.0.0.1:0",
     mtls_listen: str = "127.0.0.1:0",
     witness: WitnessBackend | None = None,
-    mirrors: MirrorBackend | None = None,
+    mirrors: MirrorBundles | None = None,
+    forward: Forwarder | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_workers: int = 32,
     max_concurrent_rpcs: int = 256,
@@ -301,11 +144,11 @@ def create_server(
     """
     tls = NodeTls(home.path, name=home.region)
     tls.ensure(now=clock(), san=san)
-    registry = _Registry(tls)
+    registry = Registry(tls)
     key, cert = tls.server_key_pem(), tls.server_cert_pem()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="credex-rpc"),
-        interceptors=[_Guard(registry)],
+        interceptors=[Guard(registry)],
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
@@ -322,7 +165,7 @@ def create_server(
         mirrors=mirrors,
         clock=clock,
         publish_lock=log_servicer.publish_lock,
-        forward=PeerForwarder(home),
+        forward=forward,
     )
     query_pb2_grpc.add_QueryServicer_to_server(QueryServicer(lookup), server)  # type: ignore[no-untyped-call]
     services = [LOG_SERVICE, SUBMIT_SERVICE, QUERY_SERVICE]

@@ -29,9 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credex.ledger.errors import ConfigError, FormatError, NotFoundError
+from credex.node.files import read_private, write_atomic, write_private
 
 __all__ = [
     "CA_VALIDITY_DAYS",
@@ -84,44 +83,10 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 (O_EXCL: never overwrite a key)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as e:
-        raise ConfigError(f"tls: key file already exists: {path.name}") from e
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _write_public(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Atomically replace ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
 def _read_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    data = read_private(path, "tls")
     try:
-        st = path.stat()
-    except FileNotFoundError as e:
-        raise ConfigError(f"tls: key file missing: {path.name}") from e
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"tls: key file {path.name} is readable by others: expected mode 0600, "
-            f"got {stat.S_IMODE(st.st_mode):04o}"
-        )
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(data, password=None)
     except ValueError as e:
         raise ConfigError(f"tls: key file {path.name} is not a pem private key") from e
     if not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -229,7 +194,11 @@ class NodeTls:
         if not self.ca_key_path.exists():
             self._create_ca(now)
         if not self.server_key_path.exists():
-            _write_private(self.server_key_path, _key_pem(ec.generate_private_key(ec.SECP256R1())))
+            write_private(
+                self.server_key_path,
+                _key_pem(ec.generate_private_key(ec.SECP256R1())),
+                "tls",
+            )
         wanted = [*_DEFAULT_SANS, *san]
         if self.server_cert_path.exists():
             have = _san_names(_load_certs(self.server_cert_path.read_bytes())[0])
@@ -244,11 +213,11 @@ class NodeTls:
             san=wanted,
             usages=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
         )
-        _write_public(self.server_cert_path, _pem(cert))
+        write_atomic(self.server_cert_path, _pem(cert))
 
     def _create_ca(self, now: int) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
-        _write_private(self.ca_key_path, _key_pem(key))
+        write_private(self.ca_key_path, _key_pem(key), "tls")
         name = x509.Name(
             [
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "credex"),
@@ -282,7 +251,7 @@ class NodeTls:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        _write_public(self.ca_cert_path, _pem(cert))
+        write_atomic(self.ca_cert_path, _pem(cert))
 
     def _issue(
         self,
@@ -386,7 +355,7 @@ class NodeTls:
     def _add(self, entry: ClientEntry) -> None:
         raw = [c.to_json_value() for c in self.clients()]
         raw.append(entry.to_json_value())
-        _write_public(
+        write_atomic(
             self.clients_path,
             (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode(),
             mode=0o600,

@@ -19,13 +19,22 @@ from dataclasses import dataclass
 from typing import Final
 
 from credex.ledger.errors import DateFormatError, LifecycleError
+from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import STATUS_KINDS, status_at
 from credex.ledger.statement import Statement
 from credex.ledger.storage.bodies import BodyInfo
 from credex.node.local import LocalNode
-from credex.node.services.sharing import lifecycle_in
 
-__all__ = ["ENDED_STATES", "PurgeResult", "erase_if_ended", "purge_ended"]
+__all__ = [
+    "ENDED_STATES",
+    "Erasure",
+    "PurgeResult",
+    "erase_body",
+    "erase_if_ended",
+    "purge",
+    "purge_ended",
+    "tree_head",
+]
 
 #: lifecycle states whose end allows erasing the body, with the reason recorded
 ENDED_STATES: Final = {"repaired": "repaired", "withdrawn": "withdrawn", "expired": "window-ended"}
@@ -116,3 +125,49 @@ def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResul
     if erased:
         node.bodies.flush()
     return PurgeResult(checked, erased, kept, undetermined, orphans)
+
+
+def tree_head(node: LocalNode) -> dict[str, object]:
+    """The log's size and root (hex): shown before and after an erasure, to show the
+    tree is untouched."""
+    size = node.log.size
+    return {"size": size, "root": node.log.root(size).hex()}
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """One erased body (``credex body erase``), with the tree head before and after."""
+
+    info: BodyInfo
+    tree_before: dict[str, object]
+    tree_after: dict[str, object]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "leaf_hash": self.info.leaf_hash.hex(),
+            "erased_at": self.info.erased_at,
+            "reason": self.info.erase_reason,
+            "tree_before": self.tree_before,
+            "tree_after": self.tree_after,
+        }
+
+
+def erase_body(node: LocalNode, leaf_hash: bytes, reason: str, now: int) -> Erasure:
+    """Erase the body of the logged record ``leaf_hash`` on request (any of
+    ``ERASE_REASONS``); the leaf and the tree stay as they are.
+
+    Raises:
+        NotFoundError: no such leaf in this log, or no body held for it.
+        FormatError: an unknown reason.
+    """
+    before = tree_head(node)
+    node.log.index_of(leaf_hash)  # NotFoundError for a leaf not in this log
+    info = node.bodies.erase(leaf_hash, reason, now)
+    return Erasure(info, before, tree_head(node))
+
+
+def purge(node: LocalNode, as_of: int) -> tuple[PurgeResult, dict[str, object], dict[str, object]]:
+    """``purge_ended`` with the tree head before and after."""
+    before = tree_head(node)
+    result = purge_ended(node, as_of)
+    return result, before, tree_head(node)

@@ -10,7 +10,8 @@ Every answered lookup is logged at the answering node as an ``audit.lookup`` sta
 about the subject: who asked (the registered client's name and certificate fingerprint),
 when (the statement's ``iat``), for which purpose, under which authorisation reference,
 and how many records were served and withheld. Peers mirror it like any statement, so
-the subject's own region can list every lookup made anywhere (``lookups_of``).
+the subject's own region can list every lookup made anywhere
+(``credex.node.services.audit.lookups_of``).
 
 Authorisation (``authorise``): the caller is a registered mTLS client whose role allows
 the purpose (``bank``: eligibility; ``issuer``: eligibility or punitive; ``peer``: both),
@@ -20,46 +21,43 @@ is turned into the federation pseudonym at once; it is never stored, logged or e
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Final
 
 from credex.ledger.errors import (
     BodyErasedError,
     CredexError,
     IdentifierError,
     LookupNotAuthorisedError,
-    NotFoundError,
     RecordWithheldError,
 )
 from credex.ledger.identifiers import validate_org_id
+from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import STATUS_KINDS
-from credex.ledger.log import AppendOnlyLog
-from credex.ledger.record import PERSON_ID_RE, Record, Subject
+from credex.ledger.record import PERSON_ID_RE, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.subject import person_subject_id
+from credex.node.federation.mirrors import MirrorBundles
 from credex.node.local import IssueResult, LocalNode
-from credex.node.services.sharing import lifecycle_in, require_shared
+from credex.node.services.audit import AUDIT_KIND, audit_record
+from credex.node.services.sharing import require_shared
 
 __all__ = [
-    "AUDIT_KIND",
     "PURPOSES_BY_ROLE",
     "Caller",
+    "Forwarder",
     "FoundRecord",
-    "LookupAudit",
     "LookupResult",
-    "PeerForwarder",
     "SubjectLookup",
     "authorise",
-    "lookups_of",
     "resolve_subject",
 ]
 
-AUDIT_KIND: Final = "audit.lookup"
 #: purposes each client role may look a subject up for
 PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
     "bank": frozenset({"eligibility"}),
@@ -72,36 +70,7 @@ _NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
 #: ``(origin, subject, purpose, authorisation) -> records that origin serves itself``
 Forwarder = Callable[[str, str, str, str], list["FoundRecord"]]
 
-
-class PeerForwarder:
-    """Asks a member node over mTLS, as a peer (this node's own certificate, registered
-    at every member from the manifest), for the records it serves on a subject."""
-
-    def __init__(self, home: Any, timeout_s: float = 5.0) -> None:
-        self._home = home
-        self._timeout_s = timeout_s
-
-    def __call__(
-        self, origin: str, subject: str, purpose: str, authorisation: str
-    ) -> list[FoundRecord]:
-        from credex.node.federation.mirrors import federation_manifest, peer_clients
-
-        manifest = federation_manifest(self._home)
-        if manifest is None:
-            raise NotFoundError("lookup: this node has no federation manifest")
-        clients = peer_clients(self._home, manifest, timeout_s=self._timeout_s)
-        try:
-            client = clients.get(origin)
-            if client is None:
-                raise NotFoundError(f"lookup: {origin} is not a member with an mTLS endpoint")
-            answer = client.lookup(subject=subject, purpose=purpose, authorisation=authorisation)
-        finally:
-            for c in clients.values():
-                c.close()
-        return [
-            FoundRecord(r.origin, r.leaf_index, r.kind, r.bundle, r.withheld)
-            for r in answer.records
-        ]
+logger = logging.getLogger("credex.lookup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +153,7 @@ class SubjectLookup:
         self,
         node: LocalNode,
         *,
-        mirrors: Any | None = None,
+        mirrors: MirrorBundles | None = None,
         clock: Callable[[], int],
         publish_lock: threading.Lock | None = None,
         forward: Forwarder | None = None,
@@ -212,8 +181,15 @@ class SubjectLookup:
         for origin, indices in wanted.items():
             try:
                 got = self._forward(origin, subject, purpose, authorisation)
-            except CredexError:
-                continue  # the origin is down: the envelope-only bundle stays
+            except CredexError as e:  # the envelope-only bundles stay; say why
+                logger.warning(
+                    "lookup: bodies held by %s not fetched (%d records): %s: %s",
+                    origin,
+                    len(indices),
+                    type(e).__name__,
+                    e,
+                )
+                continue
             for g in got:
                 if g.origin == origin and g.index in indices:
                     answers[(origin, g.index)] = g
@@ -277,90 +253,16 @@ class SubjectLookup:
         if caller.role != "peer":  # a forwarded lookup is never forwarded again
             found = self._forwarded(found, subj.id, purpose, authorisation)
         served = sum(1 for f in found if f.bundle is not None)
-        audit = Record(
-            kind=AUDIT_KIND,
-            region=self._node.home.region,
-            subject=subj,
-            body={
-                "client": caller.name,
-                "client_sha256": caller.fingerprint,
-                "purpose": purpose,
-                "authorisation": authorisation,
-                "records": served,
-                "withheld": len(found) - served,
-                "lookup_id": uuid.uuid4().hex,
-            },
-            valid_from=now,
+        audit = audit_record(
+            self._node.home.region,
+            subj,
+            caller.name,
+            caller.fingerprint,
+            purpose,
+            authorisation,
+            served=served,
+            withheld=len(found) - served,
+            now=now,
         )
         result = self._node.issue([audit], iat=now)[0]
         return LookupResult(subj.id, tuple(found), result)
-
-
-@dataclass(frozen=True, slots=True)
-class LookupAudit:
-    """One logged lookup, as the subject's region lists it."""
-
-    origin: str
-    index: int
-    leaf_hash: bytes
-    at: int
-    region: str
-    client: str
-    client_sha256: str
-    purpose: str
-    authorisation: str
-    records: int
-    withheld: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "leaf_index": self.index,
-            "leaf_hash": self.leaf_hash.hex(),
-            "at": self.at,
-            "region": self.region,
-            "client": self.client,
-            "client_sha256": self.client_sha256,
-            "purpose": self.purpose,
-            "authorisation": self.authorisation,
-            "records": self.records,
-            "withheld": self.withheld,
-        }
-
-
-def _audits(origin: str, log: AppendOnlyLog, subject: str, end: int | None) -> list[LookupAudit]:
-    out = []
-    for e in log.by_subject(subject, (AUDIT_KIND,), end):
-        st = Statement.from_bytes(e.leaf)
-        b = st.record.body
-        out.append(
-            LookupAudit(
-                origin,
-                e.index,
-                st.leaf_hash,
-                st.claims.iat,
-                st.record.region,
-                str(b["client"]),
-                str(b["client_sha256"]),
-                str(b["purpose"]),
-                str(b["authorisation"]),
-                int(b.get("records", 0)),
-                int(b.get("withheld", 0)),
-            )
-        )
-    return out
-
-
-def lookups_of(node: LocalNode, subject: Subject, mirrors: Any | None = None) -> list[LookupAudit]:
-    """Every ``audit.lookup`` about ``subject`` in this node's log and its mirrors, oldest
-    first. Mirrors that cannot be read are skipped (``credex peers status`` shows why).
-    """
-    out = _audits(node.home.origin, node.log, subject.id, None)
-    if mirrors is not None:
-        for origin in mirrors.origins():
-            try:
-                with mirrors.view(origin) as view:
-                    out.extend(_audits(origin, view.log, subject.id, view.size))
-            except CredexError:
-                continue
-    return sorted(out, key=lambda a: (a.at, a.origin, a.index))

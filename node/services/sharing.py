@@ -7,8 +7,8 @@ is append-only and GetEntries still serves it to auditors), but ``GetBundle`` an
 lookups no longer hand the record out. This holds for the node's own log and for every
 mirror it keeps: a peer that has mirrored the repair stops serving the record too.
 
-``lifecycle_in(log, leaf_hash, size)`` reads the lifecycle statements about a record from
-a log's ``target`` index (no scan); ``sharing_status`` folds them with
+``credex.ledger.indexing.lifecycle_in`` reads the lifecycle statements about a record
+from a log's ``target`` index (no scan); ``sharing_status`` folds them with
 ``ledger.lifecycle.status_at``; ``require_shared`` raises ``RecordWithheldError`` with the
 reason (dates and issuer ids only, never the body).
 """
@@ -19,13 +19,11 @@ from typing import Final
 
 from credex.ledger.errors import CredexError, RecordWithheldError
 from credex.ledger.lifecycle import STATUS_KINDS, Status, status_at
-from credex.ledger.log import AppendOnlyLog
 from credex.ledger.statement import Statement
 
 __all__ = [
     "PUBLICATION_KINDS",
     "WITHHELD_STATES",
-    "lifecycle_in",
     "require_shared",
     "sharing_status",
 ]
@@ -36,18 +34,6 @@ WITHHELD_STATES: Final = frozenset({"repaired", "withdrawn", "corrected", "super
 #: record is withheld too. Other kinds past ``valid_until`` are still served; verification
 #: reports them ``expired`` and refuses them for every purpose.
 PUBLICATION_KINDS: Final = frozenset({"penalty.admin", "court.dishonest-debtor", "list.black"})
-
-
-def lifecycle_in(
-    log: AppendOnlyLog, target_leaf_hash: bytes, size: int | None = None
-) -> list[tuple[int, Statement]]:
-    """The lifecycle statements (``STATUS_KINDS``) in the first ``size`` entries of
-    ``log`` whose ``refs[0]`` is ``target_leaf_hash``, in log order (one index read)."""
-    return [
-        (e.index, Statement.from_bytes(e.leaf))
-        for e in log.by_target(target_leaf_hash, size)
-        if e.kind in STATUS_KINDS
-    ]
 
 
 def sharing_status(target: Statement, lifecycle: list[tuple[int, Statement]], now: int) -> Status:

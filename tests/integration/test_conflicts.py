@@ -25,12 +25,14 @@ from credex.adapters.sample import score_records
 from credex.ledger.derive import build_derived_record
 from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.record import Record, Subject
+from credex.node import federation as federate
 from credex.node.demo.federation import FederationMember, free_port
 from credex.node.federation import manifests as fed
-from credex.node.federation import mirrors as federate
 from credex.node.home import NodeHome
+from credex.node.local import find_statement
 from credex.node.services.conflicts import node_conflicts
-from credex.node.services.recognition import add_lifecycle, add_policy, find_statement
+from credex.node.services.lifecycle import add_lifecycle
+from credex.node.services.recognition import add_policy
 
 from .clirunner import Cli, make_cli
 

@@ -32,9 +32,9 @@ from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.statement import Statement, sign_statement
 from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification, verify_bundle
+from credex.node import federation as federate
 from credex.node.demo.federation import FederationMember, free_port
 from credex.node.federation import manifests as fed
-from credex.node.federation import mirrors as federate
 from credex.node.federation.peers import PeerRegistry
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode

@@ -23,7 +23,7 @@ from credex.cli import federation_cmds, node_cmds, proof_cmds
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, cosign_checkpoint
 from credex.ledger.keys import SigningKey
-from credex.node.home import read_secret
+from credex.node.files import read_secret
 
 from .clirunner import Cli, make_cli
 

@@ -30,11 +30,11 @@ from credex.ledger.manifest import encode_chain
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.verify import run_verification, verify_bundle
-from credex.node.federation import mirrors as federate
+from credex.node import federation as federate
 from credex.node.rpc.client import PeerClient
 from credex.node.rpc.tls import NodeTls
+from credex.node.services.lifecycle import add_lifecycle
 from credex.node.services.lookup import lookups_of
-from credex.node.services.recognition import add_lifecycle
 
 from .clirunner import make_cli
 from .test_federation import Federation, Node, _drop_mirror_schemas, _federation, _round

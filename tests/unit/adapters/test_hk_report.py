@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 import credex.adapters
-from credex.adapters.base import ADAPTERS, AdapterContext, AdapterResult, ParsedRow, RowError
+from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError
 from credex.adapters.hk_report import HkReportJsonAdapter
+from credex.adapters.registry import ADAPTERS
 from credex.ledger.dates import date_to_unix
 from credex.ledger.errors import FormatError
 from credex.ledger.policy import apply_policy, validate_policy

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from credex.adapters.base import (
-    ADAPTERS,
     AdapterContext,
     AdapterResult,
     CsvHeaderError,
@@ -16,6 +15,7 @@ from credex.adapters.base import (
     RowError,
 )
 from credex.adapters.public_credit import PenaltyCsvAdapter
+from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import make_uscc, penalty_csv
 from credex.ledger.dates import date_to_unix
 from credex.ledger.errors import FormatError

@@ -229,7 +229,7 @@ def test_withdrawn_person_record_body_is_erased_by_the_hook(
 ) -> None:
     """A lifecycle statement about a person's record is logged in the clear (status is
     public) while the record stays an envelope; once withdrawn, the hook erases its body."""
-    from credex.node.services.recognition import add_lifecycle, status_of
+    from credex.node.services.lifecycle import add_lifecycle, status_of
 
     [res] = node.issue(_scores(home, 1, seed=11), iat=T0)
     body = {"reason": "issued in error", "withdrawn_on": "2026-06-02"}
@@ -244,7 +244,7 @@ def test_withdrawn_person_record_body_is_erased_by_the_hook(
 
 
 def test_erased_after_withdrawal_status_still_answers(node: LocalNode, home: NodeHome) -> None:
-    from credex.node.services.recognition import add_lifecycle, lifecycle_entries, status_of
+    from credex.node.services.lifecycle import add_lifecycle, lifecycle_entries, status_of
     from credex.node.services.sharing import require_shared
 
     (r,) = node.issue(_scores(home, 1), iat=T0)

@@ -1,84 +1,39 @@
-"""The gRPC servicers of a credex node: thin, decode -> one call -> encode.
+"""``LogServicer``: the Log service (``credex.v1.Log``), open to any TLS client.
 
-- ``LogServicer`` reads the node's ``AppendOnlyLog`` (open to any TLS client).
-- ``SubmitServicer`` hands each request batch to ``Intake`` (mTLS, issuer or peer).
-- ``WitnessServicer`` delegates to a ``WitnessBackend`` (mTLS, peer).
-
-RPC methods keep the proto's PascalCase. None of them catches an error: the server's
-interceptor (``credex.node.rpc.server``) authenticates the caller and translates every
-exception once (``credex.node.rpc.errors``). Conversions live in ``credex.node.rpc.convert``.
-This module does not bind ports, hold TLS material or sign anything itself except through
-``LocalNode``.
+Checkpoints, entries, inclusion and consistency proofs, receipts and bundles of this
+node's log and (with ``origin``) of the logs it mirrors. Thin: decode, one call, encode;
+errors are translated once by the server's interceptor (``credex.node.rpc.errors``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
+from credex.ledger.indexing import lifecycle_in
 from credex.node.local import LocalNode
 from credex.node.rpc import convert
-from credex.node.services.intake import Intake
-from credex.node.services.sharing import lifecycle_in, require_shared
+from credex.node.rpc.backends import MirrorBackend
+from credex.node.services.sharing import require_shared
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,
-    submit_pb2,
-    submit_pb2_grpc,
-    witness_pb2,
-    witness_pb2_grpc,
 )
 
 __all__ = [
     "MAX_ENTRIES_BATCH",
     "MAX_ENTRIES_BYTES",
     "LogServicer",
-    "MirrorBackend",
-    "SubmitServicer",
-    "WitnessBackend",
-    "WitnessServicer",
 ]
 
 #: statements per GetEntries message (server cap)
 MAX_ENTRIES_BATCH: Final = 256
 #: soft cap of statement bytes per GetEntries message (well under the 4 MiB message limit)
 MAX_ENTRIES_BYTES: Final = 1 << 20
-
-
-class WitnessBackend(Protocol):
-    """What the Witness service delegates to (C2SP tlog-witness ``add-checkpoint``).
-
-    ``add_checkpoint`` checks ``note_text`` (a signed note of a log the witness knows)
-    against the latest checkpoint it cosigned for that origin, with ``proof`` the
-    consistency proof from ``old_size``, and returns its cosignature line(s)
-    (``"— <name> <base64>\\n"``). It raises, and the server maps (docs/grpc.md):
-
-    - ``NotFoundError``: unknown origin (404) -> NOT_FOUND
-    - ``SignatureError``: not signed by the log's key (403) -> PERMISSION_DENIED
-    - ``OutOfRangeError`` with an int attribute ``witness_size``: ``old_size`` is not the
-      witness's latest size for that origin (409) -> FAILED_PRECONDITION, with the size in
-      the ``x-witness-size`` trailer
-    - ``ConsistencyProofError`` / ``InconsistentLogError``: the proof fails or the views
-      conflict (422) -> INVALID_ARGUMENT
-    - ``FormatError``: malformed note (400) -> INVALID_ARGUMENT
-    """
-
-    def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str: ...
-
-
-class MirrorBackend(Protocol):
-    """Bundles of peer logs this node mirrors (``GetBundle`` with ``origin``).
-
-    ``bundle`` returns (leaf index, bundle) for an index or leaf hash of ``origin``'s
-    mirror; it raises ``NotFoundError`` if ``origin`` is not mirrored here (or no signed
-    root of the mirror is held yet) and ``OutOfRangeError`` for an index beyond it.
-    """
-
-    def bundle(self, origin: str, ref: int | bytes) -> tuple[int, Bundle]: ...
 
 
 class LogServicer(log_pb2_grpc.LogServicer):
@@ -178,35 +133,3 @@ class LogServicer(log_pb2_grpc.LogServicer):
     ) -> log_pb2.GetReceiptResponse:
         receipt = self._node.receipt(int(request.leaf_index), int(request.tree_size))
         return log_pb2.GetReceiptResponse(receipt=receipt)
-
-
-class SubmitServicer(submit_pb2_grpc.SubmitServicer):
-    """The Submit service: one durable response per request batch, in order."""
-
-    def __init__(self, intake: Intake) -> None:
-        self._intake = intake
-
-    def SubmitStatements(
-        self, request_iterator: Iterator[submit_pb2.SubmitStatementsRequest], context: Any
-    ) -> Iterator[submit_pb2.SubmitStatementsResponse]:
-        for request in request_iterator:
-            acks = self._intake.submit(
-                convert.submit_statements_from_proto(request),
-                convert.submit_preimages_from_proto(request),
-            )
-            yield convert.submit_acks_to_proto(acks)
-
-
-class WitnessServicer(witness_pb2_grpc.WitnessServicer):
-    """The Witness service over a ``WitnessBackend``."""
-
-    def __init__(self, backend: WitnessBackend) -> None:
-        self._backend = backend
-
-    def AddCheckpoint(
-        self, request: witness_pb2.AddCheckpointRequest, context: Any
-    ) -> witness_pb2.AddCheckpointResponse:
-        old_size, proof, note_text = convert.add_checkpoint_from_proto(request)
-        return convert.cosignature_to_proto(
-            self._backend.add_checkpoint(old_size, proof, note_text)
-        )

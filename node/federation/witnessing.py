@@ -1,0 +1,179 @@
+"""This node as a witness of the others, and the others as witnesses of this node's log.
+
+::
+
+    HOME/federation/cosigned.json   witness origin -> the size it last cosigned for us
+
+- ``witness_backend``: the Witness service of ``credex serve`` (``ledger.witness.Witness``
+  over the node's ``WitnessStore``), cosigning only the *other* members' logs.
+- ``collect_cosignatures``: publish our checkpoint, ask every other member's witness to
+  cosign it (C2SP tlog-witness, with one retry from the witness's size on a 409), verify
+  each returned cosignature against the manifest and re-record the merged note, so our
+  bundles carry the cosignatures a verifier's k-of-n quorum needs.
+
+Nothing here prints; errors carry sizes and reasons, never keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Final, Protocol
+
+from credex.ledger.checkpoint import SignedNote, verify_cosignature
+from credex.ledger.errors import (
+    CredexError,
+    FormatError,
+    OutOfRangeError,
+    SignatureError,
+    VerificationError,
+)
+from credex.ledger.keys import SigningKey
+from credex.ledger.manifest import Manifest
+from credex.ledger.storage.witness import WitnessStore
+from credex.ledger.trust import TrustedLog
+from credex.ledger.witness import Witness
+from credex.node.federation.manifests import (
+    FEDERATION_DIR,
+    WITNESS_KEY_FILE,
+)
+from credex.node.federation.members import (
+    member_for,
+)
+from credex.node.files import read_secret, write_json
+from credex.node.home import NodeHome
+from credex.node.local import LocalNode
+from credex.node.rpc.errors import witness_size_of
+
+__all__ = [
+    "ManifestWitness",
+    "WitnessClient",
+    "collect_cosignatures",
+    "witness_backend",
+]
+
+logger = logging.getLogger("credex.federation")
+_COSIGNED_FILE: Final = "cosigned.json"
+
+
+class ManifestWitness:
+    """``WitnessBackend`` for ``create_server``: cosigns the other members' logs."""
+
+    def __init__(self, witness: Witness, store: WitnessStore, clock: Callable[[], int]) -> None:
+        self.witness = witness
+        self.store = store
+        self._clock = clock
+
+    def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str:
+        sig = self.witness.add_checkpoint(old_size, proof, note_text, self._clock())
+        return sig.to_line()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def witness_backend(
+    home: NodeHome, manifest: Manifest, *, clock: Callable[[], int], db_url: str | None = None
+) -> ManifestWitness:
+    """The node's witness over ``manifest``: name and key from its member entry
+    (``keys/witness.key``), logs = every other member, state in the node database."""
+    me = member_for(manifest, home.origin)
+    key = SigningKey(read_secret(home.keys_dir / WITNESS_KEY_FILE))
+    if key.public_key != me.witness_key:
+        raise VerificationError("federation: keys/witness.key is not this member's witness key")
+    logs = {
+        m.origin: TrustedLog(m.origin, m.log_note_name, m.log_key)
+        for m in manifest.latest.members
+        if m.origin != home.origin
+    }
+    store = WitnessStore(db_url or home.db_url)
+    return ManifestWitness(Witness(me.witness_name, key, logs, store), store, clock)
+
+
+class WitnessClient(Protocol):
+    """What collecting cosignatures needs from a peer (``PeerClient``)."""
+
+    def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str: ...
+
+
+def _cosigned_path(home: NodeHome) -> Path:
+    return home.path / FEDERATION_DIR / _COSIGNED_FILE
+
+
+def _cosigned(home: NodeHome) -> dict[str, int]:
+    try:
+        raw = json.loads(_cosigned_path(home).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as e:
+        raise FormatError("federation: cosigned.json is not valid json") from e
+    return {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _ask(client: WitnessClient, node: LocalNode, old: int, note: SignedNote) -> tuple[str, int]:
+    """(cosignature lines, the size they cosign from) with one retry on a 409."""
+    size = note.checkpoint.size
+
+    def proof(from_size: int) -> list[bytes]:
+        if 0 < from_size < size:
+            return node.log.consistency_proof(from_size, size)
+        return []
+
+    if old > size:
+        old = 0
+    try:
+        return client.add_checkpoint(old, proof(old), note.to_text()), old
+    except OutOfRangeError as e:
+        witness_size = witness_size_of(e)
+        if witness_size is None or witness_size == old or witness_size > size:
+            raise
+        return client.add_checkpoint(witness_size, proof(witness_size), note.to_text()), old
+
+
+def collect_cosignatures(
+    node: LocalNode,
+    home: NodeHome,
+    manifest: Manifest,
+    clients: Mapping[str, WitnessClient],
+    now: int,
+    *,
+    errors: dict[str, str] | None = None,
+) -> SignedNote:
+    """Publish our checkpoint, collect the other members' cosignatures, re-record it.
+
+    ``clients`` maps member origins to their Witness clients. A witness that fails is
+    skipped (its reason goes to ``errors`` when given); a returned cosignature that does
+    not verify with the member's witness key is dropped.
+
+    Returns:
+        The checkpoint note with every cosignature gathered (stored as the latest note).
+    """
+    note = node.publish_checkpoint(now)
+    cp = note.checkpoint
+    cosigned = _cosigned(home)
+    merged = note
+    for m in manifest.latest.members:
+        client = clients.get(m.origin)
+        if m.origin == home.origin or client is None:
+            continue
+        try:
+            lines, _ = _ask(client, node, cosigned.get(m.origin, 0), note)
+            got = SignedNote.from_text(note.body + "\n" + lines)
+            sigs = [s for s in got.signatures if s.name == m.witness_name]
+            verify_cosignature(got, m.witness_name, m.witness_key)
+            if not sigs:  # pragma: no cover - verify_cosignature found one
+                raise SignatureError("federation: no cosignature returned")
+        except CredexError as e:
+            logger.warning("witness %s did not cosign size %d: %s", m.region, cp.size, e)
+            if errors is not None:
+                errors[m.origin] = str(e)
+            continue
+        for s in sigs:
+            merged = merged.with_signature(s)
+        cosigned[m.origin] = cp.size
+    if merged is not note:
+        node.log.record_checkpoint(cp.size, cp.root, merged.to_text(), now)
+        write_json(_cosigned_path(home), cosigned)
+    return merged

@@ -1,0 +1,126 @@
+"""Record intake: records given as JSON values (``credex issue``), signed and logged.
+
+A record value is a JSON object::
+
+    {"kind": "score.city", "body": {...},
+     "subject": {"type": "org", "id": "<USCC or HK number>"}  |  "person_id": "<resident ID>",
+     "valid_from": "2026-11-01" | <unix seconds>, "valid_until": ..., "refs": ["<64 hex>", ...]}
+
+``valid_from`` defaults to the day's midnight (China Standard Time). A ``person_id`` is
+validated (GB 11643) and turned into this node's keyed pseudonym at once; it is never
+stored, logged or put in a message. ``records_from_jsonl`` reads a JSON-lines file
+lazily, one record value per line, naming the line of a bad one. This module does not
+print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from credex.ledger.dates import date_to_unix, parse_date
+from credex.ledger.encoding import hex32
+from credex.ledger.errors import CredexError, FormatError, RecordError
+from credex.ledger.identifiers import validate_org_id
+from credex.ledger.record import Record, Subject
+from credex.ledger.subject import SubjectKey, person_subject_id
+
+__all__ = ["record_from_value", "record_value", "records_from_jsonl"]
+
+
+def _time(value: Any, what: str) -> Any:
+    """A day (text) as Unix time; anything else is left for ``Record`` to check."""
+    return date_to_unix(parse_date(value)) if isinstance(value, str) else value
+
+
+def record_from_value(
+    obj: Any, *, region: str, subject_key: SubjectKey, default_from: int
+) -> Record:
+    """The ``Record`` of one record value issued in ``region``.
+
+    Raises:
+        RecordError / IdentifierError / DateFormatError: a value that is not a valid
+            record (the message never contains a personal ID number).
+    """
+    if not isinstance(obj, dict):
+        raise RecordError("issue: each record must be a json object")
+    if "person_id" in obj:
+        subject = Subject("person", person_subject_id(subject_key, str(obj["person_id"])))
+    else:
+        subj = obj.get("subject")
+        if not isinstance(subj, dict):
+            raise RecordError("issue: record needs subject {type, id} or person_id")
+        stype, sid = subj.get("type", "org"), str(subj.get("id", ""))
+        subject = Subject(stype, validate_org_id(sid).id if stype == "org" else sid)
+    refs = obj.get("refs", [])
+    if not isinstance(refs, list):
+        raise RecordError("issue: refs must be a list of hex leaf hashes")
+    return Record(
+        kind=str(obj.get("kind", "")),
+        region=region,
+        subject=subject,
+        body=obj.get("body", {}),
+        valid_from=_time(obj.get("valid_from", default_from), "valid_from"),
+        valid_until=_time(obj.get("valid_until"), "valid_until"),
+        refs=tuple(hex32(r, "ref", "issue") for r in refs),
+    )
+
+
+def record_value(
+    *,
+    kind: str,
+    body_json: str | None,
+    subject: str | None = None,
+    person_id: str | None = None,
+    valid_from: int,
+    valid_until: int | None = None,
+) -> dict[str, Any]:
+    """The record value of one ``credex issue --kind ... --body ...`` call.
+
+    Raises:
+        FormatError: ``body_json`` is not a JSON object.
+        RecordError: not exactly one of ``subject`` and ``person_id``.
+    """
+    if (subject is None) == (person_id is None):
+        raise RecordError("issue: give exactly one of --subject and --person-id")
+    try:
+        body = json.loads(body_json or "{}")
+    except ValueError as e:
+        raise FormatError("issue: --body is not valid json") from e
+    obj: dict[str, Any] = {"kind": kind, "body": body, "valid_from": valid_from}
+    if valid_until is not None:
+        obj["valid_until"] = valid_until
+    if person_id is not None:
+        obj["person_id"] = person_id
+    else:
+        obj["subject"] = {"type": "org", "id": subject}
+    return obj
+
+
+def records_from_jsonl(
+    lines: Iterable[str],
+    *,
+    name: str,
+    region: str,
+    subject_key: SubjectKey,
+    default_from: int,
+) -> Iterator[Record]:
+    """The records of a JSON-lines file (blank lines skipped), lazily.
+
+    Raises:
+        FormatError / RecordError / ...: the first bad line, named ``line N of NAME``.
+    """
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise FormatError(f"issue: line {n} of {name} is not json") from e
+        try:
+            yield record_from_value(
+                obj, region=region, subject_key=subject_key, default_from=default_from
+            )
+        except CredexError as e:
+            raise type(e)(f"line {n} of {name}: {e}") from e
