@@ -17,7 +17,8 @@ from credex.ledger.subject import person_subject_id
 from credex.ledger.verify import verify_bundle
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.services.lookup import Caller, SubjectLookup, lookups_of
+from credex.node.services.audit import lookups_of
+from credex.node.services.lookup import Caller, SubjectLookup
 
 REGION, ORIGIN = "cn-zj-ningbo", "credex.ningbo.example/log"
 T0 = 1_780_272_000  # 2026-06-01T00:00:00Z
