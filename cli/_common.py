@@ -12,6 +12,7 @@ from rich.console import Console
 from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
+    from credex.ledger.bundle import Bundle
     from credex.ledger.trust import TrustPolicy
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "resolve_home",
     "today",
     "trust_from",
+    "write_bundle",
 ]
 
 
@@ -109,3 +111,16 @@ def trust_from(path: Path, pin: str | None = None, component: str = "verify") ->
 
     pinned = None if pin is None else leaf_arg(pin, "--pin")
     return load_trust(read_input(path, "trust file", component), pin=pinned)
+
+
+def write_bundle(output: Path, bundle: "Bundle", index: int, json_out: bool) -> None:
+    """Write ``bundle`` (of entry ``index``) to ``output`` and say so."""
+    data = bundle.to_bytes()
+    output.write_bytes(data)
+    status = len(bundle.status)
+    if json_out:
+        out: dict[str, Any] = {"file": str(output), "bytes": len(data), "leaf_index": index}
+        print_json(out | ({"status": status} if status else {}))
+    else:
+        carried = f" with {status} lifecycle statements" if status else ""
+        console.print(f"wrote {output} ({len(data)} bytes) for entry {index}{carried}")

@@ -32,10 +32,13 @@ from credex.cli._common import (
     read_input,
     resolve_home,
     trust_from,
+    write_bundle,
 )
 
 if TYPE_CHECKING:
-    from credex.node.local import IssueResult
+    from collections.abc import Callable
+
+    from credex.node.local import IssueResult, LocalNode
     from credex.node.services.lifecycle import LifecycleResult
 
 __all__ = ["lifecycle_app", "policy_app", "register"]
@@ -84,6 +87,21 @@ def _print_result(r: "IssueResult", json_out: bool, extra: dict[str, Any] | None
         console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
         if out.get("body_erased"):
             console.print("  the record's off-log body is erased (the leaf stays in the log)")
+
+
+def _act(
+    home: Path | None,
+    target: str,
+    json_out: bool,
+    act: "Callable[[LocalNode, bytes, int], LifecycleResult]",
+) -> None:
+    """Log one lifecycle statement about ``target`` (``act``) and print the result."""
+    from credex.node.local import LocalNode
+
+    leaf = leaf_arg(target, "target leaf hash")
+    with LocalNode.open(resolve_home(home)) as node:
+        done = act(node, leaf, now())
+    _print_lifecycle(done, json_out)
 
 
 def _print_lifecycle(done: "LifecycleResult", json_out: bool) -> None:
@@ -180,12 +198,10 @@ def repair(
 ) -> None:
     """Record a credit repair (信用修复); refused before the minimum publication end
     or by an issuer other than the one that made the finding."""
-    from credex.node.local import LocalNode
-    from credex.node.services import lifecycle
+    from credex.node.services.lifecycle import repair
 
-    leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
-        done = lifecycle.repair(
+    def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
+        return repair(
             node,
             leaf,
             route=route,
@@ -194,9 +210,10 @@ def repair(
             issuer_id=issuer,
             target_origin=target_origin,
             erase_body=erase_body,
-            now=now(),
+            now=t,
         )
-    _print_lifecycle(done, json_out)
+
+    _act(home, target, json_out, act)
 
 
 @lifecycle_app.command("object")
@@ -213,12 +230,10 @@ def object_(
     json_out: JsonOpt = False,
 ) -> None:
     """Open an objection (异议): the record is suspended while it is checked."""
-    from credex.node.local import LocalNode
-    from credex.node.services import lifecycle
+    from credex.node.services.lifecycle import raise_objection
 
-    leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
-        done = lifecycle.raise_objection(
+    def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
+        return raise_objection(
             node,
             leaf,
             raised_on=_date(raised_on),
@@ -226,9 +241,10 @@ def object_(
             due_by=_date(due_by),
             issuer_id=issuer,
             target_origin=target_origin,
-            now=now(),
+            now=t,
         )
-    _print_lifecycle(done, json_out)
+
+    _act(home, target, json_out, act)
 
 
 @lifecycle_app.command("resolve")
@@ -248,13 +264,12 @@ def resolve(
     json_out: JsonOpt = False,
 ) -> None:
     """Resolve an open objection."""
-    from credex.node.local import LocalNode
-    from credex.node.services import lifecycle
+    from credex.node.services.lifecycle import resolve_objection
 
-    leaf = leaf_arg(target, "target leaf hash")
     closes = None if objection is None else leaf_arg(objection, "objection leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
-        done = lifecycle.resolve_objection(
+
+    def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
+        return resolve_objection(
             node,
             leaf,
             outcome=outcome,
@@ -262,9 +277,10 @@ def resolve(
             objection=closes,
             issuer_id=issuer,
             target_origin=target_origin,
-            now=now(),
+            now=t,
         )
-    _print_lifecycle(done, json_out)
+
+    _act(home, target, json_out, act)
 
 
 @lifecycle_app.command("withdraw")
@@ -279,12 +295,10 @@ def withdraw(
     json_out: JsonOpt = False,
 ) -> None:
     """Withdraw a record (only its issuer may)."""
-    from credex.node.local import LocalNode
-    from credex.node.services import lifecycle
+    from credex.node.services.lifecycle import withdraw
 
-    leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
-        done = lifecycle.withdraw(
+    def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
+        return withdraw(
             node,
             leaf,
             reason=reason,
@@ -292,9 +306,10 @@ def withdraw(
             issuer_id=issuer,
             target_origin=target_origin,
             erase_body=erase_body,
-            now=now(),
+            now=t,
         )
-    _print_lifecycle(done, json_out)
+
+    _act(home, target, json_out, act)
 
 
 @lifecycle_app.command("outcome")
@@ -316,12 +331,10 @@ def outcome_cmd(
 ) -> None:
     """Record whether a credit commitment (信用承诺) was kept: commitment.outcome. Only
     the commitment's issuer (or one the manifest delegates) may; the first outcome counts."""
-    from credex.node.local import LocalNode
-    from credex.node.services import lifecycle
+    from credex.node.services.lifecycle import record_outcome
 
-    leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
-        done = lifecycle.record_outcome(
+    def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
+        return record_outcome(
             node,
             leaf,
             outcome=outcome,
@@ -329,9 +342,10 @@ def outcome_cmd(
             verified_by=verified_by,
             issuer_id=issuer,
             target_origin=target_origin,
-            now=now(),
+            now=t,
         )
-    _print_lifecycle(done, json_out)
+
+    _act(home, target, json_out, act)
 
 
 @lifecycle_app.command("bundle")
@@ -346,17 +360,7 @@ def lifecycle_bundle(
 
     with LocalNode.open(resolve_home(home)) as node:
         b = node.bundle_with_status(index, now())
-    data = b.to_bytes()
-    output.write_bytes(data)
-    if json_out:
-        print_json(
-            {"file": str(output), "bytes": len(data), "leaf_index": index, "status": len(b.status)}
-        )
-    else:
-        console.print(
-            f"wrote {output} ({len(data)} bytes) for entry {index} "
-            f"with {len(b.status)} lifecycle statements"
-        )
+    write_bundle(output, b, index, json_out)
 
 
 # --- status -------------------------------------------------------------------------

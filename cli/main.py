@@ -55,7 +55,9 @@ COMMANDS: Final[dict[str, str]] = {
 
 
 #: what a newcomer runs first (``credex`` with no arguments)
-START: Final = """credex: federated cross-region credit exchange with verifiable records.
+START: Final = """Usage: credex COMMAND [ARGS]...
+
+credex: federated cross-region credit exchange with verifiable records.
 
 Start here:
   credex demo                                   see the whole story on five nodes (a minute)

@@ -165,7 +165,7 @@ def issue(
                     )
                 )
         else:
-            if kind is None:
+            if kind is None or (subject is None) == (person_id is None):
                 raise ConfigError(
                     "issue: give --kind and exactly one of --subject / --person-id, "
                     "or --records FILE"

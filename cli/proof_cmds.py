@@ -16,6 +16,7 @@ from credex.cli._common import (
     read_input,
     resolve_home,
     trust_from,
+    write_bundle,
 )
 from credex.ledger.errors import ConfigError
 
@@ -92,12 +93,7 @@ def bundle(
 
     with LocalNode.open(resolve_home(home)) as node:
         b = node.bundle(index, now())
-    data = b.to_bytes()
-    output.write_bytes(data)
-    if json_out:
-        print_json({"file": str(output), "bytes": len(data), "leaf_index": index})
-    else:
-        console.print(f"wrote {output} ({len(data)} bytes) for entry {index}")
+    write_bundle(output, b, index, json_out)
 
 
 def verify(

@@ -9,11 +9,9 @@ result is never acknowledged before it is durable, and a failed commit changes n
 Two ways in, one integration path, serialised by one lock:
 
 - ``append_many(items)``: synchronous; the whole sequence is one transaction.
-- ``submit(item)``: group commit. A background sequencer thread (started on first use)
-  drains a queue in batches of up to ``max_batch`` items, waiting at most ``max_delay_s``
-  for a batch to fill, integrates each batch as above and resolves every future of the batch
-  only after its commit, or sets the same exception on all of them. ``close`` flushes the
-  queue and stops the thread.
+- ``submit(item)``: group commit (``credex.ledger.group_commit``): batches of up to
+  ``max_batch`` items, waiting at most ``max_delay_s``, each integrated as above; every
+  future resolves only after its batch's commit. ``close`` flushes the queue.
 
 Reads never take the lock and never rebuild the tree: a root or proof for any past size is
 a fold over the O(log n) stored subtree hashes named by ``merkle.inclusion_plan`` /
@@ -28,7 +26,6 @@ database: signing is done elsewhere and passed to ``record_checkpoint``; storage
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -43,6 +40,7 @@ from credex.ledger.errors import (
     OutOfRangeError,
     StorageError,
 )
+from credex.ledger.group_commit import GroupCommit
 from credex.ledger.merkle import (
     CompactRange,
     NodeId,
@@ -96,9 +94,6 @@ class AppendResult:
     is_new: bool
 
 
-_Pending = tuple[NewLeaf, bytes, "Future[AppendResult]"]
-
-
 class AppendOnlyLog:
     """The node's append-only Merkle log over a ``LogStore``. Thread-safe."""
 
@@ -113,19 +108,15 @@ class AppendOnlyLog:
             InconsistentLogError: the latest recorded checkpoint does not match the stored
                 tree (its size is beyond the log, or its root differs).
         """
-        if max_batch < 1:
-            raise ValueError(f"log: max_batch invalid: expected >= 1, got {max_batch}")
-        if max_delay_s < 0:
-            raise ValueError(f"log: max_delay_s invalid: expected >= 0, got {max_delay_s}")
         self._store = store
-        self._max_batch = max_batch
-        self._max_delay_s = max_delay_s
-        #: serialises integration (append_many, the sequencer, record_checkpoint)
+        #: serialises integration (append_many, the group commit, record_checkpoint)
         self._lock = threading.Lock()
-        #: guards the queue, the thread handle and the closed flag
-        self._cv = threading.Condition()
-        self._queue: deque[_Pending] = deque()
-        self._thread: threading.Thread | None = None
+        self._group: GroupCommit[tuple[NewLeaf, bytes], AppendResult] = GroupCommit(
+            self._commit_group,
+            max_batch=max_batch,
+            max_delay_s=max_delay_s,
+            name="credex-log-sequencer",
+        )
         self._closed = False
         self._upper: dict[NodeId, bytes] = {}
         self._range = self._load_range()
@@ -183,19 +174,11 @@ class AppendOnlyLog:
         Raises:
             StorageError: the log is closed.
         """
-        h = leaf_hash(item.leaf)
-        fut: Future[AppendResult] = Future()
-        with self._cv:
-            if self._closed:
-                raise StorageError("log: submit refused: log is closed")
-            self._queue.append((item, h, fut))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._sequence, name="credex-log-sequencer", daemon=True
-                )
-                self._thread.start()
-            self._cv.notify()
-        return fut
+        return self._group.submit((item, leaf_hash(item.leaf)))
+
+    def _commit_group(self, batch: Sequence[tuple[NewLeaf, bytes]]) -> list[AppendResult]:
+        with self._lock:
+            return self._integrate([p[0] for p in batch], [p[1] for p in batch])
 
     def _integrate(self, items: Sequence[NewLeaf], hashes: Sequence[bytes]) -> list[AppendResult]:
         """Sequence, hash, commit, then advance. Caller holds ``self._lock``.
@@ -273,48 +256,13 @@ class AppendOnlyLog:
         except CredexError:
             return
 
-    def _sequence(self) -> None:
-        """The sequencer thread: batch the queue and integrate until closed and drained."""
-        while True:
-            with self._cv:
-                while not self._queue and not self._closed:
-                    self._cv.wait()
-                if not self._queue:
-                    return  # closed and drained
-                if self._max_delay_s > 0 and not self._closed:
-                    self._cv.wait_for(
-                        lambda: len(self._queue) >= self._max_batch or self._closed,
-                        timeout=self._max_delay_s,
-                    )
-                n = min(len(self._queue), self._max_batch)
-                batch = [self._queue.popleft() for _ in range(n)]
-            self._commit_batch(batch)
-
-    def _commit_batch(self, batch: list[_Pending]) -> None:
-        live = [p for p in batch if p[2].set_running_or_notify_cancel()]
-        if not live:
-            return
-        try:
-            with self._lock:
-                results = self._integrate([p[0] for p in live], [p[1] for p in live])
-        except Exception as e:  # delivered to every waiter of the batch, not swallowed
-            for _, _, fut in live:
-                fut.set_exception(e)
-            return
-        for (_, _, fut), result in zip(live, results, strict=True):
-            fut.set_result(result)
-
     def close(self) -> None:
         """Commit everything already submitted, then stop the sequencer. Idempotent.
 
         The store stays open: its owner closes it.
         """
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        self._closed = True
+        self._group.close()
 
     def __enter__(self) -> AppendOnlyLog:
         return self

@@ -42,6 +42,7 @@ from credex.ledger.manifest.checks import authorised_repairers, check_recognitio
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
+from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport
 
 __all__ = [
     "STEPS",
@@ -50,89 +51,7 @@ __all__ = [
     "Verifier",
     "run_verification",
     "verify_bundle",
-]
-
-STEPS: Final = (
-    (1, "decode"),
-    (2, "issuer"),
-    (3, "signature"),
-    (4, "inclusion"),
-    (5, "receipt"),
-    (6, "checkpoint"),
-    (7, "status"),
-    (8, "derivation"),
-)
-_STEP_NAMES: Final = dict(STEPS)
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    number: int
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass(slots=True)
-class VerificationReport:
-    steps: list[StepResult] = field(default_factory=list)
-    error: CredexError | None = None
-    failed_step: int | None = None
-    kind: str = ""
-    issuer: str = ""
-    subject: str = ""
-    origin: str = ""
-    leaf_index: int = -1
-    tree_size: int = -1
-    leaf_hash: str = ""
-    status: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_json_value(self) -> dict[str, object]:
-        return {
-            "verdict": "valid" if self.ok else "invalid",
-            "failed_step": self.failed_step,
-            "error": None
-            if self.error is None
-            else {
-                "code": self.error.code,
-                "type": type(self.error).__name__,
-                "message": str(self.error),
-            },
-            "steps": [
-                {"step": s.number, "name": s.name, "ok": s.ok, "detail": s.detail}
-                for s in self.steps
-            ],
-            "statement": {
-                "kind": self.kind,
-                "issuer": self.issuer,
-                "subject": self.subject,
-                "leaf_hash": self.leaf_hash,
-                "leaf_index": self.leaf_index,
-                "tree_size": self.tree_size,
-                "origin": self.origin,
-                "status": self.status,
-            },
-        }
-
-
-class _Run:
-    """One verification: each ``step`` either records success or the failure."""
-
-    def __init__(self, report: VerificationReport) -> None:
-        self.report = report
-
-    def ok(self, number: int, detail: str) -> None:
-        self.report.steps.append(StepResult(number, _STEP_NAMES[number], True, detail))
-
-    def fail(self, number: int, err: CredexError) -> None:
-        self.report.steps.append(StepResult(number, _STEP_NAMES[number], False, str(err)))
-        self.report.error = err
-        self.report.failed_step = number
-        err.step = number
+]  # the report types are ``credex.ledger.verify_report``'s, re-exported here
 
 
 def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
@@ -181,7 +100,7 @@ class _Cache:
 
 
 def _verify_one(
-    bundle: Bundle, trust: TrustPolicy, run: _Run, depth: int, cache: _Cache
+    bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: _Cache
 ) -> Statement:
     rep = run.report
 
@@ -319,7 +238,7 @@ def _status_of(
     bundle: Bundle,
     st: Statement,
     trust: TrustPolicy,
-    run: _Run,
+    run: Run,
     depth: int,
     cache: _Cache,
     as_of: int | None,
@@ -358,7 +277,7 @@ def _status(
     bundle: Bundle,
     st: Statement,
     trust: TrustPolicy,
-    run: _Run,
+    run: Run,
     depth: int,
     cache: _Cache,
     purpose: str | None = None,
@@ -383,7 +302,7 @@ def _source_status(
     bundle: Bundle,
     st: Statement,
     trust: TrustPolicy,
-    run: _Run,
+    run: Run,
     cache: _Cache,
     purpose: str | None,
     as_of: int | None,
@@ -420,7 +339,7 @@ class Verifier:
         """Verify a bundle's bytes; the report narrates each step and names the first
         failure. Never raises a ``CredexError``."""
         report = VerificationReport()
-        run = _Run(report)
+        run = Run(report)
         trust, cache = self.trust, self._cache
         try:
             try:

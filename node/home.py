@@ -41,14 +41,10 @@ NODE_FORMAT: Final = "credex-node/1"
 
 
 @dataclass(frozen=True, slots=True)
-class IssuerEntry:
-    issuer_id: str
-    region: str
-    public_key: bytes
-    valid_from: int
-    valid_until: int | None
-    kinds: frozenset[str]
-    key_file: str
+class IssuerEntry(TrustedIssuer):
+    """A registered issuer key, and the file under ``keys/`` holding its secret."""
+
+    key_file: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The entry as ``credex issuer list --json`` shows it (no key file path)."""
@@ -61,6 +57,7 @@ class IssuerEntry:
         }
 
     def to_trusted(self) -> TrustedIssuer:
+        """The key as trust material (without the key file)."""
         return TrustedIssuer(
             self.issuer_id,
             self.region,
@@ -224,17 +221,7 @@ class NodeHome:
             key_file,
         )
         raw = json.loads((self.path / "issuers.json").read_text())
-        raw.append(
-            {
-                "issuer_id": entry.issuer_id,
-                "region": entry.region,
-                "public_key": entry.public_key.hex(),
-                "valid_from": valid_from,
-                "valid_until": valid_until,
-                "kinds": sorted(kinds),
-                "key_file": key_file,
-            }
-        )
+        raw.append({**entry.to_json(), "region": entry.region, "key_file": key_file})
         write_json(self.path / "issuers.json", raw)
         return entry
 

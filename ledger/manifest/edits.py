@@ -23,7 +23,9 @@ __all__ = [
     "add_member",
     "add_recognition",
     "remove_delegation",
+    "remove_delegations",
     "remove_recognition",
+    "remove_recognitions",
     "retire_log_key",
     "rotate_issuer_key",
 ]
@@ -97,6 +99,25 @@ def retire_log_key(
     )
 
 
+def _added(
+    body: ManifestBody, field: str, item: Recognition | Delegation, issued_at: int
+) -> ManifestBody:
+    current: tuple[Recognition | Delegation, ...] = getattr(body, field)
+    if item in current:
+        raise fail(f"{field[:-1]} already listed: {item.describe()}")
+    return body.next_version(issued_at, **{field: (*current, item)})
+
+
+def _removed(
+    body: ManifestBody, field: str, items: Sequence[Recognition | Delegation], issued_at: int
+) -> ManifestBody:
+    current: tuple[Recognition | Delegation, ...] = getattr(body, field)
+    for item in items:
+        if item not in current:
+            raise fail(f"no such {field[:-1]}: {item.describe()}")
+    return body.next_version(issued_at, **{field: tuple(x for x in current if x not in items)})
+
+
 def add_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
     """The next version with one more recognition agreement.
 
@@ -104,22 +125,24 @@ def add_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) 
         FormatError: the agreement is already listed, or names a region that is not a
             member.
     """
-    if agreement in body.recognitions:
-        raise fail(f"recognition already listed: {agreement.describe()}")
-    return body.next_version(issued_at, recognitions=(*body.recognitions, agreement))
+    return _added(body, "recognitions", agreement, issued_at)
+
+
+def remove_recognitions(
+    body: ManifestBody, agreements: Sequence[Recognition], issued_at: int
+) -> ManifestBody:
+    """The next version without ``agreements``. Derived records signed while one was
+    listed keep verifying: the chain closes its window at this version's ``issued_at``.
+
+    Raises:
+        FormatError: one of them is not in ``body``.
+    """
+    return _removed(body, "recognitions", agreements, issued_at)
 
 
 def remove_recognition(body: ManifestBody, agreement: Recognition, issued_at: int) -> ManifestBody:
-    """The next version without ``agreement``. Derived records signed while it was listed
-    keep verifying: the chain closes its window at this version's ``issued_at``.
-
-    Raises:
-        FormatError: no such agreement in ``body``.
-    """
-    if agreement not in body.recognitions:
-        raise fail(f"no such recognition: {agreement.describe()}")
-    kept = tuple(r for r in body.recognitions if r != agreement)
-    return body.next_version(issued_at, recognitions=kept)
+    """``remove_recognitions`` of one agreement."""
+    return remove_recognitions(body, [agreement], issued_at)
 
 
 def add_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
@@ -129,19 +152,21 @@ def add_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -
         FormatError: the delegation is already listed, or names a region that is not a
             member or an issuer no member lists.
     """
-    if delegation in body.delegations:
-        raise fail(f"delegation already listed: {delegation.describe()}")
-    return body.next_version(issued_at, delegations=(*body.delegations, delegation))
+    return _added(body, "delegations", delegation, issued_at)
 
 
-def remove_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
-    """The next version without ``delegation``. Statements signed while it was listed
+def remove_delegations(
+    body: ManifestBody, delegations: Sequence[Delegation], issued_at: int
+) -> ManifestBody:
+    """The next version without ``delegations``. Statements signed while one was listed
     stay authorised: the chain closes its window at this version's ``issued_at``.
 
     Raises:
-        FormatError: no such delegation in ``body``.
+        FormatError: one of them is not in ``body``.
     """
-    if delegation not in body.delegations:
-        raise fail(f"no such delegation: {delegation.describe()}")
-    kept = tuple(d for d in body.delegations if d != delegation)
-    return body.next_version(issued_at, delegations=kept)
+    return _removed(body, "delegations", delegations, issued_at)
+
+
+def remove_delegation(body: ManifestBody, delegation: Delegation, issued_at: int) -> ManifestBody:
+    """``remove_delegations`` of one delegation."""
+    return remove_delegations(body, [delegation], issued_at)

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from credex.adapters.registry import ADAPTERS
-from credex.adapters.sample import hk_report_records, penalty_csv, score_records
+from credex.adapters.sample import penalty_csv, score_records
+from credex.adapters.sample_hk import hk_report_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.evidence import verify_evidence
 from credex.ledger.manifest import Manifest, ManifestBody

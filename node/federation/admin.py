@@ -36,6 +36,8 @@ from credex.ledger.manifest import (
     add_member,
     add_recognition,
     decode_chain,
+    remove_delegations,
+    remove_recognitions,
     rotate_issuer_key,
     verify_manifest_chain,
 )
@@ -331,8 +333,7 @@ def recognize_remove(
             f"federation: version {current.version} has no matching agreement of "
             f"{region} recognising {recognises}"
         )
-    kept = tuple(r for r in current.recognitions if r not in chosen)
-    return propose(home, current.next_version(now, recognitions=kept), now)
+    return propose(home, remove_recognitions(current, chosen, now), now)
 
 
 def delegate_add(
@@ -385,8 +386,7 @@ def delegate_remove(
             f"federation: version {current.version} has no matching delegation of "
             f"{region} to {issuer}"
         )
-    kept = tuple(d for d in current.delegations if d not in chosen)
-    return propose(home, current.next_version(now, delegations=kept), now)
+    return propose(home, remove_delegations(current, chosen, now), now)
 
 
 def change_admins(

@@ -33,8 +33,8 @@ from credex.ledger.verify import run_verification, verify_bundle
 from credex.node import federation as federate
 from credex.node.rpc.client import PeerClient
 from credex.node.rpc.tls import NodeTls
-from credex.node.services.lifecycle import add_lifecycle
 from credex.node.services.audit import lookups_of
+from credex.node.services.lifecycle import add_lifecycle
 
 from .clirunner import make_cli
 from .test_federation import Federation, Node, _drop_mirror_schemas, _federation, _round

@@ -24,11 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from package_modules import package_modules
 
-ROOT = Path(__file__).resolve().parents[2]
-#: folder -> package, as pyproject.toml maps them
-FOLDERS = {"pkg": "credex", "ledger": "credex.ledger", "adapters": "credex.adapters"}
-FOLDERS |= {"node": "credex.node", "cli": "credex.cli"}
 #: package -> the packages it may import (besides itself and the root ``credex``)
 ALLOWED = {
     "credex.ledger": set(),
@@ -43,19 +40,7 @@ DEMO_BENCH = ("credex.node.demo", "credex.node.bench")
 DEMO_BENCH_USERS = {"credex.cli.demo_cmd", "credex.cli.bench_cmd"}
 
 
-def _modules() -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for folder, package in FOLDERS.items():
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            if "__pycache__" in path.parts:
-                continue
-            rel = path.relative_to(ROOT / folder).with_suffix("")
-            parts = [p for p in rel.parts if p != "__init__"]
-            out[".".join([package, *parts])] = path
-    return out
-
-
-MODULES = _modules()
+MODULES = package_modules()
 
 
 def _type_checking_blocks(tree: ast.AST) -> set[int]:
@@ -106,9 +91,7 @@ def _targets(module: str, path: Path) -> Iterator[str]:
                     yield parent
 
 
-GRAPH: dict[str, set[str]] = {
-    m: {t for t in _targets(m, p) if t != m} for m, p in MODULES.items()
-}
+GRAPH: dict[str, set[str]] = {m: {t for t in _targets(m, p) if t != m} for m, p in MODULES.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -17,7 +17,6 @@ from credex.adapters.sample import (
     REGIONS,
     SCORE_SCHEMES,
     band_for,
-    hk_report_records,
     level_for,
     make_uscc,
     penalty_csv,
@@ -26,6 +25,7 @@ from credex.adapters.sample import (
     score_records,
     synthetic_resident_ids,
 )
+from credex.adapters.sample_hk import hk_report_records
 from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import NotFoundError, OutOfRangeError
 from credex.ledger.identifiers import (
