@@ -3,8 +3,8 @@
 // decode() accepts exactly the deterministic encoding of one item that fills the input:
 // definite lengths, shortest heads, map keys (integers or text only) in bytewise order of
 // their encodings with no duplicates, UTF-8 text, integers in [-2^64, 2^64-1], true, false,
-// null, and a tag only as the outermost item when the caller allows it (COSE_Sign1 18,
-// COSE_Sign 98). It refuses floats, undefined, simple values, any other tag, nesting deeper
+// null, and a tag only as the outermost item when the caller expects one (COSE_Sign1 18,
+// COSE_Sign 98: the caller checks the number). It refuses floats, undefined, simple values, any other tag, nesting deeper
 // than 16 levels (the outermost item is level 0) and more than MAX_ITEMS items, with a
 // CborError (malformed, unsupported) or NonDeterministicCborError (well-formed, not
 // deterministic), and input over `maxSize` with an OversizeError.
@@ -115,8 +115,9 @@ class Reader {
       case 5:
         return this.map(n, depth);
       default: {
-        // major 6: a tag, only as the outermost item and only one the caller names
-        if (depth !== 0 || !this.tags.includes(Number(n))) {
+        // major 6: a tag only as the outermost item, where the caller allows tags and
+        // checks the number (COSE_Sign1 18, COSE_Sign 98); anywhere else it is refused
+        if (depth !== 0 || !this.tags.length) {
           throw this.fail(`unsupported cbor item: tag ${n} is not used here`);
         }
         return new Tagged(Number(n), this.item(depth + 1));

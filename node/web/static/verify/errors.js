@@ -52,6 +52,11 @@ export const ConsistencyProofError = define(
   'consistency_proof',
 );
 export const CheckpointError = define('CheckpointError', VerificationError, 'checkpoint');
+export const DerivationMismatchError = define(
+  'DerivationMismatchError',
+  VerificationError,
+  'derivation_mismatch',
+);
 export const PolicyError = define('PolicyError', CredexError, 'policy');
 export const UntrustedKeyError = define('UntrustedKeyError', PolicyError, 'untrusted_key');
 export const KeyValidityError = define('KeyValidityError', PolicyError, 'key_validity');

@@ -26,6 +26,7 @@ import {
   BodyNotHeldError,
   CheckpointError,
   CredexError,
+  DerivationMismatchError,
   FormatError,
   KeyValidityError,
   KindNotAuthorisedError,
@@ -324,16 +325,16 @@ export async function verifyBundle(bundleBytes, trust, options = {}) {
       const policy = await verifyOne(bundle.policy, trust, run, 1, 'policy');
       const rec = st.record;
       if (recordOf(policy.st).kind !== 'policy.conversion') {
-        throw new VerificationError(`derivation: policy statement kind: expected 'policy.conversion', got ${JSON.stringify(policy.st.kind)}`);
+        throw new DerivationMismatchError(`derivation: policy statement kind: expected 'policy.conversion', got ${JSON.stringify(policy.st.kind)}`);
       }
       const expected = [...sources.map((s) => s.st.leafHash), policy.st.leafHash];
       if (rec.refs.length !== expected.length) {
-        throw new VerificationError(`derivation: refs count: expected ${expected.length} (sources then policy), got ${rec.refs.length}`);
+        throw new DerivationMismatchError(`derivation: refs count: expected ${expected.length} (sources then policy), got ${rec.refs.length}`);
       }
       expected.forEach((want, i) => {
         if (!equal(want, rec.refs[i])) {
           const what = i === expected.length - 1 ? 'policy' : `source ${i}`;
-          throw new VerificationError(`derivation: ref ${i} (${what}) does not match the bundle: expected ${short(want)}, got ${short(rec.refs[i])}`);
+          throw new DerivationMismatchError(`derivation: ref ${i} (${what}) does not match the bundle: expected ${short(want)}, got ${short(rec.refs[i])}`);
         }
       });
       sources.forEach((s) => recordOf(s.st)); // the replay needs every source's body
