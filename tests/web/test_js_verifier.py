@@ -97,7 +97,7 @@ def test_golden_vectors_are_valid(tmp_path: Path) -> None:
         "verify",
         {"cases": [{"trust": trust, "bundle": str(GOLDEN / f"bundle-{i}.credex")} for i in (0, 1)]},
     )
-    for i, r in enumerate(out):
+    for r in out:
         assert r["verdict"] == "valid" and r["ok"] and r["error"] is None, r
         assert r["notDone"] == [] and r["lifecycle"] == []
     index = __import__("json").loads((GOLDEN / "index.json").read_text(encoding="utf-8"))
