@@ -71,7 +71,7 @@ export async function parseTrustFile(textValue) {
     if (e instanceof FormatError) throw e;
     throw fail('not a json document');
   }
-  exactKeys(doc, ['format', 'logs', 'issuers', 'witnesses', 'quorum'], [], 'document');
+  exactKeys(doc, ['format', 'logs', 'issuers'], ['witnesses', 'quorum'], 'document');
   if (doc.format !== TRUST_FORMAT) throw fail(`expected format ${JSON.stringify(TRUST_FORMAT)}`);
   const logs = [];
   for (const g of list(doc.logs, 'logs')) {
@@ -104,7 +104,7 @@ export async function parseTrustFile(textValue) {
     });
   }
   const witnesses = [];
-  for (const w of list(doc.witnesses, 'witnesses')) {
+  for (const w of list(Object.hasOwn(doc, 'witnesses') ? doc.witnesses : [], 'witnesses')) {
     exactKeys(w, ['name', 'public_key'], [], 'witness');
     const wit = { name: text(w, 'name', 'witness'), publicKey: hex32(w.public_key, 'witness key') };
     if (witnesses.some((o) => o.name === wit.name || equal(o.publicKey, wit.publicKey))) {
@@ -112,7 +112,7 @@ export async function parseTrustFile(textValue) {
     }
     witnesses.push(wit);
   }
-  const quorum = doc.quorum;
+  const quorum = Object.hasOwn(doc, 'quorum') ? doc.quorum : 0;
   if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > witnesses.length) {
     throw fail('quorum must be an integer between 0 and the witness count');
   }

@@ -20,7 +20,7 @@
 // its error (step number, class, code, one-line message). Browser-compatible: WebCrypto only.
 
 import { equal, hex } from './bytes.js';
-import { decode, isBytes, isMap } from './cbor.js';
+import { Tagged, decode, isBytes, isMap } from './cbor.js';
 import { parseStatement, verifyStatementSignature } from './cose.js';
 import {
   BodyNotHeldError,
@@ -58,6 +58,7 @@ export function plain(v) {
   if (Array.isArray(v)) return v.map(plain);
   if (isBytes(v)) return hex(v);
   if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Tagged) return { tag: v.tag, value: plain(v.value) };
   return v;
 }
 
