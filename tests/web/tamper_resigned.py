@@ -149,6 +149,7 @@ def later_step_cases() -> Iterator[Case]:
 
     yield Case("resigned-plain-record", main.to_bytes(), None, WIDE_TRUST)
     yield Case("status-objection", with_status(2), None, WIDE_TRUST)
+    yield Case("lifecycle-statement-on-its-own", log.bundle(2).to_bytes(), 7, WIDE_TRUST)
     yield Case("status-objection-kind-not-trusted", with_status(2), 7)
     yield Case("status-wrong-target", with_status(3), 7, WIDE_TRUST)
     yield Case("status-other-subject", with_status(4), 7, WIDE_TRUST)

@@ -253,10 +253,11 @@ async function lifecycleOf(bundle, target, trust, run, depth, where) {
     }
     found.push({ st, rec, receipt });
   }
+  // a status statement has no status (no publication window) of its own
+  if (STATUS_KINDS.includes(target.kind)) throw new VerificationError(`status: lifecycle: ${target.kind} has no publication window`);
   for (const { st, rec } of found) {
     const what = `lifecycle: statement ${short(st.leafHash)}`;
     if (!STATUS_KINDS.includes(rec.kind)) throw new VerificationError(`status: ${what} is a ${rec.kind}, not a lifecycle statement`);
-    if (STATUS_KINDS.includes(target.kind)) throw new VerificationError(`status: lifecycle: target ${short(target.leafHash)} is itself a ${target.kind}`);
     if (rec.subject.id !== target.claims.sub) throw new VerificationError(`status: ${what} is about another subject than its target`);
     if (rec.kind === 'commitment.outcome' && target.kind !== 'commitment') {
       throw new VerificationError(`status: lifecycle: commitment.outcome ${short(st.leafHash)} targets a ${target.kind}`);
@@ -269,7 +270,7 @@ async function lifecycleOf(bundle, target, trust, run, depth, where) {
 }
 
 function describeLifecycle(found) {
-  if (!found.length) return '0 lifecycle statements';
+  if (!found.length) return '0 lifecycle statements (the publication window is not computed here)';
   const list = found.map((f) => `${f.kind} by ${f.issuer} at ${f.iat}`).join('; ');
   return `${found.length} lifecycle statement(s) verified (steps 1-6, refs[0]): ${list}; their effect is not evaluated here`;
 }
