@@ -193,6 +193,7 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
         "person-wrong-body": _edit(person, flip_preimage),
         "derived-source-wrong-body": _edit(derived, lambda b: flip_preimage(b["sources"][0])),
         "derived-without-policy": _edit(derived, lambda b: b.pop("policy")),
+        "derived-source-without-body": _edit(derived, lambda b: b["sources"][0].pop("preimage")),
         "derived-sources-swapped-for-policy": _edit(
             derived, lambda b: b.update(sources=[b["policy"]])
         ),
@@ -210,6 +211,7 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
         "person-wrong-body": 1,
         "derived-source-wrong-body": 8,
         "derived-without-policy": 8,
+        "derived-source-without-body": 8,
         "derived-sources-swapped-for-policy": 8,
         "objected-status-checkpoint-changed": 7,
         "objected-status-moved-to-sources": 8,

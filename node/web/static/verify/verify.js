@@ -322,6 +322,7 @@ export async function verifyBundle(bundleBytes, trust, options = {}) {
       for (const [i, sub] of bundle.sources.entries()) sources.push(await verifyOne(sub, trust, run, 1, `sources[${i}]`));
       for (const [i, sub] of bundle.sources.entries()) {
         const found = await lifecycleOf(sub, sources[i].st, trust, run, 1, `sources[${i}].`);
+        recordOf(sources[i].st); // the replay needs every source's body
         result.sources.push({ kind: sources[i].st.kind, leafHash: hex(sources[i].st.leafHash), lifecycle: found });
       }
       const policy = await verifyOne(bundle.policy, trust, run, 1, 'policy');
@@ -339,7 +340,6 @@ export async function verifyBundle(bundleBytes, trust, options = {}) {
           throw new DerivationMismatchError(`derivation: ref ${i} (${what}) does not match the bundle: expected ${short(want)}, got ${short(rec.refs[i])}`);
         }
       });
-      sources.forEach((s) => recordOf(s.st)); // the replay needs every source's body
       result.notDone.push(NOT_DONE_REPLAY);
       if (result.sources.some((s) => s.lifecycle.length)) result.notDone.push(`sources: ${NOT_DONE_STATUS}`);
       run.ok(8, `${sources.length} source(s) and policy ${short(policy.st.leafHash)} verified (steps 1-6, refs); ${NOT_DONE_REPLAY}`, { evaluated: false });
