@@ -64,7 +64,7 @@ async function validSigners(signed, admins) {
   return n;
 }
 
-async function require(signed, admins, threshold, whose) {
+async function requireSigners(signed, admins, threshold, whose) {
   const n = await validSigners(signed, admins);
   if (n < threshold) throw new PolicyError(`manifest: not enough admin signatures: expected ${threshold} of ${whose}, got ${n}`);
 }
@@ -91,13 +91,13 @@ export async function verifyManifestChain(versions, { pinnedHash = null } = {}) 
   }
   let prev = await parseBody(first.payload);
   if (prev.version !== 1) throw new VerificationError(`manifest: the chain must start at version 1, got ${prev.version}`);
-  await require(first, prev.admins, prev.adminThreshold, "version 1's admins");
+  await requireSigners(first, prev.admins, prev.adminThreshold, "version 1's admins");
   const bodies = [prev];
   let prevHash = first.hash;
   for (const signed of versions.slice(1)) {
     const n = prev.version + 1;
     try {
-      await require(signed, prev.admins, prev.adminThreshold, `version ${prev.version}'s admins`);
+      await requireSigners(signed, prev.admins, prev.adminThreshold, `version ${prev.version}'s admins`);
     } catch (e) {
       if (e instanceof PolicyError) throw new PolicyError(`${e.message} (version ${n})`);
       throw e;
@@ -109,7 +109,7 @@ export async function verifyManifestChain(versions, { pinnedHash = null } = {}) 
     }
     if (body.federation !== prev.federation) throw new VerificationError(`manifest: version ${n} renames the federation`);
     if (body.issuedAt < prev.issuedAt) throw new VerificationError(`manifest: version ${n} is issued before version ${n - 1}`);
-    await require(signed, body.admins, body.adminThreshold, `version ${n}'s own admins`);
+    await requireSigners(signed, body.admins, body.adminThreshold, `version ${n}'s own admins`);
     bodies.push(body);
     prev = body;
     prevHash = signed.hash;
