@@ -48,6 +48,7 @@ COSIGNATURE_TYPE: Final = 0x04
 MAX_NOTE_BYTES: Final = 64 * 1024
 _DASH: Final = "\u2014 "
 _NAME_RE: Final = re.compile(r"^[^\s+]+$")
+_CONTROL_RE: Final = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 def note_key_id(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> bytes:
@@ -62,10 +63,15 @@ def note_verifier_key(name: str, public_key: bytes, key_type: int = ED25519_TYPE
 
 
 def _b64decode(text: str, what: str) -> bytes:
+    """RFC 4648 §4 base64 in its canonical form only (§3.5: padded, unused bits zero), so
+    one value has one text (docs/formats.md "Checkpoints")."""
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        out = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as e:
         raise NoteError(f"checkpoint: {what} is not valid base64") from e
+    if base64.b64encode(out).decode() != text:
+        raise NoteError(f"checkpoint: {what} is not canonical base64")
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +108,10 @@ class Checkpoint:
         if len(lines) < 3:
             raise NoteError(f"checkpoint: expected at least 3 lines, got {len(lines)}")
         origin, size_text, root_text, *ext = lines
-        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        # ASCII only: str.isdigit also accepts other scripts' digits ("２", "٢", "²")
+        if not (size_text.isascii() and size_text.isdigit()) or (
+            size_text != "0" and size_text.startswith("0")
+        ):
             raise NoteError("checkpoint: tree size must be a decimal without leading zeros")
         if any(not e for e in ext):
             raise NoteError("checkpoint: empty extension line")
@@ -150,8 +159,11 @@ class SignedNote:
         """
         if len(text.encode()) > MAX_NOTE_BYTES:
             raise OversizeError(f"checkpoint: note too large: expected <= {MAX_NOTE_BYTES} bytes")
-        if "\r" in text or "\t" in text:
-            raise NoteError("checkpoint: note must not contain carriage returns or tabs")
+        if _CONTROL_RE.search(text):  # C2SP signed-note: no control characters but newline
+            raise NoteError(
+                "checkpoint: note must not contain control characters (carriage returns, "
+                "tabs, ...) other than newline"
+            )
         sep = text.find("\n\n")
         if sep < 0:
             raise NoteError("checkpoint: missing blank line before signatures")

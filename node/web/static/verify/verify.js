@@ -1,0 +1,361 @@
+// Offline verification of a .credex bundle in the browser, step by step as docs/spec.md §3
+// numbers them, with nothing trusted but the trust material passed in.
+//
+//   1 decode      bundle, statement, record (or envelope + preimage), receipt, checkpoint
+//   2 issuer      the statement's kid is a trusted issuer key of `iss`, valid at iat, for the kind
+//   3 signature   the issuer's Ed25519 signature over the COSE Sig_structure
+//   4 inclusion   the receipt's log kid is a trusted log; leaf + path give a root
+//   5 receipt     the log signed that root
+//   6 checkpoint  origin, log note signature, same size and root, witness quorum
+//   7 status      an envelope without its body stops here (BodyNotHeldError); each status
+//                 bundle passes 1-6, holds its record and names this record (refs[0], same
+//                 subject, a status kind). The lifecycle statements found are REPORTED, not
+//                 evaluated: no lifecycle engine runs in the browser.
+//   8 derivation  a derived record's sources and policy pass 1-6 (each source's status
+//                 bundles as in 7), refs are the source leaf hashes then the policy's, the
+//                 policy is a policy.conversion; the conversion replay (and recognition) is
+//                 NOT done in the browser, and the result says so.
+//
+// verifyBundle() never throws for bad input: the result names the first failing step and
+// its error (step number, class, code, one-line message). Browser-compatible: WebCrypto only.
+
+import { equal, hex } from './bytes.js';
+import { Tagged, decode, isBytes, isMap } from './cbor.js';
+import { parseStatement, verifyStatementSignature } from './cose.js';
+import {
+  BodyNotHeldError,
+  CheckpointError,
+  CredexError,
+  DerivationMismatchError,
+  FormatError,
+  KeyValidityError,
+  KindNotAuthorisedError,
+  SignatureError,
+  UntrustedKeyError,
+  VerificationError,
+  WrongLogError,
+} from './errors.js';
+import { parseSignedNote, verifyCosignature, verifyNoteSignature } from './note.js';
+import { parseReceipt, receiptRoot, verifyReceiptSignature } from './receipt.js';
+import { STATUS_KINDS } from './record.js';
+
+export const STEPS = [
+  [1, 'decode'], [2, 'issuer'], [3, 'signature'], [4, 'inclusion'],
+  [5, 'receipt'], [6, 'checkpoint'], [7, 'status'], [8, 'derivation'],
+];
+const NAMES = new Map(STEPS);
+export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+export const MAX_BUNDLE_DEPTH = 4;
+const BUNDLE_FIELDS = ['v', 'statement', 'checkpoint', 'status', 'sources', 'policy', 'preimage'];
+export const NOT_DONE_STATUS = 'lifecycle status evaluation (docs/spec.md step 7) is not done in the browser';
+export const NOT_DONE_REPLAY = 'the conversion replay and recognition check (docs/spec.md step 8) are not done in the browser';
+
+const short = (bytes) => `${hex(bytes).slice(0, 16)}…`;
+
+/** A JSON-friendly copy of a decoded value: maps as objects, bytes as hex, big ints as text. */
+export function plain(v) {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
+  if (Array.isArray(v)) return v.map(plain);
+  if (isBytes(v)) return hex(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Tagged) return { tag: v.tag, value: plain(v.value) };
+  return v;
+}
+
+/** A bundle from its decoded map (docs/formats.md "Bundle"); FormatError when malformed. */
+export function bundleFromValue(value, depth = 0) {
+  if (depth > MAX_BUNDLE_DEPTH) throw new FormatError(`bundle: nested too deep: expected <= ${MAX_BUNDLE_DEPTH} levels`);
+  if (!isMap(value)) throw new FormatError('bundle: expected a map');
+  if (value.get('v') !== 1) throw new FormatError('bundle: unsupported version: expected 1');
+  const extra = [...value.keys()].filter((k) => !BUNDLE_FIELDS.includes(k)).map(String).sort();
+  if (extra.length) throw new FormatError(`bundle: unexpected fields: ${extra.join(', ')}`);
+  const [statement, checkpoint] = [value.get('statement'), value.get('checkpoint')];
+  if (!isBytes(statement) || typeof checkpoint !== 'string') {
+    throw new FormatError('bundle: needs statement (bstr) and checkpoint (tstr)');
+  }
+  const out = { statement, checkpoint, status: [], sources: [], policy: null, preimage: null };
+  for (const name of ['status', 'sources']) {
+    const items = value.has(name) ? value.get(name) : [];
+    if (!Array.isArray(items)) throw new FormatError(`bundle: ${name} must be an array of bundles`);
+    out[name] = items.map((b) => bundleFromValue(b, depth + 1));
+  }
+  if (value.has('preimage')) {
+    const p = value.get('preimage');
+    if (!isBytes(p) || p.length === 0) throw new FormatError('bundle: preimage must be a non-empty bstr (the record body)');
+    out.preimage = p;
+  }
+  if (value.has('policy')) out.policy = bundleFromValue(value.get('policy'), depth + 1);
+  return out;
+}
+
+/** Strictly decode a bundle file (deterministic CBOR, <= 4 MiB, <= 4 nested levels). */
+export const parseBundle = (data) =>
+  bundleFromValue(decode(data, { what: 'bundle', maxSize: MAX_BUNDLE_BYTES }));
+
+function pickIssuer(trust, st) {
+  const candidates = trust.issuersForKid(st.kid);
+  if (!candidates.length) throw new UntrustedKeyError(`issuer: key ${short(st.kid)} is not in the trust material`);
+  const named = candidates.filter((c) => c.issuerId === st.claims.iss);
+  if (!named.length) throw new UntrustedKeyError(`issuer: key ${short(st.kid)} is not registered to issuer ${JSON.stringify(st.claims.iss)}`);
+  const iat = st.claims.iat;
+  const valid = named.filter((c) => c.validFrom <= iat && (c.validUntil === null || iat < c.validUntil));
+  if (!valid.length) {
+    const windows = named.map((c) => `[${c.validFrom}, ${c.validUntil ?? '∞'})`).join(', ');
+    throw new KeyValidityError(`issuer: key of ${JSON.stringify(st.claims.iss)} used outside its validity window: iat ${iat} not in ${windows}`);
+  }
+  const authorised = valid.filter((c) => c.kinds.has(st.kind));
+  if (!authorised.length) throw new KindNotAuthorisedError(`issuer: ${JSON.stringify(st.claims.iss)} is not authorised for kind ${JSON.stringify(st.kind)}`);
+  return authorised[0];
+}
+
+/** The record of a statement, or BodyNotHeldError for an envelope whose body is absent. */
+function recordOf(st) {
+  if (st.record === null) {
+    throw new BodyNotHeldError(`statement: the record body of ${st.kind} ${short(st.leafHash)} is not held here: it is kept off-log by ${st.claims.iss}; ask the issuing node`);
+  }
+  return st.record;
+}
+
+class Run {
+  constructor() {
+    this.steps = [];
+    this.error = null;
+    this.failedStep = null;
+    this.where = null;
+    this.cache = { receipts: new Set(), notes: new Map(), logSigs: new Set(), cosigned: new Map() };
+  }
+
+  ok(step, detail, extra = {}) {
+    this.steps.push({ step, name: NAMES.get(step), ok: true, detail, ...extra });
+  }
+
+  fail(step, err, where = null) {
+    if (this.failedStep !== null) return;
+    const e = err instanceof CredexError ? err : new CredexError(`internal: ${err?.message ?? err}`);
+    e.step = step;
+    this.steps.push({ step, name: NAMES.get(step), ok: false, detail: e.message });
+    this.error = e;
+    this.failedStep = step;
+    this.where = where;
+  }
+}
+
+/** Steps 1-6 for one bundle; a nested bundle (depth > 0) fails as its parent's step. */
+async function verifyOne(bundle, trust, run, depth, where) {
+  const at = async (step, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (depth === 0) run.fail(step, e);
+      else if (e instanceof CredexError || e instanceof Error) e.where = e.where ?? where;
+      throw e;
+    }
+  };
+  const top = depth === 0;
+  // (1) decode
+  const { st, receipt, note } = await at(1, async () => {
+    const s = await parseStatement(bundle.statement, bundle.preimage);
+    if (s.receipts.length !== 1) {
+      throw new VerificationError(`decode: expected exactly one receipt under label 394, got ${s.receipts.length}`);
+    }
+    const r = parseReceipt(s.receipts[0]);
+    let n = run.cache.notes.get(bundle.checkpoint);
+    if (n === undefined) {
+      n = parseSignedNote(bundle.checkpoint);
+      if (run.cache.notes.size < 64) run.cache.notes.set(bundle.checkpoint, n);
+    }
+    return { st: s, receipt: r, note: n };
+  });
+  const cp = note.checkpoint;
+  if (top) {
+    let shape = st.isEnvelope ? ' (hash envelope, body attached)' : '';
+    if (st.isEnvelope && st.record === null) shape = ' (hash envelope, no body)';
+    run.ok(1, `${st.kind} statement${shape} by ${st.claims.iss}, leaf ${short(st.leafHash)}`);
+  }
+  // (2) issuer key and kind
+  const issuer = await at(2, async () => pickIssuer(trust, st));
+  if (top) {
+    const window = `[${issuer.validFrom}, ${issuer.validUntil ?? '∞'})`;
+    run.ok(2, `issuer ${issuer.issuerId} key valid at iat ${st.claims.iat} in ${window}, authorised for ${st.kind}`);
+  }
+  // (3) statement signature
+  await at(3, () => verifyStatementSignature(st, issuer.publicKey));
+  if (top) run.ok(3, 'Ed25519 signature over the COSE Sig_structure verifies');
+  // (4) inclusion
+  const { log, root } = await at(4, async () => {
+    const g = trust.logForKid(receipt.logKid);
+    if (g === null) {
+      throw new WrongLogError(`receipt: signed by log key ${short(receipt.logKid)}, which is not a trusted log (a bundle for a different log?)`);
+    }
+    return { log: g, root: await receiptRoot(receipt, st.leafHash) };
+  });
+  if (top) run.ok(4, `leaf ${receipt.leafIndex} of ${receipt.treeSize}: path of ${receipt.path.length} hashes gives root ${short(root)}`);
+  // (5) receipt signature
+  await at(5, async () => {
+    const k = [hex(log.publicKey), hex(receipt.protected), hex(root), hex(receipt.signature)].join(':');
+    if (!run.cache.receipts.has(k)) {
+      await verifyReceiptSignature(receipt, log.publicKey, root);
+      run.cache.receipts.add(k);
+    }
+  });
+  if (top) run.ok(5, `receipt signed by log ${log.origin}`);
+  // (6) checkpoint
+  const { cosigned, quorum } = await at(6, async () => {
+    if (cp.origin !== log.origin) {
+      throw new WrongLogError(`checkpoint: origin ${JSON.stringify(cp.origin)} is not the receipt's log ${JSON.stringify(log.origin)}`);
+    }
+    const nk = `${bundle.checkpoint}\u0000${log.noteKeyName}\u0000${hex(log.publicKey)}`;
+    if (!run.cache.logSigs.has(nk)) {
+      await verifyNoteSignature(note, log.noteKeyName, log.publicKey);
+      run.cache.logSigs.add(nk);
+    }
+    if (cp.size !== BigInt(receipt.treeSize)) {
+      throw new CheckpointError(`checkpoint: tree size differs from the receipt's: expected ${receipt.treeSize}, got ${cp.size}`);
+    }
+    if (!equal(cp.root, root)) {
+      throw new CheckpointError(`checkpoint: root differs from the receipt's: expected ${hex(root)}, got ${hex(cp.root)}`);
+    }
+    const q = trust.quorumFor(cp.origin);
+    let n = 0;
+    for (const w of trust.witnessesFor(cp.origin)) {
+      const wk = `${bundle.checkpoint}\u0000${w.name}\u0000${hex(w.publicKey)}`;
+      if (!run.cache.cosigned.has(wk)) {
+        try {
+          await verifyCosignature(note, w.name, w.publicKey);
+          run.cache.cosigned.set(wk, true);
+        } catch (e) {
+          if (!(e instanceof SignatureError)) throw e;
+          run.cache.cosigned.set(wk, false);
+        }
+      }
+      n += run.cache.cosigned.get(wk) ? 1 : 0;
+    }
+    if (n < q) throw new CheckpointError(`checkpoint: witness quorum not met: expected ${q}, got ${n}`);
+    return { cosigned: n, quorum: q };
+  });
+  if (top) {
+    run.ok(6, `checkpoint ${cp.origin} size ${cp.size} signed by the log; ${cosigned} of ${quorum} required witness cosignatures`);
+  }
+  return { st, receipt, checkpoint: cp };
+}
+
+/** Step 7's checks that need no lifecycle engine; resolves to the statements found. */
+async function lifecycleOf(bundle, target, trust, run, depth, where) {
+  const subs = [];
+  for (const [i, sub] of bundle.status.entries()) {
+    subs.push(await verifyOne(sub, trust, run, depth + 1, `${where}status[${i}]`));
+  }
+  const found = [];
+  for (const { st, receipt } of subs) {
+    const rec = recordOf(st);
+    if (!rec.refs.length || !equal(rec.refs[0], target.leafHash)) {
+      throw new VerificationError(`status: lifecycle statement ${short(st.leafHash)} does not reference this record (refs[0])`);
+    }
+    found.push({ st, rec, receipt });
+  }
+  // a status statement has no status (no publication window) of its own
+  if (STATUS_KINDS.includes(target.kind)) throw new VerificationError(`status: lifecycle: ${target.kind} has no publication window`);
+  for (const { st, rec } of found) {
+    const what = `lifecycle: statement ${short(st.leafHash)}`;
+    if (!STATUS_KINDS.includes(rec.kind)) throw new VerificationError(`status: ${what} is a ${rec.kind}, not a lifecycle statement`);
+    if (rec.subject.id !== target.claims.sub) throw new VerificationError(`status: ${what} is about another subject than its target`);
+    if (rec.kind === 'commitment.outcome' && target.kind !== 'commitment') {
+      throw new VerificationError(`status: lifecycle: commitment.outcome ${short(st.leafHash)} targets a ${target.kind}`);
+    }
+  }
+  return found.map(({ st, rec, receipt }) => ({
+    kind: rec.kind, issuer: st.claims.iss, iat: plain(st.claims.iat), leafHash: hex(st.leafHash),
+    leafIndex: plain(receipt.leafIndex), body: plain(rec.body),
+  }));
+}
+
+function describeLifecycle(found) {
+  if (!found.length) return '0 lifecycle statements (the publication window is not computed here)';
+  const list = found.map((f) => `${f.kind} by ${f.issuer} at ${f.iat}`).join('; ');
+  return `${found.length} lifecycle statement(s) verified (steps 1-6, refs[0]): ${list}; their effect is not evaluated here`;
+}
+
+/**
+ * Verify a bundle's bytes against trust (trust.js). Options: none yet (purpose and as_of
+ * need the lifecycle engine). Resolves to {ok, verdict, steps, failedStep, error, record,
+ * lifecycle, sources, notDone}; never rejects for bad input.
+ */
+export async function verifyBundle(bundleBytes, trust, options = {}) {
+  void options;
+  const run = new Run();
+  const result = { record: null, lifecycle: [], sources: [], notDone: [] };
+  let step = 1;
+  try {
+    let bundle;
+    try {
+      bundle = parseBundle(bundleBytes);
+    } catch (e) {
+      run.fail(1, e);
+      throw e;
+    }
+    const { st, receipt, checkpoint } = await verifyOne(bundle, trust, run, 0, '');
+    result.record = {
+      kind: st.kind, issuer: st.claims.iss, subject: st.claims.sub, iat: plain(st.claims.iat),
+      leafHash: hex(st.leafHash), leafIndex: plain(receipt.leafIndex), treeSize: plain(receipt.treeSize),
+      origin: checkpoint.origin, envelope: st.isEnvelope, bodyHeld: st.record !== null,
+      body: st.record === null ? null : plain(st.record.body),
+    };
+    step = 7;
+    if (st.record === null) {
+      throw new BodyNotHeldError(`status: the record body is not in this bundle: it is kept off-log by ${st.claims.iss}; ask the issuing node`);
+    }
+    result.lifecycle = await lifecycleOf(bundle, st, trust, run, 0, '');
+    if (result.lifecycle.length) result.notDone.push(NOT_DONE_STATUS);
+    run.ok(7, describeLifecycle(result.lifecycle), { evaluated: result.lifecycle.length === 0 });
+    step = 8;
+    const derived = st.kind.startsWith('derived.');
+    if (!derived && (bundle.sources.length || bundle.policy !== null)) {
+      throw new VerificationError('derivation: sources or policy given for a record that is not derived');
+    }
+    if (!derived) {
+      run.ok(8, 'not a derived record', { evaluated: true });
+    } else {
+      if (bundle.policy === null || !bundle.sources.length) {
+        throw new VerificationError("derivation: a derived record's bundle must carry its sources and its policy");
+      }
+      const sources = [];
+      for (const [i, sub] of bundle.sources.entries()) sources.push(await verifyOne(sub, trust, run, 1, `sources[${i}]`));
+      for (const [i, sub] of bundle.sources.entries()) {
+        const found = await lifecycleOf(sub, sources[i].st, trust, run, 1, `sources[${i}].`);
+        recordOf(sources[i].st); // the replay needs every source's body
+        result.sources.push({ kind: sources[i].st.kind, leafHash: hex(sources[i].st.leafHash), lifecycle: found });
+      }
+      const policy = await verifyOne(bundle.policy, trust, run, 1, 'policy');
+      const rec = st.record;
+      if (recordOf(policy.st).kind !== 'policy.conversion') {
+        throw new DerivationMismatchError(`derivation: policy statement kind: expected 'policy.conversion', got ${JSON.stringify(policy.st.kind)}`);
+      }
+      const expected = [...sources.map((s) => s.st.leafHash), policy.st.leafHash];
+      if (rec.refs.length !== expected.length) {
+        throw new DerivationMismatchError(`derivation: refs count: expected ${expected.length} (sources then policy), got ${rec.refs.length}`);
+      }
+      expected.forEach((want, i) => {
+        if (!equal(want, rec.refs[i])) {
+          const what = i === expected.length - 1 ? 'policy' : `source ${i}`;
+          throw new DerivationMismatchError(`derivation: ref ${i} (${what}) does not match the bundle: expected ${short(want)}, got ${short(rec.refs[i])}`);
+        }
+      });
+      result.notDone.push(NOT_DONE_REPLAY);
+      if (result.sources.some((s) => s.lifecycle.length)) result.notDone.push(`sources: ${NOT_DONE_STATUS}`);
+      run.ok(8, `${sources.length} source(s) and policy ${short(policy.st.leafHash)} verified (steps 1-6, refs); ${NOT_DONE_REPLAY}`, { evaluated: false });
+    }
+  } catch (e) {
+    run.fail(step, e, e?.where ?? null);
+  }
+  const error = run.error === null ? null : {
+    step: run.failedStep, code: run.error.code, type: run.error.name, message: run.error.message, where: run.where,
+  };
+  return {
+    ok: run.error === null,
+    verdict: run.error === null ? 'valid' : 'invalid',
+    steps: run.steps,
+    failedStep: run.failedStep,
+    error,
+    ...result,
+  };
+}
