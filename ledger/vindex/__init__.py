@@ -33,6 +33,8 @@ from credex.ledger.vindex.store import (
     NodeStore,
 )
 from credex.ledger.vindex.torchwood import (
+    lookup_proof_from_torchwood,
+    prefix_proof_from_torchwood,
     to_torchwood,
     verify_torchwood_lookup,
     verify_torchwood_prefix,
@@ -59,6 +61,8 @@ __all__ = [
     "compute_root",
     "inner_hash",
     "leaf_hash",
+    "lookup_proof_from_torchwood",
+    "prefix_proof_from_torchwood",
     "to_torchwood",
     "verify_lookup",
     "verify_prefix",

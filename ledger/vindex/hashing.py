@@ -160,6 +160,23 @@ def climb(
     """
     h = start
     limit = below
+    if len(key) == len(leaf_key) == KEY_SIZE and below <= KEY_BITS:
+        # credex's 32-byte keys: bits as integer shifts, hashing inlined
+        k, lk = int.from_bytes(key), int.from_bytes(leaf_key)
+        for bit, sibling in path:
+            if not 0 <= bit < limit:
+                raise IndexProofError(
+                    f"index: proof path bit out of order: expected < {limit}, got {bit}"
+                )
+            limit = bit
+            side = (k >> (KEY_BITS - 1 - bit)) & 1
+            if side != (lk >> (KEY_BITS - 1 - bit)) & 1:
+                raise _off_path(key, leaf_key, bit, side)
+            if side:
+                h = _sha256(INNER_PREFIX[bit] + sibling + h).digest()
+            else:
+                h = _sha256(INNER_PREFIX[bit] + h + sibling).digest()
+        return h
     for bit, sibling in path:
         if not 0 <= bit < limit:
             raise IndexProofError(
@@ -168,12 +185,16 @@ def climb(
         limit = bit
         side = bit_at(key, bit)
         if side != bit_at(leaf_key, bit):
-            raise IndexProofError(
-                f"index: leaf {leaf_key.hex()} is off the lookup path of key {key.hex()}"
-                f" at bit {bit}: expected bit {side}, got {1 - side}"
-            )
+            raise _off_path(key, leaf_key, bit, side)
         if side:
             h = inner_hash(bit, sibling, h)
         else:
             h = inner_hash(bit, h, sibling)
     return h
+
+
+def _off_path(key: bytes, leaf_key: bytes, bit: int, side: int) -> IndexProofError:
+    return IndexProofError(
+        f"index: leaf {leaf_key.hex()} is off the lookup path of key {key.hex()}"
+        f" at bit {bit}: expected bit {side}, got {1 - side}"
+    )

@@ -77,8 +77,10 @@ def _path(what: str, x: object) -> tuple[Step, ...]:
                 f"index: {what} path bits must strictly decrease: expected 0..{below - 1},"
                 f" got {bit!r}"
             )
+        if type(sibling) is not bytes or len(sibling) != HASH_SIZE:
+            _bytes(f"{what} path sibling", sibling, HASH_SIZE)
         below = bit
-        steps.append((bit, _bytes(f"{what} path sibling", sibling, HASH_SIZE)))
+        steps.append((bit, sibling))
     return tuple(steps)
 
 

@@ -35,7 +35,14 @@ from credex.ledger.vindex.hashing import (
 )
 from credex.ledger.vindex.proof import LookupProof, PrefixProof, Step
 
-__all__ = ["MAX_TORCHWOOD_PROOF", "to_torchwood", "verify_torchwood_lookup", "verify_torchwood_prefix"]
+__all__ = [
+    "MAX_TORCHWOOD_PROOF",
+    "lookup_proof_from_torchwood",
+    "prefix_proof_from_torchwood",
+    "to_torchwood",
+    "verify_torchwood_lookup",
+    "verify_torchwood_prefix",
+]
 
 #: torchwood's largest key is 1024 bytes, so at most 8193 steps of at most 35 bytes
 MAX_TORCHWOOD_PROOF: Final = 2 * 1024 + 16 + 8193 * 35
@@ -117,6 +124,30 @@ def _reader(data: bytes) -> _Reader:
     if type(data) is not bytes or len(data) > MAX_TORCHWOOD_PROOF:
         raise IndexFormatError(f"index: torchwood proof: expected <= {MAX_TORCHWOOD_PROOF} bytes")
     return _Reader(data)
+
+
+def lookup_proof_from_torchwood(key: bytes, value: bytes | None, data: bytes) -> LookupProof:
+    """A credex ``LookupProof`` from torchwood bytes claiming ``key`` has ``value`` (or is
+    absent); keys and values must be credex's 32 bytes. Not verified: see ``verify``.
+
+    Raises:
+        IndexFormatError: malformed bytes, or sizes other than credex's.
+    """
+    reader = _reader(data)
+    leaf = reader.leaf() if value is None and reader.more() else None
+    return LookupProof(key, value, leaf, reader.steps())
+
+
+def prefix_proof_from_torchwood(prefix: bytes, subtree: bytes, data: bytes) -> PrefixProof:
+    """A credex ``PrefixProof`` from torchwood bytes for ``prefix`` and the claimed
+    ``subtree`` hash; keys and values must be credex's 32 bytes. Not verified.
+
+    Raises:
+        IndexFormatError: malformed bytes, or sizes other than credex's.
+    """
+    reader = _reader(data)
+    leaf = reader.leaf() if subtree == EMPTY_ROOT and reader.more() else None
+    return PrefixProof(prefix, subtree, leaf, reader.steps())
 
 
 def _check_root(root: bytes, reached: bytes) -> None:

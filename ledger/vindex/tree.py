@@ -41,6 +41,7 @@ from credex.ledger.vindex.store import (
     SEQ_BITS,
     IndexCommit,
     IndexRoot,
+    Inner,
     Node,
     NodeStore,
 )
@@ -123,10 +124,86 @@ def _plan(
         mid = bisect_left(ks, prefix | (1 << shift), lo, hi)
         return new_inner(bit, prefix, build(lo, mid), build(mid, hi))
 
+    def split(nid: int, nhash: bytes, label: int, common: int, lo: int, hi: int) -> _Result:
+        # keys lo..hi-1 leave the prefix of subtree ``nid`` (label ``label``) at bit
+        # ``common``: a new inner node there, with ``nid`` and those of the keys that share
+        # its bit on one side and only new keys on the other
+        shift = top - common
+        prefix = label >> (shift + 1) << (shift + 1)
+        mid = bisect_left(ks, prefix | (1 << shift), lo, hi)
+        if (label >> shift) & 1:
+            here = sub(nid, nhash, mid, hi)
+            return new_inner(common, prefix, build(lo, mid), here)
+        here = sub(nid, nhash, lo, mid)
+        return new_inner(common, prefix, here, build(mid, hi))
+
+    def sub(nid: int, nhash: bytes, lo: int, hi: int) -> _Result:
+        n = hi - lo
+        return (nid, nhash) if n == 0 else merge_one(nid, nhash, lo) if n == 1 else merge(nid, nhash, lo, hi)
+
+    def merge_one(nid: int, nhash: bytes, i: int) -> _Result:
+        # the subtree ``nid`` with key i added or updated: walk down, change the bottom,
+        # rewrite the path back up (most nodes of a batch are on such single-key paths)
+        nonlocal replaced, created
+        k = ks[i]
+        passed: list[tuple[int, Inner, int]] = []
+        start = nid, nhash
+        while True:
+            node = get(nid)
+            if len(node) == 2:
+                if node[0] == keys[i]:
+                    if vals[i] == node[1]:
+                        return start  # same value: nothing changes
+                    stale.append(nid)
+                    replaced += 1
+                    hid, h = new_leaf(i)
+                    break
+                label = int.from_bytes(node[0])
+            else:
+                label = node[1]
+                bit = node[0]
+                if not (k ^ label) >> (KEY_BITS - bit):
+                    side = (k >> (top - bit)) & 1
+                    passed.append((nid, node, side))
+                    if side:
+                        nid, nhash = node[3], node[5]
+                    else:
+                        nid, nhash = node[2], node[4]
+                    continue
+            # key i leaves this subtree's prefix: a new inner node above it, at the first
+            # bit where they differ, with the new leaf on one side
+            common = KEY_BITS - (k ^ label).bit_length()
+            shift = top - common
+            lid, lh = new_leaf(i)
+            hid = next_id()
+            prefix = label >> (shift + 1) << (shift + 1)
+            if (k >> shift) & 1:
+                nodes[hid] = (common, prefix, nid, lid, nhash, lh)
+                h = sha256(inner_prefix[common] + nhash + lh).digest()
+            else:
+                nodes[hid] = (common, prefix, lid, nid, lh, nhash)
+                h = sha256(inner_prefix[common] + lh + nhash).digest()
+            break
+        for pid, (bit, prefix, left, right, lh, rh), side in reversed(passed):
+            stale.append(pid)
+            nid = next_id()
+            if side:
+                nodes[nid] = (bit, prefix, left, hid, lh, h)
+                h = sha256(inner_prefix[bit] + lh + h).digest()
+            else:
+                nodes[nid] = (bit, prefix, hid, right, h, rh)
+                h = sha256(inner_prefix[bit] + h + rh).digest()
+            hid = nid
+        if hid >= limit:
+            raise IndexFormatError(
+                f"index: batch creates too many nodes: expected < {1 << SEQ_BITS}"
+            )
+        return hid, h
+
     def merge(nid: int, nhash: bytes, lo: int, hi: int) -> _Result:
-        # the subtree ``nid`` with keys lo..hi-1 added or updated: each of these keys
-        # follows the path to ``nid``, but may leave its prefix at a bit the path skipped
-        nonlocal replaced
+        # the subtree ``nid`` with keys lo..hi-1 (two or more) added or updated: each of
+        # these keys follows the path to ``nid``, but may leave its prefix at a bit the
+        # path skipped
         node = get(nid)
         if len(node) == 2:
             label, depth = int.from_bytes(node[0]), KEY_BITS
@@ -135,36 +212,36 @@ def _plan(
         # bits shared by all of lo..hi-1 and the label (keys are sorted: the ends suffice)
         common = KEY_BITS - ((ks[lo] ^ label) | (ks[hi - 1] ^ label)).bit_length()
         if common < depth:
-            # the batch leaves this subtree's prefix at bit ``common``: a new inner node
-            # there, with this subtree on one side and only new keys on the other
-            shift = top - common
-            prefix = label >> (shift + 1) << (shift + 1)
-            mid = bisect_left(ks, prefix | (1 << shift), lo, hi)
-            if (label >> shift) & 1:
-                here = merge(nid, nhash, mid, hi) if mid < hi else (nid, nhash)
-                return new_inner(common, prefix, build(lo, mid), here)
-            here = merge(nid, nhash, lo, mid) if lo < mid else (nid, nhash)
-            return new_inner(common, prefix, here, build(mid, hi))
+            return split(nid, nhash, label, common, lo, hi)
         if len(node) == 2:
-            # the batch's one key equal to this leaf's key: a new value
-            if vals[lo] == node[1]:
-                return nid, nhash
-            stale.append(nid)
-            replaced += 1
-            return new_leaf(lo)
+            raise AssertionError("distinct keys cannot all equal one leaf key")
         bit, prefix, left, right, lh, rh = node
         mid = bisect_left(ks, prefix | (1 << (top - bit)), lo, hi)
-        new_left = merge(left, lh, lo, mid) if lo < mid else (left, lh)
-        new_right = merge(right, rh, mid, hi) if mid < hi else (right, rh)
+        n = mid - lo
+        new_left = (
+            (left, lh) if n == 0 else merge_one(left, lh, lo) if n == 1 else merge(left, lh, lo, mid)
+        )
+        n = hi - mid
+        new_right = (
+            (right, rh)
+            if n == 0
+            else merge_one(right, rh, mid)
+            if n == 1
+            else merge(right, rh, mid, hi)
+        )
         if new_left[0] == left and new_right[0] == right:
             return nid, nhash
         stale.append(nid)
-        return new_inner(bit, prefix, new_left, new_right)
+        lid, lh = new_left
+        rid, rh = new_right
+        new = next_id()
+        nodes[new] = (bit, prefix, lid, rid, lh, rh)
+        return new, sha256(inner_prefix[bit] + lh + rh).digest()
 
     if base.node is None:
         result = build(0, len(keys))
     else:
-        result = merge(base.node, base.hash, 0, len(keys))
+        result = sub(base.node, base.hash, 0, len(keys))
     return result, created - replaced, nodes, stale
 
 
