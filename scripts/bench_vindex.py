@@ -97,7 +97,10 @@ def bench(n: int, batch: int, rounds: int, proofs: int) -> None:
     again = compute_root(tree.items())
     whole = time.perf_counter() - t0
     assert again == root.hash
-    print(f"   whole-tree hash of {root.size:,} pairs: {whole:.2f} s ({whole / root.size * 1e6:.1f} us/key)")
+    print(
+        f"   whole-tree hash of {root.size:,} pairs: {whole:.2f} s"
+        f" ({whole / root.size * 1e6:.1f} us/key)"
+    )
 
 
 def main() -> None:

@@ -186,10 +186,7 @@ def climb(
         side = bit_at(key, bit)
         if side != bit_at(leaf_key, bit):
             raise _off_path(key, leaf_key, bit, side)
-        if side:
-            h = inner_hash(bit, sibling, h)
-        else:
-            h = inner_hash(bit, h, sibling)
+        h = inner_hash(bit, sibling, h) if side else inner_hash(bit, h, sibling)
     return h
 
 

@@ -60,7 +60,9 @@ def _leaf(what: str, x: object) -> tuple[bytes, bytes] | None:
     if not isinstance(x, tuple | list) or len(x) != 2:
         raise IndexFormatError(f"index: {what} leaf: expected [key, value]")
     key, value = x
-    return _bytes(f"{what} leaf key", key, KEY_SIZE), _bytes(f"{what} leaf value", value, VALUE_SIZE)
+    return _bytes(f"{what} leaf key", key, KEY_SIZE), _bytes(
+        f"{what} leaf value", value, VALUE_SIZE
+    )
 
 
 def _path(what: str, x: object) -> tuple[Step, ...]:
@@ -156,7 +158,9 @@ class LookupProof:
         f = _fields("lookup proof", value, _LOOKUP_FIELDS)
         return cls(
             key=_bytes("lookup proof key", f["key"], KEY_SIZE),
-            value=None if f["value"] is None else _bytes("lookup proof value", f["value"], VALUE_SIZE),
+            value=None
+            if f["value"] is None
+            else _bytes("lookup proof value", f["value"], VALUE_SIZE),
             leaf=_leaf("lookup proof", f["leaf"]),
             path=_path("lookup proof", f["path"]),
         )
@@ -170,7 +174,9 @@ class LookupProof:
             CborError: not one deterministic CBOR item (truncated, trailing bytes, ...).
             IndexFormatError: not exactly the documented structure.
         """
-        return cls.from_cbor(encoding.decode(data, what="index: lookup proof", max_size=MAX_PROOF_BYTES))
+        return cls.from_cbor(
+            encoding.decode(data, what="index: lookup proof", max_size=MAX_PROOF_BYTES)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,5 +247,6 @@ class PrefixProof:
             CborError: not one deterministic CBOR item.
             IndexFormatError: not exactly the documented structure.
         """
-        return cls.from_cbor(encoding.decode(data, what="index: prefix proof", max_size=MAX_PROOF_BYTES))
-
+        return cls.from_cbor(
+            encoding.decode(data, what="index: prefix proof", max_size=MAX_PROOF_BYTES)
+        )

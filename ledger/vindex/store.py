@@ -89,8 +89,7 @@ class IndexRoot:
             )
         if (self.node is None) != (self.size == 0) or self.size < 0:
             raise StorageError(
-                f"index: root of version {self.version}: node and size disagree"
-                f" (size {self.size})"
+                f"index: root of version {self.version}: node and size disagree (size {self.size})"
             )
         if self.node is None and self.hash != EMPTY_ROOT:
             raise StorageError(

@@ -92,7 +92,8 @@ class _Reader:
     def take(self, n: int, what: str) -> bytes:
         if len(self.data) - self.pos < n:
             raise IndexFormatError(
-                f"index: torchwood proof: {what}: expected {n} bytes, got {len(self.data) - self.pos}"
+                f"index: torchwood proof: {what}: expected {n} bytes,"
+                f" got {len(self.data) - self.pos}"
             )
         out = self.data[self.pos : self.pos + n]
         self.pos += n
@@ -101,12 +102,15 @@ class _Reader:
     def leaf(self) -> tuple[bytes, bytes]:
         klen = self.uvarint("leaf key length")
         if klen > MAX_KEY_SIZE:
-            raise IndexFormatError(f"index: torchwood proof: leaf key: expected <= {MAX_KEY_SIZE} bytes, got {klen}")
+            raise IndexFormatError(
+                f"index: torchwood proof: leaf key: expected <= {MAX_KEY_SIZE} bytes, got {klen}"
+            )
         key = self.take(klen, "leaf key")
         vlen = self.uvarint("leaf value length")
         if vlen > MAX_VALUE_SIZE:
             raise IndexFormatError(
-                f"index: torchwood proof: leaf value: expected <= {MAX_VALUE_SIZE} bytes, got {vlen}"
+                f"index: torchwood proof: leaf value: expected <= {MAX_VALUE_SIZE} bytes,"
+                f" got {vlen}"
             )
         return key, self.take(vlen, "leaf value")
 
@@ -115,7 +119,9 @@ class _Reader:
         while self.more():
             bit = self.uvarint("path bit")
             if bit >= _MAX_BITS:
-                raise IndexFormatError(f"index: torchwood proof: path bit: expected < {_MAX_BITS}, got {bit}")
+                raise IndexFormatError(
+                    f"index: torchwood proof: path bit: expected < {_MAX_BITS}, got {bit}"
+                )
             out.append((bit, self.take(HASH_SIZE, "path sibling")))
         return tuple(out)
 
@@ -153,7 +159,8 @@ def prefix_proof_from_torchwood(prefix: bytes, subtree: bytes, data: bytes) -> P
 def _check_root(root: bytes, reached: bytes) -> None:
     if reached != root:
         raise IndexProofError(
-            f"index: torchwood proof does not lead to the root: expected {root.hex()}, got {reached.hex()}"
+            f"index: torchwood proof does not lead to the root: expected {root.hex()},"
+            f" got {reached.hex()}"
         )
 
 
@@ -170,14 +177,17 @@ def verify_torchwood_lookup(root: bytes, key: bytes, value: bytes | None, data: 
     reader = _reader(data)
     if value is not None:
         if len(value) > MAX_VALUE_SIZE:
-            raise IndexFormatError(f"index: torchwood lookup: value: expected <= {MAX_VALUE_SIZE} bytes")
+            raise IndexFormatError(
+                f"index: torchwood lookup: value: expected <= {MAX_VALUE_SIZE} bytes"
+            )
         path = reader.steps()
         _check_root(root, climb(leaf_hash(key, value), key, key, path, below=_MAX_BITS))
         return
     if not reader.more():
         if root != EMPTY_ROOT:
             raise IndexProofError(
-                f"index: torchwood absence proof is empty: expected the empty root, got {root.hex()}"
+                f"index: torchwood absence proof is empty: expected the empty root,"
+                f" got {root.hex()}"
             )
         return
     other, other_value = reader.leaf()
@@ -205,13 +215,15 @@ def verify_torchwood_prefix(root: bytes, prefix: bytes, subtree: bytes, data: by
     if not reader.more():
         if root != EMPTY_ROOT:
             raise IndexProofError(
-                f"index: torchwood prefix absence proof is empty: expected the empty root, got {root.hex()}"
+                f"index: torchwood prefix absence proof is empty: expected the empty root,"
+                f" got {root.hex()}"
             )
         return
     other, other_value = reader.leaf()
     if has_prefix(other, prefix):
         raise IndexProofError(
-            f"index: torchwood prefix absence proof ends at key {other.hex()}, which has prefix {prefix.hex()}"
+            f"index: torchwood prefix absence proof ends at key {other.hex()},"
+            f" which has prefix {prefix.hex()}"
         )
     path = reader.steps()
     _check_root(root, climb(leaf_hash(other, other_value), prefix, other, path, below=_MAX_BITS))

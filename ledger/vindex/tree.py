@@ -139,7 +139,13 @@ def _plan(
 
     def sub(nid: int, nhash: bytes, lo: int, hi: int) -> _Result:
         n = hi - lo
-        return (nid, nhash) if n == 0 else merge_one(nid, nhash, lo) if n == 1 else merge(nid, nhash, lo, hi)
+        return (
+            (nid, nhash)
+            if n == 0
+            else merge_one(nid, nhash, lo)
+            if n == 1
+            else merge(nid, nhash, lo, hi)
+        )
 
     def merge_one(nid: int, nhash: bytes, i: int) -> _Result:
         # the subtree ``nid`` with key i added or updated: walk down, change the bottom,
@@ -219,7 +225,11 @@ def _plan(
         mid = bisect_left(ks, prefix | (1 << (top - bit)), lo, hi)
         n = mid - lo
         new_left = (
-            (left, lh) if n == 0 else merge_one(left, lh, lo) if n == 1 else merge(left, lh, lo, mid)
+            (left, lh)
+            if n == 0
+            else merge_one(left, lh, lo)
+            if n == 1
+            else merge(left, lh, lo, mid)
         )
         n = hi - mid
         new_right = (
@@ -238,10 +248,8 @@ def _plan(
         nodes[new] = (bit, prefix, lid, rid, lh, rh)
         return new, sha256(inner_prefix[bit] + lh + rh).digest()
 
-    if base.node is None:
-        result = build(0, len(keys))
-    else:
-        result = sub(base.node, base.hash, 0, len(keys))
+    n = len(keys)
+    result = build(0, n) if base.node is None else sub(base.node, base.hash, 0, n)
     return result, created - replaced, nodes, stale
 
 
@@ -281,8 +289,7 @@ class IndexTree:
         new_version = base.version + 1 if version is None else version
         if type(new_version) is not int or not base.version < new_version <= MAX_VERSION:
             raise IndexFormatError(
-                f"index: new version: expected {base.version + 1}..{MAX_VERSION},"
-                f" got {new_version}"
+                f"index: new version: expected {base.version + 1}..{MAX_VERSION}, got {new_version}"
             )
         staged: dict[bytes, bytes] = {}
         for key, value in updates:

@@ -44,7 +44,9 @@ _LEAF_BITS = 1 << 30
 
 def _bad(i: int, what: str, expected: str, x: object) -> IndexFormatError:
     got = f"{len(x)} bytes" if isinstance(x, bytes | bytearray) else type(x).__name__
-    return IndexFormatError(f"index: tree hash input pair {i}: {what}: expected {expected}, got {got}")
+    return IndexFormatError(
+        f"index: tree hash input pair {i}: {what}: expected {expected}, got {got}"
+    )
 
 
 def compute_root(

@@ -77,7 +77,9 @@ def verify_lookup(root: bytes, key: bytes, value: bytes | None, proof: LookupPro
             f"index: lookup proof is for another key: expected {key.hex()}, got {proof.key.hex()}"
         )
     if value is None and proof.value is not None:
-        raise IndexProofError(f"index: lookup proof for key {key.hex()}: expected absent, got present")
+        raise IndexProofError(
+            f"index: lookup proof for key {key.hex()}: expected absent, got present"
+        )
     if value is not None:
         if proof.value is None:
             raise IndexProofError(

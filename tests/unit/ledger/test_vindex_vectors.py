@@ -223,7 +223,9 @@ def _credex_verdict(case: VerifyCase) -> bool | None:
         if case.kind == "lookup":
             verify_lookup(case.snap, case.key, case.value, proof)
         else:
-            verify_prefix(case.snap, case.key, case.value, PrefixProof.from_bytes(prefix_proof.to_bytes()))
+            verify_prefix(
+                case.snap, case.key, case.value, PrefixProof.from_bytes(prefix_proof.to_bytes())
+            )
     except IndexProofError:
         return False
     return True
@@ -265,4 +267,6 @@ def test_prefix(prefix_tree: IndexTree, case: PrefixCase) -> None:
     verify_torchwood_prefix(PREFIX_SNAP, case.prefix, case.subtree, case.proof)
     # "Scan": the pairs with the prefix rebuild the subtree and pass the listing check
     listing = [kv for kv in PREFIX_PAIRS if kv[0].startswith(case.prefix)]
-    verify_prefix_listing(PREFIX_SNAP, case.prefix, listing, PrefixProof.from_bytes(proof.to_bytes()))
+    verify_prefix_listing(
+        PREFIX_SNAP, case.prefix, listing, PrefixProof.from_bytes(proof.to_bytes())
+    )
