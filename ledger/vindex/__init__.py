@@ -6,7 +6,8 @@ no lifecycle statement, or that a report lists every record of its subject, as o
 checkpoint. Nodes hash exactly as FiloSottile/torchwood ``mpt`` does (docs/index.md).
 
 Modules, one job each: ``hashing`` (node hashes, key bits), ``store`` (node layout, the
-``NodeStore`` seam, an in-memory store), ``tree`` (batch updates, lookups, proofs),
+``NodeStore`` seam, an in-memory store), ``batch`` (one pass of a batch of updates),
+``tree`` (the index API: updates, lookups, proofs),
 ``proof`` (proof values and their CBOR), ``verify`` (proof verification), ``treehash``
 (a root from sorted pairs, streaming), ``torchwood`` (torchwood's binary proof bytes).
 
