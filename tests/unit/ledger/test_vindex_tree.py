@@ -22,7 +22,7 @@ from credex.ledger.vindex import (
     leaf_hash,
     verify_lookup,
 )
-from credex.ledger.vindex.store import SEQ_BITS, node_version
+from credex.ledger.vindex.store import SEQ_BITS, Node, node_version
 from credex.ledger.vindex.tree import MAX_BATCH
 
 
@@ -267,3 +267,46 @@ def test_index_root_is_validated(
 ) -> None:
     with pytest.raises(error, match=message):
         IndexRoot(*args)
+
+
+class CountingStore(MemoryNodeStore):
+    """A memory store that counts node reads, as a bounded-cache SQL store would see them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def node(self, node_id: int) -> Node:
+        self.reads += 1
+        return super().node(node_id)
+
+
+def test_reads_touch_one_path_per_key() -> None:
+    store = CountingStore()
+    tree = IndexTree(store)
+    for start in range(0, 4096, 1024):
+        tree.apply((key(i), value(i)) for i in range(start, start + 1024))
+    for i in (1, 2000, 5000):
+        store.reads = 0
+        proof = tree.prove(key(i))
+        # the inner nodes on the path, then the leaf: no sibling is ever read
+        assert store.reads == len(proof.path) + 1
+        store.reads = 0
+        tree.get(key(i))
+        assert store.reads == len(proof.path) + 1
+
+
+def test_a_batch_reads_only_its_paths() -> None:
+    store = CountingStore()
+    tree = IndexTree(store)
+    for start in range(0, 8192, 2048):
+        tree.apply((key(i), value(i)) for i in range(start, start + 2048))
+    batch = [(key(i), value(i, 1)) for i in range(0, 8192, 256)] + [
+        (key(i), value(i)) for i in range(9000, 9032)
+    ]
+    paths = sum(len(tree.prove(k).path) + 1 for k, _ in batch)
+    store.reads = 0
+    change = tree.prepare(batch)
+    # shared upper nodes are read once: at most one read per node on the batch's paths
+    assert 0 < store.reads <= paths
+    assert len(change.nodes) <= paths + len(batch)

@@ -94,6 +94,19 @@ def test_absence_proof_that_ends_at_the_key_itself(tree: IndexTree, root: bytes)
         verify_lookup(root, key(1), None, forged)
 
 
+def test_non_membership_proof_for_a_present_key() -> None:
+    # an absence proof made before the key was added, shown against the root after it
+    t = IndexTree(MemoryNodeStore())
+    t.apply(PAIRS[:50])
+    before = t.prove(key(900))
+    after = t.set(key(900), value(900))
+    with pytest.raises(IndexProofError, match="absence proof does not lead to the root"):
+        verify_lookup(after.hash, key(900), None, before)
+    # and the current proof for the key is a presence proof, which cannot claim absence
+    with pytest.raises(IndexProofError, match="expected absent, got present"):
+        verify_lookup(after.hash, key(900), None, t.prove(key(900)))
+
+
 def test_absence_without_a_leaf_needs_the_empty_root(root: bytes) -> None:
     with pytest.raises(
         IndexProofError, match=f"without a leaf: expected the empty root {EMPTY_ROOT.hex()}"
