@@ -54,11 +54,17 @@ def _bytes(what: str, x: object, size: int) -> bytes:
     return x
 
 
+def _count(x: object) -> str:
+    return f"{len(x)} items" if isinstance(x, tuple | list | dict) else "one item"
+
+
 def _leaf(what: str, x: object) -> tuple[bytes, bytes] | None:
     if x is None:
         return None
     if not isinstance(x, tuple | list) or len(x) != 2:
-        raise IndexFormatError(f"index: {what} leaf: expected [key, value]")
+        raise IndexFormatError(
+            f"index: {what} leaf: expected [key, value], got {type(x).__name__} of {_count(x)}"
+        )
     key, value = x
     return _bytes(f"{what} leaf key", key, KEY_SIZE), _bytes(
         f"{what} leaf value", value, VALUE_SIZE
@@ -72,7 +78,10 @@ def _path(what: str, x: object) -> tuple[Step, ...]:
     below = KEY_BITS
     for item in x:
         if not isinstance(item, tuple | list) or len(item) != 2:
-            raise IndexFormatError(f"index: {what} path step: expected [bit, hash]")
+            raise IndexFormatError(
+                f"index: {what} path step: expected [bit, hash], got {type(item).__name__}"
+                f" of {_count(item)}"
+            )
         bit, sibling = item
         if type(bit) is not int or not 0 <= bit < below:
             raise IndexFormatError(
@@ -126,11 +135,16 @@ class LookupProof:
         if self.value is not None:
             _bytes("lookup proof value", self.value, VALUE_SIZE)
             if self.leaf is not None:
-                raise IndexFormatError("index: lookup proof: a present key carries no other leaf")
+                raise IndexFormatError(
+                    "index: lookup proof leaf: expected null for a present key, got a leaf"
+                )
         object.__setattr__(self, "leaf", _leaf("lookup proof", self.leaf))
         object.__setattr__(self, "path", _path("lookup proof", self.path))
         if self.value is None and self.leaf is None and self.path:
-            raise IndexFormatError("index: lookup proof: an absent key with a path needs its leaf")
+            raise IndexFormatError(
+                "index: lookup proof leaf: expected the leaf reached for an absent key with a"
+                " path, got null"
+            )
 
     @property
     def present(self) -> bool:
@@ -204,9 +218,14 @@ class PrefixProof:
         object.__setattr__(self, "leaf", _leaf("prefix proof", self.leaf))
         object.__setattr__(self, "path", _path("prefix proof", self.path))
         if self.leaf is not None and self.subtree != EMPTY_ROOT:
-            raise IndexFormatError("index: prefix proof: a leaf is only given for no keys")
+            raise IndexFormatError(
+                "index: prefix proof leaf: expected null for a found subtree, got a leaf"
+            )
         if self.subtree == EMPTY_ROOT and self.leaf is None and self.path:
-            raise IndexFormatError("index: prefix proof: no keys with a path needs its leaf")
+            raise IndexFormatError(
+                "index: prefix proof leaf: expected the leaf reached when no key has the"
+                " prefix, got null"
+            )
 
     def to_cbor(self) -> dict[str, Any]:
         return {

@@ -192,7 +192,10 @@ def verify_torchwood_lookup(root: bytes, key: bytes, value: bytes | None, data: 
         return
     other, other_value = reader.leaf()
     if other == key:
-        raise IndexProofError(f"index: torchwood absence proof of key {key.hex()} ends at that key")
+        raise IndexProofError(
+            f"index: torchwood absence proof of key {key.hex()}: expected a leaf of another"
+            " key, got the key's own leaf"
+        )
     path = reader.steps()
     _check_root(root, climb(leaf_hash(other, other_value), key, other, path, below=_MAX_BITS))
 

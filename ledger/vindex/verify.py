@@ -106,7 +106,8 @@ def verify_lookup(root: bytes, key: bytes, value: bytes | None, proof: LookupPro
     other, other_value = proof.leaf
     if other == key:
         raise IndexProofError(
-            f"index: absence proof of key {key.hex()} ends at that key's own leaf"
+            f"index: absence proof of key {key.hex()}: expected a leaf of another key,"
+            " got the key's own leaf"
         )
     # (5, 6)
     start = leaf_hash(other, other_value)
@@ -153,8 +154,8 @@ def verify_prefix(root: bytes, prefix: bytes, subtree: bytes, proof: PrefixProof
     other, other_value = proof.leaf
     if other.startswith(prefix):
         raise IndexProofError(
-            f"index: proof of no key with prefix {prefix.hex()} ends at key {other.hex()},"
-            " which has it"
+            f"index: proof of no key with prefix {prefix.hex()}: expected a leaf without the"
+            f" prefix, got key {other.hex()}, which has it"
         )
     reached = climb(leaf_hash(other, other_value), prefix, other, proof.path, below=KEY_BITS)
     _root_matches(root, reached, "prefix absence proof")

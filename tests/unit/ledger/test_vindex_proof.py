@@ -166,9 +166,11 @@ def test_malformed_lookup_proofs(
 
 
 def test_contradictory_claims(present: LookupProof, absent: LookupProof) -> None:
-    with pytest.raises(IndexFormatError, match="a present key carries no other leaf"):
+    with pytest.raises(IndexFormatError, match="expected null for a present key, got a leaf"):
         LookupProof.from_bytes(_mutated(present, leaf=[_H, _H]))
-    with pytest.raises(IndexFormatError, match="an absent key with a path needs its leaf"):
+    with pytest.raises(
+        IndexFormatError, match="expected the leaf reached for an absent key with a path, got null"
+    ):
         LookupProof.from_bytes(_mutated(absent, leaf=None))
 
 
@@ -187,9 +189,11 @@ def test_malformed_prefix_proofs(tree: IndexTree) -> None:
         PrefixProof.from_bytes(_mutated(found, prefix=b"\x00" * 33))
     with pytest.raises(IndexFormatError, match="subtree: expected 32 bytes"):
         PrefixProof.from_bytes(_mutated(found, subtree=b""))
-    with pytest.raises(IndexFormatError, match="a leaf is only given for no keys"):
+    with pytest.raises(IndexFormatError, match="expected null for a found subtree, got a leaf"):
         PrefixProof.from_bytes(_mutated(found, leaf=[_H, _H]))
-    with pytest.raises(IndexFormatError, match="no keys with a path needs its leaf"):
+    with pytest.raises(
+        IndexFormatError, match="expected the leaf reached when no key has the prefix, got null"
+    ):
         PrefixProof.from_bytes(_mutated(missing, leaf=None))
     with pytest.raises(IndexFormatError, match=r"extra \['key'\]"):
         PrefixProof.from_bytes(_mutated(found, key=_H))

@@ -90,7 +90,9 @@ def test_absence_proof_for_a_presence_claim(tree: IndexTree, root: bytes) -> Non
 def test_absence_proof_that_ends_at_the_key_itself(tree: IndexTree, root: bytes) -> None:
     proof = tree.prove(key(1))
     forged = LookupProof(key(1), None, (key(1), value(1)), proof.path)
-    with pytest.raises(IndexProofError, match="ends at that key's own leaf"):
+    with pytest.raises(
+        IndexProofError, match="expected a leaf of another key, got the key's own leaf"
+    ):
         verify_lookup(root, key(1), None, forged)
 
 
