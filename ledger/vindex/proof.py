@@ -54,6 +54,16 @@ def _bytes(what: str, x: object, size: int) -> bytes:
     return x
 
 
+def _shown(x: object) -> str:
+    """An untrusted item as it may appear in a message: a small integer, else its type."""
+    return str(x) if type(x) is int and -(2**64) <= x < 2**64 else type(x).__name__
+
+
+def _names(keys: set[Any]) -> list[str]:
+    """Up to three untrusted field names, each cut to 16 characters."""
+    return sorted(str(k)[:16] for k in keys)[:3]
+
+
 def _count(x: object) -> str:
     return f"{len(x)} items" if isinstance(x, tuple | list | dict) else "one item"
 
@@ -86,7 +96,7 @@ def _path(what: str, x: object) -> tuple[Step, ...]:
         if type(bit) is not int or not 0 <= bit < below:
             raise IndexFormatError(
                 f"index: {what} path bits must strictly decrease: expected 0..{below - 1},"
-                f" got {bit!r}"
+                f" got {_shown(bit)}"
             )
         if type(sibling) is not bytes or len(sibling) != HASH_SIZE:
             _bytes(f"{what} path sibling", sibling, HASH_SIZE)
@@ -99,7 +109,7 @@ def _fields(what: str, value: Any, expected: frozenset[str]) -> dict[str, Any]:
     if type(value) is not dict:
         raise IndexFormatError(f"index: {what}: expected a map, got {type(value).__name__}")
     if set(value) != expected:
-        extra = sorted(map(str, set(value) - expected))
+        extra = _names(set(value) - expected)
         missing = sorted(expected - set(value))
         raise IndexFormatError(
             f"index: {what}: expected fields {sorted(expected)}, got extra {extra},"
@@ -107,7 +117,7 @@ def _fields(what: str, value: Any, expected: frozenset[str]) -> dict[str, Any]:
         )
     if type(value["v"]) is not int or value["v"] != FORMAT_VERSION:
         raise IndexFormatError(
-            f"index: {what} version: expected {FORMAT_VERSION}, got {value['v']!r}"
+            f"index: {what} version: expected {FORMAT_VERSION}, got {_shown(value['v'])}"
         )
     return value
 
