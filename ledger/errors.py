@@ -21,14 +21,16 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── OversizeError               input over a documented limit
     │   ├── NoteError                   malformed signed note / checkpoint text
     │   ├── PreimageMismatchError       a hash envelope's body does not hash to its payload
-    │   └── CsvHeaderError              a CSV header that cannot be used
+    │   ├── CsvHeaderError              a CSV header that cannot be used
+    │   └── IndexFormatError            malformed verifiable-index key, value or proof
     ├── VerificationError            a check on untrusted data failed    -> INVALID_ARGUMENT
     │   ├── SignatureError
     │   ├── InclusionProofError
     │   ├── ConsistencyProofError
     │   ├── CheckpointError             checkpoint does not match receipt / log
     │   ├── InconsistentLogError        two views that cannot both be true (carries evidence)
-    │   └── DerivationMismatchError     a derived record that does not follow (step 8)
+    │   ├── DerivationMismatchError     a derived record that does not follow (step 8)
+    │   └── IndexProofError             a verifiable-index lookup / prefix proof does not hold
     ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
     │   ├── UntrustedKeyError           key not in the trust material
     │   ├── KeyValidityError            key used outside its validity window
@@ -52,10 +54,12 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   └── WitnessConflictError        tlog-witness 409: old size is not the witness's
     ├── NotFoundError                                                  -> NOT_FOUND
     │   ├── BodyNotHeldError            an enveloped record's body is not at hand
-    │   └── BodyErasedError             the node erased that body (the leaf stays)
+    │   ├── BodyErasedError             the node erased that body (the leaf stays)
+    │   └── IndexVersionError           an index version that is pruned or was never committed
     ├── ConfigError                  node home missing, unreadable, exists
     ├── StorageError                                                   -> INTERNAL
-    │   └── LogMovedError               another handle appended first (retried once)
+    │   ├── LogMovedError               another handle appended first (retried once)
+    │   └── IndexConflictError          an index commit that does not build on the stored latest
     └── PeerError                    transient, retryable (client side)
         └── PeerUnavailableError
 
@@ -84,6 +88,10 @@ __all__ = [
     "IdentifierError",
     "InclusionProofError",
     "InconsistentLogError",
+    "IndexConflictError",
+    "IndexFormatError",
+    "IndexProofError",
+    "IndexVersionError",
     "KeyValidityError",
     "KindNotAuthorisedError",
     "LifecycleError",
@@ -394,3 +402,30 @@ class WitnessConflictError(OutOfRangeError):
     def __init__(self, message: str, *, witness_size: int = 0) -> None:
         super().__init__(message)
         self.witness_size = witness_size
+
+
+class IndexFormatError(FormatError):
+    """A verifiable-index key, value, prefix or proof that is not of the documented shape
+    (docs/index.md): wrong sizes, extra or missing fields, bits out of order."""
+
+    code = "index_format"
+
+
+class IndexProofError(VerificationError):
+    """A verifiable-index lookup or prefix proof that does not prove its claim against the
+    given root: another key, another root, a forged sibling, a hidden key."""
+
+    code = "index_proof"
+
+
+class IndexVersionError(NotFoundError):
+    """An index version the store does not hold: pruned, or never committed."""
+
+    code = "index_version"
+
+
+class IndexConflictError(StorageError):
+    """An index commit prepared on a version that is no longer the stored latest (another
+    writer committed first); prepare again on the new latest."""
+
+    code = "index_conflict"
