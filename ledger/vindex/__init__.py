@@ -17,32 +17,50 @@ commitment are not here.
 
 from __future__ import annotations
 
-from credex.ledger.vindex.hashing import (
-    EMPTY_ROOT,
-    HASH_SIZE,
-    KEY_SIZE,
-    VALUE_SIZE,
-    inner_hash,
-    leaf_hash,
-)
-from credex.ledger.vindex.proof import MAX_PROOF_BYTES, LookupProof, PrefixProof
-from credex.ledger.vindex.store import (
-    IndexCommit,
-    IndexRoot,
-    MemoryNodeStore,
-    Node,
-    NodeStore,
-)
-from credex.ledger.vindex.torchwood import (
-    lookup_proof_from_torchwood,
-    prefix_proof_from_torchwood,
-    to_torchwood,
-    verify_torchwood_lookup,
-    verify_torchwood_prefix,
-)
-from credex.ledger.vindex.tree import MAX_BATCH, IndexTree
-from credex.ledger.vindex.treehash import compute_root
-from credex.ledger.vindex.verify import verify_lookup, verify_prefix, verify_prefix_listing
+from typing import TYPE_CHECKING
+
+from credex._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from credex.ledger.vindex.hashing import (
+        EMPTY_ROOT,
+        HASH_SIZE,
+        KEY_SIZE,
+        VALUE_SIZE,
+        inner_hash,
+        leaf_hash,
+    )
+    from credex.ledger.vindex.proof import (
+        MAX_PROOF_BYTES,
+        LookupProof,
+        PrefixProof,
+    )
+    from credex.ledger.vindex.store import (
+        IndexCommit,
+        IndexRoot,
+        MemoryNodeStore,
+        Node,
+        NodeStore,
+    )
+    from credex.ledger.vindex.torchwood import (
+        lookup_proof_from_torchwood,
+        prefix_proof_from_torchwood,
+        to_torchwood,
+        verify_torchwood_lookup,
+        verify_torchwood_prefix,
+    )
+    from credex.ledger.vindex.tree import (
+        MAX_BATCH,
+        IndexTree,
+    )
+    from credex.ledger.vindex.treehash import (
+        compute_root,
+    )
+    from credex.ledger.vindex.verify import (
+        verify_lookup,
+        verify_prefix,
+        verify_prefix_listing,
+    )
 
 __all__ = [
     "EMPTY_ROOT",
@@ -71,3 +89,34 @@ __all__ = [
     "verify_torchwood_lookup",
     "verify_torchwood_prefix",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "EMPTY_ROOT": "credex.ledger.vindex.hashing",
+        "HASH_SIZE": "credex.ledger.vindex.hashing",
+        "IndexCommit": "credex.ledger.vindex.store",
+        "IndexRoot": "credex.ledger.vindex.store",
+        "IndexTree": "credex.ledger.vindex.tree",
+        "KEY_SIZE": "credex.ledger.vindex.hashing",
+        "LookupProof": "credex.ledger.vindex.proof",
+        "MAX_BATCH": "credex.ledger.vindex.tree",
+        "MAX_PROOF_BYTES": "credex.ledger.vindex.proof",
+        "MemoryNodeStore": "credex.ledger.vindex.store",
+        "Node": "credex.ledger.vindex.store",
+        "NodeStore": "credex.ledger.vindex.store",
+        "PrefixProof": "credex.ledger.vindex.proof",
+        "VALUE_SIZE": "credex.ledger.vindex.hashing",
+        "compute_root": "credex.ledger.vindex.treehash",
+        "inner_hash": "credex.ledger.vindex.hashing",
+        "leaf_hash": "credex.ledger.vindex.hashing",
+        "lookup_proof_from_torchwood": "credex.ledger.vindex.torchwood",
+        "prefix_proof_from_torchwood": "credex.ledger.vindex.torchwood",
+        "to_torchwood": "credex.ledger.vindex.torchwood",
+        "verify_lookup": "credex.ledger.vindex.verify",
+        "verify_prefix": "credex.ledger.vindex.verify",
+        "verify_prefix_listing": "credex.ledger.vindex.verify",
+        "verify_torchwood_lookup": "credex.ledger.vindex.torchwood",
+        "verify_torchwood_prefix": "credex.ledger.vindex.torchwood",
+    },
+)
