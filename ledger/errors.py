@@ -15,7 +15,9 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── RecordError                 bad record: version, fields, body
     │   │   ├── UnknownKindError
     │   │   ├── PolicyDefinitionError   a conversion policy malformed, not total or monotonic
-    │   │   └── ConversionError         a source record a valid policy cannot convert
+    │   │   │   └── RuleDefinitionError     a rule policy malformed, not total, unknown kinds
+    │   │   ├── ConversionError         a source record a valid policy cannot convert
+    │   │   └── EvaluationError         evidence a valid rule cannot evaluate
     │   ├── IdentifierError             USCC / resident ID / HK number invalid
     │   ├── DateFormatError             a date that does not parse
     │   ├── OversizeError               input over a documented limit
@@ -36,6 +38,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── WrongLogError               material from a log that is not the trusted one
     │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
     │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
+    │   ├── CommitmentRefusedError      a commitment the pre-commitment check refuses
     │   ├── CallerNotAuthorisedError    an RPC caller whose certificate or role may not call
     │   ├── UnauthenticatedError        an RPC that needs a client certificate -> UNAUTHENTICATED
     │   └── LifecycleError              a lifecycle statement the rules refuse
@@ -72,6 +75,7 @@ __all__ = [
     "CallerNotAuthorisedError",
     "CborError",
     "CheckpointError",
+    "CommitmentRefusedError",
     "ConfigError",
     "ConsistencyProofError",
     "ConversionError",
@@ -80,6 +84,7 @@ __all__ = [
     "CsvHeaderError",
     "DateFormatError",
     "DerivationMismatchError",
+    "EvaluationError",
     "FormatError",
     "IdentifierError",
     "InclusionProofError",
@@ -107,6 +112,7 @@ __all__ = [
     "RecordWithheldError",
     "RegimeError",
     "RepairTooEarlyError",
+    "RuleDefinitionError",
     "SignatureError",
     "StorageError",
     "UnauthenticatedError",
@@ -394,3 +400,24 @@ class WitnessConflictError(OutOfRangeError):
     def __init__(self, message: str, *, witness_size: int = 0) -> None:
         super().__init__(message)
         self.witness_size = witness_size
+
+
+class RuleDefinitionError(PolicyDefinitionError):
+    """A rule policy (``policy.rule``) that is malformed, not total, refers to an unknown
+    kind or field, or holds a float."""
+
+    code = "rule_definition"
+
+
+class EvaluationError(RecordError):
+    """Evidence a valid rule cannot evaluate (another subject, a kind the rule does not
+    read, too many records)."""
+
+    code = "evaluation"
+
+
+class CommitmentRefusedError(PolicyError):
+    """A credit commitment the check before acceptance refuses (核查—承诺): nothing is
+    logged."""
+
+    code = "commitment_refused"
