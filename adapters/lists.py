@@ -108,6 +108,8 @@ class _ListAdapter(CsvAdapter):
         body["authority"] = need(t, cells, "authority")
         listed = iso_date(t, cells, "listed_on")
         body["listed_on"] = listed.isoformat()
+        if self.kind == "list.black":
+            need(t, cells, "reason")
         for key in ("basis_doc_no", "basis", "reason"):
             value = scrub(cells.get(key, ""), secrets)
             if value:

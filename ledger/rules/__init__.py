@@ -15,8 +15,8 @@ or a measure. Every rule carries its provenance (``credex.ledger.provenance``) a
 evaluation carries the rule's grade.
 
 This package does not sign, log, store or read the clock. Modules: ``model`` (the
-parsed language), ``validate``, ``evaluate``, ``record`` (rule and evaluation records,
-replay), ``verify`` (step 8 on statements).
+parsed language), ``validate``, ``engine`` (``evaluate``), ``record`` (rule and
+evaluation records, replay), ``verify`` (step 8 on statements).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         EvaluationError,
         RuleDefinitionError,
     )
-    from credex.ledger.rules.evaluate import (
+    from credex.ledger.rules.engine import (
         Evaluation,
         Evidence,
         evaluate,
@@ -89,9 +89,9 @@ __getattr__ = lazy_exports(
     {
         "EVALUATION_KINDS": "credex.ledger.rules.record",
         "EVIDENCE_KINDS": "credex.ledger.rules.model",
-        "Evaluation": "credex.ledger.rules.evaluate",
+        "Evaluation": "credex.ledger.rules.engine",
         "EvaluationError": "credex.ledger.errors",
-        "Evidence": "credex.ledger.rules.evaluate",
+        "Evidence": "credex.ledger.rules.engine",
         "MAX_EVIDENCE": "credex.ledger.rules.model",
         "RULE_KIND": "credex.ledger.rules.record",
         "Rule": "credex.ledger.rules.model",
@@ -99,10 +99,10 @@ __getattr__ = lazy_exports(
         "Selector": "credex.ledger.rules.model",
         "build_evaluation_record": "credex.ledger.rules.record",
         "build_rule_record": "credex.ledger.rules.record",
-        "evaluate": "credex.ledger.rules.evaluate",
-        "evaluation_body": "credex.ledger.rules.evaluate",
-        "event_time": "credex.ledger.rules.evaluate",
-        "in_force": "credex.ledger.rules.evaluate",
+        "evaluate": "credex.ledger.rules.engine",
+        "evaluation_body": "credex.ledger.rules.engine",
+        "event_time": "credex.ledger.rules.engine",
+        "in_force": "credex.ledger.rules.engine",
         "replay_evaluation": "credex.ledger.rules.record",
         "rule_of": "credex.ledger.rules.record",
         "rule_subject_id": "credex.ledger.rules.record",

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from credex.ledger.errors import DerivationMismatchError, EvaluationError
 from credex.ledger.record import SUBJECTLESS_PREFIX, Record, Subject
-from credex.ledger.rules.evaluate import Evidence, evaluate, evaluation_body, in_force
+from credex.ledger.rules.engine import Evidence, evaluate, evaluation_body, in_force
 from credex.ledger.rules.model import DAY, Rule
 from credex.ledger.rules.validate import validate_rule
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from credex.ledger.errors import DerivationMismatchError
 from credex.ledger.lifecycle import Status
-from credex.ledger.rules.evaluate import Evidence
+from credex.ledger.rules.engine import Evidence
 from credex.ledger.rules.record import EVALUATION_KINDS, RULE_KIND, replay_evaluation, rule_of
 from credex.ledger.statement import Statement
 

@@ -85,9 +85,18 @@ def fact_key(record: Record) -> tuple[str, ...] | None:
     return None
 
 
+#: document numbers, compared as ``normalise_number`` writes them
+_NUMBER_FIELDS: Final = frozenset({"decision_no", "case_no", "basis_doc_no"})
+
+
 def substance(record: Record) -> dict[str, Any]:
-    """What the fact says: the body without ``SOURCE_FIELDS``."""
-    return {k: v for k, v in record.body.items() if k not in SOURCE_FIELDS}
+    """What the fact says: the body without ``SOURCE_FIELDS``, document numbers
+    normalised (``甬市监罚〔2026〕88号`` and ``甬市监罚[2026]88号`` are one number)."""
+    return {
+        k: normalise_number(v) if k in _NUMBER_FIELDS else v
+        for k, v in record.body.items()
+        if k not in SOURCE_FIELDS
+    }
 
 
 @dataclass(frozen=True, slots=True)

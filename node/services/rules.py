@@ -50,7 +50,7 @@ from credex.ledger.rules import (
     rule_of,
     rule_subject_id,
 )
-from credex.ledger.rules.evaluate import reads
+from credex.ledger.rules.engine import reads
 from credex.ledger.statement import Statement
 from credex.node.federation.manifests import load_chain, load_manifest
 from credex.node.federation.mirrors import MirrorBundles
