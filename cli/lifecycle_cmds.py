@@ -160,22 +160,30 @@ def recognize_cmd(
         rec = recognize(
             node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
         )
+    from credex.ledger.provenance import label
+    from credex.ledger.statement import Statement
+
     out = rec.bundle.to_bytes()
     output.write_bytes(out)
     r = rec.result
+    body = Statement.from_bytes(rec.bundle.statement, rec.bundle.preimage).record.body
+    grade = body.get("provenance")
     if json_out:
         print_json(
             {
                 **r.to_json(),
                 "source": rec.source.leaf_hash.hex(),
                 "policy": rec.policy.leaf_hash.hex(),
+                "provenance": grade,
                 "file": str(output),
                 "bytes": len(out),
             }
         )
     else:
         state = "logged" if r.is_new else "already logged"
-        console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
+        console.print(
+            f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()} {label(grade)}"
+        )
         console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
 
 

@@ -369,3 +369,41 @@ def test_one_source_per_fact_on_import(cli: Cli, tmp_path: Path) -> None:
 def _leaf(home: Path, index: int) -> str:
     with LocalNode.open(home) as node:
         return Statement.from_bytes(node.log.entry(index).leaf).leaf_hash.hex()
+
+
+def test_a_subject_files_an_objection_with_a_working_day_deadline(
+    cli: Cli, ningbo: Path, clock: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credex.cli import lifecycle_cmds
+
+    monkeypatch.setattr(lifecycle_cmds, "now", lambda: clock["now"])
+    clock["now"] = calendar.timegm((2026, 9, 28, 2, 0, 0))  # Monday, before National Day
+    leaf = _leaf(ningbo, 0)
+    r = cli(
+        "lifecycle",
+        "object",
+        leaf,
+        "--filed-by",
+        "subject",
+        "--channel",
+        "cn-zj-ningbo",
+        "--rule",
+        "gz-public-credit",
+        "--home",
+        ningbo,
+        "--json",
+    )
+    _ok(r)
+    with LocalNode.open(ningbo) as node:
+        body = node.statement_at(r.json["index"]).record.body
+    # 14 working days: Oct 1-7 off, Saturday Oct 10 worked (holidays as data)
+    assert body == {
+        "raised_on": "2026-09-28",
+        "due_by": "2026-10-22",
+        "filed_by": "subject",
+        "channel": "cn-zj-ningbo",
+    }
+    bad = cli(
+        "lifecycle", "object", leaf, "--rule", "gz", "--due-by", "2026-10-01", "--home", ningbo
+    )
+    assert bad.code == 1 and "not both" in bad.err

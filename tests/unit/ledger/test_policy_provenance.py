@@ -101,3 +101,24 @@ def test_the_hk_policy_says_its_names_and_rate_are_invented() -> None:
     assert prov["grade"] == "illustrative" and "0.92" in prov["source"]
     status = next(f for f in value["rules"]["fields"] if f["from"] == "items.status")
     assert status["enum"]["Struck Off"] != "吊销"  # removal from the register, not revocation
+
+
+def test_the_demo_hk_samples_lose_no_field_to_the_policy() -> None:
+    """The synthetic HK reports write the items the policy maps (``judgment_count``, not
+    ``litigation_count``; ``registration_no``), so nothing is dropped silently."""
+    from datetime import date
+
+    from credex.adapters.sample_hk import hk_report_records
+
+    value = json.loads((POLICIES / "hk_to_mainland.json").read_text(encoding="utf-8"))
+    policy = validate_policy(value["rules"])
+    mapped = {f["from"].removeprefix("items.") for f in value["rules"]["fields"]}
+    kept = {p.removeprefix("items.") for p in value["rules"]["keep_specific"]}
+    for rec in hk_report_records(5, seed=3, as_of=date(2026, 5, 31)):
+        items = rec.body["items"]
+        dropped = set(items) - mapped - kept - {"synthetic"}
+        assert dropped == set(), dropped
+        out = apply_policy(policy, rec.body)
+        assert out["items"]["涉诉数量"] == items["judgment_count"]
+        assert out["items"]["统一代码/登记号"] == rec.subject.id
+        assert out["provenance"] == "illustrative"
