@@ -407,3 +407,56 @@ def test_a_subject_files_an_objection_with_a_working_day_deadline(
         "lifecycle", "object", leaf, "--rule", "gz", "--due-by", "2026-10-01", "--home", ningbo
     )
     assert bad.code == 1 and "not both" in bad.err
+
+
+def test_huangpu_grades_port_classes_and_personal_perks(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = init_home(cli, tmp_path / "hp", "cn-gd-huangpu", "credex.huangpu.example/log")
+    _ok(cli("import", "--adapter", "red-list-csv", SAMPLES / "red_list.csv", "--home", home))
+    _ok(cli("import", "--adapter", "black-list-csv", SAMPLES / "black_list.csv", "--home", home))
+    for rule in (
+        "huangpu.json",
+        "huangpu_policy_funds.json",
+        "ningbo_port.json",
+        "deposit_free.json",
+        "pay_after_treatment.json",
+    ):
+        _ok(cli("rule", "add", RULES / rule, "--home", home))
+
+    def grade(subject: str, rule: str) -> Any:
+        return _ok(cli("evaluate", subject, "--rule", rule, "--home", home, "--json")).json
+
+    a, d = grade(GREEN, "HUANGPU_AD"), grade(RED, "HUANGPU_AD")
+    assert (a["result"], d["result"], a["provenance"]) == ("A", "D", "illustrative")
+    assert grade(BLUE, "HUANGPU_AD")["result"] == "B"
+    first = cli("check", GREEN, "--purpose", "HUANGPU_POLICY_FUNDS", "--home", home)
+    assert first.code == 0 and "priority [ILLUSTRATIVE]" in first.out
+    funds = cli("check", RED, "--purpose", "HUANGPU_POLICY_FUNDS", "--home", home)
+    assert funds.code == 1 and "D级企业不得享受政策兑现资金" in funds.out
+    assert grade(GREEN, "NINGBO_PORT")["result"] == "A"
+    assert grade(RED, "NINGBO_PORT")["result"] == "C"
+    # a resident with an L4 天一分: deposit-free and pay-after-treatment, until court-listed
+    body = json.dumps(
+        {
+            "scheme": "NINGBO_TIANYI_PLACEHOLDER",
+            "score": 700,
+            "band": "placeholder-4",
+            "as_of": "2026-05-31",
+            "level": "L4",
+        }
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(RID + "\n"))
+    _ok(cli("issue", "--kind", "score.city", "--person-id", "-", "--body", body, "--home", home))
+    for purpose in ("DEPOSIT_FREE", "PAY_AFTER_TREATMENT"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(RID + "\n"))
+        r = cli(
+            "check", "--person-id", "-", "--purpose", purpose, "--asker", "bike:hz", "--home", home
+        )
+        assert r.code == 0 and "allow [ILLUSTRATIVE]" in r.out, r.text
+    _ok(cli("import", "--adapter", "court-list-csv", SAMPLES / "court_list.csv", "--home", home))
+    monkeypatch.setattr("sys.stdin", io.StringIO(RID + "\n"))
+    r = cli("check", "--person-id", "-", "--purpose", "DEPOSIT_FREE", "--home", home)
+    assert r.code == 1 and "court list" in r.out and RID not in r.text
+    r = cli("check", GREEN, "--purpose", "DEPOSIT_FREE", "--home", home)
+    assert r.code == 1 and "for person subjects" in r.err
