@@ -1,8 +1,11 @@
 """Regional formats in, validated records out: ``base`` (the ``Adapter`` seam),
 ``public_credit`` (双公示 penalty CSV), ``hk_report`` (Hong Kong company reports),
-``schemes`` (city score schemes and rating scales), ``registry`` (adapters by name),
-``sample`` / ``sample_hk`` (synthetic data for the demo and tests). Names are imported
-lazily.
+``table`` (row-by-row CSV tables) with ``licenses`` (双公示 licences), ``lists`` (red and
+black lists), ``court_list`` (失信被执行人) and ``tax_credit`` (A级纳税人), ``schemes``
+(city score schemes and rating scales) with ``sources`` (their provenance),
+``registry`` (adapters by name), ``sample`` / ``sample_hk`` (synthetic data for the demo
+and tests; ``samples/`` holds one synthetic file per importer), ``rules/`` and
+``policies/`` (rule and conversion policy files). Names are imported lazily.
 """
 
 from __future__ import annotations

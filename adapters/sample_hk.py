@@ -56,13 +56,15 @@ def hk_report_records(count: int = 8, seed: int = 0, *, as_of: date) -> list[Rec
             items["incorporated_on"] = (
                 as_of - timedelta(days=rng.randrange(400, 9000))
             ).isoformat()
+        # the same items ``hk_report`` writes, so the HK -> mainland policy maps every one
+        items["registration_no"] = subject_id
         items["status"] = "Live"
         people = [mask_name(f"{rng.choice('陳黃李張王')}示例") for _ in range(2)]
         if prefix == "BR":
             items["proprietor"] = people[0]
         else:
             items["directors"] = people
-        items["litigation_count"] = rng.randrange(3)
+        items["judgment_count"] = rng.randrange(3)
         items["ccra_facilities"] = rng.randrange(6)
         out.append(
             Record(

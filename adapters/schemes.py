@@ -1,18 +1,24 @@
 """City score schemes and enterprise rating scales (DOMAIN.md §2, §6; issue #4 point 1).
 
+Every scheme and scale carries its ``provenance`` (``credex.adapters.sources``; grades
+``published`` / ``reported`` / ``illustrative``, DOMAIN.md §10):
+
 - ``scheme(id)``: a ``ScoreScheme``: range, ordered bands (worst first, ``lo``..``hi``
   both inclusive, contiguous) and each band's common level ``L1`` (worst) … ``L5``.
-  Published: 福州 茉莉分 ``FUZHOU_MOLI`` (0-1000, six bands; 极差 and 较差 are both L1),
-  杭州 钱江分 ``HANGZHOU_QIANJIANG``, 郑州 商鼎分 ``ZHENGZHOU_SHANGDING`` (0-200).
-  DOMAIN gives the cut-offs as overlapping ranges ("550–600 一般; 600–700 良好"); a band's
-  lower bound is inclusive, so 600 is 良好 and 150 is 信用极好 [A].
-  Illustrative (``illustrative=True``; cut-offs, and for 天一分 the names, are invented):
-  ``NINGBO_TIANYI``, ``XIAMEN_BAILU``. The ``*_PLACEHOLDER`` ids of
-  ``credex.adapters.sample`` are aliases of these two (same bands).
+  Published: 福州 茉莉分 ``FUZHOU_MOLI`` (0-1000, six bands; 极差 and 较差 are both L1).
+  Reported (forums and press mirrors only): 杭州 钱江分 ``HANGZHOU_QIANJIANG`` (lower
+  bound 0 assumed), 郑州 商鼎分 ``ZHENGZHOU_SHANGDING`` (0-200). The sources give the
+  cut-offs as overlapping ranges ("550–600 一般; 600–700 良好"); a band's lower bound is
+  inclusive, so 600 is 良好 and 150 is 信用极好 [A].
+  Illustrative (cut-offs, and for 天一分 the names, are invented): ``NINGBO_TIANYI``,
+  ``XIAMEN_BAILU``. The ``*_PLACEHOLDER`` ids of ``credex.adapters.sample`` are aliases
+  of these two (same bands).
 - ``rating_scale(id)``: a ``RatingScale``: grades worst first, each with an ordinal
   (1 = worst) and a class ``good`` / ``watch`` / ``bad`` [A]: ``SAMR_RISK`` (A-D),
-  ``GENERIC_AAA_C`` (三等九级 AAA … C), ``TAX_NSXY`` (A/B/M/C/D; M ranks between C and B),
-  ``HUIZHOU_HUIXINMA`` (red < blue < green, illustrative).
+  ``GENERIC_AAA_C`` (三等九级 AAA … C), ``TAX_NSXY`` (A/B/M/C/D; M ranks between C and B)
+  (all reported); from the seeds (published): ``HUIZHOU_HUIXINMA`` (red < blue < green),
+  ``BAOJI_JIUDING`` (九鼎分 C < B < A < AA < AAA), ``HUANGPU_AD`` (D < C < B < A),
+  ``NINGBO_PORT`` and ``NINGBO_SHIPPING`` (C < B < A).
 - ``registry_scales()`` / ``embed_schemes(rules)``: the same scales as
   ``credex.ledger.policy.Scale`` values, for building self-contained policies.
 
@@ -25,8 +31,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from credex.adapters.sources import source_of
 from credex.ledger.errors import NotFoundError, OutOfRangeError
 from credex.ledger.policy import Scale, ScaleBand
+from credex.ledger.provenance import Provenance
 
 __all__ = [
     "ALIASES",
@@ -61,11 +69,18 @@ class ScoreScheme:
     id: str
     name: str
     bands: tuple[ScoreBand, ...]
-    illustrative: bool = False
 
     def __post_init__(self) -> None:
         # the policy Scale does the structural checks (contiguity, levels, names)
         self.to_scale()
+
+    @property
+    def provenance(self) -> Provenance:
+        return source_of(self.id)
+
+    @property
+    def illustrative(self) -> bool:
+        return self.provenance.grade == "illustrative"
 
     @property
     def lo(self) -> int:
@@ -101,6 +116,7 @@ class ScoreScheme:
         return Scale(
             scheme_id or self.id,
             tuple(ScaleBand(b.name, b.level, b.lo, b.hi) for b in self.bands),
+            source_of(self.id),
         )
 
 
@@ -118,12 +134,24 @@ class RatingScale:
     id: str
     name: str
     grades: tuple[RatingGrade, ...]
-    illustrative: bool = False
 
     def __post_init__(self) -> None:
         self.to_scale()
         if [g.ordinal for g in self.grades] != list(range(1, len(self.grades) + 1)):
             raise ValueError(f"schemes: {self.id} ordinals must be 1..n, worst first")
+
+    @property
+    def provenance(self) -> Provenance:
+        return source_of(self.id)
+
+    @property
+    def illustrative(self) -> bool:
+        return self.provenance.grade == "illustrative"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The grade names, worst first."""
+        return tuple(g.name for g in self.grades)
 
     def grade(self, name: str) -> RatingGrade:
         """The grade called ``name``.
@@ -137,7 +165,9 @@ class RatingScale:
         raise NotFoundError(f"rating: {self.id} has no grade {name!r}")
 
     def to_scale(self, scheme_id: str | None = None) -> Scale:
-        return Scale(scheme_id or self.id, tuple(ScaleBand(g.name) for g in self.grades))
+        return Scale(
+            scheme_id or self.id, tuple(ScaleBand(g.name) for g in self.grades), source_of(self.id)
+        )
 
 
 def _bands(*rows: tuple[int, int, str, str]) -> tuple[ScoreBand, ...]:
@@ -181,10 +211,10 @@ SCORE_SCHEMES: Final[Mapping[str, ScoreScheme]] = {
                 (150, 200, "信用极好", "L5"),
             ),
         ),
-        # ILLUSTRATIVE: 天一分 publishes neither range nor bands (DOMAIN §2)
+        # illustrative: 天一分 publishes neither range nor bands (sources.py)
         ScoreScheme(
             "NINGBO_TIANYI",
-            "宁波 天一分 (illustrative)",
+            "宁波 天一分",
             _bands(
                 (0, 399, "placeholder-1", "L1"),
                 (400, 549, "placeholder-2", "L2"),
@@ -192,12 +222,11 @@ SCORE_SCHEMES: Final[Mapping[str, ScoreScheme]] = {
                 (650, 799, "placeholder-4", "L4"),
                 (800, 1000, "placeholder-5", "L5"),
             ),
-            illustrative=True,
         ),
-        # ILLUSTRATIVE: the five published 白鹭分 level names, invented cut-offs
+        # illustrative: the five reported 白鹭分 level names, invented cut-offs
         ScoreScheme(
             "XIAMEN_BAILU",
-            "厦门 白鹭分 (illustrative)",
+            "厦门 白鹭分",
             _bands(
                 (0, 499, "不良", "L1"),
                 (500, 599, "一般", "L2"),
@@ -205,7 +234,6 @@ SCORE_SCHEMES: Final[Mapping[str, ScoreScheme]] = {
                 (700, 799, "优秀", "L4"),
                 (800, 1000, "极好", "L5"),
             ),
-            illustrative=True,
         ),
     )
 }
@@ -251,9 +279,28 @@ RATING_SCALES: Final[Mapping[str, RatingScale]] = {
         ),
         RatingScale(
             "HUIZHOU_HUIXINMA",
-            "惠州 惠信码 (illustrative)",
+            "惠州 惠信码",
             _grades(("red", "bad"), ("blue", "watch"), ("green", "good")),
-            illustrative=True,
+        ),
+        RatingScale(
+            "BAOJI_JIUDING",
+            "宝鸡 九鼎分 企业信用等级",
+            _grades(("C", "bad"), ("B", "watch"), ("A", "good"), ("AA", "good"), ("AAA", "good")),
+        ),
+        RatingScale(
+            "HUANGPU_AD",
+            "广州黄埔 企业信用评价 A-D",
+            _grades(("D", "bad"), ("C", "watch"), ("B", "good"), ("A", "good")),
+        ),
+        RatingScale(
+            "NINGBO_PORT",
+            "宁波 口岸领域企业信用评价 A/B/C",
+            _grades(("C", "bad"), ("B", "good"), ("A", "good")),
+        ),
+        RatingScale(
+            "NINGBO_SHIPPING",
+            "宁波 航运企业信用等级 A/B/C",
+            _grades(("C", "bad"), ("B", "good"), ("A", "good")),
         ),
     )
 }

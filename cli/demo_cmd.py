@@ -30,7 +30,10 @@ def demo(
     Ningbo record fetched from Hangzhou, and an equivocating node being caught.
     Part 3, on the same nodes: recognition agreements, a Ningbo score recognised in
     Hangzhou, an HK report converted at Qianhai, tampered derived values caught, and a
-    repaired Ningbo penalty refused for punitive use."""
+    repaired Ningbo penalty refused for punitive use.
+    Part 4 (also with --local): 惠信码 computed in Huizhou, a 九鼎分 downgrade in Baoji,
+    容缺受理 for a B-class shipping company and a 失信被执行人 intercepted in Ningbo, each
+    verified by a bank offline."""
     from credex.node.demo.runner import run_demo
 
     t0 = time.perf_counter()
@@ -77,6 +80,10 @@ def demo(
             console.print(t["error"], markup=False)
         if "federation" in out:
             _print_federation(out["federation"])
+        if "regional" in out:
+            from credex.cli.demo_regional import print_regional
+
+            print_regional(out["regional"])
         console.print(f"done in {out['seconds']} s")
     if not out["ok"]:
         raise typer.Exit(1)
@@ -135,6 +142,13 @@ def _line(ok: bool, head: str, text: str) -> None:
     console.print(text, markup=False)
 
 
+def _grade(grade: Any) -> str:
+    """A provenance grade as printed next to a value (``credex.ledger.provenance.label``)."""
+    if grade is None:
+        return "[provenance unknown]"
+    return "[ILLUSTRATIVE]" if grade == "illustrative" else f"[{grade}]"
+
+
 def _print_recognition(r: dict[str, Any]) -> None:
     console.print("[bold]part 3: recognition and lifecycle[/] (same five nodes)")
     if r.get("error"):
@@ -164,7 +178,8 @@ def _print_recognition(r: dict[str, Any]) -> None:
             v["verdict"] == "valid",
             "11. Ningbo score -> Hangzhou",
             f"{s['source_kind']} entry {s['source_index']} band {s['source_band']} -> "
-            f"{s['derived_kind']} level {s['level']} ({s['scheme']}); a bank verifies "
+            f"{s['derived_kind']} level {s['level']} ({s['scheme']}) "
+            f"{_grade(s.get('provenance'))}; a bank verifies "
             f"offline: {v['verdict'].upper()}, steps {v['steps'][0]}-{v['steps'][-1]}",
         )
     h = r.get("hk_report")
@@ -174,7 +189,8 @@ def _print_recognition(r: dict[str, Any]) -> None:
         _line(
             v["verdict"] == "valid",
             "12. HK report -> Qianhai",
-            f"{h['derived_kind']} ({h['format']}): {common}; HK-specific kept apart: "
+            f"{h['derived_kind']} ({h['format']}) {_grade(h.get('provenance'))}: {common}; "
+            "HK-specific kept apart: "
             f"{', '.join(h['specific_fields'])}; a Shenzhen bank verifies: "
             f"{v['verdict'].upper()}, steps {v['steps'][0]}-{v['steps'][-1]}",
         )

@@ -160,22 +160,30 @@ def recognize_cmd(
         rec = recognize(
             node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
         )
+    from credex.ledger.provenance import label
+    from credex.ledger.statement import Statement
+
     out = rec.bundle.to_bytes()
     output.write_bytes(out)
     r = rec.result
+    body = Statement.from_bytes(rec.bundle.statement, rec.bundle.preimage).record.body
+    grade = body.get("provenance")
     if json_out:
         print_json(
             {
                 **r.to_json(),
                 "source": rec.source.leaf_hash.hex(),
                 "policy": rec.policy.leaf_hash.hex(),
+                "provenance": grade,
                 "file": str(output),
                 "bytes": len(out),
             }
         )
     else:
         state = "logged" if r.is_new else "already logged"
-        console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
+        console.print(
+            f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()} {label(grade)}"
+        )
         console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
 
 
@@ -224,12 +232,29 @@ def object_(
     ] = None,
     grounds: Annotated[str | None, typer.Option(help="Grounds of the objection.")] = None,
     due_by: Annotated[str | None, typer.Option("--due-by", help="Answer due by.")] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="Compute --due-by from a time-limit rule: gz-public-credit (14 working days), "
+            "credit-reporting-art25 (20 days), nantong-public-credit (20 working days).",
+        ),
+    ] = None,
+    filed_by: Annotated[
+        str | None,
+        typer.Option("--filed-by", help="Who filed it: subject (the record's subject), or a body."),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Where it was filed (e.g. this node, 信用中国).")
+    ] = None,
     target_origin: OriginOpt = None,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Open an objection (异议): the record is suspended while it is checked."""
+    """Open an objection (异议): the record is suspended while it is checked. A subject
+    may file through any node (--filed-by subject, --target-origin for a peer's record);
+    --rule sets the answer deadline in working days (public holidays as data)."""
     from credex.node.services.lifecycle import raise_objection
 
     def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
@@ -239,6 +264,9 @@ def object_(
             raised_on=_date(raised_on),
             grounds=grounds,
             due_by=_date(due_by),
+            rule=rule,
+            filed_by=filed_by,
+            channel=channel,
             issuer_id=issuer,
             target_origin=target_origin,
             now=t,

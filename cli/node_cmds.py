@@ -27,7 +27,10 @@ from credex.ledger.errors import ConfigError
 __all__ = ["register"]
 
 #: the adapters of ``credex.adapters.base.ADAPTERS`` (a test keeps this in step)
-ADAPTER_NAMES = "penalty-csv, hk-report-json"
+ADAPTER_NAMES = (
+    "penalty-csv, hk-report-json, license-csv, red-list-csv, black-list-csv, "
+    "court-list-csv, tax-a-list-csv"
+)
 
 
 def init(
@@ -232,9 +235,16 @@ def import_(
             err_console.print(f"warning: {w}", markup=False)
         for e in summary.errors:
             err_console.print(f"line {e.line}: {e.reason}", markup=False)
+        for d in summary.duplicates:
+            console.print(f"line {d.line}: duplicate of {d.first} (not logged)", markup=False)
+        extra = ""
+        if summary.duplicates:
+            extra += f", {len(summary.duplicates)} duplicates of a fact already held"
+        if summary.superseded:
+            extra += f", {summary.superseded} superseded"
         console.print(
             f"{file.name}: {summary.imported} imported, {summary.already_present} "
-            f"already present, {summary.rejected} rejected"
+            f"already present, {summary.rejected} rejected{extra}"
         )
     if summary.errors:
         raise typer.Exit(1)

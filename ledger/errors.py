@@ -15,7 +15,9 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── RecordError                 bad record: version, fields, body
     │   │   ├── UnknownKindError
     │   │   ├── PolicyDefinitionError   a conversion policy malformed, not total or monotonic
-    │   │   └── ConversionError         a source record a valid policy cannot convert
+    │   │   │   └── RuleDefinitionError     a rule policy malformed, not total, unknown kinds
+    │   │   ├── ConversionError         a source record a valid policy cannot convert
+    │   │   └── EvaluationError         evidence a valid rule cannot evaluate
     │   ├── IdentifierError             USCC / resident ID / HK number invalid
     │   ├── DateFormatError             a date that does not parse
     │   ├── OversizeError               input over a documented limit
@@ -38,6 +40,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── WrongLogError               material from a log that is not the trusted one
     │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
     │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
+    │   ├── CommitmentRefusedError      a commitment the pre-commitment check refuses
     │   ├── CallerNotAuthorisedError    an RPC caller whose certificate or role may not call
     │   ├── UnauthenticatedError        an RPC that needs a client certificate -> UNAUTHENTICATED
     │   └── LifecycleError              a lifecycle statement the rules refuse
@@ -76,6 +79,7 @@ __all__ = [
     "CallerNotAuthorisedError",
     "CborError",
     "CheckpointError",
+    "CommitmentRefusedError",
     "ConfigError",
     "ConsistencyProofError",
     "ConversionError",
@@ -84,6 +88,7 @@ __all__ = [
     "CsvHeaderError",
     "DateFormatError",
     "DerivationMismatchError",
+    "EvaluationError",
     "FormatError",
     "IdentifierError",
     "InclusionProofError",
@@ -115,6 +120,7 @@ __all__ = [
     "RecordWithheldError",
     "RegimeError",
     "RepairTooEarlyError",
+    "RuleDefinitionError",
     "SignatureError",
     "StorageError",
     "UnauthenticatedError",
@@ -429,3 +435,24 @@ class IndexConflictError(StorageError):
     writer committed first); prepare again on the new latest."""
 
     code = "index_conflict"
+
+
+class RuleDefinitionError(PolicyDefinitionError):
+    """A rule policy (``policy.rule``) that is malformed, not total, refers to an unknown
+    kind or field, or holds a float."""
+
+    code = "rule_definition"
+
+
+class EvaluationError(RecordError):
+    """Evidence a valid rule cannot evaluate (another subject, a kind the rule does not
+    read, too many records)."""
+
+    code = "evaluation"
+
+
+class CommitmentRefusedError(PolicyError):
+    """A credit commitment the check before acceptance refuses (核查—承诺): nothing is
+    logged."""
+
+    code = "commitment_refused"

@@ -71,6 +71,33 @@ _PENALTY_OPTIONAL: Final = {
     "severity": "text",
     "note": "text",
     "subject_flags": "list",
+    "regime": "text",
+}
+
+_LICENSE_OPTIONAL: Final = {
+    "subject_name": "text",
+    "subject_category": "text",
+    "doc_name": "text",
+    "license_category": "text",
+    "license_name": "text",
+    "license_no": "text",
+    "content": "text",
+    "valid_from_date": "text",
+    "valid_to_date": "text",
+    "state": "text",
+    "source_unit": "text",
+    "source_unit_uscc": "text",
+    "note": "text",
+    "subject_flags": "list",
+}
+
+_EVALUATION_COMMON: Final = {
+    "rule": "text",
+    "version": "int",
+    "as_of": "int",
+    "provenance": "text",
+    "facts": "map",
+    "because": "text",
 }
 
 KIND_SPECS: Final[Mapping[str, KindSpec]] = {
@@ -98,12 +125,25 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
     ),
     "list.red": KindSpec(
         {"list_name": "text", "authority": "text", "listed_on": "text"},
-        {"basis": "text", "incentives": "list"},
+        {
+            "basis": "text",
+            "basis_doc_no": "text",
+            "incentives": "list",
+            "list_until": "text",
+            "removed_on": "text",
+            "subject_name": "text",
+        },
         description="a red-list (守信激励) entry",
     ),
     "list.black": KindSpec(
         {"list_name": "text", "authority": "text", "listed_on": "text", "reason": "text"},
-        {"basis_doc_no": "text", "list_until": "text", "measures": "list"},
+        {
+            "basis_doc_no": "text",
+            "list_until": "text",
+            "measures": "list",
+            "removed_on": "text",
+            "subject_name": "text",
+        },
         description="a serious-dishonesty list (black list) entry",
     ),
     "court.dishonest-debtor": KindSpec(
@@ -113,13 +153,42 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
             "performance": "text",
             "circumstance": "text",
             "period_years": "int",
+            "subject_name": "text",
+            "court_uscc": "text",
+            "basis_doc_issuer": "text",
+            "basis_doc_no": "text",
+            "state": "text",
+            "deferred_until": "text",
+            "removed_on": "text",
         },
         description="a court list entry of a dishonest judgment debtor (失信被执行人)",
     ),
     "commitment": KindSpec(
         {"commitment_type": "text", "matter": "text", "made_on": "text"},
         {"deadline": "text", "text_hash": "bytes"},
-        description="a credit commitment (信用承诺)",
+        description=(
+            "a credit commitment (信用承诺); refs, when present: the check that admitted it "
+            "(a derived.decision)"
+        ),
+    ),
+    "commitment.breach": KindSpec(
+        {"commitment_type": "text", "matter": "text", "breached_on": "text", "consequence": "text"},
+        {"deadline": "text", "provenance": "text"},
+        needs_refs=True,
+        description=(
+            "the negative record a breached commitment produces (refs: the commitment, "
+            "then its BREACHED outcome)"
+        ),
+    ),
+    "license.admin": KindSpec(
+        {
+            "decision_no": "text",
+            "decision_date": "text",
+            "authority": "text",
+            "authority_uscc": "text",
+        },
+        _LICENSE_OPTIONAL,
+        description="a 双公示 administrative licence decision (行政许可)",
     ),
     "report.hk": KindSpec(
         {"agency": "text", "report_id": "text", "report_date": "text", "company_name": "text"},
@@ -128,18 +197,39 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
     ),
     "derived.score": KindSpec(
         {"scheme": "text", "level": "text"},
-        {"score": "int", "band": "text"},
+        {"score": "int", "band": "text", "provenance": "text"},
         needs_refs=True,
         description="a score converted under a conversion policy (refs: sources, policy)",
     ),
     "derived.report": KindSpec(
         {"format": "text", "items": "map"},
+        {"provenance": "text"},
         needs_refs=True,
         description="a report converted under a conversion policy (refs: sources, policy)",
+    ),
+    "derived.grade": KindSpec(
+        {**_EVALUATION_COMMON, "scheme": "text", "grade": "text"},
+        needs_refs=True,
+        description=(
+            "a code or grade computed by a rule policy (惠信码, 九鼎分, Huangpu A-D, Ningbo "
+            "port classes; refs: the evidence, then the rule)"
+        ),
+    ),
+    "derived.decision": KindSpec(
+        {**_EVALUATION_COMMON, "purpose": "text", "result": "text"},
+        needs_refs=True,
+        description=(
+            "a purpose decision (信用+: deny, allow or priority) computed by a rule policy "
+            "(refs: the evidence, then the rule)"
+        ),
     ),
     "policy.conversion": KindSpec(
         {"name": "text", "version": "int", "rules": "map"},
         description="a declarative conversion policy",
+    ),
+    "policy.rule": KindSpec(
+        {"name": "text", "version": "int", "rules": "map"},
+        description="a declarative rule: a code, a grade or a purpose (docs/rules.md)",
     ),
     "audit.lookup": KindSpec(
         {"client": "text", "client_sha256": "text", "purpose": "text", "authorisation": "text"},
@@ -150,12 +240,23 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
             "how many records were served and withheld"
         ),
     ),
+    "audit.check": KindSpec(
+        {"asker": "text", "purpose": "text", "rule_version": "int", "result": "text"},
+        {"authorisation": "text"},
+        needs_refs=True,
+        description=(
+            "a purpose check answered by this node: who asked, the rule's name and version, "
+            "the result (refs: the decision, then the rule); no personal data"
+        ),
+    ),
     "federation.manifest": KindSpec(
         {"federation": "text", "version": "int", "hash": "bytes"},
         description="a federation manifest version, logged so every version stays auditable",
     ),
     "lifecycle.objection": KindSpec(
-        {"raised_on": "text"}, {"grounds": "text", "due_by": "text"}, needs_refs=True
+        {"raised_on": "text"},
+        {"grounds": "text", "due_by": "text", "filed_by": "text", "channel": "text"},
+        needs_refs=True,
     ),
     "lifecycle.objection-resolved": KindSpec(
         {"outcome": "text", "closed_on": "text"}, needs_refs=True
@@ -164,6 +265,15 @@ KIND_SPECS: Final[Mapping[str, KindSpec]] = {
         {"route": "text", "decided_on": "text"}, {"channel": "text"}, needs_refs=True
     ),
     "lifecycle.withdrawal": KindSpec({"reason": "text", "withdrawn_on": "text"}, needs_refs=True),
+    "lifecycle.supersession": KindSpec(
+        {"superseded_on": "text"},
+        {"reason": "text"},
+        needs_refs=True,
+        description=(
+            "a corrected decision replaces this record (refs: the record, then its "
+            "replacement; 一数一源)"
+        ),
+    ),
     "commitment.outcome": KindSpec(
         {"outcome": "text", "verified_on": "text"}, {"verified_by": "text"}, needs_refs=True
     ),
@@ -172,7 +282,7 @@ KINDS: Final = tuple(sorted(KIND_SPECS))
 #: kinds about a document rather than an organisation or person; FORMATS v1 has no
 #: subject type for them, so they use the reserved key id 00000000 with the document's
 #: own hash (``hmac:00000000:<hash hex>``), which no subject key can produce
-SUBJECTLESS_KINDS: Final = ("federation.manifest", "policy.conversion")
+SUBJECTLESS_KINDS: Final = ("federation.manifest", "policy.conversion", "policy.rule")
 SUBJECTLESS_PREFIX: Final = "hmac:00000000:"
 LIFECYCLE_KINDS: Final = tuple(k for k in KINDS if k.startswith("lifecycle."))
 #: length of a person record's envelope salt

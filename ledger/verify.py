@@ -29,6 +29,7 @@ from credex.ledger.errors import (
     BodyNotHeldError,
     CheckpointError,
     CredexError,
+    DerivationMismatchError,
     KeyValidityError,
     KindNotAuthorisedError,
     PolicyError,
@@ -230,6 +231,10 @@ def _verify_one(
     return st
 
 
+#: kinds made by a rule policy (``credex.ledger.rules.record.EVALUATION_KINDS``; a test
+#: keeps them in step): loaded only when one is verified
+_EVALUATION_KINDS: Final = ("derived.decision", "derived.grade")
+
 #: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
 _REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
 
@@ -323,6 +328,39 @@ def _source_status(
         raise VerificationError(f"derivation: {what} is {status.state} as of its checkpoint: {why}")
 
 
+def _evaluation(
+    bundle: Bundle,
+    st: Statement,
+    sources: list[Statement],
+    rule: Statement,
+    trust: TrustPolicy,
+    run: Run,
+    cache: _Cache,
+) -> str:
+    """(8) for an evaluation: each evidence record's status as of the evaluation's own
+    ``as_of`` (from the lifecycle statements its bundle carries), then the rule replayed
+    (``credex.ledger.rules.verify``). Returns the step's detail, with the rule's grade."""
+    from credex.ledger.rules.verify import verify_evaluation
+
+    as_of = st.record.body.get("as_of")
+    if type(as_of) is not int or as_of < 0:
+        raise DerivationMismatchError(
+            "derivation: an evaluation must name its as_of (Unix seconds)"
+        )
+    statuses = [
+        _status_of(sub, src, trust, run, 1, cache, as_of)
+        for sub, src in zip(bundle.sources, sources, strict=True)
+    ]
+    verify_evaluation(st, sources, statuses, rule)
+    body = st.record.body
+    result = body.get("grade", body.get("result"))
+    return (
+        f"{len(sources)} evidence record(s) and rule {body.get('rule')} v{body.get('version')} "
+        f"({rule.leaf_hash.hex()[:16]}…) verified; the evaluation replays: {result} "
+        f"[{body.get('provenance')}]"
+    )
+
+
 class Verifier:
     """Verifies bundles against one trust policy, remembering log signatures it has
     already checked on identical bytes (safe: only successful checks are cached)."""
@@ -371,8 +409,10 @@ class Verifier:
                     raise VerificationError(
                         "derivation: sources or policy given for a record that is not derived"
                     )
+                # an evaluation (a rule's code, grade or decision) may rest on no evidence
+                evaluation = st.record.kind in _EVALUATION_KINDS
                 if is_derived:
-                    if bundle.policy is None or not bundle.sources:
+                    if bundle.policy is None or not (bundle.sources or evaluation):
                         raise VerificationError(
                             "derivation: a derived record's bundle must carry its sources "
                             "and its policy"
@@ -381,16 +421,19 @@ class Verifier:
                     for n, (sub, src) in enumerate(zip(bundle.sources, sources, strict=True)):
                         _source_status(n, sub, src, trust, run, cache, self.purpose, self.as_of)
                     policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
-                    # the policy engine is loaded only when a derived record is verified
-                    from credex.ledger.derive import verify_derivation
+                    if evaluation:
+                        detail = _evaluation(bundle, st, sources, policy_st, trust, run, cache)
+                    else:
+                        # the policy engine is loaded only when a derived record is verified
+                        from credex.ledger.derive import verify_derivation
 
-                    verify_derivation(st.record, sources, policy_st)
-                    if getattr(trust, "recognition_for", None) is not None:
-                        check_recognition(trust, st, sources, policy_st)  # manifest agreements
-                    detail = (
-                        f"{len(sources)} source(s) and policy "
-                        f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
-                    )
+                        verify_derivation(st.record, sources, policy_st)
+                        if getattr(trust, "recognition_for", None) is not None:
+                            check_recognition(trust, st, sources, policy_st)  # agreements
+                        detail = (
+                            f"{len(sources)} source(s) and policy "
+                            f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
+                        )
             except CredexError as e:
                 if report.failed_step is None:
                     run.fail(8, e)

@@ -5,6 +5,11 @@ Pure functions over already-parsed statements (DOMAIN.md §3):
 - ``regime_for`` picks the publication regime from a record's decision date:
   ``RULES_2019`` (发改办财金〔2019〕527号) before 2023-05-01, ``ORDER58_2023`` (NDRC Order 58)
   from 2023-05-01 to 2026-03-31, ``CRM_2026`` (《信用修复管理办法》) from 2026-04-01.
+  ``SAMR_2021`` (market regulators' own rule) applies when the penalty names it
+  ([A11]). Every regime has its provenance (``REGIME_PROVENANCE``), shown in window
+  reasons as ``[reported]`` etc.
+- ``workdays``: working days with the State Council's holiday calendars as data, and
+  objection deadlines by rule (``objection_due``).
 - ``publication_window`` gives a record's minimum and maximum publication ends.
 - ``validate_lifecycle`` is the check a node runs before accepting one lifecycle
   statement about a target record (kind, refs, subject, issuer, minimum window, open
@@ -26,9 +31,10 @@ Assumptions (tagged [A]; DOMAIN.md §3 leaves them open):
   otherwise 3 months-1 year) whatever the date; a minor penalty counts as general there.
 - [A2] Severity comes from the body's ``severity`` (minor/general/serious or
   轻微/一般/严重). Otherwise it is inferred from ``penalty_types`` and ``fine_wan``:
-  serious for 吊销 / 限制从业 / 禁止从业 / 责令关闭 or a fine of at least 100 万元; minor
-  when every type is 警告 / 通报批评 (or 罚款 with a fine of at most 0.3 万元, the
-  简易程序 ceiling for organisations); general otherwise.
+  serious for 吊销 / 限制从业 / 禁止从业 / 责令关闭 or a fine of at least 100 万元 (that
+  threshold is illustrative: no source); minor when every type is 警告 / 通报批评 (or 罚款
+  with a fine within the 简易程序 ceiling: 0.3 万元 for organisations, 0.02 万元 = 200 元
+  for natural persons, 行政处罚法 art. 51); general otherwise.
 - [A3] Order 58's one-year minimum for food, drugs, special equipment, work safety and
   fire safety has no body field (``KIND_SPECS`` has no ``sector``); it applies when
   ``basis``, ``violation_type`` or ``note`` names the field (食品, 药品, 特种设备, 安全生产,
@@ -51,6 +57,18 @@ Assumptions (tagged [A]; DOMAIN.md §3 leaves them open):
   other repair conditions (correction, commitment) are the issuer's to check.
 - [A9] Withdrawal only by the issuer of the record; commitment outcomes by the
   commitment's issuer or an authorised one; the first outcome counts.
+- [A11] ``regime: samr-2021`` (《市场监督管理行政处罚信息公示规定》 art. 13): only for an
+  authority named 市场监督管理 / 市场监管 / 工商行政管理 and decisions from 2021-09-01
+  (``RegimeError`` otherwise). 通报批评 or a fine within the summary-procedure ceiling
+  ("较低数额罚款" is set by each province: [A]) only: published 3 months, no minimum;
+  any other penalty: 3 years, repairable after 1 year, longer when 处罚有效期 (a ban) ends
+  later. Counted from the decision date (the rule counts from publication) [A].
+- [A12] ``lifecycle.supersession`` (refs: the record, then its replacement) makes a
+  record ``superseded`` (一数一源: a corrected decision replaces it); by the record's
+  issuer or one the federation authorises.
+- [A13] Lists: ``removed_on`` (移出, 删除, 屏蔽) ends a court list, black list or red
+  list entry's window that day; a court list entry deferred under 暂缓 carries
+  ``deferred_until`` and ``valid_from`` that day (rules count it only from then).
 - [A10] Lifecycle statements are ordered by (iat, log position): two signed in the same
   second count in the order they were logged (a statement without a known position
   sorts after the positioned ones of its second, then by leaf hash). One with
@@ -93,6 +111,8 @@ if TYPE_CHECKING:
         ORDER58_START,
         PURPOSES,
         REGIME_C_START,
+        REGIME_PROVENANCE,
+        SAMR_REGIME_START,
         STATES,
         STATUS_KINDS,
         TERMINAL_STATES,
@@ -117,13 +137,24 @@ if TYPE_CHECKING:
         publication_window,
         regime_for,
     )
+    from credex.ledger.lifecycle.workdays import (
+        HOLIDAY_CALENDARS,
+        OBJECTION_RULES,
+        add_working_days,
+        is_working_day,
+        objection_due,
+    )
 
 __all__ = [
     "COMMITMENT_OUTCOMES",
+    "HOLIDAY_CALENDARS",
     "OBJECTION_OUTCOMES",
+    "OBJECTION_RULES",
     "ORDER58_START",
     "PURPOSES",
     "REGIME_C_START",
+    "REGIME_PROVENANCE",
+    "SAMR_REGIME_START",
     "STATES",
     "STATUS_KINDS",
     "TERMINAL_STATES",
@@ -142,9 +173,12 @@ __all__ = [
     "UnauthorisedLifecycleError",
     "UnauthorisedRepairError",
     "Window",
+    "add_working_days",
     "body_date",
     "fold",
     "infer_severity",
+    "is_working_day",
+    "objection_due",
     "publication_window",
     "regime_for",
     "status_at",
@@ -155,6 +189,13 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "COMMITMENT_OUTCOMES": "credex.ledger.lifecycle.model",
+        "HOLIDAY_CALENDARS": "credex.ledger.lifecycle.workdays",
+        "OBJECTION_RULES": "credex.ledger.lifecycle.workdays",
+        "REGIME_PROVENANCE": "credex.ledger.lifecycle.model",
+        "SAMR_REGIME_START": "credex.ledger.lifecycle.model",
+        "add_working_days": "credex.ledger.lifecycle.workdays",
+        "is_working_day": "credex.ledger.lifecycle.workdays",
+        "objection_due": "credex.ledger.lifecycle.workdays",
         "Fold": "credex.ledger.lifecycle.rules",
         "LifecycleError": "credex.ledger.errors",
         "LifecycleStateError": "credex.ledger.errors",

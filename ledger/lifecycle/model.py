@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from credex.ledger.errors import (
     LifecycleError,
 )
+from credex.ledger.provenance import Provenance
 from credex.ledger.record import LIFECYCLE_KINDS
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "ORDER58_START",
     "PURPOSES",
     "REGIME_C_START",
+    "REGIME_PROVENANCE",
+    "SAMR_REGIME_START",
     "STATES",
     "STATUS_KINDS",
     "TERMINAL_STATES",
@@ -36,6 +39,8 @@ __all__ = [
 
 ORDER58_START: Final = date(2023, 5, 1)
 REGIME_C_START: Final = date(2026, 4, 1)
+#: 《市场监督管理行政处罚信息公示规定》 as revised in 2021, in force 2021-09-01
+SAMR_REGIME_START: Final = date(2021, 9, 1)
 
 Severity = Literal["minor", "general", "serious"]
 State = Literal[
@@ -68,6 +73,35 @@ class Regime(StrEnum):
     RULES_2019 = "rules-2019"
     ORDER58_2023 = "order58-2023"
     CRM_2026 = "crm-2026"
+    #: market regulators' own rule, for penalties published on 国家企业信用信息公示系统;
+    #: chosen by the record (``regime: samr-2021``), never by date alone
+    SAMR_2021 = "samr-2021"
+
+
+#: where each regime's periods come from (DOMAIN.md §3.1, §10)
+REGIME_PROVENANCE: Final[Mapping[Regime, Provenance]] = {
+    Regime.RULES_2019: Provenance(
+        "reported",
+        "发改办财金〔2019〕527号 via https://www.0797cx.cn/page37?article_id=15265 and "
+        "http://tjj.qdn.gov.cn/tjfw/sxqygs/202204/t20220429_73686150.html",
+    ),
+    Regime.ORDER58_2023: Provenance(
+        "reported",
+        "NDRC Order 58 (2023) via mirrors: http://m.sacsnlax.com/zwgk/content/post_1956177.html, "
+        "http://bjlywyzs.com/art/2024/9/6/art_1228991789_59110918.html",
+    ),
+    Regime.CRM_2026: Provenance(
+        "reported",
+        "《信用修复管理办法》 (in force 2026-04-01) and 国办发〔2025〕22号 via mirrors "
+        "(https://toubiaole.com/news/xingyexinwen/887.html); not checked against the official text",
+    ),
+    Regime.SAMR_2021: Provenance(
+        "reported",
+        "《市场监督管理行政处罚信息公示规定》 art. 13 via http://www.it214.net/c6195694.aspx; the "
+        "one-year repair minimum of 《市场监督管理信用修复管理办法》 (国市监信规〔2021〕3号) "
+        "and the '较低数额罚款' threshold (here the summary-procedure ceilings) are assumptions",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)

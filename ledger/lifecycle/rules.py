@@ -109,6 +109,8 @@ class Fold:
             self.found.setdefault("repaired", s)
         elif kind == "lifecycle.withdrawal":
             self.found.setdefault("withdrawn", s)
+        elif kind == "lifecycle.supersession":
+            self.found.setdefault("superseded", s)
         elif kind == "commitment.outcome" and self.outcome is None:
             self.outcome = s
 
@@ -192,6 +194,19 @@ def validate_lifecycle(
                 f"lifecycle: repair decided on {decided.isoformat()} is before the minimum "
                 f"publication end: expected on or after {cst_day(window.min_until)} "
                 f"({window.regime or target.record.kind}, {window.severity or 'no class'})"
+            )
+    elif kind == "lifecycle.supersession":
+        body_date(body, "superseded_on", kind)
+        refs = stmt.record.refs
+        if len(refs) != 2 or refs[1] == target.leaf_hash:
+            raise LifecycleTargetError(
+                f"lifecycle: supersession {short(stmt)} must name the record and then its "
+                "replacement (refs: 2 different leaf hashes)"
+            )
+        if not (same or authorised):
+            raise UnauthorisedLifecycleError(
+                f"lifecycle: supersession by {by}: expected the record's issuer "
+                f"{target.claims.iss!r} or one it authorises"
             )
     elif kind == "lifecycle.withdrawal":
         body_date(body, "withdrawn_on", kind)

@@ -36,6 +36,9 @@ def _describe(st: Statement) -> str:
         return f"repaired on {body['decided_on']} {who} (route {body['route']})"
     if kind == "lifecycle.withdrawal":
         return f"withdrawn on {body['withdrawn_on']} {who}"
+    if kind == "lifecycle.supersession":
+        replacement = st.record.refs[1].hex()[:16] if len(st.record.refs) > 1 else "?"
+        return f"superseded on {body['superseded_on']} {who} by {replacement}…"
     return f"commitment {body['outcome'].lower()}, verified on {body['verified_on']} {who}"
 
 

@@ -18,10 +18,13 @@ from credex.ledger.errors import (
     DateFormatError,
     LifecycleError,
     LifecycleTargetError,
+    RegimeError,
 )
 from credex.ledger.lifecycle.model import (
     ORDER58_START,
     REGIME_C_START,
+    REGIME_PROVENANCE,
+    SAMR_REGIME_START,
     STATUS_KINDS,
     Regime,
     Severity,
@@ -30,6 +33,9 @@ from credex.ledger.lifecycle.model import (
 from credex.ledger.record import Record
 
 __all__ = [
+    "MINOR_FINE_WAN",
+    "MINOR_FINE_WAN_PERSON",
+    "SUMMARY_CEILING_SOURCE",
     "body_date",
     "infer_severity",
     "publication_window",
@@ -74,8 +80,17 @@ _SEVERITY_WORDS: Final[Mapping[str, Severity]] = {
 }
 _SERIOUS_TYPES: Final = ("吊销", "限制从业", "禁止从业", "责令关闭")
 _MINOR_TYPES: Final = ("警告", "通报批评")
-_MINOR_FINE_WAN: Final = Decimal("0.3")
+#: the summary-procedure (简易程序) ceilings: 3,000 元 for organisations, 200 元 for
+#: natural persons, in 万元 as 双公示 writes fines
+MINOR_FINE_WAN: Final = Decimal("0.3")
+MINOR_FINE_WAN_PERSON: Final = Decimal("0.02")
+SUMMARY_CEILING_SOURCE: Final = (
+    "《中华人民共和国行政处罚法》(2021) art. 51: 对公民处以二百元以下、对法人或者其他组织处以"
+    "三千元以下罚款或者警告 (published law; DOMAIN.md §10)"
+)
+#: no source found for "a fine of at least 100 万元 is serious" (DOMAIN.md §10)
 _SERIOUS_FINE_WAN: Final = Decimal("100")
+_MARKET_REGULATORS: Final = ("市场监督管理", "市场监管", "工商行政管理")
 _SECTOR_WORDS: Final = ("食品", "药品", "特种设备", "安全生产", "消防")
 _SECTOR_TAG_RE: Final = re.compile(
     r"sector:(food|drugs|special-equipment|work-safety|fire-safety)\b"
@@ -93,8 +108,10 @@ def _fine(body: Mapping[str, Any]) -> Decimal | None:
     return fine if fine.is_finite() and fine >= 0 else None
 
 
-def infer_severity(body: Mapping[str, Any]) -> tuple[Severity, str]:
+def infer_severity(body: Mapping[str, Any], *, person: bool = False) -> tuple[Severity, str]:
     """The severity class of a ``penalty.admin`` body and how it was found ([A2]).
+    ``person``: the penalty is on a natural person, whose summary-procedure ceiling is
+    200 元 (``MINOR_FINE_WAN_PERSON``), not 3,000 元.
 
     Raises:
         LifecycleError: a ``severity`` field with an unknown value.
@@ -114,8 +131,10 @@ def infer_severity(body: Mapping[str, Any]) -> tuple[Severity, str]:
     if any(w in t for t in types for w in _SERIOUS_TYPES):
         return "serious", "severity serious inferred from the penalty types"
     if fine is not None and fine >= _SERIOUS_FINE_WAN:
-        return "serious", "severity serious inferred from a fine of at least 100 万元"
-    small = fine is None or fine <= _MINOR_FINE_WAN
+        return "serious", (
+            "severity serious inferred from a fine of at least 100 万元 [ILLUSTRATIVE: no source]"
+        )
+    small = fine is None or fine <= (MINOR_FINE_WAN_PERSON if person else MINOR_FINE_WAN)
     only_minor = all(t in _MINOR_TYPES or (t == "罚款" and fine is not None) for t in types)
     if types and only_minor and small:
         return "minor", "severity minor inferred from warning / criticism / small fine only"
@@ -138,10 +157,66 @@ _PERIODS: Final[Mapping[Regime, Mapping[Severity, tuple[int, int]]]] = {
 }
 
 
+def _is_person(record: Record) -> bool:
+    return record.subject.type == "person" or record.body.get("subject_category") == "自然人"
+
+
+def _samr_window(record: Record, decided: date) -> Window:
+    """《市场监督管理行政处罚信息公示规定》 art. 13 ([A11] in the package doc)."""
+    body = record.body
+    authority = body.get("authority")
+    if not isinstance(authority, str) or not any(w in authority for w in _MARKET_REGULATORS):
+        raise RegimeError(
+            "lifecycle: regime samr-2021 is for penalties issued by market regulators: "
+            "expected an authority named 市场监督管理 / 市场监管 / 工商行政管理"
+        )
+    if decided < SAMR_REGIME_START:
+        raise RegimeError(
+            f"lifecycle: regime samr-2021: expected a decision on or after "
+            f"{SAMR_REGIME_START.isoformat()}, got {decided.isoformat()}"
+        )
+    person = _is_person(record)
+    ceiling = MINOR_FINE_WAN_PERSON if person else MINOR_FINE_WAN
+    types = [t for t in body.get("penalty_types", []) if isinstance(t, str)]
+    fine = _fine(body)
+    low = bool(types) and all(
+        t == "通报批评" or (t == "罚款" and fine is not None and fine <= ceiling) for t in types
+    )
+    grade = f"[{REGIME_PROVENANCE[Regime.SAMR_2021].grade}]"
+    severity: Severity
+    if low:
+        lo, hi, severity = 0, 3, "minor"
+        why = f"通报批评 or a fine of at most {ceiling} 万元 only: publication stops at 3 months"
+    else:
+        lo, hi, severity = 12, 36, "general"
+        why = "other penalty: 3 years; repair after 1 year"
+    min_until = date_to_unix(add_months(decided, lo))
+    max_until = date_to_unix(add_months(decided, hi))
+    ban = body.get("penalty_valid_until")
+    if not low and isinstance(ban, str) and _ISO_RE.match(ban):
+        ends = date_to_unix(body_date(body, "penalty_valid_until", record.kind))
+        if ends > max_until:  # a ban on business or practice longer than 3 years
+            max_until = ends
+            why += "; the ban's own period is longer: published until it ends"
+    reason = (
+        f"{Regime.SAMR_2021} {grade} {severity}: from {decided.isoformat()}, minimum "
+        f"{cst_day(min_until)}, maximum {cst_day(max_until)} ({why})"
+    )
+    return Window(min_until, max_until, Regime.SAMR_2021, severity, reason)
+
+
 def _penalty_window(record: Record) -> Window:
     decided = body_date(record.body, "decision_date", record.kind)
+    named = record.body.get("regime")
+    if named is not None:
+        if named != Regime.SAMR_2021.value:
+            raise RegimeError(
+                f"lifecycle: penalty regime: expected {Regime.SAMR_2021.value} or none "
+                f"(chosen by decision date), got {str(named)[:32]!r}"
+            )
+        return _samr_window(record, decided)
     regime = regime_for(decided)
-    severity, why = infer_severity(record.body)
+    severity, why = infer_severity(record.body, person=_is_person(record))
     lo, hi = _PERIODS[regime][severity]
     notes = [why]
     if regime is Regime.ORDER58_2023 and _special_sector(record.body):
@@ -153,10 +228,20 @@ def _penalty_window(record: Record) -> Window:
         max_until = max(min_until, record.valid_until)
         notes.append("maximum shortened to the record's valid_until")
     reason = (
-        f"{regime} {severity}: from {decided.isoformat()}, minimum {cst_day(min_until)}, "
-        f"maximum {cst_day(max_until)} ({'; '.join(notes)})"
+        f"{regime} [{REGIME_PROVENANCE[regime].grade}] {severity}: from {decided.isoformat()}, "
+        f"minimum {cst_day(min_until)}, maximum {cst_day(max_until)} ({'; '.join(notes)})"
     )
     return Window(min_until, max_until, regime, severity, reason)
+
+
+def _removed(body: Mapping[str, Any], kind: str, end: int | None) -> tuple[int | None, str]:
+    """``end`` cut at ``removed_on`` (移出 / 删除 / 屏蔽), with a note."""
+    if "removed_on" not in body:
+        return end, ""
+    removed = date_to_unix(body_date(body, "removed_on", kind))
+    if end is None or removed < end:
+        return removed, f"; removed from the list on {cst_day(removed)}"
+    return end, ""
 
 
 def publication_window(record: Record) -> Window:
@@ -179,8 +264,17 @@ def publication_window(record: Record) -> Window:
             raise LifecycleError(
                 f"lifecycle: dishonest-debtor period_years: expected 2 to 5, got {years!r}"
             )
-        until = date_to_unix(add_months(listed, 12 * years))
-        reason = f"court list: {years} years from {listed.isoformat()}, until {cst_day(until)}"
+        cut, note = _removed(body, kind, date_to_unix(add_months(listed, 12 * years)))
+        until = max(date_to_unix(listed), cut if cut is not None else 0)
+        deferred = ""
+        if "deferred_until" in body:
+            deferred = (
+                f"; deferred (暂缓) until {body_date(body, 'deferred_until', kind).isoformat()}"
+            )
+        reason = (
+            f"court list: {years} years from {listed.isoformat()}, until {cst_day(until)}"
+            f"{note}{deferred}"
+        )
         return Window(date_to_unix(listed), until, None, None, reason)
     if kind == "list.black":
         listed = body_date(body, "listed_on", kind)
@@ -190,8 +284,23 @@ def publication_window(record: Record) -> Window:
             )
         else:
             end = record.valid_until
+        end, note = _removed(body, kind, end)
+        if end is not None:
+            end = max(date_to_unix(listed), end)
         shown = cst_day(end) if end is not None else "no end"
-        reason = f"black list: from {listed.isoformat()}, until {shown}"
+        reason = f"black list: from {listed.isoformat()}, until {shown}{note}"
+        return Window(date_to_unix(listed), end, None, None, reason)
+    if kind == "list.red" and ("removed_on" in body or "list_until" in body):
+        listed = body_date(body, "listed_on", kind)
+        end = record.valid_until
+        if "list_until" in body:
+            until = date_to_unix(body_date(body, "list_until", kind))
+            end = until if end is None else min(end, until)
+        end, note = _removed(body, kind, end)
+        if end is not None:
+            end = max(date_to_unix(listed), end)
+        shown = cst_day(end) if end is not None else "no end"
+        reason = f"red list: from {listed.isoformat()}, until {shown}{note}"
         return Window(date_to_unix(listed), end, None, None, reason)
     shown = cst_day(record.valid_until) if record.valid_until is not None else "no end"
     return Window(record.valid_from, record.valid_until, None, None, f"{kind}: until {shown}")

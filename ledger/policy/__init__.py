@@ -30,6 +30,12 @@ level?}, ...]}``, worst band first) so that a verifier replays a conversion from
 signed policy alone; callers that hold a registry (``credex.adapters.schemes``) may pass
 it as ``registry`` for ids the policy does not embed.
 
+Provenance (issue #12): a policy and each embedded scheme may state ``provenance``
+``{"grade": "published"|"reported"|"illustrative", "source": text}``; a derived body then
+carries ``provenance``, the weakest grade of the policy and its source and target scales
+(``Policy.grade``), and replay checks it like any other field. A policy that states none
+derives bodies without it, exactly as before.
+
 This package does not sign, log, store or read the clock; it never imports adapters.
 Modules: ``scale`` (scales), ``rules`` (parsed rules), ``validate`` (``validate_policy``),
 ``apply`` (``apply_policy``, ``check_source``, ``replay``), ``record`` (the policy record).

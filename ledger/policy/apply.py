@@ -88,10 +88,20 @@ def _convert_field(spec: FieldSpec, value: Any) -> Any:
 
 def apply_policy(policy: Policy, source_body: Mapping[str, Any]) -> dict[str, Any]:
     """The derived body for one source record body. Deterministic; lists, never tuples.
+    When the policy or its scales state a provenance, the body carries the weakest grade
+    as ``provenance`` (``Policy.grade``).
 
     Raises:
         ConversionError: the source does not fit the policy (module docstring).
     """
+    out = _apply(policy, source_body)
+    grade = policy.grade
+    if grade is not None:
+        out["provenance"] = grade
+    return out
+
+
+def _apply(policy: Policy, source_body: Mapping[str, Any]) -> dict[str, Any]:
     rule = policy.rule
     if isinstance(rule, BandTableRule):
         band = _source_band(rule.source, source_body)

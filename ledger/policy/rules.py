@@ -16,6 +16,7 @@ from credex.ledger.policy._common import (
     SCORE_SOURCE_KINDS,
 )
 from credex.ledger.policy.scale import Scale
+from credex.ledger.provenance import Grade, Provenance, weakest
 
 __all__ = [
     "BandTableRule",
@@ -89,6 +90,20 @@ class Policy:
 
     rule: Rule
     value: Mapping[str, Any]
+    #: the policy's own provenance (its field names, factors, tables), if it states one
+    provenance: Provenance | None = None
+
+    @property
+    def grade(self) -> Grade | None:
+        """The provenance grade of what the policy derives: the weakest of the policy's
+        own and its source and target scales' (``None`` when none is stated)."""
+        grades: list[Grade | None] = [None if self.provenance is None else self.provenance.grade]
+        rule = self.rule
+        if isinstance(rule, BandTableRule | PiecewiseLinearRule):
+            for scale in (rule.source, rule.target):
+                if scale is not None and scale.provenance is not None:
+                    grades.append(scale.provenance.grade)
+        return weakest(grades)
 
     @property
     def output_kind(self) -> str:

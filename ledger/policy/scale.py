@@ -9,6 +9,7 @@ from typing import Any
 
 from credex.ledger.errors import (
     ConversionError,
+    RecordError,
 )
 from credex.ledger.policy._common import (
     ID_RE,
@@ -18,6 +19,7 @@ from credex.ledger.policy._common import (
     err,
     is_int,
 )
+from credex.ledger.provenance import Provenance
 
 __all__ = [
     "Scale",
@@ -50,6 +52,8 @@ class Scale:
 
     id: str
     bands: tuple[ScaleBand, ...]
+    #: where the scale's cut-offs come from (``credex.ledger.provenance``), if known
+    provenance: Provenance | None = None
 
     def __post_init__(self) -> None:
         if not ID_RE.match(self.id):
@@ -125,12 +129,15 @@ class Scale:
         raise ConversionError(f"policy: {self.id} has no band {name!r}")
 
     def to_value(self) -> dict[str, Any]:
-        return {"bands": [b.to_value() for b in self.bands]}
+        out: dict[str, Any] = {"bands": [b.to_value() for b in self.bands]}
+        if self.provenance is not None:
+            out["provenance"] = self.provenance.to_value()
+        return out
 
     @classmethod
     def from_value(cls, scheme_id: str, value: Any) -> Scale:
         where = f"schemes.{scheme_id}"
-        check_keys(value, where, required={"bands"})
+        check_keys(value, where, required={"bands"}, optional={"provenance"})
         bands = value["bands"]
         if not isinstance(bands, list) or not 0 < len(bands) <= MAX_LIST:
             raise err(f"{where}.bands must be a non-empty list")
@@ -143,4 +150,10 @@ class Scale:
             if ("lo" in b) != ("hi" in b) or any(v is not None and not is_int(v) for v in (lo, hi)):
                 raise err(f"{where}.bands[{i}] lo and hi must both be integers")
             out.append(ScaleBand(name, level, lo, hi))
-        return cls(scheme_id, tuple(out))
+        provenance = None
+        if "provenance" in value:
+            try:
+                provenance = Provenance.from_value(value["provenance"], f"{where}.provenance")
+            except RecordError as e:
+                raise err(str(e)) from None
+        return cls(scheme_id, tuple(out), provenance)

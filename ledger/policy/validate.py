@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from credex.ledger import encoding
+from credex.ledger.errors import RecordError
 from credex.ledger.policy._common import (
     FIELD_TYPES,
     LEVELS,
@@ -28,6 +29,7 @@ from credex.ledger.policy.rules import (
     Unit,
 )
 from credex.ledger.policy.scale import Scale
+from credex.ledger.provenance import Provenance
 from credex.ledger.record import KIND_SPECS
 
 __all__ = [
@@ -86,12 +88,15 @@ def validate_policy(value: Any, registry: Mapping[str, Scale] | None = None) -> 
         raise err("rules must be a map")
     kind = value.get("type")
     allowed: dict[str, tuple[set[str], set[str]]] = {
-        "band_table": ({"type", "source_scheme", "table"}, {"target_scheme", "schemes"}),
+        "band_table": (
+            {"type", "source_scheme", "table"},
+            {"target_scheme", "schemes", "provenance"},
+        ),
         "piecewise_linear": (
             {"type", "source_scheme", "target_scheme", "breakpoints"},
-            {"schemes"},
+            {"schemes", "provenance"},
         ),
-        "field_map": ({"type", "source_kind", "format", "fields"}, {"keep_specific"}),
+        "field_map": ({"type", "source_kind", "format", "fields"}, {"keep_specific", "provenance"}),
     }
     if kind not in allowed:
         raise err(f"unknown rule type: expected one of {', '.join(sorted(allowed))}, got {kind!r}")
@@ -111,7 +116,13 @@ def validate_policy(value: Any, registry: Mapping[str, Scale] | None = None) -> 
         rule = _piecewise(value, embedded, reg)
     else:
         rule = _field_map(value)
-    return Policy(rule, value)
+    provenance = None
+    if "provenance" in value:
+        try:
+            provenance = Provenance.from_value(value["provenance"], "rules.provenance")
+        except RecordError as e:
+            raise err(str(e)) from None
+    return Policy(rule, value, provenance)
 
 
 def _band_table(

@@ -114,6 +114,11 @@ class LogStore(Protocol):
         below index ``end`` if given, in index order."""
         ...
 
+    def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
+        """Entries of ``kinds`` (below index ``end`` if given), in index order. Not an
+        index read: for operator commands over a few kinds (``credex commitments due``)."""
+        ...
+
     def get_entries(self, start: int, end: int) -> list[Entry]:
         """Stored entries with ``start <= index < end``, in index order."""
         ...

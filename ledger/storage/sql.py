@@ -284,6 +284,12 @@ class SqlStore(SqlComponent):
             stmt = stmt.where(_E.idx < end)
         return self._find(stmt, "find by target")
 
+    def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
+        stmt = _ENTRY_SELECT.where(_E.kind.in_(list(kinds)))
+        if end is not None:
+            stmt = stmt.where(_E.idx < end)
+        return self._find(stmt, "find by kind")
+
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
             return []

@@ -216,6 +216,7 @@ def _score(
         source_band=src.body["band"],
         level=derived.body["level"],
         scheme=derived.body["scheme"],
+        provenance=derived.body.get("provenance"),
         bytes=len(bundle.to_bytes()),
         verify=_verdict(run_verification(bundle.to_bytes(), manifest)),
     )
@@ -238,6 +239,7 @@ def _hk_report(
         fetched_from=hk.home.origin,
         source_index=index,
         format=Statement.from_bytes(bundle.statement).record.body["format"],
+        provenance=Statement.from_bytes(bundle.statement).record.body.get("provenance"),
         common={k: items[k] for k in _COMMON_SHOWN if k in items},
         common_fields=sorted(items),
         specific_fields=sorted(specific),

@@ -1,4 +1,6 @@
-"""The local credex story, end to end, in a temporary home (``credex demo``).
+"""The local credex story, end to end, in a temporary home (``credex demo``); then the
+federation (parts 2 and 3, ``credex.node.demo.federation``) and the seeds' regional
+systems (part 4, ``credex.node.demo.regional``).
 
 init a Ningbo node -> import a synthetic 双公示 penalty CSV -> issue city scores ->
 checkpoint -> bundle a record -> verify it offline with the exported trust file ->
@@ -22,10 +24,12 @@ from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
+from credex.ledger.dates import cst_date
 from credex.ledger.errors import ConfigError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
 from credex.node.demo.federation import run_federation_demo
+from credex.node.demo.regional import run_regional_demo
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
 from credex.node.services.importer import import_bytes
@@ -120,6 +124,10 @@ def _both(base: Path, progress: Callable[[str], None], federation: bool) -> dict
         finally:
             quiet.setLevel(level)
         out["ok"] = out["ok"] and out["federation"]["ok"]
+    # part 4: the seeds' regional systems, on homes of their own (no servers needed)
+    now = int(datetime.now(UTC).timestamp())
+    out["regional"] = run_regional_demo(base / "regional", progress, today=cst_date(now), now=now)
+    out["ok"] = out["ok"] and out["regional"]["ok"]
     return out
 
 

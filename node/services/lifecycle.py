@@ -29,7 +29,7 @@ from typing import Any, Final
 from credex.ledger.dates import cst_day
 from credex.ledger.errors import FormatError, LifecycleError, LifecycleStateError, NotFoundError
 from credex.ledger.indexing import lifecycle_in
-from credex.ledger.lifecycle import Status, status_at, validate_lifecycle
+from credex.ledger.lifecycle import Status, objection_due, status_at, validate_lifecycle
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
@@ -282,15 +282,32 @@ def raise_objection(
     raised_on: date | None = None,
     grounds: str | None = None,
     due_by: date | None = None,
+    rule: str | None = None,
+    filed_by: str | None = None,
+    channel: str | None = None,
     issuer_id: str | None = None,
     target_origin: str | None = None,
 ) -> LifecycleResult:
-    """Log an objection (异议) to ``target``: the record is suspended while checked."""
+    """Log an objection (异议) to ``target``: the record is suspended while checked.
+    ``rule`` (``credex.ledger.lifecycle.OBJECTION_RULES``) computes ``due_by`` in
+    working days from ``raised_on`` when it is not given; ``filed_by`` / ``channel``
+    say who filed it where (a subject may file through any node).
+
+    Raises:
+        LifecycleError: an unknown rule, or both ``rule`` and ``due_by``.
+    """
     body: dict[str, Any] = {"raised_on": _day(raised_on, now)}
     if grounds is not None:
         body["grounds"] = grounds
+    if rule is not None:
+        if due_by is not None:
+            raise LifecycleError("lifecycle: give --due-by or --rule, not both")
+        due_by = objection_due(date.fromisoformat(body["raised_on"]), rule).day
     if due_by is not None:
         body["due_by"] = due_by.isoformat()
+    for name, value in (("filed_by", filed_by), ("channel", channel)):
+        if value is not None:
+            body[name] = value
     return _log(
         node,
         target,

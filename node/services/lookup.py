@@ -65,8 +65,9 @@ PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
     "peer": frozenset({"eligibility", "punitive"}),
 }
 _AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
-#: kinds that are not records about the subject in their own right
-_NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
+#: kinds that are not records about the subject in their own right (an ``audit.check``
+#: says who asked about it: the asker's business, not the subject's record)
+_NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND, "audit.check"})
 #: ``(origin, subject, purpose, authorisation) -> records that origin serves itself``
 Forwarder = Callable[[str, str, str, str], list["FoundRecord"]]
 

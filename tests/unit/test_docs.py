@@ -69,6 +69,11 @@ def test_readme_two_lines_and_ci_run_the_same_test_line() -> None:
         ["lookup"],
         ["lookups"],
         ["conflicts"],
+        ["rule", "add"],
+        ["evaluate"],
+        ["check"],
+        ["commitments", "make"],
+        ["commitments", "due"],
     ],
     ids=lambda a: "-".join(a),
 )

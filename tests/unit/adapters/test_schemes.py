@@ -50,19 +50,32 @@ def test_published_cut_offs(scheme_id: str, score: int, band: str, level: str) -
     assert (s.band_for(score), s.level_for(score)) == (band, level)
 
 
-def test_ranges_and_illustrative_flags() -> None:
+def test_ranges_and_provenance_grades() -> None:
     assert (scheme("ZHENGZHOU_SHANGDING").lo, scheme("ZHENGZHOU_SHANGDING").hi) == (0, 200)
     assert (scheme("FUZHOU_MOLI").lo, scheme("FUZHOU_MOLI").hi) == (0, 1000)
-    flags = {sid: s.illustrative for sid, s in SCORE_SCHEMES.items()}
-    assert flags == {
-        "FUZHOU_MOLI": False,
-        "HANGZHOU_QIANJIANG": False,
-        "ZHENGZHOU_SHANGDING": False,
-        "NINGBO_TIANYI": True,
-        "XIAMEN_BAILU": True,
+    grades = {sid: s.provenance.grade for sid, s in SCORE_SCHEMES.items()}
+    # DOMAIN.md §10: 钱江分 and 商鼎分 bands rest on forums and mirrors, not official pages
+    assert grades == {
+        "FUZHOU_MOLI": "published",
+        "HANGZHOU_QIANJIANG": "reported",
+        "ZHENGZHOU_SHANGDING": "reported",
+        "NINGBO_TIANYI": "illustrative",
+        "XIAMEN_BAILU": "illustrative",
     }
-    assert rating_scale("HUIZHOU_HUIXINMA").illustrative
-    assert not rating_scale("TAX_NSXY").illustrative
+    # 惠信码 is defined by the seeds (seed 002), so published, not illustrative
+    assert rating_scale("HUIZHOU_HUIXINMA").provenance.grade == "published"
+    assert not rating_scale("HUIZHOU_HUIXINMA").illustrative
+    assert rating_scale("TAX_NSXY").provenance.grade == "reported"
+    assert scheme("NINGBO_TIANYI_PLACEHOLDER").illustrative
+
+
+def test_every_scale_names_its_source_and_embeds_it() -> None:
+    from credex.adapters.sources import SCALE_SOURCES
+
+    assert set(SCALE_SOURCES) == set(SCORE_SCHEMES) | set(RATING_SCALES)
+    for sid, scale in registry_scales().items():
+        assert scale.provenance is not None, sid
+        assert scale.to_value()["provenance"]["grade"] == scale.provenance.grade
 
 
 @pytest.mark.parametrize("scheme_id", sorted(sample.SCORE_SCHEMES))
@@ -106,7 +119,16 @@ def test_rating_scales() -> None:
     assert rating_scale("SAMR_RISK").grade("D").rating_class == "bad"
     code = rating_scale("HUIZHOU_HUIXINMA")
     assert [g.name for g in code.grades] == ["red", "blue", "green"]
-    assert set(RATING_SCALES) == {"GENERIC_AAA_C", "HUIZHOU_HUIXINMA", "SAMR_RISK", "TAX_NSXY"}
+    assert set(RATING_SCALES) == {
+        "BAOJI_JIUDING",
+        "GENERIC_AAA_C",
+        "HUANGPU_AD",
+        "HUIZHOU_HUIXINMA",
+        "NINGBO_PORT",
+        "NINGBO_SHIPPING",
+        "SAMR_RISK",
+        "TAX_NSXY",
+    }
 
 
 @pytest.mark.parametrize("scheme_id", sorted(SCORE_SCHEMES))
