@@ -1,11 +1,17 @@
-"""Regenerate docs/records.md from credex.ledger.record.KIND_SPECS (a test checks it)."""
+"""Regenerate docs/records.md and the browser verifier's kind table
+(node/web/static/verify/kinds.js) from credex.ledger.record.KIND_SPECS: the one list of
+record kinds, their body fields and which kinds stay on the log in the clear. A test fails
+if either file is stale."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
-from credex.ledger.record import KIND_SPECS, MAX_RECORD_BYTES
+from credex.ledger.envelope import ON_LOG_KINDS
+from credex.ledger.lifecycle import STATUS_KINDS
+from credex.ledger.record import KIND_SPECS, MAX_RECORD_BYTES, SUBJECTLESS_KINDS
 
 HEAD = f"""# Record kinds and body fields
 
@@ -45,8 +51,59 @@ def render() -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
+_JS_TYPES = {"text": "T", "int": "I", "list": "L", "map": "M", "bytes": "B"}
+
+
+def render_js() -> str:
+    """The kind table as an ES module for the browser verifier."""
+
+    def fields(mapping: dict[str, str]) -> str:
+        return "{" + ", ".join(f"{json.dumps(k)}: {_JS_TYPES[t]}" for k, t in mapping.items()) + "}"
+
+    rows = [
+        f"  [{json.dumps(kind)}, spec({fields(dict(spec.required))}, "
+        f"{fields(dict(spec.optional))}, {'true' if spec.needs_refs else 'false'})],"
+        for kind, spec in sorted(KIND_SPECS.items())
+    ]
+
+    def js_list(values: object) -> str:
+        return json.dumps(sorted(values), ensure_ascii=False)  # type: ignore[call-overload]
+
+    return "\n".join(
+        [
+            "// Generated from ledger/record.py KIND_SPECS by scripts/gen_records_doc.py;",
+            "// a test fails if it is stale. docs/records.md is the same table in prose.",
+            "const T = 'text';",
+            "const I = 'int';",
+            "const L = 'list';",
+            "const M = 'map';",
+            "const B = 'bytes';",
+            "const spec = (required, optional, needsRefs) => ({ required, optional, needsRefs });",
+            "",
+            "/** Body fields per kind, as docs/records.md lists them. */",
+            "export const KIND_SPECS = new Map([",
+            *rows,
+            "]);",
+            f"export const SUBJECTLESS_KINDS = {js_list(SUBJECTLESS_KINDS)};",
+            "/** Status kinds: lifecycle statements about another record (docs/spec.md step 7). */",
+            f"export const STATUS_KINDS = {js_list(STATUS_KINDS)};",
+            "/** Person-subject kinds logged in the clear, never as a hash envelope. */",
+            f"export const ON_LOG_KINDS = {js_list(ON_LOG_KINDS)};",
+            "",
+        ]
+    )
+
+
+TARGETS = {
+    Path("docs") / "records.md": render,
+    Path("node") / "web" / "static" / "verify" / "kinds.js": render_js,
+}
+
+
 if __name__ == "__main__":
-    target = Path(__file__).resolve().parents[1] / "docs" / "records.md"
+    root = Path(__file__).resolve().parents[1]
     if sys.argv[1:] == ["--check"]:
-        sys.exit(0 if target.read_text(encoding="utf-8") == render() else 1)
-    target.write_text(render(), encoding="utf-8")
+        stale = [p for p, f in TARGETS.items() if (root / p).read_text(encoding="utf-8") != f()]
+        sys.exit(1 if stale else 0)
+    for p, f in TARGETS.items():
+        (root / p).write_text(f(), encoding="utf-8")

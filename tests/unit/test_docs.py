@@ -20,6 +20,8 @@ def test_records_doc_is_generated_from_kind_specs() -> None:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert (ROOT / "docs" / "records.md").read_text(encoding="utf-8") == mod.render()
+    kinds_js = ROOT / "node" / "web" / "static" / "verify" / "kinds.js"
+    assert kinds_js.read_text(encoding="utf-8") == mod.render_js()
 
 
 def _sh_blocks(text: str) -> list[str]:

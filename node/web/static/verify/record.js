@@ -7,49 +7,11 @@ import { IdentifierError, RecordError, UnknownKindError } from './errors.js';
 
 export const MAX_RECORD_BYTES = 48 * 1024;
 export const SALT_BYTES = 16;
-export const SUBJECTLESS_KINDS = ['federation.manifest', 'policy.conversion'];
+import { KIND_SPECS, ON_LOG_KINDS, STATUS_KINDS, SUBJECTLESS_KINDS } from './kinds.js';
+
+export { KIND_SPECS, ON_LOG_KINDS, STATUS_KINDS, SUBJECTLESS_KINDS };
 export const SUBJECTLESS_PREFIX = 'hmac:00000000:';
-
-const T = 'text';
-const I = 'int';
-const L = 'list';
-const M = 'map';
-const B = 'bytes';
-const spec = (required, optional = {}, needsRefs = false) => ({ required, optional, needsRefs });
-const PENALTY_OPTIONAL = Object.fromEntries(
-  [
-    'subject_name', 'subject_category', 'violation_type', 'facts', 'basis', 'fine_wan',
-    'confiscation_wan', 'license_suspended', 'penalty_valid_until', 'publicity_until',
-    'source_unit', 'source_unit_uscc', 'severity', 'note',
-  ].map((f) => [f, T]).concat([['subject_flags', L]]),
-);
-
-/** Body fields per kind, as docs/records.md lists them. */
-export const KIND_SPECS = new Map([
-  ['audit.lookup', spec({ client: T, client_sha256: T, purpose: T, authorisation: T }, { records: I, withheld: I, lookup_id: T })],
-  ['commitment', spec({ commitment_type: T, matter: T, made_on: T }, { deadline: T, text_hash: B })],
-  ['commitment.outcome', spec({ outcome: T, verified_on: T }, { verified_by: T }, true)],
-  ['court.dishonest-debtor', spec({ court: T, case_no: T, filed_on: T, listed_on: T }, { obligation: T, performance: T, circumstance: T, period_years: I })],
-  ['derived.report', spec({ format: T, items: M }, {}, true)],
-  ['derived.score', spec({ scheme: T, level: T }, { score: I, band: T }, true)],
-  ['federation.manifest', spec({ federation: T, version: I, hash: B })],
-  ['lifecycle.objection', spec({ raised_on: T }, { grounds: T, due_by: T }, true)],
-  ['lifecycle.objection-resolved', spec({ outcome: T, closed_on: T }, {}, true)],
-  ['lifecycle.repair', spec({ route: T, decided_on: T }, { channel: T }, true)],
-  ['lifecycle.withdrawal', spec({ reason: T, withdrawn_on: T }, {}, true)],
-  ['list.black', spec({ list_name: T, authority: T, listed_on: T, reason: T }, { basis_doc_no: T, list_until: T, measures: L })],
-  ['list.red', spec({ list_name: T, authority: T, listed_on: T }, { basis: T, incentives: L })],
-  ['penalty.admin', spec({ decision_no: T, decision_date: T, penalty_types: L, content: T, authority: T, authority_uscc: T }, PENALTY_OPTIONAL)],
-  ['policy.conversion', spec({ name: T, version: I, rules: M })],
-  ['rating.enterprise', spec({ scheme: T, grade: T, rated_on: T, rater: T }, { score: I, period: T, subject_flags: L })],
-  ['report.hk', spec({ agency: T, report_id: T, report_date: T, company_name: T }, { rating: T, items: M })],
-  ['score.city', spec({ scheme: T, score: I, band: T, as_of: T }, { level: T, consent_ref: T })],
-]);
 export const KINDS = [...KIND_SPECS.keys()].sort();
-/** Status kinds: lifecycle statements about another record (docs/spec.md step 7). */
-export const STATUS_KINDS = [...KINDS.filter((k) => k.startsWith('lifecycle.')), 'commitment.outcome'];
-/** Person-subject kinds logged in the clear, never as a hash envelope (docs/spec.md §4). */
-export const ON_LOG_KINDS = [...STATUS_KINDS, ...SUBJECTLESS_KINDS, 'audit.lookup'];
 
 const PERSON_ID_RE = /^hmac:[0-9a-f]{8}:[0-9a-f]{64}$/;
 const REGION_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -134,10 +96,10 @@ function checkSubject(type, id) {
 }
 
 const isType = (v, t) =>
-  t === T ? typeof v === 'string'
-    : t === I ? isInt(v)
-      : t === L ? Array.isArray(v)
-        : t === M ? isMap(v)
+  t === 'text' ? typeof v === 'string'
+    : t === 'int' ? isInt(v)
+      : t === 'list' ? Array.isArray(v)
+        : t === 'map' ? isMap(v)
           : isBytes(v);
 const isUint64 = (v) => isInt(v) && BigInt(v) >= 0n && BigInt(v) < 1n << 64n;
 const RECORD_KEYS = ['v', 'kind', 'region', 'subject', 'body', 'valid_from', 'valid_until', 'refs', 'salt'];
