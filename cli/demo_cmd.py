@@ -30,7 +30,12 @@ def demo(
     Ningbo record fetched from Hangzhou, and an equivocating node being caught.
     Part 3, on the same nodes: recognition agreements, a Ningbo score recognised in
     Hangzhou, an HK report converted at Qianhai, tampered derived values caught, and a
-    repaired Ningbo penalty refused for punitive use."""
+    repaired Ningbo penalty refused for punitive use.
+
+    \b
+    Example:
+      credex demo --local
+    """
     from credex.node.demo.runner import run_demo
 
     t0 = time.perf_counter()

@@ -40,9 +40,10 @@ from credex.ledger.errors import (
 from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
 from credex.ledger.manifest.checks import authorised_repairers, check_recognition
 from credex.ledger.receipt import Receipt
+from credex.ledger.record_json import record_json
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
-from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport
+from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport, described
 
 __all__ = [
     "STEPS",
@@ -230,6 +231,12 @@ def _verify_one(
     return st
 
 
+def _described(bundle: Bundle, st: Statement) -> dict[str, object]:
+    """A verified nested bundle's statement, where it is logged (already parsed once)."""
+    origin = SignedNote.from_text(bundle.checkpoint).checkpoint.origin
+    return described(st, origin, Receipt.from_bytes(st.receipts[0]).leaf_index)
+
+
 #: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
 _REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
 
@@ -387,6 +394,10 @@ class Verifier:
                     verify_derivation(st.record, sources, policy_st)
                     if getattr(trust, "recognition_for", None) is not None:
                         check_recognition(trust, st, sources, policy_st)  # manifest agreements
+                    report.derivation = {
+                        "sources": list(map(_described, bundle.sources, sources)),
+                        "policy": _described(bundle.policy, policy_st),
+                    }
                     detail = (
                         f"{len(sources)} source(s) and policy "
                         f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
@@ -396,6 +407,7 @@ class Verifier:
                     run.fail(8, e)
                 raise
             run.ok(8, detail)
+            report.record = record_json(st.record)
         except CredexError:
             pass
         return report

@@ -65,7 +65,13 @@ from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.component import SqlComponent
-from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
+from credex.ledger.storage.tables import (
+    CHECKPOINTS,
+    DECISION_NUMBERS,
+    ENTRIES,
+    LOG_TABLES,
+    NODES,
+)
 
 __all__ = ["SqlStore"]
 
@@ -76,6 +82,7 @@ _T = TypeVar("_T")
 
 _E = ENTRIES.c
 _N = NODES.c
+_D = DECISION_NUMBERS.c
 _C = CHECKPOINTS.c
 _SIZE: Final = select(func.coalesce(func.max(_E.idx) + 1, 0))
 #: PostgreSQL type of each column type used by the tables, for binary COPY
@@ -227,6 +234,11 @@ class SqlStore(SqlComponent):
             for i, e in enumerate(entries, start_index)
         ]
         node_rows = [(nid[0], nid[1], h) for nid, h in nodes]
+        decision_rows = [
+            (e.decision_no, i)
+            for i, e in enumerate(entries, start_index)
+            if e.decision_no is not None
+        ]
         try:
             with self._write() as conn:
                 size = int(conn.execute(_SIZE).scalar_one())
@@ -238,6 +250,8 @@ class SqlStore(SqlComponent):
                     self._insert(conn, ENTRIES, entry_rows)
                 if node_rows:
                     self._insert(conn, NODES, node_rows)
+                if decision_rows:
+                    self._insert(conn, DECISION_NUMBERS, decision_rows)
         except (SQLAlchemyError, psycopg.Error) as e:
             raise self._error("append", e) from e
 
@@ -283,6 +297,14 @@ class SqlStore(SqlComponent):
         if end is not None:
             stmt = stmt.where(_E.idx < end)
         return self._find(stmt, "find by target")
+
+    def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
+        stmt = _ENTRY_SELECT.join(DECISION_NUMBERS, _D.idx == _E.idx).where(
+            _D.decision_no == decision_no
+        )
+        if end is not None:
+            stmt = stmt.where(_E.idx < end)
+        return self._find(stmt, "find by decision number")
 
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
