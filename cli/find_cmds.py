@@ -61,20 +61,20 @@ def records(
       credex records --subject 91330200MA0YX00163 --kind penalty.admin
     """
     from credex.node.local import LocalNode
-    from credex.node.services.finding import RecordQuery, find_records, subject_of
+    from credex.node.services.finding import RecordQuery, find_records
 
     if person_id == "-":  # keeps the number out of shell history
         person_id = sys.stdin.readline().strip()
-    t = now()
+    query = RecordQuery(
+        subject=subject,
+        person_id=person_id,
+        kind=kind,
+        decision_no=decision_no,
+        since=None if since is None else day(since),
+        all_=all_,
+    )
     with LocalNode.open(resolve_home(home)) as node:
-        query = RecordQuery(
-            subject=subject_of(node, subject, person_id),
-            kind=kind,
-            decision_no=decision_no,
-            since=None if since is None else day(since),
-            all_=all_,
-        )
-        found = find_records(node, query, t)
+        found = find_records(node, query, now())
     if json_out:
         print_json(found.to_json())
     else:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from credex.ledger.dates import cst_time
@@ -199,9 +199,12 @@ def record_status(
 
 @dataclass(frozen=True, slots=True)
 class RecordQuery:
-    """What ``credex records`` was asked for."""
+    """What ``credex records`` was asked for. ``subject`` is an organisation code or a
+    pseudonym as printed; ``person_id`` a resident ID number (never shown in a repr),
+    turned into this node's pseudonym by ``find_records``."""
 
     subject: str | None = None
+    person_id: str | None = field(default=None, repr=False)
     kind: str | None = None
     decision_no: str | None = None
     since: int | None = None
@@ -308,10 +311,13 @@ def find_records(node: LocalNode, query: RecordQuery, now: int) -> RecordList:
     as of ``now``.
 
     Raises:
-        ConfigError: no subject or decision number, views holding more than
-            ``LARGE_LOG`` entries, and not ``query.all_``.
+        IdentifierError: an invalid organisation code or ID number (never echoed).
+        ConfigError: both a subject and a person; or no subject or decision number,
+            views holding more than ``LARGE_LOG`` entries, and not ``query.all_``.
         StorageError: a log cannot be read.
     """
+    subject = subject_of(node, query.subject, query.person_id)
+    query = replace(query, subject=subject, person_id=None)
     notes: list[str] = []
     with views(node, notes) as vs:
         searched = tuple((v.origin, v.log.size) for v in vs)
