@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Final, TypeVar
 import psycopg
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     CompoundSelect,
     Connection,
     Engine,
@@ -102,6 +103,17 @@ _FIND_RECORD: Final = (
 )
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
 _ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
+
+
+def _below(end: int) -> ColumnElement[bool]:
+    """``idx < end`` for the index lookups (by subject, target, decision number), written
+    so that no planner answers it from the primary key: ``idx + 0`` is not an indexed
+    column, so the lookup stays on the selective index with this as a filter (PostgreSQL
+    with stale statistics otherwise ANDs a bitmap of the whole primary-key range: 0.3 s
+    at 10^6 entries)."""
+    return (_E.idx + 0) < end
+
+
 #: index columns added after the first release: (name, SQLite type, PostgreSQL type)
 _INDEX_COLUMNS: Final = (("subject", "TEXT", "text"), ("target", "BLOB", "bytea"))
 
@@ -289,13 +301,13 @@ class SqlStore(SqlComponent):
         if kinds is not None:
             stmt = stmt.where(_E.kind.in_(list(kinds)))
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by subject")
 
     def find_by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
         stmt = _ENTRY_SELECT.where(_E.target == target)
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by target")
 
     def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
@@ -303,7 +315,7 @@ class SqlStore(SqlComponent):
             _D.decision_no == decision_no
         )
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by decision number")
 
     def get_entries(self, start: int, end: int) -> list[Entry]:

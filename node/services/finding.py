@@ -167,10 +167,12 @@ def lifecycle_about(target: Statement, own_origin: str, found: Iterable[Found]) 
     else from its own log only (see the module docstring)."""
     out = []
     for origin, index, st in found:
+        if st.kind not in STATUS_KINDS or not st.has_body:
+            continue
         if origin != own_origin and not target.has_body:
             continue
         refs = st.record.refs
-        if st.kind in STATUS_KINDS and refs and refs[0] == target.leaf_hash:
+        if refs and refs[0] == target.leaf_hash:
             out.append((origin, index, st))
     return out
 
@@ -276,6 +278,20 @@ def _decision(st: Statement) -> str | None:
     return decision_no_of(st.record) if st.has_body else None
 
 
+def _batches(v: View, q: RecordQuery, wanted: str | None) -> Iterator[list[Entry]]:
+    """The entries of ``v`` to look at: one index read, or (no subject, no number) the
+    whole log in chunks, keeping those that match and every lifecycle statement."""
+    if q.subject is not None:
+        yield v.log.by_subject(q.subject)
+    elif wanted is not None:
+        yield v.log.by_decision_no(wanted)
+    else:
+        size = v.log.size
+        for start in range(0, size, CHUNK):
+            chunk = v.log.entries(start, min(size, start + CHUNK))
+            yield [e for e in chunk if q.matches(e) or e.kind in STATUS_KINDS]
+
+
 def _candidates(
     vs: Sequence[View], q: RecordQuery, lifecycle: list[Found]
 ) -> list[tuple[View, int, Statement]]:
@@ -284,25 +300,18 @@ def _candidates(
     out: list[tuple[View, int, Statement]] = []
     wanted = None if q.decision_no is None else normalise_decision_no(q.decision_no)
     for v in vs:
-        if q.subject is not None:
-            entries = v.log.by_subject(q.subject)
-        elif wanted is not None:
-            entries = v.log.by_decision_no(wanted)
-        else:
-            entries = []
-            for start in range(0, v.log.size, CHUNK):
-                chunk = v.log.entries(start, min(v.log.size, start + CHUNK))
-                entries += [e for e in chunk if q.matches(e) or e.kind in STATUS_KINDS]
-        for e, st in zip(entries, v.statements(entries), strict=True):
-            if st.kind in STATUS_KINDS and st.has_body:
-                lifecycle.append((v.origin, e.index, st))
-            if q.matches(e) and (wanted is None or _decision(st) == wanted):
-                out.append((v, e.index, st))
+        for entries in _batches(v, q, wanted):
+            for e, st in zip(entries, v.statements(entries), strict=True):
+                if st.kind in STATUS_KINDS and st.has_body:
+                    lifecycle.append((v.origin, e.index, st))
+                if q.matches(e) and (wanted is None or _decision(st) == wanted):
+                    out.append((v, e.index, st))
     if q.subject is None and wanted is not None:  # statements about each, by index
         for v in vs:
             for _, _, st in out:
                 for e in v.log.by_target(st.leaf_hash):
-                    lifecycle.append((v.origin, e.index, Statement.from_bytes(e.leaf)))
+                    if e.kind in STATUS_KINDS:
+                        lifecycle.append((v.origin, e.index, Statement.from_bytes(e.leaf)))
     return out
 
 
