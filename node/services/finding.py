@@ -87,9 +87,17 @@ class View:
         return self.bodies is not None
 
     def statements(self, entries: Sequence[Entry]) -> list[Statement]:
-        """The statements of ``entries``, with the held body of each personal record."""
-        held = self.bodies.get_many([e.leaf_hash for e in entries]) if self.bodies else {}
-        return [Statement.from_bytes(e.leaf, held.get(e.leaf_hash)) for e in entries]
+        """The statements of ``entries``, with the held body of each personal record
+        (the body store is read only when there is one)."""
+        sts = [Statement.from_bytes(e.leaf) for e in entries]
+        wrapped = [e.leaf_hash for e, st in zip(entries, sts, strict=True) if st.is_envelope]
+        if self.bodies is None or not wrapped:
+            return sts
+        held = self.bodies.get_many(wrapped)
+        return [
+            st.with_preimage(held[e.leaf_hash]) if e.leaf_hash in held else st
+            for e, st in zip(entries, sts, strict=True)
+        ]
 
 
 def _mirror_held(home: NodeHome, origin: str) -> str | None:
