@@ -27,7 +27,12 @@ def bench(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Measure P1, P1_postgres, P2, P3, P4, P5, P6, P7 against raw figures from the same run."""
+    """Measure P1, P1_postgres, P2, P3, P4, P5, P6, P7 against raw figures from the same run.
+
+    \b
+    Example:
+      credex bench --quick --json
+    """
     from credex.node.bench.runner import run_bench
 
     url = postgres or os.environ.get("CREDEX_TEST_POSTGRES_URL")

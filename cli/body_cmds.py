@@ -41,7 +41,12 @@ def _print_tree(before: dict[str, object], after: dict[str, object]) -> None:
 
 @body_app.command("list")
 def list_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Count the bodies this node holds and has erased (never their content)."""
+    """Count the bodies this node holds and has erased (never their content).
+
+    \b
+    Example:
+      credex body list
+    """
     from credex.node.local import LocalNode
     from credex.node.services.erasure import tree_head
 
@@ -64,7 +69,12 @@ def erase_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Erase one record's body; the leaf and the tree stay as they are."""
+    """Erase one record's body; the leaf and the tree stay as they are.
+
+    \b
+    Example:
+      credex body erase LEAFHEX --reason repaired
+    """
     from credex.node.local import LocalNode
     from credex.node.services.erasure import erase_body
 
@@ -87,7 +97,12 @@ def purge_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Erase the body of every record that is repaired, withdrawn or expired."""
+    """Erase the body of every record that is repaired, withdrawn or expired.
+
+    \b
+    Example:
+      credex body purge --as-of 2026-12-01
+    """
     from credex.node.local import LocalNode
     from credex.node.services.erasure import purge
 

@@ -123,7 +123,12 @@ def conflicts(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Find subjects whose records disagree across regions; exit 1 if any are found."""
+    """Find subjects whose records disagree across regions; exit 1 if any are found.
+
+    \b
+    Example:
+      credex conflicts --as-of 2026-06-04 --type listed-red-and-black
+    """
     from credex.node.services.conflicts import node_conflicts
 
     report = node_conflicts(

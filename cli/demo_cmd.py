@@ -33,7 +33,12 @@ def demo(
     repaired Ningbo penalty refused for punitive use.
     Part 4 (also with --local): 惠信码 computed in Huizhou, a 九鼎分 downgrade in Baoji,
     容缺受理 for a B-class shipping company and a 失信被执行人 intercepted in Ningbo, each
-    verified by a bank offline."""
+    verified by a bank offline.
+
+    \b
+    Example:
+      credex demo --local
+    """
     from credex.node.demo.runner import run_demo
 
     t0 = time.perf_counter()

@@ -51,7 +51,12 @@ def _store(home: Path | None) -> "WitnessStore":
 
 @evidence_app.command("list")
 def list_(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """List the evidence this node recorded, oldest first."""
+    """List the evidence this node recorded, oldest first.
+
+    \b
+    Example:
+      credex evidence list
+    """
     with _store(home) as store:
         infos = store.list_evidence()
     if json_out:
@@ -76,7 +81,12 @@ def export(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write evidence ID as a portable, self-verifying CBOR file."""
+    """Write evidence ID as a portable, self-verifying CBOR file.
+
+    \b
+    Example:
+      credex evidence export 1 -o split-view.cbor
+    """
     with _store(home) as store:
         info = store.get_evidence(evidence_id)
     data = info.evidence.to_bytes()
@@ -129,7 +139,12 @@ def verify(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check evidence alone. Exit 0 only if both notes are signed and cannot both be true."""
+    """Check evidence alone. Exit 0 only if both notes are signed and cannot both be true.
+
+    \b
+    Example:
+      credex evidence verify split-view.cbor --log-key KEYHEX
+    """
     from credex.ledger.evidence import Evidence, verify_evidence
     from credex.ledger.trust import TrustedLog
 

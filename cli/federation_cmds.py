@@ -78,6 +78,11 @@ def init(
 
     Without --tls-cert / --tls-cert-sha256 the node's own TLS certificate (created if
     missing) and CA are listed, so peers can connect and register it as a client.
+
+    \b
+    Example:
+      credex federation init yangtze --endpoint ningbo.example:7420 \\
+        --mtls-endpoint ningbo.example:7421 --quorum 2
     """
     from credex.node.federation.admin import init_federation
     from credex.node.home import NodeHome
@@ -121,7 +126,12 @@ def add_member_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Propose the next version with one more member (from its node info or options)."""
+    """Propose the next version with one more member (from its node info or options).
+
+    \b
+    Example:
+      credex federation add-member --from-info hangzhou.json
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -164,7 +174,13 @@ def rotate_key(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Close the issuer's current key window at AT and add the new key from AT."""
+    """Close the issuer's current key window at AT and add the new key from AT.
+
+    \b
+    Example:
+      credex federation rotate-key --region cn-zj-ningbo --issuer cn-zj-ningbo/court \\
+        --new-key KEYHEX --at 2026-12-01
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -203,7 +219,13 @@ def recognize_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Propose the next version with a recognition agreement: REGION accepts KINDS from
-    RECOGNISES (by ISSUERS, under POLICY) for derived records signed in [FROM, UNTIL)."""
+    RECOGNISES (by ISSUERS, under POLICY) for derived records signed in [FROM, UNTIL).
+
+    \b
+    Example:
+      credex federation recognize-add --region cn-zj-hangzhou --recognises cn-zj-ningbo \\
+        --kinds score.city --policy LEAFHEX --from 2026-11-01
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -236,7 +258,12 @@ def recognize_remove(
 ) -> None:
     """Propose the next version without the agreements of REGION for RECOGNISES (those
     matching --kinds / --from if given). Derived records signed before the new version
-    keep verifying: the chain closes the agreement at its issued_at."""
+    keep verifying: the chain closes the agreement at its issued_at.
+
+    \b
+    Example:
+      credex federation recognize-remove --region cn-zj-hangzhou --recognises cn-zj-ningbo
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -269,7 +296,13 @@ def delegate_add(
 ) -> None:
     """Propose the next version with a repair delegation: REGION lets ISSUER repair,
     resolve objections on and record commitment outcomes for REGION's records of KINDS,
-    for statements signed in [FROM, UNTIL)."""
+    for statements signed in [FROM, UNTIL).
+
+    \b
+    Example:
+      credex federation delegate-add --region cn-zj-ningbo --issuer cn-zj-hangzhou/platform \\
+        --kinds penalty.admin --from 2026-11-01
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -300,7 +333,12 @@ def delegate_remove(
 ) -> None:
     """Propose the next version without the delegations of REGION to ISSUER (those
     matching --kinds / --from if given). Statements signed before the new version stay
-    authorised: the chain closes the delegation at its issued_at."""
+    authorised: the chain closes the delegation at its issued_at.
+
+    \b
+    Example:
+      credex federation delegate-remove --region cn-zj-ningbo --issuer cn-zj-hangzhou/platform
+    """
     from credex.node.federation import admin
     from credex.node.home import NodeHome
 
@@ -321,7 +359,12 @@ def sign(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add this admin's signature to a proposed version (written back to FILE)."""
+    """Add this admin's signature to a proposed version (written back to FILE).
+
+    \b
+    Example:
+      credex federation sign proposed-2.cbor
+    """
     from credex.node.federation.admin import sign_proposal
     from credex.node.home import NodeHome
 
@@ -330,7 +373,12 @@ def sign(
 
 @federation_app.command("admin-key")
 def admin_key_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Print this node's federation admin public key (created if missing)."""
+    """Print this node's federation admin public key (created if missing).
+
+    \b
+    Example:
+      credex federation admin-key
+    """
     from credex.node.federation import manifests as fed
     from credex.node.home import NodeHome
 
@@ -351,7 +399,12 @@ def admins(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Propose the next version with a changed admin set or threshold."""
+    """Propose the next version with a changed admin set or threshold.
+
+    \b
+    Example:
+      credex federation admins --add KEYHEX --threshold 2
+    """
     from credex.node.federation.admin import change_admins
     from credex.node.home import NodeHome
 
@@ -367,7 +420,12 @@ def admins(
 
 @federation_app.command("show")
 def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Show the current manifest version (verified from version 1)."""
+    """Show the current manifest version (verified from version 1).
+
+    \b
+    Example:
+      credex federation show --json
+    """
     from credex.node.federation import manifests as fed
     from credex.node.home import NodeHome
 
@@ -401,7 +459,12 @@ def export(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write the signed chain (versions 1..n) as one file for `credex verify --trust`."""
+    """Write the signed chain (versions 1..n) as one file for `credex verify --trust`.
+
+    \b
+    Example:
+      credex federation export -o yangtze.manifest
+    """
     from credex.ledger.manifest import encode_chain
     from credex.node.federation import manifests as fed
     from credex.node.home import NodeHome
@@ -426,7 +489,12 @@ def import_chain(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Install a chain that extends this node's manifest (or starts it)."""
+    """Install a chain that extends this node's manifest (or starts it).
+
+    \b
+    Example:
+      credex federation import yangtze.manifest --pin HASHHEX
+    """
     from credex.node.federation.admin import import_chain as install_chain
     from credex.node.home import NodeHome
 

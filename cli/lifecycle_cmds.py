@@ -121,7 +121,12 @@ def policy_add(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Validate a conversion policy and sign + log it; prints its leaf hash and index."""
+    """Validate a conversion policy and sign + log it; prints its leaf hash and index.
+
+    \b
+    Example:
+      credex policy add adapters/policies/tianyi_to_qianjiang.json
+    """
     from credex.node.local import LocalNode
     from credex.node.services.recognition import add_policy, policy_file_value
 
@@ -149,7 +154,13 @@ def recognize_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Convert a verified source record under a logged policy and write the bundle."""
+    """Convert a verified source record under a logged policy and write the bundle.
+
+    \b
+    Example:
+      credex recognize --bundle ningbo-score.credex --policy LEAFHEX -o derived.credex \\
+        --trust yangtze.manifest
+    """
     from credex.node.local import LocalNode
     from credex.node.services.recognition import recognize
 
@@ -205,7 +216,12 @@ def repair(
     json_out: JsonOpt = False,
 ) -> None:
     """Record a credit repair (信用修复); refused before the minimum publication end
-    or by an issuer other than the one that made the finding."""
+    or by an issuer other than the one that made the finding.
+
+    \b
+    Example:
+      credex lifecycle repair LEAFHEX --route "fine paid, commitment signed"
+    """
     from credex.node.services.lifecycle import repair
 
     def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
@@ -254,7 +270,12 @@ def object_(
 ) -> None:
     """Open an objection (异议): the record is suspended while it is checked. A subject
     may file through any node (--filed-by subject, --target-origin for a peer's record);
-    --rule sets the answer deadline in working days (public holidays as data)."""
+    --rule sets the answer deadline in working days (public holidays as data).
+
+    \b
+    Example:
+      credex lifecycle object LEAFHEX --raised-on 2026-11-02
+    """
     from credex.node.services.lifecycle import raise_objection
 
     def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
@@ -291,7 +312,12 @@ def resolve(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Resolve an open objection."""
+    """Resolve an open objection.
+
+    \b
+    Example:
+      credex lifecycle resolve LEAFHEX --outcome UPHELD --closed-on 2026-11-10
+    """
     from credex.node.services.lifecycle import resolve_objection
 
     closes = None if objection is None else leaf_arg(objection, "objection leaf hash")
@@ -322,7 +348,12 @@ def withdraw(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Withdraw a record (only its issuer may)."""
+    """Withdraw a record (only its issuer may).
+
+    \b
+    Example:
+      credex lifecycle withdraw LEAFHEX --reason "entered in error"
+    """
     from credex.node.services.lifecycle import withdraw
 
     def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
@@ -358,7 +389,12 @@ def outcome_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Record whether a credit commitment (信用承诺) was kept: commitment.outcome. Only
-    the commitment's issuer (or one the manifest delegates) may; the first outcome counts."""
+    the commitment's issuer (or one the manifest delegates) may; the first outcome counts.
+
+    \b
+    Example:
+      credex lifecycle outcome LEAFHEX --outcome FULFILLED --verified-on 2026-12-01
+    """
     from credex.node.services.lifecycle import record_outcome
 
     def act(node: "LocalNode", leaf: bytes, t: int) -> "LifecycleResult":
@@ -383,7 +419,12 @@ def lifecycle_bundle(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a bundle for entry INDEX carrying its lifecycle statements (status)."""
+    """Write a bundle for entry INDEX carrying its lifecycle statements (status).
+
+    \b
+    Example:
+      credex lifecycle bundle 24 -o record.credex
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
@@ -404,7 +445,12 @@ def status(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a record's status (active, under objection, repaired, ...) with evidence
-    and, for a commitment, its outcome."""
+    and, for a commitment, its outcome.
+
+    \b
+    Example:
+      credex status LEAFHEX --as-of 2026-11-23
+    """
     from credex.ledger.dates import cst_day
     from credex.node.local import LocalNode
     from credex.node.services.lifecycle import status_of

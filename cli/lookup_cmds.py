@@ -72,6 +72,11 @@ def lookup(
     a bundle to verify offline, or as withheld with the reason (repaired, withdrawn, ...).
     The lookup is logged at the node as an audit.lookup naming you. Exit 1 if any bundle
     fails verification under --trust.
+
+    \b
+    Example:
+      credex lookup --endpoint hangzhou.example:7421 --ca bank-1/ca.pem --cert bank-1/bank-1.pem \\
+        --key bank-1/bank-1.key --subject 91330100MA0YX0016X --authorisation loan:HZ-2026-0042
     """
     from credex.node.services.banking import lookup_subject
 
@@ -115,7 +120,12 @@ def lookups(
     json_out: JsonOpt = False,
 ) -> None:
     """List every logged lookup of one subject: this node's and its mirrors' audit.lookup
-    records (who asked, when, for which purpose, under which authorisation)."""
+    records (who asked, when, for which purpose, under which authorisation).
+
+    \b
+    Example:
+      credex lookups --subject 91330100MA0YX0016X
+    """
     from credex.ledger.dates import cst_time
     from credex.node.federation.mirrors import MirrorBundles
     from credex.node.home import NodeHome

@@ -10,6 +10,7 @@ does not pay for the others; ``credex --help`` builds them all.
 """
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Final
@@ -31,6 +32,8 @@ COMMANDS: Final[dict[str, str]] = {
     "import": "node_cmds",
     "checkpoint": "node_cmds",
     "info": "node_cmds",
+    "records": "find_cmds",
+    "show": "find_cmds",
     "prove": "proof_cmds",
     "bundle": "proof_cmds",
     "verify": "proof_cmds",
@@ -67,8 +70,10 @@ Start here:
   credex demo                                   see the whole story on five nodes (a minute)
   credex init HOME --region ID --origin ORIGIN  create your region's node
   credex import --adapter penalty-csv FILE      sign and log a 双公示 file
+  credex records --subject USCC                 find what was logged: index, leaf hash, status
   credex bundle INDEX -o record.credex          hand one record to a bank
-  credex verify record.credex --trust T.json    what a bank runs, offline
+
+A bank checks it offline: credex verify record.credex --trust T.json
 
 Every command: credex --help; one command: credex COMMAND --help."""
 
@@ -87,7 +92,7 @@ def build_app(modules: Sequence[str] | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
-        add_completion=False,
+        add_completion=True,
     )
 
     @app.callback()
@@ -119,9 +124,16 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+#: set by the shell when it asks for completions (``credex --install-completion``)
+COMPLETE_VAR: Final = "_CREDEX_COMPLETE"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every CredexError and usage error is one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(COMPLETE_VAR):  # the shell completing a word: every command, typer's way
+        build_app()(prog_name="credex")
+        return
     app = build_app(_modules_for(args))
     if not args:
         print(START)

@@ -49,7 +49,12 @@ def init(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create a node home: log key, subject key and a platform issuer for every kind."""
+    """Create a node home: log key, subject key and a platform issuer for every kind.
+
+    \b
+    Example:
+      credex init ~/credex/ningbo --region cn-zj-ningbo --origin credex.ningbo.example/log
+    """
     from credex.node.files import read_secret
     from credex.node.local import create_home
 
@@ -85,7 +90,12 @@ def issuer_add(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Register an issuer key (a second key for the same id is a key rotation)."""
+    """Register an issuer key (a second key for the same id is a key rotation).
+
+    \b
+    Example:
+      credex issuer add cn-zj-ningbo/court --kinds court.dishonest-debtor --valid-from 2026-01-01
+    """
     from credex.node.home import NodeHome
 
     h = NodeHome.open(resolve_home(home))
@@ -103,7 +113,12 @@ def issuer_add(
 
 @issuer_app.command("list")
 def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """List registered issuers and their key windows."""
+    """List registered issuers and their key windows.
+
+    \b
+    Example:
+      credex issuer list
+    """
     from credex.ledger.record import KINDS
     from credex.node.home import NodeHome
 
@@ -145,6 +160,10 @@ def issue(
     """Sign records as an issuer and append them to the log (durable before it returns).
 
     Issuing the same record again (same kind, subject, body and window) logs nothing new.
+
+    \b
+    Example:
+      credex issue --records scores.jsonl
     """
     from credex.node.local import LocalNode
     from credex.node.services.records import (
@@ -204,7 +223,12 @@ def import_(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Import a regional file: good rows are signed and logged, bad rows reported by line."""
+    """Import a regional file: good rows are signed and logged, bad rows reported by line.
+
+    \b
+    Example:
+      credex import --adapter penalty-csv 行政处罚.csv --json
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from credex.adapters.registry import adapter_named
@@ -251,7 +275,12 @@ def import_(
 
 
 def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Sign a checkpoint of the current tree (if it grew) and print it."""
+    """Sign a checkpoint of the current tree (if it grew) and print it.
+
+    \b
+    Example:
+      credex checkpoint
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
@@ -271,7 +300,12 @@ def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 
 def log_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Show the log's size, root and latest checkpoint."""
+    """Show the log's size, root and latest checkpoint.
+
+    \b
+    Example:
+      credex info --json
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:

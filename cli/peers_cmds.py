@@ -35,7 +35,12 @@ def add(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Follow a peer (ORIGIN --endpoint --ca) or every other manifest member."""
+    """Follow a peer (ORIGIN --endpoint --ca) or every other manifest member.
+
+    \b
+    Example:
+      credex peers add --from-manifest
+    """
     from credex.node.federation.follow import add_peers_from_manifest
     from credex.node.federation.manifests import load_manifest
     from credex.node.federation.peers import PeerRegistry
@@ -79,7 +84,12 @@ def sync(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """One verified sync round with each peer (or ORIGIN); exit 1 if any failed."""
+    """One verified sync round with each peer (or ORIGIN); exit 1 if any failed.
+
+    \b
+    Example:
+      credex peers sync credex.hangzhou.example/log
+    """
     from credex.node.federation.follow import sync_peer
     from credex.node.federation.manifests import load_manifest
     from credex.node.federation.peers import PeerRegistry
@@ -122,7 +132,12 @@ def sync(
 
 @peers_app.command("status")
 def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Per peer: its checkpoint size, the mirrored size, the last refusal and when."""
+    """Per peer: its checkpoint size, the mirrored size, the last refusal and when.
+
+    \b
+    Example:
+      credex peers status
+    """
     from credex.node.home import NodeHome
 
     h = NodeHome.open(resolve_home(home))
@@ -145,7 +160,12 @@ def witness(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Publish this node's checkpoint and collect the other members' cosignatures now."""
+    """Publish this node's checkpoint and collect the other members' cosignatures now.
+
+    \b
+    Example:
+      credex peers witness
+    """
     from credex.node.federation.manifests import load_manifest
     from credex.node.federation.members import peer_clients
     from credex.node.federation.witnessing import collect_cosignatures

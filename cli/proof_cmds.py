@@ -1,7 +1,7 @@
 """Proof commands: prove, bundle, verify, trust export."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,10 @@ from credex.cli._common import (
     write_bundle,
 )
 from credex.ledger.errors import ConfigError
+
+if TYPE_CHECKING:
+    from credex.ledger.trust import TrustStore
+    from credex.ledger.verify_report import VerificationReport
 
 __all__ = ["register"]
 
@@ -48,7 +52,12 @@ def prove_inclusion(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Inclusion proof of entry INDEX in the tree of SIZE."""
+    """Inclusion proof of entry INDEX in the tree of SIZE.
+
+    \b
+    Example:
+      credex prove inclusion 24 --json
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
@@ -69,7 +78,12 @@ def prove_consistency(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Consistency proof between tree sizes OLD and NEW (1 <= OLD <= NEW)."""
+    """Consistency proof between tree sizes OLD and NEW (1 <= OLD <= NEW).
+
+    \b
+    Example:
+      credex prove consistency 10 24
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
@@ -88,7 +102,12 @@ def bundle(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint)."""
+    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint).
+
+    \b
+    Example:
+      credex bundle 24 -o record.credex
+    """
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
@@ -113,7 +132,12 @@ def verify(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Verify a bundle offline, narrating each numbered step. Exit 0 only if all pass."""
+    """Verify a bundle offline, narrating each numbered step. Exit 0 only if all pass.
+
+    \b
+    Example:
+      credex verify record.credex --trust ningbo.trust.json --purpose eligibility
+    """
     from credex.ledger.verify import run_verification
 
     data = read_input(file, "bundle", "verify")
@@ -130,6 +154,8 @@ def verify(
     if json_out:
         print_json(report.to_json_value())
     else:
+        if report.ok:
+            _print_verified(report)
         for s in report.steps:
             mark = "[green]✓[/]" if s.ok else "[red]✗[/]"
             console.print(f"{mark} step {s.number} {s.name}: ", end="")
@@ -145,13 +171,43 @@ def verify(
         raise typer.Exit(1)
 
 
+def _print_verified(report: "VerificationReport") -> None:
+    """The verified record's main fields (and a derived one's sources and policy)."""
+    import json
+
+    from credex.ledger.dates import cst_day
+
+    rec = report.record or {}
+    until = rec.get("valid_until")
+    ends = "open" if until is None else cst_day(until)
+    console.print(
+        f"{rec.get('kind')} of {rec.get('subject', {}).get('id')} ({rec.get('region')}), "
+        f"valid {cst_day(rec.get('valid_from', 0))} to {ends}",
+        markup=False,
+    )
+    for name, value in sorted((rec.get("body") or {}).items()):
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        console.print(f"  {name}: {shown}", markup=False)
+    d = report.derivation or {}
+    for item in [*d.get("sources", []), *([d["policy"]] if "policy" in d else [])]:
+        console.print(
+            f"  from {item['kind']} {item['origin']} #{item['leaf_index']} {item['leaf_hash']}",
+            markup=False,
+        )
+
+
 @trust_app.command("export")
 def trust_export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Export this node's trust file (log key, issuer keys, windows, kinds)."""
+    """Export this node's trust file (log key, issuer keys, windows, kinds).
+
+    \b
+    Example:
+      credex trust export -o ningbo.trust.json
+    """
     from credex.node.home import NodeHome
 
     text = NodeHome.open(resolve_home(home)).trust().to_json()
@@ -161,6 +217,91 @@ def trust_export(
             console.print(f"wrote trust file {output}")
     if json_out or output is None:
         print(text, end="")
+
+
+def _trust_file(path: Path, command: str) -> "TrustStore":
+    """A ``credex-trust/1`` file the user named (a manifest is refused, named)."""
+    from credex.ledger.errors import FormatError
+    from credex.ledger.trust import TrustStore
+
+    data = read_input(path, "trust file", command)
+    if data.lstrip()[:1] != b"{":
+        raise FormatError(
+            f"{command}: {path} is not a credex-trust/1 file (a federation manifest "
+            "already trusts every member: give it to verify as it is)"
+        )
+    try:
+        return TrustStore.from_json(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise FormatError(f"{command}: {path} is not utf-8 json") from e
+
+
+@trust_app.command("merge")
+def trust_merge(
+    files: Annotated[list[Path], typer.Argument(help="Two or more trust files.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Merge trust files of several regions into one. Two different keys under one log
+    origin or issuer id (or different witness keys or quorums) are a conflict: it is
+    named and nothing is written.
+
+    \b
+    Example:
+      credex trust merge ningbo.trust.json hangzhou.trust.json -o banks.trust.json
+    """
+    from credex.ledger.trust_merge import merge_trust
+    from credex.node.files import write_atomic
+
+    merged = merge_trust([(str(f), _trust_file(f, "trust merge")) for f in files])
+    text = merged.to_json()
+    if output is not None:
+        write_atomic(output, text.encode("utf-8"))
+        if not json_out:
+            console.print(
+                f"wrote {output}: {len(merged.logs)} logs, {len(merged.issuers)} issuer keys",
+                markup=False,
+            )
+    if json_out or output is None:
+        print(text, end="")
+
+
+@trust_app.command("show")
+def trust_show(
+    file: Annotated[Path, typer.Argument(help="A trust file (credex trust export or merge).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Print who a trust file trusts for what: each log, each issuer key with its region,
+    window and kinds, and the witnesses with their quorum.
+
+    \b
+    Example:
+      credex trust show banks.trust.json
+    """
+    from credex.ledger.dates import cst_day
+    from credex.ledger.record import KINDS
+
+    store = _trust_file(file, "trust show")
+    if json_out:
+        print_json(store.to_json_value())
+        return
+    for g in store.logs:
+        console.print(f"log      {g.origin}  key {g.public_key.hex()}", markup=False)
+    for i in store.issuers:
+        until = "open" if i.valid_until is None else cst_day(i.valid_until)
+        since = "the start" if i.valid_from == 0 else cst_day(i.valid_from)
+        kinds = "every kind" if set(KINDS) <= i.kinds else ", ".join(sorted(i.kinds))
+        console.print(
+            f"issuer   {i.issuer_id} ({i.region})  key {i.public_key.hex()[:16]}…  "
+            f"valid from {since} to {until}  for {kinds}",
+            markup=False,
+        )
+    for w in store.witnesses:
+        console.print(f"witness  {w.name}  key {w.public_key.hex()[:16]}…", markup=False)
+    console.print(
+        f"quorum   {store.quorum} of {len(store.witnesses)} witness cosignatures per checkpoint",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -79,6 +79,10 @@ def serve(
 
     With a federation manifest the Witness service cosigns the other members' logs and
     GetBundle serves bundles of mirrored peer records (``origin``).
+
+    \b
+    Example:
+      credex serve --listen 127.0.0.1:7420 --mtls-listen 127.0.0.1:7421 --follow 30
     """
     from credex.node.federation.members import PeerForwarder, federation_manifest
     from credex.node.federation.mirrors import MirrorBundles
@@ -179,6 +183,10 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Origin, region, public keys (hex), TLS certificates (PEM) and listen addresses.
 
     Creates the node's TLS CA and certificate if they do not exist yet.
+
+    \b
+    Example:
+      credex node info --json > hangzhou.json
     """
     from credex.node.federation.manifests import witness_public_key
     from credex.node.home import NodeHome
@@ -244,7 +252,12 @@ def client_add(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Register a client: issue it a key and certificate (-o DIR), or pin --cert FILE."""
+    """Register a client: issue it a key and certificate (-o DIR), or pin --cert FILE.
+
+    \b
+    Example:
+      credex client add bank-1 --role bank -o ./bank-1
+    """
     from credex.node.home import NodeHome
     from credex.node.rpc.tls import NodeTls
 
@@ -286,7 +299,12 @@ def client_add(
 
 @client_app.command("list")
 def client_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """List registered clients (name, role, certificate fingerprint)."""
+    """List registered clients (name, role, certificate fingerprint).
+
+    \b
+    Example:
+      credex client list
+    """
     from credex.node.home import NodeHome
     from credex.node.rpc.tls import NodeTls
 

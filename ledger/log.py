@@ -79,6 +79,8 @@ class NewLeaf:
     subject: str | None = None
     #: ``refs[0]`` of a lifecycle statement: the record it is about (indexed)
     target: bytes | None = None
+    #: a clear 双公示 penalty's decision number (indexed; ``ledger/indexing.py``)
+    decision_no: str | None = None
 
     def __post_init__(self) -> None:
         if not _INT64_MIN <= self.iat <= _INT64_MAX:
@@ -215,18 +217,9 @@ class AppendOnlyLog:
                 continue
             index = cr.size
             known[h] = index
-            entries.append(
-                NewEntry(
-                    h,
-                    item.leaf,
-                    item.kind,
-                    item.issuer,
-                    item.iat,
-                    item.record_hash,
-                    item.subject,
-                    item.target,
-                )
-            )
+            fields = (item.leaf, item.kind, item.issuer, item.iat, item.record_hash)
+            keys = (item.subject, item.target, item.decision_no)
+            entries.append(NewEntry(h, *fields, *keys))
             nodes.extend(cr.append(h)[1:])  # level 0 is the entry's own leaf_hash
             results.append(AppendResult(index, h, True))
         if entries:
@@ -425,16 +418,20 @@ class AppendOnlyLog:
     ) -> list[Entry]:
         """Acknowledged entries about ``subject`` (of ``kinds`` if given; below ``end``,
         default the size), in index order: one index read."""
-        size = self._range.size
-        limit = size if end is None else min(end, size)
-        return self._store.find_by_subject(subject, kinds, limit)
+        return self._store.find_by_subject(subject, kinds, self._below(end))
 
     def by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
         """Acknowledged lifecycle entries whose ``refs[0]`` is ``target`` (below ``end``,
         default the size), in index order: one index read."""
-        size = self._range.size
-        limit = size if end is None else min(end, size)
-        return self._store.find_by_target(target, limit)
+        return self._store.find_by_target(target, self._below(end))
+
+    def by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
+        """Acknowledged entries logged with ``decision_no`` (below ``end``, default the
+        size), in index order: one index read."""
+        return self._store.find_by_decision_no(decision_no, self._below(end))
+
+    def _below(self, end: int | None) -> int:
+        return self._range.size if end is None else min(end, self._range.size)
 
     def index_of(self, leaf_hash: bytes) -> int:
         """The index of the entry with ``leaf_hash``.

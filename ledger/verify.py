@@ -41,9 +41,10 @@ from credex.ledger.errors import (
 from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
 from credex.ledger.manifest.checks import authorised_repairers, check_recognition
 from credex.ledger.receipt import Receipt
+from credex.ledger.record_json import record_json
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
-from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport
+from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport, described
 
 __all__ = [
     "STEPS",
@@ -234,6 +235,13 @@ def _verify_one(
 #: kinds made by a rule policy (``credex.ledger.rules.record.EVALUATION_KINDS``; a test
 #: keeps them in step): loaded only when one is verified
 _EVALUATION_KINDS: Final = ("derived.decision", "derived.grade")
+
+
+def _described(bundle: Bundle, st: Statement) -> dict[str, object]:
+    """A verified nested bundle's statement, where it is logged (already parsed once)."""
+    origin = SignedNote.from_text(bundle.checkpoint).checkpoint.origin
+    return described(st, origin, Receipt.from_bytes(st.receipts[0]).leaf_index)
+
 
 #: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
 _REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
@@ -434,11 +442,16 @@ class Verifier:
                             f"{len(sources)} source(s) and policy "
                             f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
                         )
+                    report.derivation = {
+                        "sources": list(map(_described, bundle.sources, sources)),
+                        "policy": _described(bundle.policy, policy_st),
+                    }
             except CredexError as e:
                 if report.failed_step is None:
                     run.fail(8, e)
                 raise
             run.ok(8, detail)
+            report.record = record_json(st.record)
         except CredexError:
             pass
         return report

@@ -1,17 +1,23 @@
 """What a verification found: one ``StepResult`` per numbered step, and the verdict.
 
 ``VerificationReport`` is what ``credex verify`` prints (and ``--json``); ``Run`` records
-each step's success or its failure (the first failing step and its error). Values only.
+each step's success or its failure (the first failing step and its error). A valid
+report also carries the record it verified (``record``: kind, region, subject, body,
+validity, refs; a person's body only because the bundle carried it, or step 7 would
+have failed) and, for a derived record, the sources and policy it replayed
+(``derivation``, ``described``); an invalid one carries neither. Values only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from credex.ledger.errors import CredexError
+from credex.ledger.record_json import record_json
+from credex.ledger.statement import Statement
 
-__all__ = ["STEPS", "Run", "StepResult", "VerificationReport"]
+__all__ = ["STEPS", "Run", "StepResult", "VerificationReport", "described"]
 
 STEPS: Final = (
     (1, "decode"),
@@ -47,6 +53,10 @@ class VerificationReport:
     tree_size: int = -1
     leaf_hash: str = ""
     status: str = ""
+    #: the verified record (``record_json``), once every step passed
+    record: dict[str, Any] | None = None
+    #: a derived record's verified sources and policy (``described``)
+    derivation: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,7 +87,22 @@ class VerificationReport:
                 "origin": self.origin,
                 "status": self.status,
             },
+            "record": self.record if self.ok else None,
+            "derivation": self.derivation if self.ok else None,
         }
+
+
+def described(st: Statement, origin: str, leaf_index: int) -> dict[str, Any]:
+    """A verified source or policy of a derived record: where it is logged, who signed
+    it, and its record (a person's source only with the body its bundle carried)."""
+    return {
+        "origin": origin,
+        "leaf_index": leaf_index,
+        "leaf_hash": st.leaf_hash.hex(),
+        "kind": st.kind,
+        "issuer": st.claims.iss,
+        "record": record_json(st.record) if st.has_body else None,
+    }
 
 
 class Run:

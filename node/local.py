@@ -27,7 +27,7 @@ from credex.ledger.errors import (
     PolicyError,
     UntrustedKeyError,
 )
-from credex.ledger.indexing import leaf_for, lifecycle_in, record_target
+from credex.ledger.indexing import decision_no_of, leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
 from credex.ledger.merkle import leaf_hash, verify_consistency
@@ -167,7 +167,8 @@ class LocalNode:
                 key = self._key(issuer, r.kind, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
                 target = None if wrapped[i] else record_target(r)
-                leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target))
+                number = None if wrapped[i] else decision_no_of(r)
+                leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target, number))
                 if wrapped[i]:
                     bodies.append((leaf_hash(leaf), r.to_bytes()))
             else:

@@ -43,6 +43,8 @@ class NewEntry:
     record_hash: bytes | None = None
     subject: str | None = None
     target: bytes | None = None
+    #: a clear 双公示 penalty's decision number (``decision_numbers``); None otherwise
+    decision_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,11 @@ class LogStore(Protocol):
     def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
         """Entries of ``kinds`` (below index ``end`` if given), in index order. Not an
         index read: for operator commands over a few kinds (``credex commitments due``)."""
+        ...
+
+    def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
+        """Entries appended with ``decision_no`` (below index ``end`` if given), in index
+        order."""
         ...
 
     def get_entries(self, start: int, end: int) -> list[Entry]:

@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Final, TypeVar
 import psycopg
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     CompoundSelect,
     Connection,
     Engine,
@@ -65,7 +66,13 @@ from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.component import SqlComponent
-from credex.ledger.storage.tables import CHECKPOINTS, ENTRIES, LOG_TABLES, NODES
+from credex.ledger.storage.tables import (
+    CHECKPOINTS,
+    DECISION_NUMBERS,
+    ENTRIES,
+    LOG_TABLES,
+    NODES,
+)
 
 __all__ = ["SqlStore"]
 
@@ -76,6 +83,7 @@ _T = TypeVar("_T")
 
 _E = ENTRIES.c
 _N = NODES.c
+_D = DECISION_NUMBERS.c
 _C = CHECKPOINTS.c
 _SIZE: Final = select(func.coalesce(func.max(_E.idx) + 1, 0))
 #: PostgreSQL type of each column type used by the tables, for binary COPY
@@ -95,6 +103,17 @@ _FIND_RECORD: Final = (
 )
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
 _ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
+
+
+def _below(end: int) -> ColumnElement[bool]:
+    """``idx < end`` for the index lookups (by subject, target, decision number), written
+    so that no planner answers it from the primary key: ``idx + 0`` is not an indexed
+    column, so the lookup stays on the selective index with this as a filter (PostgreSQL
+    with stale statistics otherwise ANDs a bitmap of the whole primary-key range: 0.3 s
+    at 10^6 entries)."""
+    return (_E.idx + 0) < end
+
+
 #: index columns added after the first release: (name, SQLite type, PostgreSQL type)
 _INDEX_COLUMNS: Final = (("subject", "TEXT", "text"), ("target", "BLOB", "bytea"))
 
@@ -227,6 +246,11 @@ class SqlStore(SqlComponent):
             for i, e in enumerate(entries, start_index)
         ]
         node_rows = [(nid[0], nid[1], h) for nid, h in nodes]
+        decision_rows = [
+            (e.decision_no, i)
+            for i, e in enumerate(entries, start_index)
+            if e.decision_no is not None
+        ]
         try:
             with self._write() as conn:
                 size = int(conn.execute(_SIZE).scalar_one())
@@ -238,6 +262,8 @@ class SqlStore(SqlComponent):
                     self._insert(conn, ENTRIES, entry_rows)
                 if node_rows:
                     self._insert(conn, NODES, node_rows)
+                if decision_rows:
+                    self._insert(conn, DECISION_NUMBERS, decision_rows)
         except (SQLAlchemyError, psycopg.Error) as e:
             raise self._error("append", e) from e
 
@@ -275,20 +301,28 @@ class SqlStore(SqlComponent):
         if kinds is not None:
             stmt = stmt.where(_E.kind.in_(list(kinds)))
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by subject")
 
     def find_by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
         stmt = _ENTRY_SELECT.where(_E.target == target)
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by target")
 
     def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
         stmt = _ENTRY_SELECT.where(_E.kind.in_(list(kinds)))
         if end is not None:
-            stmt = stmt.where(_E.idx < end)
+            stmt = stmt.where(_below(end))
         return self._find(stmt, "find by kind")
+
+    def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
+        stmt = _ENTRY_SELECT.join(DECISION_NUMBERS, _D.idx == _E.idx).where(
+            _D.decision_no == decision_no
+        )
+        if end is not None:
+            stmt = stmt.where(_below(end))
+        return self._find(stmt, "find by decision number")
 
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:

@@ -18,6 +18,11 @@ objects and never leave the storage package.
 - ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 1`` (see ``merkle.py``).
   Level-0 nodes are the ``entries.leaf_hash`` column and are not stored twice.
 - ``checkpoints``: signed tree heads: size, root and the signed-note text.
+- ``decision_numbers``: ``(decision_no, idx)`` for each entry that is a 双公示 penalty
+  in the clear (its 决定书文号, see ``ledger/indexing.py``), so ``credex records
+  --decision-no`` is a primary-key read. Only penalties have a row: the table costs
+  nothing for other entries. A person's penalty (a hash envelope, body off-log and
+  erasable) is never indexed here.
 
 Hashes are stored as raw bytes (BLOB / bytea), never hex. Indices, sizes and times are
 ``BigInteger`` (signed 64-bit): every value must be below ``2**63``, which bounds a log at
@@ -37,6 +42,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "BODIES",
     "CHECKPOINTS",
+    "DECISION_NUMBERS",
     "ENTRIES",
     "EVIDENCE",
     "LOG_TABLES",
@@ -46,6 +52,7 @@ __all__ = [
     "WITNESS_TABLES",
     "BodyRow",
     "CheckpointRow",
+    "DecisionNoRow",
     "EntryRow",
     "EvidenceRow",
     "NodeRow",
@@ -99,11 +106,23 @@ class CheckpointRow(SQLModel, table=True):
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class DecisionNoRow(SQLModel, table=True):
+    """One penalty's decision number and its entry (``decision_numbers``)."""
+
+    __tablename__ = "decision_numbers"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    decision_no: str = Field(sa_column=Column(Text, primary_key=True))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
 ENTRIES: Final[Table] = EntryRow.__table__  # type: ignore[attr-defined]
 NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
-#: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``)
-LOG_TABLES: Final[tuple[Table, ...]] = (ENTRIES, NODES, CHECKPOINTS)
+DECISION_NUMBERS: Final[Table] = DecisionNoRow.__table__  # type: ignore[attr-defined]
+#: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``); a database made
+#: before ``decision_numbers`` existed gets it when next opened (``checkfirst``)
+LOG_TABLES: Final[tuple[Table, ...]] = (ENTRIES, NODES, CHECKPOINTS, DECISION_NUMBERS)
 
 
 # --- beside the log: witness state, peer views, evidence (``witness.py``) ---------------

@@ -3,7 +3,8 @@
 (policies and derived records), ``lifecycle`` (repairs, objections, outcomes, status),
 ``erasure`` (personal bodies), ``sharing`` (what is still shared), ``lookup`` and
 ``audit`` (bank lookups and their audit trail), ``banking`` (a bank's side of a lookup),
-``conflicts`` (records that disagree across regions). Names are imported lazily.
+``conflicts`` (records that disagree across regions), ``finding`` and ``showing``
+(searching what a node holds, one record in full). Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ if TYPE_CHECKING:
         erase_if_ended,
         purge_ended,
     )
+    from credex.node.services.finding import (
+        FoundRecord,
+        RecordList,
+        RecordQuery,
+        find_records,
+    )
     from credex.node.services.importer import (
+        ImportedRow,
         ImportSummary,
         import_bytes,
     )
@@ -58,21 +66,31 @@ if TYPE_CHECKING:
     from credex.node.services.sharing import (
         require_shared,
     )
+    from credex.node.services.showing import (
+        RecordDetail,
+        show_record,
+    )
 
 __all__ = [
     "Caller",
+    "FoundRecord",
     "ImportSummary",
+    "ImportedRow",
     "Intake",
     "LifecycleResult",
     "LookupAudit",
     "LookupReport",
     "Recognition",
+    "RecordDetail",
+    "RecordList",
+    "RecordQuery",
     "SubjectLookup",
     "SubmitAck",
     "add_lifecycle",
     "add_policy",
     "erase_body",
     "erase_if_ended",
+    "find_records",
     "import_bytes",
     "lookup_subject",
     "lookups_of",
@@ -82,6 +100,7 @@ __all__ = [
     "record_from_value",
     "records_from_jsonl",
     "require_shared",
+    "show_record",
     "status_of",
 ]
 
@@ -89,18 +108,24 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "Caller": "lookup",
+        "FoundRecord": "finding",
         "ImportSummary": "importer",
+        "ImportedRow": "importer",
         "Intake": "intake",
         "LifecycleResult": "lifecycle",
         "LookupAudit": "audit",
         "LookupReport": "banking",
         "Recognition": "recognition",
+        "RecordDetail": "showing",
+        "RecordList": "finding",
+        "RecordQuery": "finding",
         "SubjectLookup": "lookup",
         "SubmitAck": "intake",
         "add_lifecycle": "lifecycle",
         "add_policy": "recognition",
         "erase_body": "erasure",
         "erase_if_ended": "erasure",
+        "find_records": "finding",
         "import_bytes": "importer",
         "lookup_subject": "banking",
         "lookups_of": "audit",
@@ -110,6 +135,7 @@ __getattr__ = lazy_exports(
         "record_from_value": "records",
         "records_from_jsonl": "records",
         "require_shared": "sharing",
+        "show_record": "showing",
         "status_of": "lifecycle",
     },
 )

@@ -1,6 +1,8 @@
 """Import a regional file into a node: parse with an adapter, sign and log good rows in
 durable batches, collect bad rows with their line numbers. Re-importing adds nothing
-(``LocalNode.issue`` is idempotent per issuer and record).
+(``LocalNode.issue`` is idempotent per issuer and record). Each good row's result
+(``ImportedRow``) says where it is in the log (index, leaf hash), which source line it
+came from and, for a 双公示 penalty, its decision number, so a script can act on it.
 
 One source per fact (issue #12, ``credex.node.services.facts``): a row reporting a
 decision this node or a mirrored peer already holds with the same substance is not
@@ -20,13 +22,51 @@ from typing import Any, Final
 
 from credex.adapters.base import Adapter, AdapterContext, HeaderWarning, ParsedRow, RowError
 from credex.ledger.dates import cst_day
-from credex.node.local import LocalNode
+from credex.node.local import IssueResult, LocalNode
 from credex.node.services.facts import FactIndex, Prior, fact_key
 from credex.node.services.lifecycle import add_lifecycle
 
-__all__ = ["Duplicate", "ImportSummary", "import_bytes"]
+__all__ = ["Duplicate", "ImportSummary", "ImportedRow", "import_bytes"]
 
 _BATCH: Final = 256
+_PENALTY: Final = "penalty.admin"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRow:
+    """One good row: its source line and where its record is in the log (``new``:
+    logged by this import, not already there)."""
+
+    line: int
+    index: int
+    leaf_hash: bytes
+    kind: str
+    new: bool
+    decision_no: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "line": self.line,
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "kind": self.kind,
+            "new": self.new,
+        }
+        if self.decision_no is not None:
+            out["decision_no"] = self.decision_no
+        return out
+
+    @classmethod
+    def of(cls, row: ParsedRow, result: IssueResult) -> ImportedRow:
+        number = row.record.body.get("decision_no") if row.record.kind == _PENALTY else None
+        return cls(
+            row.line,
+            result.index,
+            result.leaf_hash,
+            result.kind,
+            result.is_new,
+            number.strip() if isinstance(number, str) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +89,8 @@ class ImportSummary:
     indices: list[int] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     superseded: int = 0
+    #: every good row's result, in file order
+    rows: list[ImportedRow] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -64,6 +106,7 @@ class ImportSummary:
             "superseded": self.superseded,
             "errors": [{"line": e.line, "reason": e.reason} for e in self.errors],
             "warnings": self.warnings,
+            "records": [r.to_json() for r in self.rows],
         }
 
 
@@ -94,7 +137,8 @@ def import_bytes(
         if not pending:
             return
         results = node.issue([p.record for p in pending], issuer_id=issuer_id, iat=iat)
-        for i, r in enumerate(results):
+        for i, (p, r) in enumerate(zip(pending, results, strict=True)):
+            summary.rows.append(ImportedRow.of(p, r))
             summary.indices.append(r.index)
             if r.is_new:
                 summary.imported += 1

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from credex.adapters.sample import penalty_csv, penalty_rows, score_records
-from credex.cli import lifecycle_cmds, node_cmds, proof_cmds
+from credex.cli import find_cmds, lifecycle_cmds, node_cmds, proof_cmds
 from credex.ledger.bundle import Bundle
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
@@ -52,7 +52,7 @@ def _policy(**rules: Any) -> dict[str, Any]:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     t = {"now": T0}
-    for mod in (node_cmds, proof_cmds, lifecycle_cmds):
+    for mod in (node_cmds, proof_cmds, lifecycle_cmds, find_cmds):
         monkeypatch.setattr(mod, "now", lambda: t["now"])
     return t
 
@@ -237,8 +237,31 @@ def test_recognize_end_to_end_verifies_and_replays(cli: Cli, recognised: Recogni
     assert r.code == 0, r.out
     steps = {s["step"]: s for s in r.json["steps"]}
     assert steps[8]["ok"] and "conversion replays" in steps[8]["detail"]
+    # the verified record, and the source and policy the conversion replayed
+    assert r.json["record"]["kind"] == "derived.score"
+    assert r.json["record"]["body"]["level"] == level
+    assert r.json["record"]["refs"] == [source.leaf_hash.hex(), rg.policy_leaf]
+    (src,), policy = r.json["derivation"]["sources"], r.json["derivation"]["policy"]
+    assert (src["origin"], src["leaf_index"], src["leaf_hash"]) == (
+        NINGBO_ORIGIN,
+        1,
+        source.leaf_hash.hex(),
+    )
+    assert src["record"]["body"] == rg.score  # the source bundle carries its body
+    assert (policy["origin"], policy["leaf_hash"]) == (HANGZHOU_ORIGIN, rg.policy_leaf)
+    assert policy["record"]["body"]["name"] == "tianyi-to-qianjiang"
     r = cli("verify", rg.out, "--trust", rg.trust)
     assert r.code == 0 and "VALID" in r.out
+    head = r.out.split("✓ step 1")[0]
+    assert head.startswith(f"derived.score of {derived.record.subject.id} ({HANGZHOU})")
+    assert f"  level: {level}" in head
+    assert f"  from score.city {NINGBO_ORIGIN} #1 {source.leaf_hash.hex()}" in head
+    # Hangzhou finds the derived record by its subject, and shows the policy it used
+    r = cli("records", "--subject", derived.record.subject.id, "--home", rg.hangzhou, "--json")
+    (found,) = r.json["records"]
+    assert (found["kind"], found["index"], found["status"]) == ("derived.score", 1, "active")
+    r = cli("show", rg.policy_leaf, "--home", rg.hangzhou, "--json")
+    assert r.code == 0 and r.json["record"]["body"]["name"] == "tianyi-to-qianjiang"
     # Hangzhou's own trust does not cover Ningbo's log: the nested source fails
     r = cli("verify", rg.out, "--home", rg.hangzhou, "--json")
     assert r.code == 1 and r.json["failed_step"] == 8
@@ -277,6 +300,7 @@ def test_recognize_forged_derived_value_fails_step_8(
     r = cli("verify", bad, "--trust", rg.trust, "--json")
     assert r.code == 1
     assert r.json["failed_step"] == 8
+    assert r.json["record"] is None and r.json["derivation"] is None  # not verified
     assert r.json["error"]["code"] == "derivation_mismatch"
     assert "field 'level' does not replay" in r.json["error"]["message"]
     r = cli("verify", bad, "--trust", rg.trust)
