@@ -145,7 +145,7 @@ FIELDS: Final = (
 )
 VALID_MONTHS: Final = 12
 
-_RATING_RE: Final = re.compile(r"^(5A|4A|3A|2A|1A|[A-H])([1-4])$")
+_RATING_RE: Final = re.compile(r"^(5A|4A|3A|2A|1A|[A-H])([1-4])\Z")
 _MAX_TEXT: Final = 300
 _MAX_DIRECTORS: Final = 64
 _MAX_INT: Final = 10**15

@@ -47,7 +47,9 @@ ED25519_TYPE: Final = 0x01
 COSIGNATURE_TYPE: Final = 0x04
 MAX_NOTE_BYTES: Final = 64 * 1024
 _DASH: Final = "\u2014 "
-_NAME_RE: Final = re.compile(r"^[^\s+]+$")
+_NAME_RE: Final = re.compile(r"[^\s+]+")
+#: a tree size: ASCII digits, no sign, no leading zero, at most 20 digits (uint64)
+_SIZE_RE: Final = re.compile(r"0|[1-9][0-9]{0,19}", re.ASCII)
 
 
 def note_key_id(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> bytes:
@@ -62,10 +64,14 @@ def note_verifier_key(name: str, public_key: bytes, key_type: int = ED25519_TYPE
 
 
 def _b64decode(text: str, what: str) -> bytes:
+    """Standard, padded, canonical base64 only: one text per value (unused bits zero)."""
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as e:
         raise NoteError(f"checkpoint: {what} is not valid base64") from e
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise NoteError(f"checkpoint: {what} is not canonical base64")
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +108,11 @@ class Checkpoint:
         if len(lines) < 3:
             raise NoteError(f"checkpoint: expected at least 3 lines, got {len(lines)}")
         origin, size_text, root_text, *ext = lines
-        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-            raise NoteError("checkpoint: tree size must be a decimal without leading zeros")
+        # ASCII only: str.isdigit() takes "²" and "١٢", and int() then fails or reads 12
+        if not _SIZE_RE.fullmatch(size_text):
+            raise NoteError(
+                "checkpoint: tree size must be ASCII decimal digits without leading zeros"
+            )
         if any(not e for e in ext):
             raise NoteError("checkpoint: empty extension line")
         return cls(origin, int(size_text), _b64decode(root_text, "root"), tuple(ext))
@@ -148,7 +157,11 @@ class SignedNote:
             OversizeError: longer than MAX_NOTE_BYTES.
             NoteError: malformed body or signature lines.
         """
-        if len(text.encode()) > MAX_NOTE_BYTES:
+        try:
+            size = len(text.encode())
+        except UnicodeEncodeError as e:  # a lone surrogate: not text any peer could send
+            raise NoteError("checkpoint: note is not valid unicode text") from e
+        if size > MAX_NOTE_BYTES:
             raise OversizeError(f"checkpoint: note too large: expected <= {MAX_NOTE_BYTES} bytes")
         if "\r" in text or "\t" in text:
             raise NoteError("checkpoint: note must not contain carriage returns or tabs")
@@ -164,7 +177,7 @@ class SignedNote:
             if not line.startswith(_DASH):
                 raise NoteError("checkpoint: signature line must start with an em dash")
             parts = line[len(_DASH) :].split(" ")
-            if len(parts) != 2 or not _NAME_RE.match(parts[0]):
+            if len(parts) != 2 or not _NAME_RE.fullmatch(parts[0]):
                 raise NoteError("checkpoint: malformed signature line")
             blob = _b64decode(parts[1], "signature")
             if len(blob) < 5:

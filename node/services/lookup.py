@@ -64,7 +64,7 @@ PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
     "issuer": frozenset({"eligibility", "punitive"}),
     "peer": frozenset({"eligibility", "punitive"}),
 }
-_AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\Z")
 #: kinds that are not records about the subject in their own right
 _NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND})
 #: ``(origin, subject, purpose, authorisation) -> records that origin serves itself``
