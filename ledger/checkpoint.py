@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from credex.ledger.errors import NoteError, OversizeError, SignatureError
+from credex.ledger.errors import CheckpointError, NoteError, OversizeError, SignatureError
 from credex.ledger.keys import SigningKey, verify_ed25519
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "NoteSignature",
     "SignedNote",
     "cosign_checkpoint",
+    "merge_verified",
     "note_key_id",
     "note_verifier_key",
     "sign_checkpoint",
@@ -239,3 +240,69 @@ def verify_cosignature(note: SignedNote, name: str, public_key: bytes) -> int:
         public_key, _cosigned_message(note.body, timestamp), s.signature[8:], what="cosignature"
     )
     return int(timestamp)
+
+
+def merge_verified(
+    notes: Sequence[SignedNote],
+    log: tuple[str, bytes],
+    witnesses: Sequence[tuple[str, bytes]],
+) -> SignedNote:
+    """One note over the common body with only lines that verify: the log's signature
+    and, per distinct witness key, one valid cosignature (the latest timestamp) found on
+    any of ``notes``. Every other line is dropped, so a peer cannot grow a note by
+    re-serving it with junk lines: the result has at most ``1 + len(witnesses)`` lines,
+    each of bounded size.
+
+    Args:
+        notes: signed notes of one checkpoint body (the first sets the body).
+        log: the log's note key name and Ed25519 public key.
+        witnesses: (name, public key) of each witness whose cosignature may be kept.
+
+    Raises:
+        CheckpointError: the notes have different bodies.
+        SignatureError: no note carries a valid signature by the log.
+    """
+    body = notes[0].body
+    if any(n.body != body for n in notes):
+        raise CheckpointError("checkpoint: cannot merge signatures of different checkpoints")
+    name, key = log
+    kid = note_key_id(name, key)
+    log_sig = next(
+        (s for n in notes for s in n.signatures if _valid_log_line(s, name, kid, key, body)),
+        None,
+    )
+    if log_sig is None:
+        raise SignatureError(f"checkpoint: no log signature by key {name}+{kid.hex()}")
+    kept = [log_sig]
+    seen: set[bytes] = set()
+    for w_name, w_key in witnesses:
+        if w_key in seen:
+            continue
+        seen.add(w_key)
+        w_kid = note_key_id(w_name, w_key, COSIGNATURE_TYPE)
+        best: tuple[int, NoteSignature] | None = None
+        for s in (s for n in notes for s in n.signatures):
+            if s.name != w_name or s.key_id != w_kid or len(s.signature) != 72:
+                continue
+            (t,) = struct.unpack(">Q", s.signature[:8])
+            try:
+                verify_ed25519(
+                    w_key, _cosigned_message(body, t), s.signature[8:], what="cosignature"
+                )
+            except SignatureError:
+                continue
+            if best is None or t > best[0]:
+                best = (int(t), s)
+        if best is not None:
+            kept.append(best[1])
+    return SignedNote(body, tuple(kept))
+
+
+def _valid_log_line(s: NoteSignature, name: str, kid: bytes, key: bytes, body: str) -> bool:
+    if s.name != name or s.key_id != kid:
+        return False
+    try:
+        verify_ed25519(key, body.encode(), s.signature, what="checkpoint")
+    except SignatureError:
+        return False
+    return True

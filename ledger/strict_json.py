@@ -65,9 +65,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def loads(
-    data: str | bytes, what: str, *, max_bytes: int, allow_floats: bool = False
-) -> Any:
+def loads(data: str | bytes, what: str, *, max_bytes: int, allow_floats: bool = False) -> Any:
     """Parse one strict JSON document.
 
     Args:

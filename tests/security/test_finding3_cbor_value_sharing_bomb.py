@@ -122,8 +122,15 @@ def test_sharing_is_refused_not_expanded(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("tag", "what"),
-    [(29, "shared reference"), (25, "string reference"), (256, "stringref namespace"),
-     (0, "date/time text"), (1, "epoch time"), (24, "embedded cbor"), (55799, "self-describe")],
+    [
+        (29, "shared reference"),
+        (25, "string reference"),
+        (256, "stringref namespace"),
+        (0, "date/time text"),
+        (1, "epoch time"),
+        (24, "embedded cbor"),
+        (55799, "self-describe"),
+    ],
 )
 def test_every_tag_the_formats_do_not_use_is_refused(tag: int, what: str) -> None:
     data = head(6, tag) + head(0, 0)

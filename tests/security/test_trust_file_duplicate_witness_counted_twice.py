@@ -67,7 +67,7 @@ def test_duplicate_json_keys_are_refused() -> None:
     text = (GOLDEN / "trust.json").read_text(encoding="utf-8")
     dup = text.replace('"quorum": 1', '"quorum": 0, "quorum": 1')
     assert json.loads(dup)["quorum"] == 1  # what Python's json alone would have read
-    with pytest.raises(FormatError, match="^trust: not accepted json: duplicate key 'quorum'$"):
+    with pytest.raises(FormatError, match=r"^trust: not accepted json: duplicate key 'quorum'$"):
         load_trust(dup.encode())
 
 
@@ -79,7 +79,7 @@ def test_duplicate_json_keys_are_refused() -> None:
         ('{"format": "credex-trust/1", "quorum": 1e0}', "expected an integer"),
         ('{"format": "credex-trust/1", "logs": {"a": 1}}', "logs must be a list of objects"),
         ('{"format": "credex-trust/1", "extra": 1}', "unknown document field"),
-        ("{\"format\": " + "[" * 100_000, "nested too deeply"),
+        ('{"format": ' + "[" * 100_000, "nested too deeply"),
         ('{"format": "credex-trust/1", "quorum": ١}', "not valid json"),
     ],
     ids=["nan", "float", "exponent", "logs-object", "unknown-field", "deep", "arabic-digit"],
