@@ -43,6 +43,7 @@ from credex.ledger.errors import (
     RecordWithheldError,
     SignatureError,
     StorageError,
+    StreamLimitError,
     UnauthenticatedError,
     VerificationError,
 )
@@ -70,6 +71,7 @@ ERROR_MAP: Final[Mapping[type[Exception], grpc.StatusCode]] = {
     FormatError: grpc.StatusCode.INVALID_ARGUMENT,
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     OversizeError: grpc.StatusCode.INVALID_ARGUMENT,
+    StreamLimitError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     VerificationError: grpc.StatusCode.INVALID_ARGUMENT,
     PolicyError: grpc.StatusCode.PERMISSION_DENIED,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
