@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 __all__ = [
     "HomeOpt",
     "JsonOpt",
+    "PinOpt",
     "console",
     "day",
     "day_opt",
     "err_console",
     "group",
     "leaf_arg",
+    "manifest_root",
     "now",
     "print_json",
     "read_input",
@@ -48,6 +50,13 @@ HomeOpt = Annotated[
     typer.Option("--home", help="Node home directory (default: $CREDEX_HOME).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+PinOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
+        "publishes it; the manifest is refused unless its version 1 is that one."
+    ),
+]
 
 
 def resolve_home(home: Path | None) -> Path:
@@ -106,11 +115,32 @@ def read_input(path: Path, what: str, component: str) -> bytes:
 
 def trust_from(path: Path, pin: str | None = None, component: str = "verify") -> "TrustPolicy":
     """The trust in the file the user named: a ``credex-trust/1`` file or a federation
-    manifest chain (``pin``: the hash of its version 1, 64 hex characters)."""
+    manifest chain (``pin``: the hash of its version 1, 64 hex characters, enforced).
+
+    A manifest chain used without ``pin`` is taken on trust from its version 1, as it was
+    handed over: a one-line warning on stderr says so and names that version's hash.
+    """
     from credex.ledger.trust_material import load_trust
 
     pinned = None if pin is None else leaf_arg(pin, "--pin")
-    return load_trust(read_input(path, "trust file", component), pin=pinned)
+    policy = load_trust(read_input(path, "trust file", component), pin=pinned)
+    root = manifest_root(policy)
+    if root is not None and pinned is None:
+        err_console.print(
+            f"{component}: warning: the manifest's version 1 (sha256 {root.hex()}) is taken "
+            "on trust: pass --pin with the hash the federation publishes to check it",
+            markup=False,
+        )
+    return policy
+
+
+def manifest_root(policy: "TrustPolicy") -> bytes | None:
+    """The hash of version 1 when ``policy`` is a federation manifest, else None."""
+    versions = getattr(policy, "versions", None)
+    if not versions:
+        return None
+    root: bytes = versions[0].hash
+    return root
 
 
 def write_bundle(output: Path, bundle: "Bundle", index: int, json_out: bool) -> None:

@@ -23,6 +23,7 @@ import typer
 from credex.cli._common import (
     HomeOpt,
     JsonOpt,
+    PinOpt,
     console,
     day,
     group,
@@ -146,6 +147,7 @@ def recognize_cmd(
             "chain (default: this node's trust)."
         ),
     ] = None,
+    pin: PinOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -156,7 +158,7 @@ def recognize_cmd(
     policy_leaf = leaf_arg(policy, "policy leaf hash")
     data = read_input(bundle, "bundle", "recognize")
     with LocalNode.open(resolve_home(home)) as node:
-        trust_policy = trust_from(trust, None, "recognize") if trust is not None else None
+        trust_policy = trust_from(trust, pin, "recognize") if trust is not None else None
         rec = recognize(
             node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
         )

@@ -8,9 +8,11 @@ import typer
 from credex.cli._common import (
     HomeOpt,
     JsonOpt,
+    PinOpt,
     console,
     day,
     group,
+    manifest_root,
     now,
     print_json,
     read_input,
@@ -30,13 +32,6 @@ TrustOpt = Annotated[
     typer.Option(
         help="Trust file (credex trust export) or federation manifest (credex federation "
         "export). Default: the trust of the node at --home / $CREDEX_HOME."
-    ),
-]
-PinOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
-        "publishes it; the manifest is refused unless its version 1 is that one."
     ),
 ]
 
@@ -128,7 +123,13 @@ def verify(
     when = now() if as_of is None else day(as_of)
     report = run_verification(data, policy, purpose=purpose, as_of=when)
     if json_out:
-        print_json(report.to_json_value())
+        root = manifest_root(policy)
+        trust_info = (
+            {"kind": "trust-file"}
+            if root is None
+            else {"kind": "manifest", "version_1": root.hex(), "pinned": pin is not None}
+        )
+        print_json({**report.to_json_value(), "trust": trust_info})
     else:
         for s in report.steps:
             mark = "[green]✓[/]" if s.ok else "[red]✗[/]"
