@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from credex.ledger.trust import TrustPolicy
 
 __all__ = [
+    "AsciiFloat",
+    "AsciiInt",
+    "AsciiPositiveInt",
     "HomeOpt",
     "JsonOpt",
     "PinOpt",
@@ -34,6 +38,46 @@ __all__ = [
     "trust_from",
     "write_bundle",
 ]
+
+
+_INT_RE = re.compile(r"-?[0-9]{1,19}", re.ASCII)
+_FLOAT_RE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
+
+
+def _ascii_int(value: str | int) -> int:
+    """An integer as ASCII digits (click's own int() takes "١٢", "1_0" and " 12 ")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not _INT_RE.fullmatch(value):
+        raise typer.BadParameter(f"expected an integer in ASCII digits, got {value[:24]!r}")
+    return int(value)
+
+
+def _ascii_positive_int(value: str | int) -> int:
+    """``_ascii_int``, at least 1."""
+    n = _ascii_int(value)
+    if n < 1:
+        raise typer.BadParameter(f"expected an integer >= 1, got {n}")
+    return n
+
+
+def _ascii_float(value: str | float) -> float:
+    """A non-negative decimal as ASCII digits (no exponent, no inf or nan)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not _FLOAT_RE.fullmatch(value):
+        raise typer.BadParameter(f"expected a decimal number in ASCII digits, got {value[:24]!r}")
+    return float(value)
+
+
+#: every numeric option and argument parses with these (``parser=AsciiInt``): a test
+#: walks the commands and fails on any click INT / FLOAT left
+AsciiInt = _ascii_int
+AsciiPositiveInt = _ascii_positive_int
+AsciiFloat = _ascii_float
+# the names help shows as metavars, as for click's own types
+_ascii_int.__name__ = _ascii_positive_int.__name__ = "int"
+_ascii_float.__name__ = "float"
 
 
 def group(help: str) -> typer.Typer:

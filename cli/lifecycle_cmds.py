@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from credex.cli._common import (
+    AsciiInt,
     HomeOpt,
     JsonOpt,
     PinOpt,
@@ -352,7 +353,7 @@ def outcome_cmd(
 
 @lifecycle_app.command("bundle")
 def lifecycle_bundle(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
     home: HomeOpt = None,
     json_out: JsonOpt = False,

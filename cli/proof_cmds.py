@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from credex.cli._common import (
+    AsciiInt,
     HomeOpt,
     JsonOpt,
     PinOpt,
@@ -38,8 +39,10 @@ TrustOpt = Annotated[
 
 @prove_app.command("inclusion")
 def prove_inclusion(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
-    size: Annotated[int | None, typer.Option(help="Tree size (default: current).")] = None,
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
+    size: Annotated[
+        int | None, typer.Option(help="Tree size (default: current).", parser=AsciiInt)
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -59,8 +62,8 @@ def prove_inclusion(
 
 @prove_app.command("consistency")
 def prove_consistency(
-    old: Annotated[int, typer.Argument(help="Old tree size.")],
-    new: Annotated[int, typer.Argument(help="New tree size.")],
+    old: Annotated[int, typer.Argument(help="Old tree size.", parser=AsciiInt)],
+    new: Annotated[int, typer.Argument(help="New tree size.", parser=AsciiInt)],
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -78,7 +81,7 @@ def prove_consistency(
 
 
 def bundle(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
     home: HomeOpt = None,
     json_out: JsonOpt = False,

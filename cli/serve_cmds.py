@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json, resolve_home
+from credex.cli._common import (
+    AsciiFloat,
+    HomeOpt,
+    JsonOpt,
+    console,
+    group,
+    now,
+    print_json,
+    resolve_home,
+)
 from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,7 +80,8 @@ def serve(
     follow: Annotated[
         float,
         typer.Option(
-            help="Every SECONDS: sync all peers, publish and collect cosignatures (0: off)."
+            help="Every SECONDS: sync all peers, publish and collect cosignatures (0: off).",
+            parser=AsciiFloat,
         ),
     ] = 0.0,
 ) -> None:
