@@ -409,6 +409,8 @@ def _load(data: bytes) -> list[Any]:
         ) from None
     except RecursionError:
         raise FormatError(f"{_WHAT}: not valid json: nested too deeply") from None
+    except ValueError:  # an integer longer than Python's digit limit (4300)
+        raise FormatError(f"{_WHAT}: not valid json: a number with too many digits") from None
     if not isinstance(value, list):
         raise FormatError(f"{_WHAT}: expected a json array of reports, got {type(value).__name__}")
     return value

@@ -157,19 +157,22 @@ def read_input(path: Path, what: str, component: str) -> bytes:
         raise ConfigError(f"{component}: not a file: {path}") from e
 
 
-def trust_from(path: Path, pin: str | None = None, component: str = "verify") -> "TrustPolicy":
+def trust_from(
+    path: Path, pin: str | None = None, component: str = "verify", *, warn: bool = False
+) -> "TrustPolicy":
     """The trust in the file the user named: a ``credex-trust/1`` file or a federation
     manifest chain (``pin``: the hash of its version 1, 64 hex characters, enforced).
 
     A manifest chain used without ``pin`` is taken on trust from its version 1, as it was
-    handed over: a one-line warning on stderr says so and names that version's hash.
+    handed over; with ``warn`` a one-line warning on stderr says so and names that
+    version's hash (``credex verify``: what a bank runs on files it is handed).
     """
     from credex.ledger.trust_material import load_trust
 
     pinned = None if pin is None else leaf_arg(pin, "--pin")
     policy = load_trust(read_input(path, "trust file", component), pin=pinned)
     root = manifest_root(policy)
-    if root is not None and pinned is None:
+    if warn and root is not None and pinned is None:
         err_console.print(
             f"{component}: warning: the manifest's version 1 (sha256 {root.hex()}) is taken "
             "on trust: pass --pin with the hash the federation publishes to check it",

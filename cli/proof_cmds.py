@@ -118,7 +118,7 @@ def verify(
     if purpose not in (None, "punitive", "eligibility"):
         raise ConfigError(f"verify: --purpose must be punitive or eligibility, got {purpose!r}")
     if trust is not None:
-        policy = trust_from(trust, pin)
+        policy = trust_from(trust, pin, warn=True)
     else:
         from credex.node.home import NodeHome
 
