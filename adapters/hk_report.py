@@ -65,7 +65,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError
+from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError, check_size
 from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import validate_hk_brn, validate_hk_cr
@@ -395,6 +395,7 @@ def _no_constant(name: str) -> Any:
 
 
 def _load(data: bytes) -> list[Any]:
+    check_size(data, _WHAT)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -25,7 +25,7 @@ from credex.adapters.schemes import embed_schemes, registry_scales
 from credex.ledger import strict_json
 from credex.ledger.bundle import Bundle
 from credex.ledger.derive import build_derived_record
-from credex.ledger.errors import FormatError
+from credex.ledger.errors import FormatError, OversizeError
 from credex.ledger.manifest import require_recognition
 from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
 from credex.ledger.statement import Statement
@@ -56,11 +56,13 @@ def policy_file_value(data: bytes) -> Any:
     no NaN, floats kept so ``validate_policy`` can name where one is).
 
     Raises:
-        PolicyDefinitionError: not UTF-8, not JSON, a duplicate key, over the size or
-            depth limit.
+        OversizeError: over ``MAX_POLICY_FILE_BYTES``.
+        PolicyDefinitionError: not UTF-8, not JSON, a duplicate key, over the depth limit.
     """
     try:
         return strict_json.loads(data, "policy", max_bytes=MAX_POLICY_FILE_BYTES, allow_floats=True)
+    except OversizeError:
+        raise
     except FormatError as e:
         raise PolicyDefinitionError(str(e)) from None
 

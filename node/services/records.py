@@ -90,7 +90,7 @@ def record_value(
     try:
         body = strict_json.loads(body_json or "{}", "--body", max_bytes=MAX_JSON_LINE_BYTES)
     except FormatError as e:
-        raise FormatError(f"issue: --body is not valid json: {e}") from None
+        raise type(e)(f"issue: --body is not valid json: {e}") from None
     obj: dict[str, Any] = {"kind": kind, "body": body, "valid_from": valid_from}
     if valid_until is not None:
         obj["valid_until"] = valid_until
@@ -120,7 +120,7 @@ def records_from_jsonl(
         try:
             obj = strict_json.loads(line, f"line {n}", max_bytes=MAX_JSON_LINE_BYTES)
         except FormatError as e:
-            raise FormatError(f"issue: line {n} of {name} is not json: {e}") from None
+            raise type(e)(f"issue: line {n} of {name} is not json: {e}") from None
         try:
             yield record_from_value(
                 obj, region=region, subject_key=subject_key, default_from=default_from
