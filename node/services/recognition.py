@@ -64,7 +64,8 @@ def policy_file_value(data: bytes) -> Any:
     except OversizeError:
         raise
     except FormatError as e:
-        raise PolicyDefinitionError(str(e)) from None
+        detail = str(e).removeprefix("policy: ")
+        raise PolicyDefinitionError(f"policy: file is not valid json: {detail}") from None
 
 
 def policy_file_parts(value: Any) -> tuple[str, int, Any]:

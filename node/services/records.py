@@ -88,7 +88,9 @@ def record_value(
     if (subject is None) == (person_id is None):
         raise RecordError("issue: give exactly one of --subject and --person-id")
     try:
-        body = strict_json.loads(body_json or "{}", "--body", max_bytes=MAX_JSON_LINE_BYTES)
+        body = strict_json.loads(
+            body_json or "{}", "--body", max_bytes=MAX_JSON_LINE_BYTES, allow_floats=True
+        )
     except FormatError as e:
         raise type(e)(f"issue: --body is not valid json: {e}") from None
     obj: dict[str, Any] = {"kind": kind, "body": body, "valid_from": valid_from}
@@ -118,7 +120,9 @@ def records_from_jsonl(
         if not line.strip():
             continue
         try:
-            obj = strict_json.loads(line, f"line {n}", max_bytes=MAX_JSON_LINE_BYTES)
+            obj = strict_json.loads(
+                line, f"line {n}", max_bytes=MAX_JSON_LINE_BYTES, allow_floats=True
+            )
         except FormatError as e:
             raise type(e)(f"issue: line {n} of {name} is not json: {e}") from None
         try:
