@@ -46,8 +46,8 @@ _FLOAT_RE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
 
 def _ascii_int(value: str | int) -> int:
     """An integer as ASCII digits (click's own int() takes "١٢", "1_0" and " 12 ")."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if not isinstance(value, str):  # a default, already a number
+        return int(value)
     if not _INT_RE.fullmatch(value):
         raise typer.BadParameter(f"expected an integer in ASCII digits, got {value[:24]!r}")
     return int(value)
@@ -63,7 +63,7 @@ def _ascii_positive_int(value: str | int) -> int:
 
 def _ascii_float(value: str | float) -> float:
     """A non-negative decimal as ASCII digits (no exponent, no inf or nan)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if not isinstance(value, str):  # a default, already a number
         return float(value)
     if not _FLOAT_RE.fullmatch(value):
         raise typer.BadParameter(f"expected a decimal number in ASCII digits, got {value[:24]!r}")

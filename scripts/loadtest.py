@@ -52,6 +52,12 @@ def main() -> int:
             f"{rss['growth_second_to_last_quarter'] // 1024} MiB ({rss['samples']} samples)\n"
             f"after kill -9 and restart: {out['lost_after_kill_9']} acknowledged statements "
             f"lost, log size {out['log_size_after_restart']}"
+            + (
+                f"\n(the {args.pool} pre-signed statements ran out after "
+                f"{out['pool_exhausted_after_s']} s: raise --pool for a longer submit load)"
+                if out["pool_exhausted_after_s"] is not None
+                else ""
+            )
         )
     return 1 if report.lost != 0 else 0
 
