@@ -44,7 +44,7 @@ from credex.node.federation.members import (
 from credex.node.federation.mirrors import root_path
 from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.federation.sync import PeerSync, SyncResult
-from credex.node.federation.witnessing import collect_cosignatures
+from credex.node.federation.witnessing import collect_cosignatures, failure_reason
 from credex.node.files import write_json
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
@@ -173,14 +173,6 @@ def sync_peer(
         mirror_store.close()
 
 
-def _reason(e: BaseException) -> str:
-    """One line: a credex error's message, or only the type of anything else (its text
-    may repeat what a peer sent; the traceback goes to the debug log)."""
-    if isinstance(e, CredexError):
-        return str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-    return f"unexpected {type(e).__name__}"
-
-
 def follow_round(
     home: NodeHome,
     node: LocalNode,
@@ -204,9 +196,11 @@ def follow_round(
             r = sync_peer(home, peer.origin, clock(), manifest=manifest, timeout_s=timeout_s)
             if r.error:
                 failed[peer.origin] = r.error
-                logger.warning("peer %s: refused: %s", peer.origin, _reason(CredexError(r.error)))
+                logger.warning(
+                    "peer %s: refused: %s", peer.origin, failure_reason(CredexError(r.error))
+                )
         except Exception as e:
-            failed[peer.origin] = _reason(e)
+            failed[peer.origin] = failure_reason(e)
             logger.warning("peer %s: %s", peer.origin, failed[peer.origin])
             if not isinstance(e, CredexError):
                 logger.debug("peer %s: unexpected error", peer.origin, exc_info=e)
@@ -220,7 +214,7 @@ def follow_round(
             for c in clients.values():
                 c.close()
     except Exception as e:
-        failed["cosignatures"] = _reason(e)
+        failed["cosignatures"] = failure_reason(e)
         logger.warning("cosignatures: %s", failed["cosignatures"])
     failed.update({f"witness {o}": why for o, why in errors.items()})
     return failed
@@ -234,7 +228,7 @@ def _record_failure(home: NodeHome, origin: str, reason: str, now: int) -> None:
         status.update({"error": reason, "updated_at": now})
         reg.record_status(origin, status)
     except Exception as e:
-        logger.warning("peer %s: status not recorded: %s", origin, _reason(e))
+        logger.warning("peer %s: status not recorded: %s", origin, failure_reason(e))
 
 
 def follow_until(
@@ -251,5 +245,5 @@ def follow_until(
         try:
             follow_round(home, node, manifest, clock, stop=stop)
         except Exception as e:
-            logger.warning("follow: round failed: %s", _reason(e))
+            logger.warning("follow: round failed: %s", failure_reason(e))
         stop.wait(every)

@@ -50,6 +50,7 @@ __all__ = [
     "ManifestWitness",
     "WitnessClient",
     "collect_cosignatures",
+    "failure_reason",
     "witness_backend",
 ]
 
@@ -166,7 +167,7 @@ def collect_cosignatures(
             got = SignedNote.from_text(note.body + "\n" + lines)
             verify_cosignature(got, m.witness_name, m.witness_key)
         except Exception as e:
-            reason = _reason(e)
+            reason = failure_reason(e)
             logger.warning("witness %s did not cosign size %d: %s", m.region, cp.size, reason)
             if errors is not None:
                 errors[m.origin] = reason
@@ -185,7 +186,7 @@ def collect_cosignatures(
     return merged
 
 
-def _reason(e: BaseException) -> str:
+def failure_reason(e: BaseException) -> str:
     """One line for a log or a status: a credex error's message, or only the type of
     anything else (an unexpected exception's text is not ours to repeat)."""
     if isinstance(e, CredexError):
