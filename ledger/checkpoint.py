@@ -10,6 +10,10 @@ A log signature is Ed25519 over the body (key id type 0x01). A witness cosignatu
 (tlog-cosignature/v1, key id type 0x04) signs ``cosignature/v1\\ntime <t>\\n`` + body and
 carries ``u64 big-endian t || signature``. Key id = SHA-256(name || 0x0A || type || pubkey)[:4].
 
+Parsing is strict: the tree size is ASCII decimal digits (``str.isdigit`` would take
+"²" and "١٢"), base64 must be canonical, so one checkpoint has one text. ``merge_verified``
+keeps only signature lines that verify (a note collected from others cannot grow).
+
 This module parses, signs and verifies notes; it does not decide which keys to trust
 (``credex.ledger.trust``) or keep state about earlier checkpoints (the log and witnesses).
 """
