@@ -10,7 +10,8 @@ a stream of results, in file order:
   contains a raw personal identifier. The other rows are still read.
 
 A file that cannot be read at all (not UTF-8, required columns missing) raises a
-``FormatError`` subclass such as ``CsvHeaderError`` from ``parse`` instead.
+``FormatError`` subclass such as ``CsvHeaderError`` from ``parse`` instead; one over
+``MAX_INPUT_BYTES`` raises ``OversizeError`` before anything is read (``check_size``).
 
 Line numbers are the physical line numbers of the input (header = line 1) so a person
 can find the row in a text editor or spreadsheet.
@@ -23,15 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from credex.ledger.errors import (
     CsvHeaderError,
+    OversizeError,
 )
 from credex.ledger.record import Record
 from credex.ledger.subject import SubjectKey
 
 __all__ = [
+    "MAX_INPUT_BYTES",
     "Adapter",
     "AdapterContext",
     "AdapterResult",
@@ -39,7 +42,20 @@ __all__ = [
     "HeaderWarning",
     "ParsedRow",
     "RowError",
+    "check_size",
 ]
+
+#: one input file (about 200 000 penalty rows); split larger exports
+MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
+
+
+def check_size(data: bytes, what: str) -> None:
+    """Raises ``OversizeError`` when ``data`` is over ``MAX_INPUT_BYTES``."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise OversizeError(
+            f"{what}: file too large: expected <= {MAX_INPUT_BYTES} bytes, got {len(data)}: "
+            "split it"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError
+from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError, check_size
 from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import validate_hk_brn, validate_hk_cr
@@ -145,7 +145,7 @@ FIELDS: Final = (
 )
 VALID_MONTHS: Final = 12
 
-_RATING_RE: Final = re.compile(r"^(5A|4A|3A|2A|1A|[A-H])([1-4])$")
+_RATING_RE: Final = re.compile(r"^(5A|4A|3A|2A|1A|[A-H])([1-4])\Z")
 _MAX_TEXT: Final = 300
 _MAX_DIRECTORS: Final = 64
 _MAX_INT: Final = 10**15
@@ -395,6 +395,7 @@ def _no_constant(name: str) -> Any:
 
 
 def _load(data: bytes) -> list[Any]:
+    check_size(data, _WHAT)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -409,6 +410,8 @@ def _load(data: bytes) -> list[Any]:
         ) from None
     except RecursionError:
         raise FormatError(f"{_WHAT}: not valid json: nested too deeply") from None
+    except ValueError:  # an integer longer than Python's digit limit (4300)
+        raise FormatError(f"{_WHAT}: not valid json: a number with too many digits") from None
     if not isinstance(value, list):
         raise FormatError(f"{_WHAT}: expected a json array of reports, got {type(value).__name__}")
     return value

@@ -46,6 +46,7 @@ from credex.adapters.base import (
     HeaderWarning,
     ParsedRow,
     RowError,
+    check_size,
 )
 from credex.ledger.dates import add_years, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
@@ -157,6 +158,7 @@ _ALIASES: Final = _build_aliases()
 
 
 def _decode(data: bytes) -> str:
+    check_size(data, _WHAT)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

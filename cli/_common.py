@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,14 +17,19 @@ if TYPE_CHECKING:
     from credex.ledger.trust import TrustPolicy
 
 __all__ = [
+    "AsciiFloat",
+    "AsciiInt",
+    "AsciiPositiveInt",
     "HomeOpt",
     "JsonOpt",
+    "PinOpt",
     "console",
     "day",
     "day_opt",
     "err_console",
     "group",
     "leaf_arg",
+    "manifest_root",
     "now",
     "print_json",
     "read_input",
@@ -32,6 +38,46 @@ __all__ = [
     "trust_from",
     "write_bundle",
 ]
+
+
+_INT_RE = re.compile(r"-?[0-9]{1,19}", re.ASCII)
+_FLOAT_RE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
+
+
+def _ascii_int(value: str | int) -> int:
+    """An integer as ASCII digits (click's own int() takes "١٢", "1_0" and " 12 ")."""
+    if not isinstance(value, str):  # a default, already a number
+        return int(value)
+    if not _INT_RE.fullmatch(value):
+        raise typer.BadParameter(f"expected an integer in ASCII digits, got {value[:24]!r}")
+    return int(value)
+
+
+def _ascii_positive_int(value: str | int) -> int:
+    """``_ascii_int``, at least 1."""
+    n = _ascii_int(value)
+    if n < 1:
+        raise typer.BadParameter(f"expected an integer >= 1, got {n}")
+    return n
+
+
+def _ascii_float(value: str | float) -> float:
+    """A non-negative decimal as ASCII digits (no exponent, no inf or nan)."""
+    if not isinstance(value, str):  # a default, already a number
+        return float(value)
+    if not _FLOAT_RE.fullmatch(value):
+        raise typer.BadParameter(f"expected a decimal number in ASCII digits, got {value[:24]!r}")
+    return float(value)
+
+
+#: every numeric option and argument parses with these (``parser=AsciiInt``): a test
+#: walks the commands and fails on any click INT / FLOAT left
+AsciiInt = _ascii_int
+AsciiPositiveInt = _ascii_positive_int
+AsciiFloat = _ascii_float
+# the names help shows as metavars, as for click's own types
+_ascii_int.__name__ = _ascii_positive_int.__name__ = "int"
+_ascii_float.__name__ = "float"
 
 
 def group(help: str) -> typer.Typer:
@@ -48,6 +94,13 @@ HomeOpt = Annotated[
     typer.Option("--home", help="Node home directory (default: $CREDEX_HOME).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+PinOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
+        "publishes it; the manifest is refused unless its version 1 is that one."
+    ),
+]
 
 
 def resolve_home(home: Path | None) -> Path:
@@ -104,13 +157,37 @@ def read_input(path: Path, what: str, component: str) -> bytes:
         raise ConfigError(f"{component}: not a file: {path}") from e
 
 
-def trust_from(path: Path, pin: str | None = None, component: str = "verify") -> "TrustPolicy":
+def trust_from(
+    path: Path, pin: str | None = None, component: str = "verify", *, warn: bool = False
+) -> "TrustPolicy":
     """The trust in the file the user named: a ``credex-trust/1`` file or a federation
-    manifest chain (``pin``: the hash of its version 1, 64 hex characters)."""
+    manifest chain (``pin``: the hash of its version 1, 64 hex characters, enforced).
+
+    A manifest chain used without ``pin`` is taken on trust from its version 1, as it was
+    handed over; with ``warn`` a one-line warning on stderr says so and names that
+    version's hash (``credex verify``: what a bank runs on files it is handed).
+    """
     from credex.ledger.trust_material import load_trust
 
     pinned = None if pin is None else leaf_arg(pin, "--pin")
-    return load_trust(read_input(path, "trust file", component), pin=pinned)
+    policy = load_trust(read_input(path, "trust file", component), pin=pinned)
+    root = manifest_root(policy)
+    if warn and root is not None and pinned is None:
+        err_console.print(
+            f"{component}: warning: the manifest's version 1 (sha256 {root.hex()}) is taken "
+            "on trust: pass --pin with the hash the federation publishes to check it",
+            markup=False,
+        )
+    return policy
+
+
+def manifest_root(policy: "TrustPolicy") -> bytes | None:
+    """The hash of version 1 when ``policy`` is a federation manifest, else None."""
+    versions = getattr(policy, "versions", None)
+    if not versions:
+        return None
+    root: bytes = versions[0].hash
+    return root
 
 
 def write_bundle(output: Path, bundle: "Bundle", index: int, json_out: bool) -> None:

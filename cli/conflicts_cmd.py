@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from credex.cli._common import HomeOpt, JsonOpt, console, now, print_json, resolve_home
+from credex.cli._common import (
+    AsciiPositiveInt,
+    HomeOpt,
+    JsonOpt,
+    console,
+    now,
+    print_json,
+    resolve_home,
+)
 
 if TYPE_CHECKING:
     from credex.ledger.conflicts import ConflictReport, ConflictType
@@ -115,7 +123,10 @@ def conflicts(
         typer.Option("--type", help=f"Only these types (repeatable): {CONFLICT_TYPE_NAMES}."),
     ] = None,
     threshold: Annotated[
-        int, typer.Option("--threshold", min=1, help="Level gap for score-divergence.")
+        int,
+        typer.Option(
+            "--threshold", help="Level gap for score-divergence.", parser=AsciiPositiveInt
+        ),
     ] = 2,
     compare: Annotated[
         list[Path] | None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, group, print_json, resolve_home
+from credex.cli._common import AsciiInt, HomeOpt, JsonOpt, console, group, print_json, resolve_home
 from credex.ledger.errors import ConfigError, CredexError, FormatError
 
 if TYPE_CHECKING:
@@ -76,7 +76,9 @@ def list_(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 @evidence_app.command("export")
 def export(
-    evidence_id: Annotated[int, typer.Argument(metavar="ID", help="Evidence id (see list).")],
+    evidence_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Evidence id (see list).", parser=AsciiInt)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="The file to write (CBOR).")],
     home: HomeOpt = None,
     json_out: JsonOpt = False,

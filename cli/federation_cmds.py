@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from credex.cli._common import (
+    AsciiInt,
     HomeOpt,
     JsonOpt,
     console,
@@ -67,7 +68,9 @@ def init(
     witness_key: Annotated[
         str | None, typer.Option(help="Witness public key hex (default: keys/witness.key).")
     ] = None,
-    quorum: Annotated[int, typer.Option(help="Witness cosignatures each checkpoint needs.")] = 0,
+    quorum: Annotated[
+        int, typer.Option(help="Witness cosignatures each checkpoint needs.", parser=AsciiInt)
+    ] = 0,
     mtls_endpoint: Annotated[
         str | None, typer.Option(help="This node's mTLS endpoint HOST:PORT (Submit, Witness).")
     ] = None,
@@ -395,7 +398,9 @@ def admins(
     remove: Annotated[
         list[str] | None, typer.Option(help="Admin public key to remove (hex).")
     ] = None,
-    threshold: Annotated[int | None, typer.Option(help="Signatures a new version needs.")] = None,
+    threshold: Annotated[
+        int | None, typer.Option(help="Signatures a new version needs.", parser=AsciiInt)
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from credex.cli._common import (
+    AsciiInt,
     HomeOpt,
     JsonOpt,
+    PinOpt,
     console,
     day,
     group,
@@ -151,6 +153,7 @@ def recognize_cmd(
             "chain (default: this node's trust)."
         ),
     ] = None,
+    pin: PinOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -167,7 +170,7 @@ def recognize_cmd(
     policy_leaf = leaf_arg(policy, "policy leaf hash")
     data = read_input(bundle, "bundle", "recognize")
     with LocalNode.open(resolve_home(home)) as node:
-        trust_policy = trust_from(trust, None, "recognize") if trust is not None else None
+        trust_policy = trust_from(trust, pin, "recognize") if trust is not None else None
         rec = recognize(
             node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
         )
@@ -414,7 +417,7 @@ def outcome_cmd(
 
 @lifecycle_app.command("bundle")
 def lifecycle_bundle(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
     home: HomeOpt = None,
     json_out: JsonOpt = False,

@@ -10,6 +10,7 @@ import typer
 from credex.cli._common import (
     HomeOpt,
     JsonOpt,
+    PinOpt,
     console,
     print_json,
     read_input,
@@ -61,6 +62,7 @@ def lookup(
         Path | None,
         typer.Option(help="Verify each bundle offline against this manifest or trust file."),
     ] = None,
+    pin: PinOpt = None,
     server_name: Annotated[
         str | None, typer.Option(help="Name to check in the node's certificate.")
     ] = None,
@@ -89,7 +91,7 @@ def lookup(
         person_id=None if person_id is None else _person(person_id),
         purpose=purpose,
         authorisation=authorisation,
-        trust=None if trust is None else trust_from(trust, None, "lookup"),
+        trust=None if trust is None else trust_from(trust, pin, "lookup"),
         out=out,
         server_name=server_name,
     )

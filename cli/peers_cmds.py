@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json, resolve_home
+from credex.cli._common import (
+    AsciiFloat,
+    HomeOpt,
+    JsonOpt,
+    console,
+    group,
+    now,
+    print_json,
+    resolve_home,
+)
 from credex.ledger.errors import ConfigError, InconsistentLogError
 
 if TYPE_CHECKING:
@@ -80,7 +89,7 @@ def _status_rows(h: "NodeHome") -> list[dict[str, Any]]:
 @peers_app.command("sync")
 def sync(
     origin: Annotated[str | None, typer.Argument(help="One peer (default: all).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per RPC.")] = 10.0,
+    timeout: Annotated[float, typer.Option(help="Seconds per RPC.", parser=AsciiFloat)] = 10.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -156,7 +165,7 @@ def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 @peers_app.command("witness")
 def witness(
-    timeout: Annotated[float, typer.Option(help="Seconds per RPC.")] = 10.0,
+    timeout: Annotated[float, typer.Option(help="Seconds per RPC.", parser=AsciiFloat)] = 10.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

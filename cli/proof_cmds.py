@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from credex.cli._common import (
+    AsciiInt,
     HomeOpt,
     JsonOpt,
+    PinOpt,
     console,
     day,
     group,
+    manifest_root,
     now,
     print_json,
     read_input,
@@ -36,19 +39,14 @@ TrustOpt = Annotated[
         "export). Default: the trust of the node at --home / $CREDEX_HOME."
     ),
 ]
-PinOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
-        "publishes it; the manifest is refused unless its version 1 is that one."
-    ),
-]
 
 
 @prove_app.command("inclusion")
 def prove_inclusion(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
-    size: Annotated[int | None, typer.Option(help="Tree size (default: current).")] = None,
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
+    size: Annotated[
+        int | None, typer.Option(help="Tree size (default: current).", parser=AsciiInt)
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -73,8 +71,8 @@ def prove_inclusion(
 
 @prove_app.command("consistency")
 def prove_consistency(
-    old: Annotated[int, typer.Argument(help="Old tree size.")],
-    new: Annotated[int, typer.Argument(help="New tree size.")],
+    old: Annotated[int, typer.Argument(help="Old tree size.", parser=AsciiInt)],
+    new: Annotated[int, typer.Argument(help="New tree size.", parser=AsciiInt)],
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -97,7 +95,7 @@ def prove_consistency(
 
 
 def bundle(
-    index: Annotated[int, typer.Argument(help="0-based leaf index.")],
+    index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
     home: HomeOpt = None,
     json_out: JsonOpt = False,
@@ -144,7 +142,7 @@ def verify(
     if purpose not in (None, "punitive", "eligibility"):
         raise ConfigError(f"verify: --purpose must be punitive or eligibility, got {purpose!r}")
     if trust is not None:
-        policy = trust_from(trust, pin)
+        policy = trust_from(trust, pin, warn=True)
     else:
         from credex.node.home import NodeHome
 
@@ -152,7 +150,13 @@ def verify(
     when = now() if as_of is None else day(as_of)
     report = run_verification(data, policy, purpose=purpose, as_of=when)
     if json_out:
-        print_json(report.to_json_value())
+        root = manifest_root(policy)
+        trust_info = (
+            {"kind": "trust-file"}
+            if root is None
+            else {"kind": "manifest", "version_1": root.hex(), "pinned": pin is not None}
+        )
+        print_json({**report.to_json_value(), "trust": trust_info})
     else:
         if report.ok:
             _print_verified(report)

@@ -19,8 +19,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json, resolve_home
-from credex.ledger.errors import ConfigError, CredexError
+from credex.cli._common import (
+    AsciiFloat,
+    HomeOpt,
+    JsonOpt,
+    console,
+    group,
+    now,
+    print_json,
+    resolve_home,
+)
+from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
     from credex.ledger.manifest import Manifest
@@ -71,7 +80,8 @@ def serve(
     follow: Annotated[
         float,
         typer.Option(
-            help="Every SECONDS: sync all peers, publish and collect cosignatures (0: off)."
+            help="Every SECONDS: sync all peers, publish and collect cosignatures (0: off).",
+            parser=AsciiFloat,
         ),
     ] = 0.0,
 ) -> None:
@@ -149,30 +159,9 @@ def _follow_loop(
     home: "NodeHome", node: "LocalNode", manifest: "Manifest", every: float, stop: threading.Event
 ) -> None:
     """Until ``stop``: sync every peer, then publish and collect cosignatures."""
-    from credex.node.federation.follow import sync_peer
-    from credex.node.federation.members import peer_clients
-    from credex.node.federation.peers import PeerRegistry
-    from credex.node.federation.witnessing import collect_cosignatures
+    from credex.node.federation.follow import follow_until
 
-    while not stop.is_set():
-        for peer in PeerRegistry(home).list():
-            if stop.is_set():
-                return
-            try:
-                r = sync_peer(home, peer.origin, now(), manifest=manifest)
-                if r.error:
-                    logger.warning("peer %s: refused: %s", peer.origin, r.error)
-            except CredexError as e:
-                logger.warning("peer %s: %s", peer.origin, e)
-        clients = peer_clients(home, manifest)
-        try:
-            collect_cosignatures(node, home, manifest, clients, now())
-        except CredexError as e:
-            logger.warning("cosignatures: %s", e)
-        finally:
-            for c in clients.values():
-                c.close()
-        stop.wait(every)
+    follow_until(home, node, manifest, every, stop, now)
 
 
 node_app = group("This node's identity.")

@@ -3,9 +3,10 @@
 Records (``record``), deterministic CBOR (``encoding``), COSE statements and RFC 9995
 hash envelopes (``statement``, ``envelope``), RFC 9162 Merkle math (``merkle``), C2SP
 checkpoints and cosignatures (``checkpoint``), RFC 9942 receipts (``receipt``), bundles
-(``bundle``), trust material (``trust``, ``trust_material``, ``manifest/``), the legal
-lifecycle (``lifecycle/``), conversion policies (``policy/``, ``derive``), verification
-step by step (``verify``), witnessing (``witness``), evidence (``evidence``), conflicts
+(``bundle``), trust material (``trust``, ``trust_material``, ``manifest/``) and the
+strict JSON it is read with (``strict_json``), the legal lifecycle (``lifecycle/``),
+conversion policies (``policy/``, ``derive``), verification step by step
+(``verify``), witnessing (``witness``), evidence (``evidence``), conflicts
 (``conflicts/``), and the one error tree (``errors``). No module here reads the clock,
 the network or files, except the log (``log``, ``group_commit``) and its storage
 (``storage/``). Names are imported lazily.

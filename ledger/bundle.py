@@ -12,8 +12,10 @@ the statement is an RFC 9995 hash envelope whose body the issuer hands over; bun
 ordinary statements never carry it, so they are byte-identical to before. Each nested
 bundle carries its own.
 
-Deterministic CBOR, at most ``MAX_BUNDLE_BYTES`` and ``MAX_BUNDLE_DEPTH`` levels of
-nested bundles. This module only encodes and decodes; ``credex.ledger.verify`` checks.
+Deterministic CBOR, at most ``MAX_BUNDLE_BYTES``, ``MAX_BUNDLE_DEPTH`` levels of nested
+bundles and ``MAX_BUNDLE_COUNT`` bundles in one file, nested ones included (each is
+verified: this bounds a verification's work, whatever the file). This module only
+encodes and decodes; ``credex.ledger.verify`` checks.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from credex.ledger import encoding
-from credex.ledger.errors import FormatError
+from credex.ledger.errors import FormatError, OversizeError
 
-__all__ = ["BUNDLE_VERSION", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_DEPTH", "Bundle"]
+__all__ = ["BUNDLE_VERSION", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_COUNT", "MAX_BUNDLE_DEPTH", "Bundle"]
 
 BUNDLE_VERSION: Final = 1
 MAX_BUNDLE_BYTES: Final = 4 * 1024 * 1024
 MAX_BUNDLE_DEPTH: Final = 4
+#: bundles in one file, the outer one and every nested one
+MAX_BUNDLE_COUNT: Final = 1024
 _FIELDS: Final = frozenset(
     {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage"}
 )
@@ -63,9 +67,22 @@ class Bundle:
         return encoding.encode(self.to_value())
 
     @classmethod
-    def from_value(cls, value: Any, depth: int = 0) -> Bundle:
+    def from_value(cls, value: Any, depth: int = 0, _count: list[int] | None = None) -> Bundle:
+        """A bundle from its decoded CBOR value.
+
+        Raises:
+            FormatError: not a version-1 bundle, or nested deeper than
+                ``MAX_BUNDLE_DEPTH`` levels.
+            OversizeError: more than ``MAX_BUNDLE_COUNT`` bundles in all.
+        """
         if depth > MAX_BUNDLE_DEPTH:
             raise FormatError(f"bundle: nested too deep: expected <= {MAX_BUNDLE_DEPTH} levels")
+        count = [0] if _count is None else _count
+        count[0] += 1
+        if count[0] > MAX_BUNDLE_COUNT:
+            raise OversizeError(
+                f"bundle: too many nested bundles: expected <= {MAX_BUNDLE_COUNT} in one file"
+            )
         if not isinstance(value, dict):
             raise FormatError("bundle: expected a map")
         if value.get("v") != BUNDLE_VERSION:
@@ -81,7 +98,7 @@ class Bundle:
             items = value.get(name, [])
             if not isinstance(items, list):
                 raise FormatError(f"bundle: {name} must be an array of bundles")
-            subs[name] = tuple(cls.from_value(b, depth + 1) for b in items)
+            subs[name] = tuple(cls.from_value(b, depth + 1, count) for b in items)
         policy = value.get("policy")
         preimage = value.get("preimage")
         if "preimage" in value and (not isinstance(preimage, bytes) or not preimage):
@@ -91,7 +108,7 @@ class Bundle:
             cp,
             subs["status"],
             subs["sources"],
-            None if policy is None else cls.from_value(policy, depth + 1),
+            None if policy is None else cls.from_value(policy, depth + 1, count),
             preimage,
         )
 

@@ -10,6 +10,10 @@ A log signature is Ed25519 over the body (key id type 0x01). A witness cosignatu
 (tlog-cosignature/v1, key id type 0x04) signs ``cosignature/v1\\ntime <t>\\n`` + body and
 carries ``u64 big-endian t || signature``. Key id = SHA-256(name || 0x0A || type || pubkey)[:4].
 
+Parsing is strict: the tree size is ASCII decimal digits (``str.isdigit`` would take
+"²" and "١٢"), base64 must be canonical, so one checkpoint has one text. ``merge_verified``
+keeps only signature lines that verify (a note collected from others cannot grow).
+
 This module parses, signs and verifies notes; it does not decide which keys to trust
 (``credex.ledger.trust``) or keep state about earlier checkpoints (the log and witnesses).
 """
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from credex.ledger.errors import NoteError, OversizeError, SignatureError
+from credex.ledger.errors import CheckpointError, NoteError, OversizeError, SignatureError
 from credex.ledger.keys import SigningKey, verify_ed25519
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "NoteSignature",
     "SignedNote",
     "cosign_checkpoint",
+    "merge_verified",
     "note_key_id",
     "note_verifier_key",
     "sign_checkpoint",
@@ -47,8 +52,10 @@ ED25519_TYPE: Final = 0x01
 COSIGNATURE_TYPE: Final = 0x04
 MAX_NOTE_BYTES: Final = 64 * 1024
 _DASH: Final = "\u2014 "
-_NAME_RE: Final = re.compile(r"^[^\s+]+$")
+_NAME_RE: Final = re.compile(r"[^\s+]+")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x09\x0b-\x1f]")
+#: a tree size: ASCII digits, no sign, no leading zero, at most 20 digits (uint64)
+_SIZE_RE: Final = re.compile(r"0|[1-9][0-9]{0,19}", re.ASCII)
 
 
 def note_key_id(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> bytes:
@@ -63,15 +70,14 @@ def note_verifier_key(name: str, public_key: bytes, key_type: int = ED25519_TYPE
 
 
 def _b64decode(text: str, what: str) -> bytes:
-    """RFC 4648 §4 base64 in its canonical form only (§3.5: padded, unused bits zero), so
-    one value has one text (docs/formats.md "Checkpoints")."""
+    """Standard, padded, canonical base64 only: one text per value (unused bits zero)."""
     try:
-        out = base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as e:
         raise NoteError(f"checkpoint: {what} is not valid base64") from e
-    if base64.b64encode(out).decode() != text:
+    if base64.b64encode(raw).decode("ascii") != text:
         raise NoteError(f"checkpoint: {what} is not canonical base64")
-    return out
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +114,11 @@ class Checkpoint:
         if len(lines) < 3:
             raise NoteError(f"checkpoint: expected at least 3 lines, got {len(lines)}")
         origin, size_text, root_text, *ext = lines
-        # ASCII only: str.isdigit also accepts other scripts' digits ("２", "٢", "²")
-        if not (size_text.isascii() and size_text.isdigit()) or (
-            size_text != "0" and size_text.startswith("0")
-        ):
-            raise NoteError("checkpoint: tree size must be a decimal without leading zeros")
+        # ASCII only: str.isdigit() takes "²" and "١٢", and int() then fails or reads 12
+        if not _SIZE_RE.fullmatch(size_text):
+            raise NoteError(
+                "checkpoint: tree size must be ASCII decimal digits without leading zeros"
+            )
         if any(not e for e in ext):
             raise NoteError("checkpoint: empty extension line")
         return cls(origin, int(size_text), _b64decode(root_text, "root"), tuple(ext))
@@ -157,7 +163,11 @@ class SignedNote:
             OversizeError: longer than MAX_NOTE_BYTES.
             NoteError: malformed body or signature lines.
         """
-        if len(text.encode()) > MAX_NOTE_BYTES:
+        try:
+            size = len(text.encode())
+        except UnicodeEncodeError as e:  # a lone surrogate: not text any peer could send
+            raise NoteError("checkpoint: note is not valid unicode text") from e
+        if size > MAX_NOTE_BYTES:
             raise OversizeError(f"checkpoint: note too large: expected <= {MAX_NOTE_BYTES} bytes")
         if _CONTROL_RE.search(text):  # C2SP signed-note: no control characters but newline
             raise NoteError(
@@ -176,7 +186,7 @@ class SignedNote:
             if not line.startswith(_DASH):
                 raise NoteError("checkpoint: signature line must start with an em dash")
             parts = line[len(_DASH) :].split(" ")
-            if len(parts) != 2 or not _NAME_RE.match(parts[0]):
+            if len(parts) != 2 or not _NAME_RE.fullmatch(parts[0]):
                 raise NoteError("checkpoint: malformed signature line")
             blob = _b64decode(parts[1], "signature")
             if len(blob) < 5:
@@ -238,3 +248,69 @@ def verify_cosignature(note: SignedNote, name: str, public_key: bytes) -> int:
         public_key, _cosigned_message(note.body, timestamp), s.signature[8:], what="cosignature"
     )
     return int(timestamp)
+
+
+def merge_verified(
+    notes: Sequence[SignedNote],
+    log: tuple[str, bytes],
+    witnesses: Sequence[tuple[str, bytes]],
+) -> SignedNote:
+    """One note over the common body with only lines that verify: the log's signature
+    and, per distinct witness key, one valid cosignature (the latest timestamp) found on
+    any of ``notes``. Every other line is dropped, so a peer cannot grow a note by
+    re-serving it with junk lines: the result has at most ``1 + len(witnesses)`` lines,
+    each of bounded size.
+
+    Args:
+        notes: signed notes of one checkpoint body (the first sets the body).
+        log: the log's note key name and Ed25519 public key.
+        witnesses: (name, public key) of each witness whose cosignature may be kept.
+
+    Raises:
+        CheckpointError: the notes have different bodies.
+        SignatureError: no note carries a valid signature by the log.
+    """
+    body = notes[0].body
+    if any(n.body != body for n in notes):
+        raise CheckpointError("checkpoint: cannot merge signatures of different checkpoints")
+    name, key = log
+    kid = note_key_id(name, key)
+    log_sig = next(
+        (s for n in notes for s in n.signatures if _valid_log_line(s, name, kid, key, body)),
+        None,
+    )
+    if log_sig is None:
+        raise SignatureError(f"checkpoint: no log signature by key {name}+{kid.hex()}")
+    kept = [log_sig]
+    seen: set[bytes] = set()
+    for w_name, w_key in witnesses:
+        if w_key in seen:
+            continue
+        seen.add(w_key)
+        w_kid = note_key_id(w_name, w_key, COSIGNATURE_TYPE)
+        best: tuple[int, NoteSignature] | None = None
+        for s in (s for n in notes for s in n.signatures):
+            if s.name != w_name or s.key_id != w_kid or len(s.signature) != 72:
+                continue
+            (t,) = struct.unpack(">Q", s.signature[:8])
+            try:
+                verify_ed25519(
+                    w_key, _cosigned_message(body, t), s.signature[8:], what="cosignature"
+                )
+            except SignatureError:
+                continue
+            if best is None or t > best[0]:
+                best = (int(t), s)
+        if best is not None:
+            kept.append(best[1])
+    return SignedNote(body, tuple(kept))
+
+
+def _valid_log_line(s: NoteSignature, name: str, kid: bytes, key: bytes, body: str) -> bool:
+    if s.name != name or s.key_id != kid:
+        return False
+    try:
+        verify_ed25519(key, body.encode(), s.signature, what="checkpoint")
+    except SignatureError:
+        return False
+    return True

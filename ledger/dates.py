@@ -43,15 +43,17 @@ __all__ = [
 #: China Standard Time, fixed UTC+8.
 CST: Final = timezone(timedelta(hours=8), "CST")
 
+#: ASCII digits only (after NFKC, which folds full-width digits): ``\d`` alone would
+#: also take Arabic-Indic and other Unicode digits
 _PATTERNS: Final = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})", re.ASCII),
+    re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日", re.ASCII),
 )
 _EXPECTED: Final = "expected YYYY-MM-DD, YYYY/M/D, YYYYMMDD or YYYY年M月D日"
 _MAX_SHOWN: Final = 40
-_UNIX_RE: Final = re.compile(r"^[0-9]{1,12}$")
+_UNIX_RE: Final = re.compile(r"[0-9]{1,12}")
 
 
 def _shown(text: str) -> str:
@@ -66,7 +68,7 @@ def parse_date(text: str) -> date:
     """
     s = unicodedata.normalize("NFKC", text).strip()
     for pattern in _PATTERNS:
-        m = pattern.match(s)
+        m = pattern.fullmatch(s)
         if m:
             try:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -127,6 +129,6 @@ def parse_time(text: str) -> int:
         DateFormatError: neither.
     """
     s = text.strip()
-    if _UNIX_RE.match(s) and len(s) != 8:
+    if _UNIX_RE.fullmatch(s) and len(s) != 8:
         return int(s)
     return date_to_unix(parse_date(s))

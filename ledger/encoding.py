@@ -7,9 +7,16 @@ length-first order, which differs for mixed key types). Floats are refused: cred
 values are integers, text and bytes only, so there is no float canonicalisation to get
 wrong.
 
-``decode`` is the strict reader: it refuses bytes that are not exactly the deterministic
-encoding of what they decode to (indefinite lengths, unsorted or duplicate keys,
-non-shortest heads), trailing bytes, and input above a size limit.
+``decode`` is the strict reader. Before cbor2 sees a byte, a scan of the raw item
+(``_prescan``) refuses what no credex format uses: every tag but 18 (COSE_Sign1) and 98
+(COSE_Sign), so never value sharing (tags 28/29) or string references (25/256), which
+cbor2 would resolve into a graph whose re-encoding grows exponentially; indefinite
+lengths; floats, undefined and simple values; more than ``MAX_CBOR_DEPTH`` levels; more
+than ``MAX_CBOR_ITEMS`` data items. cbor2 has no switch to turn its semantic tags off
+(``tag_hook`` is called only for tags it does not know), hence the scan. Then decoding
+refuses bytes that are not exactly the deterministic encoding of what they decode to
+(unsorted or duplicate keys, non-shortest heads), trailing bytes, and input above a size
+limit.
 
 This module does not know what the values mean; see ``record`` and ``statement``.
 """
@@ -17,6 +24,7 @@ This module does not know what the values mean; see ``record`` and ``statement``
 from __future__ import annotations
 
 import io
+import re
 import threading
 from typing import Any, Final
 
@@ -24,9 +32,16 @@ import cbor2
 
 from credex.ledger.errors import CborError, FormatError, NonDeterministicCborError, OversizeError
 
-__all__ = ["MAX_CBOR_DEPTH", "decode", "encode", "hex32"]
+__all__ = ["ALLOWED_TAGS", "MAX_CBOR_DEPTH", "MAX_CBOR_ITEMS", "decode", "encode", "hex32"]
 
 MAX_CBOR_DEPTH: Final = 16
+#: data items (every scalar, container, tag and map key) one ``decode`` accepts
+MAX_CBOR_ITEMS: Final = 65536
+#: the only tags credex formats use: COSE_Sign1 (18) and COSE_Sign (98)
+ALLOWED_TAGS: Final = frozenset({18, 98})
+#: major type 7 values credex uses: false, true, null
+_SIMPLE_OK: Final = frozenset({20, 21, 22})
+_HEX_RE: Final = re.compile(r"[0-9a-f]{64}", re.ASCII | re.IGNORECASE)
 _INT_MIN: Final = -(2**64)
 _INT_MAX: Final = 2**64 - 1
 #: one reusable encoder per thread: creating a cbor2 encoder costs more than encoding
@@ -131,18 +146,110 @@ def encode(value: Any) -> bytes:
     return bytes(bio.getvalue())
 
 
-def decode(data: bytes, *, what: str = "cbor", max_size: int | None = None) -> Any:
+def _prescan(data: bytes, what: str, max_items: int) -> None:
+    """Walk the raw item's heads (string contents are skipped, nothing is built) and
+    refuse what credex never uses; O(items), bounded by ``max_items``.
+
+    Raises:
+        CborError: truncated, indefinite length, reserved head, a tag not in
+            ``ALLOWED_TAGS``, a float or simple value, too deep, too many items.
+    """
+    n = len(data)
+    pos = 0
+    items = 0
+    remaining = 1  # items still to read in the innermost open container
+    stack: list[int] = []  # the enclosing containers' remaining counts
+    while True:
+        if remaining == 0:
+            if not stack:
+                return  # trailing bytes are reported by the decoder
+            remaining = stack.pop()
+            continue
+        if pos >= n:
+            raise CborError(f"{what}: malformed or truncated cbor: ends inside an item")
+        ib = data[pos]
+        pos += 1
+        remaining -= 1
+        items += 1
+        if items > max_items:
+            raise CborError(f"{what}: too many cbor items: expected <= {max_items}")
+        major, ai = ib >> 5, ib & 0x1F
+        if ai < 24:
+            arg = ai
+        elif ai <= 27:
+            size = 1 << (ai - 24)
+            if pos + size > n:
+                raise CborError(f"{what}: malformed or truncated cbor: ends inside a head")
+            arg = int.from_bytes(data[pos : pos + size], "big")
+            pos += size
+        elif ai == 31 and major == 7:
+            raise CborError(f"{what}: malformed cbor: stray break marker (0xff)")
+        elif ai == 31 and major in (2, 3, 4, 5):
+            raise NonDeterministicCborError(
+                f"{what}: not deterministic cbor (RFC 8949 §4.2.1): indefinite length"
+            )
+        else:
+            raise CborError(f"{what}: malformed cbor: reserved head 0x{ib:02x}")
+        if major <= 1:
+            continue
+        if major <= 3:  # byte / text string: skip the contents
+            if arg > n - pos:
+                raise CborError(f"{what}: malformed or truncated cbor: string past the end")
+            pos += arg
+            continue
+        if major == 7:
+            if ai >= 25:
+                raise CborError(f"{what}: unsupported cbor item: floats are not allowed")
+            if arg not in _SIMPLE_OK:
+                raise CborError(f"{what}: unsupported cbor item: simple value {arg}")
+            continue
+        if major == 6:
+            if arg in (2, 3):
+                raise CborError(
+                    f"{what}: unsupported cbor item: tag {arg} (bignum): integer outside the "
+                    "64-bit range of CBOR major types 0/1"
+                )
+            if arg not in ALLOWED_TAGS:
+                raise CborError(
+                    f"{what}: unsupported cbor item: tag {arg}: expected one of "
+                    f"{sorted(ALLOWED_TAGS)} (no value sharing, no string references)"
+                )
+            count = 1
+        else:  # array or map
+            count = arg if major == 4 else 2 * arg
+            if count == 0:
+                continue
+            if count > n - pos:  # every item takes at least one byte
+                raise CborError(f"{what}: malformed or truncated cbor: container past the end")
+        if len(stack) >= MAX_CBOR_DEPTH:
+            raise CborError(f"{what}: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
+        stack.append(remaining)
+        remaining = count
+
+
+def decode(
+    data: bytes,
+    *,
+    what: str = "cbor",
+    max_size: int | None = None,
+    max_items: int = MAX_CBOR_ITEMS,
+) -> Any:
     """Decode one deterministic CBOR item that fills ``data`` exactly.
 
     Raises:
         OversizeError: ``data`` is longer than ``max_size``.
-        CborError: not well-formed CBOR, truncated, or followed by trailing bytes.
+        CborError: not well-formed CBOR, truncated, or followed by trailing bytes; a tag,
+            float or simple value credex does not use; deeper than ``MAX_CBOR_DEPTH`` or
+            more than ``max_items`` items (all refused before anything is decoded).
         NonDeterministicCborError: well-formed but not the deterministic encoding.
     """
     if max_size is not None and len(data) > max_size:
         raise OversizeError(f"{what}: too large: expected <= {max_size} bytes, got {len(data)}")
     if not data:
         raise CborError(f"{what}: empty input")
+    if type(data) is not bytes:
+        data = bytes(data)
+    _prescan(data, what, max_items)
     try:
         value = cbor2.loads(data)
         if encode(value) == data:  # the common case: one deterministic item, nothing after
@@ -179,7 +286,6 @@ def hex32(value: Any, what: str, component: str) -> bytes:
     if not isinstance(value, str) or len(value) != 64:
         got = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
         raise FormatError(f"{component}: {what} must be 64 hex characters, got {got}")
-    try:
-        return bytes.fromhex(value)
-    except ValueError as e:
-        raise FormatError(f"{component}: {what} is not hex") from e
+    if not _HEX_RE.fullmatch(value):  # bytes.fromhex would skip spaces: 31 bytes
+        raise FormatError(f"{component}: {what} is not hex")
+    return bytes.fromhex(value)

@@ -21,6 +21,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── IdentifierError             USCC / resident ID / HK number invalid
     │   ├── DateFormatError             a date that does not parse
     │   ├── OversizeError               input over a documented limit
+    │   │   └── StreamLimitError        a stream over its limits   -> RESOURCE_EXHAUSTED
     │   ├── NoteError                   malformed signed note / checkpoint text
     │   ├── PreimageMismatchError       a hash envelope's body does not hash to its payload
     │   ├── CsvHeaderError              a CSV header that cannot be used
@@ -123,6 +124,7 @@ __all__ = [
     "RuleDefinitionError",
     "SignatureError",
     "StorageError",
+    "StreamLimitError",
     "UnauthenticatedError",
     "UnauthorisedLifecycleError",
     "UnauthorisedRepairError",
@@ -181,6 +183,13 @@ class DateFormatError(FormatError):
 
 class OversizeError(FormatError):
     code = "oversize"
+
+
+class StreamLimitError(OversizeError):
+    """A streaming call (SubmitStatements) over its per-stream limit on statements, bytes
+    or time: the gRPC edge answers RESOURCE_EXHAUSTED; what was acknowledged stays."""
+
+    code = "stream_limit"
 
 
 class NoteError(FormatError):

@@ -80,13 +80,13 @@ _RID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RID_CHECK: Final = "10X98765432"
 
 _WS_RE: Final = re.compile(r"\s+")
-_HK_CR_RE: Final = re.compile(r"^(?:\d{8}|[FC]\d{7}|MF\d{6})$")
-_HK_BR_RE: Final = re.compile(r"^(\d{8})(?:-(\d{3})(?:-(\d{2})-(\d{2})-(\d))?)?$")
+_HK_CR_RE: Final = re.compile(r"^(?:\d{8}|[FC]\d{7}|MF\d{6})\Z", re.ASCII)
+_HK_BR_RE: Final = re.compile(r"^(\d{8})(?:-(\d{3})(?:-(\d{2})-(\d{2})-(\d))?)?\Z", re.ASCII)
 
 #: a region id: ``cn-zj-ningbo``, ``hk`` (lowercase letters, digits and dashes)
-REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+REGION_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 #: an issuer id: ``<region>/<name>``, e.g. ``cn-zj-ningbo/court``
-ISSUER_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$")
+ISSUER_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,7 @@ def validate_uscc(value: str) -> OrgId:
     for i, c in enumerate(code[:17], start=1):
         if c not in _USCC_VALUE:
             raise IdentifierError(f"uscc: invalid character at position {i}: {c!r}")
-        if 3 <= i <= 8 and not c.isdigit():
+        if 3 <= i <= 8 and c not in "0123456789":
             raise IdentifierError(
                 f"uscc: invalid character at position {i}: expected a digit "
                 f"(positions 3-8 are the region code), got {c!r}"
@@ -242,7 +242,7 @@ def validate_org_id(value: str) -> OrgId:
         return validate_hk_brn(code)
     if code.startswith(("F", "C", "MF")):
         return validate_hk_cr(code)
-    if re.fullmatch(r"\d{8}", code):
+    if re.fullmatch(r"[0-9]{8}", code):
         raise IdentifierError(
             "org id: ambiguous 8-digit number: expected a HK-CR: or HK-BR: prefix"
         )

@@ -39,7 +39,7 @@ __all__ = [
 
 RECORD_VERSION: Final = 1
 MAX_RECORD_BYTES: Final = 48 * 1024
-PERSON_ID_RE: Final = re.compile(r"^hmac:[0-9a-f]{8}:[0-9a-f]{64}$")
+PERSON_ID_RE: Final = re.compile(r"^hmac:[0-9a-f]{8}:[0-9a-f]{64}\Z")
 _UINT64_MAX: Final = 2**64 - 1
 
 SubjectType = Literal["org", "person"]

@@ -24,7 +24,7 @@ from credex.ledger.identifiers import normalise_resident_id
 __all__ = ["KEY_ID_DOMAIN", "SubjectKey", "mask_name", "person_subject_id"]
 
 KEY_ID_DOMAIN: Final = b"credex-subject-key-v1"
-_KEY_ID_RE: Final = re.compile(r"^[0-9a-f]{8}$")
+_KEY_ID_RE: Final = re.compile(r"^[0-9a-f]{8}\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,16 +17,18 @@ key; this module does not read files.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from credex.ledger import strict_json
 from credex.ledger.checkpoint import note_verifier_key
 from credex.ledger.encoding import hex32
 from credex.ledger.errors import FormatError
 from credex.ledger.keys import compute_kid
 
 __all__ = [
+    "MAX_TRUST_BYTES",
     "TRUST_FORMAT",
     "TrustPolicy",
     "TrustStore",
@@ -36,13 +38,20 @@ __all__ = [
 ]
 
 TRUST_FORMAT: Final = "credex-trust/1"
+#: a trust file's size limit (a federation of hundreds of issuers fits in a fraction)
+MAX_TRUST_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class TrustedLog:
+    """A log key. ``valid_until`` (None: current) is set for a key a federation retired
+    or dropped: it then vouches only for checkpoints that witnesses cosigned before that
+    time (``credex.ledger.verify`` step 6), never for anything it signs later."""
+
     origin: str
     note_key_name: str
     public_key: bytes
+    valid_until: int | None = None
 
     @property
     def kid(self) -> bytes:
@@ -148,32 +157,41 @@ class TrustStore:
         return json.dumps(self.to_json_value(), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> TrustStore:
-        """Parse a ``credex-trust/1`` document.
+    def from_json(cls, text: str | bytes) -> TrustStore:
+        """Parse a ``credex-trust/1`` document (strict JSON: ``credex.ledger.strict_json``).
 
         Raises:
-            FormatError: not JSON, wrong format tag, bad key, kid not matching its key.
+            OversizeError: over ``MAX_TRUST_BYTES``.
+            FormatError: not JSON, a duplicate key, wrong format tag, an unknown field, a
+                bad key, a kid not matching its key, a log, issuer key or witness listed
+                twice (a witness listed twice would count twice toward the quorum).
         """
-        try:
-            doc = json.loads(text)
-        except ValueError as e:
-            raise FormatError("trust: not a json document") from e
+        doc = strict_json.loads(text, "trust", max_bytes=MAX_TRUST_BYTES)
         if not isinstance(doc, dict) or doc.get("format") != TRUST_FORMAT:
             raise FormatError(f"trust: expected format {TRUST_FORMAT!r}")
+        _known(doc, _DOC_KEYS, "document")
         logs: list[TrustedLog] = []
-        for g in doc.get("logs", []):
+        for g in _objects(doc, "logs"):
+            _known(g, _LOG_KEYS, "log")
             pk = hex32(g.get("public_key"), "log public_key", "trust")
             if "kid" in g and hex32(g["kid"], "log kid", "trust") != compute_kid(pk):
                 raise FormatError("trust: log kid does not match its public key")
             logs.append(TrustedLog(_text(g, "origin", "log"), _text(g, "note_key_name", "log"), pk))
+        _unique((g.origin for g in logs), "log origin")
+        _unique((g.public_key for g in logs), "log key")
         issuers: list[TrustedIssuer] = []
-        for i in doc.get("issuers", []):
+        for i in _objects(doc, "issuers"):
+            _known(i, _ISSUER_KEYS, "issuer")
             pk = hex32(i.get("public_key"), "issuer public_key", "trust")
             if "kid" in i and hex32(i["kid"], "issuer kid", "trust") != compute_kid(pk):
                 raise FormatError("trust: issuer kid does not match its public key")
             vf, vu, kinds = i.get("valid_from"), i.get("valid_until"), i.get("kinds")
             if type(vf) is not int or (vu is not None and type(vu) is not int):
                 raise FormatError("trust: issuer valid_from/valid_until must be integers")
+            if not 0 <= vf < 2**63 or (vu is not None and not vf <= vu < 2**63):
+                raise FormatError(
+                    "trust: issuer window out of range: expected 0 <= valid_from <= valid_until"
+                )
             if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
                 raise FormatError("trust: issuer kinds must be a list of text")
             issuers.append(
@@ -186,13 +204,48 @@ class TrustStore:
                     frozenset(kinds),
                 )
             )
-        witnesses = tuple(
-            TrustedWitness(
-                _text(w, "name", "witness"), hex32(w.get("public_key"), "witness key", "trust")
+        _unique(((i.issuer_id, i.public_key) for i in issuers), "issuer key")
+        witnesses = []
+        for w in _objects(doc, "witnesses"):
+            _known(w, _WITNESS_KEYS, "witness")
+            witnesses.append(
+                TrustedWitness(
+                    _text(w, "name", "witness"),
+                    hex32(w.get("public_key"), "witness key", "trust"),
+                )
             )
-            for w in doc.get("witnesses", [])
-        )
+        _unique((w.name for w in witnesses), "witness name")
+        _unique((w.public_key for w in witnesses), "witness key")
         quorum = doc.get("quorum", 0)
         if type(quorum) is not int or not 0 <= quorum <= len(witnesses):
             raise FormatError("trust: quorum must be an integer between 0 and the witness count")
-        return cls(tuple(logs), tuple(issuers), witnesses, quorum)
+        return cls(tuple(logs), tuple(issuers), tuple(witnesses), quorum)
+
+
+_DOC_KEYS: Final = frozenset({"format", "logs", "issuers", "witnesses", "quorum"})
+_LOG_KEYS: Final = frozenset({"origin", "note_key_name", "public_key", "kid", "note_verifier_key"})
+_ISSUER_KEYS: Final = frozenset(
+    {"issuer_id", "region", "public_key", "kid", "valid_from", "valid_until", "kinds"}
+)
+_WITNESS_KEYS: Final = frozenset({"name", "public_key"})
+
+
+def _known(obj: dict[str, Any], keys: frozenset[str], what: str) -> None:
+    unknown = set(obj) - keys
+    if unknown:
+        raise FormatError(f"trust: unknown {what} field: {sorted(unknown)[0][:40]!r}")
+
+
+def _objects(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        raise FormatError(f"trust: {key} must be a list of objects")
+    return items
+
+
+def _unique(values: Iterable[object], what: str) -> None:
+    seen: set[object] = set()
+    for v in values:
+        if v in seen:
+            raise FormatError(f"trust: {what} listed twice: each may appear once")
+        seen.add(v)

@@ -31,8 +31,4 @@ def load_trust(data: bytes, *, pin: bytes | None = None) -> TrustPolicy:
         return verify_manifest_chain(decode_chain(data), pinned_hash=pin)
     if pin is not None:
         raise FormatError("trust: --pin names a manifest's version 1; this is a trust file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError("trust: trust file is not utf-8 json") from e
-    return TrustStore.from_json(text)
+    return TrustStore.from_json(data)

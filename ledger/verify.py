@@ -98,7 +98,8 @@ class _Cache:
     receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
     parsed_notes: dict[str, SignedNote] = field(default_factory=dict)
     notes: set[tuple[str, str, bytes]] = field(default_factory=set)
-    cosigned: dict[tuple[str, str, bytes], bool] = field(default_factory=dict)
+    #: the cosignature's timestamp, or None when it does not verify
+    cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
 
 
 def _verify_one(
@@ -206,16 +207,31 @@ def _verify_one(
                 f"got {cp.root.hex()}"
             )
         quorum = trust.quorum_for(cp.origin)
+        # a retired or dropped log key vouches only for what witnesses cosigned before
+        # it left (at least one cosignature, whatever the quorum)
+        until = log.valid_until
+        required = quorum if until is None else max(quorum, 1)
         cosigned = 0
+        counted: set[bytes] = set()  # a witness key counts once, however often it is listed
         for w in trust.witnesses_for(cp.origin):
+            if w.public_key in counted:
+                continue
+            counted.add(w.public_key)
             wkey = (bundle.checkpoint, w.name, w.public_key)
             if wkey not in cache.cosigned:
                 try:
-                    verify_cosignature(note, w.name, w.public_key)
-                    cache.cosigned[wkey] = True
+                    cache.cosigned[wkey] = verify_cosignature(note, w.name, w.public_key)
                 except SignatureError:
-                    cache.cosigned[wkey] = False
-            cosigned += cache.cosigned[wkey]
+                    cache.cosigned[wkey] = None
+            when = cache.cosigned[wkey]
+            if when is not None and (until is None or when < until):
+                cosigned += 1
+        if cosigned < required and until is not None:
+            raise KeyValidityError(
+                f"checkpoint: log key {log.kid.hex()[:16]}… of {log.origin} left the trust "
+                f"material at {until}: expected {required} witness cosignatures from before "
+                f"then, got {cosigned}"
+            )
         if cosigned < quorum:
             raise CheckpointError(
                 f"checkpoint: witness quorum not met: expected {quorum}, got {cosigned}"

@@ -56,7 +56,7 @@ INTEREST_KINDS: Final = (
     "score.city",
 )
 ENDED: Final[frozenset[State]] = frozenset({"repaired", "withdrawn", "superseded", "corrected"})
-LEVEL_RE: Final = re.compile(r"^L[1-5]$")
+LEVEL_RE: Final = re.compile(r"^L[1-5]\Z")
 RED_VS: Final[Mapping[str, tuple[ConflictType, Severity]]] = {
     "list.black": ("listed-red-and-black", "high"),
     "court.dishonest-debtor": ("red-list-vs-dishonest-debtor", "high"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from credex.ledger.dates import cst_day, date_to_unix
 from credex.ledger.errors import (
@@ -16,12 +17,23 @@ from credex.ledger.errors import (
 )
 from credex.ledger.lifecycle.model import TERMINAL_STATES, State, Status
 from credex.ledger.lifecycle.rules import check_target, fold, short, validate_lifecycle
-from credex.ledger.lifecycle.windows import publication_window
+from credex.ledger.lifecycle.windows import body_date, publication_window
 from credex.ledger.statement import Statement
 
 __all__ = [
     "status_at",
 ]
+
+
+def _due_by(body: Mapping[str, Any], kind: str) -> date | None:
+    """An objection's ``due_by`` day, or None when absent or not an ISO date (a signed
+    body is not trusted to be well formed: the status still reads, without the note)."""
+    if "due_by" not in body:
+        return None
+    try:
+        return body_date(body, "due_by", kind)
+    except DateFormatError:
+        return None
 
 
 def _describe(st: Statement) -> str:
@@ -126,9 +138,9 @@ def status_at(
             state = "under-objection"
             for o in f.open.values():
                 reasons.append(f"under objection: {_describe(o)}")
-                due = o.record.body.get("due_by")
-                if isinstance(due, str) and as_of >= date_to_unix(date.fromisoformat(due)):
-                    reasons.append(f"objection {short(o)} is overdue since {due}")
+                due = _due_by(o.record.body, o.record.kind)
+                if due is not None and as_of >= date_to_unix(due):
+                    reasons.append(f"objection {short(o)} is overdue since {due.isoformat()}")
     if f.outcome is not None:
         reasons.append(_describe(f.outcome))
     reasons.append(

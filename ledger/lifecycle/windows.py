@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-_ISO_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def body_date(body: Mapping[str, Any], name: str, kind: str) -> date:
@@ -53,7 +53,7 @@ def body_date(body: Mapping[str, Any], name: str, kind: str) -> date:
         DateFormatError: absent, not ISO text, or not a calendar date.
     """
     value = body.get(name)
-    if not isinstance(value, str) or not _ISO_RE.match(value):
+    if not isinstance(value, str) or not _ISO_RE.fullmatch(value):
         raise DateFormatError(f"lifecycle: {kind} field {name!r} is not an ISO date YYYY-MM-DD")
     try:
         return date.fromisoformat(value)

@@ -34,8 +34,8 @@ __all__ = [
     "with_window",
 ]
 
-NAME_RE: Final = re.compile(r"^[^\s+]+$")
-ENDPOINT_RE: Final = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+NAME_RE: Final = re.compile(r"^[^\s+]+\Z")
+ENDPOINT_RE: Final = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\Z")
 UINT64_MAX: Final = 2**64 - 1
 
 

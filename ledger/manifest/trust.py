@@ -1,7 +1,8 @@
 """``Manifest``: a verified manifest chain as a ``TrustPolicy``.
 
 Issuer keys with their windows over every version (a key a later version drops stays
-valid for iat before that version), current and retired log keys, for each origin the
+valid for iat before that version), current and retired log keys (a retired or dropped
+one closed when it left, so it is not trusted forever), for each origin the
 *other* members' witness keys with the quorum k, and the recognition agreements and
 repair delegations with their effective windows. Build it with ``verify_manifest_chain``.
 Pure.
@@ -30,7 +31,10 @@ class Manifest:
     - issuers: every key of the latest version with its window; a key that a later
       version no longer lists keeps its last window, closed at that version's
       ``issued_at`` (old bundles stay verifiable, new ones are refused).
-    - logs: every member's current and retired log keys, in every version.
+    - logs: every member's current and retired log keys, in every version. A retired
+      key is valid until its ``retired_at``; a key a later version no longer lists (a
+      member removed or replaced) until that version's ``issued_at``. A key past its
+      window vouches only for checkpoints cosigned before it closed (verify step 6).
     - witnesses for an origin: the latest version's *other* members' witness keys (a
       log's own witness never counts toward its quorum); quorum: k.
     """
@@ -44,6 +48,7 @@ class Manifest:
         logs: dict[bytes, TrustedLog] = {}
         for body in bodies:
             listed: dict[tuple[str, bytes], TrustedIssuer] = {}
+            listed_logs: dict[bytes, TrustedLog] = {}
             for m in body.members:
                 for i in m.issuers:
                     listed[(i.issuer_id, i.key)] = TrustedIssuer(
@@ -54,8 +59,19 @@ class Manifest:
                         i.valid_until,
                         frozenset(i.kinds),
                     )
-                for key, name in m.log_keys:
-                    logs[compute_kid(key)] = TrustedLog(m.origin, name, key)
+                listed_logs[compute_kid(m.log_key)] = TrustedLog(
+                    m.origin, m.log_note_name, m.log_key
+                )
+                for r in m.retired_log_keys:
+                    listed_logs[compute_kid(r.key)] = TrustedLog(
+                        m.origin, r.note_name, r.key, r.retired_at
+                    )
+            for kid, log in list(logs.items()):  # dropped by this version: closed at issued_at
+                if kid not in listed_logs and (
+                    log.valid_until is None or log.valid_until > body.issued_at
+                ):
+                    logs[kid] = dataclasses.replace(log, valid_until=body.issued_at)
+            logs.update(listed_logs)
             for k, old in list(issuers.items()):  # dropped by this version: closed at issued_at
                 if k not in listed and k in current:
                     until = body.issued_at

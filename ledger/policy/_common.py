@@ -27,7 +27,7 @@ __all__ = [
 #: the ``scheme`` of a derived score that carries only the common ordinal level
 COMMON_LEVEL_SCHEME: Final = "COMMON_LEVEL"
 LEVELS: Final = ("L1", "L2", "L3", "L4", "L5")
-ID_RE: Final = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
+ID_RE: Final = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}\Z")
 FIELD_TYPES: Final = ("text", "int", "enum", "money")
 SCORE_SOURCE_KINDS: Final = ("score.city", "rating.enterprise")
 MAX_LIST: Final = 256

@@ -134,7 +134,7 @@ class FederationMember:
 def _reason(error: str) -> str:
     """The witness's own words, without transport prefix and root hashes."""
     text = error.split("AddCheckpoint: ", 1)[-1]
-    return re.sub(r": [0-9a-f]{64} != [0-9a-f]{64}$", "", text)
+    return re.sub(r": [0-9a-f]{64} != [0-9a-f]{64}\Z", "", text)
 
 
 def _init(base: Path, now: int) -> list[FederationMember]:

@@ -4,8 +4,9 @@ mirrors, serving mirrored records, and witnessing.
 Modules: ``manifests`` (manifest files, admin key, versions logged), ``admin`` (the
 manifest changes an operator makes), ``members`` (the other members and clients to them),
 ``peers`` (``peers.json``, where mirrors live), ``sync`` (``PeerSync``: verify and mirror
-one peer), ``follow`` (a sync round per peer), ``mirrors`` (bundles of mirrored records),
-``witnessing`` (cosigning others, collecting cosignatures). Names are imported lazily.
+one peer), ``follow`` (a sync round per peer; the ``serve --follow`` loop, which no peer
+can stop), ``mirrors`` (bundles of mirrored records), ``witnessing`` (cosigning others,
+collecting cosignatures). Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from credex._exports import lazy_exports
 if TYPE_CHECKING:
     from credex.node.federation.follow import (
         add_peers_from_manifest,
+        follow_round,
+        follow_until,
         sync_peer,
     )
     from credex.node.federation.manifests import (
@@ -90,6 +93,8 @@ __all__ = [
     "admin_key",
     "collect_cosignatures",
     "federation_manifest",
+    "follow_round",
+    "follow_until",
     "install",
     "load_chain",
     "load_manifest",
@@ -136,6 +141,8 @@ __getattr__ = lazy_exports(
         "admin_key": "manifests",
         "collect_cosignatures": "witnessing",
         "federation_manifest": "members",
+        "follow_round": "follow",
+        "follow_until": "follow",
         "install": "manifests",
         "load_chain": "manifests",
         "load_manifest": "manifests",

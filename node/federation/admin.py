@@ -13,11 +13,11 @@ seconds: ``credex.ledger.dates.parse_time``), issuer keys in the ``--issuer`` fo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
+from credex.ledger import strict_json
 from credex.ledger.dates import parse_time
 from credex.ledger.encoding import hex32
 from credex.ledger.errors import (
@@ -75,6 +75,9 @@ __all__ = [
     "sign_proposal",
     "time_of",
 ]
+
+#: another node's ``credex node info --json`` (certificates included)
+MAX_NODE_INFO_BYTES: Final = 256 * 1024
 
 
 def time_of(text: str, what: str) -> int:
@@ -183,10 +186,7 @@ def add_member_from_info(
 ) -> Proposal:
     """The next version with the member described by another node's ``credex node info
     --json`` output."""
-    try:
-        info = json.loads(info_json)
-    except ValueError as e:
-        raise FormatError("federation: node info is not json") from e
+    info = strict_json.loads(info_json, "federation: node info", max_bytes=MAX_NODE_INFO_BYTES)
     member = member_from_info(info, endpoint=endpoint, mtls_endpoint=mtls_endpoint)
     return _add(home, member, replace, now)
 

@@ -5,13 +5,21 @@
   is stored as evidence; the outcome is recorded in ``peers.json`` (``peers status``);
   after a clean round, the peer log's signature over the mirrored root is kept
   (``HOME/mirrors/<slug>.root.json``) so the mirror can serve bundles.
+- ``follow_round`` / ``follow_until`` (``credex serve --follow``): sync every peer, then
+  publish and collect cosignatures, again and again. Whatever one peer does (a refused
+  checkpoint, garbage, an exception nobody foresaw) is logged in one line, recorded in
+  its status, and the round goes on with the next peer: one peer never stops the
+  federation's syncing and cosigning.
 
-Nothing here prints; statuses carry sizes and reasons, never keys or bodies.
+Nothing here prints; statuses and log lines carry sizes and reasons, never keys or bodies.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Callable
 
 from credex.ledger.errors import (
     CredexError,
@@ -31,18 +39,25 @@ from credex.node.federation.manifests import (
 )
 from credex.node.federation.members import (
     member_ca_pem,
+    peer_clients,
 )
 from credex.node.federation.mirrors import root_path
 from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.federation.sync import PeerSync, SyncResult
+from credex.node.federation.witnessing import collect_cosignatures, failure_reason
 from credex.node.files import write_json
 from credex.node.home import NodeHome
+from credex.node.local import LocalNode
 from credex.node.rpc.client import DEFAULT_TIMEOUT_S, PeerClient
 
 __all__ = [
     "add_peers_from_manifest",
+    "follow_round",
+    "follow_until",
     "sync_peer",
 ]
+
+logger = logging.getLogger("credex.federation")
 
 
 def add_peers_from_manifest(home: NodeHome, manifest: Manifest, now: int) -> list[str]:
@@ -156,3 +171,79 @@ def sync_peer(
     finally:
         mirror.close()
         mirror_store.close()
+
+
+def follow_round(
+    home: NodeHome,
+    node: LocalNode,
+    manifest: Manifest,
+    clock: Callable[[], int],
+    *,
+    stop: threading.Event | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> dict[str, str]:
+    """One round: sync every followed peer, then publish and collect cosignatures.
+
+    Returns:
+        peer origin (or ``"cosignatures"``) -> why it failed this round, for the peers
+        that did; each is also logged in one line. Nothing a peer does escapes.
+    """
+    failed: dict[str, str] = {}
+    for peer in PeerRegistry(home).list():
+        if stop is not None and stop.is_set():
+            return failed
+        try:
+            r = sync_peer(home, peer.origin, clock(), manifest=manifest, timeout_s=timeout_s)
+            if r.error:
+                failed[peer.origin] = r.error
+                logger.warning(
+                    "peer %s: refused: %s", peer.origin, failure_reason(CredexError(r.error))
+                )
+        except Exception as e:
+            failed[peer.origin] = failure_reason(e)
+            logger.warning("peer %s: %s", peer.origin, failed[peer.origin])
+            if not isinstance(e, CredexError):
+                logger.debug("peer %s: unexpected error", peer.origin, exc_info=e)
+                _record_failure(home, peer.origin, failed[peer.origin], clock())
+    errors: dict[str, str] = {}
+    try:
+        clients = peer_clients(home, manifest, timeout_s=timeout_s)
+        try:
+            collect_cosignatures(node, home, manifest, clients, clock(), errors=errors)
+        finally:
+            for c in clients.values():
+                c.close()
+    except Exception as e:
+        failed["cosignatures"] = failure_reason(e)
+        logger.warning("cosignatures: %s", failed["cosignatures"])
+    failed.update({f"witness {o}": why for o, why in errors.items()})
+    return failed
+
+
+def _record_failure(home: NodeHome, origin: str, reason: str, now: int) -> None:
+    """Keep an unexpected failure in the peer's status (sizes as last recorded)."""
+    try:
+        reg = PeerRegistry(home)
+        status = dict(reg.get(origin).status)
+        status.update({"error": reason, "updated_at": now})
+        reg.record_status(origin, status)
+    except Exception as e:
+        logger.warning("peer %s: status not recorded: %s", origin, failure_reason(e))
+
+
+def follow_until(
+    home: NodeHome,
+    node: LocalNode,
+    manifest: Manifest,
+    every: float,
+    stop: threading.Event,
+    clock: Callable[[], int],
+) -> None:
+    """``follow_round`` every ``every`` seconds until ``stop`` is set (the ``credex serve
+    --follow`` thread). A round that fails as a whole is logged and the next one runs."""
+    while not stop.is_set():
+        try:
+            follow_round(home, node, manifest, clock, stop=stop)
+        except Exception as e:
+            logger.warning("follow: round failed: %s", failure_reason(e))
+        stop.wait(every)

@@ -64,7 +64,7 @@ __all__ = [
 FEDERATION_DIR: Final = "federation"
 ADMIN_KEY_FILE: Final = "federation-admin.key"
 WITNESS_KEY_FILE: Final = "witness.key"
-_VERSION_RE: Final = re.compile(r"^manifest-([1-9][0-9]*)\.cbor$")
+_VERSION_RE: Final = re.compile(r"^manifest-([1-9][0-9]*)\.cbor\Z")
 
 
 def _dir(home: NodeHome) -> Path:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from credex.ledger.checkpoint import SignedNote, verify_note_signature
+from credex.ledger.checkpoint import SignedNote, merge_verified, verify_note_signature
 from credex.ledger.errors import (
     CredexError,
     InconsistentLogError,
@@ -199,24 +199,33 @@ class PeerSync:
                 start = self.mirror.size
         if error is not None:
             return SyncResult(self.origin, cp.size, self.mirror.size, total, error)
-        self.mirror.record_checkpoint(cp.size, cp.root, note.to_text(), now)
+        kept = self._verified_only(note).to_text()
+        self.mirror.record_checkpoint(cp.size, cp.root, kept, now)
         return SyncResult(self.origin, cp.size, self.mirror.size, total)
 
-    def _merge_cosignatures(self, note: SignedNote, now: int) -> None:
-        """Same checkpoint as held (checked): keep the union of both notes' signatures.
+    def _verified_only(self, *notes: SignedNote) -> SignedNote:
+        """The log's signature and, per witness of the trust, one cosignature that
+        verifies, from ``notes`` (``merge_verified``): a peer cannot make the mirror keep
+        lines nobody checked, nor grow the note past its size limit."""
+        log = self.trust.log_for_origin(self.origin)
+        if log is None:
+            raise WrongLogError(f"sync: origin {self.origin!r} is not a trusted log")
+        witnesses = [(w.name, w.public_key) for w in self.trust.witnesses_for(self.origin)]
+        return merge_verified(notes, (log.note_key_name, log.public_key), witnesses)
 
-        A peer re-serves its checkpoint once witnesses cosigned it; the mirror keeps them
-        so its bundles of the peer's records meet the quorum. Signatures are not trusted
-        here: verifiers check each one against their own witness keys.
+    def _merge_cosignatures(self, note: SignedNote, now: int) -> None:
+        """Same checkpoint as held (checked): keep the verified signatures of both.
+
+        A peer re-serves its checkpoint once witnesses cosigned it; the mirror keeps the
+        cosignatures so its bundles of the peer's records meet the quorum. Only lines
+        that verify under the trusted log key and the trust's witness keys are kept.
         """
         held = self.mirror.latest_checkpoint()
         if held is None or held.tree_size != note.checkpoint.size or held.note == note.to_text():
             return
-        merged = SignedNote.from_text(held.note)
-        for s in note.signatures:
-            merged = merged.with_signature(s)
-        if merged.to_text() != held.note:
-            self.mirror.record_checkpoint(held.tree_size, held.root, merged.to_text(), now)
+        merged = self._verified_only(SignedNote.from_text(held.note), note).to_text()
+        if merged != held.note:
+            self.mirror.record_checkpoint(held.tree_size, held.root, merged, now)
 
     def _prove_prefix(self, note: SignedNote, start: int, leaves: Sequence[NewLeaf]) -> None:
         """The mirror plus ``leaves`` must be a prefix of the peer's checkpointed tree."""

@@ -22,12 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
-from credex.ledger.checkpoint import SignedNote, verify_cosignature
+from credex.ledger.checkpoint import SignedNote, merge_verified, verify_cosignature
 from credex.ledger.errors import (
     CredexError,
     FormatError,
     OutOfRangeError,
-    SignatureError,
     VerificationError,
 )
 from credex.ledger.keys import SigningKey
@@ -51,6 +50,7 @@ __all__ = [
     "ManifestWitness",
     "WitnessClient",
     "collect_cosignatures",
+    "failure_reason",
     "witness_backend",
 ]
 
@@ -153,27 +153,42 @@ def collect_cosignatures(
     note = node.publish_checkpoint(now)
     cp = note.checkpoint
     cosigned = _cosigned(home)
-    merged = note
+    answers = [note]
+    witnesses: list[tuple[str, bytes]] = []
     for m in manifest.latest.members:
         client = clients.get(m.origin)
-        if m.origin == home.origin or client is None:
+        if m.origin == home.origin:
+            continue
+        witnesses.append((m.witness_name, m.witness_key))
+        if client is None:
             continue
         try:
             lines, _ = _ask(client, node, cosigned.get(m.origin, 0), note)
             got = SignedNote.from_text(note.body + "\n" + lines)
-            sigs = [s for s in got.signatures if s.name == m.witness_name]
             verify_cosignature(got, m.witness_name, m.witness_key)
-            if not sigs:  # pragma: no cover - verify_cosignature found one
-                raise SignatureError("federation: no cosignature returned")
-        except CredexError as e:
-            logger.warning("witness %s did not cosign size %d: %s", m.region, cp.size, e)
+        except Exception as e:
+            reason = failure_reason(e)
+            logger.warning("witness %s did not cosign size %d: %s", m.region, cp.size, reason)
             if errors is not None:
-                errors[m.origin] = str(e)
+                errors[m.origin] = reason
             continue
-        for s in sigs:
-            merged = merged.with_signature(s)
+        answers.append(got)
         cosigned[m.origin] = cp.size
-    if merged is not note:
+    if len(answers) == 1:
+        return note
+    # only the log's line and one verified cosignature per witness: a witness that
+    # answers with extra lines cannot make our note carry them or outgrow its limit
+    log_key = node.home.log_key().public_key
+    merged = merge_verified(answers, (node.home.origin, log_key), witnesses)
+    if merged.to_text() != note.to_text():
         node.log.record_checkpoint(cp.size, cp.root, merged.to_text(), now)
-        write_json(_cosigned_path(home), cosigned)
+    write_json(_cosigned_path(home), cosigned)
     return merged
+
+
+def failure_reason(e: BaseException) -> str:
+    """One line for a log or a status: a credex error's message, or only the type of
+    anything else (an unexpected exception's text is not ours to repeat)."""
+    if isinstance(e, CredexError):
+        return str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+    return f"unexpected {type(e).__name__}"

@@ -24,7 +24,7 @@ from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import FormatError
 from credex.node.rpc import convert
 from credex.node.rpc.errors import error_from_rpc
-from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES, StreamLimits
 from credex.node.services.intake import SubmitAck
 from credex.v1 import (
     log_pb2,
@@ -39,6 +39,23 @@ __all__ = ["DEFAULT_TIMEOUT_S", "LookupAnswer", "LookupEntry", "PeerClient", "Su
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 _SUBMIT_BATCH: Final = 256
+
+
+def _streams(
+    statements: Sequence[bytes], preimages: Sequence[bytes | None], limits: StreamLimits
+) -> Iterator[tuple[int, int]]:
+    """[lo, hi) ranges of ``statements``, each within one stream's statement and byte
+    limits (a single statement over the byte limit gets a stream of its own, and the
+    server's refusal)."""
+    lo = size = 0
+    for i, (st, p) in enumerate(zip(statements, preimages, strict=True)):
+        n = len(st) + len(p or b"")
+        if i > lo and (i - lo >= limits.statements or size + n > limits.bytes):
+            yield lo, i
+            lo, size = i, 0
+        size += n
+    if lo < len(statements):
+        yield lo, len(statements)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +83,8 @@ class PeerClient:
     ``ca_pem`` is the peer's CA certificate (``credex node info``); ``client_cert`` /
     ``client_key`` (PEM) are needed for ``submit`` and ``add_checkpoint``;
     ``server_name`` overrides the name checked against the peer's certificate.
-    ``timeout_s`` bounds each unary call and each whole stream.
+    ``timeout_s`` bounds each unary call and each whole stream; ``stream_limits`` are
+    the server's per-stream limits ``submit`` splits its streams by.
     """
 
     def __init__(
@@ -80,8 +98,10 @@ class PeerClient:
         mtls_endpoint: str | None = None,
         server_name: str | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        stream_limits: StreamLimits | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self._stream_limits = stream_limits or StreamLimits()
         self.mtls_endpoint = mtls_endpoint or endpoint
         self.timeout_s = timeout_s
         options: list[tuple[str, Any]] = [
@@ -195,21 +215,26 @@ class PeerClient:
         preimages: Sequence[bytes | None] = (),
     ) -> list[SubmitAck]:
         """Stream ``statements`` in batches; one durable ack per statement, in order.
-        ``preimages`` (parallel, optional): the bodies of hash-envelope statements."""
+        ``preimages`` (parallel, optional): the bodies of hash-envelope statements. More
+        than one stream may carry them: each stays within the server's per-stream limits
+        (``StreamLimits``)."""
         pre = list(preimages) or [None] * len(statements)
         if len(pre) != len(statements):
             raise FormatError("submit: preimages must be one per statement")
-        starts = range(0, len(statements), batch)
-        requests = (
-            convert.submit_request_to_proto(statements[i : i + batch], pre[i : i + batch])
-            for i in starts
-        )
         acks: list[SubmitAck] = []
-        try:
-            for msg in self._submit.SubmitStatements(requests, timeout=self.timeout_s):
-                acks.extend(convert.submit_acks_from_proto(msg))
-        except grpc.RpcError as e:
-            raise error_from_rpc(e, f"peer {self.mtls_endpoint}: SubmitStatements") from e
+        for lo, hi in _streams(statements, pre, self._stream_limits):
+            starts = range(lo, hi, batch)
+            requests = (
+                convert.submit_request_to_proto(
+                    statements[i : min(i + batch, hi)], pre[i : min(i + batch, hi)]
+                )
+                for i in starts
+            )
+            try:
+                for msg in self._submit.SubmitStatements(requests, timeout=self.timeout_s):
+                    acks.extend(convert.submit_acks_from_proto(msg))
+            except grpc.RpcError as e:
+                raise error_from_rpc(e, f"peer {self.mtls_endpoint}: SubmitStatements") from e
         return acks
 
     # Witness ----------------------------------------------------------------------------

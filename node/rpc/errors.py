@@ -24,6 +24,7 @@ retries.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
@@ -42,6 +43,7 @@ from credex.ledger.errors import (
     RecordWithheldError,
     SignatureError,
     StorageError,
+    StreamLimitError,
     UnauthenticatedError,
     VerificationError,
 )
@@ -63,11 +65,13 @@ CODE_TRAILER: Final = "x-credex-error"
 WITNESS_SIZE_TRAILER: Final = "x-witness-size"
 _MAX_MESSAGE: Final = 300
 _INTERNAL_MESSAGE: Final = "internal error"
+_SIZE_RE: Final = re.compile(r"0|[1-9][0-9]{0,19}", re.ASCII)
 
 ERROR_MAP: Final[Mapping[type[Exception], grpc.StatusCode]] = {
     FormatError: grpc.StatusCode.INVALID_ARGUMENT,
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     OversizeError: grpc.StatusCode.INVALID_ARGUMENT,
+    StreamLimitError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     VerificationError: grpc.StatusCode.INVALID_ARGUMENT,
     PolicyError: grpc.StatusCode.PERMISSION_DENIED,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
@@ -156,7 +160,7 @@ def _trailer(metadata: Sequence[Any] | None, key: str) -> str | None:
     for item in metadata or ():
         k, v = item.key, item.value
         if k == key:
-            return v.decode() if isinstance(v, bytes) else str(v)
+            return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
     return None
 
 
@@ -175,6 +179,6 @@ def error_from_rpc(e: grpc.RpcError, what: str) -> CredexError:
     cls: type[CredexError] = named or _CLIENT_FAMILIES.get(code, PeerError)
     err = cls(message)
     size = _trailer(trailers, WITNESS_SIZE_TRAILER)
-    if size is not None and size.isdigit():
+    if size is not None and _SIZE_RE.fullmatch(size):  # ASCII: "²".isdigit() is True
         setattr(err, "witness_size", int(size))  # noqa: B010 - documented extra attribute
     return err

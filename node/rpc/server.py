@@ -17,7 +17,8 @@ call, turns a request that does not parse into INVALID_ARGUMENT, and translates 
 exception once through ``credex.node.rpc.errors.abort_with``. Limits (docs/grpc.md): messages of
 ``max_message_bytes`` (default 4 MiB) each way (more: RESOURCE_EXHAUSTED), at most
 ``max_workers`` RPCs running and ``max_concurrent_rpcs`` admitted (more:
-RESOURCE_EXHAUSTED), ``max_concurrent_streams`` per HTTP/2 connection.
+RESOURCE_EXHAUSTED), ``max_concurrent_streams`` per HTTP/2 connection, and per
+SubmitStatements stream ``submit_limits`` (statements, bytes, time; ``StreamLimits``).
 
 This module does not install signal handlers or print (``credex serve`` does).
 """
@@ -50,7 +51,7 @@ from credex.node.rpc.auth import (
     Registry,
 )
 from credex.node.rpc.backends import WitnessBackend
-from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
+from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES, StreamLimits
 from credex.node.rpc.log_servicer import LogServicer
 from credex.node.rpc.query_servicer import QueryServicer
 from credex.node.rpc.submit_servicer import SubmitServicer
@@ -130,6 +131,7 @@ def create_server(
     max_workers: int = 32,
     max_concurrent_rpcs: int = 256,
     max_concurrent_streams: int = 100,
+    submit_limits: StreamLimits | None = None,
     san: tuple[str, ...] = (),
     clock: Callable[[], int] = lambda: int(time.time()),
 ) -> tuple[NodeServer, ServerPorts]:
@@ -159,7 +161,8 @@ def create_server(
     )
     log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
-    submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
+    submit = SubmitServicer(Intake(node), submit_limits)
+    submit_pb2_grpc.add_SubmitServicer_to_server(submit, server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
         node,
         mirrors=mirrors,

@@ -56,7 +56,7 @@ ROLES: Final = ("bank", "issuer", "peer")
 CA_VALIDITY_DAYS: Final = 3650
 CERT_VALIDITY_DAYS: Final = 825
 _CLOCK_SKEW: Final = dt.timedelta(minutes=5)
-_NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}\Z")
 _DEFAULT_SANS: Final = ("localhost", "127.0.0.1")
 
 

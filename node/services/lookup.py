@@ -29,6 +29,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Final
 
+from credex.ledger.bundle import Bundle
 from credex.ledger.errors import (
     BodyErasedError,
     CredexError,
@@ -64,7 +65,7 @@ PURPOSES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
     "issuer": frozenset({"eligibility", "punitive"}),
     "peer": frozenset({"eligibility", "punitive"}),
 }
-_AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_AUTH_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\Z")
 #: kinds that are not records about the subject in their own right (an ``audit.check``
 #: says who asked about it: the asker's business, not the subject's record)
 _NOT_RECORDS: Final = frozenset({*STATUS_KINDS, AUDIT_KIND, "audit.check"})
@@ -95,6 +96,28 @@ class FoundRecord:
     #: a person's record served from a mirror as its envelope only: the body is asked of
     #: the record's origin
     needs_body: bool = False
+
+
+def _leaf_of(bundle: bytes | None) -> bytes | None:
+    """The leaf hash of a bundle's statement (None if there is none or it does not parse)."""
+    if bundle is None:
+        return None
+    try:
+        return Statement.from_bytes(Bundle.from_bytes(bundle).statement).leaf_hash
+    except CredexError:
+        return None
+
+
+def _same_leaf(got: FoundRecord, leaf: bytes | None) -> bool:
+    """A forwarded answer is kept only if its bundle is the mirrored statement and its
+    body hashes to the envelope (``Statement.from_bytes`` checks the preimage)."""
+    if got.bundle is None or leaf is None:
+        return got.bundle is None  # a withheld answer (no bundle) is passed on as such
+    try:
+        b = Bundle.from_bytes(got.bundle)
+        return Statement.from_bytes(b.statement, b.preimage).leaf_hash == leaf
+    except CredexError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,21 +202,25 @@ class SubjectLookup:
             if f.needs_body:
                 wanted.setdefault(f.origin, set()).add(f.index)
         answers: dict[tuple[str, int], FoundRecord] = {}
+        leaves = {(f.origin, f.index): _leaf_of(f.bundle) for f in found if f.needs_body}
         for origin, indices in wanted.items():
             try:
                 got = self._forward(origin, subject, purpose, authorisation)
-            except CredexError as e:  # the envelope-only bundles stay; say why
+            except Exception as e:  # one origin never fails the lookup: envelopes stay
                 logger.warning(
-                    "lookup: bodies held by %s not fetched (%d records): %s: %s",
+                    "lookup: bodies held by %s not fetched (%d records): %s",
                     origin,
                     len(indices),
-                    type(e).__name__,
-                    e,
+                    str(e).splitlines()[0][:300]
+                    if isinstance(e, CredexError) and str(e)
+                    else type(e).__name__,
                 )
                 continue
             for g in got:
-                if g.origin == origin and g.index in indices:
-                    answers[(origin, g.index)] = g
+                key = (g.origin, g.index)
+                # only the same statement as mirrored, with a body that matches it
+                if g.origin == origin and g.index in indices and _same_leaf(g, leaves[key]):
+                    answers[key] = g
         return [
             replace(answers[(f.origin, f.index)], kind=f.kind)
             if (f.origin, f.index) in answers

@@ -18,13 +18,14 @@ this module does not print or read files.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Final
 
 from credex.adapters.schemes import embed_schemes, registry_scales
+from credex.ledger import strict_json
 from credex.ledger.bundle import Bundle
 from credex.ledger.derive import build_derived_record
+from credex.ledger.errors import FormatError, OversizeError
 from credex.ledger.manifest import require_recognition
 from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
 from credex.ledger.statement import Statement
@@ -37,6 +38,7 @@ __all__ = [
     "POLICY_FILE_FIELDS",
     "Recognition",
     "add_policy",
+    "policy_file_parts",
     "policy_file_value",
     "recognize",
 ]
@@ -45,18 +47,50 @@ __all__ = [
 POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
 
 
+#: a policy file's size limit (band tables and field maps fit in a few KiB)
+MAX_POLICY_FILE_BYTES: Final = 256 * 1024
+
+
 def policy_file_value(data: bytes) -> Any:
-    """The JSON value of a policy file's bytes (UTF-8).
+    """The JSON value of a policy file's bytes (strict UTF-8 JSON: no duplicate keys,
+    no NaN, floats kept so ``validate_policy`` can name where one is).
 
     Raises:
-        PolicyDefinitionError: not UTF-8 or not JSON.
+        OversizeError: over ``MAX_POLICY_FILE_BYTES``.
+        PolicyDefinitionError: not UTF-8, not JSON, a duplicate key, over the depth limit.
     """
     try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise PolicyDefinitionError("policy: file is not utf-8") from e
-    except ValueError as e:
-        raise PolicyDefinitionError("policy: file is not valid json") from e
+        return strict_json.loads(data, "policy", max_bytes=MAX_POLICY_FILE_BYTES, allow_floats=True)
+    except OversizeError:
+        raise
+    except FormatError as e:
+        detail = str(e).removeprefix("policy: ")
+        raise PolicyDefinitionError(f"policy: file is not valid json: {detail}") from None
+
+
+def policy_file_parts(value: Any) -> tuple[str, int, Any]:
+    """(name, version, rules) of a policy file value, the rules validated.
+
+    Raises:
+        PolicyDefinitionError: not a map of exactly name, version, rules; a bad name or
+            version; rules that are not valid (see ``validate_policy``).
+    """
+    if not isinstance(value, dict):
+        raise PolicyDefinitionError("policy: file must hold a json object")
+    extra = sorted(str(k) for k in value if k not in POLICY_FILE_FIELDS)
+    if extra:
+        raise PolicyDefinitionError(f"policy: file has unknown fields: {', '.join(extra)}")
+    missing = [k for k in POLICY_FILE_FIELDS if k not in value]
+    if missing:
+        raise PolicyDefinitionError(f"policy: file is missing fields: {', '.join(missing)}")
+    name, version, rules = value["name"], value["version"], value["rules"]
+    if not isinstance(name, str) or not name:
+        raise PolicyDefinitionError("policy: name must be non-empty text")
+    if type(version) is not int or version < 1:
+        raise PolicyDefinitionError(f"policy: version must be an integer >= 1, got {version!r}")
+    # validated against the registry first, so an unknown scheme is a named policy error
+    validate_policy(rules, registry_scales())
+    return name, version, rules
 
 
 def add_policy(
@@ -74,21 +108,7 @@ def add_policy(
         RecordError: a bad region.
         NotFoundError / KindNotAuthorisedError: the issuer cannot sign policies.
     """
-    if not isinstance(value, dict):
-        raise PolicyDefinitionError("policy: file must hold a json object")
-    extra = sorted(str(k) for k in value if k not in POLICY_FILE_FIELDS)
-    if extra:
-        raise PolicyDefinitionError(f"policy: file has unknown fields: {', '.join(extra)}")
-    missing = [k for k in POLICY_FILE_FIELDS if k not in value]
-    if missing:
-        raise PolicyDefinitionError(f"policy: file is missing fields: {', '.join(missing)}")
-    name, version, rules = value["name"], value["version"], value["rules"]
-    if not isinstance(name, str) or not name:
-        raise PolicyDefinitionError("policy: name must be non-empty text")
-    if type(version) is not int or version < 1:
-        raise PolicyDefinitionError(f"policy: version must be an integer >= 1, got {version!r}")
-    # validated against the registry first, so an unknown scheme is a named policy error
-    validate_policy(rules, registry_scales())
+    name, version, rules = policy_file_parts(value)
     embedded = embed_schemes(rules)
     record = build_policy_record(name, version, embedded, node.home.region, now)
     return node.issue([record], issuer_id=issuer_id, iat=now)[0]

@@ -15,10 +15,10 @@ print.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
+from credex.ledger import strict_json
 from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.encoding import hex32
 from credex.ledger.errors import CredexError, FormatError, RecordError
@@ -27,6 +27,9 @@ from credex.ledger.record import Record, Subject
 from credex.ledger.subject import SubjectKey, person_subject_id
 
 __all__ = ["record_from_value", "record_value", "records_from_jsonl"]
+
+#: one JSON record (a --body, a line of a JSON-lines file)
+MAX_JSON_LINE_BYTES: Final = 1024 * 1024
 
 
 def _time(value: Any, what: str) -> Any:
@@ -85,9 +88,11 @@ def record_value(
     if (subject is None) == (person_id is None):
         raise RecordError("issue: give exactly one of --subject and --person-id")
     try:
-        body = json.loads(body_json or "{}")
-    except ValueError as e:
-        raise FormatError("issue: --body is not valid json") from e
+        body = strict_json.loads(
+            body_json or "{}", "--body", max_bytes=MAX_JSON_LINE_BYTES, allow_floats=True
+        )
+    except FormatError as e:
+        raise type(e)(f"issue: --body is not valid json: {e}") from None
     obj: dict[str, Any] = {"kind": kind, "body": body, "valid_from": valid_from}
     if valid_until is not None:
         obj["valid_until"] = valid_until
@@ -115,9 +120,11 @@ def records_from_jsonl(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except ValueError as e:
-            raise FormatError(f"issue: line {n} of {name} is not json") from e
+            obj = strict_json.loads(
+                line, f"line {n}", max_bytes=MAX_JSON_LINE_BYTES, allow_floats=True
+            )
+        except FormatError as e:
+            raise type(e)(f"issue: line {n} of {name} is not json: {e}") from None
         try:
             yield record_from_value(
                 obj, region=region, subject_key=subject_key, default_from=default_from

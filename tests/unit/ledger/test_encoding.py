@@ -163,7 +163,7 @@ def test_decode_empty_input() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["82", "8201", "18", "1900", "1b00000000000000", "6261", "43", "a1", "a16161", "c2", "7f"],
+    ["82", "8201", "18", "1900", "1b00000000000000", "6261", "43", "a1", "a16161", "d2"],
     ids=lambda h: f"hex-{h}",
 )
 def test_decode_truncated(data: str) -> None:
@@ -174,8 +174,8 @@ def test_decode_truncated(data: str) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["6180", "62c328", "1c", "5f01ff"],
-    ids=["bad-utf8", "bad-utf8-2", "reserved-ai", "bad-chunk"],
+    ["6180", "62c328", "1c"],
+    ids=["bad-utf8", "bad-utf8-2", "reserved-ai"],
 )
 def test_decode_malformed(data: str) -> None:
     with pytest.raises(CborError, match="malformed") as info:
@@ -262,9 +262,6 @@ def test_decode_rejects_duplicate_map_keys(data: str) -> None:
         "590001" + "00",  # b"\x00" with a 2-byte length
         "98 01 00".replace(" ", ""),  # [0] with a 1-byte length
         "b8 01 00 00".replace(" ", ""),  # {0: 0} with a 1-byte length
-        "c2420001",  # 1 as a bignum
-        "c249000100000000000000",  # bignum with a leading zero byte
-        "c34900ffffffffffffffff",  # -(2**64) as a bignum
     ],
     ids=lambda h: f"hex-{h}",
 )

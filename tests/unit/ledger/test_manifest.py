@@ -282,11 +282,9 @@ def _record() -> Record:
     return Record("score.city", HZ, Subject("org", ORG), body, T0)
 
 
-def _cosigned(note: SignedNote, regions: list[str]) -> SignedNote:
+def _cosigned(note: SignedNote, regions: list[str], at: int = SWITCH + 10) -> SignedNote:
     for r in regions:
-        note = note.with_signature(
-            cosign_checkpoint(note, f"witness.{r}", WITNESSES[r], SWITCH + 10)
-        )
+        note = note.with_signature(cosign_checkpoint(note, f"witness.{r}", WITNESSES[r], at))
     return note
 
 
@@ -296,13 +294,16 @@ def _bundle(
     *,
     witnesses: list[str] = REGIONS[1:],
     log: SigningKey = LOGS[HZ],
+    cosigned_at: int = SWITCH + 10,
 ) -> bytes:
     st = sign_statement(_record(), ISS, key, iat)
     tree = MerkleTree()
     tree.append_hash(hashlib.sha256(b"filler").digest())
     tree.append_hash(st.leaf_hash)
     origin = _origin(HZ)
-    note = _cosigned(sign_checkpoint(Checkpoint(origin, 2, tree.root()), origin, log), witnesses)
+    note = _cosigned(
+        sign_checkpoint(Checkpoint(origin, 2, tree.root()), origin, log), witnesses, cosigned_at
+    )
     r = build_receipt(log, 2, 1, tree.inclusion_proof(1), tree.root())
     return Bundle(st.with_receipts([r.to_bytes()]).to_bytes(), note.to_text()).to_bytes()
 
@@ -346,7 +347,8 @@ def test_log_key_rotation_keeps_old_checkpoints_verifiable() -> None:
     v1 = _v1()
     v2 = retire_log_key(v1, HZ, NEW_LOG.public_key, SWITCH, SWITCH)
     m = verify_manifest_chain([_signed(v1), _signed(v2)])
-    assert verify_bundle(_bundle(ISS_OLD, T0, log=LOGS[HZ]), m).ok
+    # the retired key vouches for checkpoints the witnesses cosigned before it retired
+    assert verify_bundle(_bundle(ISS_OLD, T0, log=LOGS[HZ], cosigned_at=SWITCH - 1), m).ok
     assert verify_bundle(_bundle(ISS_OLD, T0, log=NEW_LOG), m).ok
     trusted = m.log_for_origin(_origin(HZ))
     assert trusted is not None and trusted.public_key == NEW_LOG.public_key

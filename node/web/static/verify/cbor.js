@@ -18,7 +18,7 @@ import { CborError, NonDeterministicCborError, OversizeError } from './errors.js
 
 export const MAX_DEPTH = 16;
 /** Items (keys included) one decode may hold: above any value the size limits allow. */
-export const MAX_ITEMS = 262144;
+export const MAX_ITEMS = 65536;
 
 export class Tagged {
   constructor(tag, value) {

@@ -1,0 +1,2 @@
+
+Nhmac:00000001:ababababababababababababababababababababababababababababababababeligibility"c:1
