@@ -63,7 +63,12 @@ def make(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check the subject (核查), then log its commitment (承诺); refused: nothing logged."""
+    """Check the subject (核查), then log its commitment (承诺); refused: nothing logged.
+
+    \b
+    Example:
+      credex commitments make 91330200MA2H3X1Y07 --type 容缺受理 --matter licence
+    """
     from credex.node.local import LocalNode
     from credex.node.services.commitments import DEFAULT_GATES, make_commitment
 
@@ -110,7 +115,12 @@ def due_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Commitments due within the window, and overdue ones, without an outcome yet."""
+    """Commitments due within the window, and overdue ones, without an outcome yet.
+
+    \b
+    Example:
+      credex commitments due --within 30d
+    """
     from credex.node.local import LocalNode
     from credex.node.services.commitments import due
 
@@ -135,7 +145,12 @@ def due_cmd(
 
 @commitments_app.command("keep")
 def keep_cmd(target: TargetArg, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Log that the commitment was kept (履约)."""
+    """Log that the commitment was kept (履约).
+
+    \b
+    Example:
+      credex commitments keep LEAFHEX
+    """
     from credex.node.local import LocalNode
     from credex.node.services.commitments import keep
 
@@ -156,7 +171,12 @@ def breach_cmd(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Log the breach and the negative record its type prescribes, linked to it."""
+    """Log the breach and the negative record its type prescribes, linked to it.
+
+    \b
+    Example:
+      credex commitments breach LEAFHEX
+    """
     from credex.node.local import LocalNode
     from credex.node.services.commitments import breach
 

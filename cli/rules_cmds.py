@@ -133,7 +133,12 @@ def rule_add(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Validate a rule (total, known kinds and fields, no floats) and sign + log it."""
+    """Validate a rule (total, known kinds and fields, no floats) and sign + log it.
+
+    \b
+    Example:
+      credex rule add adapters/rules/huixin_code.json
+    """
     from credex.node.local import LocalNode
     from credex.node.services.rules import add_rule, rule_file_value
 
@@ -165,7 +170,12 @@ def evaluate(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Compute a code or grade under a logged rule; log it and print it with its evidence."""
+    """Compute a code or grade under a logged rule; log it and print it with its evidence.
+
+    \b
+    Example:
+      credex evaluate 91441300MA4W000000 --rule huixin-code -o code.credex
+    """
     from credex.ledger.encoding import hex32
     from credex.ledger.errors import FormatError
     from credex.node.local import LocalNode
@@ -204,7 +214,12 @@ def check(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer allow or deny for a purpose (信用+) with reasons and evidence; the decision
-    and an audit.check statement are logged. Exit code 1 on deny."""
+    and an audit.check statement are logged. Exit code 1 on deny.
+
+    \b
+    Example:
+      credex check 91330200MA2H3X1Y07 --purpose deposit-free --asker library-desk-3
+    """
     from credex.node.local import LocalNode
     from credex.node.services.rules import check_purpose
 
