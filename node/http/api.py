@@ -19,7 +19,7 @@ from credex.ledger.errors import NotFoundError, OutOfRangeError
 
 from .bundles import covered_size, public_bundle
 from .context import HttpContext, context
-from .errors import ERROR_RESPONSES, ErrorBody
+from .errors import ERROR_RESPONSES, ErrorBody, Responses
 from .models import (
     CheckpointInfo,
     CheckpointList,
@@ -37,8 +37,8 @@ LEAF_PATTERN: Final = r"^[0-9a-fA-F]{64}$"
 #: a log origin as the manifest allows it: printable ASCII without spaces or '+'
 ORIGIN_PATTERN: Final = r"^[!-*,-~]{1,255}$"
 _MAX: Final = (1 << 63) - 1
-_BINARY: Final = {200: {"content": {"application/octet-stream": {}}}}
-_GONE: Final = {410: {"model": ErrorBody, "description": "the record is no longer shared"}}
+_BINARY: Final[Responses] = {200: {"content": {"application/octet-stream": {}}}}
+_GONE: Final[Responses] = {410: {"model": ErrorBody, "description": "the record is no longer shared"}}
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=dict(ERROR_RESPONSES))
 Ctx = Annotated[HttpContext, Depends(context)]

@@ -13,7 +13,6 @@ else (500). Every error is counted by code (``credex.node.telemetry``); the mess
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -39,6 +38,7 @@ __all__ = [
     "ERROR_RESPONSES",
     "ErrorBody",
     "ErrorDetail",
+    "Responses",
     "error_response",
     "install",
     "status_for",
@@ -70,8 +70,11 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+#: what FastAPI takes as ``responses=`` (OpenAPI documentation of a route's answers)
+Responses = dict[int | str, dict[str, Any]]
+
 #: the error responses an endpoint documents in OpenAPI
-ERROR_RESPONSES: Final[Mapping[int | str, dict[str, Any]]] = {
+ERROR_RESPONSES: Final[Responses] = {
     400: {"model": ErrorBody, "description": "malformed path or parameter"},
     404: {"model": ErrorBody, "description": "no such entry, checkpoint or tile"},
 }

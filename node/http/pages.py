@@ -32,7 +32,7 @@ from credex.ledger.errors import FormatError, NotFoundError
 
 from .api import LEAF_PATTERN
 from .context import HttpContext, context
-from .errors import ERROR_RESPONSES
+from .errors import ERROR_RESPONSES, Responses
 from .labels import KIND_NAMES, LABELS, STATE_WORDS
 from .views import checkpoint_history, federation_info, log_info, record_info
 
@@ -41,7 +41,7 @@ __all__ = ["mount_static", "record_url", "router"]
 _WEB: Final = resources.files("credex.node").joinpath("web")
 _RECENT: Final = 20
 _MAX: Final = (1 << 63) - 1
-_HTML: Final = {200: {"content": {"text/html": {}}}}
+_HTML: Final[Responses] = {200: {"content": {"text/html": {}}}}
 
 templates = Jinja2Templates(directory=str(_WEB.joinpath("templates")))
 templates.env.filters["time"] = lambda t: "—" if t is None else cst_time(int(t))
@@ -61,9 +61,7 @@ def mount_static(app: FastAPI) -> None:
 
 
 def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, name, values, headers={"Cache-Control": "no-cache"}
-    )
+    return templates.TemplateResponse(request, name, values, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/", response_class=HTMLResponse, responses=_HTML)

@@ -26,14 +26,14 @@ from credex.ledger.errors import NotFoundError
 
 from .bundles import covered_size
 from .context import HttpContext, context
-from .errors import ERROR_RESPONSES
+from .errors import ERROR_RESPONSES, Responses
 from .tilepaths import encode_entry_bundle, parse_tile_path
 
 __all__ = ["CHECKPOINT_CACHE", "TILE_CACHE", "router"]
 
 CHECKPOINT_CACHE: Final = "public, max-age=5"
 TILE_CACHE: Final = "public, max-age=31536000, immutable"
-_BINARY: Final = {200: {"content": {"application/octet-stream": {}}}}
+_BINARY: Final[Responses] = {200: {"content": {"application/octet-stream": {}}}}
 
 router = APIRouter(tags=["tiles"])
 Ctx = Annotated[HttpContext, Depends(context)]

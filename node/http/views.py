@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import CredexError, NotFoundError, RecordWithheldError
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import STATUS_KINDS, Status, status_at
 from credex.ledger.manifest import Manifest
-from credex.ledger.storage.base import StoredCheckpoint
-from credex.ledger.checkpoint import SignedNote
 from credex.ledger.statement import Statement
+from credex.ledger.storage.base import StoredCheckpoint
 from credex.node.federation.mirrors import MirrorBundles
 from credex.node.local import LocalNode
 from credex.node.services.lifecycle import status_of
@@ -96,9 +96,7 @@ def checkpoint_history(node: LocalNode, limit: int, below: int | None) -> Checkp
     )
 
 
-def _evidence(
-    lifecycle: list[tuple[int, Statement]], status: Status
-) -> list[LifecycleEvidence]:
+def _evidence(lifecycle: list[tuple[int, Statement]], status: Status) -> list[LifecycleEvidence]:
     wanted = set(status.evidence)
     return [
         LifecycleEvidence(

@@ -4,17 +4,19 @@ served by a real uvicorn server on 127.0.0.1 port 0 (``served``)."""
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from credex.adapters.sample import sample_usccs, score_records
 from credex.ledger.record import Record, Subject
 from credex.node.home import NodeHome
 from credex.node.http import HttpServer, create_app
 from credex.node.local import IssueResult, LocalNode
+from credex.node.logs import configure
 
 __all__ = [
     "AS_OF",
@@ -24,6 +26,7 @@ __all__ = [
     "T0",
     "issue_penalties",
     "issue_scores",
+    "json_logs",
     "make_home",
     "penalty",
     "served",
@@ -51,8 +54,10 @@ def make_home(path: Path, db: str | None = None) -> NodeHome:
     return home
 
 
-def penalty(uscc: str, n: int, decided: date = date(2026, 5, 20)) -> Record:
-    """A 双公示 administrative penalty on an organisation (published in the clear)."""
+def penalty(uscc: str, n: int, decided: date = date(2025, 1, 10)) -> Record:
+    """A 双公示 administrative penalty on an organisation (published in the clear; by
+    default decided on 2025-01-10: past its minimum publication period at T0, so it may
+    be repaired, and within its maximum)."""
     return Record(
         kind="penalty.admin",
         region=REGION,
@@ -79,6 +84,24 @@ def issue_penalties(node: LocalNode, n: int, seed: int = 0) -> list[IssueResult]
 def issue_scores(node: LocalNode, n: int, seed: int = 0) -> list[IssueResult]:
     records = score_records(REGION, node.home.subject_key(), n, seed=seed, as_of=AS_OF)
     return node.issue(records, iat=T0)
+
+
+@contextmanager
+def json_logs(stream: TextIO) -> Iterator[None]:
+    """``credex serve``'s JSON log lines into ``stream`` for a while (then as before)."""
+    names = ("credex", "uvicorn.error", "uvicorn.access")
+    saved = [
+        (lg, lg.handlers[:], lg.propagate, lg.level, lg.disabled)
+        for lg in map(logging.getLogger, names)
+    ]
+    configure(json_lines=True, stream=stream)
+    try:
+        yield
+    finally:
+        for lg, handlers, propagate, level, disabled in saved:
+            lg.handlers[:] = handlers
+            lg.propagate, lg.disabled = propagate, disabled
+            lg.setLevel(level)
 
 
 @contextmanager

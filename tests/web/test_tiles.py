@@ -142,7 +142,12 @@ def test_tiles_match_our_merkle_code_and_stop_at_the_checkpoint(tmp_path: Path) 
             assert cp.headers["cache-control"] == "public, max-age=5"
             assert cp.text.split("\n")[1] == "300"
             # past the checkpoint (300), though the log holds 310: refused, JSON
-            for path in ("/tile/0/001.p/45", "/tile/0/001", "/tile/entries/001.p/54", "/tile/1/000"):
+            for path in (
+                "/tile/0/001.p/45",
+                "/tile/0/001",
+                "/tile/entries/001.p/54",
+                "/tile/1/000",
+            ):
                 r = c.get(path)
                 assert r.status_code == 404, path
                 assert r.json()["error"]["code"] == "not_found"
