@@ -92,7 +92,8 @@ def snapshot(url: str, path: Path) -> None:
         dst = create_engine(f"sqlite:///{path}")
         try:
             present = set(inspect(src).get_table_names())
-            _copy(src, dst, [t.name for t in SNAPSHOT_TABLES if t.name in present], snapshot_read=True)
+            names = [t.name for t in SNAPSHOT_TABLES if t.name in present]
+            _copy(src, dst, names, snapshot_read=True)
         finally:
             src.dispose()
             dst.dispose()
@@ -123,8 +124,8 @@ def restore(path: Path, url: str) -> int:
             if "entries" in set(inspect(dst).get_table_names()):
                 raise StorageError("restore: target database already holds a log (entries)")
             present = set(inspect(src).get_table_names())
-            return _copy(src, dst, [t.name for t in SNAPSHOT_TABLES if t.name in present],
-                         snapshot_read=False)  # fmt: skip
+            names = [t.name for t in SNAPSHOT_TABLES if t.name in present]
+            return _copy(src, dst, names, snapshot_read=False)
         finally:
             src.dispose()
             dst.dispose()

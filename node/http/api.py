@@ -38,7 +38,9 @@ LEAF_PATTERN: Final = r"^[0-9a-fA-F]{64}$"
 ORIGIN_PATTERN: Final = r"^[!-*,-~]{1,255}$"
 _MAX: Final = (1 << 63) - 1
 _BINARY: Final[Responses] = {200: {"content": {"application/octet-stream": {}}}}
-_GONE: Final[Responses] = {410: {"model": ErrorBody, "description": "the record is no longer shared"}}
+_GONE: Final[Responses] = {
+    410: {"model": ErrorBody, "description": "the record is no longer shared"}
+}
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=dict(ERROR_RESPONSES))
 Ctx = Annotated[HttpContext, Depends(context)]

@@ -195,8 +195,7 @@ def verify_restored(home: NodeHome, expected: dict[str, Any] | None) -> dict[str
                 tree.append(e.leaf_hash)
         if tree.root() != cp.root or note.checkpoint.root != cp.root:
             raise InconsistentLogError(
-                f"restore: root recomputed from {cp.tree_size} leaves differs from the "
-                "checkpoint's"
+                f"restore: root recomputed from {cp.tree_size} leaves differs from the checkpoint's"
             )
         return {
             "origin": home.origin,
