@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credex import __version__
@@ -41,6 +42,7 @@ __all__ = ["REQUEST_ID_HEADER", "create_app"]
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _RID_RE: Final = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+_ERROR_REF: Final = {"$ref": "#/components/schemas/ErrorBody"}
 logger = logging.getLogger("credex.http")
 
 
@@ -134,11 +136,36 @@ def create_app(
     for router in (tiles.router, api.router, reports.router, metrics.router, pages.router):
         app.include_router(router)
     pages.mount_static(app)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(_Edge, metrics=app.state.metrics)
     return app
 
 
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document (committed as docs/openapi.json)."""
-    return app.openapi()
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's document, saying what the app answers: a bad parameter is a 400 with
+    ``ErrorBody`` (``errors.py``), never FastAPI's 422."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            for item in doc.get("paths", {}).values():
+                for op in item.values():
+                    responses = op.get("responses", {})
+                    if responses.pop("422", None) is not None and "400" not in responses:
+                        responses["400"] = {
+                            "description": "malformed path or parameter",
+                            "content": {"application/json": {"schema": _ERROR_REF}},
+                        }
+            schemas = doc.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    return build

@@ -26,6 +26,7 @@ from credex.ledger.errors import FormatError, OversizeError
 
 __all__ = [
     "TILE_HEIGHT",
+    "TILE_PATH_PATTERN",
     "TILE_WIDTH",
     "TilePath",
     "encode_entry_bundle",
@@ -41,6 +42,13 @@ _MAX_ELEMENTS: Final = 7
 _LEVEL_RE: Final = re.compile(r"(?:0|[1-9][0-9]?)", re.ASCII)
 _WIDTH_RE: Final = re.compile(r"[1-9][0-9]{0,2}", re.ASCII)
 _ELEMENT_RE: Final = re.compile(r"x?[0-9]{3}", re.ASCII)
+#: the same grammar as one regular expression, for the OpenAPI document (the parser above
+#: is what decides; a test checks both agree)
+TILE_PATH_PATTERN: Final = (
+    r"^(?:[0-9]|[1-5][0-9]|6[0-3]|entries)/"
+    r"(?:x(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(?:x[0-9]{3}/){0,5})?[0-9]{3}"
+    r"(?:\.p/(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from credex.ledger.errors import NotFoundError
 
 from .bundles import covered_size
 from .context import HttpContext, context
 from .errors import ERROR_RESPONSES, Responses
-from .tilepaths import encode_entry_bundle, parse_tile_path
+from .tilepaths import TILE_PATH_PATTERN, encode_entry_bundle, parse_tile_path
 
 __all__ = ["CHECKPOINT_CACHE", "TILE_CACHE", "router"]
 
@@ -62,7 +62,16 @@ def checkpoint(ctx: Ctx) -> Response:
     responses={**_BINARY, **ERROR_RESPONSES},
     summary="A Merkle tree tile or an entry bundle (C2SP tlog-tiles)",
 )
-def tile(path: str, ctx: Ctx) -> Response:
+def tile(
+    path: Annotated[
+        str,
+        Path(
+            pattern=TILE_PATH_PATTERN,
+            description="<L>/<N>[.p/<W>] or entries/<N>[.p/<W>] (c2sp.org/tlog-tiles)",
+        ),
+    ],
+    ctx: Ctx,
+) -> Response:
     t = parse_tile_path(path)
     size = covered_size(ctx.node)
     if t.end_size > size:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -20,9 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from credex.ledger.errors import FormatError
 from credex.ledger.merkle import leaf_hash, node_hash
 from credex.ledger.storage.sql import SqlStore
-from credex.node.http.tilepaths import parse_tile_path, tile_index_path
+from credex.node.http.tilepaths import TILE_PATH_PATTERN, parse_tile_path, tile_index_path
 from credex.node.local import LocalNode
 
 from .nodes import NOW, issue_penalties, issue_scores, make_home, served
@@ -201,6 +203,19 @@ def test_malformed_tile_paths_are_400_with_a_json_error(tmp_path: Path) -> None:
                 assert r.json()["error"]["code"] == "format", path
                 assert "Traceback" not in r.text
             assert c.get("/tile/0/000.p/3").status_code == 200  # the well-formed one
+
+
+GOOD = ["0/000", "63/000", "entries/x001/234.p/255", "7/x999/x000/001", "0/001.p/1"]
+
+
+def test_the_openapi_pattern_and_the_parser_agree() -> None:
+    for path in MALFORMED:
+        assert re.fullmatch(TILE_PATH_PATTERN, path) is None, path
+        with pytest.raises(FormatError):
+            parse_tile_path(path)
+    for path in GOOD:
+        assert re.fullmatch(TILE_PATH_PATTERN, path), path
+        assert parse_tile_path(path).path() == f"tile/{path}"
 
 
 @pytest.mark.parametrize("n", [0, 1, 999, 1000, 1234067, 10**18, (1 << 63) - 1])
