@@ -19,7 +19,7 @@ from credex.ledger.errors import NotFoundError, OutOfRangeError
 
 from .bundles import covered_size, public_bundle
 from .context import HttpContext, context
-from .errors import ERROR_RESPONSES, ErrorBody, Responses
+from .errors import ERROR_RESPONSES, ErrorBody, Responses, strict_query
 from .models import (
     CheckpointInfo,
     CheckpointList,
@@ -42,7 +42,12 @@ _GONE: Final[Responses] = {
     410: {"model": ErrorBody, "description": "the record is no longer shared"}
 }
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=dict(ERROR_RESPONSES))
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    responses=dict(ERROR_RESPONSES),
+    dependencies=[Depends(strict_query)],
+)
 Ctx = Annotated[HttpContext, Depends(context)]
 Leaf = Annotated[str, Path(pattern=LEAF_PATTERN, description="leaf hash, 64 hex")]
 Index = Annotated[int, Path(ge=0, le=_MAX)]

@@ -42,6 +42,7 @@ __all__ = [
     "error_response",
     "install",
     "status_for",
+    "strict_query",
 ]
 
 logger = logging.getLogger("credex.http")
@@ -119,6 +120,29 @@ async def _starlette(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unexpected %s", type(exc).__name__, extra={"event": "http.error"})
     return error_response(500, "internal", "http: internal error")
+
+
+def strict_query(request: Request) -> None:
+    """A router dependency: every query parameter at most once, and only those the
+    route takes (the names are not repeated back: they may be anything).
+
+    Raises:
+        FormatError: a repeated or unknown query parameter.
+    """
+    keys = [k for k, _ in request.query_params.multi_items()]
+    if len(keys) != len(set(keys)):
+        raise FormatError("http: a query parameter is given more than once")
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    allowed: set[str] = set()
+    todo = [] if dependant is None else [dependant]
+    while todo:  # the route's own query parameters and its dependencies'
+        d = todo.pop()
+        allowed.update(p.alias for p in d.query_params)
+        todo.extend(d.dependencies)
+    unknown = len(set(keys) - allowed)
+    if unknown:
+        raise FormatError(f"http: {unknown} unknown query parameter(s) for this route")
 
 
 def install(app: FastAPI) -> None:

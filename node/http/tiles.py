@@ -26,7 +26,7 @@ from credex.ledger.errors import NotFoundError
 
 from .bundles import covered_size
 from .context import HttpContext, context
-from .errors import ERROR_RESPONSES, Responses
+from .errors import ERROR_RESPONSES, Responses, strict_query
 from .tilepaths import TILE_PATH_PATTERN, encode_entry_bundle, parse_tile_path
 
 __all__ = ["CHECKPOINT_CACHE", "TILE_CACHE", "router"]
@@ -35,7 +35,7 @@ CHECKPOINT_CACHE: Final = "public, max-age=5"
 TILE_CACHE: Final = "public, max-age=31536000, immutable"
 _BINARY: Final[Responses] = {200: {"content": {"application/octet-stream": {}}}}
 
-router = APIRouter(tags=["tiles"])
+router = APIRouter(tags=["tiles"], dependencies=[Depends(strict_query)])
 Ctx = Annotated[HttpContext, Depends(context)]
 
 
