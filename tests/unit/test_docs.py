@@ -69,6 +69,9 @@ def test_readme_two_lines_and_ci_run_the_same_test_line() -> None:
         ["lookup"],
         ["lookups"],
         ["conflicts"],
+        ["qr"],
+        ["backup"],
+        ["restore"],
     ],
     ids=lambda a: "-".join(a),
 )
