@@ -114,6 +114,10 @@ def test_record_pages_verify_in_the_browser(
         assert "已完成信用修复" in repaired["text"] and "REPAIRED" in repaired["text"]
         assert [st for st, ok in repaired["steps"] if ok == "true"][:6] == list("123456")
 
+        statement = _verdict(page, f"{s.url}/record/{node.log.entry(3).leaf_hash.hex()}")
+        assert statement["verdict"] == "valid", statement["text"]  # the repair itself
+        assert "lifecycle.repair" in statement["text"]
+
         person = _verdict(page, _qr_url(node, 2, s.url, tmp_path))
         assert person["verdict"] == "valid-envelope", person["text"]
         body = node.statement_at(2).record.body
@@ -201,3 +205,26 @@ def test_tampered_bundles_are_invalid_at_their_step(
             assert f"step {step} failed" in got["text"], name
             assert [ok for _, ok in got["steps"]][-1] == "false", name
     page.close()
+
+
+def test_keys_pinned_from_the_federation_manifest(browser: Browser, tmp_path: Path) -> None:
+    """With a manifest the page loads the chain and pins version 1; a wrong pin (the
+    user's ``?pin=``) is refused: no verdict on the record without trusted keys."""
+    import time
+
+    from credex.node.federation.admin import init_federation
+
+    home = make_home(tmp_path / "home")
+    init_federation(home, "yangtze", endpoint="127.0.0.1:7420", quorum=0, now=int(time.time()))
+    with LocalNode(home) as n:
+        issue_penalties(n, 1)
+        n.publish_checkpoint(NOW)
+        page = browser.new_page()
+        with served(n) as s:
+            url = f"{s.url}/record/{n.log.entry(1).leaf_hash.hex()}"
+            good = _verdict(page, url)
+            assert good["verdict"] == "valid", good["text"]
+            assert "federation manifest pinned" in page.locator("#trust-source").inner_text()
+            wrong = _verdict(page, f"{url}?pin={'00' * 32}")
+            assert wrong["verdict"] == "error" and "trust material refused" in wrong["text"]
+        page.close()

@@ -5,7 +5,8 @@
 // federation manifest (pinned by the hash of its version 1) or of this node's trust file.
 //
 // The verdict goes on #verdict as data-verdict:
-//   valid           every step passed
+//   valid           every step passed (for a lifecycle statement: steps 1-6; it has no
+//                   status of its own, so step 7 does not apply)
 //   valid-envelope  a person's record: steps 1-6 pass on its hash envelope; its body is
 //                   never on the public side, so step 7 is for whoever holds it
 //   repaired / withdrawn / corrected / superseded
@@ -130,12 +131,16 @@ async function run() {
       return;
     }
     showSteps(main);
+    const firstSix = main.steps.filter((s) => s.step <= 6 && s.ok).length === 6;
     const sealed = data.envelope && main.failedStep === 7 && main.error.code === 'body_not_held';
-    if (!main.ok && !sealed) {
+    // a lifecycle statement has no status of its own: step 7 does not apply to it
+    const statusKind = STATUS_KINDS.includes(data.kind) && main.failedStep === 7 && firstSix;
+    if (!main.ok && !sealed && !statusKind) {
       invalid(main);
       return;
     }
     if (sealed) main.sealed = true;
+    if (statusKind) main.statusKind = true;
   } else if (!data.covered) {
     verdict('error', '尚无检查点 · no signed checkpoint covers this entry yet');
     return;
@@ -160,6 +165,8 @@ async function run() {
   $('verdict').setAttribute('data-ms', (t1 - t0).toFixed(1));
   if (TERMINAL.includes(data.state) || data.state === 'expired') {
     verdict(data.state, WORDS[data.state]);
+  } else if (main !== null && main.statusKind) {
+    verdict('valid', `有效 · VALID (steps 1-6): a ${data.kind} statement, signed, logged and witnessed; it has no status of its own (step 7 does not apply)`);
   } else if (main !== null && main.sealed) {
     verdict('valid-envelope', '有效 · VALID (steps 1-6): signature, inclusion, receipt, checkpoint and witnesses verify; a person\'s record: its content is not public');
   } else if (main !== null) {
