@@ -58,6 +58,9 @@ COMMANDS: Final[dict[str, str]] = {
     "lookups": "lookup_cmds",
     "conflicts": "conflicts_cmd",
     "body": "body_cmds",
+    "qr": "ops_cmds",
+    "backup": "ops_cmds",
+    "restore": "ops_cmds",
 }
 
 

@@ -67,6 +67,7 @@ def _record_listen(home: Path, listen: str | None, mtls_listen: str | None) -> N
 
 
 def serve(
+    ctx: typer.Context,
     home: HomeOpt = None,
     listen: Annotated[
         str, typer.Option(help="Public address (Log, health, reflection), HOST:PORT.")
@@ -84,6 +85,22 @@ def serve(
             parser=AsciiFloat,
         ),
     ] = 0.0,
+    # --- issue #11: HTTP beside gRPC, credex.toml, JSON logs (cli/serve_http.py) ---
+    http: Annotated[
+        str | None,
+        typer.Option(help="Also serve HTTP on HOST:PORT: tiles, JSON API, explorer, metrics."),
+    ] = None,
+    http_tls: Annotated[
+        bool, typer.Option(help="HTTP over TLS with the node's certificate (else plain HTTP).")
+    ] = False,
+    public_url: Annotated[
+        str | None, typer.Option(help="The node's public base URL (links, QR codes).")
+    ] = None,
+    log_json: Annotated[bool, typer.Option(help="Log one JSON object per line.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="A credex.toml (default: HOME/credex.toml if present).")
+    ] = None,
+    # --- end issue #11 options ---
 ) -> None:
     """Serve the node over gRPC with TLS until SIGTERM / SIGINT.
 
@@ -101,8 +118,18 @@ def serve(
     from credex.node.local import LocalNode
     from credex.node.rpc.server import create_server
 
-    logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
     path = resolve_home(home)
+    # --- issue #11: options from flags over credex.toml over defaults; logging; HTTP ---
+    from credex.cli.serve_http import HttpSide, settings
+
+    cfg = settings(
+        ctx, path, config, listen=listen, mtls_listen=mtls_listen, san=san, follow=follow,
+        http=http, http_tls=http_tls, public_url=public_url, log_json=log_json,
+    )  # fmt: skip
+    listen, mtls_listen = cfg.listen or listen, cfg.mtls_listen or mtls_listen
+    san, follow = list(cfg.san or ()), cfg.follow or 0.0
+    http_side = HttpSide()
+    # --- end issue #11 block ---
     h = NodeHome.open(path)
     stop = threading.Event()
 
@@ -115,6 +142,7 @@ def serve(
     manifest = federation_manifest(h)
     witness = None if manifest is None else witness_backend(h, manifest, clock=now)
     follower: threading.Thread | None = None
+    mirrors = MirrorBundles(h)
     try:
         server, ports = create_server(
             node,
@@ -123,7 +151,7 @@ def serve(
             mtls_listen=mtls_listen,
             san=tuple(san or ()),
             witness=witness,
-            mirrors=MirrorBundles(h),
+            mirrors=mirrors,
             forward=PeerForwarder(h),
         )
         try:
@@ -137,15 +165,18 @@ def serve(
                 follower.start()
             public = f"{_host(listen)}:{ports.public}"
             mtls = f"{_host(mtls_listen)}:{ports.mtls}"
+            http_side = HttpSide.start(cfg, node, h, mirrors)  # issue #11
             _record_listen(path, public, mtls)
             logger.info("listening on %s (mtls %s)", public, mtls)
             while not stop.wait(0.5):
                 pass
             logger.info("stopping: finishing in-flight calls")
+            http_side.stop()  # issue #11: HTTP requests in flight finish first
             if follower is not None:
                 follower.join(_GRACE_S)
             server.stop(_GRACE_S).wait()
         finally:
+            http_side.stop()
             server.stop(0)
     finally:
         if witness is not None:

@@ -38,6 +38,7 @@ from credex.ledger.errors import (
     LogMovedError,
     NotFoundError,
     OutOfRangeError,
+    OversizeError,
     StorageError,
 )
 from credex.ledger.group_commit import GroupCommit
@@ -54,13 +55,16 @@ from credex.ledger.merkle import (
 )
 from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoint
 
-__all__ = ["AppendOnlyLog", "AppendResult", "NewLeaf"]
+__all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "NewLeaf"]
 
 #: nodes at this level and above (subtrees of >= 256 leaves) are cached once read
 _UPPER_LEVEL: Final = 8
 _UPPER_CACHE_MAX: Final = 1 << 16
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
+#: the largest leaf (statement as logged, without receipts) the log accepts: C2SP
+#: tlog-tiles entry bundles prefix each entry with a big-endian uint16 length
+MAX_LEAF_BYTES: Final = 65535
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,10 @@ class NewLeaf:
     def __post_init__(self) -> None:
         if not _INT64_MIN <= self.iat <= _INT64_MAX:
             raise FormatError(f"log: iat out of range: expected signed 64-bit, got {self.iat}")
+        if len(self.leaf) > MAX_LEAF_BYTES:
+            raise OversizeError(
+                f"log: leaf too large: expected <= {MAX_LEAF_BYTES} bytes, got {len(self.leaf)}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +370,25 @@ class AppendOnlyLog:
             plans.append(inclusion_plan(index, size))
         nodes = self._nodes({nid for plan in plans for nid in plan_nodes(plan)})
         return [proof_from_plan(plan, nodes) for plan in plans]
+
+    def subtree_hashes(self, level: int, start: int, end: int, size: int) -> list[bytes]:
+        """The hashes of the perfect subtrees ``(level, i)`` for ``start <= i < end``, each
+        of ``2**level`` leaves and all inside the tree of ``size`` entries (level 0: leaf
+        hashes): the rows of a C2SP tlog-tiles tile (tree level ``8 * tile level``).
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size, a bad level or range, or a
+                subtree that does not fit in ``size`` entries.
+        """
+        self._check_size(size, self._range.size)
+        if not 0 <= level < 63 or not 0 <= start <= end or end > (size >> level):
+            raise OutOfRangeError(
+                f"log: subtree range invalid: expected level < 63 and "
+                f"0 <= start <= end <= {size} >> level, got level {level}, {start}..{end}"
+            )
+        ids = [(level, i) for i in range(start, end)]
+        found = self._nodes(ids)
+        return [found[nid] for nid in ids]
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """The RFC 9162 consistency proof from ``old_size`` to ``new_size`` (default: current).

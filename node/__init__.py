@@ -3,8 +3,11 @@
 Rooms (README, Development): ``home``, ``files`` and ``local`` at the door (the node home
 on disk, ``LocalNode``: sign, log, checkpoint, bundle); ``services/`` (what the node does
 for operators and banks); ``federation/`` (the manifest, peers, sync, mirrors,
-witnessing); ``rpc/`` (the gRPC server, servicers, client, TLS); ``demo/`` and ``bench/``
-(never imported by production code). Names are imported lazily.
+witnessing); ``rpc/`` (the gRPC server, servicers, client, TLS); ``http/`` (the public
+HTTP side: tlog-tiles, JSON API, explorer, metrics; templates and static files in
+``web/``); ``config`` (``credex.toml``), ``logs`` (JSON log lines), ``telemetry`` (event
+counters); ``demo/`` and ``bench/`` (never imported by production code). Names are
+imported lazily.
 """
 
 from __future__ import annotations

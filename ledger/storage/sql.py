@@ -384,6 +384,18 @@ class SqlStore(SqlComponent):
     def get_checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
         return self._checkpoint(_CP_SELECT.where(_C.tree_size == tree_size), "get")
 
+    def list_checkpoints(self, limit: int, below: int | None = None) -> list[StoredCheckpoint]:
+        """Up to ``limit`` recorded checkpoints, largest size first (sizes below ``below``
+        when given): the checkpoint history a log explorer pages through."""
+        stmt = _CP_SELECT.order_by(_C.tree_size.desc()).limit(max(0, limit))
+        if below is not None:
+            stmt = stmt.where(_C.tree_size < below)
+        try:
+            with self._read() as conn:
+                return [StoredCheckpoint(*row) for row in conn.execute(stmt)]
+        except SQLAlchemyError as e:
+            raise self._error("list checkpoints", e) from e
+
     def _checkpoint(self, stmt: Select[Any], what: str) -> StoredCheckpoint | None:
         try:
             with self._read() as conn:

@@ -47,6 +47,7 @@ from credex.ledger.errors import (
     UnauthenticatedError,
     VerificationError,
 )
+from credex.node import telemetry
 
 __all__ = [
     "CODE_TRAILER",
@@ -137,6 +138,10 @@ def abort_with(
 ) -> NoReturn:
     """Log ``err`` and end the RPC with its status, a sanitised message and trailers."""
     code = status_for(err, overrides)
+    # metrics (issue #11): errors by code; a refused subject lookup
+    telemetry.count_error("grpc", err.code if isinstance(err, CredexError) else "internal")
+    if method.endswith("/Lookup"):
+        telemetry.count(telemetry.LOOKUPS_REFUSED)
     if code is grpc.StatusCode.INTERNAL:
         if isinstance(err, CredexError):
             logger.error("%s: %s: %s", method, type(err).__name__, err)

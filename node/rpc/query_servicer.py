@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from credex.ledger.errors import LookupNotAuthorisedError
+from credex.node import telemetry
 from credex.node.services.lookup import Caller, SubjectLookup
 from credex.v1 import query_pb2, query_pb2_grpc
 
@@ -37,6 +38,7 @@ class QueryServicer(query_pb2_grpc.QueryServicer):
             purpose=str(request.purpose),
             authorisation=str(request.authorisation),
         )
+        telemetry.count(telemetry.LOOKUPS_SERVED)  # metrics (issue #11)
         return query_pb2.LookupResponse(
             subject=result.subject,
             records=[

@@ -76,6 +76,9 @@ def test_readme_two_lines_and_ci_run_the_same_test_line() -> None:
         ["check"],
         ["commitments", "make"],
         ["commitments", "due"],
+        ["qr"],
+        ["backup"],
+        ["restore"],
     ],
     ids=lambda a: "-".join(a),
 )

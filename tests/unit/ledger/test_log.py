@@ -19,9 +19,10 @@ from credex.ledger.errors import (
     LogMovedError,
     NotFoundError,
     OutOfRangeError,
+    OversizeError,
     StorageError,
 )
-from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.log import MAX_LEAF_BYTES, AppendOnlyLog, AppendResult, NewLeaf
 from credex.ledger.merkle import EMPTY_ROOT, MerkleTree, NodeId
 from credex.ledger.storage.base import NewEntry, StoredCheckpoint
 from credex.ledger.storage.sql import SqlStore
@@ -79,7 +80,7 @@ def assert_matches(log: AppendOnlyLog, data: list[bytes]) -> None:
 
 
 def test_append_many_assigns_indices_and_reads_back(log: AppendOnlyLog) -> None:
-    items = [leaf(b"\x00binary\xff"), leaf(b""), leaf(b"x" * 70_000, iat=(1 << 63) - 1)]
+    items = [leaf(b"\x00binary\xff"), leaf(b""), leaf(b"x" * MAX_LEAF_BYTES, iat=(1 << 63) - 1)]
     results = log.append_many(items)
     assert [r.index for r in results] == [0, 1, 2]
     assert all(r.is_new for r in results)
@@ -97,6 +98,13 @@ def test_append_many_assigns_indices_and_reads_back(log: AppendOnlyLog) -> None:
         assert log.index_of(r.leaf_hash) == r.index
     assert log.append_many([]) == []
     assert_matches(log, [i.leaf for i in items])
+
+
+def test_a_leaf_longer_than_a_tiles_entry_is_refused(log: AppendOnlyLog) -> None:
+    """C2SP tlog-tiles entry bundles prefix each entry with a uint16 length."""
+    with pytest.raises(OversizeError, match="leaf too large: expected <= 65535 bytes, got 65536"):
+        leaf(b"x" * (MAX_LEAF_BYTES + 1))
+    assert log.size == 0
 
 
 def test_resubmit_is_idempotent(log: AppendOnlyLog) -> None:

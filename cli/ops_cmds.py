@@ -1,0 +1,108 @@
+"""``credex qr``, ``credex backup``, ``credex restore``: scan to verify, and a node's
+snapshots.
+
+``qr`` writes a QR code opening a record's page on the node's explorer (the public base
+URL from ``--base-url`` or ``[http] public_url`` of ``credex.toml``); ``backup`` writes a
+consistent snapshot of the node (log, keys, bodies: keep it as safe as the keys);
+``restore`` puts one into a new home and verifies it against its last checkpoint.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credex.cli._common import HomeOpt, JsonOpt, console, leaf_arg, now, print_json, resolve_home
+from credex.ledger.errors import ConfigError
+
+__all__ = ["register"]
+
+
+def qr(
+    leaf: Annotated[str, typer.Argument(help="The record's leaf hash (64 hex).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="code.png or code.svg")],
+    base_url: Annotated[
+        str | None, typer.Option(help="The node's public base URL (default: credex.toml).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="A credex.toml (default: HOME/credex.toml).")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a QR code that opens the record's page (it verifies itself in the browser)."""
+    from credex.node.config import home_config, load_config
+    from credex.node.http.qrcode import record_qr
+    from credex.node.local import LocalNode
+
+    leaf_hash = leaf_arg(leaf)
+    node_home = home
+    if node_home is None and base_url is None and config is None:
+        node_home = resolve_home(None)
+    if base_url is None:
+        cfg = load_config(config) if config is not None else None
+        if cfg is None and node_home is not None:
+            cfg = home_config(node_home)
+        base_url = None if cfg is None else cfg.public_url
+    if base_url is None:
+        raise ConfigError(
+            "qr: no public base URL: pass --base-url or set [http] public_url in credex.toml"
+        )
+    if node_home is not None:
+        with LocalNode.open(node_home) as node:
+            index = node.log.index_of(leaf_hash)  # NotFoundError if not in this log
+    url = record_qr(base_url, leaf_hash, output)
+    if json_out:
+        print_json({"file": str(output), "url": url})
+    else:
+        at = "" if node_home is None else f" (entry {index})"
+        console.print(f"wrote {output}: {url}{at}", markup=False)
+
+
+def backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="A new directory.")],
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a consistent snapshot of this node: log, keys and bodies (mode 0700)."""
+    from credex.node.home import NodeHome
+    from credex.node.services.backup import backup as run
+
+    result = run(NodeHome.open(resolve_home(home)), output, now())
+    if json_out:
+        print_json(result | {"directory": str(output)})
+        return
+    cp = result["checkpoint"]
+    signed = "no checkpoint" if cp is None else f"checkpoint {cp['tree_size']} {cp['root']}"
+    console.print(
+        f"wrote {output}: {result['tree_size']} entries, {signed}, {result['files']} files",
+        markup=False,
+    )
+
+
+def restore(
+    backup_dir: Annotated[Path, typer.Argument(help="A directory from credex backup.")],
+    home: Annotated[Path, typer.Option("--home", help="The new node home (must not exist).")],
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (default: log.sqlite in the home).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Restore a backup into a new home and verify it against its last checkpoint."""
+    from credex.node.services.backup import restore as run
+
+    result = run(backup_dir, home, db=db)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"restored {home}: {result['tree_size']} entries; checkpoint "
+        f"{result['checkpoint_size']} verified (signature, every leaf, root)",
+        markup=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("qr")(qr)
+    app.command("backup")(backup)
+    app.command("restore")(restore)
