@@ -12,6 +12,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── CborError                   not CBOR, truncated, trailing bytes
     │   │   └── NonDeterministicCborError   valid CBOR, not RFC 8949 §4.2.1 deterministic
     │   ├── CoseError                   wrong tag, structure, algorithm or header
+    │   │   └── NotEnvelopedError           a person's record signed in the clear (not RFC 9995)
     │   ├── RecordError                 bad record: version, fields, body
     │   │   ├── UnknownKindError
     │   │   ├── PolicyDefinitionError   a conversion policy malformed, not total or monotonic
@@ -93,6 +94,7 @@ __all__ = [
     "LookupNotAuthorisedError",
     "NoOpenObjectionError",
     "NonDeterministicCborError",
+    "NotEnvelopedError",
     "NotFoundError",
     "NoteError",
     "OutOfRangeError",
@@ -147,6 +149,14 @@ class NonDeterministicCborError(CborError):
 
 class CoseError(FormatError):
     code = "cose"
+
+
+class NotEnvelopedError(CoseError):
+    """A statement whose record must be logged as an RFC 9995 hash envelope (a person's
+    record: ``envelope.should_envelope``) but is an ordinary COSE_Sign1 carrying the
+    record itself. Refused wherever a statement enters (docs/spec.md §4)."""
+
+    code = "not_enveloped"
 
 
 class RecordError(FormatError):

@@ -131,7 +131,14 @@ class LocalNode:
         """Append signed statements in one durable batch (idempotent per statement).
 
         The held bodies of enveloped statements are stored first (durable before the
-        leaves are acknowledged)."""
+        leaves are acknowledged).
+
+        Raises:
+            NotEnvelopedError: a person's record signed in the clear (nothing is stored).
+        """
+        for s in statements:
+            if s.has_body:
+                envelope.require_envelope(s.record, s.is_envelope)
         leaves = [leaf_for(s, record_hash(s.claims.iss, s.payload)) for s in statements]
         bodies = [(s.leaf_hash, pre) for s in statements if (pre := s.preimage) is not None]
         if bodies:
