@@ -92,7 +92,7 @@ def bundle(
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle(index, now())
+        b = node.bundle(index, now(), with_body=True)  # the operator's own file
     write_bundle(output, b, index, json_out)
 
 

@@ -353,7 +353,8 @@ class Verifier:
                 if not st.has_body:  # status needs the record: an envelope without its body
                     raise BodyNotHeldError(
                         "status: the record body is not in this bundle: it is kept off-log "
-                        f"by {st.claims.iss}; ask the issuing node"
+                        f"by {st.claims.iss} at the node of log {report.origin}; ask that "
+                        "node with an authorised lookup (Query.Lookup over mTLS)"
                     )
                 report.status = _status(bundle, st, trust, run, 0, cache, self.purpose, self.as_of)
             except CredexError as e:

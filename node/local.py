@@ -318,15 +318,18 @@ class LocalNode:
             raise NotFoundError(f"checkpoint: none signed at size {size}")
         return SignedNote.from_text(cp.note)
 
-    def bundle(self, index: int, now: int) -> Bundle:
+    def bundle(self, index: int, now: int, *, with_body: bool = False) -> Bundle:
         """A bundle for entry ``index`` against the latest checkpoint (published if needed).
 
-        An enveloped record's bundle carries its body (``preimage``) when this node holds
-        it, and none when it never did (a submitted envelope).
+        An enveloped record's bundle is the envelope alone unless ``with_body``: then it
+        carries its body (``preimage``) when this node holds it, and none when it never
+        did (a submitted envelope). Only an authorised, audited path asks for the body
+        (a subject lookup over mTLS, the operator's own CLI); the Log service never does.
 
         Raises:
             OutOfRangeError: no entry at ``index``.
-            BodyErasedError: the record's body was erased here (the leaf stays).
+            BodyErasedError: ``with_body`` and the record's body was erased here (the
+                leaf stays).
         """
         size = self.log.size
         if not 0 <= index < size:
@@ -342,7 +345,7 @@ class LocalNode:
             self._log_key, cp.size, index, self.log.inclusion_proof(index, cp.size), cp.root
         )
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
-        preimage = self.bodies.get(entry.leaf_hash) if st.is_envelope else None
+        preimage = self.bodies.get(entry.leaf_hash) if with_body and st.is_envelope else None
         return Bundle(st.to_bytes(), note.to_text(), preimage=preimage)
 
     def receipt(self, index: int, tree_size: int) -> bytes:
@@ -360,9 +363,12 @@ class LocalNode:
         path = self.log.inclusion_proof(index, cp.size)
         return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
 
-    def bundle_with_status(self, index: int, now: int, *, fresh: bool = True) -> Bundle:
+    def bundle_with_status(
+        self, index: int, now: int, *, fresh: bool = True, with_body: bool = False
+    ) -> Bundle:
         """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
-        lifecycle statements on that record logged up to the checkpoint.
+        lifecycle statements on that record logged up to the checkpoint (``with_body``:
+        as ``bundle``).
 
         ``fresh``: publish a checkpoint of the current tree first, so the freshest status
         is carried (the operator's CLI). Servers pass False: the latest checkpoint is used
@@ -376,7 +382,7 @@ class LocalNode:
             )
         if fresh:
             self.publish_checkpoint(now)
-        own = self.bundle(index, now)
+        own = self.bundle(index, now, with_body=with_body)
         size = SignedNote.from_text(own.checkpoint).checkpoint.size
         target = self.log.entry(index).leaf_hash
         status = tuple(self.bundle(i, now) for i, _ in lifecycle_in(self.log, target, size))

@@ -142,7 +142,7 @@ def recognize(
     _require_agreement(node, source, policy.leaf_hash, now)
     result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
     node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
-    own = node.bundle(result.index, now)
+    own = node.bundle(result.index, now, with_body=True)  # the operator's own record
     out = Bundle(
         own.statement,
         own.checkpoint,

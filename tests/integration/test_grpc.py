@@ -28,6 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from credex.adapters.sample import score_records
+from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import (
     SignedNote,
     cosign_checkpoint,
@@ -48,7 +49,7 @@ from credex.ledger.keys import SigningKey
 from credex.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
-from credex.ledger.verify import verify_bundle
+from credex.ledger.verify import run_verification, verify_bundle
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
@@ -223,8 +224,11 @@ def test_log_rpcs_return_bytes_that_verify(served: Served) -> None:
         verify_consistency(11, 16, cp.root, new.root, c.get_consistency_proof(11, 16))
 
         bundle = c.get_bundle(3)
-        report = verify_bundle(bundle, served.home.trust())
-        assert report.ok
+        # a person's score: the public port serves the envelope (steps 1-6), never the
+        # body (finding 1, tests/security); the body comes only with an audited Lookup
+        assert Bundle.from_bytes(bundle).preimage is None
+        report = run_verification(bundle, served.home.trust())
+        assert report.failed_step == 7 and all(s.ok for s in report.steps[:6])
         assert c.get_bundle(leaf_hash(leaves[3])) == bundle
 
 
@@ -292,7 +296,7 @@ def test_submit_with_bodies_keeps_them_off_the_log(served: Served) -> None:
         (bare,) = c.submit(data[2:])  # no body: logged, but nothing to serve
     for a, body in zip(acks, bodies[:2], strict=True):
         assert served.node.bodies.get(a.leaf_hash) == body
-        bundle = served.node.bundle(a.leaf_index, T0)
+        bundle = served.node.bundle(a.leaf_index, T0, with_body=True)
         assert bundle.preimage == body
         assert verify_bundle(bundle.to_bytes(), served.home.trust()).ok
     assert served.node.bodies.get(bare.leaf_hash) is None
