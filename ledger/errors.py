@@ -35,6 +35,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── KeyValidityError            key used outside its validity window
     │   ├── KindNotAuthorisedError      issuer not authorised for the kind
     │   ├── WrongLogError               material from a log that is not the trusted one
+    │   ├── RegionMismatchError         a record whose region is not its issuer's region
     │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
     │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
     │   ├── CallerNotAuthorisedError    an RPC caller whose certificate or role may not call
@@ -108,6 +109,7 @@ __all__ = [
     "RecordError",
     "RecordWithheldError",
     "RegimeError",
+    "RegionMismatchError",
     "RepairTooEarlyError",
     "SignatureError",
     "StorageError",
@@ -250,6 +252,13 @@ class KindNotAuthorisedError(PolicyError):
 
 class WrongLogError(PolicyError):
     code = "wrong_log"
+
+
+class RegionMismatchError(PolicyError):
+    """A record whose ``region`` (the issuing region) is not the region of the issuer
+    that signed it in the trust material (manifest member or trust file entry)."""
+
+    code = "region_mismatch"
 
 
 class OutOfRangeError(CredexError):

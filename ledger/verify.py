@@ -4,7 +4,8 @@ Steps, numbered as in docs/spec.md and in every message:
 
     1 decode       bundle, statement, record, receipt and checkpoint parse strictly; a
                    hash envelope's body (bundle "preimage") must hash to its payload
-    2 issuer       the statement's kid is a trusted issuer key, valid at iat, for the kind
+    2 issuer       the statement's kid is a trusted issuer key, valid at iat, for the kind;
+                   the record's region is that issuer's region
     3 signature    the issuer's signature over the statement
     4 inclusion    the receipt's inclusion path leads from the leaf to a root
     5 receipt      the log (a trusted log key) signed that root in the receipt
@@ -41,7 +42,7 @@ from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
 from credex.ledger.manifest.checks import authorised_repairers, check_recognition
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement, verify_statement_signature
-from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
+from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy, require_region
 from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport
 
 __all__ = [
@@ -75,6 +76,8 @@ def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
         raise KindNotAuthorisedError(
             f"issuer: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
+    if st.has_body:  # the record's region is its issuer's (an envelope's is in its body)
+        authorised = require_region(authorised, st.record.region, "issuer")
     return authorised[0]
 
 

@@ -25,6 +25,7 @@ from credex.ledger.errors import (
     NotFoundError,
     OutOfRangeError,
     PolicyError,
+    RegionMismatchError,
     UntrustedKeyError,
 )
 from credex.ledger.indexing import leaf_for, lifecycle_in, record_target
@@ -41,6 +42,7 @@ from credex.ledger.statement import (
 )
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
 
 __all__ = ["IssueResult", "LocalNode", "create_home", "find_statement", "record_hash"]
@@ -88,6 +90,7 @@ class LocalNode:
         self._log_key: SigningKey = home.log_key()
         self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
+        self._regions: dict[str, str] = {}
 
     @classmethod
     def open(cls, path: Path, *, db_url: str | None = None) -> LocalNode:
@@ -105,12 +108,22 @@ class LocalNode:
         self.close()
 
     # issuing ------------------------------------------------------------------------
-    def _key(self, issuer_id: str, kind: str, iat: int) -> SigningKey:
-        k = (issuer_id, kind)
+    def _key(self, issuer_id: str, record: Record, iat: int) -> SigningKey:
+        """The key ``issuer_id`` signs ``record`` with, after checking that the record's
+        region is the issuer's (``RegionMismatchError``)."""
+        k = (issuer_id, record.kind)
         key = self._keys.get(k)
         if key is None:
-            key = self.home.issuer_signing_key(issuer_id, kind, iat)
+            key = self.home.issuer_signing_key(issuer_id, record.kind, iat)
             self._keys[k] = key
+        region = self._regions.get(issuer_id)
+        if region is None:
+            region = self._regions[issuer_id] = self.home.issuer_region(issuer_id)
+        if record.region != region:
+            raise RegionMismatchError(
+                f"issue: record region is not its issuer's: expected {region} (the region "
+                f"of {issuer_id}), got {record.region}"
+            )
         return key
 
     def _salt_secret(self) -> bytes:
@@ -123,7 +136,7 @@ class LocalNode:
         issuer = issuer_id or self.home.platform_issuer
         secret = self._salt_secret()
         return [
-            sign_statement(envelope.salted(r, secret), issuer, self._key(issuer, r.kind, iat), iat)
+            sign_statement(envelope.salted(r, secret), issuer, self._key(issuer, r, iat), iat)
             for r in records
         ]
 
@@ -171,7 +184,7 @@ class LocalNode:
             idx = known.get(h)
             if idx is None:
                 fresh.append(i)
-                key = self._key(issuer, r.kind, iat)
+                key = self._key(issuer, r, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
                 target = None if wrapped[i] else record_target(r)
                 leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target))
@@ -229,6 +242,8 @@ class LocalNode:
         valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
+        if st.has_body:
+            valid = require_region(valid, st.record.region, "submit")
         verify_statement_signature(st, valid[0].public_key)
         return self.append([st])[0]
 

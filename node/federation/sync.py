@@ -5,7 +5,8 @@ One ``PeerSync`` follows one origin::
     fetch checkpoint -> log signature by the trusted key -> consistency with the last
     verified checkpoint (rollback / same size, other root -> InconsistentLogError with
     evidence) -> fetch the new entries in batches -> verify each (statement decodes,
-    issuer key trusted and valid at iat, kind authorised, signature) -> the mirrored tree's
+    issuer key trusted and valid at iat, kind authorised, the record's region its issuer's,
+    signature) -> the mirrored tree's
     root at the checkpoint's size must equal the checkpoint's root -> commit entries and
     the checkpoint in the mirror store.
 
@@ -36,7 +37,7 @@ from credex.ledger.indexing import leaf_for
 from credex.ledger.log import AppendOnlyLog, NewLeaf
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
-from credex.ledger.trust import TrustPolicy
+from credex.ledger.trust import TrustPolicy, require_region
 
 __all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
 
@@ -64,6 +65,7 @@ def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
     Raises:
         FormatError: not a valid statement.
         UntrustedKeyError / KeyValidityError / KindNotAuthorisedError: issuer policy.
+        RegionMismatchError: the record's region is not its issuer's.
         SignatureError: the issuer signature does not verify.
     """
     st = Statement.from_bytes(data)
@@ -84,6 +86,8 @@ def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
         raise KindNotAuthorisedError(
             f"sync: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
+    if st.has_body:  # an envelope's region is in its body, which a mirror never holds
+        authorised = require_region(authorised, st.record.region, "sync")
     verify_statement_signature(st, authorised[0].public_key)
     return st
 

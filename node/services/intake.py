@@ -29,7 +29,7 @@ from credex.ledger.log import NewLeaf
 from credex.ledger.merkle import leaf_hash
 from credex.ledger.receipt import build_receipts
 from credex.ledger.statement import Statement, verify_statement_signature
-from credex.ledger.trust import TrustStore
+from credex.ledger.trust import TrustStore, require_region
 from credex.node.local import LocalNode, record_hash
 
 __all__ = ["MAX_SUBMIT_BATCH", "Intake", "SubmitAck"]
@@ -77,6 +77,8 @@ class Intake:
         valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
+        if st.has_body:
+            valid = require_region(valid, st.record.region, "submit")
         verify_statement_signature(st, valid[0].public_key)
         return leaf_for(st, record_hash(st.claims.iss, st.payload)), st.preimage
 
