@@ -5,12 +5,15 @@
     bundle = {"v": 1, "statement": bstr (receipt under label 394),
               "checkpoint": tstr (cosigned signed note of the receipt's tree size),
               ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle,
-              ? "preimage": bstr (the record body of a hash-envelope statement)}
+              ? "preimage": bstr (the record body of a hash-envelope statement),
+              ? "attestation": bstr (the log's attestation: status checked, time logged)}
 
 ``preimage`` is a version-1 extension (docs/spec.md): an optional key, present only when
 the statement is an RFC 9995 hash envelope whose body the issuer hands over; bundles of
 ordinary statements never carry it, so they are byte-identical to before. Each nested
-bundle carries its own.
+bundle carries its own. ``attestation`` is another (``credex.ledger.attestation``): a
+log's signed word on which lifecycle statements exist about the entry as of the bundle's
+checkpoint, and when it logged the entry; a bundle verified for a purpose needs it.
 
 Deterministic CBOR, at most ``MAX_BUNDLE_BYTES`` and ``MAX_BUNDLE_DEPTH`` levels of
 nested bundles. This module only encodes and decodes; ``credex.ledger.verify`` checks.
@@ -30,7 +33,7 @@ BUNDLE_VERSION: Final = 1
 MAX_BUNDLE_BYTES: Final = 4 * 1024 * 1024
 MAX_BUNDLE_DEPTH: Final = 4
 _FIELDS: Final = frozenset(
-    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage"}
+    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage", "attestation"}
 )
 
 
@@ -42,6 +45,7 @@ class Bundle:
     sources: tuple[Bundle, ...] = ()
     policy: Bundle | None = None
     preimage: bytes | None = None
+    attestation: bytes | None = None
 
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -57,6 +61,8 @@ class Bundle:
             out["policy"] = self.policy.to_value()
         if self.preimage is not None:
             out["preimage"] = self.preimage
+        if self.attestation is not None:
+            out["attestation"] = self.attestation
         return out
 
     def to_bytes(self) -> bytes:
@@ -86,6 +92,9 @@ class Bundle:
         preimage = value.get("preimage")
         if "preimage" in value and (not isinstance(preimage, bytes) or not preimage):
             raise FormatError("bundle: preimage must be a non-empty bstr (the record body)")
+        attestation = value.get("attestation")
+        if "attestation" in value and (not isinstance(attestation, bytes) or not attestation):
+            raise FormatError("bundle: attestation must be a non-empty bstr (a cose_sign1)")
         return cls(
             st,
             cp,
@@ -93,6 +102,7 @@ class Bundle:
             subs["sources"],
             None if policy is None else cls.from_value(policy, depth + 1),
             preimage,
+            attestation,
         )
 
     @classmethod

@@ -36,6 +36,8 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── KindNotAuthorisedError      issuer not authorised for the kind
     │   ├── WrongLogError               material from a log that is not the trusted one
     │   ├── RegionMismatchError         a record whose region is not its issuer's region
+    │   ├── LogTimeError                an iat or key window that does not fit the logged time
+    │   ├── StatusNotProvenError        a purpose asked of a bundle that cannot prove its status
     │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
     │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
     │   ├── CallerNotAuthorisedError    an RPC caller whose certificate or role may not call
@@ -92,6 +94,7 @@ __all__ = [
     "LifecycleStateError",
     "LifecycleTargetError",
     "LogMovedError",
+    "LogTimeError",
     "LookupNotAuthorisedError",
     "NoOpenObjectionError",
     "NonDeterministicCborError",
@@ -112,6 +115,7 @@ __all__ = [
     "RegionMismatchError",
     "RepairTooEarlyError",
     "SignatureError",
+    "StatusNotProvenError",
     "StorageError",
     "UnauthenticatedError",
     "UnauthorisedLifecycleError",
@@ -259,6 +263,22 @@ class RegionMismatchError(PolicyError):
     that signed it in the trust material (manifest member or trust file entry)."""
 
     code = "region_mismatch"
+
+
+class LogTimeError(PolicyError):
+    """A statement's time does not fit what a log attests: an ``iat`` outside the clock
+    skew at intake, a peer entry dated in the future, or a key used outside its window at
+    the time the log logged the entry (a backdated statement; ``credex.ledger.logtime``)."""
+
+    code = "log_time"
+
+
+class StatusNotProvenError(PolicyError):
+    """A bundle verified for a purpose that does not prove its status: no status
+    attestation, or one that does not cover exactly the lifecycle statements it carries
+    (docs/spec.md step 7)."""
+
+    code = "status_not_proven"
 
 
 class OutOfRangeError(CredexError):

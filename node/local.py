@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from credex.ledger import envelope
+from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
 from credex.ledger.errors import (
@@ -31,6 +32,7 @@ from credex.ledger.errors import (
 from credex.ledger.indexing import leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.logtime import require_fresh_iat
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
@@ -231,9 +233,12 @@ class LocalNode:
                 results.extend(self._commit(chunk, prepared))
         return results
 
-    def submit(self, data: bytes) -> IssueResult:
-        """Accept a statement signed elsewhere by a registered issuer (policy-checked)."""
+    def submit(self, data: bytes, *, now: int) -> IssueResult:
+        """Accept a statement signed elsewhere by a registered issuer (policy-checked as
+        ``credex.node.services.intake`` does: ``iat`` within ``MAX_CLOCK_SKEW`` of
+        ``now``, this node's clock)."""
         st = Statement.from_bytes(data)
+        require_fresh_iat(st.claims.iat, now, "submit")
         trusted = [
             i for i in self.home.trust().issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss
         ]
@@ -383,7 +388,9 @@ class LocalNode:
     ) -> Bundle:
         """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
         lifecycle statements on that record logged up to the checkpoint (``with_body``:
-        as ``bundle``).
+        as ``bundle``), and this log's attestation (``credex.ledger.attestation``): that
+        they are all there are as of the checkpoint, and when the entry was logged. A
+        bundle verified for a purpose needs it (docs/spec.md step 7).
 
         ``fresh``: publish a checkpoint of the current tree first, so the freshest status
         is carried (the operator's CLI). Servers pass False: the latest checkpoint is used
@@ -398,10 +405,29 @@ class LocalNode:
         if fresh:
             self.publish_checkpoint(now)
         own = self.bundle(index, now, with_body=with_body)
-        size = SignedNote.from_text(own.checkpoint).checkpoint.size
+        cp = SignedNote.from_text(own.checkpoint).checkpoint
         target = self.log.entry(index).leaf_hash
-        status = tuple(self.bundle(i, now) for i, _ in lifecycle_in(self.log, target, size))
-        return Bundle(own.statement, own.checkpoint, status=status, preimage=own.preimage)
+        found = [i for i, _ in lifecycle_in(self.log, target, cp.size)]
+        status = tuple(self.bundle(i, now) for i in found)
+        after, by = self.log.logged_window(index)
+        attestation = sign_attestation(
+            self._log_key,
+            origin=cp.origin,
+            size=cp.size,
+            root=cp.root,
+            leaf=target,
+            index=index,
+            status=[self.log.entry(i).leaf_hash for i in found],
+            logged_after=after,
+            logged_by=now if by is None else by,
+        )
+        return Bundle(
+            own.statement,
+            own.checkpoint,
+            status=status,
+            preimage=own.preimage,
+            attestation=attestation,
+        )
 
     def statement_at(self, index: int) -> Statement:
         """The logged statement at ``index``, with its body attached when this node holds

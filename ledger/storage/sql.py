@@ -329,10 +329,10 @@ class SqlStore(SqlComponent):
                         )
                     )
                 else:
-                    conn.execute(
+                    conn.execute(  # created_at stays: when this size was first recorded
                         sa_update(CHECKPOINTS)
                         .where(_C.tree_size == cp.tree_size)
-                        .values(note=cp.note, created_at=cp.created_at)
+                        .values(note=cp.note)
                     )
         except SQLAlchemyError as e:
             raise self._error("add checkpoint", e) from e
@@ -343,6 +343,13 @@ class SqlStore(SqlComponent):
 
     def get_checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
         return self._checkpoint(_CP_SELECT.where(_C.tree_size == tree_size), "get")
+
+    def checkpoints_around(
+        self, index: int
+    ) -> tuple[StoredCheckpoint | None, StoredCheckpoint | None]:
+        before = _CP_SELECT.where(_C.tree_size <= index).order_by(_C.tree_size.desc()).limit(1)
+        after = _CP_SELECT.where(_C.tree_size > index).order_by(_C.tree_size.asc()).limit(1)
+        return self._checkpoint(before, "before"), self._checkpoint(after, "after")
 
     def _checkpoint(self, stmt: Select[Any], what: str) -> StoredCheckpoint | None:
         try:

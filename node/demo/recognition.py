@@ -181,14 +181,16 @@ def _recognise(
     assert m.node is not None
     rec = recognize(m.node, source, policy, manifest, now=now)
     _collect(m, manifest)
-    own = m.node.bundle(rec.result.index, now, with_body=True)  # its own person's record
+    own = m.node.bundle_with_status(rec.result.index, now, with_body=True)  # its own record
     policy_index = m.node.log.index_of(rec.policy.leaf_hash)
     bundle = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=rec.bundle.sources,
         policy=m.node.bundle(policy_index, now),
         preimage=own.preimage,
+        attestation=own.attestation,
     )
     return bundle, {
         "source_region": rec.source.record.region,
@@ -300,13 +302,15 @@ def _tampered(
     # usual (they check consistency, not arithmetic): steps 1-7 pass, step 8 replays
     res = hz.node.issue([forged], iat=now)[0]
     _collect(hz, manifest)
-    own = hz.node.bundle(res.index, now, with_body=True)
+    own = hz.node.bundle_with_status(res.index, now, with_body=True)
     signed = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=good.sources,
         policy=good.policy,
         preimage=own.preimage,
+        attestation=own.attestation,
     )
     report = run_verification(signed.to_bytes(), manifest)
     found = _FIELD_RE.search(str(report.error or ""))

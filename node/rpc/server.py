@@ -159,7 +159,7 @@ def create_server(
     )
     log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
-    submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node)), server)  # type: ignore[no-untyped-call]
+    submit_pb2_grpc.add_SubmitServicer_to_server(SubmitServicer(Intake(node, clock)), server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
         node,
         mirrors=mirrors,

@@ -82,9 +82,11 @@ def _db(store_url: str) -> str | None:
     return None if store_url.startswith("sqlite") else store_url
 
 
-def _statements(node: LocalNode, n: int, seed: int = 0) -> list[bytes]:
+def _statements(node: LocalNode, n: int, seed: int = 0, iat: int = T0) -> list[bytes]:
+    """``n`` signed statements dated ``iat``: a node logs them only within its clock's
+    skew (``credex.ledger.logtime``), so a real ``credex serve`` needs the real time."""
     records = score_records(REGION, node.home.subject_key(), n, seed=seed, as_of=AS_OF)
-    return [s.to_bytes() for s in node.sign(records, None, T0)]
+    return [s.to_bytes() for s in node.sign(records, None, iat)]
 
 
 # --- a fake witness backend (tests only) ------------------------------------------------------
@@ -557,7 +559,7 @@ def test_serve_subprocess_sigterm_exits_cleanly(tmp_path: Path) -> None:
         assert info["listen"] == p.public and info["mtls_listen"] == p.mtls
         key, cert, _ = tls.issue_client("tool", "issuer", now=int(time.time()))  # after start
         with LocalNode(home) as signer:
-            data = _statements(signer, 5)
+            data = _statements(signer, 5, iat=int(time.time()))
         with PeerClient(
             p.public, ca_pem=tls.ca_pem(), client_cert=cert, client_key=key, mtls_endpoint=p.mtls
         ) as c:
@@ -580,7 +582,7 @@ def test_kill_9_during_streamed_submit_loses_nothing_acknowledged(
     tls.ensure(now=int(time.time()))
     key, cert, _ = tls.issue_client("tool", "issuer", now=int(time.time()))
     with LocalNode(home) as signer:
-        data = _statements(signer, 400)
+        data = _statements(signer, 400, iat=int(time.time()))
     p = ServeProcess(home.path)
     acked: list[submit_pb2.SubmitResult] = []
     with PeerClient(

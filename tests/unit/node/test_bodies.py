@@ -215,7 +215,7 @@ def test_submitted_envelope_is_logged_without_body(node: LocalNode, home: NodeHo
     preimage (verification then names the missing body at step 7)."""
     rec = _scores(home, 1, seed=9)[0]
     [st] = node.sign([rec], None, T0)
-    res = node.submit(Statement.from_bytes(st.leaf).leaf)
+    res = node.submit(Statement.from_bytes(st.leaf).leaf, now=T0)
     assert res.kind == "score.city" and node.bodies.info(res.leaf_hash) is None
     b = node.bundle(res.index, T0, with_body=True)
     assert b.preimage is None

@@ -187,17 +187,17 @@ def test_submit_registered_issuer(node: LocalNode, home: NodeHome) -> None:
         valid_from=T0 - 86400,
     )
     st = sign_statement(rec, court, SigningKey(b"\x05" * 32), T0)
-    res = node.submit(st.to_bytes())
+    res = node.submit(st.to_bytes(), now=T0)
     assert (res.index, res.is_new, res.kind) == (0, True, "court.dishonest-debtor")
     assert res.leaf_hash == st.leaf_hash
-    assert node.submit(st.to_bytes()).index == 0  # resubmitting is idempotent
+    assert node.submit(st.to_bytes(), now=T0).index == 0  # resubmitting is idempotent
     assert node.log.size == 1
     report = verify_bundle(node.bundle(0, T0, with_body=True).to_bytes(), home.trust())
     assert report.issuer == court
     # the same statement, resigned before the key's window: refused by policy
     early = sign_statement(rec, court, SigningKey(b"\x05" * 32), T0 - 100)
     with pytest.raises(PolicyError):
-        node.submit(early.to_bytes())
+        node.submit(early.to_bytes(), now=T0)
     assert node.log.size == 1
 
 
@@ -205,7 +205,7 @@ def test_submit_unknown_key_is_untrusted(node: LocalNode, home: NodeHome) -> Non
     [rec] = _scores(home, 1)
     stranger = sign_statement(rec, home.platform_issuer, SigningKey(b"\x09" * 32), T0)
     with pytest.raises(UntrustedKeyError, match="not registered"):
-        node.submit(stranger.to_bytes())
+        node.submit(stranger.to_bytes(), now=T0)
     assert node.log.size == 0
 
 
@@ -217,7 +217,7 @@ def test_submit_bad_signature(node: LocalNode, home: NodeHome) -> None:
     sig[0] ^= 1
     forged = Statement(st.protected, st.payload, bytes(sig), st.alg, st.kid, st.claims, st.record)
     with pytest.raises(SignatureError):
-        node.submit(forged.to_bytes())
+        node.submit(forged.to_bytes(), now=T0)
     assert node.log.size == 0
 
 
