@@ -103,7 +103,7 @@ def test_a_foreign_objection_and_correction_do_not_change_the_status(home: NodeH
         assert report.ok and report.status == "active", report.to_json_value()
 
 
-def test_the_node_refuses_to_log_a_foreign_objection(home: NodeHome) -> None:
+def test_bad_input_a_foreign_objection_is_refused_and_nothing_stored(home: NodeHome) -> None:
     with LocalNode(home) as node:
         [r] = node.issue([_penalty(home.region)], iat=T0 - 20 * DAY)
         size = node.log.size

@@ -29,6 +29,8 @@ from credex.ledger.identifiers import (
 )
 from credex.ledger.record import Subject
 
+from .support import make_home, serve
+
 #: a valid resident ID (Beijing Chaoyang, born 1949-12-31) whose check digit 9 is also
 #: its USCC check character: before the fix it was accepted as an organisation
 RID_AS_USCC = "110105194912310409"
@@ -88,6 +90,14 @@ def test_bad_input_one_named_error_and_nothing_logged(
     assert "resident identity number" in r.err
     _assert_not_echoed(r.err, RID_AS_USCC)
     assert log_size(cli, home) == 0
+
+
+def test_a_bank_lookup_by_subject_refuses_it_and_logs_nothing(tmp_path: Path) -> None:
+    with serve(make_home(tmp_path / "ningbo")) as s, s.registered("bank-1", "bank") as bank:
+        with pytest.raises(IdentifierError) as e:
+            bank.lookup(subject=RID_AS_USCC, purpose="eligibility", authorisation="loan:1")
+        _assert_not_echoed(str(e.value), RID_AS_USCC)
+        assert s.node.log.size == 0  # no audit.lookup naming it either
 
 
 # --- properties -------------------------------------------------------------------------
