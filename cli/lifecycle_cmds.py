@@ -431,7 +431,7 @@ def lifecycle_bundle(
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle_with_status(index, now())
+        b = node.bundle_with_status(index, now(), with_body=True)
     write_bundle(output, b, index, json_out)
 
 

@@ -100,7 +100,8 @@ def bundle(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint).
+    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint, its
+    lifecycle statements and this log's attestation of them: it verifies for a purpose).
 
     \b
     Example:
@@ -109,7 +110,7 @@ def bundle(
     from credex.node.local import LocalNode
 
     with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle(index, now())
+        b = node.bundle_with_status(index, now(), with_body=True)  # the operator's own file
     write_bundle(output, b, index, json_out)
 
 

@@ -3,13 +3,14 @@
 Records (``record``), deterministic CBOR (``encoding``), COSE statements and RFC 9995
 hash envelopes (``statement``, ``envelope``), RFC 9162 Merkle math (``merkle``), C2SP
 checkpoints and cosignatures (``checkpoint``), RFC 9942 receipts (``receipt``), bundles
-(``bundle``), trust material (``trust``, ``trust_material``, ``manifest/``) and the
-strict JSON it is read with (``strict_json``), the legal lifecycle (``lifecycle/``),
-conversion policies (``policy/``, ``derive``), verification step by step
-(``verify``), witnessing (``witness``), evidence (``evidence``), conflicts
-(``conflicts/``), and the one error tree (``errors``). No module here reads the clock,
-the network or files, except the log (``log``, ``group_commit``) and its storage
-(``storage/``). Names are imported lazily.
+(``bundle``) and the log's attestation they carry (``attestation``), the time a log
+attests (``logtime``), trust material (``trust``, ``trust_material``, ``manifest/``) and
+the strict JSON it is read with (``strict_json``), the legal lifecycle (``lifecycle/``),
+conversion policies (``policy/``, ``derive``),
+verification step by step (``verify``, ``verify_steps``), witnessing (``witness``),
+evidence (``evidence``), conflicts (``conflicts/``), and the one error tree (``errors``).
+No module here reads the clock, the network or files, except the log (``log``,
+``group_commit``) and its storage (``storage/``). Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import TYPE_CHECKING
 from credex._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from credex.ledger.attestation import (
+        Attestation,
+    )
     from credex.ledger.bundle import (
         Bundle,
     )
@@ -58,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppendOnlyLog",
+    "Attestation",
     "Bundle",
     "Checkpoint",
     "Receipt",
@@ -79,6 +84,7 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "AppendOnlyLog": "log",
+        "Attestation": "attestation",
         "Bundle": "bundle",
         "Checkpoint": "checkpoint",
         "Receipt": "receipt",

@@ -5,12 +5,15 @@
     bundle = {"v": 1, "statement": bstr (receipt under label 394),
               "checkpoint": tstr (cosigned signed note of the receipt's tree size),
               ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle,
-              ? "preimage": bstr (the record body of a hash-envelope statement)}
+              ? "preimage": bstr (the record body of a hash-envelope statement),
+              ? "attestation": bstr (the log's attestation: status checked, time logged)}
 
 ``preimage`` is a version-1 extension (docs/spec.md): an optional key, present only when
 the statement is an RFC 9995 hash envelope whose body the issuer hands over; bundles of
 ordinary statements never carry it, so they are byte-identical to before. Each nested
-bundle carries its own.
+bundle carries its own. ``attestation`` is another (``credex.ledger.attestation``): a
+log's signed word on which lifecycle statements exist about the entry as of the bundle's
+checkpoint, and when it logged the entry; a bundle verified for a purpose needs it.
 
 Deterministic CBOR, at most ``MAX_BUNDLE_BYTES``, ``MAX_BUNDLE_DEPTH`` levels of nested
 bundles and ``MAX_BUNDLE_COUNT`` bundles in one file, nested ones included (each is
@@ -34,7 +37,7 @@ MAX_BUNDLE_DEPTH: Final = 4
 #: bundles in one file, the outer one and every nested one
 MAX_BUNDLE_COUNT: Final = 1024
 _FIELDS: Final = frozenset(
-    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage"}
+    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage", "attestation"}
 )
 
 
@@ -46,6 +49,7 @@ class Bundle:
     sources: tuple[Bundle, ...] = ()
     policy: Bundle | None = None
     preimage: bytes | None = None
+    attestation: bytes | None = None
 
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -61,6 +65,8 @@ class Bundle:
             out["policy"] = self.policy.to_value()
         if self.preimage is not None:
             out["preimage"] = self.preimage
+        if self.attestation is not None:
+            out["attestation"] = self.attestation
         return out
 
     def to_bytes(self) -> bytes:
@@ -103,6 +109,9 @@ class Bundle:
         preimage = value.get("preimage")
         if "preimage" in value and (not isinstance(preimage, bytes) or not preimage):
             raise FormatError("bundle: preimage must be a non-empty bstr (the record body)")
+        attestation = value.get("attestation")
+        if "attestation" in value and (not isinstance(attestation, bytes) or not attestation):
+            raise FormatError("bundle: attestation must be a non-empty bstr (a cose_sign1)")
         return cls(
             st,
             cp,
@@ -110,6 +119,7 @@ class Bundle:
             subs["sources"],
             None if policy is None else cls.from_value(policy, depth + 1, count),
             preimage,
+            attestation,
         )
 
     @classmethod

@@ -19,7 +19,8 @@ be present (it would describe the digest); 259 names what was hashed. The record
 a media-type parameter of 259 so a peer can check "issuer authorised for kind" without
 the body; the kind, the issuer, the keyed-hash subject and iat carry no personal data.
 
-Which records are enveloped is decided once, by ``should_envelope``. This module is pure:
+Which records are enveloped is decided once, by ``should_envelope``; ``require_envelope``
+refuses one of them signed in the clear, wherever a statement enters. This module is pure:
 it builds and checks headers and digests; ``credex.ledger.statement`` signs and parses.
 """
 
@@ -31,7 +32,7 @@ from dataclasses import replace
 from typing import Final
 
 from credex.ledger import encoding
-from credex.ledger.errors import CoseError, PreimageMismatchError
+from credex.ledger.errors import CoseError, NotEnvelopedError, PreimageMismatchError
 from credex.ledger.record import (
     KINDS,
     LIFECYCLE_KINDS,
@@ -51,6 +52,7 @@ __all__ = [
     "kind_from_content_type",
     "payload_hash",
     "preimage_content_type",
+    "require_envelope",
     "salted",
     "should_envelope",
 ]
@@ -80,6 +82,22 @@ def should_envelope(record: Record) -> bool:
     """True when ``record`` is logged as a hash envelope with its body kept off-log:
     every person-subject record except the ``ON_LOG_KINDS``."""
     return record.subject.type == "person" and record.kind not in ON_LOG_KINDS
+
+
+def require_envelope(record: Record, is_envelope: bool) -> None:
+    """Refuse ``record`` signed in the clear when ``should_envelope`` says it must be a
+    hash envelope (every entry point calls this: the statement parser, so Submit, sync
+    and verify step 1, and ``LocalNode.append``).
+
+    Raises:
+        NotEnvelopedError: a person's record (not an ``ON_LOG_KINDS`` kind) in an
+            ordinary COSE_Sign1. The message names the kind only.
+    """
+    if not is_envelope and should_envelope(record):
+        raise NotEnvelopedError(
+            f"statement: a {record.kind} record about a person must be an rfc 9995 hash "
+            "envelope (its body is kept off the log), got an ordinary cose_sign1 carrying it"
+        )
 
 
 def salted(record: Record, secret: bytes) -> Record:

@@ -12,6 +12,7 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── CborError                   not CBOR, truncated, trailing bytes
     │   │   └── NonDeterministicCborError   valid CBOR, not RFC 8949 §4.2.1 deterministic
     │   ├── CoseError                   wrong tag, structure, algorithm or header
+    │   │   └── NotEnvelopedError           a person's record signed in the clear (not RFC 9995)
     │   ├── RecordError                 bad record: version, fields, body
     │   │   ├── UnknownKindError
     │   │   ├── PolicyDefinitionError   a conversion policy malformed, not total or monotonic
@@ -39,6 +40,9 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── KeyValidityError            key used outside its validity window
     │   ├── KindNotAuthorisedError      issuer not authorised for the kind
     │   ├── WrongLogError               material from a log that is not the trusted one
+    │   ├── RegionMismatchError         a record whose region is not its issuer's region
+    │   ├── LogTimeError                an iat or key window that does not fit the logged time
+    │   ├── StatusNotProvenError        a purpose asked of a bundle that cannot prove its status
     │   ├── LookupNotAuthorisedError    a subject lookup without a valid authorisation
     │   ├── RecognitionRefusedError     a recognition no manifest agreement covers
     │   ├── CommitmentRefusedError      a commitment the pre-commitment check refuses
@@ -104,9 +108,11 @@ __all__ = [
     "LifecycleStateError",
     "LifecycleTargetError",
     "LogMovedError",
+    "LogTimeError",
     "LookupNotAuthorisedError",
     "NoOpenObjectionError",
     "NonDeterministicCborError",
+    "NotEnvelopedError",
     "NotFoundError",
     "NoteError",
     "OutOfRangeError",
@@ -120,9 +126,11 @@ __all__ = [
     "RecordError",
     "RecordWithheldError",
     "RegimeError",
+    "RegionMismatchError",
     "RepairTooEarlyError",
     "RuleDefinitionError",
     "SignatureError",
+    "StatusNotProvenError",
     "StorageError",
     "StreamLimitError",
     "UnauthenticatedError",
@@ -163,6 +171,14 @@ class NonDeterministicCborError(CborError):
 
 class CoseError(FormatError):
     code = "cose"
+
+
+class NotEnvelopedError(CoseError):
+    """A statement whose record must be logged as an RFC 9995 hash envelope (a person's
+    record: ``envelope.should_envelope``) but is an ordinary COSE_Sign1 carrying the
+    record itself. Refused wherever a statement enters (docs/spec.md §4)."""
+
+    code = "not_enveloped"
 
 
 class RecordError(FormatError):
@@ -263,6 +279,29 @@ class KindNotAuthorisedError(PolicyError):
 
 class WrongLogError(PolicyError):
     code = "wrong_log"
+
+
+class RegionMismatchError(PolicyError):
+    """A record whose ``region`` (the issuing region) is not the region of the issuer
+    that signed it in the trust material (manifest member or trust file entry)."""
+
+    code = "region_mismatch"
+
+
+class LogTimeError(PolicyError):
+    """A statement's time does not fit what a log attests: an ``iat`` outside the clock
+    skew at intake, a peer entry dated in the future, or a key used outside its window at
+    the time the log logged the entry (a backdated statement; ``credex.ledger.logtime``)."""
+
+    code = "log_time"
+
+
+class StatusNotProvenError(PolicyError):
+    """A bundle verified for a purpose that does not prove its status: no status
+    attestation, or one that does not cover exactly the lifecycle statements it carries
+    (docs/spec.md step 7)."""
+
+    code = "status_not_proven"
 
 
 class OutOfRangeError(CredexError):

@@ -30,8 +30,12 @@ What this module does:
   refused (say ``HK-CR:`` or ``HK-BR:``).
 - **Resident identity numbers** (公民身份号码, GB 11643-1999): 18-character numbers with
   the ISO 7064 MOD 11-2 check character, and the 15-digit 1989 form, converted to 18
-  characters. The birth date is checked as a calendar date. Error messages name only a
-  position, never a digit of the number.
+  characters. The birth date is checked as a calendar date. ``is_resident_id`` says
+  whether a text is a valid 18-character resident ID (province code, birth date, check
+  character); ``validate_uscc`` refuses every such text, because about 1 in 31 of them
+  also passes the USCC check and would be logged, in the clear, as an organisation.
+- **No echo.** Every ``IdentifierError`` names positions and lengths only, never a
+  character of the rejected input (it may be a resident ID typed into the wrong field).
 
 What it does not do: look anything up in a registry, check that a region code exists,
 compare a birth date with today (no clock here), or hash person ids (see ``subject``).
@@ -50,10 +54,12 @@ __all__ = [
     "ISSUER_ID_RE",
     "LEGACY_USCCS",
     "REGION_RE",
+    "RESIDENT_REGION_PREFIXES",
     "USCC_CHARSET",
     "OrgId",
     "OrgScheme",
     "inner_org_code_ok",
+    "is_resident_id",
     "normalise_resident_id",
     "org_code_check_char",
     "resident_id_check_char",
@@ -78,6 +84,13 @@ _ORG_CODE_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
 
 _RID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RID_CHECK: Final = "10X98765432"
+#: the first two digits of a resident ID's address code (GB/T 2260 provinces), plus 81-83
+#: (the residence permits of Hong Kong, Macao and Taiwan residents use the same format)
+_PROVINCE_RANGES: Final = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71))
+RESIDENT_REGION_PREFIXES: Final = frozenset(
+    {str(n) for lo, hi in _PROVINCE_RANGES for n in range(lo, hi + 1)} | {"81", "82", "83"}
+)
+_RID_RE: Final = re.compile(r"^[0-9]{17}[0-9X]$")
 
 _WS_RE: Final = re.compile(r"\s+")
 _HK_CR_RE: Final = re.compile(r"^(?:\d{8}|[FC]\d{7}|MF\d{6})\Z", re.ASCII)
@@ -116,7 +129,7 @@ def uscc_check_char(first17: str) -> str:
     for i, (c, w) in enumerate(zip(first17, _USCC_WEIGHTS, strict=True), start=1):
         v = _USCC_VALUE.get(c)
         if v is None:
-            raise IdentifierError(f"uscc: invalid character at position {i}: {c!r}")
+            raise IdentifierError(f"uscc: invalid character at position {i}")
         total += v * w
     return USCC_CHARSET[(31 - total % 31) % 31]
 
@@ -125,29 +138,33 @@ def validate_uscc(value: str) -> OrgId:
     """Validate a USCC and return it in canonical form.
 
     Raises:
-        IdentifierError: wrong length, a character outside the set (with its position),
-            a non-digit in the region code, or a check-character mismatch (with the
-            expected and actual character). Known legacy codes are accepted, flagged.
+        IdentifierError: wrong length, a character outside the set (by position), a
+            non-digit in the region code, a check-character mismatch, or a text that is
+            a valid resident identity number (``is_resident_id``: never an organisation,
+            whatever its USCC check says). Known legacy codes are accepted, flagged.
+            Messages never contain a character of ``value``.
     """
     code = _squash(value)
     if len(code) != 18:
         raise IdentifierError(f"uscc: wrong length: expected 18 characters, got {len(code)}")
+    if is_resident_id(code):
+        raise IdentifierError(
+            "uscc: refused: the code is a valid resident identity number (birth date, "
+            "region code and check digit), and a person is never logged as an organisation"
+        )
     for i, c in enumerate(code[:17], start=1):
         if c not in _USCC_VALUE:
-            raise IdentifierError(f"uscc: invalid character at position {i}: {c!r}")
+            raise IdentifierError(f"uscc: invalid character at position {i}")
         if 3 <= i <= 8 and c not in "0123456789":
             raise IdentifierError(
                 f"uscc: invalid character at position {i}: expected a digit "
-                f"(positions 3-8 are the region code), got {c!r}"
+                "(positions 3-8 are the region code)"
             )
-    # position 18 is judged by the check alone: "expected 3, got Z" says more than "bad Z"
-    expected = uscc_check_char(code[:17])
-    if expected != code[17]:
+    # position 18 is judged by the check alone
+    if uscc_check_char(code[:17]) != code[17]:
         if code in LEGACY_USCCS:
             return OrgId(code, "uscc", legacy_checksum=True)
-        raise IdentifierError(
-            f"uscc: check character mismatch at position 18: expected {expected}, got {code[17]}"
-        )
+        raise IdentifierError("uscc: check character mismatch at position 18")
     return OrgId(code, "uscc")
 
 
@@ -165,7 +182,7 @@ def org_code_check_char(first8: str) -> str:
     for i, (c, w) in enumerate(zip(first8, _ORG_CODE_WEIGHTS, strict=True), start=1):
         v = _ORG_CODE_CHARSET.find(c)
         if v < 0:
-            raise IdentifierError(f"org code: invalid character at position {i}: {c!r}")
+            raise IdentifierError(f"org code: invalid character at position {i}")
         total += v * w
     r = 11 - total % 11
     return "X" if r == 10 else "0" if r == 11 else str(r)
@@ -219,7 +236,7 @@ def validate_hk_brn(value: str) -> OrgId:
     base, branch, month = m.group(1), m.group(2) or "000", m.group(3)
     if month is not None and not 1 <= int(month) <= 12:
         raise IdentifierError(
-            f"hk brn: invalid certificate expiry month: expected 01-12, got {month}"
+            "hk brn: invalid certificate expiry month at characters 13-14: expected 01-12"
         )
     return OrgId(f"HK-BR:{base}-{branch}", "hk-br")
 
@@ -262,6 +279,20 @@ def resident_id_check_char(first17: str) -> str:
         raise IdentifierError("resident id: check computation needs 17 digits")
     total = sum(int(c) * w for c, w in zip(first17, _RID_WEIGHTS, strict=True))
     return _RID_CHECK[total % 11]
+
+
+def is_resident_id(text: str) -> bool:
+    """Whether ``text`` (already squashed: no spaces, upper case) is a valid 18-character
+    resident identity number: 17 digits and a digit or ``X``, a GB/T 2260 province code
+    (``RESIDENT_REGION_PREFIXES``), a calendar birth date from 1800 at positions 7-14,
+    and the GB 11643 check character. Never raises; says nothing about why not."""
+    if not _RID_RE.match(text) or text[:2] not in RESIDENT_REGION_PREFIXES:
+        return False
+    try:
+        _check_birth_date(text[6:14], "7-14")
+    except IdentifierError:
+        return False
+    return resident_id_check_char(text[:17]) == text[17]
 
 
 def _check_birth_date(yyyymmdd: str, positions: str) -> None:

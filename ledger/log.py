@@ -17,10 +17,8 @@ Reads never take the lock and never rebuild the tree: a root or proof for any pa
 a fold over the O(log n) stored subtree hashes named by ``merkle.inclusion_plan`` /
 ``consistency_plan`` / ``range_nodes``. Opening a log reads O(log n) nodes to restore its
 compact range and checks that the latest recorded checkpoint matches the stored tree.
-
-This module does not sign checkpoints, parse signed notes or statements, or know the
-database: signing is done elsewhere and passed to ``record_checkpoint``; storage is the
-``LogStore`` given to the constructor (which the log does not close).
+It does not sign checkpoints, parse signed notes or statements, or know the database
+(``record_checkpoint`` takes signed notes; the ``LogStore`` is the caller's to close).
 """
 
 from __future__ import annotations
@@ -69,10 +67,8 @@ MAX_LEAF_BYTES: Final = 65535
 
 @dataclass(frozen=True, slots=True)
 class NewLeaf:
-    """A leaf to append: the statement bytes and what the store indexes them by.
-
-    ``iat`` is the statement's issued-at Unix time in seconds (signed 64-bit).
-    """
+    """A leaf to append: the statement bytes and what the store indexes them by
+    (``iat``: the statement's issued-at, Unix seconds, signed 64-bit)."""
 
     leaf: bytes
     kind: str
@@ -472,14 +468,13 @@ class AppendOnlyLog:
         return index
 
     # -- checkpoints -------------------------------------------------------------------------
-
     def record_checkpoint(
         self, size: int, root: bytes, note: str, created_at: int
     ) -> StoredCheckpoint:
         """Store a signed checkpoint of this log; ``note`` is its signed-note text.
 
         The caller signs; this checks that the log never goes back on itself. Recording
-        the same size again (e.g. with more cosignatures) replaces the note.
+        the same size again (more cosignatures) replaces the note, not ``created_at``.
 
         Raises:
             OutOfRangeError: ``size`` beyond the current size.
@@ -503,6 +498,8 @@ class AppendOnlyLog:
                     old_checkpoint=previous,
                     new_checkpoint=note,
                 )
+            if latest is not None and latest.tree_size == size:
+                created_at = latest.created_at  # when this size was first recorded
             checkpoint = StoredCheckpoint(size, root, note, created_at)
             self._store.add_checkpoint(checkpoint)
             return checkpoint
@@ -510,6 +507,11 @@ class AppendOnlyLog:
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The recorded checkpoint with the largest size, if any."""
         return self._store.latest_checkpoint()
+
+    def logged_window(self, index: int) -> tuple[int, int | None]:
+        """When entry ``index`` was logged: after, and by (``ledger.logtime``)."""
+        a, b = self._store.checkpoints_around(index)
+        return (0 if a is None else a.created_at), b.created_at if b else None
 
     def checkpoint(self, tree_size: int) -> StoredCheckpoint:
         """The recorded checkpoint of ``tree_size``.

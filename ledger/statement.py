@@ -260,6 +260,8 @@ class Statement:
             OversizeError: larger than MAX_STATEMENT_BYTES.
             CborError / NonDeterministicCborError: not deterministic CBOR.
             CoseError: wrong tag, structure, algorithm, content type or headers.
+            NotEnvelopedError: a person's record in an ordinary COSE_Sign1 (it must be a
+                hash envelope: ``envelope.should_envelope``).
             RecordError / UnknownKindError / IdentifierError: an invalid record payload.
             PreimageMismatchError: ``preimage`` does not hash to the envelope's payload.
         """
@@ -297,6 +299,7 @@ class Statement:
         record = Record.from_bytes(payload)
         if claims.sub != record.subject.id:
             raise CoseError("statement: cwt sub claim does not match the record subject")
+        envelope.require_envelope(record, False)  # a person's record is never in the clear
         return cls(protected, payload, signature, alg, kid, claims, record, receipts)
 
 

@@ -12,6 +12,10 @@ The single-log trust file (``credex trust export``) is JSON, format ``credex-tru
 ``TrustPolicy`` is the seam the verifier uses; the federation manifest implements the
 same protocol later. Parsing checks every key length and that each ``kid`` matches its
 key; this module does not read files.
+
+An issuer's ``region`` binds what it signs: a record's ``region`` (the issuing region)
+must be the region of the trusted issuer that signed it (``require_region``; verify
+step 2, intake, sync, conflicts). A key trusted for Hangzhou cannot speak for Ningbo.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, Final, Protocol
 from credex.ledger import strict_json
 from credex.ledger.checkpoint import note_verifier_key
 from credex.ledger.encoding import hex32
-from credex.ledger.errors import FormatError
+from credex.ledger.errors import FormatError, RegionMismatchError
 from credex.ledger.keys import compute_kid
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "TrustedIssuer",
     "TrustedLog",
     "TrustedWitness",
+    "issuer_regions",
+    "require_region",
 ]
 
 TRUST_FORMAT: Final = "credex-trust/1"
@@ -91,6 +97,30 @@ class TrustPolicy(Protocol):
     def log_for_origin(self, origin: str) -> TrustedLog | None: ...
     def witnesses_for(self, origin: str) -> Sequence[TrustedWitness]: ...
     def quorum_for(self, origin: str) -> int: ...
+
+
+def require_region(issuers: Sequence[TrustedIssuer], region: str, what: str) -> list[TrustedIssuer]:
+    """The ``issuers`` (trusted keys that may have signed a record) whose region is the
+    record's ``region``.
+
+    Raises:
+        RegionMismatchError: none: the record claims another region than its issuer's
+            (``what`` names the component, e.g. ``issuer``, ``submit``, ``sync``).
+    """
+    bound = [i for i in issuers if i.region == region]
+    if issuers and not bound:
+        i = issuers[0]
+        raise RegionMismatchError(
+            f"{what}: record region is not its issuer's: expected {i.region} "
+            f"(the region of {i.issuer_id}), got {region}"
+        )
+    return bound
+
+
+def issuer_regions(trust: TrustPolicy, kid: bytes, issuer_id: str) -> frozenset[str]:
+    """The regions of the trusted keys ``kid`` registered to ``issuer_id`` (empty when
+    the trust material does not know the key)."""
+    return frozenset(i.region for i in trust.issuers_for_kid(kid) if i.issuer_id == issuer_id)
 
 
 def _text(obj: dict[str, Any], key: str, what: str) -> str:

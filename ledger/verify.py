@@ -2,16 +2,15 @@
 
 Steps, numbered as in docs/spec.md and in every message:
 
-    1 decode       bundle, statement, record, receipt and checkpoint parse strictly; a
-                   hash envelope's body (bundle "preimage") must hash to its payload
-    2 issuer       the statement's kid is a trusted issuer key, valid at iat, for the kind
-    3 signature    the issuer's signature over the statement
-    4 inclusion    the receipt's inclusion path leads from the leaf to a root
-    5 receipt      the log (a trusted log key) signed that root in the receipt
-    6 checkpoint   the log signed a checkpoint of the same size and root; witness quorum
-    7 status       lifecycle statements (each a verified bundle referencing this record);
-                   a hash envelope whose body the bundle lacks stops here (BodyNotHeldError)
-    8 derivation   sources and policy of a derived record (verified recursively)
+    1-6            decode, issuer (key, kind, region, time the log attests), signature,
+                   inclusion, receipt, checkpoint: ``credex.ledger.verify_steps``, for
+                   this bundle and every nested one
+    7 status       lifecycle statements (each a verified bundle referencing this record),
+                   complete as the log's attestation says (required for a purpose:
+                   ``StatusNotProvenError``); a hash envelope whose body the bundle lacks
+                   stops here (BodyNotHeldError)
+    8 derivation   sources and policy of a derived record (verified recursively; each
+                   source's status by the step 7 rule)
 
 ``run_verification`` returns a report (never raises a ``CredexError``: the first failing
 step is recorded with its error); ``verify_bundle`` raises that error. Pure: the trust
@@ -20,31 +19,24 @@ material comes in, no clock, no files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Final
 
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
 from credex.ledger.errors import (
     BodyNotHeldError,
-    CheckpointError,
     CredexError,
     DerivationMismatchError,
-    KeyValidityError,
-    KindNotAuthorisedError,
     PolicyError,
-    SignatureError,
-    UntrustedKeyError,
+    StatusNotProvenError,
     VerificationError,
-    WrongLogError,
 )
 from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
 from credex.ledger.manifest.checks import authorised_repairers, check_recognition
-from credex.ledger.receipt import Receipt
 from credex.ledger.record_json import record_json
-from credex.ledger.statement import Statement, verify_statement_signature
-from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustPolicy
+from credex.ledger.statement import Statement
+from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport, described
+from credex.ledger.verify_steps import Cache, Checked, verify_one
 
 __all__ = [
     "STEPS",
@@ -56,242 +48,94 @@ __all__ = [
 ]  # the report types are ``credex.ledger.verify_report``'s, re-exported here
 
 
-def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
-    candidates = trust.issuers_for_kid(st.kid)
-    if not candidates:
-        raise UntrustedKeyError(f"issuer: key {st.kid.hex()[:16]}… is not in the trust material")
-    named = [c for c in candidates if c.issuer_id == st.claims.iss]
-    if not named:
-        raise UntrustedKeyError(
-            f"issuer: key {st.kid.hex()[:16]}… is not registered to issuer {st.claims.iss!r}"
-        )
-    valid = [c for c in named if c.valid_at(st.claims.iat)]
-    if not valid:
-        windows = ", ".join(f"[{c.valid_from}, {c.valid_until or '∞'})" for c in named)
-        raise KeyValidityError(
-            f"issuer: key of {st.claims.iss!r} used outside its validity window: "
-            f"iat {st.claims.iat} not in {windows}"
-        )
-    authorised = [c for c in valid if st.kind in c.kinds]
-    if not authorised:
-        raise KindNotAuthorisedError(
-            f"issuer: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
-        )
-    return authorised[0]
-
-
-def _pick_log(trust: TrustPolicy, receipt: Receipt) -> TrustedLog:
-    log = trust.log_for_kid(receipt.log_kid)
-    if log is None:
-        raise WrongLogError(
-            f"receipt: signed by log key {receipt.log_kid.hex()[:16]}…, "
-            "which is not a trusted log (a bundle for a different log?)"
-        )
-    return log
-
-
-@dataclass(slots=True)
-class _Cache:
-    """Signature checks already done on identical bytes (a bank verifying many bundles
-    under one checkpoint checks the log's signatures once). Only successes are kept."""
-
-    receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
-    parsed_notes: dict[str, SignedNote] = field(default_factory=dict)
-    notes: set[tuple[str, str, bytes]] = field(default_factory=set)
-    #: the cosignature's timestamp, or None when it does not verify
-    cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
-
-
-def _verify_one(
-    bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: _Cache
-) -> Statement:
-    rep = run.report
-
-    def fail(number: int, err: CredexError) -> None:
-        if depth == 0:  # nested bundles fail as their parent's step 7 or 8
-            run.fail(number, err)
-
-    # (1) decode
-    try:
-        st = Statement.from_bytes(bundle.statement, bundle.preimage)  # + envelope body
-        if len(st.receipts) != 1:
-            raise VerificationError(
-                f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
-            )
-        receipt = Receipt.from_bytes(st.receipts[0])
-        note = cache.parsed_notes.get(bundle.checkpoint) or SignedNote.from_text(bundle.checkpoint)
-        if len(cache.parsed_notes) < 64:
-            cache.parsed_notes[bundle.checkpoint] = note
-        cp = note.checkpoint
-    except CredexError as e:
-        fail(1, e)
-        raise
-    if depth == 0:
-        rep.kind, rep.issuer, rep.subject = st.kind, st.claims.iss, st.claims.sub
-        rep.leaf_hash, rep.leaf_index, rep.tree_size = (
-            st.leaf_hash.hex(),
-            receipt.leaf_index,
-            receipt.tree_size,
-        )
-        rep.origin = cp.origin
-        shape = " (hash envelope, body attached)" if st.preimage is not None else ""
-        if st.is_envelope and not st.has_body:
-            shape = " (hash envelope, no body)"
-        run.ok(
-            1,
-            f"{st.kind} statement{shape} by {st.claims.iss}, leaf {st.leaf_hash.hex()[:16]}…",
-        )
-    # (2) issuer key and kind authorised
-    try:
-        issuer = _pick_issuer(trust, st)
-    except CredexError as e:
-        fail(2, e)
-        raise
-    if depth == 0:
-        window = f"[{issuer.valid_from}, {issuer.valid_until or '∞'})"
-        run.ok(
-            2,
-            f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
-            f"authorised for {st.kind}",
-        )
-    # (3) statement signature
-    try:
-        verify_statement_signature(st, issuer.public_key)
-    except CredexError as e:
-        fail(3, e)
-        raise
-    if depth == 0:
-        run.ok(3, "Ed25519 signature over the COSE Sig_structure verifies")
-    # (4) inclusion: recompute the root from the leaf and the receipt's path
-    try:
-        log = _pick_log(trust, receipt)
-        root = receipt.root_for(st.leaf_hash)
-    except CredexError as e:
-        fail(4, e)
-        raise
-    if depth == 0:
-        run.ok(
-            4,
-            f"leaf {receipt.leaf_index} of {receipt.tree_size}: path of "
-            f"{len(receipt.path)} hashes gives root {root.hex()[:16]}…",
-        )
-    # (5) receipt signed by the log key
-    try:
-        rkey = (log.public_key, receipt.protected, root, receipt.signature)
-        if rkey not in cache.receipts:
-            receipt.verify_signature(log.public_key, root)
-            cache.receipts.add(rkey)
-    except CredexError as e:
-        fail(5, e)
-        raise
-    if depth == 0:
-        run.ok(5, f"receipt signed by log {log.origin}")
-    # (6) checkpoint: same log, same size and root, log signature, witness quorum
-    try:
-        if cp.origin != log.origin:
-            raise WrongLogError(
-                f"checkpoint: origin {cp.origin!r} is not the receipt's log {log.origin!r}"
-            )
-        nkey = (bundle.checkpoint, log.note_key_name, log.public_key)
-        if nkey not in cache.notes:
-            verify_note_signature(note, log.note_key_name, log.public_key)
-            cache.notes.add(nkey)
-        if cp.size != receipt.tree_size:
-            raise CheckpointError(
-                f"checkpoint: tree size differs from the receipt's: expected "
-                f"{receipt.tree_size}, got {cp.size}"
-            )
-        if cp.root != root:
-            raise CheckpointError(
-                f"checkpoint: root differs from the receipt's: expected {root.hex()}, "
-                f"got {cp.root.hex()}"
-            )
-        quorum = trust.quorum_for(cp.origin)
-        # a retired or dropped log key vouches only for what witnesses cosigned before
-        # it left (at least one cosignature, whatever the quorum)
-        until = log.valid_until
-        required = quorum if until is None else max(quorum, 1)
-        cosigned = 0
-        counted: set[bytes] = set()  # a witness key counts once, however often it is listed
-        for w in trust.witnesses_for(cp.origin):
-            if w.public_key in counted:
-                continue
-            counted.add(w.public_key)
-            wkey = (bundle.checkpoint, w.name, w.public_key)
-            if wkey not in cache.cosigned:
-                try:
-                    cache.cosigned[wkey] = verify_cosignature(note, w.name, w.public_key)
-                except SignatureError:
-                    cache.cosigned[wkey] = None
-            when = cache.cosigned[wkey]
-            if when is not None and (until is None or when < until):
-                cosigned += 1
-        if cosigned < required and until is not None:
-            raise KeyValidityError(
-                f"checkpoint: log key {log.kid.hex()[:16]}… of {log.origin} left the trust "
-                f"material at {until}: expected {required} witness cosignatures from before "
-                f"then, got {cosigned}"
-            )
-        if cosigned < quorum:
-            raise CheckpointError(
-                f"checkpoint: witness quorum not met: expected {quorum}, got {cosigned}"
-            )
-    except CredexError as e:
-        fail(6, e)
-        raise
-    if depth == 0:
-        run.ok(
-            6,
-            f"checkpoint {cp.origin} size {cp.size} signed by the log; "
-            f"{cosigned} of {quorum} required witness cosignatures",
-        )
-    return st
-
-
+#: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
+_REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
 #: kinds made by a rule policy (``credex.ledger.rules.record.EVALUATION_KINDS``; a test
 #: keeps them in step): loaded only when one is verified
 _EVALUATION_KINDS: Final = ("derived.decision", "derived.grade")
 
 
-def _described(bundle: Bundle, st: Statement) -> dict[str, object]:
-    """A verified nested bundle's statement, where it is logged (already parsed once)."""
-    origin = SignedNote.from_text(bundle.checkpoint).checkpoint.origin
-    return described(st, origin, Receipt.from_bytes(st.receipts[0]).leaf_index)
+def _described(checked: Checked) -> dict[str, object]:
+    """A verified nested bundle's statement, where it is logged."""
+    return described(checked.statement, checked.checkpoint.origin, checked.receipt.leaf_index)
 
 
-#: states refused when no purpose is given; a purpose applies its own rules (lifecycle)
-_REFUSED_WITHOUT_PURPOSE: Final = frozenset({"repaired", "withdrawn", "corrected", "superseded"})
+def _proven(checked: Checked, subs: list[Checked], purpose: str | None, what: str) -> str:
+    """(7) Whether the bundle carries every lifecycle statement about the record in its
+    log as of its checkpoint, as that log attests (docs/spec.md step 7); returns how it
+    is known, for the narrative.
+
+    The attestation covers the record's own log up to the bundle's checkpoint: every
+    statement it lists must be carried, and a carried statement of that log and range must
+    be listed. Statements of other logs (a delegate's) or logged later are counted when
+    carried; their absence is not proven (the verifiable index of issue #10 will).
+
+    Raises:
+        StatusNotProvenError: an attestation the bundle contradicts (with or without a
+            purpose), or none when a purpose is asked.
+    """
+    att = checked.attestation
+    if att is None:
+        if purpose is not None:
+            raise StatusNotProvenError(
+                f"{what}: not proven for {purpose}: the bundle carries no status "
+                "attestation, so it cannot show that no repair, withdrawal, objection or "
+                "correction exists (ask a node for the record's bundle: GetBundle, Lookup, "
+                "credex bundle)"
+            )
+        return "not attested: the statements carried"
+    carried = {c.statement.leaf_hash for c in subs}
+    missing = sum(1 for h in att.status if h not in carried)
+    unlisted = sum(
+        1
+        for c in subs
+        if c.checkpoint.origin == att.origin
+        and c.receipt.leaf_index < att.size
+        and c.statement.leaf_hash not in att.status
+    )
+    if missing or unlisted:
+        raise StatusNotProvenError(
+            f"{what}: not proven: the log's attestation lists {len(att.status)} lifecycle "
+            f"statements as of size {att.size}; the bundle lacks {missing} of them and "
+            f"carries {unlisted} it does not list"
+        )
+    return f"attested complete in {att.origin} as of size {att.size} by {checked.attested_by}"
 
 
 def _status_of(
     bundle: Bundle,
-    st: Statement,
+    checked: Checked,
     trust: TrustPolicy,
     run: Run,
     depth: int,
-    cache: _Cache,
+    cache: Cache,
     as_of: int | None,
-) -> Status:
-    """The record's ``Status`` from the verified lifecycle statements its bundle carries.
+    purpose: str | None,
+    what: str,
+) -> tuple[Status, str]:
+    """The record's ``Status`` from the verified lifecycle statements its bundle carries,
+    and how they are known to be complete (``_proven``).
 
     Statements are ordered by (iat, log index): the index is each status bundle's
-    receipt's ``leaf_index`` (docs/spec.md step 7). Repairs, resolutions and outcomes by
-    an issuer other than the record's count when the trust is a manifest whose
+    receipt's ``leaf_index`` (docs/spec.md step 7). Every status-changing statement by an
+    issuer other than the record's counts only when the trust is a manifest whose
     delegations authorise it (``authorised_repairers``)."""
-    subs = [_verify_one(sub, trust, run, depth + 1, cache) for sub in bundle.status]
+    st = checked.statement
+    checked_subs = [verify_one(sub, trust, run, depth + 1, cache) for sub in bundle.status]
+    subs = [c.statement for c in checked_subs]
     positions: dict[bytes, int] = {}
-    for sub_st in subs:
-        if not sub_st.record.refs or sub_st.record.refs[0] != st.leaf_hash:
+    for c in checked_subs:
+        if not c.statement.record.refs or c.statement.record.refs[0] != st.leaf_hash:
             raise VerificationError(
-                f"status: lifecycle statement {sub_st.leaf_hash.hex()[:16]}… "
+                f"status: lifecycle statement {c.statement.leaf_hash.hex()[:16]}… "
                 "does not reference this record (refs[0])"
             )
-        # _verify_one checked exactly one receipt, so this parse cannot fail
-        positions[sub_st.leaf_hash] = Receipt.from_bytes(sub_st.receipts[0]).leaf_index
+        positions[c.statement.leaf_hash] = c.receipt.leaf_index
+    proof = _proven(checked, checked_subs, purpose, what)
     # no clock here: without as_of, "now" is the latest signed time the bundle carries
     when = as_of if as_of is not None else max([st.claims.iat, *(s.claims.iat for s in subs)])
     try:
-        return status_at(
+        status = status_at(
             st,
             subs,
             when,
@@ -300,21 +144,21 @@ def _status_of(
         )
     except LifecycleTargetError as e:
         raise VerificationError(f"status: {e}") from e
+    return status, proof
 
 
 def _status(
     bundle: Bundle,
-    st: Statement,
+    checked: Checked,
     trust: TrustPolicy,
     run: Run,
-    depth: int,
-    cache: _Cache,
+    cache: Cache,
     purpose: str | None = None,
     as_of: int | None = None,
-) -> str:
+) -> tuple[str, str]:
     """(7) The record's legal status, refused if not usable for ``purpose`` (or, without
-    a purpose, repaired, withdrawn, corrected or superseded)."""
-    status = _status_of(bundle, st, trust, run, depth, cache, as_of)
+    a purpose, repaired, withdrawn, corrected or superseded), or if not proven for it."""
+    status, proof = _status_of(bundle, checked, trust, run, 0, cache, as_of, purpose, "status")
     if purpose is not None:
         why = status.refusal(purpose)
         if why is not None:
@@ -323,23 +167,24 @@ def _status(
         raise VerificationError(
             f"status: the record is {status.state} as of the checkpoint: {status.reasons[0]}"
         )
-    return status.state
+    return status.state, proof
 
 
 def _source_status(
     number: int,
     bundle: Bundle,
-    st: Statement,
+    checked: Checked,
     trust: TrustPolicy,
     run: Run,
-    cache: _Cache,
+    cache: Cache,
     purpose: str | None,
     as_of: int | None,
 ) -> None:
     """(8) Source ``number``'s status by the step 7 rule, with the same purpose and
     as_of; the error names the source (its position in refs, kind and leaf)."""
-    status = _status_of(bundle, st, trust, run, 1, cache, as_of)
+    st = checked.statement
     what = f"source {number} ({st.record.kind} {st.leaf_hash.hex()[:16]}…)"
+    status, _ = _status_of(bundle, checked, trust, run, 1, cache, as_of, purpose, what)
     why = status.reasons[0] if status.reasons else status.state
     if purpose is not None:
         status.refusal(purpose)  # an unknown purpose is named as at step 7
@@ -355,11 +200,11 @@ def _source_status(
 def _evaluation(
     bundle: Bundle,
     st: Statement,
-    sources: list[Statement],
+    checked_sources: list[Checked],
     rule: Statement,
     trust: TrustPolicy,
     run: Run,
-    cache: _Cache,
+    cache: Cache,
 ) -> str:
     """(8) for an evaluation: each evidence record's status as of the evaluation's own
     ``as_of`` (from the lifecycle statements its bundle carries), then the rule replayed
@@ -372,9 +217,10 @@ def _evaluation(
             "derivation: an evaluation must name its as_of (Unix seconds)"
         )
     statuses = [
-        _status_of(sub, src, trust, run, 1, cache, as_of)
-        for sub, src in zip(bundle.sources, sources, strict=True)
+        _status_of(sub, src, trust, run, 1, cache, as_of, None, f"evidence {n}")[0]
+        for n, (sub, src) in enumerate(zip(bundle.sources, checked_sources, strict=True))
     ]
+    sources = [c.statement for c in checked_sources]
     verify_evaluation(st, sources, statuses, rule)
     body = st.record.body
     result = body.get("grade", body.get("result"))
@@ -395,7 +241,7 @@ class Verifier:
         self.trust = trust
         self.purpose = purpose
         self.as_of = as_of
-        self._cache = _Cache()
+        self._cache = Cache()
 
     def run(self, data: bytes) -> VerificationReport:
         """Verify a bundle's bytes; the report narrates each step and names the first
@@ -409,20 +255,26 @@ class Verifier:
             except CredexError as e:
                 run.fail(1, e)
                 raise
-            st = _verify_one(bundle, trust, run, 0, cache)
+            checked = verify_one(bundle, trust, run, 0, cache)
+            st = checked.statement
             # (7) status
             try:
                 if not st.has_body:  # status needs the record: an envelope without its body
                     raise BodyNotHeldError(
                         "status: the record body is not in this bundle: it is kept off-log "
-                        f"by {st.claims.iss}; ask the issuing node"
+                        f"by {st.claims.iss} at the node of log {report.origin}; ask that "
+                        "node with an authorised lookup (Query.Lookup over mTLS)"
                     )
-                report.status = _status(bundle, st, trust, run, 0, cache, self.purpose, self.as_of)
+                report.status, proof = _status(
+                    bundle, checked, trust, run, cache, self.purpose, self.as_of
+                )
             except CredexError as e:
                 if report.failed_step is None:
                     run.fail(7, e)
                 raise
-            run.ok(7, f"{len(bundle.status)} lifecycle statements; status {report.status}")
+            run.ok(
+                7, f"{len(bundle.status)} lifecycle statements ({proof}); status {report.status}"
+            )
             # (8) derivation: sources and policy verified recursively (steps 1-6 each),
             # each source's status by the step 7 rule (same purpose and as_of), then refs
             # (sources in order, policy last) and the conversion replayed
@@ -441,12 +293,20 @@ class Verifier:
                             "derivation: a derived record's bundle must carry its sources "
                             "and its policy"
                         )
-                    sources = [_verify_one(sub, trust, run, 1, cache) for sub in bundle.sources]
-                    for n, (sub, src) in enumerate(zip(bundle.sources, sources, strict=True)):
+                    checked_sources = [
+                        verify_one(sub, trust, run, 1, cache) for sub in bundle.sources
+                    ]
+                    for n, (sub, src) in enumerate(
+                        zip(bundle.sources, checked_sources, strict=True)
+                    ):
                         _source_status(n, sub, src, trust, run, cache, self.purpose, self.as_of)
-                    policy_st = _verify_one(bundle.policy, trust, run, 1, cache)
+                    sources = [c.statement for c in checked_sources]
+                    checked_policy = verify_one(bundle.policy, trust, run, 1, cache)
+                    policy_st = checked_policy.statement
                     if evaluation:
-                        detail = _evaluation(bundle, st, sources, policy_st, trust, run, cache)
+                        detail = _evaluation(
+                            bundle, st, checked_sources, policy_st, trust, run, cache
+                        )
                     else:
                         # the policy engine is loaded only when a derived record is verified
                         from credex.ledger.derive import verify_derivation
@@ -459,8 +319,8 @@ class Verifier:
                             f"{policy_st.leaf_hash.hex()[:16]}… verified; conversion replays"
                         )
                     report.derivation = {
-                        "sources": list(map(_described, bundle.sources, sources)),
-                        "policy": _described(bundle.policy, policy_st),
+                        "sources": [_described(c) for c in checked_sources],
+                        "policy": _described(checked_policy),
                     }
             except CredexError as e:
                 if report.failed_step is None:

@@ -245,6 +245,17 @@ class NodeHome:
             )
         return SigningKey(read_secret(self.keys_dir / authorised[-1].key_file))
 
+    def issuer_region(self, issuer_id: str) -> str:
+        """The region of a registered issuer (the ``<region>`` of its id).
+
+        Raises:
+            NotFoundError: no such issuer.
+        """
+        for e in self.issuers():
+            if e.issuer_id == issuer_id:
+                return e.region
+        raise NotFoundError(f"home: unknown issuer {issuer_id!r}")
+
     @property
     def platform_issuer(self) -> str:
         return f"{self.region}/platform"

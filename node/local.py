@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from credex.ledger import envelope
+from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
 from credex.ledger.errors import (
@@ -25,11 +26,13 @@ from credex.ledger.errors import (
     NotFoundError,
     OutOfRangeError,
     PolicyError,
+    RegionMismatchError,
     UntrustedKeyError,
 )
 from credex.ledger.indexing import decision_no_of, leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.logtime import require_fresh_iat
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
@@ -41,6 +44,7 @@ from credex.ledger.statement import (
 )
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
 
 __all__ = ["IssueResult", "LocalNode", "create_home", "find_statement", "record_hash"]
@@ -88,6 +92,7 @@ class LocalNode:
         self._log_key: SigningKey = home.log_key()
         self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
+        self._regions: dict[str, str] = {}
 
     @classmethod
     def open(cls, path: Path, *, db_url: str | None = None) -> LocalNode:
@@ -105,12 +110,22 @@ class LocalNode:
         self.close()
 
     # issuing ------------------------------------------------------------------------
-    def _key(self, issuer_id: str, kind: str, iat: int) -> SigningKey:
-        k = (issuer_id, kind)
+    def _key(self, issuer_id: str, record: Record, iat: int) -> SigningKey:
+        """The key ``issuer_id`` signs ``record`` with, after checking that the record's
+        region is the issuer's (``RegionMismatchError``)."""
+        k = (issuer_id, record.kind)
         key = self._keys.get(k)
         if key is None:
-            key = self.home.issuer_signing_key(issuer_id, kind, iat)
+            key = self.home.issuer_signing_key(issuer_id, record.kind, iat)
             self._keys[k] = key
+        region = self._regions.get(issuer_id)
+        if region is None:
+            region = self._regions[issuer_id] = self.home.issuer_region(issuer_id)
+        if record.region != region:
+            raise RegionMismatchError(
+                f"issue: record region is not its issuer's: expected {region} (the region "
+                f"of {issuer_id}), got {record.region}"
+            )
         return key
 
     def _salt_secret(self) -> bytes:
@@ -123,7 +138,7 @@ class LocalNode:
         issuer = issuer_id or self.home.platform_issuer
         secret = self._salt_secret()
         return [
-            sign_statement(envelope.salted(r, secret), issuer, self._key(issuer, r.kind, iat), iat)
+            sign_statement(envelope.salted(r, secret), issuer, self._key(issuer, r, iat), iat)
             for r in records
         ]
 
@@ -131,7 +146,14 @@ class LocalNode:
         """Append signed statements in one durable batch (idempotent per statement).
 
         The held bodies of enveloped statements are stored first (durable before the
-        leaves are acknowledged)."""
+        leaves are acknowledged).
+
+        Raises:
+            NotEnvelopedError: a person's record signed in the clear (nothing is stored).
+        """
+        for s in statements:
+            if s.has_body:
+                envelope.require_envelope(s.record, s.is_envelope)
         leaves = [leaf_for(s, record_hash(s.claims.iss, s.payload)) for s in statements]
         bodies = [(s.leaf_hash, pre) for s in statements if (pre := s.preimage) is not None]
         if bodies:
@@ -164,7 +186,7 @@ class LocalNode:
             idx = known.get(h)
             if idx is None:
                 fresh.append(i)
-                key = self._key(issuer, r.kind, iat)
+                key = self._key(issuer, r, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
                 target = None if wrapped[i] else record_target(r)
                 number = None if wrapped[i] else decision_no_of(r)
@@ -212,9 +234,12 @@ class LocalNode:
                 results.extend(self._commit(chunk, prepared))
         return results
 
-    def submit(self, data: bytes) -> IssueResult:
-        """Accept a statement signed elsewhere by a registered issuer (policy-checked)."""
+    def submit(self, data: bytes, *, now: int) -> IssueResult:
+        """Accept a statement signed elsewhere by a registered issuer (policy-checked as
+        ``credex.node.services.intake`` does: ``iat`` within ``MAX_CLOCK_SKEW`` of
+        ``now``, this node's clock)."""
         st = Statement.from_bytes(data)
+        require_fresh_iat(st.claims.iat, now, "submit")
         trusted = [
             i for i in self.home.trust().issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss
         ]
@@ -223,6 +248,8 @@ class LocalNode:
         valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
         if not valid:
             raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
+        if st.has_body:
+            valid = require_region(valid, st.record.region, "submit")
         verify_statement_signature(st, valid[0].public_key)
         return self.append([st])[0]
 
@@ -312,15 +339,18 @@ class LocalNode:
             raise NotFoundError(f"checkpoint: none signed at size {size}")
         return SignedNote.from_text(cp.note)
 
-    def bundle(self, index: int, now: int) -> Bundle:
+    def bundle(self, index: int, now: int, *, with_body: bool = False) -> Bundle:
         """A bundle for entry ``index`` against the latest checkpoint (published if needed).
 
-        An enveloped record's bundle carries its body (``preimage``) when this node holds
-        it, and none when it never did (a submitted envelope).
+        An enveloped record's bundle is the envelope alone unless ``with_body``: then it
+        carries its body (``preimage``) when this node holds it, and none when it never
+        did (a submitted envelope). Only an authorised, audited path asks for the body
+        (a subject lookup over mTLS, the operator's own CLI); the Log service never does.
 
         Raises:
             OutOfRangeError: no entry at ``index``.
-            BodyErasedError: the record's body was erased here (the leaf stays).
+            BodyErasedError: ``with_body`` and the record's body was erased here (the
+                leaf stays).
         """
         size = self.log.size
         if not 0 <= index < size:
@@ -336,7 +366,7 @@ class LocalNode:
             self._log_key, cp.size, index, self.log.inclusion_proof(index, cp.size), cp.root
         )
         st = Statement.from_bytes(entry.leaf).with_receipts([receipt.to_bytes()])
-        preimage = self.bodies.get(entry.leaf_hash) if st.is_envelope else None
+        preimage = self.bodies.get(entry.leaf_hash) if with_body and st.is_envelope else None
         return Bundle(st.to_bytes(), note.to_text(), preimage=preimage)
 
     def receipt(self, index: int, tree_size: int) -> bytes:
@@ -354,9 +384,14 @@ class LocalNode:
         path = self.log.inclusion_proof(index, cp.size)
         return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
 
-    def bundle_with_status(self, index: int, now: int, *, fresh: bool = True) -> Bundle:
+    def bundle_with_status(
+        self, index: int, now: int, *, fresh: bool = True, with_body: bool = False
+    ) -> Bundle:
         """``bundle`` for entry ``index`` carrying, under ``status``, the bundles of the
-        lifecycle statements on that record logged up to the checkpoint.
+        lifecycle statements on that record logged up to the checkpoint (``with_body``:
+        as ``bundle``), and this log's attestation (``credex.ledger.attestation``): that
+        they are all there are as of the checkpoint, and when the entry was logged. A
+        bundle verified for a purpose needs it (docs/spec.md step 7).
 
         ``fresh``: publish a checkpoint of the current tree first, so the freshest status
         is carried (the operator's CLI). Servers pass False: the latest checkpoint is used
@@ -370,11 +405,30 @@ class LocalNode:
             )
         if fresh:
             self.publish_checkpoint(now)
-        own = self.bundle(index, now)
-        size = SignedNote.from_text(own.checkpoint).checkpoint.size
+        own = self.bundle(index, now, with_body=with_body)
+        cp = SignedNote.from_text(own.checkpoint).checkpoint
         target = self.log.entry(index).leaf_hash
-        status = tuple(self.bundle(i, now) for i, _ in lifecycle_in(self.log, target, size))
-        return Bundle(own.statement, own.checkpoint, status=status, preimage=own.preimage)
+        found = [i for i, _ in lifecycle_in(self.log, target, cp.size)]
+        status = tuple(self.bundle(i, now) for i in found)
+        after, by = self.log.logged_window(index)
+        attestation = sign_attestation(
+            self._log_key,
+            origin=cp.origin,
+            size=cp.size,
+            root=cp.root,
+            leaf=target,
+            index=index,
+            status=[self.log.entry(i).leaf_hash for i in found],
+            logged_after=after,
+            logged_by=now if by is None else by,
+        )
+        return Bundle(
+            own.statement,
+            own.checkpoint,
+            status=status,
+            preimage=own.preimage,
+            attestation=attestation,
+        )
 
     def statement_at(self, index: int) -> Statement:
         """The logged statement at ``index``, with its body attached when this node holds

@@ -12,8 +12,8 @@ Pure functions over already-parsed statements (DOMAIN.md §3):
   objection deadlines by rule (``objection_due``).
 - ``publication_window`` gives a record's minimum and maximum publication ends.
 - ``validate_lifecycle`` is the check a node runs before accepting one lifecycle
-  statement about a target record (kind, refs, subject, issuer, minimum window, open
-  objection).
+  statement about a target record (kind, refs, subject, issuer authority, minimum window,
+  open objection); ``check_authority`` is its authority rule alone.
 - ``status_at`` folds the lifecycle statements signed up to ``as_of`` into a ``Status``:
   state, whether the record may be used for punitive or eligibility purposes, reasons
   and the leaf hashes of the statements that decided it.
@@ -48,15 +48,22 @@ Assumptions (tagged [A]; DOMAIN.md §3 leaves them open):
 - [A6] Objection outcomes: ``CORRECTED`` (the record was wrong) makes it ``corrected``,
   or ``superseded`` when the resolution's refs also name a replacement record;
   ``UPHELD`` (the record is upheld), ``REJECTED`` and ``UNDETERMINED`` restore it. A
-  resolution names its objection in ``refs[1:]`` or closes the oldest open one, and is
-  signed by the target's issuer, the objection's issuer or an authorised one.
+  resolution names its objection in ``refs[1:]`` or closes the oldest open one.
 - [A7] While under objection a record is never usable for punitive purposes; for
   eligibility it is not usable unless ``objection_suspends_eligibility=False``.
 - [A8] A repair is too early when its ``decided_on`` date is before the minimum
   publication end; under ``CRM_2026`` a minor penalty may be repaired at once. The
   other repair conditions (correction, commitment) are the issuer's to check.
-- [A9] Withdrawal only by the issuer of the record; commitment outcomes by the
-  commitment's issuer or an authorised one; the first outcome counts.
+- [A9] One authority rule (``check_authority``): every status-changing statement
+  (objection, resolution, repair, withdrawal, commitment outcome) is signed by the
+  record's issuer or by one a manifest delegation of its region authorises; anything
+  else is refused by ``validate_lifecycle`` and ignored by ``status_at``. The first
+  commitment outcome counts.
+- [A10] Lifecycle statements are ordered by (iat, log position): two signed in the same
+  second count in the order they were logged (a statement without a known position
+  sorts after the positioned ones of its second, then by leaf hash). One with
+  iat > as_of is ignored. A record that is withdrawn, repaired, superseded or corrected
+  stays so.
 - [A11] ``regime: samr-2021`` (《市场监督管理行政处罚信息公示规定》 art. 13): only for an
   authority named 市场监督管理 / 市场监管 / 工商行政管理 and decisions from 2021-09-01
   (``RegimeError`` otherwise). 通报批评 or a fine within the summary-procedure ceiling
@@ -69,11 +76,6 @@ Assumptions (tagged [A]; DOMAIN.md §3 leaves them open):
 - [A13] Lists: ``removed_on`` (移出, 删除, 屏蔽) ends a court list, black list or red
   list entry's window that day; a court list entry deferred under 暂缓 carries
   ``deferred_until`` and ``valid_from`` that day (rules count it only from then).
-- [A10] Lifecycle statements are ordered by (iat, log position): two signed in the same
-  second count in the order they were logged (a statement without a known position
-  sorts after the positioned ones of its second, then by leaf hash). One with
-  iat > as_of is ignored. A record that is withdrawn, repaired, superseded or corrected
-  stays so.
 
 Errors (in ``credex.ledger.errors``, re-exported here)::
 
@@ -125,6 +127,7 @@ if TYPE_CHECKING:
     )
     from credex.ledger.lifecycle.rules import (
         Fold,
+        check_authority,
         fold,
         validate_lifecycle,
     )
@@ -175,6 +178,7 @@ __all__ = [
     "Window",
     "add_working_days",
     "body_date",
+    "check_authority",
     "fold",
     "infer_severity",
     "is_working_day",
@@ -197,6 +201,7 @@ __getattr__ = lazy_exports(
         "is_working_day": "credex.ledger.lifecycle.workdays",
         "objection_due": "credex.ledger.lifecycle.workdays",
         "Fold": "credex.ledger.lifecycle.rules",
+        "check_authority": "credex.ledger.lifecycle.rules",
         "LifecycleError": "credex.ledger.errors",
         "LifecycleStateError": "credex.ledger.errors",
         "LifecycleTargetError": "credex.ledger.errors",

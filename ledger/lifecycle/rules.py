@@ -31,6 +31,7 @@ from credex.ledger.statement import Statement
 
 __all__ = [
     "Fold",
+    "check_authority",
     "check_target",
     "fold",
     "short",
@@ -70,6 +71,28 @@ def check_target(target: Statement, stmt: Statement) -> None:
         raise LifecycleTargetError(
             f"lifecycle: commitment.outcome {short(stmt)} targets a {target.record.kind}"
         )
+
+
+def check_authority(target: Statement, stmt: Statement, *, authorised: bool = False) -> None:
+    """The one authority rule for every status-changing statement (objection, resolution,
+    repair, withdrawal, commitment outcome): it is signed by the issuer of ``target``
+    (谁认定、谁修复), or ``authorised`` says a delegation of the target's region in the
+    federation manifest covers its issuer for the target's kind at its ``iat``. Needs no
+    body: it compares issuers (a hash envelope's kind is in its header).
+
+    Raises:
+        UnauthorisedRepairError: a repair by anyone else.
+        UnauthorisedLifecycleError: any other lifecycle statement by anyone else.
+    """
+    if stmt.claims.iss == target.claims.iss or authorised:
+        return
+    kind = stmt.kind.removeprefix("lifecycle.")
+    cls = UnauthorisedRepairError if stmt.kind == "lifecycle.repair" else UnauthorisedLifecycleError
+    raise cls(
+        f"lifecycle: {kind} by issuer {stmt.claims.iss!r}: only the issuer that made the "
+        f"finding ({target.claims.iss!r}) or one a manifest delegation of its region "
+        f"authorises for {target.kind} may change its status"
+    )
 
 
 @dataclass(slots=True)
@@ -135,15 +158,17 @@ def validate_lifecycle(
     Args:
         target: the record the statement is about (already verified).
         stmt: the lifecycle statement (already verified).
-        authorised: the federation authorises ``stmt``'s issuer to repair or resolve for
-            ``target``'s issuer (谁认定、谁修复 otherwise).
+        authorised: a manifest delegation of the target's region authorises ``stmt``'s
+            issuer to change the status of the target's kind (谁认定、谁修复 otherwise:
+            ``check_authority``).
         prior: lifecycle statements about ``target`` already accepted, in order.
 
     Raises:
         LifecycleTargetError: not a lifecycle kind, refs[0] is not the target's leaf
             hash, another subject, or an outcome for a record that is no commitment.
         UnauthorisedRepairError: a repair by another issuer, not authorised.
-        UnauthorisedLifecycleError: a withdrawal, resolution or outcome by the wrong issuer.
+        UnauthorisedLifecycleError: an objection, resolution, withdrawal or outcome by
+            another issuer, not authorised (one rule for all: ``check_authority``).
         RepairTooEarlyError: a repair decided before the minimum publication end.
         NoOpenObjectionError: a resolution with no open objection to close.
         LifecycleStateError: a second commitment outcome.
@@ -151,9 +176,8 @@ def validate_lifecycle(
         DateFormatError: a date field that is not ISO text.
     """
     check_target(target, stmt)
+    check_authority(target, stmt, authorised=authorised)
     kind, body = stmt.record.kind, stmt.record.body
-    same = stmt.claims.iss == target.claims.iss
-    by = f"issuer {stmt.claims.iss!r}"
     if kind == "lifecycle.objection":
         body_date(body, "raised_on", kind)
         if "due_by" in body:
@@ -171,23 +195,12 @@ def validate_lifecycle(
             raise NoOpenObjectionError(
                 f"lifecycle: objection {named[0].hex()[:16]}… is already resolved"
             )
-        closes = f.closes(stmt)
-        if closes is None:
+        if f.closes(stmt) is None:
             raise NoOpenObjectionError(
                 f"lifecycle: resolution {short(stmt)} has no open objection to close"
             )
-        if not (same or authorised or stmt.claims.iss == f.objections[closes].claims.iss):
-            raise UnauthorisedLifecycleError(
-                f"lifecycle: objection resolution by {by}: expected the record's issuer "
-                f"{target.claims.iss!r} or the objection's"
-            )
     elif kind == "lifecycle.repair":
         decided = body_date(body, "decided_on", kind)
-        if not (same or authorised):
-            raise UnauthorisedRepairError(
-                f"lifecycle: repair by {by}: only the issuer that made the finding "
-                f"({target.claims.iss!r}) or one it authorises may repair it"
-            )
         window = publication_window(target.record)
         if date_to_unix(decided) < window.min_until:
             raise RepairTooEarlyError(
@@ -203,27 +216,13 @@ def validate_lifecycle(
                 f"lifecycle: supersession {short(stmt)} must name the record and then its "
                 "replacement (refs: 2 different leaf hashes)"
             )
-        if not (same or authorised):
-            raise UnauthorisedLifecycleError(
-                f"lifecycle: supersession by {by}: expected the record's issuer "
-                f"{target.claims.iss!r} or one it authorises"
-            )
     elif kind == "lifecycle.withdrawal":
         body_date(body, "withdrawn_on", kind)
-        if not same:
-            raise UnauthorisedLifecycleError(
-                f"lifecycle: withdrawal by {by}: expected the record's issuer {target.claims.iss!r}"
-            )
     elif kind == "commitment.outcome":
         body_date(body, "verified_on", kind)
         if body["outcome"] not in COMMITMENT_OUTCOMES:
             raise LifecycleError(
                 f"lifecycle: commitment outcome: expected KEPT or BREACHED, got {body['outcome']!r}"
-            )
-        if not (same or authorised):
-            raise UnauthorisedLifecycleError(
-                f"lifecycle: commitment outcome by {by}: expected the commitment's issuer "
-                f"{target.claims.iss!r}"
             )
         if fold(prior).outcome is not None:
             raise LifecycleStateError(

@@ -16,7 +16,13 @@ from credex.ledger.errors import (
     LifecycleError,
 )
 from credex.ledger.lifecycle.model import TERMINAL_STATES, State, Status
-from credex.ledger.lifecycle.rules import check_target, fold, short, validate_lifecycle
+from credex.ledger.lifecycle.rules import (
+    check_authority,
+    check_target,
+    fold,
+    short,
+    validate_lifecycle,
+)
 from credex.ledger.lifecycle.windows import body_date, publication_window
 from credex.ledger.statement import Statement
 
@@ -75,8 +81,9 @@ def status_at(
         positions: log index by leaf hash (e.g. from each status bundle's receipt);
             merged with the indices of ``(index, statement)`` pairs. A statement with
             no position sorts after the positioned ones of its second, by leaf hash.
-        authorised_repairers: ``(target, stmt) -> bool``, True when the federation lets
-            ``stmt``'s issuer repair, resolve or verify for ``target``'s issuer.
+        authorised_repairers: ``(target, stmt) -> bool``, True when a manifest delegation
+            lets ``stmt``'s issuer change the status of ``target`` (the one authority
+            rule, ``check_authority``: otherwise only ``target``'s own issuer may).
         objection_suspends_eligibility: node policy for records under objection [A7].
 
     Raises:
@@ -85,8 +92,8 @@ def status_at(
         DateFormatError / LifecycleError: the target's own window cannot be computed.
     """
     # a person's record whose body is not held (erased after a repair, or a mirror's copy):
-    # its window is unknown and statements cannot be re-validated against its dates; they
-    # were validated by the node that logged them and are taken in order
+    # its window is unknown and statements cannot be re-validated against its dates (they
+    # were by the node that logged them); the authority rule needs no body and still holds
     window = publication_window(target.record) if target.has_body else None
     unique: dict[bytes, Statement] = {}
     where: dict[bytes, int] = dict(positions or {})
@@ -109,12 +116,12 @@ def status_at(
     for s in ordered:
         if s.claims.iat > as_of:
             continue
-        if window is None:
-            accepted.append(s)
-            continue
         ok = authorised_repairers is not None and authorised_repairers(target, s)
         try:
-            validate_lifecycle(target, s, authorised=ok, prior=accepted)
+            if window is None:  # no body: the dates cannot be checked, the authority can
+                check_authority(target, s, authorised=ok)
+            else:
+                validate_lifecycle(target, s, authorised=ok, prior=accepted)
         except (LifecycleError, DateFormatError) as e:
             ignored.append(f"ignored {s.record.kind} {short(s)}: {e}")
             continue

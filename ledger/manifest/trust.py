@@ -159,13 +159,22 @@ class Manifest:
         return next((d for d in self._delegations if d.matches(region, issuer, kind, at)), None)
 
     def repair_authorised(self, target: Statement, stmt: Statement) -> bool:
-        """``status_at``'s ``authorised_repairers``: True when a delegation of
-        ``target``'s region covers ``stmt``'s issuer for ``target``'s kind at ``stmt``'s
-        iat (the finding's own issuer needs none: 谁认定、谁修复)."""
-        found = self.delegation_for(
-            target.record.region, stmt.claims.iss, target.record.kind, stmt.claims.iat
+        """``status_at``'s ``authorised_repairers``, for every status-changing statement
+        (objection, resolution, repair, withdrawal, outcome: the one authority rule,
+        ``lifecycle.rules.check_authority``): True when a delegation of ``target``'s
+        region covers ``stmt``'s issuer for ``target``'s kind at ``stmt``'s iat (the
+        finding's own issuer needs none: 谁认定、谁修复). The region is the one the manifest
+        gives the target's issuer (a record's region is bound to it, verify step 2), so a
+        hash envelope without its body is judged too."""
+        regions = {
+            i.region for i in self.issuers_for_kid(target.kid) if i.issuer_id == target.claims.iss
+        }
+        if target.has_body:
+            regions &= {target.record.region}
+        return any(
+            self.delegation_for(region, stmt.claims.iss, target.kind, stmt.claims.iat) is not None
+            for region in regions
         )
-        return found is not None
 
 
 def _effective_delegations(bodies: Sequence[ManifestBody]) -> tuple[Delegation, ...]:

@@ -135,10 +135,19 @@ class LogStore(Protocol):
         ...
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        """Record a checkpoint; one for an already recorded size replaces its note and time.
+        """Record a checkpoint; one for an already recorded size replaces its note (more
+        cosignatures) and keeps its ``created_at``: when the log *first* recorded that
+        size, which bounds when its entries were logged (``ledger.logtime``).
 
         The caller (the log) checks the root and the order; the store does not.
         """
+        ...
+
+    def checkpoints_around(
+        self, index: int
+    ) -> tuple[StoredCheckpoint | None, StoredCheckpoint | None]:
+        """The recorded checkpoint with the largest size <= ``index`` (the entry was not in
+        it) and the one with the smallest size > ``index`` (the first with the entry)."""
         ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:

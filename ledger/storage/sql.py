@@ -369,10 +369,10 @@ class SqlStore(SqlComponent):
                         )
                     )
                 else:
-                    conn.execute(
+                    conn.execute(  # created_at stays: when this size was first recorded
                         sa_update(CHECKPOINTS)
                         .where(_C.tree_size == cp.tree_size)
-                        .values(note=cp.note, created_at=cp.created_at)
+                        .values(note=cp.note)
                     )
         except SQLAlchemyError as e:
             raise self._error("add checkpoint", e) from e
@@ -395,6 +395,13 @@ class SqlStore(SqlComponent):
                 return [StoredCheckpoint(*row) for row in conn.execute(stmt)]
         except SQLAlchemyError as e:
             raise self._error("list checkpoints", e) from e
+
+    def checkpoints_around(
+        self, index: int
+    ) -> tuple[StoredCheckpoint | None, StoredCheckpoint | None]:
+        before = _CP_SELECT.where(_C.tree_size <= index).order_by(_C.tree_size.desc()).limit(1)
+        after = _CP_SELECT.where(_C.tree_size > index).order_by(_C.tree_size.asc()).limit(1)
+        return self._checkpoint(before, "before"), self._checkpoint(after, "after")
 
     def _checkpoint(self, stmt: Select[Any], what: str) -> StoredCheckpoint | None:
         try:

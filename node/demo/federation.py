@@ -31,6 +31,7 @@ from credex.adapters.sample_hk import hk_report_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.evidence import verify_evidence
 from credex.ledger.manifest import Manifest, ManifestBody
+from credex.ledger.statement import Statement
 from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification
 from credex.node.demo.recognition import run_recognition_demo
@@ -115,6 +116,20 @@ class FederationMember:
         """A Log client (a bank, an auditor) of this member's public port."""
         ca = NodeTls(self.home.path, name=self.home.region).ca_pem()
         return PeerClient(self.public, ca_pem=ca, timeout_s=timeout_s)
+
+    def bank(self, name: str = "demo-bank", timeout_s: float = 10) -> PeerClient:
+        """A bank registered at this member (``credex client add NAME --role bank``),
+        calling over mTLS: the one way a person's record body leaves a node (Lookup)."""
+        tls = NodeTls(self.home.path, name=self.home.region)
+        key, cert, _ = tls.issue_client(name, "bank", now=_now())
+        return PeerClient(
+            self.public,
+            ca_pem=tls.ca_pem(),
+            client_cert=cert,
+            client_key=key,
+            mtls_endpoint=self.mtls,
+            timeout_s=timeout_s,
+        )
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -245,21 +260,30 @@ def run_federation_demo(
         }
         progress("federation: a bank fetches a Ningbo score from the Hangzhou server")
         index = ningbo.stats["first_score_index"]
-        with hangzhou.client() as bank:
-            mirrored = bank.get_bundle(index, origin=ningbo.home.origin)
-        # a person's score is a hash envelope: the mirror proves it (steps 1-6) but holds
-        # no body; the issuing node hands the body over and the bank attaches it
+        with hangzhou.client() as anyone:
+            mirrored = anyone.get_bundle(index, origin=ningbo.home.origin)
+        # a person's score is a hash envelope: the public port (here Hangzhou's mirror)
+        # proves it (steps 1-6) but never serves a body; a bank registered at Hangzhou
+        # looks the subject up (audited), and Hangzhou forwards to Ningbo, which holds it
         bare = run_verification(mirrored, manifest)
-        with ningbo.client() as issuer:
-            body = Bundle.from_bytes(issuer.get_bundle(index)).preimage
-        held = Bundle.from_bytes(mirrored)
-        data = Bundle(held.statement, held.checkpoint, preimage=body).to_bytes()
-        report = run_verification(data, manifest)
+        subject = Statement.from_bytes(Bundle.from_bytes(mirrored).statement).claims.sub
+        with hangzhou.bank() as bank:
+            answer = bank.lookup(
+                subject=subject, purpose="eligibility", authorisation="demo:loan-2026-0042"
+            )
+        data = next(
+            r.bundle
+            for r in answer.records
+            if r.origin == ningbo.home.origin and r.leaf_index == index and r.bundle
+        )
+        report = run_verification(data, manifest, purpose="eligibility")
+        ningbo.collect(manifest)  # Ningbo logged its own audit.lookup: witnesses cosign it
         out["bank"] = {
             "fetched_from": hangzhou.home.origin,
             "record_of": ningbo.home.origin,
             "body_from": ningbo.home.origin,
             "without_body_failed_step": bare.failed_step,
+            "lookup_logged_at": answer.audit_index,
             "leaf_index": index,
             "bytes": len(data),
             "verify": report.to_json_value(),

@@ -8,8 +8,9 @@ their manifest; it starts no server of its own:
    天一分 -> 钱江分-level policy, Qianhai accepts HK's ``report.hk`` under the HK ->
    mainland policy), proposed at Ningbo and installed on every member as ``credex
    federation recognize-add`` does. Xiamen, with no agreement, is refused and logs nothing.
-2. Hangzhou fetches a Ningbo score bundle from Ningbo's server, recognises it, collects
-   cosignatures; a bank verifies the derived bundle offline against the manifest.
+2. Hangzhou's platform looks a Ningbo score up (mTLS, audited: the body leaves Ningbo
+   only so), recognises it, collects cosignatures; a bank verifies the derived bundle
+   offline against the manifest.
 3. Qianhai converts an HK company report; a Shenzhen bank verifies the whole chain.
 4. a derived value tampered in the bundle fails step 3; a *validly signed* derived record
    whose level does not follow from source and policy fails step 8, naming the field.
@@ -180,14 +181,16 @@ def _recognise(
     assert m.node is not None
     rec = recognize(m.node, source, policy, manifest, now=now)
     _collect(m, manifest)
-    own = m.node.bundle(rec.result.index, now)
+    own = m.node.bundle_with_status(rec.result.index, now, with_body=True)  # its own record
     policy_index = m.node.log.index_of(rec.policy.leaf_hash)
     bundle = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=rec.bundle.sources,
         policy=m.node.bundle(policy_index, now),
         preimage=own.preimage,
+        attestation=own.attestation,
     )
     return bundle, {
         "source_region": rec.source.record.region,
@@ -204,8 +207,19 @@ def _score(
     """Step 2: a Ningbo score recognised at Hangzhou, verified by a bank."""
     ningbo = ms[NINGBO]
     index = int(ningbo.stats["first_score_index"]) + 2
+    # a person's score: its body leaves Ningbo only through a lookup (mTLS, audited);
+    # Hangzhou's platform asks its own node, which forwards to Ningbo
     with ningbo.client() as c:
-        source = c.get_bundle(index)
+        subject = Statement.from_bytes(Bundle.from_bytes(c.get_bundle(index)).statement)
+    with ms[HANGZHOU].bank("hangzhou-recognition") as c:
+        answer = c.lookup(
+            subject=subject.claims.sub, purpose="eligibility", authorisation="demo:recognition-1"
+        )
+    source = next(
+        r.bundle
+        for r in answer.records
+        if r.origin == ningbo.home.origin and r.leaf_index == index and r.bundle
+    )
     bundle, out = _recognise(ms[HANGZHOU], source, policy, manifest, now)
     src_b = Bundle.from_bytes(source)
     src = Statement.from_bytes(src_b.statement, src_b.preimage).record
@@ -290,13 +304,15 @@ def _tampered(
     # usual (they check consistency, not arithmetic): steps 1-7 pass, step 8 replays
     res = hz.node.issue([forged], iat=now)[0]
     _collect(hz, manifest)
-    own = hz.node.bundle(res.index, now)
+    own = hz.node.bundle_with_status(res.index, now, with_body=True)
     signed = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=good.sources,
         policy=good.policy,
         preimage=own.preimage,
+        attestation=own.attestation,
     )
     report = run_verification(signed.to_bytes(), manifest)
     found = _FIELD_RE.search(str(report.error or ""))

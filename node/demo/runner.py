@@ -185,7 +185,9 @@ def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:
             }
         )
         index = results[0].index
-        data = node.bundle(index, now).to_bytes()
+        # the operator's own node writes the bundle (``credex lifecycle bundle``): the
+        # body with it, and the status it checked
+        data = node.bundle_with_status(index, now, with_body=True).to_bytes()
     bundle_path = base / "score.credex"
     bundle_path.write_bytes(data)
     trust_text = home.trust().to_json()

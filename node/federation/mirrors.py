@@ -7,8 +7,10 @@
 
 An RFC 9942 receipt signs only the tree root, so the peer's signature over the root at
 size R plus the mirror's own inclusion path is a valid receipt for any leaf below R.
-``MirrorBundles`` serves them with their lifecycle statements, and not at all once the
-record is repaired, withdrawn, corrected or expired (``credex.node.services.sharing``).
+``MirrorBundles`` serves them with their lifecycle statements and this node's attestation
+that they are all its verified mirror holds (signed with its own log key: a bank trusts
+every member's log key), and not at all once the record is repaired, withdrawn,
+corrected or expired (``credex.node.services.sharing``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
 from credex.ledger.errors import (
     FormatError,
@@ -29,6 +32,7 @@ from credex.ledger.errors import (
     OutOfRangeError,
 )
 from credex.ledger.indexing import lifecycle_in
+from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
@@ -124,7 +128,7 @@ class MirrorBundles:
         store = SqlStore(self._url(origin))
         try:
             with AppendOnlyLog(store) as mirror:
-                yield MirrorView(origin, mirror, root)
+                yield MirrorView(origin, mirror, root, self.home.log_key())
         finally:
             store.close()
 
@@ -136,6 +140,8 @@ class MirrorView:
     origin: str
     log: AppendOnlyLog
     root: RootSignature
+    #: this node's log key: it attests what its verified mirror holds (None: no attestation)
+    key: SigningKey | None = None
 
     @property
     def size(self) -> int:
@@ -168,7 +174,21 @@ class MirrorView:
         target = Statement.from_bytes(self.log.entry(index).leaf)
         lifecycle = lifecycle_in(self.log, target.leaf_hash, self.root.tree_size)
         require_shared(target, lifecycle, now)
-        note = self.log.checkpoint(self.root.tree_size).note
-        own = self._plain(index, note)
-        status = tuple(self._plain(i, note) for i, _ in lifecycle)
-        return Bundle(own.statement, own.checkpoint, status=status)
+        cp = self.log.checkpoint(self.root.tree_size)
+        own = self._plain(index, cp.note)
+        status = tuple(self._plain(i, cp.note) for i, _ in lifecycle)
+        attestation = None
+        if self.key is not None:  # the mirror's word: these are all it holds, and when
+            after, by = self.log.logged_window(index)  # it first saw the entry (its clock)
+            attestation = sign_attestation(
+                self.key,
+                origin=self.origin,
+                size=cp.tree_size,
+                root=cp.root,
+                leaf=target.leaf_hash,
+                index=index,
+                status=[st.leaf_hash for _, st in lifecycle],
+                logged_after=after,
+                logged_by=now if by is None else by,
+            )
+        return Bundle(own.statement, own.checkpoint, status=status, attestation=attestation)

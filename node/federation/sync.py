@@ -5,7 +5,9 @@ One ``PeerSync`` follows one origin::
     fetch checkpoint -> log signature by the trusted key -> consistency with the last
     verified checkpoint (rollback / same size, other root -> InconsistentLogError with
     evidence) -> fetch the new entries in batches -> verify each (statement decodes,
-    issuer key trusted and valid at iat, kind authorised, signature) -> the mirrored tree's
+    issuer key trusted and valid at iat, kind authorised, the record's region its issuer's,
+    iat not in the future and the key valid after this node last saw the peer without the
+    entry: ``ledger.logtime``, signature) -> the mirrored tree's
     root at the checkpoint's size must equal the checkpoint's root -> commit entries and
     the checkpoint in the mirror store.
 
@@ -34,9 +36,10 @@ from credex.ledger.errors import (
 )
 from credex.ledger.indexing import leaf_for
 from credex.ledger.log import AppendOnlyLog, NewLeaf
+from credex.ledger.logtime import LoggedWindow, keys_valid_when_logged, require_not_future
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
-from credex.ledger.trust import TrustPolicy
+from credex.ledger.trust import TrustPolicy, require_region
 
 __all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
 
@@ -58,12 +61,22 @@ class SyncResult:
     error: str | None = None
 
 
-def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
+def verify_peer_statement(
+    data: bytes, trust: TrustPolicy, *, now: int | None = None, seen_without: int | None = None
+) -> Statement:
     """Check one peer entry as a verifier would (bundle steps 1-3).
+
+    ``now`` (this node's clock) and ``seen_without`` (when this node verified a checkpoint
+    of the peer that did not hold the entry yet; None: none) are what this mirror itself
+    attests about when the entry was logged: its ``iat`` cannot be in the future, and its
+    key must have been valid then (``credex.ledger.logtime``).
 
     Raises:
         FormatError: not a valid statement.
         UntrustedKeyError / KeyValidityError / KindNotAuthorisedError: issuer policy.
+        RegionMismatchError: the record's region is not its issuer's.
+        LogTimeError: dated in the future, or signed by a key retired before this node
+            saw the peer's log without the entry (a backdated statement).
         SignatureError: the issuer signature does not verify.
     """
     st = Statement.from_bytes(data)
@@ -84,6 +97,12 @@ def verify_peer_statement(data: bytes, trust: TrustPolicy) -> Statement:
         raise KindNotAuthorisedError(
             f"sync: {st.claims.iss!r} is not authorised for kind {st.kind!r}"
         )
+    if st.has_body:  # an envelope's region is in its body, which a mirror never holds
+        authorised = require_region(authorised, st.record.region, "sync")
+    if now is not None:
+        require_not_future(st.claims.iat, now, "sync")
+        window = LoggedWindow(seen_without, now, "this mirror")
+        authorised = keys_valid_when_logged(authorised, window, "sync")
     verify_statement_signature(st, authorised[0].public_key)
     return st
 
@@ -152,7 +171,9 @@ class PeerSync:
                 proof=tuple(proof),
             ) from e
 
-    def _fetch_verified(self, start: int, end: int) -> tuple[list[NewLeaf], str | None]:
+    def _fetch_verified(
+        self, start: int, end: int, now: int, seen_without: int | None
+    ) -> tuple[list[NewLeaf], str | None]:
         """Verified leaves from ``start`` up to the first bad one (and why it was bad)."""
         leaves: list[NewLeaf] = []
         index = start
@@ -161,7 +182,7 @@ class PeerSync:
                 if index >= end:
                     return leaves, f"entry {index}: peer sent more entries than asked"
                 try:
-                    st = verify_peer_statement(data, self.trust)
+                    st = verify_peer_statement(data, self.trust, now=now, seen_without=seen_without)
                 except CredexError as e:
                     return leaves, f"entry {index}: {e}"
                 leaves.append(leaf_for(st))
@@ -183,6 +204,10 @@ class PeerSync:
         cp = note.checkpoint
         self._check_consistent(note)
         start = self.mirror.size
+        # every entry from here on was not in the peer's log when this node verified its
+        # latest checkpoint: it was logged after that time (this node's clock)
+        held = self.mirror.latest_checkpoint()
+        seen_without = None if held is None else held.created_at
         if start >= cp.size:
             self._merge_cosignatures(note, now)
             return SyncResult(self.origin, cp.size, start, 0)
@@ -190,7 +215,7 @@ class PeerSync:
         total = 0
         while start < cp.size and error is None:
             end = min(cp.size, start + self.batch)
-            leaves, error = self._fetch_verified(start, end)
+            leaves, error = self._fetch_verified(start, end, now, seen_without)
             if leaves:
                 # nothing is mirrored unless it provably belongs to the checkpointed tree
                 self._prove_prefix(note, start, leaves)

@@ -161,7 +161,7 @@ def create_server(
     )
     log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
-    submit = SubmitServicer(Intake(node), submit_limits)
+    submit = SubmitServicer(Intake(node, clock), submit_limits)
     submit_pb2_grpc.add_SubmitServicer_to_server(submit, server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
         node,

@@ -10,6 +10,10 @@ of interest (``INTEREST_KINDS``, ``derived.*`` and the lifecycle kinds) are pars
 kept, so memory grows with the records the rules look at, not with the log. The stored
 kind column is read first; other leaves are never decoded.
 
+A record whose region is not the region of the issuer that signed it (in the home's trust
+for its own log, in its federation manifest for mirrors) is not compared: its region
+cannot be believed (docs/spec.md step 2).
+
 A ``score.city`` body without a ``level`` gets its common level from the scheme
 registry (``credex.adapters.schemes``). A peer whose last sync saw a checkpoint larger
 than its mirror is named in the report's notes (the mirror is behind: repairs beyond it
@@ -42,6 +46,8 @@ from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.trust import TrustPolicy, issuer_regions
+from credex.node.federation.manifests import load_chain, load_manifest
 from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
 from credex.node.home import NodeHome
 
@@ -70,11 +76,29 @@ class _Counter:
     unreadable: int = 0
 
 
+def _bound(st: Statement, trust: TrustPolicy | None) -> bool:
+    """False when ``trust`` knows the statement's key and none of its issuers is of the
+    region the record claims (a record logged before regions were bound, or by a node
+    that skips the check): its region cannot be believed, so it is not compared."""
+    if trust is None or not st.has_body:
+        return True
+    regions = issuer_regions(trust, st.kid, st.claims.iss)
+    return not regions or st.record.region in regions
+
+
 def _read(
-    url: str, holder: str, origin: str, chunk: int, count: _Counter, *, own: bool = False
+    url: str,
+    holder: str,
+    origin: str,
+    chunk: int,
+    count: _Counter,
+    *,
+    own: bool = False,
+    trust: TrustPolicy | None = None,
 ) -> tuple[View, list[Observed]]:
     """One log's statements of interest; for the home's own log, with the bodies of its
-    hash envelopes attached (a mirror holds none)."""
+    hash envelopes attached (a mirror holds none). A record whose region is not its
+    issuer's in ``trust`` is counted as unreadable, never compared."""
     store = SqlStore(url)
     bodies = BodyStore(url) if own else None
     try:
@@ -90,6 +114,9 @@ def _read(
                     try:
                         st = Statement.from_bytes(e.leaf, held.get(e.leaf_hash))
                     except CredexError:  # a leaf this version cannot read
+                        count.unreadable += 1
+                        continue
+                    if not _bound(st, trust):
                         count.unreadable += 1
                         continue
                     out.append(Observed(view, e.index, st))
@@ -119,13 +146,17 @@ def gather_views(
         StorageError / InconsistentLogError: a log or mirror cannot be opened.
     """
     count = _Counter()
-    view, observed = _read(home.db_url, home.origin, home.origin, chunk, count, own=True)
+    own_trust: TrustPolicy = home.trust()
+    peers_trust: TrustPolicy | None = load_manifest(home) if load_chain(home) else None
+    view, observed = _read(
+        home.db_url, home.origin, home.origin, chunk, count, own=True, trust=own_trust
+    )
     views = [view]
     notes: list[str] = []
     for peer in PeerRegistry(home).list():
         url = _mirror_held(home, peer.origin)
         view, more = (
-            _read(url, home.origin, peer.origin, chunk, count)
+            _read(url, home.origin, peer.origin, chunk, count, trust=peers_trust)
             if url is not None
             else (View(home.origin, peer.origin, 0), [])
         )

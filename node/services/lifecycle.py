@@ -8,7 +8,8 @@ The node-side glue between the pure lifecycle rules (``credex.ledger.lifecycle``
   (dates default to the day of ``now`` in China Standard Time) and log it with
   ``add_lifecycle``; a repair or withdrawal may erase a person's off-log body at once.
 - ``add_lifecycle``: a lifecycle record about a record in this node's log or in its
-  mirror of a peer's log (refs[0] = its leaf hash, same subject and region), checked with
+  mirror of a peer's log (refs[0] = its leaf hash, same subject; the region is the signing
+  issuer's), checked with
   ``validate_lifecycle`` against the statements already logged for it and the repair
   delegations of this node's manifest, and only then signed and logged.
 - ``status_of``: the status of a logged (or mirrored) record as of a time.
@@ -31,7 +32,7 @@ from credex.ledger.errors import FormatError, LifecycleError, LifecycleStateErro
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import Status, objection_due, status_at, validate_lifecycle
 from credex.ledger.log import AppendOnlyLog
-from credex.ledger.record import Record
+from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.node.federation.manifests import load_chain, load_manifest
@@ -170,15 +171,18 @@ def add_lifecycle(
                 f"lifecycle: {kind} field {name!r} is in the future: expected on or "
                 f"before {today}, got {value}"
             )
+    issuer = issuer_id or node.home.platform_issuer
+    # the statement is the signing issuer's, in its region (a delegate's about another
+    # region's record too); the subject is the target's (a body-less envelope: its sub)
+    subject = target.record.subject if target.has_body else Subject("person", target.claims.sub)
     record = Record(
         kind=kind,
-        region=target.record.region,
-        subject=target.record.subject,
+        region=node.home.issuer_region(issuer),
+        subject=subject,
         body=dict(body),
         valid_from=now,
         refs=(target.leaf_hash, *extra_refs),
     )
-    issuer = issuer_id or node.home.platform_issuer
     stmt = node.sign([record], issuer, now)[0]
     prior = [st for _, st in lifecycle_entries(node, target.leaf_hash)]
     if any(p.leaf_hash == stmt.leaf_hash for p in prior):

@@ -239,7 +239,8 @@ class SubjectLookup:
                 require_shared(target, lifecycle_in(node.log, target.leaf_hash), now)
                 lock = self._publish_lock or nullcontext()
                 with lock:
-                    bundle = node.bundle_with_status(e.index, now, fresh=False)
+                    # the one path a body leaves this node by: authorised and audited
+                    bundle = node.bundle_with_status(e.index, now, fresh=False, with_body=True)
                 yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
             except (RecordWithheldError, BodyErasedError) as w:  # erased: nothing to send
                 yield FoundRecord(origin, e.index, e.kind, None, str(w))

@@ -162,13 +162,16 @@ def recognize(
     _require_agreement(node, source, policy.leaf_hash, now)
     result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
     node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
-    own = node.bundle(result.index, now)
+    # the operator's own record, with its status attested (it verifies for a purpose)
+    own = node.bundle_with_status(result.index, now, with_body=True)
     out = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=(source_b,),
         policy=node.bundle(policy_index, now),
         preimage=own.preimage,  # a person's derived record: its hash-envelope body
+        attestation=own.attestation,
     )
     return Recognition(result, out, source, policy)
 

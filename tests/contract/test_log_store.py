@@ -143,7 +143,20 @@ def test_checkpoints(store: SqlStore) -> None:
     assert store.get_checkpoint(2) is None
     cosigned = StoredCheckpoint(7, cps[2].root, cps[2].note + "\n— witness sig\n", 2000)
     store.add_checkpoint(cosigned)
-    assert store.latest_checkpoint() == cosigned
+    # the note is replaced; the time stays when the size was first recorded (logtime)
+    assert store.latest_checkpoint() == StoredCheckpoint(7, cosigned.root, cosigned.note, 1007)
+
+
+def test_checkpoints_around_an_index(store: SqlStore) -> None:
+    assert store.checkpoints_around(0) == (None, None)
+    cps = [StoredCheckpoint(s, bytes([s]) * 32, f"origin\n{s}\n", 1000 + s) for s in (3, 7)]
+    for cp in cps:
+        store.add_checkpoint(cp)
+    assert store.checkpoints_around(0) == (None, cps[0])
+    assert store.checkpoints_around(2) == (None, cps[0])
+    assert store.checkpoints_around(3) == (cps[0], cps[1])
+    assert store.checkpoints_around(6) == (cps[0], cps[1])
+    assert store.checkpoints_around(7) == (cps[1], None)
 
 
 def test_sixty_four_bit_values(store: SqlStore) -> None:

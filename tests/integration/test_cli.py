@@ -399,12 +399,12 @@ def test_issue_person_id_is_never_stored_or_printed(
     assert raw not in (tmp_path / "t.json").read_bytes()
 
 
-def test_issue_invalid_uscc_names_position_and_expected(cli: Cli, sqlite_home: Path) -> None:
+def test_issue_invalid_uscc_names_the_position_only(cli: Cli, sqlite_home: Path) -> None:
     r = _issue_org(cli, sqlite_home, ORG[:-1] + "0")
     assert r.code == 1
     assert r.err.startswith("credex: error: ")
     assert "position 18" in r.err
-    assert "expected 3" in r.err
+    assert "expected" not in r.err and "got" not in r.err  # no character of the input
     assert _size(cli, sqlite_home) == 0
 
 
@@ -1018,10 +1018,7 @@ def test_console_script_subprocess(cli: Cli, tmp_path: Path) -> None:
     )
     assert p.returncode == 1
     assert "Traceback" not in p.stdout + p.stderr
-    assert (
-        p.stderr == "credex: error: uscc: check character mismatch at position 18: "
-        "expected 3, got 0\n"
-    )
+    assert p.stderr == "credex: error: uscc: check character mismatch at position 18\n"
     p = run("info", "--home", tmp_path / "nowhere")
     assert p.returncode == 2
     assert "Traceback" not in p.stderr

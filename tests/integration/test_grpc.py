@@ -28,6 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from credex.adapters.sample import score_records
+from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import (
     SignedNote,
     cosign_checkpoint,
@@ -48,7 +49,7 @@ from credex.ledger.keys import SigningKey
 from credex.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
-from credex.ledger.verify import verify_bundle
+from credex.ledger.verify import run_verification, verify_bundle
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
@@ -81,9 +82,11 @@ def _db(store_url: str) -> str | None:
     return None if store_url.startswith("sqlite") else store_url
 
 
-def _statements(node: LocalNode, n: int, seed: int = 0) -> list[bytes]:
+def _statements(node: LocalNode, n: int, seed: int = 0, iat: int = T0) -> list[bytes]:
+    """``n`` signed statements dated ``iat``: a node logs them only within its clock's
+    skew (``credex.ledger.logtime``), so a real ``credex serve`` needs the real time."""
     records = score_records(REGION, node.home.subject_key(), n, seed=seed, as_of=AS_OF)
-    return [s.to_bytes() for s in node.sign(records, None, T0)]
+    return [s.to_bytes() for s in node.sign(records, None, iat)]
 
 
 # --- a fake witness backend (tests only) ------------------------------------------------------
@@ -223,8 +226,11 @@ def test_log_rpcs_return_bytes_that_verify(served: Served) -> None:
         verify_consistency(11, 16, cp.root, new.root, c.get_consistency_proof(11, 16))
 
         bundle = c.get_bundle(3)
-        report = verify_bundle(bundle, served.home.trust())
-        assert report.ok
+        # a person's score: the public port serves the envelope (steps 1-6), never the
+        # body (finding 1, tests/security); the body comes only with an audited Lookup
+        assert Bundle.from_bytes(bundle).preimage is None
+        report = run_verification(bundle, served.home.trust())
+        assert report.failed_step == 7 and all(s.ok for s in report.steps[:6])
         assert c.get_bundle(leaf_hash(leaves[3])) == bundle
 
 
@@ -292,7 +298,7 @@ def test_submit_with_bodies_keeps_them_off_the_log(served: Served) -> None:
         (bare,) = c.submit(data[2:])  # no body: logged, but nothing to serve
     for a, body in zip(acks, bodies[:2], strict=True):
         assert served.node.bodies.get(a.leaf_hash) == body
-        bundle = served.node.bundle(a.leaf_index, T0)
+        bundle = served.node.bundle(a.leaf_index, T0, with_body=True)
         assert bundle.preimage == body
         assert verify_bundle(bundle.to_bytes(), served.home.trust()).ok
     assert served.node.bodies.get(bare.leaf_hash) is None
@@ -553,7 +559,7 @@ def test_serve_subprocess_sigterm_exits_cleanly(tmp_path: Path) -> None:
         assert info["listen"] == p.public and info["mtls_listen"] == p.mtls
         key, cert, _ = tls.issue_client("tool", "issuer", now=int(time.time()))  # after start
         with LocalNode(home) as signer:
-            data = _statements(signer, 5)
+            data = _statements(signer, 5, iat=int(time.time()))
         with PeerClient(
             p.public, ca_pem=tls.ca_pem(), client_cert=cert, client_key=key, mtls_endpoint=p.mtls
         ) as c:
@@ -576,7 +582,7 @@ def test_kill_9_during_streamed_submit_loses_nothing_acknowledged(
     tls.ensure(now=int(time.time()))
     key, cert, _ = tls.issue_client("tool", "issuer", now=int(time.time()))
     with LocalNode(home) as signer:
-        data = _statements(signer, 400)
+        data = _statements(signer, 400, iat=int(time.time()))
     p = ServeProcess(home.path)
     acked: list[submit_pb2.SubmitResult] = []
     with PeerClient(

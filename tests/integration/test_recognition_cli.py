@@ -286,7 +286,7 @@ def test_recognize_forged_derived_value_fails_step_8(
     # a node that signs and logs a wrong conversion: steps 1-7 pass, step 8 does not
     with LocalNode.open(rg.hangzhou) as node:
         res = node.issue([forged], iat=T0)[0]
-        own = node.bundle(res.index, T0)
+        own = node.bundle(res.index, T0, with_body=True)
     bad = tmp_path / "forged.credex"
     bad.write_bytes(
         Bundle(

@@ -293,16 +293,15 @@ def test_legacy_uscc_flagged() -> None:
 BAD_ROWS = [
     (
         org_row(**{"行政相对人代码_1（统一社会信用代码）": "91350100M000100Y4Z"}),
-        r"^uscc: check character mismatch at position 18: expected 3, got Z "
-        r"\(in 统一社会信用代码\)$",
+        r"^uscc: check character mismatch at position 18 \(in 统一社会信用代码\)$",
     ),
     (
         org_row(**{"行政相对人代码_1（统一社会信用代码）": "91350100MI00100Y43"}),
-        r"^uscc: invalid character at position 10: 'I' \(in 统一社会信用代码\)$",
+        r"^uscc: invalid character at position 10 \(in 统一社会信用代码\)$",
     ),
     (
         org_row(**{"处罚机关统一社会信用代码": "11330200MA0YX80180"}),
-        r"^uscc: check character mismatch at position 18: .* \(in 处罚机关统一社会信用代码\)$",
+        r"^uscc: check character mismatch at position 18 \(in 处罚机关统一社会信用代码\)$",
     ),
     (
         person_row(**{"证件号码": "110105194912310021"}),

@@ -11,8 +11,9 @@ import hashlib
 import pytest
 
 from credex.ledger import encoding
+from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import Checkpoint, sign_checkpoint
+from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
 from credex.ledger.derive import build_derived_record
 from credex.ledger.errors import FormatError, PolicyError, VerificationError
 from credex.ledger.keys import SigningKey
@@ -32,7 +33,7 @@ from credex.ledger.manifest import (
 )
 from credex.ledger.merkle import MerkleTree
 from credex.ledger.policy import build_policy_record
-from credex.ledger.receipt import build_receipt
+from credex.ledger.receipt import Receipt, build_receipt
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement, sign_statement
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustStore
@@ -305,16 +306,43 @@ def _derived_with_source_status(
         rec = Record(kind, HZ, person, life_body, IAT + 50, refs=(src.leaf_hash,))
         statements.append(sign_statement(rec, HZ_ISS, HZ_KEY, IAT + 50))
     b_src, b_pol, b_good, *rest = _log_bundles(statements)
-    # a person's records are hash envelopes: each bundle carries its body (preimage)
-    source = Bundle(b_src.statement, b_src.checkpoint, status=tuple(rest), preimage=src.preimage)
+    # a person's records are hash envelopes: each bundle carries its body (preimage); the
+    # log attests the status statements of the source and of the derived record
+    source = Bundle(
+        b_src.statement,
+        b_src.checkpoint,
+        status=tuple(rest),
+        preimage=src.preimage,
+        attestation=_attest(b_src, [s.leaf_hash for s in statements[3:]]),
+    )
     out = Bundle(
         b_good.statement,
         b_good.checkpoint,
         sources=(source,),
         policy=b_pol,
         preimage=good.preimage,
+        attestation=_attest(b_good, []),
     )
     return out.to_bytes(), trust, src
+
+
+def _attest(b: Bundle, status: list[bytes]) -> bytes:
+    """The log's attestation that ``status`` are all the lifecycle statements about the
+    entry of ``b``, as of its checkpoint."""
+    st = Statement.from_bytes(b.statement)
+    receipt = Receipt.from_bytes(st.receipts[0])
+    cp = SignedNote.from_text(b.checkpoint).checkpoint
+    return sign_attestation(
+        LOG,
+        origin=cp.origin,
+        size=cp.size,
+        root=cp.root,
+        leaf=st.leaf_hash,
+        index=receipt.leaf_index,
+        status=status,
+        logged_after=0,
+        logged_by=IAT,
+    )
 
 
 def test_a_source_without_lifecycle_passes_step_8_for_every_purpose() -> None:

@@ -50,24 +50,23 @@ def test_uscc_normalised() -> None:
     assert validate_uscc("  91350100 m000100 y43\n").id == "91350100M000100Y43"
 
 
-def test_uscc_check_mismatch_names_expected_and_actual() -> None:
-    with pytest.raises(
-        IdentifierError, match=r"^uscc: check character mismatch at position 18: expected 3, got Z$"
-    ):
+def test_uscc_check_mismatch_names_the_position_only() -> None:
+    # never a character of the input (finding 8: it may be a resident ID in the wrong field)
+    with pytest.raises(IdentifierError, match=r"^uscc: check character mismatch at position 18$"):
         validate_uscc("91350100M000100Y4Z")
-    with pytest.raises(IdentifierError, match="expected 7, got D"):
+    with pytest.raises(IdentifierError, match=r"^uscc: check character mismatch at position 18$"):
         validate_uscc("91310115MA1H8R7C6D")  # invented blog example
 
 
 def test_uscc_invalid_character_position() -> None:
-    with pytest.raises(IdentifierError, match=r"^uscc: invalid character at position 10: 'I'$"):
+    with pytest.raises(IdentifierError, match=r"^uscc: invalid character at position 10$"):
         validate_uscc("91350100MI00100Y43")
-    with pytest.raises(IdentifierError, match=r"position 12: 'O'"):
+    with pytest.raises(IdentifierError, match=r"^uscc: invalid character at position 12$"):
         validate_uscc("91330200MA0OX00163")  # O/0 typo
 
 
 def test_uscc_region_code_must_be_digits() -> None:
-    with pytest.raises(IdentifierError, match=r"position 5: expected a digit .* got 'A'"):
+    with pytest.raises(IdentifierError, match=r"position 5: expected a digit \(positions 3-8"):
         validate_uscc("9135A100M000100Y43")
 
 
@@ -132,7 +131,8 @@ def test_any_single_change_fails(code: str, pos: int, char: str) -> None:
     try:
         org = validate_uscc(mutated)
     except IdentifierError as e:
-        assert f"position {pos + 1}" in str(e) or "position 18" in str(e)
+        text = str(e)
+        assert f"position {pos + 1}" in text or "position 18" in text or "resident" in text
     else:  # only a published legacy code may pass with a wrong check
         assert org.legacy_checksum
 
@@ -179,7 +179,7 @@ def test_hk_brn(raw: str, canonical: str) -> None:
 def test_hk_brn_bad() -> None:
     with pytest.raises(IdentifierError, match=r"^hk brn: invalid format"):
         validate_hk_brn("1234567-000")
-    with pytest.raises(IdentifierError, match="expiry month: expected 01-12, got 13"):
+    with pytest.raises(IdentifierError, match=r"expiry month at characters 13-14: expected 01-12$"):
         validate_hk_brn("12345678-000-13-11-1")
 
 

@@ -86,7 +86,8 @@ def repair(tgt: Statement, decided: str, *, iat: int | None = None, other: bool 
     return life("lifecycle.repair", tgt, body, iat or unix(decided) + 3600, other=other)
 
 
-def objection(tgt: Statement, raised: str, *, other: bool = True, **kw: object) -> Statement:
+def objection(tgt: Statement, raised: str, *, other: bool = False, **kw: object) -> Statement:
+    # ``other``: signed by another region's issuer, which no longer counts (finding 7)
     return life(
         "lifecycle.objection", tgt, {"raised_on": raised, **kw}, unix(raised) + 60, other=other
     )

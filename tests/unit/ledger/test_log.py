@@ -335,8 +335,10 @@ def test_checkpoints(log: AppendOnlyLog) -> None:
     with pytest.raises(OutOfRangeError, match="got 11"):
         log.record_checkpoint(11, log.root(), "origin\n11\n", 103)
     cosigned = log.record_checkpoint(6, log.root(6), "origin\n6\n\n— witness\n", 104)
-    assert log.latest_checkpoint() == cosigned
+    assert log.latest_checkpoint() == cosigned and cosigned.created_at == 100  # first time
+    assert log.logged_window(5) == (0, 100)
     assert log.record_checkpoint(10, log.root(), "origin\n10\n", 105).tree_size == 10
+    assert log.logged_window(7) == (100, 105) and log.logged_window(10) == (105, None)
 
 
 def test_open_checks_the_recorded_checkpoint(store_url: str) -> None:

@@ -4,10 +4,12 @@ policy violation fails at its named step with a specific error."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 
 import pytest
 
+from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import (
     Checkpoint,
@@ -294,6 +296,24 @@ def test_inclusion_index_out_of_range() -> None:
     assert report.failed_step == 4 and isinstance(report.error, InclusionProofError)
 
 
+def _attested(b: Bundle, *status: Bundle, log: SigningKey = LOG, by: int = IAT) -> Bundle:
+    """``b`` carrying ``status`` and the log's attestation that they are all there are."""
+    st, receipt, text = _bundle_parts(b.to_bytes())
+    cp = SignedNote.from_text(text).checkpoint
+    att = sign_attestation(
+        log,
+        origin=cp.origin,
+        size=cp.size,
+        root=cp.root,
+        leaf=st.leaf_hash,
+        index=receipt.leaf_index,
+        status=[Statement.from_bytes(s.statement).leaf_hash for s in status],
+        logged_after=0,
+        logged_by=by,
+    )
+    return dataclasses.replace(b, status=status, attestation=att)
+
+
 def test_purpose_refuses_a_record_under_objection() -> None:
     from credex.ledger.errors import PolicyError
 
@@ -308,7 +328,7 @@ def test_purpose_refuses_a_record_under_objection() -> None:
     )
     obj = sign_statement(objection, ISS, ISSUER, IAT + 10)
     (main, sub), _ = _log_bundles([st, obj])
-    data = Bundle(main.statement, main.checkpoint, status=(sub,)).to_bytes()
+    data = _attested(main, sub).to_bytes()
     trust = _trust(kinds=["score.city", "lifecycle.objection"])
     plain = run_verification(data, trust)
     assert plain.ok and plain.status == "under-objection"

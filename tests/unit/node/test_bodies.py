@@ -129,7 +129,7 @@ def test_issue_keeps_bodies_off_the_log(node: LocalNode, home: NodeHome) -> None
     # idempotent: a second issue logs nothing and stores nothing new
     again = node.issue(recs, iat=T0 + 5)
     assert [a.is_new for a in again] == [False] * 3 and node.log.size == 3
-    b = node.bundle(results[0].index, T0)
+    b = node.bundle(results[0].index, T0, with_body=True)
     assert b.preimage == _held(home, recs[0])
     report = verify_bundle(b.to_bytes(), home.trust())
     assert report.ok and report.kind == "score.city"
@@ -153,15 +153,16 @@ def test_erase_leaves_the_tree_untouched(node: LocalNode, home: NodeHome) -> Non
     assert (node.log.size, node.log.root(node.log.size)) == (size, root)
     assert node.log.entry(target.index).leaf_hash == target.leaf_hash
     with pytest.raises(BodyErasedError, match=r"\(request\); the leaf .* stays in the log"):
-        node.bundle(target.index, T0 + DAY)
+        node.bundle(target.index, T0 + DAY, with_body=True)
     with pytest.raises(BodyErasedError):
-        node.bundle_with_status(target.index, T0 + DAY)
+        node.bundle_with_status(target.index, T0 + DAY, with_body=True)
     st = node.statement_at(target.index)
     assert st.is_envelope and not st.has_body
     with pytest.raises(BodyNotHeldError):
         _ = st.record
     # the other records are unaffected
-    assert verify_bundle(node.bundle(results[2].index, T0 + DAY).to_bytes(), home.trust()).ok
+    other = node.bundle(results[2].index, T0 + DAY, with_body=True)
+    assert verify_bundle(other.to_bytes(), home.trust()).ok
 
 
 def test_sqlite_erase_leaves_no_body_bytes_on_disk(tmp_path: Path) -> None:
@@ -214,9 +215,9 @@ def test_submitted_envelope_is_logged_without_body(node: LocalNode, home: NodeHo
     preimage (verification then names the missing body at step 7)."""
     rec = _scores(home, 1, seed=9)[0]
     [st] = node.sign([rec], None, T0)
-    res = node.submit(Statement.from_bytes(st.leaf).leaf)
+    res = node.submit(Statement.from_bytes(st.leaf).leaf, now=T0)
     assert res.kind == "score.city" and node.bodies.info(res.leaf_hash) is None
-    b = node.bundle(res.index, T0)
+    b = node.bundle(res.index, T0, with_body=True)
     assert b.preimage is None
     from credex.ledger.verify import run_verification
 
@@ -240,7 +241,7 @@ def test_withdrawn_person_record_body_is_erased_by_the_hook(
     info = erase_if_ended(node, res.leaf_hash, T0 + 3 * DAY)
     assert info is not None and info.erase_reason == "withdrawn"
     with pytest.raises(BodyErasedError, match="withdrawn"):
-        node.bundle(res.index, T0 + 3 * DAY)
+        node.bundle(res.index, T0 + 3 * DAY, with_body=True)
 
 
 def test_erased_after_withdrawal_status_still_answers(node: LocalNode, home: NodeHome) -> None:
@@ -265,6 +266,6 @@ def test_erased_after_withdrawal_status_still_answers(node: LocalNode, home: Nod
     assert not target.has_body
     assert status.state == "withdrawn" and "window: unknown here" in status.reasons[-1]
     with pytest.raises(BodyErasedError, match="erased"):
-        node.bundle(r.index, T0 + 2 * DAY)
+        node.bundle(r.index, T0 + 2 * DAY, with_body=True)
     with pytest.raises(RecordWithheldError, match=r"no longer shared \(withdrawn"):
         require_shared(target, lifecycle_entries(node, r.leaf_hash), T0 + 2 * DAY)

@@ -73,7 +73,7 @@ def test_issue_bundle_verify(node: LocalNode, home: NodeHome) -> None:
     assert all(r.is_new and r.kind == "score.city" for r in results)
     trust = home.trust()
     for r in results:
-        data = node.bundle(r.index, T0).to_bytes()
+        data = node.bundle(r.index, T0, with_body=True).to_bytes()
         report = verify_bundle(data, trust)
         assert report.leaf_index == r.index
         assert report.tree_size == 4
@@ -114,7 +114,7 @@ def test_issue_by_another_issuer_is_a_separate_record(node: LocalNode, home: Nod
     a = node.issue([rec], iat=T0)
     b = node.issue([rec], issuer_id=f"{REGION}/tax", iat=T0)
     assert (a[0].index, b[0].index) == (0, 1)
-    report = verify_bundle(node.bundle(1, T0).to_bytes(), home.trust())
+    report = verify_bundle(node.bundle(1, T0, with_body=True).to_bytes(), home.trust())
     assert report.issuer == f"{REGION}/tax"
     with pytest.raises(KindNotAuthorisedError):
         node.issue(_scores(home, 1), issuer_id=f"{REGION}/tax", iat=T0)
@@ -144,14 +144,14 @@ def test_publish_checkpoint(node: LocalNode, home: NodeHome) -> None:
 def test_bundle_publishes_a_checkpoint_when_needed(node: LocalNode, home: NodeHome) -> None:
     node.issue(_scores(home, 2), iat=T0)
     assert node.latest_checkpoint() is None
-    b = node.bundle(1, T0)
+    b = node.bundle(1, T0, with_body=True)
     assert SignedNote.from_text(b.checkpoint).checkpoint.size == 2
     assert node.latest_checkpoint() is not None
     # a later entry beyond the latest checkpoint gets a new one; earlier ones reuse it
     node.issue(_scores(home, 1, seed=3), iat=T0)
-    b2 = node.bundle(2, T0)
+    b2 = node.bundle(2, T0, with_body=True)
     assert SignedNote.from_text(b2.checkpoint).checkpoint.size == 3
-    b0 = node.bundle(0, T0)
+    b0 = node.bundle(0, T0, with_body=True)
     assert b0.checkpoint == b2.checkpoint
     for bb in (b, b2, b0):
         verify_bundle(bb.to_bytes(), home.trust())
@@ -161,12 +161,12 @@ def test_bundle_publishes_a_checkpoint_when_needed(node: LocalNode, home: NodeHo
 def test_bundle_out_of_range(node: LocalNode, home: NodeHome, index: int) -> None:
     node.issue(_scores(home, 3), iat=T0)
     with pytest.raises(OutOfRangeError, match="out of range"):
-        node.bundle(index, T0)
+        node.bundle(index, T0, with_body=True)
 
 
 def test_bundle_on_empty_log(node: LocalNode) -> None:
     with pytest.raises(OutOfRangeError, match="expected < 0, got 0"):
-        node.bundle(0, T0)
+        node.bundle(0, T0, with_body=True)
 
 
 def test_submit_registered_issuer(node: LocalNode, home: NodeHome) -> None:
@@ -187,17 +187,17 @@ def test_submit_registered_issuer(node: LocalNode, home: NodeHome) -> None:
         valid_from=T0 - 86400,
     )
     st = sign_statement(rec, court, SigningKey(b"\x05" * 32), T0)
-    res = node.submit(st.to_bytes())
+    res = node.submit(st.to_bytes(), now=T0)
     assert (res.index, res.is_new, res.kind) == (0, True, "court.dishonest-debtor")
     assert res.leaf_hash == st.leaf_hash
-    assert node.submit(st.to_bytes()).index == 0  # resubmitting is idempotent
+    assert node.submit(st.to_bytes(), now=T0).index == 0  # resubmitting is idempotent
     assert node.log.size == 1
-    report = verify_bundle(node.bundle(0, T0).to_bytes(), home.trust())
+    report = verify_bundle(node.bundle(0, T0, with_body=True).to_bytes(), home.trust())
     assert report.issuer == court
     # the same statement, resigned before the key's window: refused by policy
     early = sign_statement(rec, court, SigningKey(b"\x05" * 32), T0 - 100)
     with pytest.raises(PolicyError):
-        node.submit(early.to_bytes())
+        node.submit(early.to_bytes(), now=T0)
     assert node.log.size == 1
 
 
@@ -205,7 +205,7 @@ def test_submit_unknown_key_is_untrusted(node: LocalNode, home: NodeHome) -> Non
     [rec] = _scores(home, 1)
     stranger = sign_statement(rec, home.platform_issuer, SigningKey(b"\x09" * 32), T0)
     with pytest.raises(UntrustedKeyError, match="not registered"):
-        node.submit(stranger.to_bytes())
+        node.submit(stranger.to_bytes(), now=T0)
     assert node.log.size == 0
 
 
@@ -217,7 +217,7 @@ def test_submit_bad_signature(node: LocalNode, home: NodeHome) -> None:
     sig[0] ^= 1
     forged = Statement(st.protected, st.payload, bytes(sig), st.alg, st.kid, st.claims, st.record)
     with pytest.raises(SignatureError):
-        node.submit(forged.to_bytes())
+        node.submit(forged.to_bytes(), now=T0)
     assert node.log.size == 0
 
 
@@ -225,12 +225,12 @@ def test_reopen_bundle_still_verifies(home: NodeHome) -> None:
     with LocalNode(home) as node:
         results = node.issue(_scores(home, 5), iat=T0)
         note = node.publish_checkpoint(T0)
-        before = node.bundle(2, T0).to_bytes()
+        before = node.bundle(2, T0, with_body=True).to_bytes()
     with LocalNode.open(home.path) as node:
         assert node.log.size == 5
         assert node.log.root() == note.checkpoint.root
         assert node.latest_checkpoint().to_text() == note.to_text()  # type: ignore[union-attr]
-        after = node.bundle(2, T0).to_bytes()
+        after = node.bundle(2, T0, with_body=True).to_bytes()
         assert node.issue(_scores(home, 5), iat=T0) == [
             type(r)(r.index, r.leaf_hash, False, r.kind) for r in results
         ]
