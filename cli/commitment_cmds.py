@@ -34,7 +34,7 @@ __all__ = ["commitments_app", "register"]
 
 commitments_app = group("Credit commitments (信用承诺): check, commit, remind, keep or breach.")
 TargetArg = Annotated[str, typer.Argument(help="Leaf hash (hex) of the commitment.")]
-_WITHIN_RE = re.compile(r"^(\d{1,4})d?$")
+_WITHIN_RE = re.compile(r"^([0-9]{1,4})d?\Z", re.ASCII)
 
 
 def _date(text: str | None) -> date | None:

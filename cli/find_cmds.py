@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_INDEX_RE = re.compile(r"^[0-9]{1,19}$")
-_LEAF_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+_INDEX_RE = re.compile(r"^[0-9]{1,19}\Z")
+_LEAF_RE = re.compile(r"^[0-9a-fA-F]{64}\Z")
 
 
 def records(

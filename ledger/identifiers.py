@@ -90,7 +90,7 @@ _PROVINCE_RANGES: Final = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61
 RESIDENT_REGION_PREFIXES: Final = frozenset(
     {str(n) for lo, hi in _PROVINCE_RANGES for n in range(lo, hi + 1)} | {"81", "82", "83"}
 )
-_RID_RE: Final = re.compile(r"^[0-9]{17}[0-9X]$")
+_RID_RE: Final = re.compile(r"^[0-9]{17}[0-9X]\Z")
 
 _WS_RE: Final = re.compile(r"\s+")
 _HK_CR_RE: Final = re.compile(r"^(?:\d{8}|[FC]\d{7}|MF\d{6})\Z", re.ASCII)

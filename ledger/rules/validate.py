@@ -43,8 +43,8 @@ __all__ = [
     "validate_rule",
 ]
 
-NAME_RE: Final = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-FACT_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+NAME_RE: Final = re.compile(r"^[A-Z][A-Z0-9_]{0,63}\Z")
+FACT_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
 #: every integer in a rule lies in [-MAX_INT, MAX_INT]
 MAX_INT: Final = 1_000_000
 _MAX_FACTS: Final = 32

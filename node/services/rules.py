@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 #: who asks for a check: a service or client name, never a person's name or number
-ASKER_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+ASKER_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\Z")
 _FILE_FIELDS: Final = ("name", "rules", "version")
 
 

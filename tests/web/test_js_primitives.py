@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from credex.ledger import encoding
-from credex.ledger.errors import CredexError
+from credex.ledger.errors import CborError, CredexError
 from credex.ledger.merkle import verify_consistency, verify_inclusion
 
 from . import jsrunner
@@ -159,14 +159,19 @@ def test_a_tag_is_read_only_as_the_outermost_item_where_one_is_expected() -> Non
     assert [o["ok"] for o in out[1:]] == [False, False]
 
 
-def test_item_count_is_bounded() -> None:
-    # 2^18 + 1 items: refused before a hostile length can allocate (docs/spec.md §1)
-    n = 2**18
+@pytest.mark.parametrize("n", [2**16 - 1, 2**16], ids=["at-the-limit", "one-past"])
+def test_item_count_is_bounded(n: int) -> None:
+    # an array of n items is n + 1 data items: 65536 is the bound in both decoders, checked
+    # before a hostile length can allocate (docs/spec.md §1)
     data = "9a" + n.to_bytes(4, "big").hex() + "00" * n
     [out] = jsrunner.run("cbor", {"items": [data]})
-    assert out["ok"] is False and "items" in out["error"]["message"]
-    # Python has no item bound (its size limits keep every credex value far below it)
-    assert len(encoding.decode(bytes.fromhex(data))) == n
+    if n + 1 <= 2**16:
+        assert out["ok"] is True
+        assert len(encoding.decode(bytes.fromhex(data))) == n
+    else:
+        assert out["ok"] is False and "items" in out["error"]["message"]
+        with pytest.raises(CborError, match="items"):
+            encoding.decode(bytes.fromhex(data))
 
 
 def _merkle_vectors() -> dict[str, list[dict[str, Any]]]:

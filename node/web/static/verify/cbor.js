@@ -117,6 +117,11 @@ class Reader {
       default: {
         // major 6: a tag only as the outermost item, where the caller allows tags and
         // checks the number (COSE_Sign1 18, COSE_Sign 98); anywhere else it is refused
+        // the formats use only tags 18 and 98: any other number is refused first, as the
+        // Python decoder's pre-scan does (spec.md §1: no value sharing, no other tags)
+        if (n !== 18n && n !== 98n) {
+          throw this.fail(`unsupported cbor item: tag ${n}: expected one of [18, 98]`);
+        }
         if (depth !== 0 || !this.tags.length) {
           throw this.fail(`unsupported cbor item: tag ${n} is not used here`);
         }

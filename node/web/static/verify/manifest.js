@@ -125,6 +125,7 @@ export async function manifestPolicy(bodies, hash) {
   const logs = new Map();
   for (const body of bodies) {
     const listed = new Map();
+    const listedLogs = new Map();
     for (const m of body.members) {
       for (const i of m.issuers) {
         listed.set(`${i.issuerId}\u0000${hex(i.key)}`, {
@@ -132,11 +133,22 @@ export async function manifestPolicy(bodies, hash) {
           validFrom: i.validFrom, validUntil: i.validUntil, kinds: new Set(i.kinds),
         });
       }
-      for (const [key, name] of m.logKeys) {
-        const kid = await sha256(key);
-        logs.set(hex(kid), { origin: m.origin, noteKeyName: name, publicKey: key, kid });
+      // the current log key is open-ended; a retired one is closed at its retired_at
+      const kid = await sha256(m.logKey);
+      listedLogs.set(hex(kid), { origin: m.origin, noteKeyName: m.logNoteName, publicKey: m.logKey, kid, validUntil: null });
+      for (const r of m.retired) {
+        const rkid = await sha256(r.key);
+        listedLogs.set(hex(rkid), { origin: m.origin, noteKeyName: r.noteName, publicKey: r.key, kid: rkid, validUntil: r.retiredAt });
       }
     }
+    // a log key this version no longer lists (its member removed or replaced) is closed
+    // at this version's issued_at (docs/manifest.md "As trust policy")
+    for (const [k, log] of logs) {
+      if (!listedLogs.has(k) && (log.validUntil === null || log.validUntil > body.issuedAt)) {
+        logs.set(k, { ...log, validUntil: body.issuedAt });
+      }
+    }
+    for (const [k, v] of listedLogs) logs.set(k, v);
     for (const [k, old] of issuers) {
       if (!listed.has(k) && current.has(k)) {
         let until = body.issuedAt;

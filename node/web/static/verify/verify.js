@@ -216,19 +216,31 @@ async function verifyOne(bundle, trust, run, depth, where) {
       throw new CheckpointError(`checkpoint: root differs from the receipt's: expected ${hex(root)}, got ${hex(cp.root)}`);
     }
     const q = trust.quorumFor(cp.origin);
+    // a log key that left the trust material (retired, or its member removed) vouches
+    // only for what witnesses cosigned before it left: at least one cosignature
+    const until = log.validUntil ?? null;
+    const required = until === null ? q : Math.max(q, 1);
     let n = 0;
+    const counted = new Set(); // a witness key counts once, however often it is listed
     for (const w of trust.witnessesFor(cp.origin)) {
+      if (counted.has(hex(w.publicKey))) continue;
+      counted.add(hex(w.publicKey));
       const wk = `${bundle.checkpoint}\u0000${w.name}\u0000${hex(w.publicKey)}`;
       if (!run.cache.cosigned.has(wk)) {
         try {
-          await verifyCosignature(note, w.name, w.publicKey);
-          run.cache.cosigned.set(wk, true);
+          run.cache.cosigned.set(wk, await verifyCosignature(note, w.name, w.publicKey));
         } catch (e) {
           if (!(e instanceof SignatureError)) throw e;
-          run.cache.cosigned.set(wk, false);
+          run.cache.cosigned.set(wk, null);
         }
       }
-      n += run.cache.cosigned.get(wk) ? 1 : 0;
+      const when = run.cache.cosigned.get(wk);
+      if (when !== null && (until === null || when < BigInt(until))) n += 1;
+    }
+    if (n < required && until !== null) {
+      throw new KeyValidityError(
+        `checkpoint: log key ${hex(log.kid).slice(0, 16)}… of ${log.origin} left the trust material at ${until}: expected ${required} witness cosignatures from before then, got ${n}`,
+      );
     }
     if (n < q) throw new CheckpointError(`checkpoint: witness quorum not met: expected ${q}, got ${n}`);
     return { cosigned: n, quorum: q };
