@@ -23,7 +23,7 @@ from credex.cli._common import HomeOpt, JsonOpt, console, group, now, print_json
 from credex.ledger.errors import ConfigError, CredexError
 
 if TYPE_CHECKING:
-    from credex.ledger.manifest import Manifest
+    from credex.node.federation.watch import ManifestWatch
     from credex.node.home import NodeHome
     from credex.node.local import LocalNode
 
@@ -77,14 +77,18 @@ def serve(
 ) -> None:
     """Serve the node over gRPC with TLS until SIGTERM / SIGINT.
 
-    With a federation manifest the Witness service cosigns the other members' logs and
-    GetBundle serves bundles of mirrored peer records (``origin``).
+    The server holds the home (HOME/serve.lock): commands run next to it append to the
+    same log, and the server signs every checkpoint. Manifest versions, peers and clients
+    added while it runs take effect without a restart. With --follow it syncs every peer,
+    fetches manifest versions it lacks, publishes and collects cosignatures.
     """
-    from credex.node.federation.members import PeerForwarder, federation_manifest
+    from credex.node.federation.members import PeerForwarder
     from credex.node.federation.mirrors import MirrorBundles
+    from credex.node.federation.watch import ManifestWatch
     from credex.node.federation.witnessing import witness_backend
     from credex.node.home import NodeHome
     from credex.node.local import LocalNode
+    from credex.node.pen import ServeLock
     from credex.node.rpc.server import create_server
 
     logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
@@ -97,63 +101,92 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    node = LocalNode(h)
-    manifest = federation_manifest(h)
-    witness = None if manifest is None else witness_backend(h, manifest, clock=now)
-    follower: threading.Thread | None = None
-    try:
-        server, ports = create_server(
-            node,
-            home=h,
-            listen=listen,
-            mtls_listen=mtls_listen,
-            san=tuple(san or ()),
-            witness=witness,
-            mirrors=MirrorBundles(h),
-            forward=PeerForwarder(h),
-        )
+    with ServeLock(path):
+        node = LocalNode(h)
+        watch = ManifestWatch(h)
+        witness = witness_backend(h, watch.current, clock=now)
+        follower: threading.Thread | None = None
         try:
-            if follow > 0 and manifest is not None:
-                follower = threading.Thread(
-                    target=_follow_loop,
-                    args=(h, node, manifest, follow, stop),
-                    name="credex-follow",
-                    daemon=True,
-                )
-                follower.start()
-            public = f"{_host(listen)}:{ports.public}"
-            mtls = f"{_host(mtls_listen)}:{ports.mtls}"
-            _record_listen(path, public, mtls)
-            logger.info("listening on %s (mtls %s)", public, mtls)
-            while not stop.wait(0.5):
-                pass
-            logger.info("stopping: finishing in-flight calls")
-            if follower is not None:
-                follower.join(_GRACE_S)
-            server.stop(_GRACE_S).wait()
+            server, ports = create_server(
+                node,
+                home=h,
+                listen=listen,
+                mtls_listen=mtls_listen,
+                san=tuple(san or ()),
+                witness=witness,
+                mirrors=MirrorBundles(h),
+                forward=PeerForwarder(h),
+            )
+            try:
+                if follow > 0:
+                    follower = threading.Thread(
+                        target=_follow_loop,
+                        args=(h, node, watch, follow, stop),
+                        name="credex-follow",
+                        daemon=True,
+                    )
+                    follower.start()
+                public = f"{_host(listen)}:{ports.public}"
+                mtls = f"{_host(mtls_listen)}:{ports.mtls}"
+                _record_listen(path, public, mtls)
+                logger.info("listening on %s (mtls %s)", public, mtls)
+                while not stop.wait(0.5):
+                    pass
+                logger.info("stopping: finishing in-flight calls")
+                if follower is not None:
+                    follower.join(_GRACE_S)
+                server.stop(_GRACE_S).wait()
+            finally:
+                server.stop(0)
         finally:
-            server.stop(0)
-    finally:
-        if witness is not None:
             witness.close()
-        node.close()  # flushes the group commit
-    _record_listen(path, None, None)
+            node.close()  # flushes the group commit
+        _record_listen(path, None, None)
     logger.info("stopped")
 
 
 def _follow_loop(
-    home: "NodeHome", node: "LocalNode", manifest: "Manifest", every: float, stop: threading.Event
+    home: "NodeHome", node: "LocalNode", watch: "ManifestWatch", every: float, stop: threading.Event
 ) -> None:
-    """Until ``stop``: sync every peer, then publish and collect cosignatures."""
-    from credex.node.federation.follow import sync_peer
+    """Until ``stop``: fetch manifest versions this node lacks, follow new members, sync
+    every peer, then publish and collect cosignatures (the manifest in force each round)."""
+    from credex.node.federation.follow import follow_members, sync_peer
     from credex.node.federation.members import peer_clients
     from credex.node.federation.peers import PeerRegistry
+    from credex.node.federation.travel import fetch_versions
     from credex.node.federation.witnessing import collect_cosignatures
 
+    waiting = False
     while not stop.is_set():
+        manifest = watch.current()
+        if manifest is None:
+            if not waiting:
+                logger.info("follow: no federation manifest yet (credex federation import)")
+                waiting = True
+            stop.wait(every)
+            continue
+        waiting = False
+        node.log.refresh()  # entries the command line appended
+        clients = peer_clients(home, manifest)
+        try:
+            for origin, client in clients.items():
+                fetched = fetch_versions(home, client, origin, now())
+                if fetched.installed:
+                    logger.info("manifest: installed version %s from %s", fetched.installed, origin)
+                if fetched.error:
+                    logger.warning("manifest from %s: %s", origin, fetched.error)
+        finally:
+            for c in clients.values():
+                c.close()
+        manifest = watch.current() or manifest
+        for origin in follow_members(home, manifest, now()):
+            logger.info("following %s", origin)
+        members = {m.origin for m in manifest.latest.members}
         for peer in PeerRegistry(home).list():
             if stop.is_set():
                 return
+            if peer.origin not in members:
+                continue  # no longer a member: its mirror is kept, not followed
             try:
                 r = sync_peer(home, peer.origin, now(), manifest=manifest)
                 if r.error:

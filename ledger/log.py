@@ -256,6 +256,15 @@ class AppendOnlyLog:
         except CredexError:
             return
 
+    def refresh(self) -> int:
+        """Adopt the entries another handle on the same store appended since this one last
+        looked (a CLI command next to a running server), if they extend this log's tree;
+        returns the size. One size read when nothing changed."""
+        with self._lock:
+            if not self._closed:
+                self._resync()
+            return self._range.size
+
     def close(self) -> None:
         """Commit everything already submitted, then stop the sequencer. Idempotent.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +40,21 @@ from credex.ledger.statement import (
     verify_statement_signature,
 )
 from credex.ledger.storage.bodies import BodyStore
+from credex.ledger.storage.derivations import DerivationStore
 from credex.ledger.storage.sql import SqlStore
 from credex.node.home import NodeHome
 
-__all__ = ["IssueResult", "LocalNode", "create_home", "find_statement", "record_hash"]
+__all__ = [
+    "IssueResult",
+    "LocalNode",
+    "Publisher",
+    "create_home",
+    "find_statement",
+    "record_hash",
+]
+
+#: signs (or has signed elsewhere) a checkpoint of the current tree: ``now -> note``
+Publisher = Callable[[int], SignedNote]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +79,20 @@ _Prepared = tuple[list[IssueResult | None], list[int], list[NewLeaf], list[tuple
 
 
 class LocalNode:
-    """One node: its log (``store``, ``log``) and the off-log bodies of its enveloped
-    (personal) records (``bodies``, same database)."""
+    """One node: its log (``store``, ``log``), the off-log bodies of its enveloped
+    (personal) records (``bodies``) and the sources of its derived records
+    (``derivations``), all in one database.
 
-    def __init__(self, home: NodeHome, *, db_url: str | None = None) -> None:
+    ``publisher``: who signs checkpoints. By default this handle signs them itself; a
+    command line next to a running ``credex serve`` passes the server's
+    (``credex.node.pen``), so one place signs a home's checkpoints.
+    """
+
+    def __init__(
+        self, home: NodeHome, *, db_url: str | None = None, publisher: Publisher | None = None
+    ) -> None:
         self.home = home
+        self._publisher = publisher
         self.store = SqlStore(db_url or home.db_url)
         try:
             self.log = AppendOnlyLog(self.store)
@@ -85,18 +105,31 @@ class LocalNode:
             self.log.close()
             self.store.close()
             raise
+        self._db_url = db_url or home.db_url
+        self._derivations: DerivationStore | None = None
         self._log_key: SigningKey = home.log_key()
         self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
 
     @classmethod
-    def open(cls, path: Path, *, db_url: str | None = None) -> LocalNode:
-        return cls(NodeHome.open(path), db_url=db_url)
+    def open(
+        cls, path: Path, *, db_url: str | None = None, publisher: Publisher | None = None
+    ) -> LocalNode:
+        return cls(NodeHome.open(path), db_url=db_url, publisher=publisher)
 
     def close(self) -> None:
         self.log.close()
         self.store.close()
         self.bodies.close()
+        if self._derivations is not None:
+            self._derivations.close()
+
+    @property
+    def derivations(self) -> DerivationStore:
+        """What the derived records logged here rest on (opened on first use)."""
+        if self._derivations is None:
+            self._derivations = DerivationStore(self._db_url)
+        return self._derivations
 
     def __enter__(self) -> LocalNode:
         return self
@@ -266,7 +299,7 @@ class LocalNode:
 
     def info(self) -> dict[str, Any]:
         """Origin, region, tree size and root, and the latest checkpoint's size."""
-        size = self.log.size
+        size = self.log.refresh()
         note = self.latest_checkpoint()
         return {
             "origin": self.home.origin,
@@ -285,8 +318,14 @@ class LocalNode:
 
         The log never signs a checkpoint inconsistent with an earlier one: the new root
         is checked against a consistency proof from the last signed checkpoint first.
+        Entries another process appended to the same database are adopted first. With a
+        ``publisher`` (a running server holds the home), that one signs.
         """
-        size = self.log.size
+        if self._publisher is not None:
+            note = self._publisher(now)
+            self.log.refresh()
+            return note
+        size = self.log.refresh()
         latest = self.store.latest_checkpoint()
         if latest is not None and latest.tree_size == size:
             return SignedNote.from_text(latest.note)
@@ -311,8 +350,9 @@ class LocalNode:
             raise NotFoundError(f"checkpoint: none signed at size {size}")
         return SignedNote.from_text(cp.note)
 
-    def bundle(self, index: int, now: int) -> Bundle:
-        """A bundle for entry ``index`` against the latest checkpoint (published if needed).
+    def bundle(self, index: int, now: int, *, checkpoint: SignedNote | None = None) -> Bundle:
+        """A bundle for entry ``index`` against ``checkpoint`` (a note this log signed)
+        when it covers the entry, else the latest checkpoint (published if needed).
 
         An enveloped record's bundle carries its body (``preimage``) when this node holds
         it, and none when it never did (a submitted envelope).
@@ -321,14 +361,18 @@ class LocalNode:
             OutOfRangeError: no entry at ``index``.
             BodyErasedError: the record's body was erased here (the leaf stays).
         """
-        size = self.log.size
+        size = self.log.size if 0 <= index < self.log.size else self.log.refresh()
         if not 0 <= index < size:
             raise OutOfRangeError(
                 f"bundle: leaf index out of range: expected < {size}, got {index}"
             )
-        note = self.latest_checkpoint()
+        note = checkpoint
+        if note is None or note.checkpoint.size <= index:
+            note = self.latest_checkpoint()
         if note is None or note.checkpoint.size <= index:
             note = self.publish_checkpoint(now)
+        if note.checkpoint.size > self.log.size:  # signed by another handle on the log
+            self.log.refresh()
         cp = note.checkpoint
         entry = self.log.entry(index)
         receipt = build_receipt(
@@ -350,6 +394,8 @@ class LocalNode:
             raise OutOfRangeError(
                 f"receipt: leaf index out of range: expected < {cp.size}, got {index}"
             )
+        if cp.size > self.log.size:  # signed by another handle on the log
+            self.log.refresh()
         path = self.log.inclusion_proof(index, cp.size)
         return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
 
@@ -362,7 +408,7 @@ class LocalNode:
         (it is the one witnesses have cosigned), and status is as of that checkpoint.
         Finding the statements is one read of the log's ``target`` index.
         """
-        size = self.log.size
+        size = self.log.size if 0 <= index < self.log.size else self.log.refresh()
         if not 0 <= index < size:
             raise OutOfRangeError(
                 f"bundle: leaf index out of range: expected < {size}, got {index}"
@@ -382,6 +428,8 @@ class LocalNode:
         Raises:
             NotFoundError: no entry at ``index``.
         """
+        if index >= self.log.size:  # appended by another handle on the log?
+            self.log.refresh()
         entry = self.log.entry(index)
         st = Statement.from_bytes(entry.leaf)
         if st.is_envelope:

@@ -1,6 +1,7 @@
 """Following peers: one verified sync round per peer, into its mirror.
 
-- ``add_peers_from_manifest``: follow every other member of the manifest (``peers.json``).
+- ``add_peers_from_manifest``: follow every other member of the manifest (``peers.json``);
+  ``follow_members``: the same for members a new version added (status kept).
 - ``sync_peer``: ``PeerSync`` over a ``PeerClient`` into the peer's mirror; a split view
   is stored as evidence; the outcome is recorded in ``peers.json`` (``peers status``);
   after a clean round, the peer log's signature over the mirrored root is kept
@@ -41,6 +42,7 @@ from credex.node.rpc.client import DEFAULT_TIMEOUT_S, PeerClient
 
 __all__ = [
     "add_peers_from_manifest",
+    "follow_members",
     "sync_peer",
 ]
 
@@ -55,6 +57,24 @@ def add_peers_from_manifest(home: NodeHome, manifest: Manifest, now: int) -> lis
         reg.add(m.origin, m.endpoint, member_ca_pem(m).decode("ascii"), now)
         added.append(m.origin)
     return added
+
+
+def follow_members(home: NodeHome, manifest: Manifest, now: int) -> list[str]:
+    """Follow the members of ``manifest`` this node does not follow yet, or whose endpoint
+    or CA changed (a version installed while the server runs); others keep their status.
+    Returns the origins added or updated."""
+    reg = PeerRegistry(home)
+    known = {p.origin: p for p in reg.list()}
+    changed = []
+    for m in manifest.latest.members:
+        if m.origin == home.origin or m.tls_chain_pem is None:
+            continue
+        ca = member_ca_pem(m).decode("ascii")
+        held = known.get(m.origin)
+        if held is None or held.endpoint != m.endpoint or held.ca_pem != ca:
+            reg.add(m.origin, m.endpoint, ca, now)
+            changed.append(m.origin)
+    return changed
 
 
 def _keep_root_signature(

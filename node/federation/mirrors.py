@@ -149,7 +149,11 @@ class MirrorView:
             )
         return index
 
-    def _plain(self, index: int, note: str) -> Bundle:
+    def plain(self, index: int, note: str | None = None) -> Bundle:
+        """The bundle of entry ``index`` alone (no status), against the mirrored root and
+        its checkpoint (``note``: that checkpoint's text, read from the mirror if None)."""
+        if note is None:
+            note = self.log.checkpoint(self.root.tree_size).note
         root = self.root
         path = self.log.inclusion_proof(index, root.tree_size)
         receipt = Receipt(
@@ -169,6 +173,6 @@ class MirrorView:
         lifecycle = lifecycle_in(self.log, target.leaf_hash, self.root.tree_size)
         require_shared(target, lifecycle, now)
         note = self.log.checkpoint(self.root.tree_size).note
-        own = self._plain(index, note)
-        status = tuple(self._plain(i, note) for i, _ in lifecycle)
+        own = self.plain(index, note)
+        status = tuple(self.plain(i, note) for i, _ in lifecycle)
         return Bundle(own.statement, own.checkpoint, status=status)
