@@ -42,10 +42,10 @@ def _print_tree(before: dict[str, object], after: dict[str, object]) -> None:
 @body_app.command("list")
 def list_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Count the bodies this node holds and has erased (never their content)."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import tree_head
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         counts = node.bodies.counts()
         tree = tree_head(node)
     if json_out:
@@ -65,11 +65,11 @@ def erase_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Erase one record's body; the leaf and the tree stay as they are."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import erase_body
 
     leaf_hash = leaf_arg(leaf)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         done = erase_body(node, leaf_hash, reason, now())
     if json_out:
         print_json(done.to_json())
@@ -88,11 +88,11 @@ def purge_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Erase the body of every record that is repaired, withdrawn or expired."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import purge
 
     when = now() if as_of is None else day(as_of)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         r, before, after = purge(node, when)
     out = {
         "as_of": when,

@@ -23,6 +23,7 @@ import typer
 from credex.cli._common import (
     HomeOpt,
     JsonOpt,
+    WaitOpt,
     console,
     day,
     group,
@@ -96,10 +97,10 @@ def _act(
     act: "Callable[[LocalNode, bytes, int], LifecycleResult]",
 ) -> None:
     """Log one lifecycle statement about ``target`` (``act``) and print the result."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
     leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         done = act(node, leaf, now())
     _print_lifecycle(done, json_out)
 
@@ -122,11 +123,11 @@ def policy_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Validate a conversion policy and sign + log it; prints its leaf hash and index."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.recognition import add_policy, policy_file_value
 
     value = policy_file_value(read_input(file, "file", "policy"))
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         r = add_policy(node, value, issuer_id=issuer, now=now())
     _print_result(r, json_out, {"name": value["name"], "version": value["version"]})
 
@@ -143,40 +144,44 @@ def recognize_cmd(
         Path | None,
         typer.Option(
             help="Trust for the source bundle: a trust file or federation manifest "
-            "chain (default: this node's trust)."
+            "chain (default: this node's manifest, else its own trust)."
         ),
     ] = None,
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Convert a verified source record under a logged policy and write the bundle."""
-    from credex.node.local import LocalNode
+    """Convert a verified source record under a logged policy and write the bundle (with
+    its source and policy; --wait: on a checkpoint the witnesses have cosigned)."""
+    from credex.node.federation.holdings import handout
+    from credex.node.federation.members import federation_manifest
+    from credex.node.pen import open_node
     from credex.node.services.recognition import recognize
 
     policy_leaf = leaf_arg(policy, "policy leaf hash")
     data = read_input(bundle, "bundle", "recognize")
-    with LocalNode.open(resolve_home(home)) as node:
-        trust_policy = trust_from(trust, None, "recognize") if trust is not None else None
-        rec = recognize(
-            node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
+    with open_node(resolve_home(home)) as node:
+        trust_policy = (
+            trust_from(trust, None, "recognize")
+            if trust is not None
+            else federation_manifest(node.home) or node.home.trust()
         )
-    out = rec.bundle.to_bytes()
-    output.write_bytes(out)
+        t = now()
+        rec = recognize(node, data, policy_leaf, trust_policy, issuer_id=issuer, now=t)
+        h = handout(node, rec.result.index, t, wait_s=wait)
     r = rec.result
     if json_out:
+        data = h.bundle.to_bytes()
+        output.write_bytes(data)
+        extra = {"source": rec.source.leaf_hash.hex(), "policy": rec.policy.leaf_hash.hex()}
+        quorum = None if h.quorum is None else {"k": h.quorum, "met": h.quorum_met}
         print_json(
-            {
-                **r.to_json(),
-                "source": rec.source.leaf_hash.hex(),
-                "policy": rec.policy.leaf_hash.hex(),
-                "file": str(output),
-                "bytes": len(out),
-            }
+            {**r.to_json(), **extra, "file": str(output), "bytes": len(data), "quorum": quorum}
         )
-    else:
-        state = "logged" if r.is_new else "already logged"
-        console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
-        console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
+        return
+    state = "logged" if r.is_new else "already logged"
+    console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()}")
+    write_bundle(output, h.bundle, r.index, json_out, h)
 
 
 # --- lifecycle ----------------------------------------------------------------------
@@ -352,15 +357,18 @@ def outcome_cmd(
 def lifecycle_bundle(
     index: Annotated[int, typer.Argument(help="0-based leaf index.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a bundle for entry INDEX carrying its lifecycle statements (status)."""
-    from credex.node.local import LocalNode
+    """Write a bundle for entry INDEX carrying every lifecycle statement about it that
+    this node holds (its log and its mirrors), so verify --purpose judges its status."""
+    from credex.node.federation.holdings import handout
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle_with_status(index, now())
-    write_bundle(output, b, index, json_out)
+    with open_node(resolve_home(home)) as node:
+        h = handout(node, index, now(), status=True, fresh=True, wait_s=wait)
+    write_bundle(output, h.bundle, index, json_out, h)
 
 
 # --- status -------------------------------------------------------------------------
@@ -378,12 +386,12 @@ def status(
     """Show a record's status (active, under objection, repaired, ...) with evidence
     and, for a commitment, its outcome."""
     from credex.ledger.dates import cst_day
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.lifecycle import status_of
 
     leaf = leaf_arg(target, "target leaf hash")
     when = now() if as_of is None else day(as_of)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         stmt, st = status_of(node, leaf, when, target_origin=target_origin)
     if json_out:
         print_json({"leaf_hash": leaf.hex(), "kind": stmt.kind, **st.to_json()})

@@ -143,7 +143,7 @@ def issue(
 
     Issuing the same record again (same kind, subject, body and window) logs nothing new.
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.records import (
         record_from_value,
         record_value,
@@ -151,7 +151,7 @@ def issue(
     )
 
     t = now()
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         h = node.home
         if records is not None:
             with records.open(encoding="utf-8") as f:
@@ -205,13 +205,13 @@ def import_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from credex.adapters.registry import adapter_named
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.importer import import_bytes
 
     ad = adapter_named(adapter)
     data = file.read_bytes()
     with (
-        LocalNode.open(resolve_home(home)) as node,
+        open_node(resolve_home(home)) as node,
         Progress(
             TextColumn("importing"),
             BarColumn(),
@@ -242,9 +242,9 @@ def import_(
 
 def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Sign a checkpoint of the current tree (if it grew) and print it."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         note = node.publish_checkpoint(now())
     cp = note.checkpoint
     if json_out:
@@ -262,9 +262,9 @@ def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 
 def log_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show the log's size, root and latest checkpoint."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out = node.info()
     if json_out:
         print_json(out)

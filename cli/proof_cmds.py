@@ -8,6 +8,7 @@ import typer
 from credex.cli._common import (
     HomeOpt,
     JsonOpt,
+    WaitOpt,
     console,
     day,
     group,
@@ -49,9 +50,9 @@ def prove_inclusion(
     json_out: JsonOpt = False,
 ) -> None:
     """Inclusion proof of entry INDEX in the tree of SIZE."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out: dict[str, Any] = node.inclusion(index, size)
     if json_out:
         print_json(out)
@@ -70,9 +71,9 @@ def prove_consistency(
     json_out: JsonOpt = False,
 ) -> None:
     """Consistency proof between tree sizes OLD and NEW (1 <= OLD <= NEW)."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out: dict[str, Any] = node.consistency(old, new)
     if json_out:
         print_json(out)
@@ -85,15 +86,18 @@ def prove_consistency(
 def bundle(
     index: Annotated[int, typer.Argument(help="0-based leaf index.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint)."""
-    from credex.node.local import LocalNode
+    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint; a derived
+    record's sources and policy), on a checkpoint meeting the witness quorum if any."""
+    from credex.node.federation.holdings import handout
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle(index, now())
-    write_bundle(output, b, index, json_out)
+    with open_node(resolve_home(home)) as node:
+        h = handout(node, index, now(), wait_s=wait)
+    write_bundle(output, h.bundle, index, json_out, h)
 
 
 def verify(

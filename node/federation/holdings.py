@@ -18,7 +18,9 @@ record's own log are ordered by their position there; the others by time (then h
   checkpoint that meets the witness quorum when there is one, and for a derived record
   its sources and policy (``LocalNode.derivations``);
 - ``mirror_bundle`` / ``bundle``: a mirrored peer record likewise (``GetBundle`` with
-  ``origin``), refused once it is no longer shared.
+  ``origin``), refused once it is no longer shared;
+- ``handout``: what an operator's ``credex bundle`` hands a bank, waiting if asked for
+  the witness quorum.
 
 This module decides where statements are found and how they are combined; what a
 statement may do is ``credex.ledger.lifecycle``'s. It does not print.
@@ -33,18 +35,18 @@ from dataclasses import dataclass
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
-from credex.ledger.errors import FormatError, NotFoundError
+from credex.ledger.errors import FormatError, NotFoundError, OutOfRangeError
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import Status, status_at
 from credex.ledger.manifest import Manifest
 from credex.ledger.statement import Statement
 from credex.node.federation.manifests import load_chain, load_manifest
 from credex.node.federation.mirrors import MirrorBundles, MirrorView
-from credex.node.federation.quorum import cosigned_checkpoint, wait_cosigned
+from credex.node.federation.quorum import cosigned_checkpoint, cosigners, wait_cosigned
 from credex.node.local import LocalNode, find_statement
 from credex.node.services.sharing import require_shared
 
-__all__ = ["Held", "Holdings", "Views"]
+__all__ = ["Handout", "Held", "Holdings", "Views", "handout"]
 
 #: the open mirror views, by origin
 Views = Mapping[str, MirrorView]
@@ -196,6 +198,11 @@ class Holdings:
             BodyErasedError / OutOfRangeError: as ``LocalNode.bundle``.
         """
         node = self.node
+        size = node.log.size if 0 <= index < node.log.size else node.log.refresh()
+        if not 0 <= index < size:
+            raise OutOfRangeError(
+                f"bundle: leaf index out of range: expected < {size}, got {index}"
+            )
         target = node.statement_at(index)
         held = self.lifecycle(target.leaf_hash, views) if status or shared_only else []
         if shared_only:
@@ -283,3 +290,53 @@ def _split(held: Sequence[Held], origin: str) -> tuple[list[Statement], dict[byt
     statements = [h.statement for h in held]
     positions = {h.statement.leaf_hash: h.index for h in held if h.origin == origin}
     return statements, positions
+
+
+@dataclass(frozen=True, slots=True)
+class Handout:
+    """A bundle of this node's own record for a bank, and whether its checkpoint carries
+    the witness quorum (``quorum``: k, None without a manifest; ``cosigners``: how many
+    of the other members cosigned it; ``waited``: seconds spent waiting for them)."""
+
+    bundle: Bundle
+    quorum: int | None
+    cosigners: int
+    waited: float
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.quorum is None or self.cosigners >= self.quorum
+
+
+def handout(
+    node: LocalNode,
+    index: int,
+    now: int,
+    *,
+    status: bool = False,
+    fresh: bool = False,
+    wait_s: float = 0.0,
+) -> Handout:
+    """The bundle of entry ``index`` a bank verifies (``Holdings.own_bundle``: with its
+    sources and policy if derived, with every statement about it if ``status``): on a
+    checkpoint meeting the witness quorum, waiting up to ``wait_s`` seconds for the
+    server's follow loop to collect one (``fresh``: publish first, so statements just
+    logged are covered).
+
+    Raises:
+        OutOfRangeError / BodyErasedError: as ``LocalNode.bundle``.
+    """
+    holdings = Holdings.of(node)
+    waited = 0.0
+    with holdings.views() as views:
+        if fresh:
+            node.publish_checkpoint(now)
+        if wait_s > 0:
+            _, waited = holdings.wait_cosigned(index, views, wait_s)
+        bundle = holdings.own_bundle(index, now, views, status=status)
+    m = holdings.manifest()
+    if m is None:
+        return Handout(bundle, None, 0, waited)
+    origin = node.home.origin
+    got = cosigners(SignedNote.from_text(bundle.checkpoint), m, origin)
+    return Handout(bundle, m.quorum_for(origin), got, waited)

@@ -9,8 +9,9 @@ The node-side glue between the pure ``credex.ledger`` rules and a ``LocalNode``:
 - ``recognize``: verify a source bundle (another region's, against the trust given),
   look the policy up in this node's log, build the ``derived.*`` record, check that
   this node's federation manifest (if it has one) holds an agreement covering it
-  (``RecognitionRefusedError`` otherwise), sign + log it and return the bundle that
-  carries the source and the policy (verify step 8).
+  (``RecognitionRefusedError`` otherwise), sign + log it, keep the source bundle beside
+  the log (``LocalNode.derivations``: every later bundle of the derived record carries
+  it) and return the bundle that carries the source and the policy (verify step 8).
 
 Lifecycle statements are ``credex.node.services.lifecycle``. Time is passed in (``now``);
 this module does not print or read files.
@@ -141,6 +142,8 @@ def recognize(
     )
     _require_agreement(node, source, policy.leaf_hash, now)
     result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
+    # what it rests on, for every later bundle of it (credex bundle, GetBundle, lookups)
+    node.derivations.put(result.leaf_hash, policy.leaf_hash, [source_b.to_bytes()], now)
     node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
     own = node.bundle(result.index, now)
     out = Bundle(
