@@ -1,5 +1,6 @@
-"""Federation commands: init, add-member, rotate-key, recognize-add, recognize-remove,
-delegate-add, delegate-remove, admins, admin-key, sign, show, export, import.
+"""Federation commands: init, add-member, remove-member, set-quorum, rotate-key,
+recognize-add, recognize-remove, delegate-add, delegate-remove, admins, admin-key, sign,
+show, export, import, verify.
 
 Each command that changes the manifest makes the next version, signs it with this node's
 admin key and installs it (written under HOME/federation/ and logged) when that is enough
@@ -315,6 +316,43 @@ def delegate_remove(
     _report(p, json_out)
 
 
+@federation_app.command("set-quorum")
+def set_quorum_cmd(
+    quorum: Annotated[
+        int, typer.Argument(help="Cosignatures of other members each checkpoint needs.")
+    ],
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version with witness quorum QUORUM (at most the number of
+    members minus one: a log's own witness never counts)."""
+    from credex.node.federation.membership import set_witness_quorum
+    from credex.node.home import NodeHome
+
+    p = set_witness_quorum(NodeHome.open(resolve_home(home)), quorum=quorum, now=now())
+    _report(p, json_out)
+
+
+@federation_app.command("remove-member")
+def remove_member_cmd(
+    region: Annotated[str, typer.Option(help="The member's region id.")],
+    quorum: Annotated[
+        int | None, typer.Option(help="The new witness quorum (needed if the old one is too high).")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version without REGION's member, its recognition agreements and
+    the delegations involving it. What it signed before stays verifiable."""
+    from credex.node.federation.membership import remove_member_region
+    from credex.node.home import NodeHome
+
+    p = remove_member_region(
+        NodeHome.open(resolve_home(home)), region=region, quorum=quorum, now=now()
+    )
+    _report(p, json_out)
+
+
 @federation_app.command("sign")
 def sign(
     file: Annotated[Path, typer.Argument(help="A proposed version (proposed-<n>.cbor).")],
@@ -368,13 +406,17 @@ def admins(
 @federation_app.command("show")
 def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show the current manifest version (verified from version 1)."""
+    from credex.ledger.dates import cst_time
     from credex.node.federation import manifests as fed
+    from credex.node.federation.travel import refused_versions
     from credex.node.home import NodeHome
 
-    m = fed.load_manifest(NodeHome.open(resolve_home(home)))
+    h = NodeHome.open(resolve_home(home))
+    m = fed.load_manifest(h)
     b = m.latest
+    refused = refused_versions(h)
     if json_out:
-        print_json(b.to_json(m.hash))
+        print_json({**b.to_json(m.hash), "refused": [r.to_json() for r in refused]})
         return
     console.print(f"federation [bold]{b.federation}[/] version {b.version}  {m.hash.hex()}")
     reach = "" if b.quorum <= b.quorum_n else "  (unreachable: too few members)"
@@ -384,15 +426,23 @@ def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         console.print(f"  {mem.region}  {mem.origin}  {mem.endpoint}", markup=False)
         console.print(f"    log key {mem.log_key.hex()[:16]}…  witness {mem.witness_name}")
         for i in mem.issuers:
+            start = "always" if i.valid_from == 0 else f"from {cst_time(i.valid_from)}"
+            until = "" if i.valid_until is None else f" until {cst_time(i.valid_until)}"
             console.print(
-                f"    issuer {i.issuer_id} {i.key.hex()[:16]}…  "
-                f"[{i.valid_from}, {i.valid_until or '∞'})  {', '.join(i.kinds)}",
+                f"    issuer {i.issuer_id} {i.key.hex()[:16]}…  {start}{until}  "
+                f"{', '.join(i.kinds)}",
                 markup=False,
             )
     for r in b.recognitions:
         console.print(f"  recognition {r.describe()}", markup=False)
     for d in b.delegations:
         console.print(f"  delegation  {d.describe()}", markup=False)
+    for bad in refused:
+        console.print(
+            f"  refused version {bad.version} from {bad.served_by} on {cst_time(bad.at)}: "
+            f"{bad.reason} (evidence {bad.file})",
+            markup=False,
+        )
 
 
 @federation_app.command("export")
@@ -440,6 +490,45 @@ def import_chain(
         print_json({"installed": [p.body.version for p in added], "hash": latest.hex()})
     else:
         console.print(f"installed {len(added)} versions; latest {latest.hex()}")
+
+
+@federation_app.command("verify")
+def verify_chain(
+    file: Annotated[Path, typer.Argument(help="A chain file (credex federation export).")],
+    pin: Annotated[
+        str, typer.Option(help="The hash of version 1 the federation publishes (64 hex).")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a manifest chain against the published hash of its version 1, with no node
+    home (what a bank runs before trusting the file): every version signed by enough
+    admins of the one before, each naming the one before. Exit 1 if it does not verify."""
+    from credex.ledger.manifest import decode_chain, verify_manifest_chain
+
+    data = read_input(file, "chain file", "federation")
+    m = verify_manifest_chain(decode_chain(data), pinned_hash=leaf_arg(pin, "--pin"))
+    b = m.latest
+    members = [mem.region for mem in b.members]
+    out = {
+        "federation": b.federation,
+        "versions": len(m.versions),
+        "version_1": m.versions[0].hash.hex(),
+        "latest": m.hash.hex(),
+        "quorum": {"k": b.quorum, "n": b.quorum_n},
+        "members": members,
+    }
+    if json_out:
+        print_json(out)
+        return
+    console.print(
+        f"{file}: federation {b.federation}, versions 1..{len(m.versions)} verified from the "
+        f"pinned version 1; latest {out['latest']}",
+        markup=False,
+    )
+    console.print(
+        f"  members {', '.join(members)}; witness quorum {b.quorum} of {b.quorum_n}",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,7 @@ from credex.cli._common import (
     trust_from,
     write_bundle,
 )
+from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,16 +118,46 @@ def _print_lifecycle(done: "LifecycleResult", json_out: bool) -> None:
 
 @policy_app.command("add")
 def policy_add(
-    file: Annotated[Path, typer.Argument(help='Policy JSON: {"name", "version", "rules"}.')],
+    file: Annotated[
+        Path | None, typer.Argument(help='Policy JSON: {"name", "version", "rules"}.')
+    ] = None,
+    builtin: Annotated[
+        str | None,
+        typer.Option(help="A policy shipped with credex instead of FILE (see --list)."),
+    ] = None,
+    list_builtin: Annotated[
+        bool, typer.Option("--list", help="List the shipped policies and exit.")
+    ] = False,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Validate a conversion policy and sign + log it; prints its leaf hash and index."""
-    from credex.node.pen import open_node
-    from credex.node.services.recognition import add_policy, policy_file_value
+    """Validate a conversion policy (FILE or --builtin NAME) and sign + log it; prints
+    its leaf hash and index."""
+    from credex.node.services.recognition import (
+        add_policy,
+        builtin_policies,
+        builtin_policy,
+        policy_file_value,
+    )
 
-    value = policy_file_value(read_input(file, "file", "policy"))
+    if list_builtin:
+        names = builtin_policies()
+        if json_out:
+            print_json(names)
+        else:
+            console.print("\n".join(names), markup=False)
+        return
+    if (file is None) == (builtin is None):
+        raise ConfigError("policy add: give FILE or --builtin NAME (credex policy add --list)")
+    from credex.node.pen import open_node
+
+    if builtin is not None:
+        data = builtin_policy(builtin)
+    else:
+        assert file is not None
+        data = read_input(file, "file", "policy")
+    value = policy_file_value(data)
     with open_node(resolve_home(home)) as node:
         r = add_policy(node, value, issuer_id=issuer, now=now())
     _print_result(r, json_out, {"name": value["name"], "version": value["version"]})

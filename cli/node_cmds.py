@@ -101,6 +101,7 @@ def issuer_add(
 @issuer_app.command("list")
 def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """List registered issuers and their key windows."""
+    from credex.ledger.dates import cst_time
     from credex.ledger.record import KINDS
     from credex.node.home import NodeHome
 
@@ -110,9 +111,10 @@ def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         return
     for r in rows:
         kinds = "all kinds" if len(r["kinds"]) == len(KINDS) else ", ".join(r["kinds"])
+        start = "always" if r["valid_from"] == 0 else f"from {cst_time(r['valid_from'])}"
+        until = "" if r["valid_until"] is None else f" until {cst_time(r['valid_until'])}"
         console.print(
-            f"{r['issuer_id']}  {r['public_key'][:16]}…  "
-            f"[{r['valid_from']}, {r['valid_until'] or '∞'})  {kinds}"
+            f"{r['issuer_id']}  {r['public_key'][:16]}…  {start}{until}  {kinds}", markup=False
         )
 
 

@@ -130,11 +130,14 @@ def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(rows)
         return
+    from credex.ledger.dates import cst_time
+
     for r in rows:
         err = f"  error: {r['error']}" if r["error"] else ""
+        when = "never synced" if r["updated_at"] is None else f"updated {cst_time(r['updated_at'])}"
         console.print(
             f"{r['origin']:32} checkpoint {r['checkpoint_size']}  mirrored "
-            f"{r['mirrored_size']}  updated {r['updated_at']}{err}",
+            f"{r['mirrored_size']}  {when}{err}",
             markup=False,
         )
 

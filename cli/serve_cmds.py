@@ -1,11 +1,13 @@
-"""``credex serve``, ``credex node info``, ``credex client add / list``.
+"""``credex serve``, ``credex node info / cert``, ``credex client add / list``.
 
 ``serve`` runs the node's gRPC server (``credex.node.rpc.server``) until SIGTERM or SIGINT,
 then stops gracefully: health turns NOT_SERVING, no new calls are accepted, in-flight
 calls get a grace period, and the log is closed (which flushes the group commit), so no
 acknowledged entry is lost; exit code 0. It logs ``listening on HOST:PORT (mtls
 HOST:PORT)`` to stderr once bound and records both addresses in ``HOME/node.json``
-(``listen``, ``mtls_listen``; cleared again on a clean stop).
+(``listen``, ``mtls_listen``; cleared again on a clean stop). While it runs it holds the
+home (``credex.node.pen``): commands next to it append to the same log and ask it for
+checkpoints; a second ``serve`` on the same home is refused.
 """
 
 import json
@@ -82,6 +84,7 @@ def serve(
     added while it runs take effect without a restart. With --follow it syncs every peer,
     fetches manifest versions it lacks, publishes and collects cosignatures.
     """
+    from credex.node.federation.manifests import require_cert_covers
     from credex.node.federation.members import PeerForwarder
     from credex.node.federation.mirrors import MirrorBundles
     from credex.node.federation.watch import ManifestWatch
@@ -101,6 +104,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    require_cert_covers(h, tuple(san or ()), now())
     with ServeLock(path):
         node = LocalNode(h)
         watch = ManifestWatch(h)
@@ -207,20 +211,32 @@ def _follow_loop(
 node_app = group("This node's identity.")
 
 
+SanOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--san",
+        help="A host name or IP the node is reached at (repeatable): the node certificate "
+        "must cover it before the federation manifest pins it (localhost and 127.0.0.1 "
+        "always).",
+    ),
+]
+
+
 @node_app.command("info")
-def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+def node_info(san: SanOpt = None, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Origin, region, public keys (hex), TLS certificates (PEM) and listen addresses.
 
-    Creates the node's TLS CA and certificate if they do not exist yet.
+    Creates the node's TLS CA and certificate if they do not exist yet (covering --san).
     """
-    from credex.node.federation.manifests import witness_public_key
+    from credex.node.federation.manifests import require_cert_covers, witness_public_key
     from credex.node.home import NodeHome
     from credex.node.rpc.tls import NodeTls, cert_fingerprint
 
     path = resolve_home(home)
     h = NodeHome.open(path)
     tls = NodeTls(path, name=h.region)
-    tls.ensure(now=now())
+    require_cert_covers(h, tuple(san or ()), now())
+    tls.ensure(now=now(), san=tuple(san or ()))
     config: dict[str, Any] = json.loads((path / "node.json").read_text(encoding="utf-8"))
     cert = tls.server_cert_pem()
     info = {
@@ -255,6 +271,48 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         console.print(f"{key:22} {info[key]}", markup=False)
     console.print(f"{'tls_cert_fingerprint':22} {info['tls_cert_fingerprint']}", markup=False)
     console.print(info["tls_cert_pem"], end="", markup=False)
+
+
+@node_app.command("cert")
+def node_cert(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Write the node certificate here.")],
+    ca_out: Annotated[
+        Path | None, typer.Option("--ca-out", help="Write the node's CA certificate here.")
+    ] = None,
+    san: SanOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write this node's TLS certificate (and its CA) for another node's operator, who
+    registers it with: credex client add NAME --role peer --cert FILE --ca CAFILE."""
+    from credex.node.federation.manifests import require_cert_covers
+    from credex.node.home import NodeHome
+    from credex.node.rpc.tls import NodeTls, cert_fingerprint, cert_names
+
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    tls = NodeTls(path, name=h.region)
+    require_cert_covers(h, tuple(san or ()), now())
+    tls.ensure(now=now(), san=tuple(san or ()))
+    cert = tls.server_cert_pem()
+    out.write_bytes(cert)
+    written = [str(out)]
+    if ca_out is not None:
+        ca_out.write_bytes(tls.ca_pem())
+        written.append(str(ca_out))
+    result = {
+        "files": written,
+        "fingerprint": cert_fingerprint(cert),
+        "names": sorted(cert_names(cert)),
+    }
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"wrote {', '.join(written)}: sha256:{result['fingerprint']} for "
+        f"{', '.join(result['names'])}",
+        markup=False,
+    )
 
 
 client_app = group("Register clients allowed to call Submit / Witness (mTLS).")

@@ -25,6 +25,7 @@ from typing import Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
+from credex.ledger.dates import cst_second, cst_time
 from credex.ledger.errors import (
     BodyNotHeldError,
     CheckpointError,
@@ -54,6 +55,11 @@ __all__ = [
 ]  # the report types are ``credex.ledger.verify_report``'s, re-exported here
 
 
+def _when(t: int | None) -> str:
+    """A key window's end as people read it (China Standard Time; None: open)."""
+    return "∞" if t is None else cst_second(t)
+
+
 def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
     candidates = trust.issuers_for_kid(st.kid)
     if not candidates:
@@ -65,10 +71,10 @@ def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
         )
     valid = [c for c in named if c.valid_at(st.claims.iat)]
     if not valid:
-        windows = ", ".join(f"[{c.valid_from}, {c.valid_until or '∞'})" for c in named)
+        windows = ", ".join(f"[{_when(c.valid_from)}, {_when(c.valid_until)})" for c in named)
         raise KeyValidityError(
             f"issuer: key of {st.claims.iss!r} used outside its validity window: "
-            f"iat {st.claims.iat} not in {windows}"
+            f"iat {cst_second(st.claims.iat)} not in {windows}"
         )
     authorised = [c for c in valid if st.kind in c.kinds]
     if not authorised:
@@ -145,11 +151,11 @@ def _verify_one(
         fail(2, e)
         raise
     if depth == 0:
-        window = f"[{issuer.valid_from}, {issuer.valid_until or '∞'})"
+        window = f"[{_when(issuer.valid_from)}, {_when(issuer.valid_until)})"
         run.ok(
             2,
-            f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {window}, "
-            f"authorised for {st.kind}",
+            f"issuer {issuer.issuer_id} key valid when it signed ({cst_second(st.claims.iat)}) "
+            f"in {window}, authorised for {st.kind}",
         )
     # (3) statement signature
     try:
@@ -317,7 +323,7 @@ def _source_status(
         if not status.usable_for[purpose]:
             raise PolicyError(
                 f"derivation: {what} is not usable for {purpose}: it is {status.state} "
-                f"as of {status.as_of}: {why}"
+                f"as of {cst_time(status.as_of)}: {why}"
             )
     elif status.state in _REFUSED_WITHOUT_PURPOSE:
         raise VerificationError(f"derivation: {what} is {status.state} as of its checkpoint: {why}")

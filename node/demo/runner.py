@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
+from credex.ledger.dates import cst_date
 from credex.ledger.errors import ConfigError
 from credex.ledger.trust import TrustStore
 from credex.ledger.verify import run_verification
@@ -125,7 +126,7 @@ def _both(base: Path, progress: Callable[[str], None], federation: bool) -> dict
 
 def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     now = int(datetime.now(UTC).timestamp())
-    today = date.today()
+    today = cst_date(now)  # the day in China, as every record and message dates it
     out: dict[str, Any] = {"steps": []}
     progress("init node cn-zj-ningbo")
     home = NodeHome.init(

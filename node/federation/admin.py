@@ -137,18 +137,26 @@ def init_federation(
     its SHA-256) the node's own (created if missing) and its CA are listed.
 
     Raises:
-        ConfigError: this node already has a manifest.
+        ConfigError: this node already has a manifest, or a quorum its one member cannot
+            meet (k counts cosignatures of the *other* members: start at 0 and raise it
+            with ``membership.set_witness_quorum`` once members joined).
         FormatError: a negative quorum.
     """
     if load_chain(home):
         raise ConfigError("federation: this node already has a manifest")
+    if quorum > 0:
+        raise ConfigError(
+            f"federation: --quorum {quorum} cannot be met: a checkpoint is cosigned by the "
+            "other members, and version 1 has none; start with --quorum 0 and run credex "
+            "federation set-quorum K once members joined"
+        )
     chain: bytes | None = None
     if tls_cert_pem is not None:
         tls = tls_cert_sha256(tls_cert_pem)
     elif tls_sha256 is not None:
         tls = tls_sha256
     else:
-        tls, chain = node_tls_chain(home, now)
+        tls, chain = node_tls_chain(home, now, (endpoint, mtls_endpoint))
     if quorum < 0:
         raise FormatError("federation: --quorum must be >= 0")
     admin = admin_key(home, create=True)
@@ -188,7 +196,27 @@ def add_member_from_info(
     except ValueError as e:
         raise FormatError("federation: node info is not json") from e
     member = member_from_info(info, endpoint=endpoint, mtls_endpoint=mtls_endpoint)
+    _require_cert_covers_endpoints(info, member)
     return _add(home, member, replace, now)
+
+
+def _require_cert_covers_endpoints(info: Any, member: Member) -> None:
+    """A member's pinned certificate must name the hosts it is reached at, or no TLS
+    client of the others will accept it."""
+    from credex.node.rpc.tls import cert_names, endpoint_host
+
+    pem = info.get("tls_cert_pem")
+    if not isinstance(pem, str):
+        return
+    names = cert_names(pem.encode("ascii"))
+    hosts = [member.endpoint, member.mtls_endpoint]
+    missing = sorted({h for e in hosts if e and (h := endpoint_host(e)) and h not in names})
+    if missing:
+        raise ConfigError(
+            f"federation: {member.region}'s node certificate does not cover "
+            f"{', '.join(missing)} (its endpoint): on that node run credex node info --san "
+            f"{missing[0]} --json and send that instead"
+        )
 
 
 def add_member_given(

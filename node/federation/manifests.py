@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -56,6 +56,7 @@ __all__ = [
     "propose",
     "read_proposal",
     "register_peer_clients",
+    "require_cert_covers",
     "submit_signed",
     "tls_cert_sha256",
     "witness_public_key",
@@ -137,14 +138,44 @@ def local_member(
     )
 
 
-def node_tls_chain(home: NodeHome, now: int) -> tuple[bytes, bytes]:
-    """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material."""
-    from credex.node.rpc.tls import NodeTls
+def node_tls_chain(
+    home: NodeHome, now: int, endpoints: Sequence[str | None] = ()
+) -> tuple[bytes, bytes]:
+    """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material;
+    the certificate is made to cover the hosts of ``endpoints`` (HOST:PORT) first, since
+    the manifest pins it from now on."""
+    from credex.node.rpc.tls import NodeTls, endpoint_host
 
     tls = NodeTls(home.path, name=home.region)
-    tls.ensure(now=now)
+    hosts = [h for e in endpoints if e and (h := endpoint_host(e)) is not None]
+    tls.ensure(now=now, san=hosts)
     cert = tls.server_cert_pem()
     return tls_cert_sha256(cert.decode("ascii")), cert + tls.ca_pem()
+
+
+def require_cert_covers(home: NodeHome, names: Sequence[str], now: int) -> None:
+    """Refuse to re-issue the node certificate for ``names`` once a manifest pins it.
+
+    Raises:
+        ConfigError: this node is a member, and its certificate does not cover every
+            name: a new one would no longer match the fingerprint the others pinned.
+    """
+    from credex.node.rpc.tls import NodeTls
+
+    if not names or not load_chain(home):
+        return
+    tls = NodeTls(home.path, name=home.region)
+    if tls.covers(names):
+        return
+    member = next((m for m in load_manifest(home).latest.members if m.origin == home.origin), None)
+    if member is None:
+        return
+    raise ConfigError(
+        f"serve: the node certificate does not cover {', '.join(names)}, and the federation "
+        "manifest pins it: a new certificate would cut this node off from the others. Name "
+        "every host before joining (credex node info --san NAME), or have an admin replace "
+        "this member (credex federation add-member --replace) with the new certificate"
+    )
 
 
 def peer_client_name(member: Member) -> str:

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Final
 
 from credex.adapters.schemes import embed_schemes, registry_scales
 from credex.ledger.bundle import Bundle
 from credex.ledger.derive import build_derived_record
+from credex.ledger.errors import ConfigError
 from credex.ledger.manifest import require_recognition
 from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
 from credex.ledger.statement import Statement
@@ -38,12 +40,34 @@ __all__ = [
     "POLICY_FILE_FIELDS",
     "Recognition",
     "add_policy",
+    "builtin_policies",
+    "builtin_policy",
     "policy_file_value",
     "recognize",
 ]
 
 #: the fields of a policy file (``credex policy add``)
 POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
+
+
+def builtin_policies() -> list[str]:
+    """The names of the policy files shipped with credex (``adapters/policies``)."""
+    root = resources.files("credex.adapters") / "policies"
+    return sorted(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
+
+
+def builtin_policy(name: str) -> bytes:
+    """The bytes of the shipped policy file ``name`` (``credex policy add --builtin``).
+
+    Raises:
+        ConfigError: no such policy (the shipped names are listed).
+    """
+    names = builtin_policies()
+    if name not in names:
+        raise ConfigError(
+            f"policy: no built-in policy {name!r}: expected one of {', '.join(names)}"
+        )
+    return (resources.files("credex.adapters") / "policies" / f"{name}.json").read_bytes()
 
 
 def policy_file_value(data: bytes) -> Any:

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from credex.adapters.sample import score_records
 from credex.cli import federation_cmds, lifecycle_cmds, node_cmds, proof_cmds
+from credex.ledger.dates import cst_time
 from credex.node.home import NodeHome
 
 from .clirunner import Cli, Result, log_size, make_cli
@@ -179,7 +180,7 @@ def _recognize(cli: Cli, f: Fed, trust: Path, policy: str, out: str = "out.crede
 def _gap(policy: str, at: int = T0) -> str:
     return (
         f"recognition: {HZ} has no agreement to recognise score.city from {NB} "
-        f"under policy {policy[:16]}… at {at}"
+        f"under policy {policy[:16]}… at {cst_time(at)}"
     )
 
 
