@@ -56,8 +56,10 @@ __all__ = [
 
 
 def _when(t: int | None) -> str:
-    """A key window's end as people read it (China Standard Time; None: open)."""
-    return "∞" if t is None else cst_second(t)
+    """A key window's end as people read it (China Standard Time; None or 0: open)."""
+    if t is None:
+        return "∞"
+    return "-∞" if t == 0 else cst_second(t)
 
 
 def _pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:

@@ -313,14 +313,14 @@ def test_rotation_keeps_old_bundles_verifiable() -> None:
     old = verify_bundle(_bundle(ISS_OLD, SWITCH - 1), m)
     new = verify_bundle(_bundle(ISS_NEW, SWITCH), m)
     assert old.ok and new.ok
-    start, switch = cst_second(0), cst_second(SWITCH)
+    start, switch = "-∞", cst_second(SWITCH)
     assert f"[{start}, {switch})" in old.steps[1].detail
     assert f"[{switch}, ∞)" in new.steps[1].detail
 
 
 def test_old_key_after_its_window_fails_at_step_2() -> None:
     _, m = _rotated_chain()
-    switch, start = cst_second(SWITCH), cst_second(0)
+    switch, start = cst_second(SWITCH), "-∞"
     with pytest.raises(KeyValidityError, match=f"iat {switch} not in \\[{start}, {switch}\\)") as e:
         verify_bundle(_bundle(ISS_OLD, SWITCH), m)
     assert e.value.step == 2
