@@ -176,7 +176,8 @@ def _follow_loop(
             for origin, client in clients.items():
                 fetched = fetch_versions(home, client, origin, now())
                 if fetched.installed:
-                    logger.info("manifest: installed version %s from %s", fetched.installed, origin)
+                    shown = ", ".join(str(v) for v in fetched.installed)
+                    logger.info("manifest: installed version %s from %s", shown, origin)
                 if fetched.error:
                     logger.warning("manifest from %s: %s", origin, fetched.error)
         finally:
