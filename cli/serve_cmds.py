@@ -97,6 +97,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="credex: %(message)s")
     path = resolve_home(home)
     h = NodeHome.open(path)
+    require_cert_covers(h, tuple(san or ()), now())
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -104,7 +105,6 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    require_cert_covers(h, tuple(san or ()), now())
     with ServeLock(path):
         node = LocalNode(h)
         watch = ManifestWatch(h)
