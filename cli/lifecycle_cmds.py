@@ -205,7 +205,9 @@ def recognize_cmd(
         data = h.bundle.to_bytes()
         output.write_bytes(data)
         extra = {"source": rec.source.leaf_hash.hex(), "policy": rec.policy.leaf_hash.hex()}
-        quorum = None if h.quorum is None else {"k": h.quorum, "met": h.quorum_met}
+        quorum = None
+        if h.quorum is not None:
+            quorum = {"k": h.quorum, "met": h.quorum_met, "waited_s": round(h.waited, 1)}
         print_json(
             {**r.to_json(), **extra, "file": str(output), "bytes": len(data), "quorum": quorum}
         )

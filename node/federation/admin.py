@@ -45,7 +45,8 @@ from credex.ledger.record import KINDS
 from credex.node.federation.manifests import (
     Proposal,
     admin_key,
-    install,
+    chain_lock,
+    install_held,
     load_chain,
     load_manifest,
     local_member,
@@ -469,7 +470,12 @@ def import_chain(
     """
     versions = decode_chain(data)
     verify_manifest_chain(versions, pinned_hash=pin)
-    local = load_chain(home)
-    if [v.hash for v in versions[: len(local)]] != [v.hash for v in local]:
-        raise VerificationError("federation: the chain does not extend this node's manifest")
-    return [install(home, v, now) for v in versions[len(local) :]], versions[-1].hash
+    with chain_lock(home):  # the running server's follow loop may be installing too
+        local = load_chain(home)
+        if len(local) > len(versions):
+            local = local[: len(versions)]
+        if [v.hash for v in versions[: len(local)]] != [v.hash for v in local]:
+            raise VerificationError("federation: the chain does not extend this node's manifest")
+        done = len(load_chain(home))
+        added = [install_held(home, v, now) for v in versions[done:]]
+    return added, versions[-1].hash

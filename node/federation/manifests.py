@@ -18,7 +18,8 @@ import hashlib
 import os
 import re
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,7 +36,7 @@ from credex.ledger.manifest import (
     verify_manifest_chain,
 )
 from credex.ledger.record import Record, Subject
-from credex.node.files import read_secret, write_atomic, write_secret
+from credex.node.files import locked, read_secret, write_atomic, write_secret
 from credex.node.home import NodeHome
 from credex.node.local import IssueResult, LocalNode
 
@@ -45,7 +46,9 @@ __all__ = [
     "WITNESS_KEY_FILE",
     "Proposal",
     "admin_key",
+    "chain_lock",
     "install",
+    "install_held",
     "load_chain",
     "load_manifest",
     "local_member",
@@ -310,13 +313,29 @@ class Proposal:
     logged: IssueResult | None = None
 
 
+@contextmanager
+def chain_lock(home: NodeHome) -> Iterator[None]:
+    """Hold this home's manifest chain: one installer at a time (a command such as
+    ``federation import`` and the server's follow loop may both install)."""
+    _dir(home).mkdir(parents=True, exist_ok=True)
+    with locked(_dir(home) / "chain"):
+        yield
+
+
 def install(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
-    """Accept a fully signed next version: verify it extends the chain, write it, log it.
+    """Accept a fully signed next version: verify it extends the chain, write it, log it
+    (under ``chain_lock``).
 
     Raises:
         PolicyError: not enough admin signatures yet.
         CredexError: it does not extend this node's chain.
     """
+    with chain_lock(home):
+        return install_held(home, signed, now)
+
+
+def install_held(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
+    """``install`` for a caller that holds ``chain_lock``."""
     chain = load_chain(home)
     manifest = verify_manifest_chain([*chain, signed])
     body = signed.body

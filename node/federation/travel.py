@@ -27,7 +27,12 @@ from typing import Any, Final, Protocol
 
 from credex.ledger.errors import CredexError, FormatError, VerificationError
 from credex.ledger.manifest import MAX_MANIFEST_BYTES, SignedManifest, verify_manifest_chain
-from credex.node.federation.manifests import FEDERATION_DIR, install, load_chain
+from credex.node.federation.manifests import (
+    FEDERATION_DIR,
+    chain_lock,
+    install_held,
+    load_chain,
+)
 from credex.node.files import write_atomic, write_json
 from credex.node.home import NodeHome
 
@@ -157,22 +162,23 @@ def _parse(served: Sequence[bytes], after: int) -> list[SignedManifest]:
 
 def fetch_versions(home: NodeHome, source: ManifestSource, origin: str, now: int) -> FetchResult:
     """Fetch the versions ``origin`` has after this node's latest and install each that
-    extends this node's chain, in order.
+    extends this node's chain, in order (each under ``chain_lock``: a command may be
+    installing at the same time; a version installed meanwhile is simply skipped).
 
     Returns:
         The versions installed; ``error`` names the refusal (evidence kept) or the fault
         (an unreachable member), and the version in force stays.
     """
-    local = load_chain(home)
-    if not local:
+    asked = len(load_chain(home))
+    if not asked:
         return FetchResult(origin, error="manifest: this node has no manifest to extend")
     try:
-        served, _ = source.get_manifest(len(local))
+        served, _ = source.get_manifest(asked)
     except CredexError as e:
         return FetchResult(origin, error=str(e))
     installed: list[int] = []
     for k, data in enumerate(served):
-        number = len(local) + k + 1
+        number = asked + k + 1
         try:
             version = _parse([data], number - 1)[0]
             if version.body.version != number:
@@ -180,15 +186,26 @@ def fetch_versions(home: NodeHome, source: ManifestSource, origin: str, now: int
                     f"manifest: {origin} served version {version.body.version} where "
                     f"{number} was asked"
                 )
-            verify_manifest_chain([*local, version])
         except CredexError as e:
-            reason = f"{type(e).__name__}: {e}"
-            _keep_evidence(home, data, number, origin, reason, now)
+            _keep_evidence(home, data, number, origin, f"{type(e).__name__}: {e}", now)
             return FetchResult(origin, tuple(installed), f"refused version {number}: {e}")
-        try:
-            install(home, version, now)
-        except CredexError as e:  # not the version's fault (storage): try again next round
-            return FetchResult(origin, tuple(installed), f"version {number} not installed: {e}")
-        local.append(version)
+        with chain_lock(home):
+            local = load_chain(home)
+            if len(local) >= number and local[number - 1].hash == version.hash:
+                continue  # installed meanwhile (by a command, or from another member)
+            try:
+                if len(local) >= number:
+                    raise VerificationError(
+                        f"manifest: {origin} serves another version {number} than this "
+                        f"node's {local[number - 1].hash.hex()}"
+                    )
+                verify_manifest_chain([*local, version])
+            except CredexError as e:
+                _keep_evidence(home, data, number, origin, f"{type(e).__name__}: {e}", now)
+                return FetchResult(origin, tuple(installed), f"refused version {number}: {e}")
+            try:
+                install_held(home, version, now)
+            except CredexError as e:  # not the version's fault (storage): next round
+                return FetchResult(origin, tuple(installed), f"version {number} not installed: {e}")
         installed.append(number)
     return FetchResult(origin, tuple(installed))

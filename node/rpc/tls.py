@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credex.ledger.errors import ConfigError, FormatError, NotFoundError
-from credex.node.files import read_private, write_atomic, write_private
+from credex.node.files import locked, read_private, write_atomic, write_private
 
 __all__ = [
     "CA_VALIDITY_DAYS",
@@ -372,13 +372,14 @@ class NodeTls:
                 raise ConfigError(f"tls: certificate already registered as {c.name}")
 
     def _add(self, entry: ClientEntry) -> None:
-        raw = [c.to_json_value() for c in self.clients()]
-        raw.append(entry.to_json_value())
-        write_atomic(
-            self.clients_path,
-            (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode(),
-            mode=0o600,
-        )
+        with locked(self.clients_path):  # a command and the server may both register
+            raw = [c.to_json_value() for c in self.clients()]
+            raw.append(entry.to_json_value())
+            write_atomic(
+                self.clients_path,
+                (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode(),
+                mode=0o600,
+            )
 
     def issue_client(self, name: str, role: str, *, now: int) -> tuple[bytes, bytes, ClientEntry]:
         """Issue a client key and certificate from the node CA and register it.

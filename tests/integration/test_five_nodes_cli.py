@@ -114,6 +114,11 @@ def test_five_processes_do_what_the_demo_does(cli: Cli, tmp_path: Path) -> None:
             s.started()
         _federate(cli, tmp_path, homes, servers)
         _story(cli, tmp_path, homes, times)
+    except AssertionError as e:
+        for s in servers.values():
+            s.stop()
+        logs = "\n".join(f"--- {name}\n{s.log()}" for name, s in servers.items())
+        raise AssertionError(f"{e}\n{logs}") from e
     finally:
         codes = {name: s.stop() for name, s in servers.items()}
     for name, s in servers.items():
