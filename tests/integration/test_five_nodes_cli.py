@@ -184,12 +184,7 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
     # a bank verifies a Ningbo score with the manifest: three witnesses cosigned it
     src = tmp / "score.credex"
     out = _ok(cli, "bundle", score["index"], "-o", src, "--wait", "60", "--home", nb)
-    assert out["quorum"] == {
-        "k": 3,
-        "cosigners": 3,
-        "met": True,
-        "waited_s": out["quorum"]["waited_s"],
-    }
+    assert out["quorum"]["k"] == 3 and out["quorum"]["cosigners"] >= 3 and out["quorum"]["met"]
     assert _ok(cli, "verify", src, "--trust", chain)["verdict"] == "valid"
     # agreements, in new manifest versions that travel
     hz_policy = _ok(cli, "policy", "add", "--builtin", "tianyi_to_qianjiang", "--home", hz)
