@@ -207,9 +207,12 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
     _ok(cli, "recognize", "--bundle", src, "--policy", hz_policy["leaf_hash"], "-o", derived,
         "--wait", "60", "--home", hz)  # fmt: skip
     assert _ok(cli, "verify", derived, "--trust", chain)["verdict"] == "valid"
-    r = cli("recognize", "--bundle", src, "--policy", hz_policy["leaf_hash"], "-o",
+    xm_policy = _ok(cli, "policy", "add", "--builtin", "tianyi_to_qianjiang", "--home", xm)
+    xm_size = _ok(cli, "info", "--home", xm)["tree_size"]
+    r = cli("recognize", "--bundle", src, "--policy", xm_policy["leaf_hash"], "-o",
             tmp / "no.credex", "--home", xm)  # fmt: skip
-    assert r.code == 1 and "no agreement to recognise score.city" in r.err
+    assert r.code == 1 and "cn-fj-xiamen has no agreement to recognise score.city" in r.err
+    assert _ok(cli, "info", "--home", xm)["tree_size"] == xm_size  # nothing logged
     hk_src, hk_derived = tmp / "hk.credex", tmp / "hk-derived.credex"
     _ok(cli, "bundle", "0", "-o", hk_src, "--wait", "60", "--home", hk)
     _ok(cli, "recognize", "--bundle", hk_src, "--policy", qh_policy["leaf_hash"], "-o",
