@@ -204,8 +204,10 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
     _ok(cli, "federation", "export", "-o", chain, "--home", nb)
     wait_until(lambda: all(_version(homes[n]) >= v + 1 for n, _ in NODES[1:]), "version 8")
     derived = tmp / "derived.credex"
-    _ok(cli, "recognize", "--bundle", src, "--policy", hz_policy["leaf_hash"], "-o", derived,
-        "--wait", "60", "--home", hz)  # fmt: skip
+    rec = _ok(cli, "recognize", "--bundle", src, "--policy", hz_policy["leaf_hash"], "-o",
+              derived, "--wait", "60", "--home", hz)  # fmt: skip
+    assert rec["quorum"]["met"]
+    times["derived record cosigned (recognize --wait at Hangzhou)"] = rec["quorum"]["waited_s"]
     assert _ok(cli, "verify", derived, "--trust", chain)["verdict"] == "valid"
     xm_policy = _ok(cli, "policy", "add", "--builtin", "tianyi_to_qianjiang", "--home", xm)
     xm_size = _ok(cli, "info", "--home", xm)["tree_size"]
@@ -214,7 +216,7 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
     assert r.code == 1 and "cn-fj-xiamen has no agreement to recognise score.city" in r.err
     assert _ok(cli, "info", "--home", xm)["tree_size"] == xm_size  # nothing logged
     hk_src, hk_derived = tmp / "hk.credex", tmp / "hk-derived.credex"
-    _ok(cli, "bundle", "0", "-o", hk_src, "--wait", "60", "--home", hk)
+    _ok(cli, "bundle", _index_of(hk, "report.hk"), "-o", hk_src, "--wait", "60", "--home", hk)
     _ok(cli, "recognize", "--bundle", hk_src, "--policy", qh_policy["leaf_hash"], "-o",
         hk_derived, "--wait", "60", "--home", qh)  # fmt: skip
     assert _ok(cli, "verify", hk_derived, "--trust", chain)["verdict"] == "valid"
@@ -226,7 +228,7 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
             tmp / "bank" / "bank.pem", "--key", tmp / "bank" / "bank.key"]  # fmt: skip
     found = _ok(cli, "lookup", *bank, "--subject", f"hmac:{_key_id(nb)}:{_pseudonym(nb, pid)}",
                 "--authorisation", "consent:1", "--trust", chain)  # fmt: skip
-    verdicts = {(r["kind"], r["verdict"]) for r in found["rows"]}
+    verdicts = {(r["kind"], r["verdict"]) for r in found["records"]}
     assert verdicts == {("score.city", "valid"), ("derived.score", "valid")}, found
     # Hangzhou repairs a Ningbo penalty as a delegate; every member stops using it
     _ok(cli, "federation", "delegate-add", "--region", "cn-zj-ningbo", "--issuer",
@@ -250,7 +252,7 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
         times,
     )
     withheld = _ok(cli, "lookup", *bank, "--subject", ORG, "--authorisation", "loan:1")
-    (row,) = [r for r in withheld["rows"] if r["leaf_index"] == penalty["index"]]
+    (row,) = [r for r in withheld["records"] if r["leaf_index"] == penalty["index"]]
     assert row["withheld"] and "repaired" in row["withheld"]
     pen = tmp / "penalty.credex"
     _ok(cli, "lifecycle", "bundle", penalty["index"], "-o", pen, "--wait", "60", "--home", nb)
@@ -272,6 +274,11 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
     kept = tmp / "split.evidence"
     _ok(cli, "evidence", "export", str(evidence[-1]["id"]), "-o", kept, "--home", hz)
     assert cli("evidence", "verify", kept).code == 0
+
+
+def _index_of(home: Path, kind: str) -> int:
+    with LocalNode(NodeHome.open(home)) as node:
+        return next(e.index for e in node.log.entries(0, node.log.size) if e.kind == kind)
 
 
 def _key_id(home: Path) -> str:
