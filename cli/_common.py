@@ -15,6 +15,7 @@ from credex.ledger.errors import ConfigError
 if TYPE_CHECKING:
     from credex.ledger.bundle import Bundle
     from credex.ledger.trust import TrustPolicy
+    from credex.node.federation.holdings import Handout
 
 __all__ = [
     "AsciiFloat",
@@ -23,6 +24,7 @@ __all__ = [
     "HomeOpt",
     "JsonOpt",
     "PinOpt",
+    "WaitOpt",
     "console",
     "day",
     "day_opt",
@@ -99,6 +101,15 @@ PinOpt = Annotated[
     typer.Option(
         help="With a manifest: the SHA-256 of its version 1 (64 hex), as the federation "
         "publishes it; the manifest is refused unless its version 1 is that one."
+    ),
+]
+
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="With a federation manifest: wait up to SECONDS for a checkpoint carrying the "
+        "witness quorum (credex serve --follow collects cosignatures each round).",
     ),
 ]
 
@@ -190,14 +201,42 @@ def manifest_root(policy: "TrustPolicy") -> bytes | None:
     return root
 
 
-def write_bundle(output: Path, bundle: "Bundle", index: int, json_out: bool) -> None:
-    """Write ``bundle`` (of entry ``index``) to ``output`` and say so."""
+def write_bundle(
+    output: Path, bundle: "Bundle", index: int, json_out: bool, handout: "Handout | None" = None
+) -> None:
+    """Write ``bundle`` (of entry ``index``) to ``output`` and say so; with ``handout``,
+    also whether its checkpoint carries the manifest's witness quorum (a warning on
+    stderr when not: a bank's step 6 would fail)."""
     data = bundle.to_bytes()
     output.write_bytes(data)
-    status = len(bundle.status)
+    status, sources = len(bundle.status), len(bundle.sources)
+    quorum = None
+    if handout is not None and handout.quorum is not None:
+        quorum = {
+            "k": handout.quorum,
+            "cosigners": handout.cosigners,
+            "met": handout.quorum_met,
+            "waited_s": round(handout.waited, 1),
+        }
     if json_out:
         out: dict[str, Any] = {"file": str(output), "bytes": len(data), "leaf_index": index}
-        print_json(out | ({"status": status} if status else {}))
+        out |= {"status": status} if status else {}
+        out |= {"sources": sources, "policy": bundle.policy is not None} if sources else {}
+        print_json(out | ({"quorum": quorum} if quorum is not None else {}))
+        return
+    carried = f" with {status} lifecycle statements" if status else ""
+    if sources:
+        carried += f" with its {sources} source(s) and policy"
+    console.print(f"wrote {output} ({len(data)} bytes) for entry {index}{carried}")
+    if quorum is None:
+        return
+    if quorum["met"]:
+        waited = f" after {quorum['waited_s']} s" if quorum["waited_s"] else ""
+        console.print(f"  witness quorum met: {quorum['cosigners']} of {quorum['k']}{waited}")
     else:
-        carried = f" with {status} lifecycle statements" if status else ""
-        console.print(f"wrote {output} ({len(data)} bytes) for entry {index}{carried}")
+        err_console.print(
+            f"warning: its checkpoint carries {quorum['cosigners']} of the {quorum['k']} "
+            "witness cosignatures the manifest requires, so a bank's step 6 fails until "
+            "credex serve --follow collects them: write it again with --wait SECONDS",
+            markup=False,
+        )

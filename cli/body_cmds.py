@@ -47,10 +47,10 @@ def list_cmd(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     Example:
       credex body list
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import tree_head
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         counts = node.bodies.counts()
         tree = tree_head(node)
     if json_out:
@@ -75,11 +75,11 @@ def erase_cmd(
     Example:
       credex body erase LEAFHEX --reason repaired
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import erase_body
 
     leaf_hash = leaf_arg(leaf)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         done = erase_body(node, leaf_hash, reason, now())
     if json_out:
         print_json(done.to_json())
@@ -103,11 +103,11 @@ def purge_cmd(
     Example:
       credex body purge --as-of 2026-12-01
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.erasure import purge
 
     when = now() if as_of is None else day(as_of)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         r, before, after = purge(node, when)
     out = {
         "as_of": when,

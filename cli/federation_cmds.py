@@ -1,5 +1,6 @@
-"""Federation commands: init, add-member, rotate-key, recognize-add, recognize-remove,
-delegate-add, delegate-remove, admins, admin-key, sign, show, export, import.
+"""Federation commands: init, add-member, remove-member, set-quorum, rotate-key,
+recognize-add, recognize-remove, delegate-add, delegate-remove, admins, admin-key, sign,
+show, export, import, verify.
 
 Each command that changes the manifest makes the next version, signs it with this node's
 admin key and installs it (written under HOME/federation/ and logged) when that is enough
@@ -23,6 +24,7 @@ from credex.cli._common import (
     read_input,
     resolve_home,
 )
+from credex.cli.chain_cmds import CHAIN_COMMANDS
 
 if TYPE_CHECKING:
     from credex.node.federation import manifests as fed
@@ -356,6 +358,43 @@ def delegate_remove(
     _report(p, json_out)
 
 
+@federation_app.command("set-quorum")
+def set_quorum_cmd(
+    quorum: Annotated[
+        int, typer.Argument(help="Cosignatures of other members each checkpoint needs.")
+    ],
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version with witness quorum QUORUM (at most the number of
+    members minus one: a log's own witness never counts)."""
+    from credex.node.federation.membership import set_witness_quorum
+    from credex.node.home import NodeHome
+
+    p = set_witness_quorum(NodeHome.open(resolve_home(home)), quorum=quorum, now=now())
+    _report(p, json_out)
+
+
+@federation_app.command("remove-member")
+def remove_member_cmd(
+    region: Annotated[str, typer.Option(help="The member's region id.")],
+    quorum: Annotated[
+        int | None, typer.Option(help="The new witness quorum (needed if the old one is too high).")
+    ] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Propose the next version without REGION's member, its recognition agreements and
+    the delegations involving it. What it signed before stays verifiable."""
+    from credex.node.federation.membership import remove_member_region
+    from credex.node.home import NodeHome
+
+    p = remove_member_region(
+        NodeHome.open(resolve_home(home)), region=region, quorum=quorum, now=now()
+    )
+    _report(p, json_out)
+
+
 @federation_app.command("sign")
 def sign(
     file: Annotated[Path, typer.Argument(help="A proposed version (proposed-<n>.cbor).")],
@@ -423,96 +462,9 @@ def admins(
     _report(p, json_out)
 
 
-@federation_app.command("show")
-def show(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """Show the current manifest version (verified from version 1).
-
-    \b
-    Example:
-      credex federation show --json
-    """
-    from credex.node.federation import manifests as fed
-    from credex.node.home import NodeHome
-
-    m = fed.load_manifest(NodeHome.open(resolve_home(home)))
-    b = m.latest
-    if json_out:
-        print_json(b.to_json(m.hash))
-        return
-    console.print(f"federation [bold]{b.federation}[/] version {b.version}  {m.hash.hex()}")
-    reach = "" if b.quorum <= b.quorum_n else "  (unreachable: too few members)"
-    console.print(f"  witness quorum {b.quorum} of {b.quorum_n}{reach}")
-    console.print(f"  admins {len(b.admins)}, threshold {b.admin_threshold}")
-    for mem in b.members:
-        console.print(f"  {mem.region}  {mem.origin}  {mem.endpoint}", markup=False)
-        console.print(f"    log key {mem.log_key.hex()[:16]}…  witness {mem.witness_name}")
-        for i in mem.issuers:
-            console.print(
-                f"    issuer {i.issuer_id} {i.key.hex()[:16]}…  "
-                f"[{i.valid_from}, {i.valid_until or '∞'})  {', '.join(i.kinds)}",
-                markup=False,
-            )
-    for r in b.recognitions:
-        console.print(f"  recognition {r.describe()}", markup=False)
-    for d in b.delegations:
-        console.print(f"  delegation  {d.describe()}", markup=False)
-
-
-@federation_app.command("export")
-def export(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The chain file to write.")],
-    home: HomeOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Write the signed chain (versions 1..n) as one file for `credex verify --trust`.
-
-    \b
-    Example:
-      credex federation export -o yangtze.manifest
-    """
-    from credex.ledger.manifest import encode_chain
-    from credex.node.federation import manifests as fed
-    from credex.node.home import NodeHome
-
-    h = NodeHome.open(resolve_home(home))
-    m = fed.load_manifest(h)
-    data = encode_chain(m.versions)
-    output.write_bytes(data)
-    out = {"file": str(output), "versions": len(m.versions), "hash": m.hash.hex()}
-    if json_out:
-        print_json(out)
-    else:
-        console.print(f"wrote {output}: {len(m.versions)} versions, latest {out['hash']}")
-
-
-@federation_app.command("import")
-def import_chain(
-    file: Annotated[Path, typer.Argument(help="A chain file from `credex federation export`.")],
-    pin: Annotated[
-        str | None, typer.Option(help="Expected hash of version 1 (hex), checked if given.")
-    ] = None,
-    home: HomeOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Install a chain that extends this node's manifest (or starts it).
-
-    \b
-    Example:
-      credex federation import yangtze.manifest --pin HASHHEX
-    """
-    from credex.node.federation.admin import import_chain as install_chain
-    from credex.node.home import NodeHome
-
-    added, latest = install_chain(
-        NodeHome.open(resolve_home(home)),
-        read_input(file, "chain file", "federation"),
-        pin=None if pin is None else leaf_arg(pin, "--pin"),
-        now=now(),
-    )
-    if json_out:
-        print_json({"installed": [p.body.version for p in added], "hash": latest.hex()})
-    else:
-        console.print(f"installed {len(added)} versions; latest {latest.hex()}")
+# the chain as a file and on screen: ``credex.cli.chain_cmds``
+for _name, _command in CHAIN_COMMANDS:
+    federation_app.command(_name)(_command)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,6 +25,7 @@ from credex.cli._common import (
     HomeOpt,
     JsonOpt,
     PinOpt,
+    WaitOpt,
     console,
     day,
     group,
@@ -36,6 +37,7 @@ from credex.cli._common import (
     trust_from,
     write_bundle,
 )
+from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -98,10 +100,10 @@ def _act(
     act: "Callable[[LocalNode, bytes, int], LifecycleResult]",
 ) -> None:
     """Log one lifecycle statement about ``target`` (``act``) and print the result."""
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
     leaf = leaf_arg(target, "target leaf hash")
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         done = act(node, leaf, now())
     _print_lifecycle(done, json_out)
 
@@ -118,22 +120,52 @@ def _print_lifecycle(done: "LifecycleResult", json_out: bool) -> None:
 
 @policy_app.command("add")
 def policy_add(
-    file: Annotated[Path, typer.Argument(help='Policy JSON: {"name", "version", "rules"}.')],
+    file: Annotated[
+        Path | None, typer.Argument(help='Policy JSON: {"name", "version", "rules"}.')
+    ] = None,
+    builtin: Annotated[
+        str | None,
+        typer.Option(help="A policy shipped with credex instead of FILE (see --list)."),
+    ] = None,
+    list_builtin: Annotated[
+        bool, typer.Option("--list", help="List the shipped policies and exit.")
+    ] = False,
     issuer: IssuerOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Validate a conversion policy and sign + log it; prints its leaf hash and index.
+    """Validate a conversion policy (FILE or --builtin NAME) and sign + log it; prints
+    its leaf hash and index.
 
     \b
     Example:
       credex policy add adapters/policies/tianyi_to_qianjiang.json
     """
-    from credex.node.local import LocalNode
-    from credex.node.services.recognition import add_policy, policy_file_value
+    from credex.node.services.recognition import (
+        add_policy,
+        builtin_policies,
+        builtin_policy,
+        policy_file_value,
+    )
 
-    value = policy_file_value(read_input(file, "file", "policy"))
-    with LocalNode.open(resolve_home(home)) as node:
+    if list_builtin:
+        names = builtin_policies()
+        if json_out:
+            print_json(names)
+        else:
+            console.print("\n".join(names), markup=False)
+        return
+    if (file is None) == (builtin is None):
+        raise ConfigError("policy add: give FILE or --builtin NAME (credex policy add --list)")
+    from credex.node.pen import open_node
+
+    if builtin is not None:
+        data = builtin_policy(builtin)
+    else:
+        assert file is not None
+        data = read_input(file, "file", "policy")
+    value = policy_file_value(data)
+    with open_node(resolve_home(home)) as node:
         r = add_policy(node, value, issuer_id=issuer, now=now())
     _print_result(r, json_out, {"name": value["name"], "version": value["version"]})
 
@@ -150,39 +182,49 @@ def recognize_cmd(
         Path | None,
         typer.Option(
             help="Trust for the source bundle: a trust file or federation manifest "
-            "chain (default: this node's trust)."
+            "chain (default: this node's manifest, else its own trust)."
         ),
     ] = None,
     pin: PinOpt = None,
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Convert a verified source record under a logged policy and write the bundle.
+    """Convert a verified source record under a logged policy and write the bundle (with
+    its source and policy; --wait: on a checkpoint the witnesses have cosigned).
 
     \b
     Example:
       credex recognize --bundle ningbo-score.credex --policy LEAFHEX -o derived.credex \\
         --trust yangtze.manifest
     """
-    from credex.node.local import LocalNode
+    from credex.ledger.provenance import label
+    from credex.ledger.statement import Statement
+    from credex.node.federation.holdings import handout
+    from credex.node.federation.members import federation_manifest
+    from credex.node.pen import open_node
     from credex.node.services.recognition import recognize
 
     policy_leaf = leaf_arg(policy, "policy leaf hash")
     data = read_input(bundle, "bundle", "recognize")
-    with LocalNode.open(resolve_home(home)) as node:
-        trust_policy = trust_from(trust, pin, "recognize") if trust is not None else None
-        rec = recognize(
-            node, data, policy_leaf, trust_policy or node.home.trust(), issuer_id=issuer, now=now()
+    with open_node(resolve_home(home)) as node:
+        trust_policy = (
+            trust_from(trust, pin, "recognize")
+            if trust is not None
+            else federation_manifest(node.home) or node.home.trust()
         )
-    from credex.ledger.provenance import label
-    from credex.ledger.statement import Statement
-
-    out = rec.bundle.to_bytes()
-    output.write_bytes(out)
+        t = now()
+        rec = recognize(node, data, policy_leaf, trust_policy, issuer_id=issuer, now=t)
+        h = handout(node, rec.result.index, t, wait_s=wait, with_body=True)
     r = rec.result
     body = Statement.from_bytes(rec.bundle.statement, rec.bundle.preimage).record.body
     grade = body.get("provenance")
     if json_out:
+        out = h.bundle.to_bytes()
+        output.write_bytes(out)
+        quorum = None
+        if h.quorum is not None:
+            quorum = {"k": h.quorum, "met": h.quorum_met, "waited_s": round(h.waited, 1)}
         print_json(
             {
                 **r.to_json(),
@@ -191,14 +233,13 @@ def recognize_cmd(
                 "provenance": grade,
                 "file": str(output),
                 "bytes": len(out),
+                "quorum": quorum,
             }
         )
-    else:
-        state = "logged" if r.is_new else "already logged"
-        console.print(
-            f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()} {label(grade)}"
-        )
-        console.print(f"wrote {output} ({len(out)} bytes) with its source and policy")
+        return
+    state = "logged" if r.is_new else "already logged"
+    console.print(f"{state}: {r.kind} at index {r.index} leaf {r.leaf_hash.hex()} {label(grade)}")
+    write_bundle(output, h.bundle, r.index, json_out, h)
 
 
 # --- lifecycle ----------------------------------------------------------------------
@@ -419,20 +460,23 @@ def outcome_cmd(
 def lifecycle_bundle(
     index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a bundle for entry INDEX carrying its lifecycle statements (status).
+    """Write a bundle for entry INDEX carrying every lifecycle statement about it that
+    this node holds (its log and its mirrors), so verify --purpose judges its status.
 
     \b
     Example:
       credex lifecycle bundle 24 -o record.credex
     """
-    from credex.node.local import LocalNode
+    from credex.node.federation.holdings import handout
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle_with_status(index, now(), with_body=True)
-    write_bundle(output, b, index, json_out)
+    with open_node(resolve_home(home)) as node:
+        h = handout(node, index, now(), fresh=True, wait_s=wait, with_body=True)
+    write_bundle(output, h.bundle, index, json_out, h)
 
 
 # --- status -------------------------------------------------------------------------
@@ -455,12 +499,12 @@ def status(
       credex status LEAFHEX --as-of 2026-11-23
     """
     from credex.ledger.dates import cst_day
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.lifecycle import status_of
 
     leaf = leaf_arg(target, "target leaf hash")
     when = now() if as_of is None else day(as_of)
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         stmt, st = status_of(node, leaf, when, target_origin=target_origin)
     if json_out:
         print_json({"leaf_hash": leaf.hex(), "kind": stmt.kind, **st.to_json()})

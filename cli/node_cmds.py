@@ -119,6 +119,7 @@ def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     Example:
       credex issuer list
     """
+    from credex.ledger.dates import cst_time
     from credex.ledger.record import KINDS
     from credex.node.home import NodeHome
 
@@ -128,9 +129,10 @@ def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         return
     for r in rows:
         kinds = "all kinds" if len(r["kinds"]) == len(KINDS) else ", ".join(r["kinds"])
+        start = "always" if r["valid_from"] == 0 else f"from {cst_time(r['valid_from'])}"
+        until = "" if r["valid_until"] is None else f" until {cst_time(r['valid_until'])}"
         console.print(
-            f"{r['issuer_id']}  {r['public_key'][:16]}…  "
-            f"[{r['valid_from']}, {r['valid_until'] or '∞'})  {kinds}"
+            f"{r['issuer_id']}  {r['public_key'][:16]}…  {start}{until}  {kinds}", markup=False
         )
 
 
@@ -165,7 +167,7 @@ def issue(
     Example:
       credex issue --records scores.jsonl
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.records import (
         record_from_value,
         record_value,
@@ -173,7 +175,7 @@ def issue(
     )
 
     t = now()
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         h = node.home
         if records is not None:
             with records.open(encoding="utf-8") as f:
@@ -232,13 +234,13 @@ def import_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from credex.adapters.registry import adapter_named
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
     from credex.node.services.importer import import_bytes
 
     ad = adapter_named(adapter)
     data = file.read_bytes()
     with (
-        LocalNode.open(resolve_home(home)) as node,
+        open_node(resolve_home(home)) as node,
         Progress(
             TextColumn("importing"),
             BarColumn(),
@@ -281,9 +283,9 @@ def checkpoint(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     Example:
       credex checkpoint
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         note = node.publish_checkpoint(now())
     cp = note.checkpoint
     if json_out:
@@ -306,9 +308,9 @@ def log_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     Example:
       credex info --json
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out = node.info()
     if json_out:
         print_json(out)

@@ -154,11 +154,14 @@ def status(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(rows)
         return
+    from credex.ledger.dates import cst_time
+
     for r in rows:
         err = f"  error: {r['error']}" if r["error"] else ""
+        when = "never synced" if r["updated_at"] is None else f"updated {cst_time(r['updated_at'])}"
         console.print(
             f"{r['origin']:32} checkpoint {r['checkpoint_size']}  mirrored "
-            f"{r['mirrored_size']}  updated {r['updated_at']}{err}",
+            f"{r['mirrored_size']}  {when}{err}",
             markup=False,
         )
 
@@ -169,7 +172,9 @@ def witness(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Publish this node's checkpoint and collect the other members' cosignatures now.
+    """Publish this node's checkpoint and collect the other members' cosignatures now;
+    exit 1 if fewer than the quorum cosigned (each refusal is named). Next to a running
+    server its checkpoint is the server's.
 
     \b
     Example:
@@ -177,26 +182,23 @@ def witness(
     """
     from credex.node.federation.manifests import load_manifest
     from credex.node.federation.members import peer_clients
+    from credex.node.federation.quorum import cosigners
     from credex.node.federation.witnessing import collect_cosignatures
     from credex.node.home import NodeHome
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
     h = NodeHome.open(resolve_home(home))
     manifest = load_manifest(h)
     clients = peer_clients(h, manifest, timeout_s=timeout)
     errors: dict[str, str] = {}
     try:
-        with LocalNode(h) as node:
+        with open_node(h.path) as node:
             note = collect_cosignatures(node, h, manifest, clients, now(), errors=errors)
     finally:
         for c in clients.values():
             c.close()
-    out = {
-        "tree_size": note.checkpoint.size,
-        "cosignatures": len(note.signatures) - 1,
-        "quorum": manifest.quorum_for(h.origin),
-        "errors": errors,
-    }
+    got, k = cosigners(note, manifest, h.origin), manifest.quorum_for(h.origin)
+    out = {"tree_size": note.checkpoint.size, "cosignatures": got, "quorum": k, "errors": errors}
     if json_out:
         print_json(out)
     else:
@@ -207,6 +209,8 @@ def witness(
         )
         for o, e in errors.items():
             console.print(f"  {o}: {e}", markup=False)
+    if got < k:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

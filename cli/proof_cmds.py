@@ -10,6 +10,7 @@ from credex.cli._common import (
     HomeOpt,
     JsonOpt,
     PinOpt,
+    WaitOpt,
     console,
     day,
     group,
@@ -56,9 +57,9 @@ def prove_inclusion(
     Example:
       credex prove inclusion 24 --json
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out: dict[str, Any] = node.inclusion(index, size)
     if json_out:
         print_json(out)
@@ -82,9 +83,9 @@ def prove_consistency(
     Example:
       credex prove consistency 10 24
     """
-    from credex.node.local import LocalNode
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
+    with open_node(resolve_home(home)) as node:
         out: dict[str, Any] = node.consistency(old, new)
     if json_out:
         print_json(out)
@@ -97,21 +98,23 @@ def prove_consistency(
 def bundle(
     index: Annotated[int, typer.Argument(help="0-based leaf index.", parser=AsciiInt)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .credex file to write.")],
+    wait: WaitOpt = 0.0,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint, its
-    lifecycle statements and this log's attestation of them: it verifies for a purpose).
+    """Write a .credex bundle for entry INDEX (statement, receipt, checkpoint; a derived
+    record's sources and policy), on a checkpoint meeting the witness quorum if any.
 
     \b
     Example:
       credex bundle 24 -o record.credex
     """
-    from credex.node.local import LocalNode
+    from credex.node.federation.holdings import handout
+    from credex.node.pen import open_node
 
-    with LocalNode.open(resolve_home(home)) as node:
-        b = node.bundle_with_status(index, now(), with_body=True)  # the operator's own file
-    write_bundle(output, b, index, json_out)
+    with open_node(resolve_home(home)) as node:
+        h = handout(node, index, now(), wait_s=wait, with_body=True)
+    write_bundle(output, h.bundle, index, json_out, h)
 
 
 def verify(

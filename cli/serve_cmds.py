@@ -1,11 +1,13 @@
-"""``credex serve``, ``credex node info``, ``credex client add / list``.
+"""``credex serve``, ``credex node info / cert``, ``credex client add / list``.
 
 ``serve`` runs the node's gRPC server (``credex.node.rpc.server``) until SIGTERM or SIGINT,
 then stops gracefully: health turns NOT_SERVING, no new calls are accepted, in-flight
 calls get a grace period, and the log is closed (which flushes the group commit), so no
 acknowledged entry is lost; exit code 0. It logs ``listening on HOST:PORT (mtls
 HOST:PORT)`` to stderr once bound and records both addresses in ``HOME/node.json``
-(``listen``, ``mtls_listen``; cleared again on a clean stop).
+(``listen``, ``mtls_listen``; cleared again on a clean stop). While it runs it holds the
+home (``credex.node.pen``): commands next to it append to the same log and ask it for
+checkpoints; a second ``serve`` on the same home is refused.
 """
 
 import json
@@ -32,9 +34,7 @@ from credex.cli._common import (
 from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
-    from credex.ledger.manifest import Manifest
-    from credex.node.home import NodeHome
-    from credex.node.local import LocalNode
+    pass
 
 #: ``credex.node.rpc.tls.ROLES`` (a test keeps this in step)
 ROLE_NAMES = "bank, issuer, peer"
@@ -104,18 +104,26 @@ def serve(
 ) -> None:
     """Serve the node over gRPC with TLS until SIGTERM / SIGINT.
 
-    With a federation manifest the Witness service cosigns the other members' logs and
+    The server holds the home (HOME/serve.lock): commands run next to it append to the
+    same log, and the server signs every checkpoint. Manifest versions, peers and clients
+    added while it runs take effect without a restart. With --follow it syncs every peer,
+    fetches manifest versions it lacks, publishes and collects cosignatures. With a
+    federation manifest the Witness service cosigns the other members' logs and
     GetBundle serves bundles of mirrored peer records (``origin``).
 
     \b
     Example:
       credex serve --listen 127.0.0.1:7420 --mtls-listen 127.0.0.1:7421 --follow 30
     """
-    from credex.node.federation.members import PeerForwarder, federation_manifest
+    from credex.node.federation.follow import follow_until
+    from credex.node.federation.manifests import require_cert_covers
+    from credex.node.federation.members import PeerForwarder
     from credex.node.federation.mirrors import MirrorBundles
+    from credex.node.federation.watch import ManifestWatch
     from credex.node.federation.witnessing import witness_backend
     from credex.node.home import NodeHome
     from credex.node.local import LocalNode
+    from credex.node.pen import ServeLock
     from credex.node.rpc.server import create_server
 
     path = resolve_home(home)
@@ -131,6 +139,7 @@ def serve(
     http_side = HttpSide()
     # --- end issue #11 block ---
     h = NodeHome.open(path)
+    require_cert_covers(h, tuple(san or ()), now())
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -138,84 +147,87 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    node = LocalNode(h)
-    manifest = federation_manifest(h)
-    witness = None if manifest is None else witness_backend(h, manifest, clock=now)
-    follower: threading.Thread | None = None
-    mirrors = MirrorBundles(h)
-    try:
-        server, ports = create_server(
-            node,
-            home=h,
-            listen=listen,
-            mtls_listen=mtls_listen,
-            san=tuple(san or ()),
-            witness=witness,
-            mirrors=mirrors,
-            forward=PeerForwarder(h),
-        )
+    with ServeLock(path):
+        node = LocalNode(h)
+        watch = ManifestWatch(h)
+        witness = witness_backend(h, watch.current, clock=now)
+        follower: threading.Thread | None = None
+        mirrors = MirrorBundles(h)
         try:
-            if follow > 0 and manifest is not None:
-                follower = threading.Thread(
-                    target=_follow_loop,
-                    args=(h, node, manifest, follow, stop),
-                    name="credex-follow",
-                    daemon=True,
-                )
-                follower.start()
-            public = f"{_host(listen)}:{ports.public}"
-            mtls = f"{_host(mtls_listen)}:{ports.mtls}"
-            http_side = HttpSide.start(cfg, node, h, mirrors)  # issue #11
-            _record_listen(path, public, mtls)
-            logger.info("listening on %s (mtls %s)", public, mtls)
-            while not stop.wait(0.5):
-                pass
-            logger.info("stopping: finishing in-flight calls")
-            http_side.stop()  # issue #11: HTTP requests in flight finish first
-            if follower is not None:
-                follower.join(_GRACE_S)
-            server.stop(_GRACE_S).wait()
+            server, ports = create_server(
+                node,
+                home=h,
+                listen=listen,
+                mtls_listen=mtls_listen,
+                san=tuple(san or ()),
+                witness=witness,
+                mirrors=mirrors,
+                forward=PeerForwarder(h),
+            )
+            try:
+                if follow > 0:
+                    follower = threading.Thread(
+                        target=follow_until,
+                        args=(h, node, watch.current, follow, stop, now),
+                        name="credex-follow",
+                        daemon=True,
+                    )
+                    follower.start()
+                public = f"{_host(listen)}:{ports.public}"
+                mtls = f"{_host(mtls_listen)}:{ports.mtls}"
+                http_side = HttpSide.start(cfg, node, h, mirrors)  # issue #11
+                _record_listen(path, public, mtls)
+                logger.info("listening on %s (mtls %s)", public, mtls)
+                while not stop.wait(0.5):
+                    pass
+                logger.info("stopping: finishing in-flight calls")
+                http_side.stop()  # issue #11: HTTP requests in flight finish first
+                if follower is not None:
+                    follower.join(_GRACE_S)
+                server.stop(_GRACE_S).wait()
+            finally:
+                http_side.stop()
+                server.stop(0)
         finally:
-            http_side.stop()
-            server.stop(0)
-    finally:
-        if witness is not None:
             witness.close()
-        node.close()  # flushes the group commit
-    _record_listen(path, None, None)
+            node.close()  # flushes the group commit
+        _record_listen(path, None, None)
     logger.info("stopped")
-
-
-def _follow_loop(
-    home: "NodeHome", node: "LocalNode", manifest: "Manifest", every: float, stop: threading.Event
-) -> None:
-    """Until ``stop``: sync every peer, then publish and collect cosignatures."""
-    from credex.node.federation.follow import follow_until
-
-    follow_until(home, node, manifest, every, stop, now)
 
 
 node_app = group("This node's identity.")
 
 
+SanOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--san",
+        help="A host name or IP the node is reached at (repeatable): the node certificate "
+        "must cover it before the federation manifest pins it (localhost and 127.0.0.1 "
+        "always).",
+    ),
+]
+
+
 @node_app.command("info")
-def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+def node_info(san: SanOpt = None, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Origin, region, public keys (hex), TLS certificates (PEM) and listen addresses.
 
-    Creates the node's TLS CA and certificate if they do not exist yet.
+    Creates the node's TLS CA and certificate if they do not exist yet (covering --san).
 
     \b
     Example:
       credex node info --json > hangzhou.json
     """
-    from credex.node.federation.manifests import witness_public_key
+    from credex.node.federation.manifests import require_cert_covers, witness_public_key
     from credex.node.home import NodeHome
     from credex.node.rpc.tls import NodeTls, cert_fingerprint
 
     path = resolve_home(home)
     h = NodeHome.open(path)
     tls = NodeTls(path, name=h.region)
-    tls.ensure(now=now())
+    require_cert_covers(h, tuple(san or ()), now())
+    tls.ensure(now=now(), san=tuple(san or ()))
     config: dict[str, Any] = json.loads((path / "node.json").read_text(encoding="utf-8"))
     cert = tls.server_cert_pem()
     info = {
@@ -250,6 +262,48 @@ def node_info(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         console.print(f"{key:22} {info[key]}", markup=False)
     console.print(f"{'tls_cert_fingerprint':22} {info['tls_cert_fingerprint']}", markup=False)
     console.print(info["tls_cert_pem"], end="", markup=False)
+
+
+@node_app.command("cert")
+def node_cert(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Write the node certificate here.")],
+    ca_out: Annotated[
+        Path | None, typer.Option("--ca-out", help="Write the node's CA certificate here.")
+    ] = None,
+    san: SanOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write this node's TLS certificate (and its CA) for another node's operator, who
+    registers it with: credex client add NAME --role peer --cert FILE --ca CAFILE."""
+    from credex.node.federation.manifests import require_cert_covers
+    from credex.node.home import NodeHome
+    from credex.node.rpc.tls import NodeTls, cert_fingerprint, cert_names
+
+    path = resolve_home(home)
+    h = NodeHome.open(path)
+    tls = NodeTls(path, name=h.region)
+    require_cert_covers(h, tuple(san or ()), now())
+    tls.ensure(now=now(), san=tuple(san or ()))
+    cert = tls.server_cert_pem()
+    out.write_bytes(cert)
+    written = [str(out)]
+    if ca_out is not None:
+        ca_out.write_bytes(tls.ca_pem())
+        written.append(str(ca_out))
+    result = {
+        "files": written,
+        "fingerprint": cert_fingerprint(cert),
+        "names": sorted(cert_names(cert)),
+    }
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"wrote {', '.join(written)}: sha256:{result['fingerprint']} for "
+        f"{', '.join(result['names'])}",
+        markup=False,
+    )
 
 
 client_app = group("Register clients allowed to call Submit / Witness (mTLS).")

@@ -33,6 +33,7 @@ __all__ = [
     "add_years",
     "cst_date",
     "cst_day",
+    "cst_second",
     "cst_time",
     "date_to_unix",
     "day_start",
@@ -97,6 +98,12 @@ def cst_day(t: int) -> str:
 def cst_time(t: int) -> str:
     """Unix time ``t`` as people read it: ``2026-06-02 14:05 CST``."""
     return datetime.fromtimestamp(t, CST).strftime("%Y-%m-%d %H:%M CST")
+
+
+def cst_second(t: int) -> str:
+    """``cst_time`` to the second (``2026-06-02 14:05:09 CST``): for key windows and
+    signing times, where a minute hides the difference."""
+    return datetime.fromtimestamp(t, CST).strftime("%Y-%m-%d %H:%M:%S CST")
 
 
 def day_start(t: int) -> int:

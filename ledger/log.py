@@ -116,7 +116,7 @@ class AppendOnlyLog:
         """
         self._store = store
         #: serialises integration (append_many, the group commit, record_checkpoint)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._group: GroupCommit[tuple[NewLeaf, bytes], AppendResult] = GroupCommit(
             self._commit_group,
             max_batch=max_batch,
@@ -200,7 +200,7 @@ class AppendOnlyLog:
         try:
             return self._integrate_once(items, hashes)
         except LogMovedError:
-            self._resync()  # (already done on the way out; idempotent)
+            self.refresh()  # (already done on the way out; idempotent)
             if self._range.size == before:
                 raise
             return self._integrate_once(items, hashes)
@@ -230,28 +230,28 @@ class AppendOnlyLog:
             try:
                 self._store.append(start, entries, nodes)
             except BaseException:
-                self._resync()
+                self.refresh()
                 raise
             self._range = cr
         return results
 
-    def _resync(self) -> None:
-        """After a failed append, adopt the store's tree if the commit landed after all.
-
-        A connection lost during COMMIT can report failure for a transaction that was
-        written. Adopting it (only if it extends the tree we had) keeps the log usable;
-        the submitters saw an error and may resubmit, which dedupe answers idempotently.
-        The original error is what the caller sees, so a failure here is left unreported.
+    def refresh(self) -> int:
+        """Adopt the store's tree if it grew and extends ours; returns the size. It grows
+        when another handle on the same store appended (a command next to a running
+        server), or when a connection lost during COMMIT reported failure for a written
+        transaction (the submitters saw an error and may resubmit; dedupe answers). A
+        failure here is left unreported: the caller's own error, if any, is what counts.
         """
-        old = self._range
-        try:
-            if self._store.size() <= old.size:
-                return
-            fresh = self._load_range()
-            if self._root_at(old.size) == old.root():
-                self._range = fresh
-        except CredexError:
-            return
+        with self._lock:
+            old = self._range
+            try:
+                if self._store.size() > old.size:
+                    fresh = self._load_range()
+                    if self._root_at(old.size) == old.root():
+                        self._range = fresh
+            except CredexError:
+                pass
+            return self._range.size
 
     def close(self) -> None:
         """Commit everything already submitted, then stop the sequencer. Idempotent.

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Final
 
 from credex.ledger.bundle import Bundle
+from credex.ledger.dates import cst_time
 from credex.ledger.errors import (
     BodyNotHeldError,
     CredexError,
@@ -191,7 +192,7 @@ def _source_status(
         if not status.usable_for[purpose]:
             raise PolicyError(
                 f"derivation: {what} is not usable for {purpose}: it is {status.state} "
-                f"as of {status.as_of}: {why}"
+                f"as of {cst_time(status.as_of)}: {why}"
             )
     elif status.state in _REFUSED_WITHOUT_PURPOSE:
         raise VerificationError(f"derivation: {what} is {status.state} as of its checkpoint: {why}")

@@ -30,6 +30,7 @@ from credex.ledger.checkpoint import (
     verify_cosignature,
     verify_note_signature,
 )
+from credex.ledger.dates import cst_second
 from credex.ledger.errors import (
     CheckpointError,
     CredexError,
@@ -49,6 +50,13 @@ from credex.ledger.verify_report import Run
 __all__ = ["Cache", "Checked", "pick_issuer", "verify_one"]
 
 
+def _when(t: int | None) -> str:
+    """A key window's end as people read it (China Standard Time; None or 0: open)."""
+    if t is None:
+        return "∞"
+    return "-∞" if t == 0 else cst_second(t)
+
+
 def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
     """(2) The trusted key that signed ``st``: registered to ``iss``, valid at ``iat``,
     authorised for the kind, and of the record's region (when the record is at hand)."""
@@ -62,10 +70,10 @@ def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
         )
     valid = [c for c in named if c.valid_at(st.claims.iat)]
     if not valid:
-        windows = ", ".join(f"[{c.valid_from}, {c.valid_until or '∞'})" for c in named)
+        windows = ", ".join(f"[{_when(c.valid_from)}, {_when(c.valid_until)})" for c in named)
         raise KeyValidityError(
             f"issuer: key of {st.claims.iss!r} used outside its validity window: "
-            f"iat {st.claims.iat} not in {windows}"
+            f"iat {cst_second(st.claims.iat)} not in {windows}"
         )
     authorised = [c for c in valid if st.kind in c.kinds]
     if not authorised:
@@ -226,13 +234,14 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
         fail(2, e)
         raise
     if depth == 0:
-        span = f"[{issuer.valid_from}, {issuer.valid_until or '∞'})"
+        span = f"[{_when(issuer.valid_from)}, {_when(issuer.valid_until)})"
         logged = ""
         if window.after is not None or window.by is not None:
             logged = f"; logged after {window.after or '-'} and by {window.by or '-'} (attested)"
         run.ok(
             2,
-            f"issuer {issuer.issuer_id} key valid at iat {st.claims.iat} in {span}, "
+            f"issuer {issuer.issuer_id} key valid when it signed ({cst_second(st.claims.iat)}) "
+            f"in {span}, "
             f"authorised for {st.kind}{logged}",
         )
     # (3) statement signature

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         create_home,
         find_statement,
     )
+    from credex.node.pen import open_node
 
 __all__ = [
     "IssueResult",
@@ -35,6 +36,7 @@ __all__ = [
     "NodeHome",
     "create_home",
     "find_statement",
+    "open_node",
 ]
 
 __getattr__ = lazy_exports(
@@ -46,5 +48,6 @@ __getattr__ = lazy_exports(
         "NodeHome": "home",
         "create_home": "local",
         "find_statement": "local",
+        "open_node": "pen",
     },
 )

@@ -7,6 +7,9 @@
 - ``write_private`` / ``write_secret``: a new key file, created with ``O_EXCL`` and mode
   0600 (a key is never overwritten); ``read_private`` / ``read_secret`` refuse a key
   file that group or others can read.
+- ``locked``: an exclusive lock for a read-modify-write of one file by several processes
+  (a command next to the running server: ``peers.json``, ``clients.json``, the manifest
+  chain).
 
 Errors are ``ConfigError`` naming the file (never its content). No key material is
 logged or put in a message.
@@ -14,15 +17,20 @@ logged or put in a message.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from credex.ledger.errors import ConfigError
 
 __all__ = [
+    "locked",
     "read_private",
     "read_secret",
     "write_atomic",
@@ -35,7 +43,7 @@ __all__ = [
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Atomically replace ``path`` with ``data`` (mode ``mode``), durable on return."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
@@ -43,6 +51,19 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         os.fsync(f.fileno())
     os.chmod(tmp, mode)
     os.replace(tmp, path)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<path>.lock`` (created 0600): one reader-writer of
+    ``path`` at a time across processes and threads. Not re-entrant."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_json(path: Path, value: Any) -> None:

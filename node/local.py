@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +43,22 @@ from credex.ledger.statement import (
     verify_statement_signature,
 )
 from credex.ledger.storage.bodies import BodyStore
+from credex.ledger.storage.derivations import DerivationStore
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
 
-__all__ = ["IssueResult", "LocalNode", "create_home", "find_statement", "record_hash"]
+__all__ = [
+    "IssueResult",
+    "LocalNode",
+    "Publisher",
+    "create_home",
+    "find_statement",
+    "record_hash",
+]
+
+#: signs (or has signed elsewhere) a checkpoint of the current tree: ``now -> note``
+Publisher = Callable[[int], SignedNote]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +83,20 @@ _Prepared = tuple[list[IssueResult | None], list[int], list[NewLeaf], list[tuple
 
 
 class LocalNode:
-    """One node: its log (``store``, ``log``) and the off-log bodies of its enveloped
-    (personal) records (``bodies``, same database)."""
+    """One node: its log (``store``, ``log``), the off-log bodies of its enveloped
+    (personal) records (``bodies``) and the sources of its derived records
+    (``derivations``), all in one database.
 
-    def __init__(self, home: NodeHome, *, db_url: str | None = None) -> None:
+    ``publisher``: who signs checkpoints. By default this handle signs them itself; a
+    command line next to a running ``credex serve`` passes the server's
+    (``credex.node.pen``), so one place signs a home's checkpoints.
+    """
+
+    def __init__(
+        self, home: NodeHome, *, db_url: str | None = None, publisher: Publisher | None = None
+    ) -> None:
         self.home = home
+        self._publisher = publisher
         self.store = SqlStore(db_url or home.db_url)
         try:
             self.log = AppendOnlyLog(self.store)
@@ -89,19 +109,32 @@ class LocalNode:
             self.log.close()
             self.store.close()
             raise
+        self._db_url = db_url or home.db_url
+        self._derivations: DerivationStore | None = None
         self._log_key: SigningKey = home.log_key()
         self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
         self._regions: dict[str, str] = {}
 
     @classmethod
-    def open(cls, path: Path, *, db_url: str | None = None) -> LocalNode:
-        return cls(NodeHome.open(path), db_url=db_url)
+    def open(
+        cls, path: Path, *, db_url: str | None = None, publisher: Publisher | None = None
+    ) -> LocalNode:
+        return cls(NodeHome.open(path), db_url=db_url, publisher=publisher)
 
     def close(self) -> None:
         self.log.close()
         self.store.close()
         self.bodies.close()
+        if self._derivations is not None:
+            self._derivations.close()
+
+    @property
+    def derivations(self) -> DerivationStore:
+        """What the derived records logged here rest on (opened on first use)."""
+        if self._derivations is None:
+            self._derivations = DerivationStore(self._db_url)
+        return self._derivations
 
     def __enter__(self) -> LocalNode:
         return self
@@ -294,7 +327,7 @@ class LocalNode:
 
     def info(self) -> dict[str, Any]:
         """Origin, region, tree size and root, and the latest checkpoint's size."""
-        size = self.log.size
+        size = self.log.refresh()
         note = self.latest_checkpoint()
         return {
             "origin": self.home.origin,
@@ -313,8 +346,14 @@ class LocalNode:
 
         The log never signs a checkpoint inconsistent with an earlier one: the new root
         is checked against a consistency proof from the last signed checkpoint first.
+        Entries another process appended to the same database are adopted first. With a
+        ``publisher`` (a running server holds the home), that one signs.
         """
-        size = self.log.size
+        if self._publisher is not None:
+            note = self._publisher(now)
+            self.log.refresh()
+            return note
+        size = self.log.refresh()
         latest = self.store.latest_checkpoint()
         if latest is not None and latest.tree_size == size:
             return SignedNote.from_text(latest.note)
@@ -339,8 +378,16 @@ class LocalNode:
             raise NotFoundError(f"checkpoint: none signed at size {size}")
         return SignedNote.from_text(cp.note)
 
-    def bundle(self, index: int, now: int, *, with_body: bool = False) -> Bundle:
-        """A bundle for entry ``index`` against the latest checkpoint (published if needed).
+    def bundle(
+        self,
+        index: int,
+        now: int,
+        *,
+        with_body: bool = False,
+        checkpoint: SignedNote | None = None,
+    ) -> Bundle:
+        """A bundle for entry ``index`` against ``checkpoint`` (a note this log signed)
+        when it covers the entry, else the latest checkpoint (published if needed).
 
         An enveloped record's bundle is the envelope alone unless ``with_body``: then it
         carries its body (``preimage``) when this node holds it, and none when it never
@@ -352,14 +399,18 @@ class LocalNode:
             BodyErasedError: ``with_body`` and the record's body was erased here (the
                 leaf stays).
         """
-        size = self.log.size
+        size = self.log.size if 0 <= index < self.log.size else self.log.refresh()
         if not 0 <= index < size:
             raise OutOfRangeError(
                 f"bundle: leaf index out of range: expected < {size}, got {index}"
             )
-        note = self.latest_checkpoint()
+        note = checkpoint
+        if note is None or note.checkpoint.size <= index:
+            note = self.latest_checkpoint()
         if note is None or note.checkpoint.size <= index:
             note = self.publish_checkpoint(now)
+        if note.checkpoint.size > self.log.size:  # signed by another handle on the log
+            self.log.refresh()
         cp = note.checkpoint
         entry = self.log.entry(index)
         receipt = build_receipt(
@@ -381,6 +432,8 @@ class LocalNode:
             raise OutOfRangeError(
                 f"receipt: leaf index out of range: expected < {cp.size}, got {index}"
             )
+        if cp.size > self.log.size:  # signed by another handle on the log
+            self.log.refresh()
         path = self.log.inclusion_proof(index, cp.size)
         return build_receipt(self._log_key, cp.size, index, path, cp.root).to_bytes()
 
@@ -398,7 +451,7 @@ class LocalNode:
         (it is the one witnesses have cosigned), and status is as of that checkpoint.
         Finding the statements is one read of the log's ``target`` index.
         """
-        size = self.log.size
+        size = self.log.size if 0 <= index < self.log.size else self.log.refresh()
         if not 0 <= index < size:
             raise OutOfRangeError(
                 f"bundle: leaf index out of range: expected < {size}, got {index}"
@@ -406,28 +459,36 @@ class LocalNode:
         if fresh:
             self.publish_checkpoint(now)
         own = self.bundle(index, now, with_body=with_body)
-        cp = SignedNote.from_text(own.checkpoint).checkpoint
+        note = SignedNote.from_text(own.checkpoint)
         target = self.log.entry(index).leaf_hash
-        found = [i for i, _ in lifecycle_in(self.log, target, cp.size)]
-        status = tuple(self.bundle(i, now) for i in found)
+        found = [i for i, _ in lifecycle_in(self.log, target, note.checkpoint.size)]
+        return Bundle(
+            own.statement,
+            own.checkpoint,
+            status=tuple(self.bundle(i, now) for i in found),
+            preimage=own.preimage,
+            attestation=self.attest(index, note, now),
+        )
+
+    def attest(self, index: int, note: SignedNote, now: int) -> bytes:
+        """This log's attestation (``credex.ledger.attestation``) about entry ``index`` as
+        of ``note`` (a checkpoint of this log covering it): the lifecycle statements about
+        it this log holds up to that size are all there are, and when the entry was logged
+        (``now`` bounds it when the log kept no time). One read of the ``target`` index."""
+        cp = note.checkpoint
+        target = self.log.entry(index).leaf_hash
+        found = lifecycle_in(self.log, target, cp.size)
         after, by = self.log.logged_window(index)
-        attestation = sign_attestation(
+        return sign_attestation(
             self._log_key,
             origin=cp.origin,
             size=cp.size,
             root=cp.root,
             leaf=target,
             index=index,
-            status=[self.log.entry(i).leaf_hash for i in found],
+            status=[st.leaf_hash for _, st in found],
             logged_after=after,
             logged_by=now if by is None else by,
-        )
-        return Bundle(
-            own.statement,
-            own.checkpoint,
-            status=status,
-            preimage=own.preimage,
-            attestation=attestation,
         )
 
     def statement_at(self, index: int) -> Statement:
@@ -437,6 +498,8 @@ class LocalNode:
         Raises:
             NotFoundError: no entry at ``index``.
         """
+        if index >= self.log.size:  # appended by another handle on the log?
+            self.log.refresh()
         entry = self.log.entry(index)
         st = Statement.from_bytes(entry.leaf)
         if st.is_envelope:

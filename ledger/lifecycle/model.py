@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final, Literal
 
+from credex.ledger.dates import cst_time
 from credex.ledger.errors import (
     LifecycleError,
 )
@@ -171,4 +172,5 @@ class Status:
         if self.usable_for[purpose]:
             return None
         why = f": {self.reasons[0]}" if self.reasons else ""
-        return f"the record is {self.state} as of {self.as_of}, not usable for {purpose}{why}"
+        when = cst_time(self.as_of)
+        return f"the record is {self.state} as of {when}, not usable for {purpose}{why}"

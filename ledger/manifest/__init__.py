@@ -72,10 +72,12 @@ if TYPE_CHECKING:
         add_recognition,
         remove_delegation,
         remove_delegations,
+        remove_member,
         remove_recognition,
         remove_recognitions,
         retire_log_key,
         rotate_issuer_key,
+        set_quorum,
     )
     from credex.ledger.manifest.members import (
         MAX_CHAIN_PEM_BYTES,
@@ -122,11 +124,13 @@ __all__ = [
     "encode_chain",
     "remove_delegation",
     "remove_delegations",
+    "remove_member",
     "remove_recognition",
     "remove_recognitions",
     "require_recognition",
     "retire_log_key",
     "rotate_issuer_key",
+    "set_quorum",
     "verify_manifest_chain",
 ]
 
@@ -161,11 +165,13 @@ __getattr__ = lazy_exports(
         "encode_chain": "credex.ledger.manifest.chain",
         "remove_delegation": "credex.ledger.manifest.edits",
         "remove_delegations": "credex.ledger.manifest.edits",
+        "remove_member": "credex.ledger.manifest.edits",
         "remove_recognition": "credex.ledger.manifest.edits",
         "remove_recognitions": "credex.ledger.manifest.edits",
         "require_recognition": "credex.ledger.manifest.checks",
         "retire_log_key": "credex.ledger.manifest.edits",
         "rotate_issuer_key": "credex.ledger.manifest.edits",
+        "set_quorum": "credex.ledger.manifest.edits",
         "verify_manifest_chain": "credex.ledger.manifest.chain",
     },
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from credex.ledger.dates import cst_time
 from credex.ledger.manifest._fields import (
     NAME_RE,
     REGION_RE,
@@ -36,6 +37,11 @@ __all__ = [
 #: keeps its exact bytes
 _RECOGNITION_KEYS: Final = ("region", "recognises", "kinds")
 _RECOGNITION_OPTIONAL: Final = ("issuers", "policies", "valid_from", "valid_until")
+
+
+def _window(valid_from: int, valid_until: int | None) -> str:
+    until = "∞" if valid_until is None else cst_time(valid_until)
+    return f"[{cst_time(valid_from)}, {until})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +159,13 @@ class Recognition:
         )
 
     def describe(self) -> str:
-        """One line: ``cn-zj-hangzhou <- cn-zj-ningbo score.city [from, until) ...``."""
-        until = "∞" if self.valid_until is None else str(self.valid_until)
+        """One line: ``cn-zj-hangzhou <- cn-zj-ningbo score.city [from, until) ...`` (times
+        in China Standard Time)."""
         issuers = ", ".join(self.issuers) or "any issuer"
         policies = ", ".join(h.hex()[:16] + "…" for h in self.policies) or "any policy"
         return (
             f"{self.region} <- {self.recognises}  {', '.join(self.kinds)}  "
-            f"[{self.valid_from}, {until})  {issuers}; {policies}"
+            f"{_window(self.valid_from, self.valid_until)}  {issuers}; {policies}"
         )
 
 
@@ -243,8 +249,7 @@ class Delegation:
         )
 
     def describe(self) -> str:
-        """One line: ``cn-zj-ningbo -> cn-zj-hangzhou/platform penalty.admin [from, until)``."""
-        until = "∞" if self.valid_until is None else str(self.valid_until)
-        return (
-            f"{self.region} -> {self.issuer}  {', '.join(self.kinds)}  [{self.valid_from}, {until})"
-        )
+        """One line: ``cn-zj-ningbo -> cn-zj-hangzhou/platform penalty.admin [from, until)``
+        (times in China Standard Time)."""
+        window = _window(self.valid_from, self.valid_until)
+        return f"{self.region} -> {self.issuer}  {', '.join(self.kinds)}  {window}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from credex.ledger.dates import cst_time
 from credex.ledger.errors import (
     RecognitionRefusedError,
 )
@@ -60,7 +61,7 @@ def require_recognition(
     if found is None:
         raise RecognitionRefusedError(
             f"recognition: {region} has no agreement to recognise {kind} from "
-            f"{source_region} under policy {policy_leaf_hash.hex()[:16]}… at {at} "
+            f"{source_region} under policy {policy_leaf_hash.hex()[:16]}… at {cst_time(at)} "
             f"(source issuer {issuer})"
         )
     return found

@@ -24,10 +24,12 @@ __all__ = [
     "add_recognition",
     "remove_delegation",
     "remove_delegations",
+    "remove_member",
     "remove_recognition",
     "remove_recognitions",
     "retire_log_key",
     "rotate_issuer_key",
+    "set_quorum",
 ]
 
 
@@ -35,6 +37,58 @@ def add_member(body: ManifestBody, member: Member, issued_at: int) -> ManifestBo
     """The next version with ``member`` added (or replacing the member of its region)."""
     others = tuple(m for m in body.members if m.region != member.region)
     return body.next_version(issued_at, members=(*others, member))
+
+
+def _require_reachable(quorum: int, members: int) -> None:
+    if quorum > members - 1:
+        raise fail(
+            f"quorum {quorum} cannot be met: with {members} member(s) each log has "
+            f"{members - 1} other witness(es); expected k <= {members - 1}"
+        )
+
+
+def set_quorum(body: ManifestBody, quorum: int, issued_at: int) -> ManifestBody:
+    """The next version with witness quorum ``quorum`` (k cosignatures of the *other*
+    members per checkpoint).
+
+    Raises:
+        FormatError: more than the other members can give, or negative.
+    """
+    if quorum < 0:
+        raise fail(f"quorum must be >= 0, got {quorum}")
+    _require_reachable(quorum, len(body.members))
+    return body.next_version(issued_at, quorum=quorum)
+
+
+def remove_member(
+    body: ManifestBody, region: str, issued_at: int, *, quorum: int | None = None
+) -> ManifestBody:
+    """The next version without the member of ``region``, its recognition agreements
+    (either side) and the delegations of its records or to its issuers; ``quorum`` sets
+    k at once (required when the old k could no longer be met). Its keys stay trusted
+    for what they signed before this version (``Manifest`` closes their windows).
+
+    Raises:
+        FormatError: no such member, the last member, or a quorum the rest cannot meet.
+    """
+    member = body.member(region)
+    if member is None:
+        raise fail(f"no member with region {region!r}")
+    members = tuple(m for m in body.members if m.region != region)
+    if not members:
+        raise fail("the last member cannot be removed")
+    k = body.quorum if quorum is None else quorum
+    _require_reachable(k, len(members))
+    issuers = {i.issuer_id for i in member.issuers}
+    return body.next_version(
+        issued_at,
+        members=members,
+        quorum=k,
+        recognitions=tuple(r for r in body.recognitions if region not in (r.region, r.recognises)),
+        delegations=tuple(
+            d for d in body.delegations if d.region != region and d.issuer not in issuers
+        ),
+    )
 
 
 def _replace_member(

@@ -1,6 +1,7 @@
 """Durable storage of a node's database, SQLite or PostgreSQL, every table described in
 ``tables``: the log (``sql.SqlStore`` behind the ``base.LogStore`` seam), the witness
-state and evidence (``witness``), personal bodies (``bodies``); all on one
+state and evidence (``witness``), personal bodies (``bodies``), what derived records rest
+on (``derivations``); all on one
 ``component.SqlComponent`` base and one way to open an engine (``engine``); mirror
 schemas (``schemas``). Names are imported lazily.
 """
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from credex.ledger.storage.bodies import (
         BodyStore,
     )
+    from credex.ledger.storage.derivations import (
+        DerivationStore,
+    )
     from credex.ledger.storage.sql import (
         SqlStore,
     )
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BodyStore",
+    "DerivationStore",
     "Entry",
     "LogStore",
     "NewEntry",
@@ -42,6 +47,7 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "BodyStore": "bodies",
+        "DerivationStore": "derivations",
         "Entry": "base",
         "LogStore": "base",
         "NewEntry": "base",

@@ -3,9 +3,9 @@
 This is the only module that imports SQLModel. It declares every table of a node's
 database and exports their SQLAlchemy ``Table`` objects: the log's three (``sql.py`` runs
 SQLAlchemy Core statements against them and converts rows to the dataclasses of
-``base.py``), the witness store's three (``witness.py``) and the body store's one
-(``bodies.py``). Table classes are never used as domain
-objects and never leave the storage package.
+``base.py``), the witness store's three (``witness.py``), the body store's one
+(``bodies.py``) and the derivation store's one (``derivations.py``). Table classes are
+never used as domain objects and never leave the storage package.
 
 - ``entries``: one row per log entry. ``idx`` is the 0-based leaf index, ``leaf_hash`` the
   RFC 9162 leaf hash (unique: the log never holds the same leaf twice), ``leaf`` the statement
@@ -43,6 +43,7 @@ __all__ = [
     "BODIES",
     "CHECKPOINTS",
     "DECISION_NUMBERS",
+    "DERIVATIONS",
     "ENTRIES",
     "EVIDENCE",
     "LOG_TABLES",
@@ -53,6 +54,7 @@ __all__ = [
     "BodyRow",
     "CheckpointRow",
     "DecisionNoRow",
+    "DerivationRow",
     "EntryRow",
     "EvidenceRow",
     "NodeRow",
@@ -193,3 +195,20 @@ class BodyRow(SQLModel, table=True):
 
 
 BODIES: Final[Table] = BodyRow.__table__  # type: ignore[attr-defined]
+
+
+# --- beside the log: what a derived record rests on (``derivations.py``) -----------------
+
+
+class DerivationRow(SQLModel, table=True):
+    """The source bundles and policy of one derived record logged here (``derivations``)."""
+
+    __tablename__ = "derivations"
+
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    policy: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    sources: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+DERIVATIONS: Final[Table] = DerivationRow.__table__  # type: ignore[attr-defined]

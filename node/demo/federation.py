@@ -29,6 +29,7 @@ from credex.adapters.registry import ADAPTERS
 from credex.adapters.sample import penalty_csv, score_records
 from credex.adapters.sample_hk import hk_report_records
 from credex.ledger.bundle import Bundle
+from credex.ledger.dates import cst_date
 from credex.ledger.evidence import verify_evidence
 from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.statement import Statement
@@ -236,7 +237,8 @@ def run_federation_demo(
 ) -> dict[str, Any]:
     """Run the five-node story in ``base``; returns a summary (``ok`` says it all held)."""
     t0 = time.perf_counter()
-    now, today = _now(), date.today()
+    now = _now()
+    today = cst_date(now)  # the day in China, as every record and message dates it
     out: dict[str, Any] = {"members": [r for r, _ in MEMBERS], "quorum": QUORUM}
     progress("federation: five homes and one signed manifest")
     members = _init(base, now)

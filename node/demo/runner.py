@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ def _both(base: Path, progress: Callable[[str], None], federation: bool) -> dict
 
 def _run(base: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     now = int(datetime.now(UTC).timestamp())
-    today = date.today()
+    today = cst_date(now)  # the day in China, as every record and message dates it
     out: dict[str, Any] = {"steps": []}
     progress("init node cn-zj-ningbo")
     home = NodeHome.init(

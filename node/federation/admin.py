@@ -45,7 +45,8 @@ from credex.ledger.record import KINDS
 from credex.node.federation.manifests import (
     Proposal,
     admin_key,
-    install,
+    chain_lock,
+    install_held,
     load_chain,
     load_manifest,
     local_member,
@@ -140,18 +141,26 @@ def init_federation(
     its SHA-256) the node's own (created if missing) and its CA are listed.
 
     Raises:
-        ConfigError: this node already has a manifest.
+        ConfigError: this node already has a manifest, or a quorum its one member cannot
+            meet (k counts cosignatures of the *other* members: start at 0 and raise it
+            with ``membership.set_witness_quorum`` once members joined).
         FormatError: a negative quorum.
     """
     if load_chain(home):
         raise ConfigError("federation: this node already has a manifest")
+    if quorum > 0:
+        raise ConfigError(
+            f"federation: --quorum {quorum} cannot be met: a checkpoint is cosigned by the "
+            "other members, and version 1 has none; start with --quorum 0 and run credex "
+            "federation set-quorum K once members joined"
+        )
     chain: bytes | None = None
     if tls_cert_pem is not None:
         tls = tls_cert_sha256(tls_cert_pem)
     elif tls_sha256 is not None:
         tls = tls_sha256
     else:
-        tls, chain = node_tls_chain(home, now)
+        tls, chain = node_tls_chain(home, now, (endpoint, mtls_endpoint))
     if quorum < 0:
         raise FormatError("federation: --quorum must be >= 0")
     admin = admin_key(home, create=True)
@@ -188,7 +197,27 @@ def add_member_from_info(
     --json`` output."""
     info = strict_json.loads(info_json, "federation: node info", max_bytes=MAX_NODE_INFO_BYTES)
     member = member_from_info(info, endpoint=endpoint, mtls_endpoint=mtls_endpoint)
+    _require_cert_covers_endpoints(info, member)
     return _add(home, member, replace, now)
+
+
+def _require_cert_covers_endpoints(info: Any, member: Member) -> None:
+    """A member's pinned certificate must name the hosts it is reached at, or no TLS
+    client of the others will accept it."""
+    from credex.node.rpc.tls import cert_names, endpoint_host
+
+    pem = info.get("tls_cert_pem")
+    if not isinstance(pem, str):
+        return
+    names = cert_names(pem.encode("ascii"))
+    hosts = [member.endpoint, member.mtls_endpoint]
+    missing = sorted({h for e in hosts if e and (h := endpoint_host(e)) and h not in names})
+    if missing:
+        raise ConfigError(
+            f"federation: {member.region}'s node certificate does not cover "
+            f"{', '.join(missing)} (its endpoint): on that node run credex node info --san "
+            f"{missing[0]} --json and send that instead"
+        )
 
 
 def add_member_given(
@@ -441,7 +470,12 @@ def import_chain(
     """
     versions = decode_chain(data)
     verify_manifest_chain(versions, pinned_hash=pin)
-    local = load_chain(home)
-    if [v.hash for v in versions[: len(local)]] != [v.hash for v in local]:
-        raise VerificationError("federation: the chain does not extend this node's manifest")
-    return [install(home, v, now) for v in versions[len(local) :]], versions[-1].hash
+    with chain_lock(home):  # the running server's follow loop may be installing too
+        local = load_chain(home)
+        if len(local) > len(versions):
+            local = local[: len(versions)]
+        if [v.hash for v in versions[: len(local)]] != [v.hash for v in local]:
+            raise VerificationError("federation: the chain does not extend this node's manifest")
+        done = len(load_chain(home))
+        added = [install_held(home, v, now) for v in versions[done:]]
+    return added, versions[-1].hash

@@ -1,15 +1,17 @@
 """Following peers: one verified sync round per peer, into its mirror.
 
-- ``add_peers_from_manifest``: follow every other member of the manifest (``peers.json``).
+- ``add_peers_from_manifest``: follow every other member of the manifest (``peers.json``);
+  ``follow_members``: the same for members a new version added (status kept).
 - ``sync_peer``: ``PeerSync`` over a ``PeerClient`` into the peer's mirror; a split view
   is stored as evidence; the outcome is recorded in ``peers.json`` (``peers status``);
   after a clean round, the peer log's signature over the mirrored root is kept
   (``HOME/mirrors/<slug>.root.json``) so the mirror can serve bundles.
-- ``follow_round`` / ``follow_until`` (``credex serve --follow``): sync every peer, then
-  publish and collect cosignatures, again and again. Whatever one peer does (a refused
-  checkpoint, garbage, an exception nobody foresaw) is logged in one line, recorded in
-  its status, and the round goes on with the next peer: one peer never stops the
-  federation's syncing and cosigning.
+- ``follow_until`` (``credex serve --follow``): each round, with the manifest in force,
+  fetch the versions this node lacks (``travel``), follow new members, then
+  ``follow_round``: sync every peer, publish and collect cosignatures. Whatever one
+  peer does (a refused checkpoint, garbage, an exception nobody foresaw) is logged in
+  one line, recorded in its status, and the round goes on with the next peer: one peer
+  never stops the federation's syncing and cosigning.
 
 Nothing here prints; statuses and log lines carry sizes and reasons, never keys or bodies.
 """
@@ -44,6 +46,7 @@ from credex.node.federation.members import (
 from credex.node.federation.mirrors import root_path
 from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.federation.sync import PeerSync, SyncResult
+from credex.node.federation.travel import fetch_versions
 from credex.node.federation.witnessing import collect_cosignatures, failure_reason
 from credex.node.files import write_json
 from credex.node.home import NodeHome
@@ -52,6 +55,8 @@ from credex.node.rpc.client import DEFAULT_TIMEOUT_S, PeerClient
 
 __all__ = [
     "add_peers_from_manifest",
+    "fetch_manifest_versions",
+    "follow_members",
     "follow_round",
     "follow_until",
     "sync_peer",
@@ -70,6 +75,24 @@ def add_peers_from_manifest(home: NodeHome, manifest: Manifest, now: int) -> lis
         reg.add(m.origin, m.endpoint, member_ca_pem(m).decode("ascii"), now)
         added.append(m.origin)
     return added
+
+
+def follow_members(home: NodeHome, manifest: Manifest, now: int) -> list[str]:
+    """Follow the members of ``manifest`` this node does not follow yet, or whose endpoint
+    or CA changed (a version installed while the server runs); others keep their status.
+    Returns the origins added or updated."""
+    reg = PeerRegistry(home)
+    known = {p.origin: p for p in reg.list()}
+    changed = []
+    for m in manifest.latest.members:
+        if m.origin == home.origin or m.tls_chain_pem is None:
+            continue
+        ca = member_ca_pem(m).decode("ascii")
+        held = known.get(m.origin)
+        if held is None or held.endpoint != m.endpoint or held.ca_pem != ca:
+            reg.add(m.origin, m.endpoint, ca, now)
+            changed.append(m.origin)
+    return changed
 
 
 def _keep_root_signature(
@@ -182,16 +205,20 @@ def follow_round(
     stop: threading.Event | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> dict[str, str]:
-    """One round: sync every followed peer, then publish and collect cosignatures.
+    """One round: sync every followed peer that is still a member of ``manifest``, then
+    publish and collect cosignatures.
 
     Returns:
         peer origin (or ``"cosignatures"``) -> why it failed this round, for the peers
         that did; each is also logged in one line. Nothing a peer does escapes.
     """
     failed: dict[str, str] = {}
+    members = {m.origin for m in manifest.latest.members}
     for peer in PeerRegistry(home).list():
         if stop is not None and stop.is_set():
             return failed
+        if peer.origin not in members:
+            continue  # no longer a member: its mirror is kept, not followed
         try:
             r = sync_peer(home, peer.origin, clock(), manifest=manifest, timeout_s=timeout_s)
             if r.error:
@@ -231,19 +258,64 @@ def _record_failure(home: NodeHome, origin: str, reason: str, now: int) -> None:
         logger.warning("peer %s: status not recorded: %s", origin, failure_reason(e))
 
 
+def fetch_manifest_versions(
+    home: NodeHome, manifest: Manifest, clock: Callable[[], int], *, timeout_s: float
+) -> dict[str, str]:
+    """Fetch the manifest versions this node lacks from every member (``travel``); each
+    installed or refused version is logged in one line. Returns origin -> why it failed."""
+    failed: dict[str, str] = {}
+    clients = peer_clients(home, manifest, timeout_s=timeout_s)
+    try:
+        for origin, client in clients.items():
+            try:
+                fetched = fetch_versions(home, client, origin, clock())
+            except Exception as e:
+                failed[origin] = failure_reason(e)
+                logger.warning("manifest from %s: %s", origin, failed[origin])
+                continue
+            if fetched.installed:
+                shown = ", ".join(str(v) for v in fetched.installed)
+                logger.info("manifest: installed version %s from %s", shown, origin)
+            if fetched.error:
+                failed[origin] = fetched.error
+                logger.warning("manifest from %s: %s", origin, fetched.error)
+    finally:
+        for c in clients.values():
+            c.close()
+    return failed
+
+
 def follow_until(
     home: NodeHome,
     node: LocalNode,
-    manifest: Manifest,
+    current: Callable[[], Manifest | None],
     every: float,
     stop: threading.Event,
     clock: Callable[[], int],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> None:
-    """``follow_round`` every ``every`` seconds until ``stop`` is set (the ``credex serve
-    --follow`` thread). A round that fails as a whole is logged and the next one runs."""
+    """Every ``every`` seconds until ``stop`` is set (the ``credex serve --follow``
+    thread), with the manifest in force each round (``current``, a ``ManifestWatch``):
+    fetch manifest versions this node lacks, follow new members, then ``follow_round``.
+    A round that fails as a whole is logged and the next one runs."""
+    waiting = False
     while not stop.is_set():
+        manifest = current()
+        if manifest is None:
+            if not waiting:
+                logger.info("follow: no federation manifest yet (credex federation import)")
+                waiting = True
+            stop.wait(every)
+            continue
+        waiting = False
         try:
-            follow_round(home, node, manifest, clock, stop=stop)
+            node.log.refresh()  # entries the command line appended
+            fetch_manifest_versions(home, manifest, clock, timeout_s=timeout_s)
+            manifest = current() or manifest
+            for origin in follow_members(home, manifest, clock()):
+                logger.info("following %s", origin)
+            follow_round(home, node, manifest, clock, stop=stop, timeout_s=timeout_s)
         except Exception as e:
             logger.warning("follow: round failed: %s", failure_reason(e))
         stop.wait(every)

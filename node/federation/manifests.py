@@ -18,7 +18,8 @@ import hashlib
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,7 +36,7 @@ from credex.ledger.manifest import (
     verify_manifest_chain,
 )
 from credex.ledger.record import Record, Subject
-from credex.node.files import read_secret, write_atomic, write_secret
+from credex.node.files import locked, read_secret, write_atomic, write_secret
 from credex.node.home import NodeHome
 from credex.node.local import IssueResult, LocalNode
 
@@ -45,7 +46,9 @@ __all__ = [
     "WITNESS_KEY_FILE",
     "Proposal",
     "admin_key",
+    "chain_lock",
     "install",
+    "install_held",
     "load_chain",
     "load_manifest",
     "local_member",
@@ -56,6 +59,7 @@ __all__ = [
     "propose",
     "read_proposal",
     "register_peer_clients",
+    "require_cert_covers",
     "submit_signed",
     "tls_cert_sha256",
     "witness_public_key",
@@ -137,14 +141,44 @@ def local_member(
     )
 
 
-def node_tls_chain(home: NodeHome, now: int) -> tuple[bytes, bytes]:
-    """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material."""
-    from credex.node.rpc.tls import NodeTls
+def node_tls_chain(
+    home: NodeHome, now: int, endpoints: Sequence[str | None] = ()
+) -> tuple[bytes, bytes]:
+    """(SHA-256 of the node certificate, certificate + CA PEM), creating TLS material;
+    the certificate is made to cover the hosts of ``endpoints`` (HOST:PORT) first, since
+    the manifest pins it from now on."""
+    from credex.node.rpc.tls import NodeTls, endpoint_host
 
     tls = NodeTls(home.path, name=home.region)
-    tls.ensure(now=now)
+    hosts = [h for e in endpoints if e and (h := endpoint_host(e)) is not None]
+    tls.ensure(now=now, san=hosts)
     cert = tls.server_cert_pem()
     return tls_cert_sha256(cert.decode("ascii")), cert + tls.ca_pem()
+
+
+def require_cert_covers(home: NodeHome, names: Sequence[str], now: int) -> None:
+    """Refuse to re-issue the node certificate for ``names`` once a manifest pins it.
+
+    Raises:
+        ConfigError: this node is a member, and its certificate does not cover every
+            name: a new one would no longer match the fingerprint the others pinned.
+    """
+    from credex.node.rpc.tls import NodeTls
+
+    if not names or not load_chain(home):
+        return
+    tls = NodeTls(home.path, name=home.region)
+    if tls.covers(names):
+        return
+    member = next((m for m in load_manifest(home).latest.members if m.origin == home.origin), None)
+    if member is None:
+        return
+    raise ConfigError(
+        f"serve: the node certificate does not cover {', '.join(names)}, and the federation "
+        "manifest pins it: a new certificate would cut this node off from the others. Name "
+        "every host before joining (credex node info --san NAME), or have an admin replace "
+        "this member (credex federation add-member --replace) with the new certificate"
+    )
 
 
 def peer_client_name(member: Member) -> str:
@@ -279,13 +313,29 @@ class Proposal:
     logged: IssueResult | None = None
 
 
+@contextmanager
+def chain_lock(home: NodeHome) -> Iterator[None]:
+    """Hold this home's manifest chain: one installer at a time (a command such as
+    ``federation import`` and the server's follow loop may both install)."""
+    _dir(home).mkdir(parents=True, exist_ok=True)
+    with locked(_dir(home) / "chain"):
+        yield
+
+
 def install(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
-    """Accept a fully signed next version: verify it extends the chain, write it, log it.
+    """Accept a fully signed next version: verify it extends the chain, write it, log it
+    (under ``chain_lock``).
 
     Raises:
         PolicyError: not enough admin signatures yet.
         CredexError: it does not extend this node's chain.
     """
+    with chain_lock(home):
+        return install_held(home, signed, now)
+
+
+def install_held(home: NodeHome, signed: SignedManifest, now: int) -> Proposal:
+    """``install`` for a caller that holds ``chain_lock``."""
     chain = load_chain(home)
     manifest = verify_manifest_chain([*chain, signed])
     body = signed.body

@@ -155,7 +155,11 @@ class MirrorView:
             )
         return index
 
-    def _plain(self, index: int, note: str) -> Bundle:
+    def plain(self, index: int, note: str | None = None) -> Bundle:
+        """The bundle of entry ``index`` alone (no status), against the mirrored root and
+        its checkpoint (``note``: that checkpoint's text, read from the mirror if None)."""
+        if note is None:
+            note = self.log.checkpoint(self.root.tree_size).note
         root = self.root
         path = self.log.inclusion_proof(index, root.tree_size)
         receipt = Receipt(
@@ -175,20 +179,29 @@ class MirrorView:
         lifecycle = lifecycle_in(self.log, target.leaf_hash, self.root.tree_size)
         require_shared(target, lifecycle, now)
         cp = self.log.checkpoint(self.root.tree_size)
-        own = self._plain(index, cp.note)
-        status = tuple(self._plain(i, cp.note) for i, _ in lifecycle)
-        attestation = None
-        if self.key is not None:  # the mirror's word: these are all it holds, and when
-            after, by = self.log.logged_window(index)  # it first saw the entry (its clock)
-            attestation = sign_attestation(
-                self.key,
-                origin=self.origin,
-                size=cp.tree_size,
-                root=cp.root,
-                leaf=target.leaf_hash,
-                index=index,
-                status=[st.leaf_hash for _, st in lifecycle],
-                logged_after=after,
-                logged_by=now if by is None else by,
-            )
+        own = self.plain(index, cp.note)
+        status = tuple(self.plain(i, cp.note) for i, _ in lifecycle)
+        attestation = self.attest(index, now)
         return Bundle(own.statement, own.checkpoint, status=status, attestation=attestation)
+
+    def attest(self, index: int, now: int) -> bytes | None:
+        """This node's attestation (with its log key) about entry ``index``: the lifecycle
+        statements about it its verified mirror holds as of the mirrored checkpoint are
+        all there are, and when it first saw the entry (its clock). None without a key."""
+        if self.key is None:
+            return None
+        cp = self.log.checkpoint(self.root.tree_size)
+        target = self.log.entry(index).leaf_hash
+        found = lifecycle_in(self.log, target, self.root.tree_size)
+        after, by = self.log.logged_window(index)
+        return sign_attestation(
+            self.key,
+            origin=self.origin,
+            size=cp.tree_size,
+            root=cp.root,
+            leaf=target,
+            index=index,
+            status=[st.leaf_hash for _, st in found],
+            logged_after=after,
+            logged_by=now if by is None else by,
+        )

@@ -21,7 +21,7 @@ from typing import Any
 
 from credex.ledger.errors import ConfigError, NotFoundError
 from credex.ledger.storage.schemas import sibling_schema_url
-from credex.node.files import write_json
+from credex.node.files import locked, write_json
 from credex.node.home import NodeHome
 
 __all__ = ["PeerEntry", "PeerRegistry", "mirror_slug", "mirror_url"]
@@ -88,24 +88,26 @@ class PeerRegistry:
             raise ConfigError("peers: a node does not follow itself")
         if "BEGIN CERTIFICATE" not in ca_pem:
             raise ConfigError("peers: ca_pem must be a PEM certificate")
-        raw = [p for p in self._load() if p["origin"] != origin]
-        raw.append(
-            {
-                "origin": origin,
-                "endpoint": endpoint,
-                "ca_pem": ca_pem,
-                "added_at": now,
-                "status": {},
-            }
-        )
-        write_json(self.path, raw)
+        with locked(self.path):
+            raw = [p for p in self._load() if p["origin"] != origin]
+            raw.append(
+                {
+                    "origin": origin,
+                    "endpoint": endpoint,
+                    "ca_pem": ca_pem,
+                    "added_at": now,
+                    "status": {},
+                }
+            )
+            write_json(self.path, raw)
         return self.get(origin)
 
     def record_status(self, origin: str, status: dict[str, Any]) -> None:
-        raw = self._load()
-        for p in raw:
-            if p["origin"] == origin:
-                p["status"] = status
-                write_json(self.path, raw)
-                return
+        with locked(self.path):
+            raw = self._load()
+            for p in raw:
+                if p["origin"] == origin:
+                    p["status"] = status
+                    write_json(self.path, raw)
+                    return
         raise NotFoundError(f"peers: no peer with origin {origin!r}")

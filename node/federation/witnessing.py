@@ -5,11 +5,13 @@
     HOME/federation/cosigned.json   witness origin -> the size it last cosigned for us
 
 - ``witness_backend``: the Witness service of ``credex serve`` (``ledger.witness.Witness``
-  over the node's ``WitnessStore``), cosigning only the *other* members' logs.
+  over the node's ``WitnessStore``), cosigning only the *other* members' logs of the
+  manifest in force.
 - ``collect_cosignatures``: publish our checkpoint, ask every other member's witness to
   cosign it (C2SP tlog-witness, with one retry from the witness's size on a 409), verify
-  each returned cosignature against the manifest and re-record the merged note, so our
-  bundles carry the cosignatures a verifier's k-of-n quorum needs.
+  each returned cosignature against the manifest and re-record the merged note (with any
+  cosignature already stored for that size), so our bundles carry the cosignatures a
+  verifier's k-of-n quorum needs.
 
 Nothing here prints; errors carry sizes and reasons, never keys.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
@@ -26,6 +29,7 @@ from credex.ledger.checkpoint import SignedNote, merge_verified, verify_cosignat
 from credex.ledger.errors import (
     CredexError,
     FormatError,
+    NotFoundError,
     OutOfRangeError,
     VerificationError,
 )
@@ -41,6 +45,7 @@ from credex.node.federation.manifests import (
 from credex.node.federation.members import (
     member_for,
 )
+from credex.node.federation.quorum import cosigners, mark_quorum
 from credex.node.files import read_secret, write_json
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
@@ -59,12 +64,39 @@ _COSIGNED_FILE: Final = "cosigned.json"
 
 
 class ManifestWitness:
-    """``WitnessBackend`` for ``create_server``: cosigns the other members' logs."""
+    """``WitnessBackend`` for ``create_server``: cosigns the other members' logs of the
+    manifest in force (``manifest()``, asked on every call: a version installed while the
+    server runs takes effect at once; none yet: NOT_FOUND)."""
 
-    def __init__(self, witness: Witness, store: WitnessStore, clock: Callable[[], int]) -> None:
-        self.witness = witness
+    def __init__(
+        self,
+        home: NodeHome,
+        manifest: Callable[[], Manifest | None],
+        store: WitnessStore,
+        clock: Callable[[], int],
+    ) -> None:
+        self.home = home
         self.store = store
+        self._manifest = manifest
         self._clock = clock
+        self._built: tuple[Manifest, Witness] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def witness(self) -> Witness:
+        """The witness of the manifest in force.
+
+        Raises:
+            NotFoundError: this node has no manifest yet.
+            VerificationError: ``keys/witness.key`` is not this member's witness key.
+        """
+        manifest = self._manifest()
+        if manifest is None:
+            raise NotFoundError("witness: this node has no federation manifest yet")
+        with self._lock:
+            if self._built is None or self._built[0] is not manifest:
+                self._built = (manifest, _witness_for(self.home, manifest, self.store))
+            return self._built[1]
 
     def add_checkpoint(self, old_size: int, proof: Sequence[bytes], note_text: str) -> str:
         sig = self.witness.add_checkpoint(old_size, proof, note_text, self._clock())
@@ -74,11 +106,7 @@ class ManifestWitness:
         self.store.close()
 
 
-def witness_backend(
-    home: NodeHome, manifest: Manifest, *, clock: Callable[[], int], db_url: str | None = None
-) -> ManifestWitness:
-    """The node's witness over ``manifest``: name and key from its member entry
-    (``keys/witness.key``), logs = every other member, state in the node database."""
+def _witness_for(home: NodeHome, manifest: Manifest, store: WitnessStore) -> Witness:
     me = member_for(manifest, home.origin)
     key = SigningKey(read_secret(home.keys_dir / WITNESS_KEY_FILE))
     if key.public_key != me.witness_key:
@@ -88,8 +116,32 @@ def witness_backend(
         for m in manifest.latest.members
         if m.origin != home.origin
     }
+    return Witness(me.witness_name, key, logs, store)
+
+
+def witness_backend(
+    home: NodeHome,
+    manifest: Manifest | Callable[[], Manifest | None],
+    *,
+    clock: Callable[[], int],
+    db_url: str | None = None,
+) -> ManifestWitness:
+    """The node's witness: name and key from its member entry (``keys/witness.key``),
+    logs = every other member, state in the node database. ``manifest`` is one version,
+    or a function giving the one in force (``ManifestWatch.current``)."""
+    fixed = manifest if isinstance(manifest, Manifest) else None
+    source: Callable[[], Manifest | None] = (
+        (lambda: fixed) if isinstance(manifest, Manifest) else manifest
+    )
     store = WitnessStore(db_url or home.db_url)
-    return ManifestWitness(Witness(me.witness_name, key, logs, store), store, clock)
+    backend = ManifestWitness(home, source, store, clock)
+    if fixed is not None:
+        try:
+            _ = backend.witness  # a wrong witness key shows at once
+        except BaseException:
+            store.close()
+            raise
+    return backend
 
 
 class WitnessClient(Protocol):
@@ -174,15 +226,22 @@ def collect_cosignatures(
             continue
         answers.append(got)
         cosigned[m.origin] = cp.size
-    if len(answers) == 1:
-        return note
-    # only the log's line and one verified cosignature per witness: a witness that
-    # answers with extra lines cannot make our note carry them or outgrow its limit
-    log_key = node.home.log_key().public_key
-    merged = merge_verified(answers, (node.home.origin, log_key), witnesses)
-    if merged.to_text() != note.to_text():
-        node.log.record_checkpoint(cp.size, cp.root, merged.to_text(), now)
-    write_json(_cosigned_path(home), cosigned)
+    stored = node.store.get_checkpoint(cp.size)
+    if stored is not None and stored.note != note.to_text():
+        # another process (a command next to the server) may have recorded cosignatures
+        # for this size meanwhile: keep the union, never drop one
+        answers.append(SignedNote.from_text(stored.note))
+    merged = note
+    if len(answers) > 1:
+        # only the log's line and one verified cosignature per witness: a witness that
+        # answers with extra lines cannot make our note carry them or outgrow its limit
+        log_key = node.home.log_key().public_key
+        merged = merge_verified(answers, (node.home.origin, log_key), witnesses)
+        if stored is None or merged.to_text() != stored.note:
+            node.log.record_checkpoint(cp.size, cp.root, merged.to_text(), now)
+        write_json(_cosigned_path(home), cosigned)
+    if cosigners(merged, manifest, home.origin) >= manifest.quorum_for(home.origin):
+        mark_quorum(home, cp.size)
     return merged
 
 

@@ -207,6 +207,16 @@ class PeerClient:
         return bytes(msg.receipt)
 
     # Submit -----------------------------------------------------------------------------
+    def get_manifest(self, after_version: int = 0) -> tuple[list[bytes], int]:
+        """The manifest versions the peer installed after ``after_version`` (bytes, not
+        trusted: ``credex.node.federation.travel`` verifies them) and its latest number."""
+        msg = self._call(
+            "GetManifest",
+            self._log.GetManifest,
+            log_pb2.GetManifestRequest(after_version=after_version),
+        )
+        return [bytes(v) for v in msg.versions], int(msg.latest_version)
+
     def submit(
         self,
         statements: Sequence[bytes],

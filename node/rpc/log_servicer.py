@@ -1,7 +1,8 @@
 """``LogServicer``: the Log service (``credex.v1.Log``), open to any TLS client.
 
 Checkpoints, entries, inclusion and consistency proofs, receipts and bundles of this
-node's log and (with ``origin``) of the logs it mirrors. Thin: decode, one call, encode;
+node's log and (with ``origin``) of the logs it mirrors, and the federation manifest
+versions it has installed (``GetManifest``). Thin: decode, one call, encode;
 errors are translated once by the server's interceptor (``credex.node.rpc.errors``).
 """
 
@@ -11,14 +12,13 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
-from credex.ledger.indexing import lifecycle_in
+from credex.node.federation.holdings import Holdings
+from credex.node.federation.travel import versions_after
 from credex.node.local import LocalNode
 from credex.node.rpc import convert
 from credex.node.rpc.backends import MirrorBackend
-from credex.node.services.sharing import require_shared
 from credex.v1 import (
     log_pb2,
     log_pb2_grpc,
@@ -38,7 +38,8 @@ MAX_ENTRIES_BYTES: Final = 1 << 20
 
 class LogServicer(log_pb2_grpc.LogServicer):
     """The Log service over one ``LocalNode``; ``clock`` gives Unix seconds; ``mirrors``
-    serves bundles of mirrored peer logs."""
+    serves bundles of mirrored peer logs; ``holdings`` judges and bundles this node's own
+    records with every statement about them (default: its own log only)."""
 
     def __init__(
         self,
@@ -46,10 +47,12 @@ class LogServicer(log_pb2_grpc.LogServicer):
         *,
         clock: Callable[[], int],
         mirrors: MirrorBackend | None = None,
+        holdings: Holdings | None = None,
     ) -> None:
         self._node = node
         self._clock = clock
         self._mirrors = mirrors
+        self._holdings = holdings or Holdings(node, clock=clock)
         #: publishing a checkpoint is serialised so two callers never race sizes
         self.publish_lock = threading.Lock()
 
@@ -73,6 +76,8 @@ class LogServicer(log_pb2_grpc.LogServicer):
         start, end = int(request.start), int(request.end)
         batch = min(int(request.max_batch) or MAX_ENTRIES_BATCH, MAX_ENTRIES_BATCH)
         log = self._node.log
+        if end > log.size:  # the command line may have appended (credex.node.pen)
+            log.refresh()
         if not 0 <= start <= end <= log.size:
             raise OutOfRangeError(
                 f"log: entry range invalid: expected 0 <= start <= end <= {log.size}, "
@@ -96,6 +101,8 @@ class LogServicer(log_pb2_grpc.LogServicer):
     ) -> log_pb2.GetInclusionProofResponse:
         ref = convert.leaf_ref_from_proto(request)
         log = self._node.log
+        if int(request.tree_size) > log.size:
+            log.refresh()
         size = int(request.tree_size) or log.size
         index = self._index(ref)
         leaf_hash, hashes = log.leaf_and_inclusion_proof(index, size)
@@ -105,6 +112,8 @@ class LogServicer(log_pb2_grpc.LogServicer):
         self, request: log_pb2.GetConsistencyProofRequest, context: Any
     ) -> log_pb2.GetConsistencyProofResponse:
         log = self._node.log
+        if int(request.new_size) > log.size:
+            log.refresh()
         old_size, new_size = int(request.old_size), int(request.new_size) or log.size
         hashes = log.consistency_proof(old_size, new_size)
         return convert.consistency_proof_to_proto(old_size, new_size, hashes)
@@ -119,13 +128,12 @@ class LogServicer(log_pb2_grpc.LogServicer):
                 raise NotFoundError("log: this node mirrors no peer logs")
             index, mirrored = self._mirrors.bundle(origin, ref)
             return log_pb2.GetBundleResponse(leaf_index=index, bundle=mirrored.to_bytes())
+        self._node.log.refresh()  # the command line may have appended (credex.node.pen)
         index = self._index(ref)
-        log = self._node.log
         now = self._clock()
-        target = self._node.statement_at(index)
-        require_shared(target, lifecycle_in(log, target.leaf_hash), now)
-        with self.publish_lock:
-            bundle: Bundle = self._node.bundle_with_status(index, now, fresh=False)
+        holdings = self._holdings
+        with holdings.views() as views, self.publish_lock:
+            bundle = holdings.own_bundle(index, now, views, shared_only=True)
         return log_pb2.GetBundleResponse(leaf_index=index, bundle=bundle.to_bytes())
 
     def GetReceipt(
@@ -133,3 +141,9 @@ class LogServicer(log_pb2_grpc.LogServicer):
     ) -> log_pb2.GetReceiptResponse:
         receipt = self._node.receipt(int(request.leaf_index), int(request.tree_size))
         return log_pb2.GetReceiptResponse(receipt=receipt)
+
+    def GetManifest(
+        self, request: log_pb2.GetManifestRequest, context: Any
+    ) -> log_pb2.GetManifestResponse:
+        versions, latest = versions_after(self._node.home, int(request.after_version))
+        return log_pb2.GetManifestResponse(versions=versions, latest_version=latest)

@@ -39,6 +39,8 @@ from grpc_reflection.v1alpha import reflection
 from credex.ledger.errors import (
     ConfigError,
 )
+from credex.ledger.manifest import Manifest
+from credex.node.federation.holdings import Holdings
 from credex.node.federation.mirrors import MirrorBundles
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
@@ -127,6 +129,7 @@ def create_server(
     witness: WitnessBackend | None = None,
     mirrors: MirrorBundles | None = None,
     forward: Forwarder | None = None,
+    manifest: Callable[[], Manifest | None] | None = None,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_workers: int = 32,
     max_concurrent_rpcs: int = 256,
@@ -136,6 +139,10 @@ def create_server(
     clock: Callable[[], int] = lambda: int(time.time()),
 ) -> tuple[NodeServer, ServerPorts]:
     """Create, bind and start the node's server (TLS material is created if missing).
+
+    ``mirrors``: the peer logs mirrored here (served with ``origin``; None: none).
+    ``manifest``: the manifest in force (default: the home's files, read when needed),
+    whose repair delegations judge every record's lifecycle statements, wherever logged.
 
     Returns:
         (the started server, its bound ports). ``listen`` / ``mtls_listen`` take
@@ -159,13 +166,16 @@ def create_server(
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs,
     )
-    log_servicer = LogServicer(node, clock=clock, mirrors=mirrors)
+    holdings = Holdings(node, mirrors=mirrors, manifest=manifest, clock=clock)
+    log_servicer = LogServicer(
+        node, clock=clock, mirrors=None if mirrors is None else holdings, holdings=holdings
+    )
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
     submit = SubmitServicer(Intake(node, clock), submit_limits)
     submit_pb2_grpc.add_SubmitServicer_to_server(submit, server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
         node,
-        mirrors=mirrors,
+        holdings=holdings,
         clock=clock,
         publish_lock=log_servicer.publish_lock,
         forward=forward,

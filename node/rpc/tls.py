@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credex.ledger.errors import ConfigError, FormatError, NotFoundError
-from credex.node.files import read_private, write_atomic, write_private
+from credex.node.files import locked, read_private, write_atomic, write_private
 
 __all__ = [
     "CA_VALIDITY_DAYS",
@@ -50,6 +50,8 @@ __all__ = [
     "ClientEntry",
     "NodeTls",
     "cert_fingerprint",
+    "cert_names",
+    "endpoint_host",
 ]
 
 ROLES: Final = ("bank", "issuer", "peer")
@@ -120,6 +122,17 @@ def _san_names(cert: x509.Certificate) -> set[str]:
     out: set[str] = set(ext.get_values_for_type(x509.DNSName))
     out |= {str(ip) for ip in ext.get_values_for_type(x509.IPAddress)}
     return out
+
+
+def cert_names(cert_pem: bytes) -> set[str]:
+    """The DNS names and IP addresses the first certificate in ``cert_pem`` covers."""
+    return _san_names(_load_certs(cert_pem)[0])
+
+
+def endpoint_host(endpoint: str) -> str | None:
+    """The host of ``HOST:PORT`` a certificate must cover (None for a wildcard)."""
+    host = endpoint.rpartition(":")[0].strip("[]")
+    return None if host in ("", "0.0.0.0", "::") else host
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +304,12 @@ class NodeTls:
         return builder.sign(ca_key, hashes.SHA256())
 
     # reading -----------------------------------------------------------------------------
+    def covers(self, names: Sequence[str]) -> bool:
+        """Whether the node certificate exists and covers every name in ``names``."""
+        if not self.server_cert_path.exists():
+            return False
+        return set(names) <= _san_names(_load_certs(self.server_cert_path.read_bytes())[0])
+
     def ca_pem(self) -> bytes:
         return self._read_cert(self.ca_cert_path)
 
@@ -353,13 +372,14 @@ class NodeTls:
                 raise ConfigError(f"tls: certificate already registered as {c.name}")
 
     def _add(self, entry: ClientEntry) -> None:
-        raw = [c.to_json_value() for c in self.clients()]
-        raw.append(entry.to_json_value())
-        write_atomic(
-            self.clients_path,
-            (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode(),
-            mode=0o600,
-        )
+        with locked(self.clients_path):  # a command and the server may both register
+            raw = [c.to_json_value() for c in self.clients()]
+            raw.append(entry.to_json_value())
+            write_atomic(
+                self.clients_path,
+                (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode(),
+                mode=0o600,
+            )
 
     def issue_client(self, name: str, role: str, *, now: int) -> tuple[bytes, bytes, ClientEntry]:
         """Issue a client key and certificate from the node CA and register it.

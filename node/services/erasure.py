@@ -8,8 +8,11 @@ repaired, withdrawn or past its publication window (the tombstone keeps which):
   one record;
 - ``purge_ended``: ``credex body purge``, every held body judged as of one time.
 
-Status comes from the lifecycle statements on the log (``credex.ledger.lifecycle``); the
-tree is never touched. This module does not print and never reads a body's content
+Status comes from the lifecycle statements about the record wherever this node holds them
+(its log and every mirror: ``credex.node.federation.holdings``), judged with the
+manifest's delegations (``credex.ledger.lifecycle``); the tree is never touched. Erasing
+a derived record's body also drops the source bundles kept for it (they may carry the
+same person's source record). This module does not print and never reads a body's content
 beyond decoding the record to compute its window.
 """
 
@@ -23,6 +26,7 @@ from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import STATUS_KINDS, status_at
 from credex.ledger.statement import Statement
 from credex.ledger.storage.bodies import BodyInfo
+from credex.node.federation.holdings import Holdings
 from credex.node.local import LocalNode
 
 __all__ = [
@@ -60,12 +64,21 @@ def erase_if_ended(node: LocalNode, leaf_hash: bytes, now: int) -> BodyInfo | No
     target = node.statement_at(index)
     if not target.has_body:
         return None
-    lifecycle = [st for _, st in lifecycle_in(node.log, leaf_hash)]
-    state = status_at(target, lifecycle, now).state
+    holdings = Holdings.of(node)
+    with holdings.views() as views:
+        held = holdings.lifecycle(leaf_hash, views)
+    state = holdings.status(target, held, node.home.origin, now).state
     reason = ENDED_STATES.get(state)
     if reason is None:
         return None
+    _forget_derivation(node, target)
     return node.bodies.erase(leaf_hash, reason, now)
+
+
+def _forget_derivation(node: LocalNode, target: Statement) -> None:
+    """A derived record's body goes: so do the source bundles kept for it."""
+    if target.kind.startswith("derived."):
+        node.derivations.delete(target.leaf_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +113,14 @@ def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResul
     erased: dict[str, int] = {}
     checked = kept = undetermined = orphans = 0
     held = [i.leaf_hash for i in node.bodies.list_bodies(held=True, limit=2**62)]
+    holdings = Holdings.of(node)
+    authorised = holdings.authorised()
+    with holdings.views() as views:  # statements about these records logged elsewhere
+        for lh in held:
+            for view in views.values():
+                lifecycle.setdefault(lh, []).extend(
+                    st for _, st in lifecycle_in(view.log, lh, view.size)
+                )
     for i in range(0, len(held), batch):
         chunk = held[i : i + batch]
         indices = node.store.find_indices(chunk)
@@ -112,7 +133,8 @@ def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResul
             checked += 1
             target = Statement.from_bytes(node.log.entry(index).leaf, body)
             try:
-                state = status_at(target, lifecycle.get(lh, []), as_of).state
+                found = lifecycle.get(lh, [])
+                state = status_at(target, found, as_of, authorised_repairers=authorised).state
             except (LifecycleError, DateFormatError):
                 undetermined += 1
                 continue
@@ -120,6 +142,7 @@ def purge_ended(node: LocalNode, as_of: int, *, batch: int = 1000) -> PurgeResul
             if reason is None:
                 kept += 1
                 continue
+            _forget_derivation(node, target)
             node.bodies.erase(lh, reason, as_of, flush=False)
             erased[reason] = erased.get(reason, 0) + 1
     if erased:
@@ -161,8 +184,9 @@ def erase_body(node: LocalNode, leaf_hash: bytes, reason: str, now: int) -> Eras
         FormatError: an unknown reason.
     """
     before = tree_head(node)
-    node.log.index_of(leaf_hash)  # NotFoundError for a leaf not in this log
+    index = node.log.index_of(leaf_hash)  # NotFoundError for a leaf not in this log
     info = node.bodies.erase(leaf_hash, reason, now)
+    _forget_derivation(node, Statement.from_bytes(node.log.entry(index).leaf))
     return Erasure(info, before, tree_head(node))
 
 

@@ -10,19 +10,21 @@ The node-side glue between the pure lifecycle rules (``credex.ledger.lifecycle``
 - ``add_lifecycle``: a lifecycle record about a record in this node's log or in its
   mirror of a peer's log (refs[0] = its leaf hash, same subject; the region is the signing
   issuer's), checked with
-  ``validate_lifecycle`` against the statements already logged for it and the repair
-  delegations of this node's manifest, and only then signed and logged.
-- ``status_of``: the status of a logged (or mirrored) record as of a time.
+  ``validate_lifecycle`` against the statements already logged about it anywhere this
+  node holds (its log and every mirror: ``credex.node.federation.holdings``) and the
+  repair delegations of this node's manifest, and only then signed and logged.
+- ``status_of``: the status of a logged (or mirrored) record as of a time, from every
+  statement about it this node holds, wherever it was logged.
 - ``find_target``: a record in this node's log or in one of its peers' mirrors.
-- ``lifecycle_entries``: the logged lifecycle statements about one record (one read of
-  the log's ``target`` index).
+- ``lifecycle_entries``: the lifecycle statements about one record in this node's own
+  log (one read of the log's ``target`` index).
 
 Time is passed in (``now``); this module does not print or read files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -30,12 +32,12 @@ from typing import Any, Final
 from credex.ledger.dates import cst_day
 from credex.ledger.errors import FormatError, LifecycleError, LifecycleStateError, NotFoundError
 from credex.ledger.indexing import lifecycle_in
-from credex.ledger.lifecycle import Status, objection_due, status_at, validate_lifecycle
+from credex.ledger.lifecycle import Status, objection_due, validate_lifecycle
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
-from credex.node.federation.manifests import load_chain, load_manifest
+from credex.node.federation.holdings import Holdings, Views
 from credex.node.federation.peers import PeerRegistry, mirror_url
 from credex.node.local import IssueResult, LocalNode, find_statement
 from credex.node.services.erasure import erase_if_ended
@@ -124,13 +126,6 @@ def find_target(node: LocalNode, leaf_hash: bytes, origin: str | None = None) ->
     raise NotFoundError(f"lifecycle: target leaf hash not found: {short} (not in {where})")
 
 
-def _authorised(node: LocalNode) -> Callable[[Statement, Statement], bool] | None:
-    """The repair delegations of this node's manifest (``None`` without a manifest)."""
-    if not load_chain(node.home):
-        return None
-    return load_manifest(node.home).repair_authorised
-
-
 def add_lifecycle(
     node: LocalNode,
     target_leaf_hash: bytes,
@@ -184,7 +179,9 @@ def add_lifecycle(
         refs=(target.leaf_hash, *extra_refs),
     )
     stmt = node.sign([record], issuer, now)[0]
-    prior = [st for _, st in lifecycle_entries(node, target.leaf_hash)]
+    holdings = Holdings.of(node)
+    with holdings.views() as views:
+        prior = [h.statement for h in holdings.lifecycle(target.leaf_hash, views)]
     if any(p.leaf_hash == stmt.leaf_hash for p in prior):
         return node.issue([record], issuer_id=issuer, iat=now)[0]  # already logged
     latest = max((p.claims.iat for p in prior), default=None)
@@ -194,7 +191,7 @@ def add_lifecycle(
             f"lifecycle: an earlier statement about this record was signed at {latest}, "
             f"after now ({now}); statements about one record cannot go back in time"
         )
-    authorised = _authorised(node)
+    authorised = holdings.authorised()
     ok = authorised is not None and authorised(target, stmt)
     validate_lifecycle(target, stmt, authorised=ok, prior=prior)
     return node.issue([record], issuer_id=issuer, iat=now)[0]
@@ -203,17 +200,36 @@ def add_lifecycle(
 def status_of(
     node: LocalNode, target_leaf_hash: bytes, as_of: int, *, target_origin: str | None = None
 ) -> tuple[Statement, Status]:
-    """The target statement and its status at ``as_of`` from this node's log (the
-    target itself may be mirrored: see ``find_target``), with the delegations of this
-    node's manifest.
+    """The target statement and its status at ``as_of`` from every statement about it
+    this node holds: its own log and every mirror (the target itself may be mirrored:
+    see ``find_target``), judged with the delegations of this node's manifest.
 
     Raises:
         NotFoundError: no record with ``target_leaf_hash``.
         LifecycleError / DateFormatError: the target's window cannot be computed.
     """
     target = find_target(node, target_leaf_hash, target_origin)
-    lifecycle = lifecycle_entries(node, target.leaf_hash)
-    return target, status_at(target, lifecycle, as_of, authorised_repairers=_authorised(node))
+    holdings = Holdings.of(node)
+    with holdings.views() as views:
+        held = holdings.lifecycle(target.leaf_hash, views)
+        origin = _origin_of(node, views, target.leaf_hash)
+    return target, holdings.status(target, held, origin, as_of)
+
+
+def _origin_of(node: LocalNode, views: Views, leaf_hash: bytes) -> str:
+    """The log holding the record ``leaf_hash``: this node's, else the mirror's."""
+    try:
+        node.log.index_of(leaf_hash)
+        return node.home.origin
+    except NotFoundError:
+        pass
+    for origin, view in views.items():
+        try:
+            view.log.index_of(leaf_hash)
+            return origin
+        except NotFoundError:
+            continue
+    return node.home.origin
 
 
 def _day(d: date | None, now: int) -> str:

@@ -38,15 +38,13 @@ from credex.ledger.errors import (
     RecordWithheldError,
 )
 from credex.ledger.identifiers import validate_org_id
-from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle import STATUS_KINDS
 from credex.ledger.record import PERSON_ID_RE, Subject
 from credex.ledger.statement import Statement
 from credex.ledger.subject import person_subject_id
-from credex.node.federation.mirrors import MirrorBundles
+from credex.node.federation.holdings import Holdings, Views
 from credex.node.local import IssueResult, LocalNode
 from credex.node.services.audit import AUDIT_KIND, audit_record
-from credex.node.services.sharing import require_shared
 
 __all__ = [
     "PURPOSES_BY_ROLE",
@@ -93,8 +91,9 @@ class FoundRecord:
     kind: str
     bundle: bytes | None
     withheld: str | None = None
-    #: a person's record served from a mirror as its envelope only: the body is asked of
-    #: the record's origin
+    #: a record served from a mirror without all it verifies with: a person's record as
+    #: its envelope only (the body), or a derived record (its sources and policy); the
+    #: record's origin is asked for it
     needs_body: bool = False
 
 
@@ -171,19 +170,20 @@ def resolve_subject(node: LocalNode, subject: str = "", person_id: str = "") -> 
 
 
 class SubjectLookup:
-    """Answers lookups from a node's own log and its mirrors (``MirrorBundles``)."""
+    """Answers lookups from what a node holds (``Holdings``: its own log and its mirrors;
+    default its own log only), each record judged with every statement about it."""
 
     def __init__(
         self,
         node: LocalNode,
         *,
-        mirrors: MirrorBundles | None = None,
+        holdings: Holdings | None = None,
         clock: Callable[[], int],
         publish_lock: threading.Lock | None = None,
         forward: Forwarder | None = None,
     ) -> None:
         self._node = node
-        self._mirrors = mirrors
+        self._holdings = holdings or Holdings(node, clock=clock)
         self._clock = clock
         self._publish_lock = publish_lock
         self._forward = forward
@@ -228,37 +228,36 @@ class SubjectLookup:
             for f in found
         ]
 
-    def _own(self, subject: str, now: int) -> Iterator[FoundRecord]:
+    def _own(self, subject: str, now: int, views: Views) -> Iterator[FoundRecord]:
         node = self._node
         origin = node.home.origin
+        node.log.refresh()
         for e in node.log.by_subject(subject):
             if e.kind in _NOT_RECORDS:
                 continue
-            target = node.statement_at(e.index)
             try:
-                require_shared(target, lifecycle_in(node.log, target.leaf_hash), now)
                 lock = self._publish_lock or nullcontext()
                 with lock:
                     # the one path a body leaves this node by: authorised and audited
-                    bundle = node.bundle_with_status(e.index, now, fresh=False, with_body=True)
+                    bundle = self._holdings.own_bundle(
+                        e.index, now, views, shared_only=True, with_body=True
+                    )
                 yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes())
             except (RecordWithheldError, BodyErasedError) as w:  # erased: nothing to send
                 yield FoundRecord(origin, e.index, e.kind, None, str(w))
 
-    def _mirrored(self, subject: str, now: int) -> Iterator[FoundRecord]:
-        if self._mirrors is None:
-            return
-        for origin in self._mirrors.origins():
-            with self._mirrors.view(origin) as view:
-                for e in view.log.by_subject(subject, end=view.size):
-                    if e.kind in _NOT_RECORDS:
-                        continue
-                    try:
-                        bundle = view.bundle(e.index, now)
-                        needs = Statement.from_bytes(bundle.statement).is_envelope
-                        yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes(), None, needs)
-                    except RecordWithheldError as w:
-                        yield FoundRecord(origin, e.index, e.kind, None, str(w))
+    def _mirrored(self, subject: str, now: int, views: Views) -> Iterator[FoundRecord]:
+        for origin, view in sorted(views.items()):
+            for e in view.log.by_subject(subject, end=view.size):
+                if e.kind in _NOT_RECORDS:
+                    continue
+                try:
+                    _, bundle = self._holdings.mirror_bundle(origin, e.index, now, views)
+                    st = Statement.from_bytes(bundle.statement)
+                    needs = st.is_envelope or st.kind.startswith("derived.")
+                    yield FoundRecord(origin, e.index, e.kind, bundle.to_bytes(), None, needs)
+                except RecordWithheldError as w:
+                    yield FoundRecord(origin, e.index, e.kind, None, str(w))
 
     def lookup(
         self,
@@ -278,7 +277,8 @@ class SubjectLookup:
         authorise(caller, purpose, authorisation)
         subj = resolve_subject(self._node, subject, person_id)
         now = self._clock()
-        found = [*self._own(subj.id, now), *self._mirrored(subj.id, now)]
+        with self._holdings.views() as views:
+            found = [*self._own(subj.id, now, views), *self._mirrored(subj.id, now, views)]
         if caller.role != "peer":  # a forwarded lookup is never forwarded again
             found = self._forwarded(found, subj.id, purpose, authorisation)
         served = sum(1 for f in found if f.bundle is not None)

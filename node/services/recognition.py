@@ -9,8 +9,9 @@ The node-side glue between the pure ``credex.ledger`` rules and a ``LocalNode``:
 - ``recognize``: verify a source bundle (another region's, against the trust given),
   look the policy up in this node's log, build the ``derived.*`` record, check that
   this node's federation manifest (if it has one) holds an agreement covering it
-  (``RecognitionRefusedError`` otherwise), sign + log it and return the bundle that
-  carries the source and the policy (verify step 8).
+  (``RecognitionRefusedError`` otherwise), sign + log it, keep the source bundle beside
+  the log (``LocalNode.derivations``: every later bundle of the derived record carries
+  it) and return the bundle that carries the source and the policy (verify step 8).
 
 Lifecycle statements are ``credex.node.services.lifecycle``. Time is passed in (``now``);
 this module does not print or read files.
@@ -19,13 +20,14 @@ this module does not print or read files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Final
 
 from credex.adapters.schemes import embed_schemes, registry_scales
 from credex.ledger import strict_json
 from credex.ledger.bundle import Bundle
 from credex.ledger.derive import build_derived_record
-from credex.ledger.errors import FormatError, OversizeError
+from credex.ledger.errors import ConfigError, FormatError, OversizeError
 from credex.ledger.manifest import require_recognition
 from credex.ledger.policy import PolicyDefinitionError, build_policy_record, validate_policy
 from credex.ledger.statement import Statement
@@ -38,6 +40,8 @@ __all__ = [
     "POLICY_FILE_FIELDS",
     "Recognition",
     "add_policy",
+    "builtin_policies",
+    "builtin_policy",
     "policy_file_parts",
     "policy_file_value",
     "recognize",
@@ -49,6 +53,26 @@ POLICY_FILE_FIELDS: Final = ("name", "rules", "version")
 
 #: a policy file's size limit (band tables and field maps fit in a few KiB)
 MAX_POLICY_FILE_BYTES: Final = 256 * 1024
+
+
+def builtin_policies() -> list[str]:
+    """The names of the policy files shipped with credex (``adapters/policies``)."""
+    root = resources.files("credex.adapters") / "policies"
+    return sorted(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
+
+
+def builtin_policy(name: str) -> bytes:
+    """The bytes of the shipped policy file ``name`` (``credex policy add --builtin``).
+
+    Raises:
+        ConfigError: no such policy (the shipped names are listed).
+    """
+    names = builtin_policies()
+    if name not in names:
+        raise ConfigError(
+            f"policy: no built-in policy {name!r}: expected one of {', '.join(names)}"
+        )
+    return (resources.files("credex.adapters") / "policies" / f"{name}.json").read_bytes()
 
 
 def policy_file_value(data: bytes) -> Any:
@@ -161,6 +185,8 @@ def recognize(
     )
     _require_agreement(node, source, policy.leaf_hash, now)
     result = node.issue([derived], issuer_id=issuer_id, iat=now)[0]
+    # what it rests on, for every later bundle of it (credex bundle, GetBundle, lookups)
+    node.derivations.put(result.leaf_hash, policy.leaf_hash, [source_b.to_bytes()], now)
     node.publish_checkpoint(now)  # one checkpoint covers the derived record and the policy
     # the operator's own record, with its status attested (it verifies for a purpose)
     own = node.bundle_with_status(result.index, now, with_body=True)

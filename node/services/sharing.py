@@ -15,6 +15,7 @@ reason (dates and issuer ids only, never the body).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from credex.ledger.errors import CredexError, RecordWithheldError
@@ -24,6 +25,7 @@ from credex.ledger.statement import Statement
 __all__ = [
     "PUBLICATION_KINDS",
     "WITHHELD_STATES",
+    "Lifecycle",
     "require_shared",
     "sharing_status",
 ]
@@ -36,13 +38,37 @@ WITHHELD_STATES: Final = frozenset({"repaired", "withdrawn", "corrected", "super
 PUBLICATION_KINDS: Final = frozenset({"penalty.admin", "court.dishonest-debtor", "list.black"})
 
 
-def sharing_status(target: Statement, lifecycle: list[tuple[int, Statement]], now: int) -> Status:
-    """The status of ``target`` at ``now`` from the lifecycle statements a view holds."""
-    return status_at(target, [st for _, st in lifecycle], now)
+#: lifecycle statements as a view holds them: bare, or with their log index
+Lifecycle = Sequence[Statement] | Sequence[tuple[int, Statement]]
+
+
+def sharing_status(
+    target: Statement,
+    lifecycle: Lifecycle,
+    now: int,
+    *,
+    authorised_repairers: Callable[[Statement, Statement], bool] | None = None,
+    positions: Mapping[bytes, int] | None = None,
+) -> Status:
+    """The status of ``target`` at ``now`` from the lifecycle statements a view holds,
+    with the manifest's repair delegations (``authorised_repairers``) when it has one and
+    the log positions of those in the record's own log (``positions``)."""
+    return status_at(
+        target,
+        lifecycle,
+        now,
+        authorised_repairers=authorised_repairers,
+        positions=positions,
+    )
 
 
 def require_shared(
-    target: Statement, lifecycle: list[tuple[int, Statement]], now: int
+    target: Statement,
+    lifecycle: Lifecycle,
+    now: int,
+    *,
+    authorised_repairers: Callable[[Statement, Statement], bool] | None = None,
+    positions: Mapping[bytes, int] | None = None,
 ) -> Status | None:
     """The status of ``target`` at ``now``, if the record may still be shared (None for a
     lifecycle statement: status is public and always shared). ``target`` is a hash
@@ -57,7 +83,13 @@ def require_shared(
     if target.kind in STATUS_KINDS:
         return None
     try:
-        status = sharing_status(target, lifecycle, now)
+        status = sharing_status(
+            target,
+            lifecycle,
+            now,
+            authorised_repairers=authorised_repairers,
+            positions=positions,
+        )
     except CredexError as e:
         raise RecordWithheldError(
             f"sharing: record {target.leaf_hash.hex()[:16]}… has no computable status, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from credex.adapters.sample import score_records
 from credex.cli import federation_cmds, lifecycle_cmds, node_cmds, proof_cmds
+from credex.ledger.dates import cst_time
 from credex.node.home import NodeHome
 
 from .clirunner import Cli, Result, log_size, make_cli
@@ -73,6 +75,10 @@ def _cert_pem(name: str) -> str:
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=365))
+        .add_extension(  # a member's certificate names the host it is reached at
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, None)
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
@@ -179,7 +185,7 @@ def _recognize(cli: Cli, f: Fed, trust: Path, policy: str, out: str = "out.crede
 def _gap(policy: str, at: int = T0) -> str:
     return (
         f"recognition: {HZ} has no agreement to recognise score.city from {NB} "
-        f"under policy {policy[:16]}… at {at}"
+        f"under policy {policy[:16]}… at {cst_time(at)}"
     )
 
 

@@ -28,6 +28,7 @@ import pytest
 from credex.adapters.sample import penalty_csv, sample_usccs, synthetic_resident_ids
 from credex.cli import demo_cmd, node_cmds, proof_cmds
 from credex.ledger.bundle import Bundle
+from credex.ledger.dates import cst_second
 from credex.ledger.merkle import verify_consistency, verify_inclusion
 from credex.ledger.statement import Statement
 from credex.ledger.subject import person_subject_id
@@ -791,7 +792,7 @@ def test_verify_key_not_yet_valid_fails_step_2(
     )
     r = _verify(cli, bundled["bundle"], t)
     _assert_fails(r, 2, "validity window")
-    assert f"iat {T0}" in r.out
+    assert f"iat {cst_second(T0)}" in r.out
 
 
 def test_verify_later_checkpoint_fails_step_6(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,10 @@ def _cert_pem(name: str) -> str:
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=365))
+        .add_extension(  # a member's certificate names the host it is reached at
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, None)
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()

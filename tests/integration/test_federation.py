@@ -303,6 +303,7 @@ def test_serve_follow_loop_syncs_and_collects(federation: Federation) -> None:
     import threading
 
     from credex.cli.serve_cmds import _follow_loop
+    from credex.node.federation.watch import ManifestWatch
 
     f = federation
     a, b, c = f.nodes
@@ -312,7 +313,9 @@ def test_serve_follow_loop_syncs_and_collects(federation: Federation) -> None:
         assert n.collect(f.manifest) == {}
     assert b.node is not None
     stop = threading.Event()
-    loop = threading.Thread(target=_follow_loop, args=(b.home, b.node, f.manifest, 0.05, stop))
+    loop = threading.Thread(
+        target=_follow_loop, args=(b.home, b.node, ManifestWatch(b.home), 0.05, stop)
+    )
     loop.start()
     try:
         deadline = time.monotonic() + 20

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,10 @@ def _cert_pem(name: str) -> str:
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=365))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, None)
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
@@ -117,7 +122,7 @@ def federation(cli, tmp_path: Path, clock: dict[str, int]) -> dict[str, Any]:
     cert_a.write_text(_cert_pem("a"), encoding="utf-8")
     r = cli(
         "federation", "init", "yangtze", "--home", home_a, "--endpoint", "127.0.0.1:7001",
-        "--tls-cert", cert_a, "--quorum", "1", "--json",
+        "--tls-cert", cert_a, "--json",
     )  # fmt: skip
     assert r.code == 0, r.err
     assert r.json["installed"] and r.json["version"] == 1 and r.json["logged_index"] == 0
@@ -126,6 +131,8 @@ def federation(cli, tmp_path: Path, clock: dict[str, int]) -> dict[str, Any]:
     r = cli("federation", "add-member", "--home", home_a, "--from-info", info, "--json")
     assert r.code == 0, r.err
     assert r.json["installed"] and r.json["version"] == 2
+    r = cli("federation", "set-quorum", "1", "--home", home_a, "--json")
+    assert r.code == 0 and r.json["installed"] and r.json["version"] == 3, r.err
     return {"a": home_a, "b": home_b, "init_b": init_b}
 
 
@@ -133,14 +140,14 @@ def test_init_add_member_show(cli, federation: dict[str, Any], tmp_path: Path) -
     r = cli("federation", "show", "--home", federation["a"], "--json")
     assert r.code == 0, r.err
     doc = r.json
-    assert doc["version"] == 2 and doc["quorum"] == {"k": 1, "n": 1}
+    assert doc["version"] == 3 and doc["quorum"] == {"k": 1, "n": 1}
     assert [m["region"] for m in doc["members"]] == [A, B]
     b = doc["members"][1]
     assert b["log_key"] == federation["init_b"]["log_public_key"]
     assert b["endpoint"] == "127.0.0.1:7002" and len(b["tls_cert_sha256"]) == 64
     assert [i["issuer_id"] for i in b["issuers"]] == [f"{B}/platform"]
     r = cli("info", "--home", federation["a"], "--json")
-    assert r.json["tree_size"] == 2  # both versions logged at A
+    assert r.json["tree_size"] == 3  # every version logged at A
     r = cli("federation", "show", "--home", federation["a"])
     assert r.code == 0 and "witness quorum 1 of 1" in r.out
     r = cli("federation", "add-member", "--home", federation["a"], "--region", B)
@@ -162,7 +169,7 @@ def test_rotate_key_and_verify_with_the_exported_manifest(
         "federation", "rotate-key", "--home", home_a, "--region", B, "--issuer", f"{B}/platform",
         "--new-key", new_key, "--at", SWITCH, "--json",
     )  # fmt: skip
-    assert r.code == 0 and r.json["version"] == 3, r.err
+    assert r.code == 0 and r.json["version"] == 4, r.err
     issuers = cli("federation", "show", "--home", home_a, "--json").json["members"][1]["issuers"]
     assert [(i["public_key"] == new_key, i["valid_until"] is None) for i in issuers] == [
         (False, False),
@@ -172,7 +179,7 @@ def test_rotate_key_and_verify_with_the_exported_manifest(
     new_bundle = _bundle(cli, home_b, tmp_path, "new")  # iat after the switch, new key
     chain = tmp_path / "yangtze.manifest"
     r = cli("federation", "export", "--home", home_a, "-o", chain, "--json")
-    assert r.code == 0 and r.json["versions"] == 3, r.err
+    assert r.code == 0 and r.json["versions"] == 4, r.err
 
     for bundle in (old_bundle, new_bundle):
         r = cli("verify", _cosign(bundle, home_a, f"credex.{A}.example/log"), "--trust", chain)
@@ -203,15 +210,15 @@ def test_second_admin_signs_a_proposal(cli, federation: dict[str, Any], tmp_path
     chain = tmp_path / "chain.manifest"
     assert cli("federation", "export", "--home", home_a, "-o", chain).code == 0
     r = cli("federation", "import", chain, "--home", home_b, "--json")
-    assert r.code == 0 and r.json["installed"] == [1, 2], r.err
+    assert r.code == 0 and r.json["installed"] == [1, 2, 3], r.err
     b_admin = cli("federation", "admin-key", "--home", home_b, "--json").json["admin_public_key"]
     r = cli(
         "federation", "admins", "--home", home_a, "--add", b_admin, "--threshold", "2", "--json"
     )
-    assert r.code == 0 and not r.json["installed"], r.err  # version 3 needs B's signature too
+    assert r.code == 0 and not r.json["installed"], r.err  # version 4 needs B's signature too
     proposal = Path(r.json["file"])
     r = cli("federation", "sign", proposal, "--home", home_b, "--json")
-    assert r.code == 0 and r.json["installed"] and r.json["version"] == 3, r.err
+    assert r.code == 0 and r.json["installed"] and r.json["version"] == 4, r.err
     r = cli("federation", "sign", proposal, "--home", home_a, "--json")
     assert r.code == 0 and r.json["installed"], r.err
     a, b = (cli("federation", "show", "--home", h, "--json").json for h in (home_a, home_b))

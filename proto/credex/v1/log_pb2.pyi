@@ -111,3 +111,17 @@ class GetReceiptResponse(_message.Message):
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
     receipt: bytes
     def __init__(self, receipt: _Optional[bytes] = ...) -> None: ...
+
+class GetManifestRequest(_message.Message):
+    __slots__ = ("after_version",)
+    AFTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    after_version: int
+    def __init__(self, after_version: _Optional[int] = ...) -> None: ...
+
+class GetManifestResponse(_message.Message):
+    __slots__ = ("versions", "latest_version")
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedScalarFieldContainer[bytes]
+    latest_version: int
+    def __init__(self, versions: _Optional[_Iterable[bytes]] = ..., latest_version: _Optional[int] = ...) -> None: ...

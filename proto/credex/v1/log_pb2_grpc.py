@@ -64,6 +64,11 @@ class LogStub:
                 request_serializer=credex_dot_v1_dot_log__pb2.GetReceiptRequest.SerializeToString,
                 response_deserializer=credex_dot_v1_dot_log__pb2.GetReceiptResponse.FromString,
                 _registered_method=True)
+        self.GetManifest = channel.unary_unary(
+                '/credex.v1.Log/GetManifest',
+                request_serializer=credex_dot_v1_dot_log__pb2.GetManifestRequest.SerializeToString,
+                response_deserializer=credex_dot_v1_dot_log__pb2.GetManifestResponse.FromString,
+                _registered_method=True)
 
 
 class LogServicer:
@@ -115,6 +120,16 @@ class LogServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetManifest(self, request, context):
+        """The federation manifest versions this node has installed after `after_version`, in
+        order (each the COSE_Sign of docs/manifest.md, byte for byte), at most 64 per call.
+        Members fetch the versions they lack this way and install them only if they extend
+        the chain they pinned; nothing here is trusted because of who served it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LogServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -147,6 +162,11 @@ def add_LogServicer_to_server(servicer, server):
                     servicer.GetReceipt,
                     request_deserializer=credex_dot_v1_dot_log__pb2.GetReceiptRequest.FromString,
                     response_serializer=credex_dot_v1_dot_log__pb2.GetReceiptResponse.SerializeToString,
+            ),
+            'GetManifest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetManifest,
+                    request_deserializer=credex_dot_v1_dot_log__pb2.GetManifestRequest.FromString,
+                    response_serializer=credex_dot_v1_dot_log__pb2.GetManifestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -311,6 +331,33 @@ class Log:
             '/credex.v1.Log/GetReceipt',
             credex_dot_v1_dot_log__pb2.GetReceiptRequest.SerializeToString,
             credex_dot_v1_dot_log__pb2.GetReceiptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetManifest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credex.v1.Log/GetManifest',
+            credex_dot_v1_dot_log__pb2.GetManifestRequest.SerializeToString,
+            credex_dot_v1_dot_log__pb2.GetManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,

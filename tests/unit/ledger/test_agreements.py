@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from credex.ledger import encoding
+from credex.ledger.dates import cst_time
 from credex.ledger.derive import build_derived_record
 from credex.ledger.errors import FormatError, PolicyError
 from credex.ledger.keys import SigningKey
@@ -285,7 +286,7 @@ def test_require_recognition_names_the_gap() -> None:
     assert isinstance(e.value, PolicyError) and e.value.code == "recognition_refused"
     assert str(e.value) == (
         f"recognition: {HZ} has no agreement to recognise score.city from {NB} under policy "
-        f"{OTHER_POLICY.hex()[:16]}… at {T0 + 1} (source issuer {NB_ISS})"
+        f"{OTHER_POLICY.hex()[:16]}… at {cst_time(T0 + 1)} (source issuer {NB_ISS})"
     )
 
 
@@ -320,7 +321,9 @@ def test_check_recognition_on_statements() -> None:
     check_recognition(m, derived, [src], pol)  # covered
     check_recognition(TrustStore((), ()), derived, [src], pol)  # a trust file: no agreements
     late, src, pol = _statements(T0 - 10)  # signed before the agreement starts
-    with pytest.raises(RecognitionRefusedError, match=f"from {NB} under policy .* at {T0 - 10}"):
+    with pytest.raises(
+        RecognitionRefusedError, match=f"from {NB} under policy .* at {cst_time(T0 - 10)}"
+    ):
         check_recognition(m, late, [src], pol)
     with pytest.raises(RecognitionRefusedError, match=r"has no agreement to recognise score\.city"):
         check_recognition(_manifest(_v1()), derived, [src], pol)

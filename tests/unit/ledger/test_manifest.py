@@ -12,6 +12,7 @@ import pytest
 from credex.ledger import encoding
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import Checkpoint, SignedNote, cosign_checkpoint, sign_checkpoint
+from credex.ledger.dates import cst_second
 from credex.ledger.errors import (
     CheckpointError,
     CoseError,
@@ -313,12 +314,15 @@ def test_rotation_keeps_old_bundles_verifiable() -> None:
     old = verify_bundle(_bundle(ISS_OLD, SWITCH - 1), m)
     new = verify_bundle(_bundle(ISS_NEW, SWITCH), m)
     assert old.ok and new.ok
-    assert f"[0, {SWITCH})" in old.steps[1].detail and f"[{SWITCH}, ∞)" in new.steps[1].detail
+    start, switch = "-∞", cst_second(SWITCH)
+    assert f"[{start}, {switch})" in old.steps[1].detail
+    assert f"[{switch}, ∞)" in new.steps[1].detail
 
 
 def test_old_key_after_its_window_fails_at_step_2() -> None:
     _, m = _rotated_chain()
-    with pytest.raises(KeyValidityError, match=f"iat {SWITCH} not in \\[0, {SWITCH}\\)") as e:
+    switch, start = cst_second(SWITCH), "-∞"
+    with pytest.raises(KeyValidityError, match=f"iat {switch} not in \\[{start}, {switch}\\)") as e:
         verify_bundle(_bundle(ISS_OLD, SWITCH), m)
     assert e.value.step == 2
     with pytest.raises(KeyValidityError):  # and the new key is not valid before the switch

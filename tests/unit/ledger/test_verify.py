@@ -17,6 +17,7 @@ from credex.ledger.checkpoint import (
     cosign_checkpoint,
     sign_checkpoint,
 )
+from credex.ledger.dates import cst_second
 from credex.ledger.errors import (
     CborError,
     CheckpointError,
@@ -223,7 +224,7 @@ def test_unknown_issuer_key() -> None:
 def test_key_outside_validity_window() -> None:
     report = run_verification(_good(), _trust(valid_from=IAT + 1))
     assert report.failed_step == 2 and isinstance(report.error, KeyValidityError)
-    assert f"iat {IAT} not in [{IAT + 1}, ∞)" in str(report.error)
+    assert f"iat {cst_second(IAT)} not in [{cst_second(IAT + 1)}, ∞)" in str(report.error)
     report = run_verification(_good(), _trust(valid_until=IAT))
     assert isinstance(report.error, KeyValidityError)
 
