@@ -30,7 +30,12 @@ def qr(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a QR code that opens the record's page (it verifies itself in the browser)."""
+    """Write a QR code that opens the record's page (it verifies itself in the browser).
+
+    \b
+    Example:
+      credex qr 5f1c...e2 -o record.png --base-url https://credex.ningbo.example
+    """
     from credex.node.config import home_config, load_config
     from credex.node.http.qrcode import record_qr
     from credex.node.local import LocalNode
@@ -64,7 +69,12 @@ def backup(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a consistent snapshot of this node: log, keys and bodies (mode 0700)."""
+    """Write a consistent snapshot of this node: log, keys and bodies (mode 0700).
+
+    \b
+    Example:
+      credex backup -o /backups/ningbo-2026-12-04
+    """
     from credex.node.home import NodeHome
     from credex.node.services.backup import backup as run
 
@@ -88,7 +98,12 @@ def restore(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Restore a backup into a new home and verify it against its last checkpoint."""
+    """Restore a backup into a new home and verify it against its last checkpoint.
+
+    \b
+    Example:
+      credex restore /backups/ningbo-2026-12-04 --home ~/credex/ningbo-restored
+    """
     from credex.node.services.backup import restore as run
 
     result = run(backup_dir, home, db=db)

@@ -259,13 +259,17 @@ def log_evaluation(
     against the checkpoint published now)."""
     result = node.issue([prepared.record], issuer_id=issuer_id, iat=now)[0]
     node.publish_checkpoint(now)
-    own = node.bundle(result.index, now)
+    # with the log's attestation (a decision is verified for a purpose) and, for the
+    # operator's own file, a person's body
+    own = node.bundle_with_status(result.index, now, fresh=False, with_body=True)
     bundle = Bundle(
         own.statement,
         own.checkpoint,
+        status=own.status,
         sources=tuple(_evidence_bundle(node, f, now) for f in prepared.found),
         policy=node.bundle(prepared.rule_index, now),
         preimage=own.preimage,
+        attestation=own.attestation,
     )
     return EvaluationResult(result, bundle, prepared)
 

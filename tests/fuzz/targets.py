@@ -260,7 +260,7 @@ def grpc_submit(data: bytes) -> None:
     request = _parse(submit_pb2.SubmitStatementsRequest, data)
     statements = convert.submit_statements_from_proto(request)
     preimages = convert.submit_preimages_from_proto(request)
-    Intake(_node()).submit(statements, preimages)
+    Intake(_node(), clock=lambda: NOW).submit(statements, preimages)
 
 
 def grpc_witness(data: bytes) -> None:

@@ -157,7 +157,9 @@ def test_serve_http_logs_nothing_personal_and_stops_without_loss(tmp_path: Path)
             assert c.get(f"/api/v1/bundles/{leaf}", params={"origin": ID_NUMBER}).status_code == 404
             # a submit acknowledged over gRPC while HTTP serves
             with LocalNode(home) as signer:
-                data = [s.to_bytes() for s in signer.sign([_person_record(home)], None, T0 + 5)]
+                # now: a node refuses a submitted iat outside its clock tolerance
+                now = int(time.time())
+                data = [s.to_bytes() for s in signer.sign([_person_record(home)], None, now)]
             with PeerClient(
                 public, ca_pem=tls.ca_pem(), client_cert=cert, client_key=key, mtls_endpoint=mtls
             ) as g:
