@@ -110,6 +110,7 @@ WaitOpt = Annotated[
         "--wait",
         help="With a federation manifest: wait up to SECONDS for a checkpoint carrying the "
         "witness quorum (credex serve --follow collects cosignatures each round).",
+        parser=AsciiFloat,
     ),
 ]
 

@@ -361,13 +361,21 @@ def delegate_remove(
 @federation_app.command("set-quorum")
 def set_quorum_cmd(
     quorum: Annotated[
-        int, typer.Argument(help="Cosignatures of other members each checkpoint needs.")
+        int,
+        typer.Argument(
+            help="Cosignatures of other members each checkpoint needs.", parser=AsciiInt
+        ),
     ],
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Propose the next version with witness quorum QUORUM (at most the number of
-    members minus one: a log's own witness never counts)."""
+    members minus one: a log's own witness never counts).
+
+    \b
+    Example:
+      credex federation set-quorum 2
+    """
     from credex.node.federation.membership import set_witness_quorum
     from credex.node.home import NodeHome
 
@@ -379,13 +387,21 @@ def set_quorum_cmd(
 def remove_member_cmd(
     region: Annotated[str, typer.Option(help="The member's region id.")],
     quorum: Annotated[
-        int | None, typer.Option(help="The new witness quorum (needed if the old one is too high).")
+        int | None,
+        typer.Option(
+            help="The new witness quorum (needed if the old one is too high).", parser=AsciiInt
+        ),
     ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Propose the next version without REGION's member, its recognition agreements and
-    the delegations involving it. What it signed before stays verifiable."""
+    the delegations involving it. What it signed before stays verifiable.
+
+    \b
+    Example:
+      credex federation remove-member --region cn-gd-huizhou
+    """
     from credex.node.federation.membership import remove_member_region
     from credex.node.home import NodeHome
 

@@ -275,7 +275,12 @@ def node_cert(
     json_out: JsonOpt = False,
 ) -> None:
     """Write this node's TLS certificate (and its CA) for another node's operator, who
-    registers it with: credex client add NAME --role peer --cert FILE --ca CAFILE."""
+    registers it with: credex client add NAME --role peer --cert FILE --ca CAFILE.
+
+    \b
+    Example:
+      credex node cert -o ningbo.pem --ca-out ningbo-ca.pem --san 127.0.0.1
+    """
     from credex.node.federation.manifests import require_cert_covers
     from credex.node.home import NodeHome
     from credex.node.rpc.tls import NodeTls, cert_fingerprint, cert_names

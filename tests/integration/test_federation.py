@@ -302,7 +302,7 @@ def test_serve_follow_loop_syncs_and_collects(federation: Federation) -> None:
     """The loop ``credex serve --follow`` runs: sync every peer, then collect cosignatures."""
     import threading
 
-    from credex.cli.serve_cmds import _follow_loop
+    from credex.node.federation.follow import follow_until
     from credex.node.federation.watch import ManifestWatch
 
     f = federation
@@ -314,7 +314,8 @@ def test_serve_follow_loop_syncs_and_collects(federation: Federation) -> None:
     assert b.node is not None
     stop = threading.Event()
     loop = threading.Thread(
-        target=_follow_loop, args=(b.home, b.node, ManifestWatch(b.home), 0.05, stop)
+        target=follow_until,
+        args=(b.home, b.node, ManifestWatch(b.home).current, 0.05, stop, _now),
     )
     loop.start()
     try:

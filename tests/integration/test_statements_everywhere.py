@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from credex.ledger.bundle import Bundle
-from credex.ledger.errors import RecordWithheldError
+from credex.ledger.errors import BodyNotHeldError, RecordWithheldError
 from credex.ledger.manifest import Delegation, Recognition, add_delegation, add_recognition
 from credex.ledger.record import Record, Subject
 from credex.ledger.verify import run_verification
@@ -136,21 +136,27 @@ def test_a_derived_record_is_handed_out_with_its_source_and_policy(small: Small)
         ),
     )
     small.rounds(1)
+    # a person's record leaves its node with its body only by an authorised lookup (or
+    # its operator's hand): the public port serves the envelope, which cannot be converted
     with a.client() as c_a:
-        source = c_a.get_bundle(src.index)
+        envelope_only = c_a.get_bundle(src.index)
+    assert Bundle.from_bytes(envelope_only).preimage is None
+    source = a.node.bundle(src.index, now(), with_body=True).to_bytes()
     derived = recognize(b.node, source, policy.leaf_hash, small.manifest(b), now=now())
     small.rounds(2)
     manifest = small.manifest(b)
-    # B's server hands it out with source and policy, and it verifies (step 8 replays)
+    # B's public port hands it out with source and policy but, a person's record, without
+    # its body: the replay (step 8) needs it, so it is refused by name, not as forged
     with b.client() as anyone:
         served = anyone.get_bundle(derived.result.index)
     bundle = Bundle.from_bytes(served)
     assert len(bundle.sources) == 1 and bundle.policy is not None
-    assert run_verification(served, manifest).ok, run_verification(served, manifest).error
-    # so does what `credex bundle` writes
-    assert run_verification(
-        handout(b.node, derived.result.index, now()).bundle.to_bytes(), manifest
-    ).ok
+    assert bundle.preimage is None
+    public = run_verification(served, manifest)
+    assert isinstance(public.error, BodyNotHeldError), public.error
+    # what `credex bundle` writes for the operator carries the bodies, and verifies
+    mine = handout(b.node, derived.result.index, now(), with_body=True).bundle.to_bytes()
+    assert run_verification(mine, manifest).ok, run_verification(mine, manifest).error
     # C holds it as a mirror (no sources): its lookup asks B, and the bank gets one that verifies
     holdings = Holdings(c.node, mirrors=MirrorBundles(c.home))
     answer = SubjectLookup(

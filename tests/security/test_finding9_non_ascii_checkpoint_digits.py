@@ -146,7 +146,7 @@ def test_one_round_survives_the_rogue_and_serves_the_honest(rogue_a: Trio) -> No
 def test_the_serve_follow_thread_keeps_going(rogue_a: Trio) -> None:
     """The thread ``credex serve --follow`` runs: after A's bad checkpoint it is still
     alive and fails A again in the next round (the event the test awaits)."""
-    from credex.cli.serve_cmds import _follow_loop
+    from credex.node.federation.follow import follow_until
 
     t = rogue_a
     assert t.b.node is not None
@@ -167,7 +167,9 @@ def test_the_serve_follow_thread_keeps_going(rogue_a: Trio) -> None:
     logger.addHandler(handler)
     stop = threading.Event()
     loop = threading.Thread(
-        target=_follow_loop, args=(t.b.home, t.b.node, t.manifest, 0.01, stop), daemon=True
+        target=follow_until,
+        args=(t.b.home, t.b.node, lambda: t.manifest, 0.01, stop, lambda: 1_800_000_000),
+        daemon=True,
     )
     loop.start()
     try:
