@@ -56,7 +56,7 @@ def make_cli(
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
+        assert "Traceback" not in out + err, (out + err)[-3000:]
         if one_line_errors and code == 1 and err.startswith("credex: error:"):
             assert err.count("\n") == 1, f"error is not one line: {err!r}"
         return Result(code, out, err)
