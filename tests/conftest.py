@@ -65,3 +65,24 @@ def log(store: SqlStore) -> Iterator[AppendOnlyLog]:
         yield lg
     finally:
         lg.close()
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A command run in-process (``credex serve-http``) points the ``credex`` loggers at
+    the stderr of its moment, which pytest closes after the test: put them back, so a
+    later test's log line does not fail on a closed stream."""
+    import logging
+
+    names = ("credex", "uvicorn.error", "uvicorn.access")
+    saved = {}
+    for name in names:
+        lg = logging.getLogger(name)
+        saved[name] = (list(lg.handlers), lg.level, lg.propagate, lg.disabled)
+    yield
+    for name, (handlers, level, propagate, disabled) in saved.items():
+        lg = logging.getLogger(name)
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
+        lg.disabled = disabled

@@ -68,9 +68,11 @@ def test_no_arguments_names_the_five_first_commands(cli: Cli) -> None:
     assert "credex verify record.credex --trust" in START  # and what a bank runs
 
 
-def test_help_offers_shell_completion(cli: Cli) -> None:
+def test_help_offers_shell_completion(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     out = cli("--help").out
     assert "--install-completion" in out and "--show-completion" in out
+    # the shell named, not detected from the parent processes (CI has no shell above it)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     r = cli("--show-completion", "bash")
     assert r.code == 0 and "_CREDEX_COMPLETE=complete_bash" in r.out
 

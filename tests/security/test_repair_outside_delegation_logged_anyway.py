@@ -67,7 +67,7 @@ def test_repair_outside_delegation_is_refused_then_ignored_everywhere(small: Sma
     # logged anyway, bypassing the node's check
     forged = Record(
         "lifecycle.repair",
-        "cn-zj-ningbo",
+        "cn-zj-hangzhou",  # a record's region is its issuer's (F6)
         Subject("org", ORG),
         {"route": "paid", "decided_on": "2026-11-01"},
         now(),
