@@ -204,6 +204,11 @@ def sign_checkpoint(checkpoint: Checkpoint, name: str, key: SigningKey) -> Signe
     return SignedNote(body, (sig,))
 
 
+#: the latest cosignature time accepted (2^63 - 1, SQL BIGINT): C2SP tlog-cosignature
+#: writes a uint64, and a hostile witness could sign any of them
+MAX_COSIGNATURE_TIME: Final = 2**63 - 1
+
+
 def _cosigned_message(body: str, timestamp: int) -> bytes:
     return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
 
@@ -244,6 +249,12 @@ def verify_cosignature(note: SignedNote, name: str, public_key: bytes) -> int:
     if len(s.signature) != 8 + 64:
         raise SignatureError("checkpoint: cosignature has wrong length: expected 72")
     (timestamp,) = struct.unpack(">Q", s.signature[:8])
+    if timestamp > MAX_COSIGNATURE_TIME:
+        # a witness's own signature over it is no reason to hold a time no clock reads
+        # and no BIGINT column stores
+        raise SignatureError(
+            f"checkpoint: cosignature time out of range: expected at most {MAX_COSIGNATURE_TIME}"
+        )
     verify_ed25519(
         public_key, _cosigned_message(note.body, timestamp), s.signature[8:], what="cosignature"
     )
@@ -293,6 +304,8 @@ def merge_verified(
             if s.name != w_name or s.key_id != w_kid or len(s.signature) != 72:
                 continue
             (t,) = struct.unpack(">Q", s.signature[:8])
+            if t > MAX_COSIGNATURE_TIME:
+                continue
             try:
                 verify_ed25519(
                     w_key, _cosigned_message(body, t), s.signature[8:], what="cosignature"
