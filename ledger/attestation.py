@@ -155,7 +155,7 @@ def _hash(v: Any, name: str) -> bytes:
 def _body(v: Any) -> tuple[str, int, bytes, bytes, int, tuple[bytes, ...], int, int]:
     if not isinstance(v, dict) or set(v) != _FIELDS:
         raise FormatError(f"attestation: payload must be a map with keys {sorted(_FIELDS)}")
-    if v["v"] != 1:
+    if type(v["v"]) is not int or v["v"] != 1:  # not True
         raise FormatError(f"attestation: unsupported version: expected 1, got {v['v']!r}")
     origin, status = v["origin"], v["status"]
     if not isinstance(origin, str) or not origin:

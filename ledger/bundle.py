@@ -91,7 +91,7 @@ class Bundle:
             )
         if not isinstance(value, dict):
             raise FormatError("bundle: expected a map")
-        if value.get("v") != BUNDLE_VERSION:
+        if type(value.get("v")) is not int or value["v"] != BUNDLE_VERSION:  # not True
             raise FormatError(f"bundle: unsupported version: expected 1, got {value.get('v')!r}")
         extra = sorted(str(k) for k in value if k not in _FIELDS)
         if extra:
@@ -106,6 +106,8 @@ class Bundle:
                 raise FormatError(f"bundle: {name} must be an array of bundles")
             subs[name] = tuple(cls.from_value(b, depth + 1, count) for b in items)
         policy = value.get("policy")
+        if "policy" in value and not isinstance(policy, dict):
+            raise FormatError("bundle: policy, when present, must be a bundle (a map)")
         preimage = value.get("preimage")
         if "preimage" in value and (not isinstance(preimage, bytes) or not preimage):
             raise FormatError("bundle: preimage must be a non-empty bstr (the record body)")

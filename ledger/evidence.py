@@ -200,7 +200,7 @@ class Evidence:
         unknown = set(value) - _KEYS
         if unknown:
             raise FormatError(f"evidence: unknown fields: {sorted(map(str, unknown))}")
-        if value.get("v") != EVIDENCE_VERSION:
+        if type(value.get("v")) is not int or value["v"] != EVIDENCE_VERSION:  # not True
             raise FormatError(
                 f"evidence: unsupported version: expected {EVIDENCE_VERSION}, "
                 f"got {value.get('v')!r}"

@@ -431,7 +431,7 @@ class Record:
         """
         if not isinstance(value, dict):
             raise RecordError("record: expected a map")
-        if value.get("v") != RECORD_VERSION:
+        if type(value.get("v")) is not int or value["v"] != RECORD_VERSION:  # not True
             raise RecordError(f"record: unsupported version: expected 1, got {value.get('v')!r}")
         allowed = {
             "v",
@@ -462,6 +462,8 @@ class Record:
         refs = value.get("refs", [])
         if not isinstance(refs, list):
             raise RecordError("record: refs must be an array of leaf hashes")
+        if "salt" in value and value["salt"] is None:
+            raise RecordError("record: salt, when present, must be a bstr")
         if "valid_until" in value and value["valid_until"] is None:
             raise RecordError("record: valid_until, when present, must be a uint")
         if "refs" in value and not refs:

@@ -189,7 +189,7 @@ class ManifestBody:
                 bad values, duplicates, or members/keys not in canonical order.
         """
         v = encoding.decode(data, what="manifest", max_size=MAX_MANIFEST_BYTES)
-        if isinstance(v, dict) and v.get("v") != MANIFEST_VERSION:
+        if isinstance(v, dict) and (type(v.get("v")) is not int or v["v"] != MANIFEST_VERSION):
             raise fail(f"unsupported version: expected {MANIFEST_VERSION}, got {v.get('v')!r}")
         delegations: list[Any] = []
         if isinstance(v, dict) and "delegations" in v:

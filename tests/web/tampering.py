@@ -5,12 +5,14 @@ Both verifiers (``credex.ledger.verify`` and the JavaScript one in node/web/stat
 must reach the same verdict at the same step for every case (tests/web/test_js_verifier.py).
 Most cases change bytes of tests/vectors/golden (tamper_decode: step 1; tamper_proofs:
 steps 2-6); the re-signed ones (tamper_resigned: steps 7, 8) log new statements under the
-golden test keys.
+golden test keys; tamper_attested: what the hardened verifiers added (attestation, region,
+envelopes, evaluations, null fields).
 """
 
 from __future__ import annotations
 
 from .golden_edit import GOLDEN, Case, enc, golden_map
+from .tamper_attested import attested_cases
 from .tamper_decode import checkpoint_grammar_cases, decode_cases
 from .tamper_proofs import proof_cases
 from .tamper_resigned import NOT_EVALUATED_IN_BROWSER, later_step_cases
@@ -30,4 +32,5 @@ def cases() -> list[Case]:
         *checkpoint_grammar_cases(),
         *proof_cases(),
         *later_step_cases(),
+        *attested_cases(),
     ]

@@ -141,6 +141,13 @@ def _put(value: dict[str, Any], arr: list[Any]) -> None:
 
 
 def _flip_signature(value: dict[str, Any]) -> None:
+    """The statement's signature changed, and the log's attestation left out (it names the
+    leaf, which the signature is part of: with it, step 2 fails first)."""
+    _flip_attested_signature(value)
+    value.pop("attestation")
+
+
+def _flip_attested_signature(value: dict[str, Any]) -> None:
     arr = _statement(value)
     arr[3] = bytes([arr[3][0] ^ 1]) + arr[3][1:]
     _put(value, arr)
@@ -159,11 +166,13 @@ def _other_root(value: dict[str, Any]) -> None:
     lines = value["checkpoint"].split("\n")
     lines[2] = "A" * 43 + "="  # another 32-byte root: the log's note signature fails
     value["checkpoint"] = "\n".join(lines)
+    value.pop("attestation")  # it names the root: with it, step 2 fails first
 
 
 TAMPERS: dict[str, tuple[Callable[[dict[str, Any]], None] | None, int]] = {
     "trailing-bytes": (None, 1),
     "statement-signature": (_flip_signature, 3),
+    "statement-signature-attested": (_flip_attested_signature, 2),
     "receipt-signature": (_flip_receipt_signature, 5),
     "checkpoint-root": (_other_root, 6),
 }

@@ -75,8 +75,9 @@ def test_a_person_record_is_its_envelope_only(node: LocalNode, client: httpx.Cli
     """No body on the public side, ever: the record JSON has none, the bundle has no
     preimage at any level (though this node holds the body and a local bundle carries it)."""
     leaf = _leaf(node, 3)
-    held = node.bundle(3, NOW)
+    held = node.bundle(3, NOW, with_body=True)  # an authorised path's bundle
     assert held.preimage is not None  # the node holds the body ...
+    assert node.bundle(3, NOW).preimage is None  # ... and by default leaves it out
     rec = client.get(f"/api/v1/records/{leaf}").json()
     assert rec["envelope"] is True and rec["body"] is None and rec["refs"] == []
     assert rec["valid_from"] is None and rec["valid_until"] is None

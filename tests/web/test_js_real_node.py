@@ -184,9 +184,13 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
     person = made.bundles["person"].read_bytes()
     derived = made.bundles["derived"].read_bytes()
     objected = made.bundles["objected"].read_bytes()
+    org = made.bundles["org"].read_bytes()
 
     def flip_preimage(b: dict[str, Any]) -> None:
         b["preimage"] = b["preimage"][:-1] + bytes([b["preimage"][-1] ^ 1])
+
+    def flip_attestation(b: dict[str, Any]) -> None:
+        b["attestation"] = b["attestation"][:-1] + bytes([b["attestation"][-1] ^ 1])
 
     named = {
         "person-without-body": _edit(person, lambda b: b.pop("preimage")),
@@ -201,8 +205,18 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
             objected,
             lambda b: b["status"][0].update(checkpoint=_smaller(b["status"][0]["checkpoint"])),
         ),
+        # the log's attestation lists the objection: the bundle no longer carries it
         "objected-status-moved-to-sources": _edit(
             objected, lambda b: b.update(sources=b.pop("status"))
+        ),
+        "objected-status-moved-to-sources-unattested": _edit(
+            objected, lambda b: [b.update(sources=b.pop("status")), b.pop("attestation")]
+        ),
+        "objected-status-dropped": _edit(objected, lambda b: b.pop("status")),
+        "objected-attestation-signature": _edit(objected, flip_attestation),
+        # the same entry, attested at the earlier checkpoint of the org bundle
+        "objected-attestation-of-another-checkpoint": _edit(
+            objected, lambda b: b.update(attestation=cbor2.loads(org)["attestation"])
         ),
     }
     results = _both(made.trust, named, tmp_path)
@@ -214,7 +228,11 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
         "derived-source-without-body": 8,
         "derived-sources-swapped-for-policy": 8,
         "objected-status-checkpoint-changed": 7,
-        "objected-status-moved-to-sources": 8,
+        "objected-status-moved-to-sources": 7,
+        "objected-status-moved-to-sources-unattested": 8,
+        "objected-status-dropped": 7,
+        "objected-attestation-signature": 2,
+        "objected-attestation-of-another-checkpoint": 2,
     }
     for name, (py, js) in results.items():
         assert py.failed_step == expected[name], (name, py.error)

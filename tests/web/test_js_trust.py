@@ -356,7 +356,15 @@ def test_pin_of_version_1(tmp_path: Path) -> None:
     assert _py_chain(chain, b"\x00" * 32) == "VerificationError"
 
 
-def _bundle(key: SigningKey, iat: int, witnesses: list[str], log: SigningKey = LOGS[HZ]) -> bytes:
+def _bundle(
+    key: SigningKey,
+    iat: int,
+    witnesses: list[str],
+    log: SigningKey = LOGS[HZ],
+    cosigned_at: int = SWITCH - 1,
+) -> bytes:
+    """A score bundle; the witnesses cosign at ``cosigned_at`` (the old log key, retired at
+    SWITCH, vouches only for checkpoints cosigned before then)."""
     body = {"scheme": "HANGZHOU_QIANJIANG", "score": 700, "band": "A", "as_of": "2026-11-01"}
     st = sign_statement(Record("score.city", HZ, Subject("org", ORG), body, T0), ISS, key, iat)
     tree = MerkleTree()
@@ -365,7 +373,9 @@ def _bundle(key: SigningKey, iat: int, witnesses: list[str], log: SigningKey = L
     origin = _origin(HZ)
     note = sign_checkpoint(Checkpoint(origin, 2, tree.root()), origin, log)
     for r in witnesses:
-        note = note.with_signature(cosign_checkpoint(note, f"witness.{r}", WITNESSES[r], SWITCH))
+        note = note.with_signature(
+            cosign_checkpoint(note, f"witness.{r}", WITNESSES[r], cosigned_at)
+        )
     receipt = build_receipt(log, 2, 1, tree.inclusion_proof(1), tree.root())
     return Bundle(st.with_receipts([receipt.to_bytes()]).to_bytes(), note.to_text()).to_bytes()
 
@@ -384,6 +394,13 @@ def test_bundles_under_a_manifest_fail_at_the_same_step(tmp_path: Path) -> None:
         ("new-log-key", _bundle(ISS_OLD, T0, others, NEW_LOG), None),
         ("one-witness", _bundle(ISS_OLD, T0, [NB]), 6),
         ("own-witness-does-not-count", _bundle(ISS_OLD, T0, [HZ, NB]), 6),
+        ("retired-log-key-cosigned-at-switch", _bundle(ISS_OLD, T0, others, cosigned_at=SWITCH), 6),
+        # the witnesses saw the entry before the key's window opened (less the tolerance)
+        (
+            "new-key-logged-before-its-window",
+            _bundle(ISS_NEW, SWITCH, others, cosigned_at=SWITCH - 601),
+            2,
+        ),
     ]
     trust = _write(tmp_path, "chain.cbor", chain)
     cases = [{"trust": trust, "bundle": _write(tmp_path, f"{n}.credex", b)} for n, b, _ in table]

@@ -10,7 +10,7 @@
 
 import { equal, hex, sha256, verifyEd25519 } from './bytes.js';
 import { Tagged, decode, encode, isBytes, isInt, isMap } from './cbor.js';
-import { CoseError, FormatError, OversizeError, PreimageMismatchError } from './errors.js';
+import { CoseError, FormatError, NotEnvelopedError, OversizeError, PreimageMismatchError } from './errors.js';
 import { leafHash } from './merkle.js';
 import { KINDS, ON_LOG_KINDS, recordFromBytes } from './record.js';
 
@@ -143,6 +143,9 @@ export async function parseStatement(data, preimage = null) {
   if (preimage !== null) throw new FormatError('statement: a record body is given only for a hash envelope');
   const record = recordFromBytes(payload);
   if (claims.sub !== record.subject.id) throw new CoseError('statement: cwt sub claim does not match the record subject');
+  if (shouldEnvelope(record)) { // a person's record is never in the clear (ledger/envelope.py)
+    throw new NotEnvelopedError(`statement: a ${record.kind} record about a person must be an rfc 9995 hash envelope (its body is kept off the log), got an ordinary cose_sign1 carrying it`);
+  }
   return { ...base, record, kind: record.kind, isEnvelope: false };
 }
 

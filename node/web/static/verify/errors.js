@@ -29,6 +29,7 @@ export const NonDeterministicCborError = define(
   'cbor_nondeterministic',
 );
 export const CoseError = define('CoseError', FormatError, 'cose');
+export const NotEnvelopedError = define('NotEnvelopedError', CoseError, 'not_enveloped');
 export const RecordError = define('RecordError', FormatError, 'record');
 export const UnknownKindError = define('UnknownKindError', RecordError, 'unknown_kind');
 export const IdentifierError = define('IdentifierError', FormatError, 'identifier');
@@ -66,6 +67,9 @@ export const KindNotAuthorisedError = define(
   'kind_not_authorised',
 );
 export const WrongLogError = define('WrongLogError', PolicyError, 'wrong_log');
+export const RegionMismatchError = define('RegionMismatchError', PolicyError, 'region_mismatch');
+export const LogTimeError = define('LogTimeError', PolicyError, 'log_time');
+export const StatusNotProvenError = define('StatusNotProvenError', PolicyError, 'status_not_proven');
 export const OutOfRangeError = define('OutOfRangeError', CredexError, 'out_of_range');
 export const NotFoundError = define('NotFoundError', CredexError, 'not_found');
 export const BodyNotHeldError = define('BodyNotHeldError', NotFoundError, 'body_not_held');
