@@ -32,7 +32,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from credex.ledger.errors import CredexError, IndexFormatError
 from credex.ledger.lifecycle.model import STATUS_KINDS
@@ -44,6 +44,7 @@ __all__ = [
     "INDEX_EXTENSION",
     "MAP_VERSION",
     "STATUS_MAP_KINDS",
+    "MapEntry",
     "MapInput",
     "chain",
     "index_extension_line",
@@ -133,26 +134,66 @@ def subject_value(items: Iterable[tuple[int, bytes, str]]) -> bytes:
     return acc
 
 
+class MapEntry(Protocol):
+    """What ``map_updates`` reads of an entry (``MapInput``, or the log's ``NewEntry``)."""
+
+    @property
+    def leaf_hash(self) -> bytes: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def target(self) -> bytes | None: ...
+
+
 def map_updates(
-    entries: Sequence[MapInput], current: Callable[[bytes], bytes | None]
+    entries: Sequence[MapEntry],
+    current: Callable[[bytes], bytes | None],
+    start: int | None = None,
 ) -> dict[bytes, bytes]:
     """The ``key -> value`` updates that appending ``entries`` (in index order) makes to an
-    index whose values are read with ``current`` (None: key absent)."""
+    index whose values are read with ``current`` (None: key absent). Entry ``k`` is at
+    log index ``start + k``, or at its own ``index`` (a ``MapInput``) when ``start`` is
+    None.
+
+    This runs inside every log append (on the log's lock, beside the signing thread), so
+    it is written for speed: each distinct subject and kind is encoded once per batch.
+    """
     out: dict[bytes, bytes] = {}
-
-    def extend(key: bytes, tag: bytes, item: bytes) -> None:
-        prev = out.get(key)
-        if prev is None:
-            prev = current(key) or CHAIN_START
-        out[key] = chain(tag, prev, item)
-
-    for e in entries:
-        if e.subject is not None:
-            extend(
-                subject_key(e.subject), _SUBJECT_VALUE, subject_item(e.index, e.leaf_hash, e.kind)
-            )
-        if e.target is not None and e.kind in STATUS_MAP_KINDS:
-            extend(status_key(e.target), _STATUS_VALUE, status_item(e.index, e.leaf_hash))
+    sha = hashlib.sha256
+    pack = _U64.pack
+    subject_keys: dict[str, bytes] = {}
+    kinds: dict[str, bytes] = {}
+    status_kinds = STATUS_MAP_KINDS
+    for k, e in enumerate(entries):
+        index = e.index if start is None else start + k  # type: ignore[attr-defined]
+        leaf = e.leaf_hash
+        kind = e.kind
+        sub = e.subject
+        if sub is not None:
+            key = subject_keys.get(sub)
+            if key is None:
+                key = subject_keys[sub] = subject_key(sub)
+            kb = kinds.get(kind)
+            if kb is None:
+                raw = kind.encode("ascii")
+                if not 0 < len(raw) <= _MAX_KIND:
+                    raise IndexFormatError(
+                        f"index map: kind: expected 1..{_MAX_KIND} bytes, got {len(raw)}"
+                    )
+                kb = kinds[kind] = bytes([len(raw)]) + raw
+            prev = out.get(key)
+            if prev is None:
+                prev = current(key) or CHAIN_START
+            out[key] = sha(_SUBJECT_VALUE + prev + pack(index) + leaf + kb).digest()
+        target = e.target
+        if target is not None and kind in status_kinds:
+            key = status_key(target)
+            prev = out.get(key)
+            if prev is None:
+                prev = current(key) or CHAIN_START
+            out[key] = sha(_STATUS_VALUE + prev + pack(index) + leaf).digest()
     return out
 
 

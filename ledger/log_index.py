@@ -23,7 +23,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Protocol
 
 from credex.ledger.errors import InconsistentLogError, IndexConflictError, LogMovedError
-from credex.ledger.index_map import MapInput, map_input_of, map_updates, status_key, subject_key
+from credex.ledger.index_map import (
+    MapEntry,
+    MapInput,
+    map_input_of,
+    map_updates,
+    status_key,
+    subject_key,
+)
 from credex.ledger.storage.base import NewEntry
 from credex.ledger.vindex.proof import LookupProof
 from credex.ledger.vindex.store import IndexCommit, IndexRoot, Node, NodeStore
@@ -93,6 +100,7 @@ class LogIndex:
         self._store = store
         self._tree = IndexTree(store)
         self._staged: list[IndexCommit] = []
+        self._read: Callable[[int, int], Iterable[bytes]] | None = None
 
     @property
     def store(self) -> SqlIndexStore:
@@ -105,10 +113,14 @@ class LogIndex:
 
     # -- maintenance ------------------------------------------------------------------
 
-    def _prepare(self, start: int, entries: Sequence[MapInput]) -> list[IndexCommit]:
+    def _prepare(self, start: int, entries: Sequence[MapEntry]) -> list[IndexCommit]:
         if self._store.latest().version != start:
             self._store.refresh()
         base = self._store.latest().version
+        if base < start and self._read is not None:
+            # entries appended by a handle without an index (an older command): map them
+            self.catch_up(start, self._read)
+            base = self._store.latest().version
         if base != start:
             raise LogMovedError(
                 f"index: staging entries from {start}: the index is at log size {base}"
@@ -118,7 +130,7 @@ class LogIndex:
         changes: list[IndexCommit] = []
         for i in range(0, len(entries), MAX_STAGE_ENTRIES):
             part = entries[i : i + MAX_STAGE_ENTRIES]
-            updates = map_updates(part, tree.get)
+            updates = map_updates(part, tree.get, start + i)
             change = tree.prepare(updates.items(), version=start + i + len(part))
             overlay.commit(change)
             changes.append(change)
@@ -134,11 +146,7 @@ class LogIndex:
             LogMovedError: the stored index is not at ``start`` (another handle appended:
                 the log refreshes and stages again).
         """
-        inputs = [
-            MapInput(i, e.leaf_hash, e.kind, e.subject, e.target)
-            for i, e in enumerate(entries, start)
-        ]
-        self._staged = self._prepare(start, inputs)
+        self._staged = self._prepare(start, entries)
         return self._store.writer(self._staged)
 
     def committed(self) -> None:
@@ -158,6 +166,7 @@ class LogIndex:
         Raises:
             InconsistentLogError: the index is ahead of the log (a damaged database).
         """
+        self._read = read
         start = self._store.refresh().version
         if start > log_size:
             raise InconsistentLogError(
@@ -168,14 +177,25 @@ class LogIndex:
             end = min(log_size, start + CATCH_UP_BATCH)
             inputs = [map_input_of(i, leaf) for i, leaf in enumerate(read(start, end), start)]
             try:
-                for change in self._prepare(start, inputs):
-                    self._store.commit(change)
+                self.extend(start, inputs)
             except (IndexConflictError, LogMovedError):
                 start = self._store.refresh().version  # another handle indexed them
                 continue
             done += end - start
             start = end
         return done
+
+    def extend(self, start: int, inputs: Sequence[MapInput]) -> IndexRoot:
+        """Index ``inputs`` (entries ``start, start + 1, ...``) in transactions of the
+        index store's own, outside any log append (catching up, an auditor's rebuild, the
+        bench); returns the new latest root.
+
+        Raises:
+            LogMovedError / IndexConflictError: the index is not at ``start``.
+        """
+        for change in self._prepare(start, inputs):
+            self._store.commit(change)
+        return self._store.latest()
 
     # -- reads ------------------------------------------------------------------------
 
