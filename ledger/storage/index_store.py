@@ -22,7 +22,11 @@ memory (immutable: a cache is never stale); the latest root is cached and re-rea
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import sqlite3
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
@@ -51,7 +55,7 @@ from credex.ledger.errors import (
 )
 from credex.ledger.storage.component import SqlComponent
 from credex.ledger.vindex.hashing import EMPTY_ROOT
-from credex.ledger.vindex.store import IndexCommit, IndexRoot, Node
+from credex.ledger.vindex.store import SEQ_BITS, IndexCommit, IndexRoot, Node
 
 __all__ = ["INDEX_TABLES", "SqlNodeStore", "decode_node", "encode_node"]
 
@@ -81,7 +85,8 @@ INDEX_STALE: Final = Table(
 INDEX_TABLES: Final = (INDEX_NODES, INDEX_ROOTS, INDEX_STALE)
 
 _INNER: Final = struct.Struct(">H32sqq32s32s")
-_CACHE_MAX: Final = 1 << 18
+#: nodes kept in memory (immutable, so never stale); the oldest go first
+_CACHE_MAX: Final = 1 << 20
 _R = INDEX_ROOTS.c
 _LATEST: Final = select(_R.version, _R.node, _R.hash, _R.size).order_by(_R.version.desc()).limit(1)
 _MAX_VERSION: Final = select(func.coalesce(func.max(_R.version), 0))
@@ -117,7 +122,7 @@ class SqlNodeStore(SqlComponent):
     """The index's ``NodeStore`` in the node's database (see the module docstring)."""
 
     component: ClassVar[str] = "index store"
-    __slots__ = ("_cache", "_insert", "_latest")
+    __slots__ = ("_cache", "_insert", "_latest", "_local", "_lock", "_node_sql", "_readers")
 
     def _configure(self, engine: Engine) -> None:
         from credex.ledger.storage.sql import _copy_rows, _executemany_rows
@@ -127,6 +132,11 @@ class SqlNodeStore(SqlComponent):
         )
         self._cache: dict[int, Node] = {}
         self._latest = _empty()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._readers: list[Any] = []
+        mark = "%s" if self._backend == "postgresql" else "?"
+        self._node_sql = f"SELECT data FROM {INDEX_NODES.name} WHERE id = {mark}"
 
     def _create(self, conn: Connection) -> None:
         for table in INDEX_TABLES:
@@ -174,22 +184,72 @@ class SqlNodeStore(SqlComponent):
         if found is not None:
             return found
         try:
-            with self._read() as conn:
-                data = conn.execute(
-                    select(INDEX_NODES.c.data).where(INDEX_NODES.c.id == node_id)
-                ).scalar()
-        except SQLAlchemyError as e:
-            raise self._error("node", e) from e
+            data = self._read_node(node_id)
+        except (SQLAlchemyError, sqlite3.Error, psycopg.Error) as e:
+            self._drop_reader()
+            if isinstance(e, SQLAlchemyError):
+                raise self._error("node", e) from e
+            raise StorageError(f"index store: node failed: {type(e).__name__}") from e
         if data is None:
             raise StorageError(f"index: node {node_id:#x} is not in the store")
         node = decode_node(bytes(data))
         self._remember(node_id, node)
         return node
 
+    def _read_node(self, node_id: int) -> bytes | None:
+        """One node by primary key on this thread's own pooled DBAPI connection, outside
+        any transaction (nodes are immutable: any committed snapshot agrees): a proof or
+        an update reads nodes one after the other, and SQLAlchemy's checkout, BEGIN and
+        statement handling cost ten times the lookup itself."""
+        if self._closed:
+            raise StorageError("index store: read refused: store is closed")
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            # a connection of its own, outside the engine's pool (a reader per thread
+            # must not exhaust the pool the writes need); closed with the store
+            dialect = self._engine.dialect
+            cargs, cparams = dialect.create_connect_args(self._engine.url)
+            raw = dialect.connect(*cargs, **cparams)
+            if self._backend == "postgresql":
+                raw.autocommit = True
+            else:
+                raw.isolation_level = None  # each read its own snapshot, no open BEGIN
+            reader = self._local.reader = raw
+            with self._lock:
+                self._readers.append(raw)
+        cur = reader.cursor()
+        try:
+            cur.execute(self._node_sql, (node_id,))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        return None if row is None else bytes(row[0])
+
+    def _drop_reader(self) -> None:
+        reader = getattr(self._local, "reader", None)
+        self._local.reader = None
+        if reader is not None:
+            with self._lock:
+                if reader in self._readers:
+                    self._readers.remove(reader)
+            with contextlib.suppress(Exception):
+                reader.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            with self._lock:
+                readers, self._readers = self._readers, []
+            for r in readers:
+                with contextlib.suppress(Exception):
+                    r.close()
+        super().close()
+
     def _remember(self, node_id: int, node: Node) -> None:
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[node_id] = node
+        cache = self._cache
+        if len(cache) >= _CACHE_MAX:  # drop the oldest eighth (insertion order)
+            for old in list(itertools.islice(cache, _CACHE_MAX // 8)):
+                del cache[old]
+        cache[node_id] = node
 
     def _write_changes(self, conn: Connection, changes: Sequence[IndexCommit]) -> None:
         if not changes:
@@ -231,6 +291,41 @@ class SqlNodeStore(SqlComponent):
         except (SQLAlchemyError, psycopg.Error) as e:
             raise self._error("commit", e) from e
         self.adopt([change])
+
+    def prune_between(self, previous: int, current: int) -> int:
+        """Drop what only the versions strictly between two kept versions reach (a node
+        created after ``previous`` and replaced by ``current`` at the latest) and those
+        versions' roots; returns how many nodes were dropped. The node calls it when it
+        signs a checkpoint at ``current`` after one at ``previous``: proofs are made only
+        as of checkpoint sizes, so the versions of the appends in between are garbage.
+
+        Raises:
+            OutOfRangeError: ``current`` is newer than the latest version.
+        """
+        if current > self._latest.version:
+            raise OutOfRangeError(
+                f"index: prune up to {current}: expected <= {self._latest.version}"
+            )
+        if current <= previous + 1:
+            return 0
+        s = INDEX_STALE.c
+        low = (previous + 1) << SEQ_BITS  # the first node id of version previous + 1
+        doomed = (s.version <= current) & (s.node >= low)
+        try:
+            with self._write() as conn:
+                ids = [int(r[0]) for r in conn.execute(select(s.node).where(doomed))]
+                for i in range(0, len(ids), 4096):
+                    chunk = ids[i : i + 4096]
+                    conn.execute(delete(INDEX_NODES).where(INDEX_NODES.c.id.in_(chunk)))
+                conn.execute(delete(INDEX_STALE).where(doomed))
+                conn.execute(
+                    delete(INDEX_ROOTS).where((_R.version > previous) & (_R.version < current))
+                )
+        except SQLAlchemyError as e:
+            raise self._error("prune", e) from e
+        for nid in ids:
+            self._cache.pop(nid, None)
+        return len(ids)
 
     def prune(self, keep_from: int) -> int:
         if keep_from > self._latest.version:

@@ -117,3 +117,39 @@ def test_two_handles_on_one_database_stay_in_step(store_url: str) -> None:
     finally:
         for s in (a_store, a_nodes, b_store, b_nodes):
             s.close()
+
+
+def test_versions_between_checkpoints_are_pruned_and_the_kept_ones_still_prove(
+    store_url: str,
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from credex.ledger.errors import IndexVersionError
+    from credex.ledger.vindex import IndexTree
+
+    store, nodes = SqlStore(store_url), SqlNodeStore(store_url)
+    try:
+        index = LogIndex(nodes)
+        with AppendOnlyLog(store, index=index) as log:
+            for lo, hi in ((0, 2), (2, 4), (4, 6), (6, len(STATEMENTS))):
+                log.append_many([leaf_for(st) for st in STATEMENTS[lo:hi]])
+        engine = create_engine(store_url)
+        try:
+            with engine.connect() as conn:
+                before = conn.execute(text("SELECT count(*) FROM index_nodes")).scalar_one()
+            assert nodes.prune_between(2, 6) > 0  # checkpoints at 2 and 6: 4 is garbage
+            with engine.connect() as conn:
+                after = conn.execute(text("SELECT count(*) FROM index_nodes")).scalar_one()
+        finally:
+            engine.dispose()
+        assert after < before
+        with pytest.raises(IndexVersionError):
+            index.root_at(4)
+        tree = IndexTree(nodes)
+        for n in (2, 6, len(STATEMENTS)):  # every kept version is whole
+            assert index.root_at(n).hash == _rebuilt(n)
+            for key, _ in tree.items(n):
+                tree.prove(key, n)
+    finally:
+        store.close()
+        nodes.close()
