@@ -62,6 +62,10 @@ class SqlIndexStore(NodeStore, Protocol):
         """Re-read the latest version from storage (another process may have appended)."""
         ...
 
+    def prune_between(self, previous: int, current: int) -> int:
+        """Drop the versions strictly between two kept ones (checkpoint sizes)."""
+        ...
+
 
 IndexWriter = Callable[[Any], None]
 
@@ -196,6 +200,12 @@ class LogIndex:
         for change in self._prepare(start, inputs):
             self._store.commit(change)
         return self._store.latest()
+
+    def checkpointed(self, previous: int, current: int) -> None:
+        """A checkpoint of size ``current`` was recorded after one of ``previous``: the
+        index versions in between serve no proof and are dropped."""
+        if previous < current <= self._store.latest().version:
+            self._store.prune_between(previous, current)
 
     # -- reads ------------------------------------------------------------------------
 

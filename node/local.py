@@ -395,7 +395,7 @@ class LocalNode:
         )
         self.log.record_checkpoint(size, root, note.to_text(), now)
         if self._keep_index:  # index versions between two checkpoints serve no proof
-            self.index_store.prune_between(0 if latest is None else latest.tree_size, size)
+            self.index.checkpointed(0 if latest is None else latest.tree_size, size)
         return note
 
     def checkpoint_at(self, size: int) -> SignedNote:

@@ -44,6 +44,7 @@ from credex.ledger.log_index import LogIndex
 from credex.ledger.logtime import LoggedWindow, keys_valid_when_logged, require_not_future
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
+from credex.ledger.storage.base import StoredCheckpoint
 from credex.ledger.trust import TrustPolicy, require_region
 
 __all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
@@ -221,6 +222,7 @@ class PeerSync:
                 self.mirror.record_checkpoint(
                     cp.size, cp.root, self._verified_only(note).to_text(), now
                 )
+                self._prune(held, cp.size)
                 return SyncResult(self.origin, cp.size, start, 0)
             self._merge_cosignatures(note, now)
             return SyncResult(self.origin, cp.size, start, 0)
@@ -240,7 +242,15 @@ class PeerSync:
         self._check_roots(note)
         kept = self._verified_only(note).to_text()
         self.mirror.record_checkpoint(cp.size, cp.root, kept, now)
+        self._prune(held, cp.size)
         return SyncResult(self.origin, cp.size, self.mirror.size, total)
+
+    def _prune(self, held: StoredCheckpoint | None, size: int) -> None:
+        """Drop the mirror's index versions between its last two checkpoints (proofs are
+        made as of checkpoint sizes only)."""
+        index = self.mirror.index
+        if isinstance(index, LogIndex):
+            index.checkpointed(0 if held is None else held.tree_size, size)
 
     def _check_roots(self, note: SignedNote) -> None:
         """The mirror's tree and, when the checkpoint commits to one (docs/spec.md §5.2),
