@@ -97,7 +97,9 @@ class LogIndexer(Protocol):
     def stage(self, start: int, entries: Sequence[NewEntry]) -> Callable[[Any], None]: ...
     def committed(self) -> None: ...
     def discard(self) -> None: ...
-    def catch_up(self, log_size: int, read: Callable[[int, int], Iterable[bytes]]) -> int: ...
+    def catch_up(
+        self, log_size: int | Callable[[], int], read: Callable[[int, int], Iterable[bytes]]
+    ) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +146,8 @@ class AppendOnlyLog:
         self._range = self._load_range()
         self._check_latest_checkpoint()
         self._index = index
-        if index is not None:
-            index.catch_up(self._range.size, self._leaves)
+        if index is not None:  # the stored size, read after the index's own (log_index.py)
+            index.catch_up(self._store.size, self._leaves)
 
     def _leaves(self, start: int, end: int) -> list[bytes]:
         return [e.leaf for e in self._store.get_entries(start, end)]

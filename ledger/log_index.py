@@ -163,15 +163,22 @@ class LogIndex:
         self._staged = []
         self._store.refresh()
 
-    def catch_up(self, log_size: int, read: Callable[[int, int], Iterable[bytes]]) -> int:
+    def catch_up(
+        self, log_size: int | Callable[[], int], read: Callable[[int, int], Iterable[bytes]]
+    ) -> int:
         """Index the stored entries from the index's size up to ``log_size``, reading
         their bytes with ``read(start, end)``; returns how many were indexed.
+
+        ``log_size`` may be a callable reading the stored log's size: it is called after
+        the index's own size is read, so an append by another handle in between (entries
+        and index versions in one transaction) never looks like an index ahead of its log.
 
         Raises:
             InconsistentLogError: the index is ahead of the log (a damaged database).
         """
         self._read = read
         start = self._store.refresh().version
+        log_size = log_size() if callable(log_size) else log_size
         if start > log_size:
             raise InconsistentLogError(
                 f"index: the index covers {start} entries, the log only {log_size}"

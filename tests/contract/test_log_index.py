@@ -153,3 +153,24 @@ def test_versions_between_checkpoints_are_pruned_and_the_kept_ones_still_prove(
     finally:
         store.close()
         nodes.close()
+
+
+def test_an_index_ahead_of_a_stale_view_is_not_damage(store_url: str) -> None:
+    """A command opening the log next to a running server: the server appends (entries
+    and index version in one transaction) between the command reading the log's size and
+    the index's. The stored size is read after the index's, so that is no inconsistency;
+    an index really ahead of its stored log is."""
+    from credex.ledger.errors import InconsistentLogError
+
+    store, nodes = SqlStore(store_url), SqlNodeStore(store_url)
+    try:
+        with AppendOnlyLog(store, index=LogIndex(nodes)) as log:
+            log.append_many([leaf_for(st) for st in STATEMENTS[:3]])
+        other = LogIndex(nodes)
+        read = lambda a, b: [e.leaf for e in store.get_entries(a, b)]  # noqa: E731
+        assert other.catch_up(store.size, read) == 0
+        with pytest.raises(InconsistentLogError, match="covers 3 entries, the log only 2"):
+            other.catch_up(2, read)
+    finally:
+        store.close()
+        nodes.close()
