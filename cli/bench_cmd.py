@@ -27,7 +27,7 @@ def bench(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Measure P1, P1_postgres, P2, P3, P4, P5, P6, P7 against raw figures from the same run.
+    """Measure P1, P1_postgres, P2-P7, P10, P11 against figures from the same run.
 
     \b
     Example:
