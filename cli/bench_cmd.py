@@ -27,7 +27,7 @@ def bench(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Measure P1, P1_postgres, P2, P3, P4, P5, P6, P7 against raw figures from the same run.
+    """Measure P1, P1_postgres, P2-P7, P10, P11 against figures from the same run.
 
     \b
     Example:
@@ -65,6 +65,18 @@ def bench(
             f"(cold {report['P4']['cold_verify_per_s']['median']:.0f}/s)",
         ),
         ("P6", "proof time 10^6 / 10^4", ""),
+        (
+            "P10",
+            "issue with index / without",
+            f"{report['P10']['one_subject']['with_index_per_s']:.0f}/s vs "
+            f"{report['P10']['one_subject']['without_index_per_s']:.0f}/s "
+            f"(distinct subjects {_fmt(report['P10']['distinct_subjects']['ratio'])})",
+        ),
+        (
+            "P11",
+            "status proof 10^6 / 10^4",
+            ", ".join(f"{v:.0f} B at {k}" for k, v in report["P11"]["proof_bytes"].items()),
+        ),
         ("P7", "merkle append / pymerkle", ""),
         (
             "P2",
@@ -101,12 +113,12 @@ def bench(
             }
         )
         ok = r["ratio"] is not None and (
-            r["ratio"] <= r["goal"] if key == "P6" else r["ratio"] >= r["goal"]
+            r["ratio"] <= r["goal"] if key in ("P6", "P11") else r["ratio"] >= r["goal"]
         )
         mark = "[green]meets[/]" if ok else "[red]misses[/]"
         console.print(
             f"{key:12} {what:28} ratio {_fmt(r['ratio']):>7}  goal "
-            f"{'<=' if key == 'P6' else '>='} {r['goal']:<5} {mark}  {figure}"
+            f"{'<=' if key in ('P6', 'P11') else '>='} {r['goal']:<5} {mark}  {figure}"
         )
 
 

@@ -45,6 +45,7 @@ COMMANDS: Final[dict[str, str]] = {
     "client": "serve_cmds",
     "federation": "federation_cmds",
     "evidence": "evidence_cmds",
+    "audit": "audit_cmd",
     "peers": "peers_cmds",
     "policy": "lifecycle_cmds",
     "recognize": "lifecycle_cmds",

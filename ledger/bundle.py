@@ -6,14 +6,18 @@
               "checkpoint": tstr (cosigned signed note of the receipt's tree size),
               ? "status": [* bundle], ? "sources": [* bundle], ? "policy": bundle,
               ? "preimage": bstr (the record body of a hash-envelope statement),
-              ? "attestation": bstr (the log's attestation: status checked, time logged)}
+              ? "attestation": bstr (the log's attestation: status checked, time logged),
+              ? "status_proof": bstr (index lookup proof of the record's status key)}
 
 ``preimage`` is a version-1 extension (docs/spec.md): an optional key, present only when
 the statement is an RFC 9995 hash envelope whose body the issuer hands over; bundles of
 ordinary statements never carry it, so they are byte-identical to before. Each nested
 bundle carries its own. ``attestation`` is another (``credex.ledger.attestation``): a
 log's signed word on which lifecycle statements exist about the entry as of the bundle's
-checkpoint, and when it logged the entry; a bundle verified for a purpose needs it.
+checkpoint, and when it logged the entry. ``status_proof`` is a third: the verifiable
+index's lookup proof (docs/index.md §3) of the record's status key as of the bundle's
+checkpoint, whose ``credex-index/v1`` line commits to the index root (docs/spec.md §5);
+a bundle verified for a purpose needs it.
 
 Deterministic CBOR, at most ``MAX_BUNDLE_BYTES``, ``MAX_BUNDLE_DEPTH`` levels of nested
 bundles and ``MAX_BUNDLE_COUNT`` bundles in one file, nested ones included (each is
@@ -37,7 +41,17 @@ MAX_BUNDLE_DEPTH: Final = 4
 #: bundles in one file, the outer one and every nested one
 MAX_BUNDLE_COUNT: Final = 1024
 _FIELDS: Final = frozenset(
-    {"v", "statement", "checkpoint", "status", "sources", "policy", "preimage", "attestation"}
+    {
+        "v",
+        "statement",
+        "checkpoint",
+        "status",
+        "sources",
+        "policy",
+        "preimage",
+        "attestation",
+        "status_proof",
+    }
 )
 
 
@@ -50,6 +64,7 @@ class Bundle:
     policy: Bundle | None = None
     preimage: bytes | None = None
     attestation: bytes | None = None
+    status_proof: bytes | None = None
 
     def to_value(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -67,6 +82,8 @@ class Bundle:
             out["preimage"] = self.preimage
         if self.attestation is not None:
             out["attestation"] = self.attestation
+        if self.status_proof is not None:
+            out["status_proof"] = self.status_proof
         return out
 
     def to_bytes(self) -> bytes:
@@ -114,6 +131,11 @@ class Bundle:
         attestation = value.get("attestation")
         if "attestation" in value and (not isinstance(attestation, bytes) or not attestation):
             raise FormatError("bundle: attestation must be a non-empty bstr (a cose_sign1)")
+        status_proof = value.get("status_proof")
+        if "status_proof" in value and (not isinstance(status_proof, bytes) or not status_proof):
+            raise FormatError(
+                "bundle: status_proof must be a non-empty bstr (an index lookup proof)"
+            )
         return cls(
             st,
             cp,
@@ -122,6 +144,7 @@ class Bundle:
             None if policy is None else cls.from_value(policy, depth + 1, count),
             preimage,
             attestation,
+            status_proof,
         )
 
     @classmethod

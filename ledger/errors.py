@@ -34,7 +34,8 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── CheckpointError             checkpoint does not match receipt / log
     │   ├── InconsistentLogError        two views that cannot both be true (carries evidence)
     │   ├── DerivationMismatchError     a derived record that does not follow (step 8)
-    │   └── IndexProofError             a verifiable-index lookup / prefix proof does not hold
+    │   ├── IndexProofError             a verifiable-index lookup / prefix proof does not hold
+    │   └── IndexRootMismatchError      a checkpoint's index root does not rebuild from its log
     ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
     │   ├── UntrustedKeyError           key not in the trust material
     │   ├── KeyValidityError            key used outside its validity window
@@ -101,6 +102,7 @@ __all__ = [
     "IndexConflictError",
     "IndexFormatError",
     "IndexProofError",
+    "IndexRootMismatchError",
     "IndexVersionError",
     "KeyValidityError",
     "KindNotAuthorisedError",
@@ -470,6 +472,19 @@ class IndexProofError(VerificationError):
     given root: another key, another root, a forged sibling, a hidden key."""
 
     code = "index_proof"
+
+
+class IndexRootMismatchError(VerificationError):
+    """A checkpoint whose ``credex-index/v1`` line is not the index root rebuilt from the
+    log's own entries (docs/spec.md §5): the log signed a false index. Carries the signed
+    note and the rebuilt root as evidence."""
+
+    code = "index_root_mismatch"
+
+    def __init__(self, message: str, *, checkpoint: str = "", rebuilt: bytes = b"") -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
+        self.rebuilt = rebuilt
 
 
 class IndexVersionError(NotFoundError):

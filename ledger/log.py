@@ -24,10 +24,10 @@ It does not sign checkpoints, parse signed notes or statements, or know the data
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, Protocol
 
 from credex.ledger.errors import (
     CredexError,
@@ -53,7 +53,7 @@ from credex.ledger.merkle import (
 )
 from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoint
 
-__all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "NewLeaf"]
+__all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "LogIndexer", "NewLeaf"]
 
 #: nodes at this level and above (subtrees of >= 256 leaves) are cached once read
 _UPPER_LEVEL: Final = 8
@@ -91,6 +91,17 @@ class NewLeaf:
             )
 
 
+class LogIndexer(Protocol):
+    """What the log needs from its verifiable index (``credex.ledger.log_index.LogIndex``)."""
+
+    def stage(self, start: int, entries: Sequence[NewEntry]) -> Callable[[Any], None]: ...
+    def committed(self) -> None: ...
+    def discard(self) -> None: ...
+    def catch_up(
+        self, log_size: int | Callable[[], int], read: Callable[[int, int], Iterable[bytes]]
+    ) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     """Where a submitted leaf is: ``is_new`` is false if the log already held it."""
@@ -104,9 +115,16 @@ class AppendOnlyLog:
     """The node's append-only Merkle log over a ``LogStore``. Thread-safe."""
 
     def __init__(
-        self, store: LogStore, *, max_batch: int = 1024, max_delay_s: float = 0.002
+        self,
+        store: LogStore,
+        *,
+        max_batch: int = 1024,
+        max_delay_s: float = 0.002,
+        index: LogIndexer | None = None,
     ) -> None:
-        """Open the log stored in ``store``.
+        """Open the log stored in ``store``; with ``index`` (``credex.ledger.log_index``),
+        keep the log's verifiable index in step: each batch writes its index versions in
+        its own transaction, and an index behind the log is caught up here.
 
         Raises:
             ValueError: ``max_batch < 1`` or ``max_delay_s < 0``.
@@ -127,6 +145,17 @@ class AppendOnlyLog:
         self._upper: dict[NodeId, bytes] = {}
         self._range = self._load_range()
         self._check_latest_checkpoint()
+        self._index = index
+        if index is not None:  # the stored size, read after the index's own (log_index.py)
+            index.catch_up(self._store.size, self._leaves)
+
+    def _leaves(self, start: int, end: int) -> list[bytes]:
+        return [e.leaf for e in self._store.get_entries(start, end)]
+
+    @property
+    def index(self) -> LogIndexer | None:
+        """The verifiable index kept with this log, if any."""
+        return self._index
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -227,11 +256,19 @@ class AppendOnlyLog:
             nodes.extend(cr.append(h)[1:])  # level 0 is the entry's own leaf_hash
             results.append(AppendResult(index, h, True))
         if entries:
+            indexer = self._index
             try:
-                self._store.append(start, entries, nodes)
+                if indexer is None:
+                    self._store.append(start, entries, nodes)
+                else:
+                    self._store.append(start, entries, nodes, indexer.stage(start, entries))
             except BaseException:
+                if indexer is not None:
+                    indexer.discard()
                 self.refresh()
                 raise
+            if indexer is not None:
+                indexer.committed()
             self._range = cr
         return results
 

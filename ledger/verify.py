@@ -35,6 +35,7 @@ from credex.ledger.lifecycle import LifecycleTargetError, Status, status_at
 from credex.ledger.manifest.checks import authorised_repairers, check_recognition
 from credex.ledger.record_json import record_json
 from credex.ledger.statement import Statement
+from credex.ledger.status_proof import check_status_proof
 from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify_report import STEPS, Run, StepResult, VerificationReport, described
 from credex.ledger.verify_steps import Cache, Checked, verify_one
@@ -61,46 +62,67 @@ def _described(checked: Checked) -> dict[str, object]:
     return described(checked.statement, checked.checkpoint.origin, checked.receipt.leaf_index)
 
 
-def _proven(checked: Checked, subs: list[Checked], purpose: str | None, what: str) -> str:
+def _proven(
+    checked: Checked,
+    subs: list[Checked],
+    purpose: str | None,
+    what: str,
+    status_proof: bytes | None,
+) -> str:
     """(7) Whether the bundle carries every lifecycle statement about the record in its
-    log as of its checkpoint, as that log attests (docs/spec.md step 7); returns how it
-    is known, for the narrative.
+    log as of its checkpoint (docs/spec.md step 7 and §5.3); returns how it is known, for
+    the narrative.
 
-    The attestation covers the record's own log up to the bundle's checkpoint: every
-    statement it lists must be carried, and a carried statement of that log and range must
-    be listed. Statements of other logs (a delegate's) or logged later are counted when
-    carried; their absence is not proven (the verifiable index of issue #10 will).
+    The ``status_proof`` (the verifiable index's lookup proof of the record's status key,
+    against the root the checkpoint commits to) proves it: the carried statements of the
+    record's log below the checkpoint's size must be exactly those the index lists. An
+    attestation, when carried, must agree with the statements too (the log's signed word,
+    also about when it logged the entry). Statements of other logs (a delegate's) or
+    logged later are counted when carried; their absence is not proven.
 
     Raises:
-        StatusNotProvenError: an attestation the bundle contradicts (with or without a
-            purpose), or none when a purpose is asked.
+        StatusNotProvenError: no status proof when a purpose is asked, or an attestation
+            the bundle contradicts (with or without a purpose).
+        IndexProofError: a status proof that does not prove the statements carried.
     """
     att = checked.attestation
-    if att is None:
-        if purpose is not None:
-            raise StatusNotProvenError(
-                f"{what}: not proven for {purpose}: the bundle carries no status "
-                "attestation, so it cannot show that no repair, withdrawal, objection or "
-                "correction exists (ask a node for the record's bundle: GetBundle, Lookup, "
-                "credex bundle)"
-            )
-        return "not attested: the statements carried"
-    carried = {c.statement.leaf_hash for c in subs}
-    missing = sum(1 for h in att.status if h not in carried)
-    unlisted = sum(
-        1
-        for c in subs
-        if c.checkpoint.origin == att.origin
-        and c.receipt.leaf_index < att.size
-        and c.statement.leaf_hash not in att.status
-    )
-    if missing or unlisted:
-        raise StatusNotProvenError(
-            f"{what}: not proven: the log's attestation lists {len(att.status)} lifecycle "
-            f"statements as of size {att.size}; the bundle lacks {missing} of them and "
-            f"carries {unlisted} it does not list"
+    if att is not None:
+        carried = {c.statement.leaf_hash for c in subs}
+        missing = sum(1 for h in att.status if h not in carried)
+        unlisted = sum(
+            1
+            for c in subs
+            if c.checkpoint.origin == att.origin
+            and c.receipt.leaf_index < att.size
+            and c.statement.leaf_hash not in att.status
         )
-    return f"attested complete in {att.origin} as of size {att.size} by {checked.attested_by}"
+        if missing or unlisted:
+            raise StatusNotProvenError(
+                f"{what}: not proven: the log's attestation lists {len(att.status)} lifecycle "
+                f"statements as of size {att.size}; the bundle lacks {missing} of them and "
+                f"carries {unlisted} it does not list"
+            )
+    if status_proof is not None:
+        return check_status_proof(
+            checked.statement.leaf_hash,
+            checked.checkpoint,
+            [(c.checkpoint.origin, c.receipt.leaf_index, c.statement.leaf_hash) for c in subs],
+            status_proof,
+            what,
+        )
+    if purpose is not None:
+        raise StatusNotProvenError(
+            f"{what}: not proven for {purpose}: the bundle carries no status_proof (the "
+            "index lookup proof of its status key as of its checkpoint), so it cannot show "
+            "that no repair, withdrawal, objection or correction exists (ask a node for the "
+            "record's bundle: GetBundle, Lookup, credex bundle)"
+        )
+    if att is None:
+        return "status not proven (no status_proof): the statements carried"
+    return (
+        f"status not proven (no status_proof); attested complete in {att.origin} as of "
+        f"size {att.size} by {checked.attested_by}"
+    )
 
 
 def _status_of(
@@ -132,7 +154,7 @@ def _status_of(
                 "does not reference this record (refs[0])"
             )
         positions[c.statement.leaf_hash] = c.receipt.leaf_index
-    proof = _proven(checked, checked_subs, purpose, what)
+    proof = _proven(checked, checked_subs, purpose, what, bundle.status_proof)
     # no clock here: without as_of, "now" is the latest signed time the bundle carries
     when = as_of if as_of is not None else max([st.claims.iat, *(s.claims.iat for s in subs)])
     try:

@@ -29,9 +29,11 @@ from credex.ledger.errors import (
     RegionMismatchError,
     UntrustedKeyError,
 )
+from credex.ledger.index_map import index_extension_line, parse_index_extension
 from credex.ledger.indexing import decision_no_of, leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
+from credex.ledger.log_index import LogIndex
 from credex.ledger.logtime import require_fresh_iat
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.receipt import build_receipt
@@ -44,6 +46,7 @@ from credex.ledger.statement import (
 )
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.derivations import DerivationStore
+from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
@@ -93,21 +96,39 @@ class LocalNode:
     """
 
     def __init__(
-        self, home: NodeHome, *, db_url: str | None = None, publisher: Publisher | None = None
+        self,
+        home: NodeHome,
+        *,
+        db_url: str | None = None,
+        publisher: Publisher | None = None,
+        keep_index: bool = True,
     ) -> None:
+        """``keep_index=False`` runs the log without its verifiable index (``credex
+        bench`` measures what the index costs: P10); its checkpoints then commit to no
+        index root. Every other caller keeps the index."""
         self.home = home
         self._publisher = publisher
         self.store = SqlStore(db_url or home.db_url)
         try:
-            self.log = AppendOnlyLog(self.store)
+            self.index_store = SqlNodeStore(db_url or home.db_url)
         except BaseException:
             self.store.close()
+            raise
+        try:
+            #: the log's verifiable index (docs/spec.md §5), kept in each append's transaction
+            self.index = LogIndex(self.index_store)
+            self.log = AppendOnlyLog(self.store, index=self.index if keep_index else None)
+            self._keep_index = keep_index
+        except BaseException:
+            self.store.close()
+            self.index_store.close()
             raise
         try:
             self.bodies = BodyStore(db_url or home.db_url)
         except BaseException:
             self.log.close()
             self.store.close()
+            self.index_store.close()
             raise
         self._db_url = db_url or home.db_url
         self._derivations: DerivationStore | None = None
@@ -125,6 +146,7 @@ class LocalNode:
     def close(self) -> None:
         self.log.close()
         self.store.close()
+        self.index_store.close()
         self.bodies.close()
         if self._derivations is not None:
             self._derivations.close()
@@ -366,10 +388,14 @@ class LocalNode:
             if latest.tree_size > 0:
                 proof = self.log.consistency_proof(latest.tree_size, size)
                 verify_consistency(latest.tree_size, size, latest.root, root, proof)
+        # the index root at this size, committed as an extension line (docs/spec.md §5.2)
+        lines = (index_extension_line(self.index.root_at(size).hash),) if self._keep_index else ()
         note = sign_checkpoint(
-            Checkpoint(self.home.origin, size, root), self.home.origin, self._log_key
+            Checkpoint(self.home.origin, size, root, lines), self.home.origin, self._log_key
         )
         self.log.record_checkpoint(size, root, note.to_text(), now)
+        if self._keep_index:  # index versions between two checkpoints serve no proof
+            self.index.checkpointed(0 if latest is None else latest.tree_size, size)
         return note
 
     def checkpoint_at(self, size: int) -> SignedNote:
@@ -468,7 +494,17 @@ class LocalNode:
             status=tuple(self.bundle(i, now) for i in found),
             preimage=own.preimage,
             attestation=self.attest(index, note, now),
+            status_proof=self.status_proof(target, note),
         )
+
+    def status_proof(self, target: bytes, note: SignedNote) -> bytes | None:
+        """The index lookup proof of record ``target``'s status key as of ``note`` (a
+        checkpoint of this log), or None when that checkpoint commits to no index root
+        (signed before the index existed). Bundles carry it as ``status_proof``."""
+        cp = note.checkpoint
+        if parse_index_extension(cp.extensions) is None:
+            return None
+        return self.index.prove_status(target, cp.size).to_bytes()
 
     def attest(self, index: int, note: SignedNote, now: int) -> bytes:
         """This log's attestation (``credex.ledger.attestation``) about entry ``index`` as

@@ -22,9 +22,9 @@ This module does not talk to a database (``sql.py`` does) and holds no SQLModel 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from credex.ledger.merkle import NodeId
 
@@ -84,10 +84,14 @@ class LogStore(Protocol):
         start_index: int,
         entries: Sequence[NewEntry],
         nodes: Sequence[tuple[NodeId, bytes]],
+        extra: Callable[[Any], None] | None = None,
     ) -> None:
         """Store ``entries`` at ``start_index, start_index + 1, ...`` and ``nodes``, atomically.
 
         ``nodes`` are the subtree hashes that the entries complete, ``level >= 1`` only.
+        ``extra``, if given, runs on the same transaction's connection after the inserts
+        (the log's verifiable index writes its versions so); what it raises aborts the
+        whole batch.
         Durable when it returns.
 
         Raises:

@@ -32,7 +32,7 @@ This module does not sequence entries, hash, or check roots: ``log.py`` does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final, TypeVar
 
@@ -238,6 +238,7 @@ class SqlStore(SqlComponent):
         start_index: int,
         entries: Sequence[NewEntry],
         nodes: Sequence[tuple[NodeId, bytes]],
+        extra: Callable[[Connection], None] | None = None,
     ) -> None:
         # positional tuples in table column order, handed to the driver in bulk: SQLAlchemy's
         # per-row parameter processing would cost more than the database itself
@@ -264,6 +265,8 @@ class SqlStore(SqlComponent):
                     self._insert(conn, NODES, node_rows)
                 if decision_rows:
                     self._insert(conn, DECISION_NUMBERS, decision_rows)
+                if extra is not None:  # the index versions of this batch (log_index.py)
+                    extra(conn)
         except (SQLAlchemyError, psycopg.Error) as e:
             raise self._error("append", e) from e
 

@@ -5,7 +5,8 @@ P6 inclusion proof time at 10^6 vs 10^4 entries <= 2x; P7 our Merkle append vs p
 >= 10x with byte-equal roots; P1 on PostgreSQL >= 0.5 of SQLite. Issue 3 (gRPC, measured
 in ``credex.node.bench.rpc``): P2 durable submit over mTLS / raw sign >= 0.30; P3 proof
 RPC / echo RPC >= 0.80 and proofs in flight / in-process proofs >= 0.50; P5 verified peer
-sync / raw verify >= 0.50.
+sync / raw verify >= 0.50. Issue 10 (the verifiable index): P10 issue rate with the index
+/ without >= 0.75; P11 status-proof time at 10^6 entries / at 10^4 <= 2x (and its bytes).
 
 Every figure is the median of ``reps`` repetitions of a fixed workload. Nothing here
 asserts: tests never time anything; this module only measures and reports.
@@ -13,6 +14,7 @@ asserts: tests never time anything; this module only measures and reports.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import shutil
@@ -96,19 +98,154 @@ def _new_home(base: Path, name: str, db: str | None) -> NodeHome:
     )
 
 
-def _p1(base: Path, n: int, reps: int, db: Callable[[str], str | None]) -> dict[str, float]:
+def _p1(
+    base: Path,
+    n: int,
+    reps: int,
+    db: Callable[[str], str | None],
+    *,
+    keep_index: bool = True,
+    records: list[Record] | None = None,
+) -> dict[str, float]:
     """Issue: Record -> signed statement -> durable log entry, group commits of 1024
-    (signing of batch k+1 overlaps the commit of batch k; see LocalNode.issue)."""
+    (signing of batch k+1 overlaps the commit of batch k; see LocalNode.issue), with the
+    log's verifiable index kept in each commit (``keep_index=False``: without it)."""
     rates = []
-    recs = _records(n)
+    recs = records if records is not None else _records(n)
     for r in range(reps):
         name = f"p1-{uuid.uuid4().hex[:8]}"
         home = _new_home(base, name, db(name))
-        with LocalNode(home) as node:
+        with LocalNode(home, keep_index=keep_index) as node:
             t0 = time.perf_counter()
             node.issue(recs, iat=1_790_000_000 + r, batch=1024)
             rates.append(n / (time.perf_counter() - t0))
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+
+
+def _person_records(n: int) -> list[Record]:
+    """``n`` scores, each of another person (distinct pseudonyms): every record adds a
+    subject key to the index, the index's worst case per record."""
+    return [
+        Record(
+            "score.city",
+            "cn-zj-hangzhou",
+            Subject("person", f"hmac:0badc0de:{hashlib.sha256(b'%d' % i).hexdigest()}"),
+            {
+                "scheme": "HANGZHOU_QIANJIANG",
+                "score": 500 + i % 400,
+                "band": "良好",
+                "as_of": "2026-11-01",
+                "level": "L3",
+            },
+            1_790_000_000 + i,
+        )
+        for i in range(n)
+    ]
+
+
+def _p10(base: Path, n: int, reps: int) -> dict[str, Any]:
+    """P1 with the index kept over P1 without it, runs interleaved (with, without, ...)
+    so drift of a shared machine hits both; for P1's records (one company) and for
+    records of distinct persons (one new index key each)."""
+    out: dict[str, Any] = {}
+    for name, recs in (("one_subject", _records(n)), ("distinct_subjects", _person_records(n))):
+        with_idx: list[float] = []
+        without: list[float] = []
+        for _ in range(reps):
+            with_idx.append(_p1(base, n, 1, lambda _: None, records=recs)["median"])
+            without.append(
+                _p1(base, n, 1, lambda _: None, keep_index=False, records=recs)["median"]
+            )
+        a, b = statistics.median(with_idx), statistics.median(without)
+        out[name] = {"with_index_per_s": a, "without_index_per_s": b, "ratio": a / b}
+    return out
+
+
+def _sqlite_bytes(path: Path) -> int:
+    """Bytes of a SQLite database's pages in use (free pages left by pruning excluded)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
+    finally:
+        conn.close()
+
+
+def _p11(base: Path, sizes: tuple[int, int], samples: int) -> dict[str, Any]:
+    """Status-proof time and size from the SQL index store at two log sizes: synthetic
+    entries (a subject per 4 entries, one lifecycle statement per 5 about an earlier
+    record) indexed in versions of 8192 entries, the versions between checkpoints (every
+    131072 entries and at each measured size) pruned as the node does; the median of 3
+    runs of ``samples`` proofs of random records (present and absent keys), after the same
+    warm-up, with the store's node cache and with every node read from storage."""
+    from credex.ledger.index_map import MapInput
+    from credex.ledger.log_index import LogIndex
+    from credex.ledger.storage.index_store import SqlNodeStore
+
+    rng = random.Random(11)
+    leaf = [hashlib.sha256(b"leaf %d" % i).digest() for i in range(max(sizes))]
+    nodes_path = base / "p11.sqlite"
+    nodes = SqlNodeStore(f"sqlite:///{nodes_path}")
+    index = LogIndex(nodes)
+    last_checkpoint = 0
+    out: dict[str, Any] = {
+        "proof_seconds": {},
+        "storage_proof_seconds": {},
+        "proof_bytes": {},
+        "keys": {},
+        "index_bytes_per_entry": {},
+    }
+    try:
+        t_build = 0.0
+        for size in sorted(sizes):
+            t0 = time.perf_counter()
+            while index.size < size:
+                start = index.size
+                end = min(size, start + 8192)
+                inputs = [
+                    MapInput(
+                        i,
+                        leaf[i],
+                        "lifecycle.repair" if i % 5 == 4 else "penalty.admin",
+                        f"{91330100000000000 + i // 4}",
+                        leaf[rng.randrange(i)] if i % 5 == 4 else None,
+                    )
+                    for i in range(start, end)
+                ]
+                index.extend(start, inputs)
+                if end % 131_072 == 0 or end == size:  # a checkpoint: as the node prunes
+                    index.checkpointed(last_checkpoint, end)
+                    last_checkpoint = end
+            t_build += time.perf_counter() - t0
+            out["index_bytes_per_entry"][str(size)] = _sqlite_bytes(nodes_path) / size
+            for i in [rng.randrange(size) for _ in range(50)]:  # warm up equally
+                index.prove_status(leaf[i], size)
+            times, cold, lengths = [], [], []
+            for _ in range(3):
+                picks = [rng.randrange(size) for _ in range(samples)]
+                t0 = time.perf_counter()
+                for i in picks:
+                    index.prove_status(leaf[i], size)
+                times.append((time.perf_counter() - t0) / samples)
+                t0 = time.perf_counter()
+                for i in picks:  # every node from storage, as P6 reads inclusion proofs
+                    nodes.drop_cache()
+                    index.prove_status(leaf[i], size)
+                cold.append((time.perf_counter() - t0) / samples)
+            for i in picks:
+                lengths.append(len(index.prove_status(leaf[i], size).to_bytes()))
+            out["storage_proof_seconds"][str(size)] = statistics.median(cold)
+            out["proof_seconds"][str(size)] = statistics.median(times)
+            out["proof_bytes"][str(size)] = statistics.mean(lengths)
+            out["keys"][str(size)] = index.root_at(size).size
+        out["build_seconds"] = t_build
+    finally:
+        nodes.close()
+    return out
 
 
 def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
@@ -335,6 +472,29 @@ def run_bench(
                 "ratio": None,
                 "note": "no --postgres URL / CREDEX_TEST_POSTGRES_URL",
             }
+        progress("P10 issue with the verifiable index / without")
+        p10 = _p10(base, n_issue, reps)
+        report["P10"] = {
+            "goal": 0.75,
+            "ratio": p10["one_subject"]["ratio"],
+            "records": n_issue,
+            **p10,
+            "note": "ratio: P1's workload (one company); distinct_subjects: each record "
+            "of another person (one new index key per record, the worst case)",
+        }
+        progress(f"P11 status proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
+        p11 = _p11(base, p6_sizes, 300)
+        small11, big11 = (p11["storage_proof_seconds"][str(k)] for k in p6_sizes)
+        warm_small, warm_big = (p11["proof_seconds"][str(k)] for k in p6_sizes)
+        report["P11"] = {
+            "goal": 2.0,
+            "ratio": big11 / small11,
+            "cached_ratio": warm_big / warm_small,
+            "note": "ratio: every node read from storage (as P6); cached_ratio: with the "
+            "store's bounded node cache (2^20 nodes), which holds all of 10^4 but not 10^6",
+            "sizes": list(p6_sizes),
+            **p11,
+        }
         progress("P4 bundle verify")
         p4 = _p4(base, n_verify, reps)
         report["P4"] = {

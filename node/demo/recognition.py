@@ -191,6 +191,7 @@ def _recognise(
         policy=m.node.bundle(policy_index, now),
         preimage=own.preimage,
         attestation=own.attestation,
+        status_proof=own.status_proof,
     )
     return bundle, {
         "source_region": rec.source.record.region,
@@ -313,6 +314,7 @@ def _tampered(
         policy=good.policy,
         preimage=own.preimage,
         attestation=own.attestation,
+        status_proof=own.status_proof,
     )
     report = run_verification(signed.to_bytes(), manifest)
     found = _FIELD_RE.search(str(report.error or ""))

@@ -18,21 +18,27 @@ Nothing here prints; statuses and log lines carry sizes and reasons, never keys 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from credex.ledger.errors import (
     CredexError,
     InconsistentLogError,
+    IndexRootMismatchError,
     VerificationError,
 )
 from credex.ledger.evidence import evidence_from_error
+from credex.ledger.index_map import MAP_VERSION
 from credex.ledger.log import AppendOnlyLog
+from credex.ledger.log_index import LogIndex
 from credex.ledger.manifest import Manifest
 from credex.ledger.merkle import leaf_hash
 from credex.ledger.receipt import Receipt
+from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.trust import TrustedLog
@@ -152,8 +158,15 @@ def sync_peer(
     reg = PeerRegistry(home)
     peer = reg.get(origin)
     log = trust.log_for_origin(origin)
-    mirror_store = SqlStore(mirror_url(home, origin))
-    mirror = AppendOnlyLog(mirror_store)
+    url = mirror_url(home, origin)
+    mirror_store = SqlStore(url)
+    index_store = SqlNodeStore(url)
+    try:  # the mirror rebuilds the peer's index as it syncs (docs/spec.md §5.2)
+        mirror = AppendOnlyLog(mirror_store, index=LogIndex(index_store))
+    except BaseException:
+        mirror_store.close()
+        index_store.close()
+        raise
 
     def status(result: SyncResult) -> SyncResult:
         reg.record_status(
@@ -173,6 +186,12 @@ def sync_peer(
                 result = PeerSync(origin, c, trust, mirror, batch=batch).sync_once(now)
                 if result.error is None and log is not None:
                     _keep_root_signature(home, c, mirror, log, origin)
+            except IndexRootMismatchError as e:
+                keep_index_evidence(home, origin, e, now)
+                held = mirror.latest_checkpoint()
+                size = held.tree_size if held is not None else 0
+                status(SyncResult(origin, size, mirror.size, 0, str(e)))
+                raise
             except InconsistentLogError as e:
                 held = mirror.latest_checkpoint()
                 if log is not None and e.old_checkpoint and e.new_checkpoint:
@@ -194,6 +213,33 @@ def sync_peer(
     finally:
         mirror.close()
         mirror_store.close()
+        index_store.close()
+
+
+def keep_index_evidence(home: NodeHome, origin: str, e: IndexRootMismatchError, now: int) -> Path:
+    """Keep a refused checkpoint's index evidence in ``evidence/`` of the home: the signed
+    note and the root this node rebuilt from the entries it committed to (anyone holding
+    the log's entries up to that size can rebuild it: docs/spec.md §5.1). Returns the file."""
+    from credex.ledger.checkpoint import SignedNote
+
+    cp = SignedNote.from_text(e.checkpoint).checkpoint
+    digest = hashlib.sha256(origin.encode()).hexdigest()[:12]
+    path = home.path / "evidence" / f"index-root-{digest}-{cp.size}.json"
+    path.parent.mkdir(exist_ok=True)
+    write_json(
+        path,
+        {
+            "v": 1,
+            "kind": "index-root-mismatch",
+            "origin": origin,
+            "size": cp.size,
+            "map_version": MAP_VERSION,
+            "checkpoint": e.checkpoint,
+            "rebuilt_root": e.rebuilt.hex(),
+            "found_at": now,
+        },
+    )
+    return path
 
 
 def follow_round(

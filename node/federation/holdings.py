@@ -224,6 +224,7 @@ class Holdings:
             policy=policy,
             preimage=own.preimage,
             attestation=node.attest(index, note, now) if status else None,
+            status_proof=node.status_proof(target.leaf_hash, note) if status else None,
         )
 
     def _cover(self, index: int, held: Sequence[Held]) -> int:
@@ -282,7 +283,11 @@ class Holdings:
             else:
                 status.append(views[h.origin].plain(h.index))
         return index, Bundle(
-            own.statement, own.checkpoint, status=tuple(status), attestation=attestation
+            own.statement,
+            own.checkpoint,
+            status=tuple(status),
+            attestation=attestation,
+            status_proof=view.status_proof(index),
         )
 
     def bundle(self, origin: str, ref: int | bytes) -> tuple[int, Bundle]:

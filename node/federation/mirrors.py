@@ -26,16 +26,20 @@ from typing import Any
 
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
+from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import (
     FormatError,
     NotFoundError,
     OutOfRangeError,
 )
+from credex.ledger.index_map import parse_index_extension
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog
+from credex.ledger.log_index import LogIndex
 from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
+from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
 from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
 from credex.node.home import NodeHome
@@ -125,12 +129,17 @@ class MirrorBundles:
     def view(self, origin: str) -> Iterator[MirrorView]:
         """A read view of ``origin``'s mirror up to its signed root (closed on exit)."""
         root = self._root(origin)
-        store = SqlStore(self._url(origin))
+        url = self._url(origin)
+        store = SqlStore(url)
+        nodes: SqlNodeStore | None = None
         try:
-            with AppendOnlyLog(store) as mirror:
+            nodes = SqlNodeStore(url)  # the index the mirror rebuilt as it synced
+            with AppendOnlyLog(store, index=LogIndex(nodes)) as mirror:
                 yield MirrorView(origin, mirror, root, self.home.log_key())
         finally:
             store.close()
+            if nodes is not None:
+                nodes.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +191,27 @@ class MirrorView:
         own = self.plain(index, cp.note)
         status = tuple(self.plain(i, cp.note) for i, _ in lifecycle)
         attestation = self.attest(index, now)
-        return Bundle(own.statement, own.checkpoint, status=status, attestation=attestation)
+        return Bundle(
+            own.statement,
+            own.checkpoint,
+            status=status,
+            attestation=attestation,
+            status_proof=self.status_proof(index),
+        )
+
+    def status_proof(self, index: int) -> bytes | None:
+        """The lookup proof of entry ``index``'s status key in the mirrored log's index as
+        of the mirrored checkpoint (its ``credex-index/v1`` root was checked against the
+        index rebuilt here when it was synced); None when that checkpoint commits to no
+        index or this view has none."""
+        index_of_log = self.log.index
+        if not isinstance(index_of_log, LogIndex):
+            return None
+        note = SignedNote.from_text(self.log.checkpoint(self.root.tree_size).note)
+        if parse_index_extension(note.checkpoint.extensions) is None:
+            return None
+        target = self.log.entry(index).leaf_hash
+        return index_of_log.prove_status(target, self.root.tree_size).to_bytes()
 
     def attest(self, index: int, now: int) -> bytes | None:
         """This node's attestation (with its log key) about entry ``index``: the lifecycle

@@ -8,8 +8,10 @@ One ``PeerSync`` follows one origin::
     issuer key trusted and valid at iat, kind authorised, the record's region its issuer's,
     iat not in the future and the key valid after this node last saw the peer without the
     entry: ``ledger.logtime``, signature) -> the mirrored tree's
-    root at the checkpoint's size must equal the checkpoint's root -> commit entries and
-    the checkpoint in the mirror store.
+    root at the checkpoint's size must equal the checkpoint's root -> the mirror's index
+    (rebuilt from the entries as they are mirrored, when the mirror has one) must give
+    the checkpoint's ``credex-index/v1`` root, else ``IndexRootMismatchError`` and the
+    checkpoint is not recorded -> commit entries and the checkpoint in the mirror store.
 
 Entries are mirrored with the peer's own indices (the mirror is an ``AppendOnlyLog`` of
 the same tree), so a restart or a dropped connection resumes at ``mirror.size``. An entry
@@ -28,17 +30,21 @@ from credex.ledger.checkpoint import SignedNote, merge_verified, verify_note_sig
 from credex.ledger.errors import (
     CredexError,
     InconsistentLogError,
+    IndexRootMismatchError,
     KeyValidityError,
     KindNotAuthorisedError,
     UntrustedKeyError,
     VerificationError,
     WrongLogError,
 )
+from credex.ledger.index_map import parse_index_extension
 from credex.ledger.indexing import leaf_for
 from credex.ledger.log import AppendOnlyLog, NewLeaf
+from credex.ledger.log_index import LogIndex
 from credex.ledger.logtime import LoggedWindow, keys_valid_when_logged, require_not_future
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
+from credex.ledger.storage.base import StoredCheckpoint
 from credex.ledger.trust import TrustPolicy, require_region
 
 __all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
@@ -209,6 +215,15 @@ class PeerSync:
         held = self.mirror.latest_checkpoint()
         seen_without = None if held is None else held.created_at
         if start >= cp.size:
+            if held is None or held.tree_size < cp.size:
+                # entries mirrored before (a round stopped before its checkpoint): the
+                # checkpoint is recorded once its roots are checked against the mirror
+                self._check_roots(note)
+                self.mirror.record_checkpoint(
+                    cp.size, cp.root, self._verified_only(note).to_text(), now
+                )
+                self._prune(held, cp.size)
+                return SyncResult(self.origin, cp.size, start, 0)
             self._merge_cosignatures(note, now)
             return SyncResult(self.origin, cp.size, start, 0)
         error: str | None = None
@@ -224,9 +239,49 @@ class PeerSync:
                 start = self.mirror.size
         if error is not None:
             return SyncResult(self.origin, cp.size, self.mirror.size, total, error)
+        self._check_roots(note)
         kept = self._verified_only(note).to_text()
         self.mirror.record_checkpoint(cp.size, cp.root, kept, now)
+        self._prune(held, cp.size)
         return SyncResult(self.origin, cp.size, self.mirror.size, total)
+
+    def _prune(self, held: StoredCheckpoint | None, size: int) -> None:
+        """Drop the mirror's index versions between its last two checkpoints (proofs are
+        made as of checkpoint sizes only)."""
+        index = self.mirror.index
+        if isinstance(index, LogIndex):
+            index.checkpointed(0 if held is None else held.tree_size, size)
+
+    def _check_roots(self, note: SignedNote) -> None:
+        """The mirror's tree and, when the checkpoint commits to one (docs/spec.md §5.2),
+        its index rebuilt from the mirrored entries must give the checkpoint's roots.
+
+        Raises:
+            InconsistentLogError: the mirrored tree's root differs.
+            IndexFormatError: a malformed ``credex-index/v1`` line.
+            IndexRootMismatchError: the index root does not rebuild (the signed note and
+                the rebuilt root are attached as evidence).
+        """
+        cp = note.checkpoint
+        if self.mirror.root(cp.size) != cp.root:
+            raise InconsistentLogError(
+                f"sync: {self.origin}: the mirrored tree's root at {cp.size} is not the "
+                "checkpoint's",
+                new_checkpoint=note.to_text(),
+            )
+        committed = parse_index_extension(cp.extensions)
+        index = self.mirror.index
+        if committed is None or not isinstance(index, LogIndex):
+            return
+        rebuilt = index.root_at(cp.size).hash
+        if rebuilt != committed:
+            raise IndexRootMismatchError(
+                f"sync: {self.origin} checkpoint {cp.size} commits to index root "
+                f"{committed.hex()[:16]}…, the index rebuilt from its entries is "
+                f"{rebuilt.hex()[:16]}…: checkpoint refused",
+                checkpoint=note.to_text(),
+                rebuilt=rebuilt,
+            )
 
     def _verified_only(self, *notes: SignedNote) -> SignedNote:
         """The log's signature and, per witness of the trust, one cosignature that

@@ -198,6 +198,7 @@ def recognize(
         policy=node.bundle(policy_index, now),
         preimage=own.preimage,  # a person's derived record: its hash-envelope body
         attestation=own.attestation,
+        status_proof=own.status_proof,
     )
     return Recognition(result, out, source, policy)
 

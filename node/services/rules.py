@@ -270,6 +270,7 @@ def log_evaluation(
         policy=node.bundle(prepared.rule_index, now),
         preimage=own.preimage,
         attestation=own.attestation,
+        status_proof=own.status_proof,
     )
     return EvaluationResult(result, bundle, prepared)
 

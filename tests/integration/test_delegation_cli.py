@@ -263,13 +263,15 @@ def test_a_repair_at_another_region_needs_a_delegation(
     assert cli("bundle", 0, "-o", nb0, "--home", fed.nb).code == 0
     assert cli("bundle", rep_index, "-o", rep, "--home", fed.hz).code == 0
     own = Bundle.from_bytes(nb0.read_bytes())
-    # Ningbo's bundle, with its log's attestation (no lifecycle statement in Ningbo's log),
+    # Ningbo's bundle, with its log's attestation and status proof (no lifecycle statement
+    # in Ningbo's log),
     # carrying Hangzhou's delegated repair (another log: counted when carried)
     carried = Bundle(
         own.statement,
         own.checkpoint,
         status=(Bundle.from_bytes(rep.read_bytes()),),
         attestation=own.attestation,
+        status_proof=own.status_proof,
     )
     f = fed.tmp / "carried.credex"
     f.write_bytes(carried.to_bytes())

@@ -3,9 +3,10 @@
 A repaired penalty's bundle with its ``status`` list removed verified for ``--purpose
 punitive`` as "active", although the checkpoint's tree holds the repair: a bundle that
 carries no lifecycle statements cannot show that none exist. Now a bundle verified for a
-purpose must prove its status: it carries the log's signed attestation (bundle key
-``attestation``) listing every lifecycle statement about the record as of its
-checkpoint, and exactly those statements; otherwise step 7 fails with
+purpose must prove its status: it carries the verifiable index's lookup proof of the
+record's status key (bundle key ``status_proof``, against the index root its checkpoint
+commits to; the log's signed ``attestation`` is checked too when carried), and exactly
+the lifecycle statements it lists as of its checkpoint; otherwise step 7 fails with
 ``StatusNotProvenError`` in one line saying why. Without a purpose, ``credex verify``
 still reports the status from the statements present. Every path that makes bundles for
 a purpose (``credex bundle``, ``credex lifecycle bundle``, GetBundle, lookups, mirrors,
@@ -78,8 +79,11 @@ def test_a_stripped_status_is_not_proven(home: NodeHome) -> None:
     stripped = dataclasses.replace(full, status=())
     for purpose in ("punitive", "eligibility"):
         _is_not_proven(run_verification(stripped.to_bytes(), trust, purpose=purpose))
-    # and, to be thorough, the attestation that lists it too
-    bare = dataclasses.replace(stripped, attestation=None)
+    # the index's status proof still lists it: tampering, with or without a purpose
+    unattested = dataclasses.replace(stripped, attestation=None)
+    _is_not_proven(run_verification(unattested.to_bytes(), trust))
+    # and, to be thorough, the attestation and the status proof that list it too
+    bare = dataclasses.replace(stripped, attestation=None, status_proof=None)
     for purpose in ("punitive", "eligibility"):
         _is_not_proven(run_verification(bare.to_bytes(), trust, purpose=purpose))
     # without a purpose, verify reports what the bundle carries, as before
@@ -109,7 +113,7 @@ def test_the_normal_paths_verify_for_a_purpose(
         with s.anonymous() as anyone:  # GetBundle
             report = run_verification(anyone.get_bundle(r.index), trust, purpose="punitive")
             assert report.ok, report.to_json_value()
-            assert "attested complete" in report.steps[6].detail
+            assert "status proven as of checkpoint" in report.steps[6].detail
         with s.registered("bank-1", "bank") as bank:  # a lookup
             answer = bank.lookup(subject=COMPANY.id, purpose="eligibility", authorisation="l:1")
         (found,) = answer.records
@@ -133,7 +137,7 @@ def test_bad_input_one_named_error_and_nothing_stored(home: NodeHome) -> None:
         _, full = _repaired(node)
         size = node.log.size
     report = run_verification(
-        dataclasses.replace(full, status=(), attestation=None).to_bytes(),
+        dataclasses.replace(full, status=(), attestation=None, status_proof=None).to_bytes(),
         home.trust(),
         purpose="punitive",
     )

@@ -192,6 +192,9 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
     def flip_attestation(b: dict[str, Any]) -> None:
         b["attestation"] = b["attestation"][:-1] + bytes([b["attestation"][-1] ^ 1])
 
+    def flip_status_proof(b: dict[str, Any]) -> None:
+        b["status_proof"] = b["status_proof"][:-1] + bytes([b["status_proof"][-1] ^ 1])
+
     named = {
         "person-without-body": _edit(person, lambda b: b.pop("preimage")),
         "person-wrong-body": _edit(person, flip_preimage),
@@ -210,7 +213,22 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
             objected, lambda b: b.update(sources=b.pop("status"))
         ),
         "objected-status-moved-to-sources-unattested": _edit(
+            objected,
+            lambda b: [
+                b.update(sources=b.pop("status")),
+                b.pop("attestation"),
+                b.pop("status_proof"),
+            ],
+        ),
+        # the index's status proof still lists the objection the bundle no longer carries
+        "objected-status-moved-to-sources-proven": _edit(
             objected, lambda b: [b.update(sources=b.pop("status")), b.pop("attestation")]
+        ),
+        "objected-status-proof-changed": _edit(objected, flip_status_proof),
+        # the same record's status proof as of the org bundle's earlier checkpoint (before
+        # the objection: an absence proof) under the later checkpoint's index root
+        "objected-status-proof-of-an-earlier-checkpoint": _edit(
+            objected, lambda b: b.update(status_proof=cbor2.loads(org)["status_proof"])
         ),
         "objected-status-dropped": _edit(objected, lambda b: b.pop("status")),
         "objected-attestation-signature": _edit(objected, flip_attestation),
@@ -230,6 +248,9 @@ def test_changed_node_bundles_fail_at_the_same_step(made: Made, tmp_path: Path) 
         "objected-status-checkpoint-changed": 7,
         "objected-status-moved-to-sources": 7,
         "objected-status-moved-to-sources-unattested": 8,
+        "objected-status-moved-to-sources-proven": 7,
+        "objected-status-proof-changed": 7,
+        "objected-status-proof-of-an-earlier-checkpoint": 7,
         "objected-status-dropped": 7,
         "objected-attestation-signature": 2,
         "objected-attestation-of-another-checkpoint": 2,

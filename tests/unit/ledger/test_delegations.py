@@ -13,7 +13,7 @@ import pytest
 from credex.ledger import encoding
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import Checkpoint, SignedNote, sign_checkpoint
+from credex.ledger.checkpoint import SignedNote, sign_checkpoint
 from credex.ledger.derive import build_derived_record
 from credex.ledger.errors import FormatError, PolicyError, VerificationError
 from credex.ledger.keys import SigningKey
@@ -38,6 +38,8 @@ from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement, sign_statement
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustStore
 from credex.ledger.verify import run_verification
+
+from .index_support import indexed_checkpoint, status_proof
 
 
 def _key(n: int) -> SigningKey:
@@ -259,7 +261,10 @@ def _log_bundles(statements: list[Statement]) -> list[Bundle]:
     tree.append_hash(hashlib.sha256(b"filler").digest())
     for st in statements:
         tree.append_hash(st.leaf_hash)
-    note = sign_checkpoint(Checkpoint(ORIGIN, tree.size, tree.root()), ORIGIN, LOG)
+    body = indexed_checkpoint(
+        ORIGIN, tree.size, tree.root(), {i: st for i, st in enumerate(statements, 1)}
+    )
+    note = sign_checkpoint(body, ORIGIN, LOG)
     out = []
     for i, st in enumerate(statements, 1):
         r = build_receipt(LOG, tree.size, i, tree.inclusion_proof(i), tree.root())
@@ -314,6 +319,7 @@ def _derived_with_source_status(
         status=tuple(rest),
         preimage=src.preimage,
         attestation=_attest(b_src, [s.leaf_hash for s in statements[3:]]),
+        status_proof=status_proof(b_src.checkpoint, src.leaf_hash),
     )
     out = Bundle(
         b_good.statement,
@@ -322,6 +328,7 @@ def _derived_with_source_status(
         policy=b_pol,
         preimage=good.preimage,
         attestation=_attest(b_good, []),
+        status_proof=status_proof(b_good.checkpoint, good.leaf_hash),
     )
     return out.to_bytes(), trust, src
 

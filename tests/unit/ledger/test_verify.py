@@ -12,7 +12,6 @@ import pytest
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import (
-    Checkpoint,
     SignedNote,
     cosign_checkpoint,
     sign_checkpoint,
@@ -36,6 +35,8 @@ from credex.ledger.record import Record, Subject
 from credex.ledger.statement import Statement, sign_statement
 from credex.ledger.trust import TrustedIssuer, TrustedLog, TrustedWitness, TrustStore
 from credex.ledger.verify import Verifier, run_verification, verify_bundle
+
+from .index_support import indexed_checkpoint, status_proof
 
 LOG = SigningKey(b"\x01" * 32)
 OTHER_LOG = SigningKey(b"\x02" * 32)
@@ -86,7 +87,10 @@ def _log_bundles(
     for st in statements:
         tree.append_hash(st.leaf_hash)
     tree.append_hash(hashlib.sha256(b"filler-2").digest())
-    note = sign_checkpoint(Checkpoint(origin, tree.size, tree.root()), origin, log)
+    body = indexed_checkpoint(
+        origin, tree.size, tree.root(), {index + i: st for i, st in enumerate(statements)}
+    )
+    note = sign_checkpoint(body, origin, log)
     out = []
     for i, st in enumerate(statements):
         idx = index + i
@@ -312,7 +316,8 @@ def _attested(b: Bundle, *status: Bundle, log: SigningKey = LOG, by: int = IAT) 
         logged_after=0,
         logged_by=by,
     )
-    return dataclasses.replace(b, status=status, attestation=att)
+    proof = status_proof(text, st.leaf_hash)
+    return dataclasses.replace(b, status=status, attestation=att, status_proof=proof)
 
 
 def test_purpose_refuses_a_record_under_objection() -> None:

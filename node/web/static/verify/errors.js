@@ -35,6 +35,7 @@ export const UnknownKindError = define('UnknownKindError', RecordError, 'unknown
 export const IdentifierError = define('IdentifierError', FormatError, 'identifier');
 export const OversizeError = define('OversizeError', FormatError, 'oversize');
 export const NoteError = define('NoteError', FormatError, 'note');
+export const IndexFormatError = define('IndexFormatError', FormatError, 'index_format');
 export const PreimageMismatchError = define(
   'PreimageMismatchError',
   FormatError,
@@ -58,6 +59,7 @@ export const DerivationMismatchError = define(
   VerificationError,
   'derivation_mismatch',
 );
+export const IndexProofError = define('IndexProofError', VerificationError, 'index_proof');
 export const PolicyError = define('PolicyError', CredexError, 'policy');
 export const UntrustedKeyError = define('UntrustedKeyError', PolicyError, 'untrusted_key');
 export const KeyValidityError = define('KeyValidityError', PolicyError, 'key_validity');

@@ -13,7 +13,9 @@
 //   7 status      an envelope without its body stops here (BodyNotHeldError); each status
 //                 bundle passes 1-6, holds its record and names this record (refs[0]); the
 //                 log's attestation, when carried, lists exactly the statements carried of
-//                 its log and range (StatusNotProvenError); each is of the same subject and
+//                 its log and range (StatusNotProvenError); the status proof, when carried,
+//                 proves them against the checkpoint's index root (statusproof.js:
+//                 "status proven as of checkpoint N"); each is of the same subject and
 //                 a status kind. The lifecycle statements found are REPORTED, not
 //                 evaluated: no lifecycle engine runs in the browser.
 //   8 derivation  a derived record's sources and policy pass 1-6 (each source's status
@@ -49,6 +51,7 @@ import { loggedWindow, narrowed, requireKeyValidWhenLogged } from './logtime.js'
 import { parseSignedNote, verifyCosignature, verifyNoteSignature } from './note.js';
 import { parseReceipt, receiptRoot, verifyReceiptSignature } from './receipt.js';
 import { STATUS_KINDS } from './record.js';
+import { checkStatusProof } from './statusproof.js';
 
 export const STEPS = [
   [1, 'decode'], [2, 'issuer'], [3, 'signature'], [4, 'inclusion'],
@@ -59,7 +62,7 @@ export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 export const MAX_BUNDLE_DEPTH = 4;
 /** Bundles in one file, the outer one and every nested one. */
 export const MAX_BUNDLE_COUNT = 1024;
-const BUNDLE_FIELDS = ['v', 'statement', 'checkpoint', 'status', 'sources', 'policy', 'preimage', 'attestation'];
+const BUNDLE_FIELDS = ['v', 'statement', 'checkpoint', 'status', 'sources', 'policy', 'preimage', 'attestation', 'status_proof'];
 /** Kinds made by a rule policy (ledger/verify.py _EVALUATION_KINDS). */
 const EVALUATION_KINDS = ['derived.decision', 'derived.grade'];
 export const NOT_DONE_STATUS = 'lifecycle status evaluation (docs/spec.md step 7) is not done in the browser';
@@ -93,7 +96,9 @@ export function bundleFromValue(value, depth = 0, count = { n: 0 }) {
   if (!isBytes(statement) || typeof checkpoint !== 'string') {
     throw new FormatError('bundle: needs statement (bstr) and checkpoint (tstr)');
   }
-  const out = { statement, checkpoint, status: [], sources: [], policy: null, preimage: null, attestation: null };
+  const out = {
+    statement, checkpoint, status: [], sources: [], policy: null, preimage: null, attestation: null, statusProof: null,
+  };
   for (const name of ['status', 'sources']) {
     const items = value.has(name) ? value.get(name) : [];
     if (!Array.isArray(items)) throw new FormatError(`bundle: ${name} must be an array of bundles`);
@@ -108,6 +113,11 @@ export function bundleFromValue(value, depth = 0, count = { n: 0 }) {
     const a = value.get('attestation');
     if (!isBytes(a) || a.length === 0) throw new FormatError('bundle: attestation must be a non-empty bstr (a cose_sign1)');
     out.attestation = a;
+  }
+  if (value.has('status_proof')) {
+    const p = value.get('status_proof');
+    if (!isBytes(p) || p.length === 0) throw new FormatError('bundle: status_proof must be a non-empty bstr (an index lookup proof)');
+    out.statusProof = p;
   }
   if (value.has('policy')) {
     if (!isMap(value.get('policy'))) throw new FormatError('bundle: policy, when present, must be a bundle (a map)');
@@ -326,20 +336,28 @@ async function verifyOne(bundle, trust, run, depth, where) {
   return { st, receipt, checkpoint: cp, attestation: att, attestedBy };
 }
 
-/** (7) Whether the bundle carries every lifecycle statement the log's attestation lists
- * about the record, as of its checkpoint (ledger/verify.py _proven); how it is known. */
-function proven(checked, subs, what) {
+/** (7) Whether the bundle carries every lifecycle statement about the record in its log
+ * as of its checkpoint (ledger/verify.py _proven): the log's attestation, when carried,
+ * must agree with the statements; the status proof (docs/spec.md §5.3), when carried,
+ * proves it against the index root the checkpoint commits to. How it is known. */
+async function proven(checked, subs, what, statusProof) {
   const att = checked.attestation;
-  if (att === null) return 'not attested: the statements carried';
-  const carried = new Set(subs.map((c) => hex(c.st.leafHash)));
-  const listed = new Set(att.status.map(hex));
-  const missing = att.status.filter((h) => !carried.has(hex(h))).length;
-  const unlisted = subs.filter((c) => c.checkpoint.origin === att.origin && BigInt(c.receipt.leafIndex) < att.size
-    && !listed.has(hex(c.st.leafHash))).length;
-  if (missing || unlisted) {
-    throw new StatusNotProvenError(`${what}: not proven: the log's attestation lists ${att.status.length} lifecycle statements as of size ${att.size}; the bundle lacks ${missing} of them and carries ${unlisted} it does not list`);
+  if (att !== null) {
+    const carried = new Set(subs.map((c) => hex(c.st.leafHash)));
+    const listed = new Set(att.status.map(hex));
+    const missing = att.status.filter((h) => !carried.has(hex(h))).length;
+    const unlisted = subs.filter((c) => c.checkpoint.origin === att.origin && BigInt(c.receipt.leafIndex) < att.size
+      && !listed.has(hex(c.st.leafHash))).length;
+    if (missing || unlisted) {
+      throw new StatusNotProvenError(`${what}: not proven: the log's attestation lists ${att.status.length} lifecycle statements as of size ${att.size}; the bundle lacks ${missing} of them and carries ${unlisted} it does not list`);
+    }
   }
-  return `attested complete in ${att.origin} as of size ${att.size} by ${checked.attestedBy}`;
+  if (statusProof !== null) {
+    const carried = subs.map((c) => ({ origin: c.checkpoint.origin, index: BigInt(c.receipt.leafIndex), leaf: c.st.leafHash }));
+    return checkStatusProof(checked.st.leafHash, checked.checkpoint, carried, statusProof, what);
+  }
+  if (att === null) return 'status not proven (no status_proof): the statements carried';
+  return `status not proven (no status_proof); attested complete in ${att.origin} as of size ${att.size} by ${checked.attestedBy}`;
 }
 
 /** Step 7's checks that need no lifecycle engine, for `checked` (a verified bundle's
@@ -358,7 +376,7 @@ async function lifecycleOf(bundle, checked, trust, run, depth, where, what) {
     }
     found.push({ st, rec, receipt });
   }
-  const proof = proven(checked, subs, what);
+  const proof = await proven(checked, subs, what, bundle.statusProof);
   // a status statement has no status (no publication window) of its own
   if (STATUS_KINDS.includes(target.kind)) throw new VerificationError(`status: lifecycle: ${target.kind} has no publication window`);
   for (const { st, rec } of found) {

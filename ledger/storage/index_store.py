@@ -1,0 +1,359 @@
+"""``SqlNodeStore``: the verifiable index's ``NodeStore`` on SQLite or PostgreSQL.
+
+The index lives in the log's own database, in three tables of its own (described here,
+not in ``tables.py``):
+
+- ``index_nodes(id BIGINT PRIMARY KEY, data BLOB)``: one immutable node per row, ids
+  ``version << 24 | seq`` (docs/index.md §2). ``data`` is a leaf ``key || value`` (64
+  bytes) or an inner node ``u16be(bit) || label (32) || i64be(left) || i64be(right) ||
+  left hash || right hash`` (114 bytes);
+- ``index_roots(version BIGINT PRIMARY KEY, node BIGINT NULL, hash BLOB, size BIGINT)``:
+  one row per committed version; the version is the log size it indexes;
+- ``index_stale(version, node)``: the node ids each version replaced (for ``prune``).
+
+Transaction discipline: the log writes a batch's index versions in the batch's own
+transaction (``writer``, run by ``SqlStore.append``), so the index at size N exists
+exactly when the log holds N entries; the writer refuses (``LogMovedError``, nothing
+written) when the stored latest version is not the one the batch was prepared on.
+``commit`` does the same in a transaction of its own (catching up). Nodes are cached in
+memory (immutable: a cache is never stale); the latest root is cached and re-read on
+``refresh``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import sqlite3
+import struct
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Final
+
+import psycopg
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from credex.ledger.errors import (
+    IndexConflictError,
+    IndexVersionError,
+    LogMovedError,
+    OutOfRangeError,
+    StorageError,
+)
+from credex.ledger.storage.component import SqlComponent
+from credex.ledger.vindex.hashing import EMPTY_ROOT
+from credex.ledger.vindex.store import SEQ_BITS, IndexCommit, IndexRoot, Node
+
+__all__ = ["INDEX_TABLES", "SqlNodeStore", "decode_node", "encode_node"]
+
+_META: Final = MetaData()
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+INDEX_NODES: Final = Table(
+    "index_nodes",
+    _META,
+    Column("id", _Id, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+INDEX_ROOTS: Final = Table(
+    "index_roots",
+    _META,
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("node", BigInteger, nullable=True),
+    Column("hash", LargeBinary(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
+INDEX_STALE: Final = Table(
+    "index_stale",
+    _META,
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+INDEX_TABLES: Final = (INDEX_NODES, INDEX_ROOTS, INDEX_STALE)
+
+_INNER: Final = struct.Struct(">H32sqq32s32s")
+#: SQLite node reader: memory-mapped bytes and page cache (KiB)
+_SQLITE_MMAP: Final = 1 << 30
+_SQLITE_CACHE_KIB: Final = 65_536
+#: nodes kept in memory (immutable, so never stale); the oldest go first
+_CACHE_MAX: Final = 1 << 20
+_R = INDEX_ROOTS.c
+_LATEST: Final = select(_R.version, _R.node, _R.hash, _R.size).order_by(_R.version.desc()).limit(1)
+_MAX_VERSION: Final = select(func.coalesce(func.max(_R.version), 0))
+
+
+def encode_node(node: Node) -> bytes:
+    if len(node) == 2:
+        return node[0] + node[1]
+    bit, label, left, right, lh, rh = node
+    return _INNER.pack(bit, label.to_bytes(32), left, right, lh, rh)
+
+
+def decode_node(data: bytes) -> Node:
+    if len(data) == 64:
+        return (data[:32], data[32:])
+    if len(data) != _INNER.size:
+        raise StorageError(f"index store: node of {len(data)} bytes: expected 64 or 114")
+    bit, label, left, right, lh, rh = _INNER.unpack(data)
+    return (bit, int.from_bytes(label), left, right, lh, rh)
+
+
+def _empty() -> IndexRoot:
+    return IndexRoot(0, None, EMPTY_ROOT, 0)
+
+
+def _root_row(row: Any) -> IndexRoot:
+    return IndexRoot(
+        int(row[0]), None if row[1] is None else int(row[1]), bytes(row[2]), int(row[3])
+    )
+
+
+class SqlNodeStore(SqlComponent):
+    """The index's ``NodeStore`` in the node's database (see the module docstring)."""
+
+    component: ClassVar[str] = "index store"
+    __slots__ = ("_cache", "_insert", "_latest", "_local", "_lock", "_node_sql", "_readers")
+
+    def _configure(self, engine: Engine) -> None:
+        from credex.ledger.storage.sql import _copy_rows, _executemany_rows
+
+        self._insert: Callable[[Connection, Table, list[tuple[Any, ...]]], None] = (
+            _copy_rows if self._backend == "postgresql" else _executemany_rows
+        )
+        self._cache: dict[int, Node] = {}
+        self._latest = _empty()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._readers: list[Any] = []
+        mark = "%s" if self._backend == "postgresql" else "?"
+        self._node_sql = f"SELECT data FROM {INDEX_NODES.name} WHERE id = {mark}"
+
+    def _create(self, conn: Connection) -> None:
+        for table in INDEX_TABLES:
+            table.create(conn, checkfirst=True)
+        row = conn.execute(_LATEST).first()
+        self._latest = _empty() if row is None else _root_row(row)
+
+    # -- NodeStore ----------------------------------------------------------------------
+
+    def latest(self) -> IndexRoot:
+        return self._latest
+
+    def refresh(self) -> IndexRoot:
+        try:
+            with self._read() as conn:
+                row = conn.execute(_LATEST).first()
+        except SQLAlchemyError as e:
+            raise self._error("latest", e) from e
+        self._latest = _empty() if row is None else _root_row(row)
+        return self._latest
+
+    def root(self, version: int) -> IndexRoot:
+        if version == self._latest.version:
+            return self._latest
+        if version == 0:
+            return _empty()
+        try:
+            with self._read() as conn:
+                row = conn.execute(
+                    select(_R.version, _R.node, _R.hash, _R.size).where(_R.version == version)
+                ).first()
+        except SQLAlchemyError as e:
+            raise self._error("root", e) from e
+        if row is not None:
+            return _root_row(row)
+        if version > self._latest.version:
+            raise OutOfRangeError(
+                f"index: version is newer than the latest: expected <= "
+                f"{self._latest.version}, got {version}"
+            )
+        raise IndexVersionError(f"index: no version {version}: never committed or pruned")
+
+    def node(self, node_id: int) -> Node:
+        found = self._cache.get(node_id)
+        if found is not None:
+            return found
+        try:
+            data = self._read_node(node_id)
+        except (SQLAlchemyError, sqlite3.Error, psycopg.Error) as e:
+            self._drop_reader()
+            if isinstance(e, SQLAlchemyError):
+                raise self._error("node", e) from e
+            raise StorageError(f"index store: node failed: {type(e).__name__}") from e
+        if data is None:
+            raise StorageError(f"index: node {node_id:#x} is not in the store")
+        node = decode_node(bytes(data))
+        self._remember(node_id, node)
+        return node
+
+    def _read_node(self, node_id: int) -> bytes | None:
+        """One node by primary key on this thread's own pooled DBAPI connection, outside
+        any transaction (nodes are immutable: any committed snapshot agrees): a proof or
+        an update reads nodes one after the other, and SQLAlchemy's checkout, BEGIN and
+        statement handling cost ten times the lookup itself."""
+        if self._closed:
+            raise StorageError("index store: read refused: store is closed")
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            # a connection of its own, outside the engine's pool (a reader per thread
+            # must not exhaust the pool the writes need); closed with the store
+            dialect = self._engine.dialect
+            cargs, cparams = dialect.create_connect_args(self._engine.url)
+            raw = dialect.connect(*cargs, **cparams)
+            if self._backend == "postgresql":
+                raw.autocommit = True
+            else:
+                raw.isolation_level = None  # each read its own snapshot, no open BEGIN
+                raw.execute(f"PRAGMA mmap_size={_SQLITE_MMAP}")  # pages without syscalls
+                raw.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+            reader = self._local.reader = raw
+            with self._lock:
+                self._readers.append(raw)
+        cur = reader.cursor()
+        try:
+            cur.execute(self._node_sql, (node_id,))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        return None if row is None else bytes(row[0])
+
+    def _drop_reader(self) -> None:
+        reader = getattr(self._local, "reader", None)
+        self._local.reader = None
+        if reader is not None:
+            with self._lock:
+                if reader in self._readers:
+                    self._readers.remove(reader)
+            with contextlib.suppress(Exception):
+                reader.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            with self._lock:
+                readers, self._readers = self._readers, []
+            for r in readers:
+                with contextlib.suppress(Exception):
+                    r.close()
+        super().close()
+
+    def drop_cache(self) -> None:
+        """Forget the cached nodes (the bench measures proofs read from storage)."""
+        self._cache.clear()
+
+    def _remember(self, node_id: int, node: Node) -> None:
+        cache = self._cache
+        if len(cache) >= _CACHE_MAX:  # drop the oldest eighth (insertion order)
+            for old in list(itertools.islice(cache, _CACHE_MAX // 8)):
+                del cache[old]
+        cache[node_id] = node
+
+    def _write_changes(self, conn: Connection, changes: Sequence[IndexCommit]) -> None:
+        if not changes:
+            return
+        stored = int(conn.execute(_MAX_VERSION).scalar_one())
+        if stored != changes[0].base:
+            raise LogMovedError(
+                f"index store: commit refused: prepared on version {changes[0].base}, "
+                f"stored latest is {stored}"
+            )
+        nodes = [(nid, encode_node(n)) for c in changes for nid, n in c.nodes.items()]
+        roots = [(c.root.version, c.root.node, c.root.hash, c.root.size) for c in changes]
+        stale = [(c.root.version, nid) for c in changes for nid in c.stale]
+        if nodes:
+            self._insert(conn, INDEX_NODES, nodes)
+        self._insert(conn, INDEX_ROOTS, roots)
+        if stale:
+            self._insert(conn, INDEX_STALE, stale)
+
+    def writer(self, changes: Sequence[IndexCommit]) -> Callable[[Any], None]:
+        def write(conn: Any) -> None:
+            self._write_changes(conn, changes)
+
+        return write
+
+    def adopt(self, changes: Sequence[IndexCommit]) -> None:
+        for c in changes:
+            for nid, n in c.nodes.items():
+                self._remember(nid, n)
+        if changes:
+            self._latest = changes[-1].root
+
+    def commit(self, change: IndexCommit) -> None:
+        try:
+            with self._write() as conn:
+                self._write_changes(conn, [change])
+        except LogMovedError as e:
+            raise IndexConflictError(str(e)) from e
+        except (SQLAlchemyError, psycopg.Error) as e:
+            raise self._error("commit", e) from e
+        self.adopt([change])
+
+    def prune_between(self, previous: int, current: int) -> int:
+        """Drop what only the versions strictly between two kept versions reach (a node
+        created after ``previous`` and replaced by ``current`` at the latest) and those
+        versions' roots; returns how many nodes were dropped. The node calls it when it
+        signs a checkpoint at ``current`` after one at ``previous``: proofs are made only
+        as of checkpoint sizes, so the versions of the appends in between are garbage.
+
+        Raises:
+            OutOfRangeError: ``current`` is newer than the latest version.
+        """
+        if current > self._latest.version:
+            raise OutOfRangeError(
+                f"index: prune up to {current}: expected <= {self._latest.version}"
+            )
+        if current <= previous + 1:
+            return 0
+        s = INDEX_STALE.c
+        low = (previous + 1) << SEQ_BITS  # the first node id of version previous + 1
+        doomed = (s.version <= current) & (s.node >= low)
+        try:
+            with self._write() as conn:
+                ids = [int(r[0]) for r in conn.execute(select(s.node).where(doomed))]
+                for i in range(0, len(ids), 4096):
+                    chunk = ids[i : i + 4096]
+                    conn.execute(delete(INDEX_NODES).where(INDEX_NODES.c.id.in_(chunk)))
+                conn.execute(delete(INDEX_STALE).where(doomed))
+                conn.execute(
+                    delete(INDEX_ROOTS).where((_R.version > previous) & (_R.version < current))
+                )
+        except SQLAlchemyError as e:
+            raise self._error("prune", e) from e
+        for nid in ids:
+            self._cache.pop(nid, None)
+        return len(ids)
+
+    def prune(self, keep_from: int) -> int:
+        if keep_from > self._latest.version:
+            raise OutOfRangeError(
+                f"index: cannot prune the latest version: expected keep_from <= "
+                f"{self._latest.version}, got {keep_from}"
+            )
+        s = INDEX_STALE.c
+        try:
+            with self._write() as conn:
+                ids = [
+                    int(r[0]) for r in conn.execute(select(s.node).where(s.version <= keep_from))
+                ]
+                for i in range(0, len(ids), 4096):
+                    conn.execute(delete(INDEX_NODES).where(INDEX_NODES.c.id.in_(ids[i : i + 4096])))
+                conn.execute(delete(INDEX_STALE).where(s.version <= keep_from))
+                conn.execute(delete(INDEX_ROOTS).where(_R.version < keep_from))
+        except SQLAlchemyError as e:
+            raise self._error("prune", e) from e
+        for nid in ids:
+            self._cache.pop(nid, None)
+        return len(ids)
