@@ -1,5 +1,11 @@
 """``credex demo``: the whole local story in a temporary home."""
 
+import atexit
+import shutil
+import signal
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +29,14 @@ def demo(
     local: Annotated[
         bool, typer.Option("--local", help="Only part 1, the single-node story.")
     ] = False,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Afterwards keep the five member nodes open with their explorers on "
+            "127.0.0.1, print their URLs and a QR code, and serve until Ctrl-C.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Part 1: one node (init, import, issue, checkpoint, bundle, verify, tamper).
@@ -35,19 +49,28 @@ def demo(
     容缺受理 for a B-class shipping company and a 失信被执行人 intercepted in Ningbo, each
     verified by a bank offline.
 
+    With --web the five member nodes stay open afterwards, each with its explorer
+    (record pages verify in the browser), until Ctrl-C.
+
     \b
     Example:
       credex demo --local
     """
     from credex.node.demo.runner import run_demo
 
+    if web and local:
+        raise typer.BadParameter("--web needs the five nodes: leave out --local")
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
         if not json_out:
             err_console.print(f"[dim]… {msg}[/]")
 
-    out = run_demo(progress, keep=home, federation=not local)
+    base = home
+    if web and base is None:
+        base = Path(tempfile.mkdtemp(prefix="credex-demo-web-"))
+        atexit.register(shutil.rmtree, base, ignore_errors=True)
+    out = run_demo(progress, keep=base, federation=not local)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     if json_out:
         print_json(out)
@@ -92,6 +115,43 @@ def demo(
         console.print(f"done in {out['seconds']} s")
     if not out["ok"]:
         raise typer.Exit(1)
+    if web and base is not None:
+        _serve_explorers(base / "federation", json_out)
+
+
+def _serve_explorers(federation_dir: Path, json_out: bool) -> None:
+    """Open the members' explorers, say where they are, and serve until SIGINT/SIGTERM."""
+    import segno
+
+    from credex.node.demo.web import close_explorers, open_explorers, showcase
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    explorers = open_explorers(federation_dir)
+    try:
+        shown = showcase(explorers)
+        record = shown.get("record")
+        if json_out:
+            print_json({"web": shown})
+        else:
+            console.print("[bold]explorers[/] (Ctrl-C stops them)")
+            for e in explorers:
+                console.print(f"   {e.region:16} {e.url}/", markup=False)
+            if isinstance(record, dict):
+                console.print(
+                    f"   record page ({record['kind']} entry {record['index']}, "
+                    f"verified in the browser): {record['url']}",
+                    markup=False,
+                )
+                segno.make(str(record["url"]), error="m", micro=False).terminal(compact=True)
+            console.print("explorers ready")
+        sys.stdout.flush()
+        stop.wait()
+    finally:
+        close_explorers(explorers)
+    if not json_out:
+        console.print("explorers stopped")
 
 
 def _print_federation(f: dict[str, Any]) -> None:

@@ -61,11 +61,14 @@ function item(parent, tag, text, attrs = {}) {
   return el;
 }
 
-function showSteps(result, prefix = '') {
+/** The steps of ``result``; ``statusKind``: the bundle is of a lifecycle statement, whose
+ * step 7 does not apply (it has no status of its own), shown as such, not as a failure. */
+function showSteps(result, prefix = '', statusKind = false) {
   for (const s of result.steps) {
-    const li = item($('steps'), 'li', '', { 'data-step': String(s.step), 'data-ok': String(s.ok) });
+    const na = statusKind && s.step === 7 && !s.ok;
+    const li = item($('steps'), 'li', '', { 'data-step': String(s.step), 'data-ok': na ? 'n/a' : String(s.ok) });
     item(li, 'strong', `${prefix}step ${s.step} ${s.name}: `);
-    item(li, 'span', s.detail);
+    item(li, 'span', na ? 'does not apply: a lifecycle statement has no status of its own' : s.detail);
   }
   for (const n of result.notDone) item($('notes'), 'p', `Not done here · 未在浏览器内完成: ${n}.`, { class: 'notice' });
 }
@@ -105,7 +108,7 @@ async function verifyEvidence(leaf, trust) {
   const st = await parseStatement(parseBundle(bytes).statement);
   const refs = st.record ? st.record.refs : [];
   const names = STATUS_KINDS.includes(st.kind) && refs.length > 0 && hex(refs[0]) === data.leaf_hash;
-  return { ok: names, result, kind: st.kind };
+  return { ok: names, result, kind: st.kind, noWindow: onlyNoWindow && names };
 }
 
 async function run() {
@@ -130,11 +133,11 @@ async function run() {
       verdict('error', `无法获取 · could not fetch the bundle: ${e.message}`);
       return;
     }
-    showSteps(main);
     const firstSix = main.steps.filter((s) => s.step <= 6 && s.ok).length === 6;
     const sealed = data.envelope && main.failedStep === 7 && main.error.code === 'body_not_held';
     // a lifecycle statement has no status of its own: step 7 does not apply to it
     const statusKind = STATUS_KINDS.includes(data.kind) && main.failedStep === 7 && firstSix;
+    showSteps(main, '', statusKind);
     if (!main.ok && !sealed && !statusKind) {
       invalid(main);
       return;
@@ -153,7 +156,7 @@ async function run() {
       verdict('error', `无法获取依据 · could not fetch evidence ${leaf.slice(0, 16)}…: ${e.message}`);
       return;
     }
-    showSteps(ev.result, `evidence ${leaf.slice(0, 12)}… `);
+    showSteps(ev.result, `evidence ${leaf.slice(0, 12)}… `, Boolean(ev.noWindow));
     if (!ev.ok) {
       if (!ev.result.ok && ev.result.failedStep !== 7) invalid(ev.result, ' (evidence)');
       else verdict('invalid', `无效 · INVALID: evidence ${leaf.slice(0, 16)}… does not name this record`, 7);
