@@ -232,14 +232,14 @@ class LocalNode:
             for r, w in zip(records, wrapped, strict=True)
         ]
         hashes = [record_hash(issuer, p) for p in payloads]
-        known = self.store.find_record_hashes(hashes)
+        known = self.store.find_records(hashes)
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
         leaves: list[NewLeaf] = []
         bodies: list[tuple[bytes, bytes]] = []
         for i, (r, h) in enumerate(zip(records, hashes, strict=True)):
-            idx = known.get(h)
-            if idx is None:
+            found = known.get(h)
+            if found is None:
                 fresh.append(i)
                 key = self._key(issuer, r, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
@@ -248,9 +248,18 @@ class LocalNode:
                 leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target, number))
                 if wrapped[i]:
                     bodies.append((leaf_hash(leaf), r.to_bytes()))
-            else:
-                out[i] = IssueResult(idx, self.log.entry(idx).leaf_hash, False, r.kind)
+            else:  # durable already: not signed again
+                out[i] = IssueResult(found[0], found[1], False, r.kind)
         return out, fresh, leaves, bodies
+
+    def prepare_issue(self, records: Sequence[Record], issuer: str, iat: int) -> _Prepared:
+        """Step one of ``issue`` for one batch: look the records up by record hash and
+        sign only those not logged yet (thread-safe: may run beside ``commit_issue``)."""
+        return self._prepare(records, issuer, iat)
+
+    def commit_issue(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
+        """Step two: make the signed batch durable (bodies first); results in order."""
+        return self._commit(records, prepared)
 
     def _commit(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
         out, fresh, leaves, bodies = prepared

@@ -104,8 +104,9 @@ class LogStore(Protocol):
         """The index of each given leaf hash that is stored; absent hashes are left out."""
         ...
 
-    def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
-        """Lowest index of an entry carrying each known record hash; unknown ones absent."""
+    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, tuple[int, bytes]]:
+        """Lowest index, and its leaf hash, of an entry carrying each known record hash;
+        unknown ones absent."""
         ...
 
     def find_by_subject(

@@ -96,10 +96,8 @@ _PG_COPY_TYPES: Final[dict[type[Any], str]] = {
 _FIND: Final = select(_E.leaf_hash, _E.idx).where(
     _E.leaf_hash.in_(bindparam("hashes", expanding=True))
 )
-_FIND_RECORD: Final = (
-    select(_E.record_hash, func.min(_E.idx))
-    .where(_E.record_hash.in_(bindparam("hashes", expanding=True)))
-    .group_by(_E.record_hash)
+_FIND_RECORD: Final = select(_E.record_hash, _E.idx, _E.leaf_hash).where(
+    _E.record_hash.in_(bindparam("hashes", expanding=True))
 )
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
 _ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
@@ -287,8 +285,18 @@ class SqlStore(SqlComponent):
     def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
         return self._lookup(_FIND, leaf_hashes, "find indices")
 
-    def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
-        return self._lookup(_FIND_RECORD, record_hashes, "find record hashes")
+    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, tuple[int, bytes]]:
+        wanted = list(record_hashes)
+        out: dict[bytes, tuple[int, bytes]] = {}
+        try:
+            with self._read() as conn:
+                for chunk in _chunks(wanted):
+                    for h, i, lh in conn.execute(_FIND_RECORD, {"hashes": chunk}):
+                        if h not in out or int(i) < out[h][0]:
+                            out[h] = (int(i), lh)
+        except SQLAlchemyError as e:
+            raise self._error("find records", e) from e
+        return out
 
     def _find(self, stmt: Select[Any], what: str) -> list[Entry]:
         try:
