@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cbor2
+
 from credex.ledger import envelope
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
@@ -238,7 +240,7 @@ class LocalNode:
         leaves: list[NewLeaf] = []
         bodies: list[tuple[bytes, bytes]] = []
         for i, (r, h) in enumerate(zip(records, hashes, strict=True)):
-            found = known.get(h)
+            found = next((e for e in known.get(h, ()) if _is_record(e.leaf, h)), None)
             if found is None:
                 fresh.append(i)
                 key = self._key(issuer, r, iat)
@@ -249,7 +251,7 @@ class LocalNode:
                 if wrapped[i]:
                     bodies.append((leaf_hash(leaf), r.to_bytes()))
             else:  # durable already: not signed again
-                out[i] = IssueResult(found[0], found[1], False, r.kind)
+                out[i] = IssueResult(found.index, found.leaf_hash, False, r.kind)
         return out, fresh, leaves, bodies
 
     def prepare_issue(self, records: Sequence[Record], issuer: str, iat: int) -> _Prepared:
@@ -552,6 +554,21 @@ class LocalNode:
             if body is not None:
                 st = st.with_preimage(body)
         return st
+
+
+def _is_record(leaf: bytes, wanted: bytes) -> bool:
+    """Whether the logged statement ``leaf`` carries the record hash ``wanted`` (the
+    store finds candidates by its first 8 bytes). The leaf was checked when it was
+    logged, so its issuer and payload are read without checking it again."""
+    try:
+        value = cbor2.loads(leaf)
+        protected, _, payload, _ = value.value
+        issuer = cbor2.loads(protected)[15][1]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, cbor2.CBORDecodeError):
+        return False
+    if not isinstance(issuer, str) or not isinstance(payload, bytes):
+        return False
+    return record_hash(issuer, payload) == wanted
 
 
 def record_hash(issuer: str, payload: bytes) -> bytes:
