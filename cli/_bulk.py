@@ -88,6 +88,9 @@ class BulkOutput(ImportSink):
             console=err_console,
             transient=True,
             disable=not err_console.is_terminal,
+            # stdout stays stdout (records, the summary): `--json > out.jsonl` on a terminal
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._task: TaskID = self._progress.add_task(
             name, total=max(total_bytes, 1), rows=0, logged=0, rejected=0, rate=0

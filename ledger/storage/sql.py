@@ -218,16 +218,19 @@ class SqlStore(SqlComponent):
         caller's write transaction; cached only once it commits)."""
         known = self._tag_ids
         out = {p: known[p] for p in pairs if p in known}
-        for kind, issuer in pairs - out.keys():
-            dialect: Any = postgresql if self._backend == "postgresql" else sqlite
-            conn.execute(
-                dialect.insert(ENTRY_TAGS)
-                .values(kind=kind, issuer=issuer)
-                .on_conflict_do_nothing(index_elements=["kind", "issuer"])
-            )
-            found = conn.execute(
-                select(_TG.id).where(_TG.kind == kind, _TG.issuer == issuer)
-            ).scalar_one()
+        dialect: Any = postgresql if self._backend == "postgresql" else sqlite
+        for kind, issuer in sorted(pairs - out.keys()):
+            found = None
+            while found is None:  # another writer may take the number first: the next one
+                free = conn.execute(select(func.coalesce(func.max(_TG.id) + 1, 1))).scalar_one()
+                conn.execute(
+                    dialect.insert(ENTRY_TAGS)
+                    .values(id=free, kind=kind, issuer=issuer)
+                    .on_conflict_do_nothing()
+                )
+                found = conn.execute(
+                    select(_TG.id).where(_TG.kind == kind, _TG.issuer == issuer)
+                ).scalar_one_or_none()
             out[(kind, issuer)] = int(found)
         return out
 

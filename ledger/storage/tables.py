@@ -106,9 +106,9 @@ class EntryTagRow(SQLModel, table=True):
     __tablename__ = "entry_tags"
     __table_args__ = (UniqueConstraint("kind", "issuer"),)
 
-    id: int | None = Field(
-        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
-    )
+    #: assigned by ``sql.py`` (the next free number), not by a sequence: a restored
+    #: database has no sequence to bring up to date
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     kind: str = Field(sa_column=Column(Text, nullable=False))
     issuer: str = Field(sa_column=Column(Text, nullable=False))
 
