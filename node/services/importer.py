@@ -157,7 +157,7 @@ class ImportSink:
         """A file or row warning (a row's starts with ``line N:``)."""
 
     def progress(self, tally: Tally) -> None:
-        """Called after each batch (and each refused row) with the counts so far."""
+        """Called after each committed batch, and at the end, with the counts so far."""
 
 
 @dataclass(slots=True)
