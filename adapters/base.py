@@ -1,7 +1,8 @@
 """The adapter seam: regional input files in, validated ``Record`` values out.
 
 An adapter turns the bytes of one regional export (a 双公示 CSV, a court list, ...) into
-a stream of results, in file order:
+a stream of results, in file order, reading its input as it goes (bytes, or an iterable
+of byte chunks such as a file read block by block: memory does not grow with the file):
 
 - ``HeaderWarning``: something about the file as a whole worth telling a person (an
   unknown column that is ignored); the file is still read;
@@ -10,8 +11,13 @@ a stream of results, in file order:
   contains a raw personal identifier. The other rows are still read.
 
 A file that cannot be read at all (not UTF-8, required columns missing) raises a
-``FormatError`` subclass such as ``CsvHeaderError`` from ``parse`` instead; one over
-``MAX_INPUT_BYTES`` raises ``OversizeError`` before anything is read (``check_size``).
+``FormatError`` subclass such as ``CsvHeaderError`` from ``parse`` instead (when the
+bytes are streamed, the rows before the fault have been yielded). A single row (a CSV
+record, an array element) over ``MAX_ROW_BYTES`` raises ``OversizeError``: there is no
+limit on the file itself.
+
+Reading is two steps so that the second can run in another process (``split`` yields
+picklable ``RowUnit`` values, ``convert`` turns one into a result); ``parse`` is both.
 
 Line numbers are the physical line numbers of the input (header = line 1) so a person
 can find the row in a text editor or spreadsheet.
@@ -22,9 +28,9 @@ files, sign or log records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from credex.ledger.errors import (
     CsvHeaderError,
@@ -34,7 +40,7 @@ from credex.ledger.record import Record
 from credex.ledger.subject import SubjectKey
 
 __all__ = [
-    "MAX_INPUT_BYTES",
+    "MAX_ROW_BYTES",
     "Adapter",
     "AdapterContext",
     "AdapterResult",
@@ -42,20 +48,35 @@ __all__ = [
     "HeaderWarning",
     "ParsedRow",
     "RowError",
-    "check_size",
+    "RowUnit",
+    "Source",
+    "chunks_of",
+    "row_too_large",
 ]
 
-#: one input file (about 200 000 penalty rows); split larger exports
-MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
+#: one row of an input file: a CSV record (all its physical lines), a JSON-lines line,
+#: an element of a JSON array (characters of decoded text, counted as UTF-8 at most 4
+#: bytes each: the bound is on the text held in memory)
+MAX_ROW_BYTES: Final = 1024 * 1024
+
+#: an input: the whole file as bytes, or its bytes in chunks (read as they come)
+Source = bytes | Iterable[bytes]
+
+#: one row as ``split`` found it: (physical line or position, what ``convert`` reads)
+RowUnit = tuple[int, Any]
 
 
-def check_size(data: bytes, what: str) -> None:
-    """Raises ``OversizeError`` when ``data`` is over ``MAX_INPUT_BYTES``."""
-    if len(data) > MAX_INPUT_BYTES:
-        raise OversizeError(
-            f"{what}: file too large: expected <= {MAX_INPUT_BYTES} bytes, got {len(data)}: "
-            "split it"
-        )
+def chunks_of(data: Source) -> Iterable[bytes]:
+    """``data`` as an iterable of chunks."""
+    return [data] if isinstance(data, bytes | bytearray) else data
+
+
+def row_too_large(what: str, line: int, size: int) -> OversizeError:
+    """The error for a row over ``MAX_ROW_BYTES`` starting at ``line``."""
+    return OversizeError(
+        f"{what}: row too large at line {line}: expected <= {MAX_ROW_BYTES} bytes, "
+        f"got more than {size}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +119,19 @@ class Adapter(Protocol):
 
     name: str
 
-    def parse(self, data: bytes, ctx: AdapterContext) -> Iterator[AdapterResult]:
+    def parse(self, data: Source, ctx: AdapterContext) -> Iterator[AdapterResult]:
         """Results in file order. Raises a ``FormatError`` if the file is unusable."""
         ...
 
+    def split(self, data: Source) -> Iterator[HeaderWarning | RowUnit]:
+        """Header warnings and the rows, in file order, not yet validated (cheap: no
+        record is built). Raises a ``FormatError`` if the file is unusable."""
+        ...
+
+    def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
+        """One row of ``split`` as a record, or why not (pure: may run in a worker)."""
+        ...
+
     def count_rows(self, data: bytes) -> int:
-        """How many data rows ``parse`` will look at (for a progress bar)."""
+        """How many data rows ``parse`` will look at."""
         ...

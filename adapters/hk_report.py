@@ -65,7 +65,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from credex.adapters.base import AdapterContext, AdapterResult, ParsedRow, RowError, check_size
+from credex.adapters.base import (
+    AdapterContext,
+    AdapterResult,
+    HeaderWarning,
+    ParsedRow,
+    RowError,
+    RowUnit,
+    Source,
+)
+from credex.adapters.json_stream import array_items
 from credex.ledger.dates import add_months, date_to_unix, parse_date
 from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
 from credex.ledger.identifiers import validate_hk_brn, validate_hk_cr
@@ -394,31 +403,21 @@ def _no_constant(name: str) -> Any:
     raise FormatError(f"{_WHAT}: not valid json: {name} is not a json number")
 
 
-def _load(data: bytes) -> list[Any]:
-    check_size(data, _WHAT)
+def _element(text: str) -> Any:
+    """One array element, strictly: floats as ``Decimal`` (refused later), no NaN."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FormatError(
-            f"{_WHAT}: not utf-8: invalid byte at offset {e.start}: expected utf-8 json"
-        ) from None
-    try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
-        raise FormatError(
-            f"{_WHAT}: not valid json: {e.msg.lower()} at line {e.lineno} column {e.colno}"
-        ) from None
+        raise FormatError(f"{_WHAT}: not valid json: {e.msg.lower()}") from None
     except RecursionError:
         raise FormatError(f"{_WHAT}: not valid json: nested too deeply") from None
     except ValueError:  # an integer longer than Python's digit limit (4300)
         raise FormatError(f"{_WHAT}: not valid json: a number with too many digits") from None
-    if not isinstance(value, list):
-        raise FormatError(f"{_WHAT}: expected a json array of reports, got {type(value).__name__}")
-    return value
 
 
 class HkReportJsonAdapter:
-    """Reads a JSON array of Hong Kong company credit reports (see module docstring)."""
+    """Reads a JSON array of Hong Kong company credit reports (see module docstring),
+    element by element (``json_stream.array_items``): memory does not grow with the file."""
 
     name: str = "hk-report-json"
 
@@ -426,20 +425,35 @@ class HkReportJsonAdapter:
         """The number of reports (array elements).
 
         Raises:
-            FormatError: not UTF-8, not JSON, or not a JSON array.
+            FormatError: not UTF-8, not a JSON array.
         """
-        return len(_load(data))
+        return sum(1 for _ in array_items(data, _WHAT))
 
-    def parse(self, data: bytes, ctx: AdapterContext) -> Iterator[AdapterResult]:
+    def split(self, data: Source) -> Iterator[HeaderWarning | RowUnit]:
+        """``(position from 1, element text)`` per array element.
+
+        Raises:
+            FormatError: not UTF-8, not a JSON array.
+            OversizeError: an element over ``MAX_ROW_BYTES``.
+        """
+        return array_items(data, _WHAT)
+
+    def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
+        """One element: its record, or the reason it is refused (an element that is
+        not valid JSON is refused on its own)."""
+        line, text = unit
+        try:
+            record, warnings = _report(_element(text), ctx)
+        except CredexError as e:
+            return RowError(line, str(e))
+        return ParsedRow(line, record, warnings)
+
+    def parse(self, data: Source, ctx: AdapterContext) -> Iterator[AdapterResult]:
         """One ``ParsedRow`` or ``RowError`` per array element; line = index + 1.
 
         Raises:
-            FormatError: not UTF-8, not JSON, or not a JSON array.
+            FormatError: not UTF-8, not a JSON array.
+            OversizeError: an element over ``MAX_ROW_BYTES``.
         """
-        for i, obj in enumerate(_load(data)):
-            try:
-                record, warnings = _report(obj, ctx)
-            except CredexError as e:
-                yield RowError(i + 1, str(e))
-                continue
-            yield ParsedRow(i + 1, record, warnings)
+        for unit in self.split(data):
+            yield unit if isinstance(unit, HeaderWarning) else self.convert(unit, ctx)

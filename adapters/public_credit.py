@@ -30,8 +30,6 @@ compute publication minimums, or read any file itself.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -46,10 +44,12 @@ from credex.adapters.base import (
     HeaderWarning,
     ParsedRow,
     RowError,
-    check_size,
+    RowUnit,
+    Source,
 )
+from credex.adapters.table import csv_records, decode_lines
 from credex.ledger.dates import add_years, date_to_unix, parse_date
-from credex.ledger.errors import CredexError, FormatError, IdentifierError, RecordError
+from credex.ledger.errors import CredexError, IdentifierError, RecordError
 from credex.ledger.identifiers import (
     inner_org_code_ok,
     normalise_resident_id,
@@ -157,32 +157,6 @@ def _build_aliases() -> dict[str, str | None]:
 _ALIASES: Final = _build_aliases()
 
 
-def _decode(data: bytes) -> str:
-    check_size(data, _WHAT)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FormatError(
-            f"{_WHAT}: not utf-8: invalid byte at offset {e.start}: expected utf-8 "
-            "(with or without BOM)"
-        ) from None
-
-
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(physical start line, cells) of each non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise FormatError(f"{_WHAT}: malformed csv at line {start}: {e}") from None
-        if any(c.strip() for c in cells):
-            yield start, cells
-
-
 def _need(cells: Mapping[str, str], key: str) -> str:
     value = cells.get(key, "")
     if not value:
@@ -235,27 +209,43 @@ class PenaltyCsvAdapter:
         Raises:
             FormatError: not UTF-8 or malformed CSV.
         """
-        return max(0, sum(1 for _ in _rows(_decode(data))) - 1)
+        return max(0, sum(1 for _ in csv_records(decode_lines(data, _WHAT), _WHAT)) - 1)
 
-    def parse(self, data: bytes, ctx: AdapterContext) -> Iterator[AdapterResult]:
-        """Header warnings first, then one ``ParsedRow`` or ``RowError`` per data row.
+    def split(self, data: Source) -> Iterator[HeaderWarning | RowUnit]:
+        """Header warnings, then ``(line, cells by column key)`` per data row.
 
         Raises:
             FormatError: not UTF-8 or malformed CSV.
             CsvHeaderError: no header, required columns missing, duplicate columns.
+            OversizeError: a row over ``MAX_ROW_BYTES``.
         """
-        rows = _rows(_decode(data))
+        rows = csv_records(decode_lines(data, _WHAT), _WHAT)
         first = next(rows, None)
         if first is None:
             raise CsvHeaderError(f"{_WHAT}: empty file: expected a header row")
         index, warnings = self._header(first[1])
         yield from warnings
         for line, cells in rows:
-            values = {k: cells[i].strip() for k, i in index.items() if i < len(cells)}
-            try:
-                yield self._row(line, values, ctx)
-            except CredexError as e:
-                yield RowError(line, str(e))
+            yield line, {k: cells[i].strip() for k, i in index.items() if i < len(cells)}
+
+    def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
+        """One row of ``split``: its record, or the reason it is refused."""
+        line, values = unit
+        try:
+            return self._row(line, values, ctx)
+        except CredexError as e:
+            return RowError(line, str(e))
+
+    def parse(self, data: Source, ctx: AdapterContext) -> Iterator[AdapterResult]:
+        """Header warnings first, then one ``ParsedRow`` or ``RowError`` per data row.
+
+        Raises:
+            FormatError: not UTF-8 or malformed CSV.
+            CsvHeaderError: no header, required columns missing, duplicate columns.
+            OversizeError: a row over ``MAX_ROW_BYTES``.
+        """
+        for item in self.split(data):
+            yield item if isinstance(item, HeaderWarning) else self.convert(item, ctx)
 
     @staticmethod
     def _header(cells: list[str]) -> tuple[dict[str, int], list[HeaderWarning]]:

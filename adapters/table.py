@@ -1,10 +1,12 @@
 """Row-by-row CSV tables for the list and licence importers (issue #12 point 4).
 
 Every importer built on this works over an *iterator of decoded lines*, never on the
-whole file: ``decode_lines`` turns bytes into lines lazily (UTF-8, BOM allowed, CRLF or
-LF), ``Table.rows`` reads the header, then yields one ``(line, cells)`` per data row,
-where ``line`` is the physical line the row starts on (header = line 1) and ``cells``
-maps column keys to stripped values.
+whole file: ``decode_lines`` turns bytes (or chunks of bytes) into lines lazily (UTF-8,
+BOM allowed, CRLF, LF or CR; a line over ``MAX_ROW_BYTES`` refused), ``csv_records``
+splits them into CSV records (one record at most ``MAX_ROW_BYTES``), ``Table.rows``
+reads the header, then yields one ``(line, cells)`` per data row, where ``line`` is the
+physical line the row starts on (header = line 1) and ``cells`` maps column keys to
+stripped values.
 
 Headers are matched after NFKC normalisation with whitespace removed (full-width
 brackets equal ASCII ones), against each column's name and its variants (``Column``).
@@ -22,13 +24,25 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from credex.adapters.base import AdapterContext, AdapterResult, HeaderWarning, ParsedRow, RowError
+from credex.adapters.base import (
+    MAX_ROW_BYTES,
+    AdapterContext,
+    AdapterResult,
+    HeaderWarning,
+    ParsedRow,
+    RowError,
+    RowUnit,
+    Source,
+    chunks_of,
+    row_too_large,
+)
 from credex.ledger.dates import parse_date
 from credex.ledger.errors import CredexError, CsvHeaderError, FormatError, RecordError
 from credex.ledger.identifiers import normalise_resident_id, validate_uscc
@@ -40,6 +54,7 @@ __all__ = [
     "Column",
     "CsvAdapter",
     "Table",
+    "csv_records",
     "decode_lines",
     "iso_date",
     "need",
@@ -60,35 +75,91 @@ def normalise_header(name: str) -> str:
     return "".join(s.split())
 
 
-def decode_lines(data: bytes | Iterable[bytes], what: str) -> Iterator[str]:
-    """Decoded lines (ends kept) of UTF-8 input given as bytes or as chunks of bytes;
-    a leading BOM is dropped.
+_LINE_END: Final = re.compile(r"\r\n|\r|\n")
+
+
+def decode_lines(data: Source, what: str) -> Iterator[str]:
+    """Decoded physical lines (ends kept: ``\\n``, ``\\r\\n`` or ``\\r``) of UTF-8 input
+    given as bytes or as chunks of bytes, one at a time; a leading BOM is dropped.
 
     Raises:
         FormatError: not UTF-8 (the message gives the byte offset).
+        OversizeError: a line longer than ``MAX_ROW_BYTES`` (held text is bounded).
     """
-    chunks = [data] if isinstance(data, bytes) else data
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    offset, pending = 0, ""
-    for chunk in chunks:
+    offset, pending, line = 0, "", 1
+    for chunk in chunks_of(data):
         for i in range(0, len(chunk), _CHUNK):
             piece = chunk[i : i + _CHUNK]
             try:
                 pending += decoder.decode(piece)
             except UnicodeDecodeError as e:
                 raise FormatError(
-                    f"{what}: not utf-8: invalid byte at offset {offset + e.start}: expected "
-                    "utf-8 (with or without BOM)"
+                    f"{what}: not utf-8: invalid byte at offset {offset + e.start} (line "
+                    f"{line}): expected utf-8 (with or without BOM)"
                 ) from None
             offset += len(piece)
-            *done, pending = pending.splitlines(keepends=True) or [""]
-            yield from done
+            pos = 0
+            for m in _LINE_END.finditer(pending):
+                if m.end() == len(pending) and m.group() == "\r":
+                    break  # perhaps the first half of a \r\n split between chunks
+                yield pending[pos : m.end()]
+                pos = m.end()
+                line += 1
+            pending = pending[pos:]
+            if len(pending) > MAX_ROW_BYTES:
+                raise row_too_large(what, line, MAX_ROW_BYTES)
     try:
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise FormatError(f"{what}: not utf-8: truncated sequence at the end") from None
     if pending:
         yield pending
+
+
+class _Budget:
+    """The lines of one CSV record, counted: ``rows`` resets ``used`` at each record, and
+    a record spanning more than ``MAX_ROW_BYTES`` of text is refused while it is read."""
+
+    __slots__ = ("line", "lines", "used", "what")
+
+    def __init__(self, lines: Iterable[str], what: str) -> None:
+        self.lines = iter(lines)
+        self.what = what
+        self.used = 0
+        self.line = 1
+
+    def __iter__(self) -> _Budget:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self.lines)
+        self.used += len(text)
+        if self.used > MAX_ROW_BYTES:
+            raise row_too_large(self.what, self.line, MAX_ROW_BYTES)
+        return text
+
+
+def csv_records(lines: Iterable[str], what: str) -> Iterator[tuple[int, list[str]]]:
+    """(physical start line, cells) of each non-blank CSV record, one at a time.
+
+    Raises:
+        FormatError: malformed CSV (the line is named).
+        OversizeError: a record of more than ``MAX_ROW_BYTES`` of text.
+    """
+    budget = _Budget(lines, what)
+    reader = csv.reader(budget)
+    while True:
+        start = reader.line_num + 1
+        budget.used, budget.line = 0, start
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise FormatError(f"{what}: malformed csv at line {start}: {e}") from None
+        if any(c.strip() for c in cells):
+            yield start, cells
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +228,8 @@ class Table:
             FormatError: malformed CSV (the line is named).
             CsvHeaderError: no header, or see ``header``.
         """
-        reader = csv.reader(iter(lines))
         index: dict[str, int] | None = None
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                raise FormatError(f"{self.what}: malformed csv at line {start}: {e}") from None
-            if not any(c.strip() for c in cells):
-                continue
+        for start, cells in csv_records(lines, self.what):
             if index is None:
                 index, warnings = self.header(cells)
                 yield from warnings
@@ -198,7 +259,19 @@ class CsvAdapter:
         lines = decode_lines(data, self.table.what)
         return sum(1 for item in self.table.rows(lines) if isinstance(item, tuple))
 
-    def parse(self, data: bytes, ctx: AdapterContext) -> Iterator[AdapterResult]:
+    def split(self, data: Source) -> Iterator[HeaderWarning | RowUnit]:
+        """Header warnings, then ``(line, cells)`` per data row (see ``Table.rows``)."""
+        return self.table.rows(decode_lines(data, self.table.what))
+
+    def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
+        """One row of ``split``: its record, or the reason it is refused."""
+        line, cells = unit
+        try:
+            return self.row(line, cells, ctx)
+        except CredexError as e:
+            return RowError(line, str(e))
+
+    def parse(self, data: Source, ctx: AdapterContext) -> Iterator[AdapterResult]:
         """``parse_lines`` over the decoded lines of ``data``."""
         return self.parse_lines(decode_lines(data, self.table.what), ctx)
 
@@ -208,16 +281,10 @@ class CsvAdapter:
         Raises:
             FormatError: not UTF-8 or malformed CSV.
             CsvHeaderError: no header, required columns missing, duplicate columns.
+            OversizeError: a row over ``MAX_ROW_BYTES``.
         """
         for item in self.table.rows(lines):
-            if isinstance(item, HeaderWarning):
-                yield item
-                continue
-            line, cells = item
-            try:
-                yield self.row(line, cells, ctx)
-            except CredexError as e:
-                yield RowError(line, str(e))
+            yield item if isinstance(item, HeaderWarning) else self.convert(item, ctx)
 
 
 def scrub(text: str, secrets: Sequence[tuple[str, str]]) -> str:

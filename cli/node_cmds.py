@@ -6,7 +6,7 @@ record value is, how a home is created, how a file is imported) live there.
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,6 @@ from credex.cli._common import (
     JsonOpt,
     console,
     day_opt,
-    err_console,
     group,
     now,
     print_json,
@@ -23,6 +22,11 @@ from credex.cli._common import (
     today,
 )
 from credex.ledger.errors import ConfigError
+
+if TYPE_CHECKING:
+    from credex.adapters.base import Adapter
+    from credex.node.local import LocalNode
+    from credex.node.services.importer import Tally
 
 __all__ = ["register"]
 
@@ -136,6 +140,59 @@ def issuer_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         )
 
 
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="A line per record (and every refused row).")
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        help="Write every refused row to this CSV file (line, reason) instead of the "
+        "terminal; the exit code is still 1 when a row was refused.",
+        dir_okay=False,
+    ),
+]
+
+
+def _stream(
+    node: "LocalNode",
+    path: Path,
+    adapter: "Adapter",
+    *,
+    issuer: str | None,
+    iat: int,
+    facts: bool,
+    json_out: bool,
+    verbose: bool,
+    rejects: Path | None,
+    logged_word: str,
+) -> "Tally":
+    """Stream ``path`` through ``adapter`` into the log, printing as it goes."""
+    from credex.adapters.base import AdapterContext
+    from credex.cli._bulk import BulkOutput, read_chunks
+    from credex.node.services.importer import import_stream
+    from credex.node.services.parsing import parsed_rows
+
+    with (
+        path.open("rb") as f,
+        BulkOutput(
+            name=path.name,
+            total_bytes=path.stat().st_size,
+            json_out=json_out,
+            verbose=verbose,
+            rejects=rejects,
+            logged_word=logged_word,
+        ) as out,
+    ):
+        ctx = AdapterContext(node.home.region, node.home.subject_key())
+        with parsed_rows(adapter, read_chunks(f, out.read), ctx, size=path.stat().st_size) as rows:
+            tally = import_stream(
+                node, adapter, b"", iat=iat, issuer_id=issuer, sink=out, facts=facts, results=rows
+            )
+        out.finish(tally)
+    return tally
+
+
 def issue(
     kind: Annotated[str | None, typer.Option(help="Record kind, e.g. score.city.")] = None,
     subject: Annotated[
@@ -151,64 +208,75 @@ def issue(
     ] = None,
     body: Annotated[str | None, typer.Option(help="The record body as a JSON object.")] = None,
     records: Annotated[
-        Path | None, typer.Option(help="A JSON-lines file of records to issue.")
+        Path | None,
+        typer.Option(
+            help="A JSON-lines file of records to issue, streamed in batches: a bad line "
+            "is refused (exit code 1), the others are logged; run again after an "
+            "interruption, it finishes the file without logging anything twice.",
+            dir_okay=False,
+        ),
     ] = None,
     issuer: Annotated[str | None, typer.Option(help="Issuer id (default: the platform).")] = None,
     valid_from: Annotated[str | None, typer.Option(help="Start day (default today).")] = None,
     valid_until: Annotated[str | None, typer.Option(help="End day.")] = None,
+    verbose: VerboseOpt = False,
+    rejects: RejectsOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Sign records as an issuer and append them to the log (durable before it returns).
 
-    Issuing the same record again (same kind, subject, body and window) logs nothing new.
+    Issuing the same record again (same kind, subject, body and window) logs nothing.
+    With --records: a progress bar on a terminal, one summary line at the end (--verbose:
+    a line per record; --json: one JSON object per line).
 
     \b
     Example:
-      credex issue --records scores.jsonl
+      credex issue --records scores.jsonl --rejects rejected.csv
     """
     from credex.node.pen import open_node
-    from credex.node.services.records import (
-        record_from_value,
-        record_value,
-        records_from_jsonl,
-    )
+    from credex.node.services.records import JsonLinesRecords, record_from_value, record_value
 
     t = now()
     with open_node(resolve_home(home)) as node:
         h = node.home
         if records is not None:
-            with records.open(encoding="utf-8") as f:
-                recs = list(
-                    records_from_jsonl(
-                        f,
-                        name=records.name,
-                        region=h.region,
-                        subject_key=h.subject_key(),
-                        default_from=today(t),
-                    )
-                )
-        else:
-            if kind is None or (subject is None) == (person_id is None):
-                raise ConfigError(
-                    "issue: give --kind and exactly one of --subject / --person-id, "
-                    "or --records FILE"
-                )
-            if person_id == "-":  # keeps the number out of shell history
-                person_id = sys.stdin.readline().strip()
-            value = record_value(
-                kind=kind,
-                body_json=body,
-                subject=subject,
-                person_id=person_id,
-                valid_from=day_opt(valid_from, today(t)) or 0,
-                valid_until=day_opt(valid_until, None),
+            if not records.is_file():
+                raise ConfigError(f"issue: records file not found: {records}")
+            tally = _stream(
+                node,
+                records,
+                JsonLinesRecords(default_from=today(t)),
+                issuer=issuer,
+                iat=t,
+                facts=False,
+                json_out=json_out,
+                verbose=verbose,
+                rejects=rejects,
+                logged_word="logged",
             )
-            recs = [
-                record_from_value(
-                    value, region=h.region, subject_key=h.subject_key(), default_from=today(t)
-                )
-            ]
+            if tally.rejected:
+                raise typer.Exit(1)
+            return
+        if kind is None or (subject is None) == (person_id is None):
+            raise ConfigError(
+                "issue: give --kind and exactly one of --subject / --person-id, or --records FILE"
+            )
+        if person_id == "-":  # keeps the number out of shell history
+            person_id = sys.stdin.readline().strip()
+        value = record_value(
+            kind=kind,
+            body_json=body,
+            subject=subject,
+            person_id=person_id,
+            valid_from=day_opt(valid_from, today(t)) or 0,
+            valid_until=day_opt(valid_until, None),
+        )
+        recs = [
+            record_from_value(
+                value, region=h.region, subject_key=h.subject_key(), default_from=today(t)
+            )
+        ]
         results = node.issue(recs, issuer_id=issuer, iat=t)
     if json_out:
         print_json([r.to_json() for r in results])
@@ -222,57 +290,40 @@ def import_(
     file: Annotated[Path, typer.Argument(help="The file to import.", exists=True, dir_okay=False)],
     adapter: Annotated[str, typer.Option(help=f"Input format: {ADAPTER_NAMES}.")],
     issuer: Annotated[str | None, typer.Option(help="Issuer id (default: the platform).")] = None,
+    verbose: VerboseOpt = False,
+    rejects: RejectsOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Import a regional file: good rows are signed and logged, bad rows reported by line.
 
+    The file is streamed in batches (memory does not grow with it): a progress bar on a
+    terminal, one summary line at the end, refused rows on stderr or in --rejects FILE.csv
+    (exit code 1 when any), --verbose for a line per record, --json for one JSON object
+    per line. Interrupted, run it again: it finishes the file and logs nothing twice.
+
     \b
     Example:
-      credex import --adapter penalty-csv 行政处罚.csv --json
+      credex import --adapter penalty-csv 行政处罚.csv --rejects rejected.csv
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from credex.adapters.registry import adapter_named
     from credex.node.pen import open_node
-    from credex.node.services.importer import import_bytes
 
     ad = adapter_named(adapter)
-    data = file.read_bytes()
-    with (
-        open_node(resolve_home(home)) as node,
-        Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err_console,
-            transient=True,
-            disable=json_out or not err_console.is_terminal,
-        ) as progress,
-    ):
-        task = progress.add_task("rows", total=ad.count_rows(data))
-        summary = import_bytes(
-            node, ad, data, iat=now(), issuer_id=issuer, on_rows=lambda n: progress.advance(task, n)
+    with open_node(resolve_home(home)) as node:
+        tally = _stream(
+            node,
+            file,
+            ad,
+            issuer=issuer,
+            iat=now(),
+            facts=True,
+            json_out=json_out,
+            verbose=verbose,
+            rejects=rejects,
+            logged_word="imported",
         )
-    if json_out:
-        print_json({"file": file.name, **summary.to_json_value()})
-    else:
-        for w in summary.warnings:
-            err_console.print(f"warning: {w}", markup=False)
-        for e in summary.errors:
-            err_console.print(f"line {e.line}: {e.reason}", markup=False)
-        for d in summary.duplicates:
-            console.print(f"line {d.line}: duplicate of {d.first} (not logged)", markup=False)
-        extra = ""
-        if summary.duplicates:
-            extra += f", {len(summary.duplicates)} duplicates of a fact already held"
-        if summary.superseded:
-            extra += f", {summary.superseded} superseded"
-        console.print(
-            f"{file.name}: {summary.imported} imported, {summary.already_present} "
-            f"already present, {summary.rejected} rejected{extra}"
-        )
-    if summary.errors:
+    if tally.rejected:
         raise typer.Exit(1)
 
 

@@ -135,7 +135,9 @@ def uscc_check_char(first17: str) -> str:
 
 
 def validate_uscc(value: str) -> OrgId:
-    """Validate a USCC and return it in canonical form.
+    """Validate a USCC and return it in canonical form (the last few thousand valid codes
+    are remembered: a bulk import checks each subject twice, once from the row and once
+    in its ``Record``, and files repeat subjects).
 
     Raises:
         IdentifierError: wrong length, a character outside the set (by position), a
@@ -144,6 +146,22 @@ def validate_uscc(value: str) -> OrgId:
             whatever its USCC check says). Known legacy codes are accepted, flagged.
             Messages never contain a character of ``value``.
     """
+    known = _VALID_USCC.get(value)
+    if known is not None:
+        return known
+    org = _validate_uscc(value)
+    if len(_VALID_USCC) >= _VALID_USCC_MAX:
+        _VALID_USCC.clear()
+    _VALID_USCC[value] = org
+    return org
+
+
+#: valid codes as given -> their ``OrgId`` (bounded; cleared when full)
+_VALID_USCC: dict[str, OrgId] = {}
+_VALID_USCC_MAX: Final = 8192
+
+
+def _validate_uscc(value: str) -> OrgId:
     code = _squash(value)
     if len(code) != 18:
         raise IdentifierError(f"uscc: wrong length: expected 18 characters, got {len(code)}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cbor2
+
 from credex.ledger import envelope
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
@@ -232,14 +234,14 @@ class LocalNode:
             for r, w in zip(records, wrapped, strict=True)
         ]
         hashes = [record_hash(issuer, p) for p in payloads]
-        known = self.store.find_record_hashes(hashes)
+        known = self.store.find_records(hashes)
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
         leaves: list[NewLeaf] = []
         bodies: list[tuple[bytes, bytes]] = []
         for i, (r, h) in enumerate(zip(records, hashes, strict=True)):
-            idx = known.get(h)
-            if idx is None:
+            found = next((e for e in known.get(h, ()) if _is_record(e.leaf, h)), None)
+            if found is None:
                 fresh.append(i)
                 key = self._key(issuer, r, iat)
                 leaf = sign_leaf(r, issuer, key, iat)
@@ -248,9 +250,18 @@ class LocalNode:
                 leaves.append(NewLeaf(leaf, r.kind, issuer, iat, h, r.subject.id, target, number))
                 if wrapped[i]:
                     bodies.append((leaf_hash(leaf), r.to_bytes()))
-            else:
-                out[i] = IssueResult(idx, self.log.entry(idx).leaf_hash, False, r.kind)
+            else:  # durable already: not signed again
+                out[i] = IssueResult(found.index, found.leaf_hash, False, r.kind)
         return out, fresh, leaves, bodies
+
+    def prepare_issue(self, records: Sequence[Record], issuer: str, iat: int) -> _Prepared:
+        """Step one of ``issue`` for one batch: look the records up by record hash and
+        sign only those not logged yet (thread-safe: may run beside ``commit_issue``)."""
+        return self._prepare(records, issuer, iat)
+
+    def commit_issue(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
+        """Step two: make the signed batch durable (bodies first); results in order."""
+        return self._commit(records, prepared)
 
     def _commit(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
         out, fresh, leaves, bodies = prepared
@@ -543,6 +554,21 @@ class LocalNode:
             if body is not None:
                 st = st.with_preimage(body)
         return st
+
+
+def _is_record(leaf: bytes, wanted: bytes) -> bool:
+    """Whether the logged statement ``leaf`` carries the record hash ``wanted`` (the
+    store finds candidates by its first 8 bytes). The leaf was checked when it was
+    logged, so its issuer and payload are read without checking it again."""
+    try:
+        value = cbor2.loads(leaf)
+        protected, _, payload, _ = value.value
+        issuer = cbor2.loads(protected)[15][1]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, cbor2.CBORDecodeError):
+        return False
+    if not isinstance(issuer, str) or not isinstance(payload, bytes):
+        return False
+    return record_hash(issuer, payload) == wanted
 
 
 def record_hash(issuer: str, payload: bytes) -> bytes:

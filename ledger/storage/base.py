@@ -104,8 +104,9 @@ class LogStore(Protocol):
         """The index of each given leaf hash that is stored; absent hashes are left out."""
         ...
 
-    def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
-        """Lowest index of an entry carrying each known record hash; unknown ones absent."""
+    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, list[Entry]]:
+        """The entries that may carry each record hash, in index order (found by its
+        first 4 bytes: the caller confirms against the statement); none: absent."""
         ...
 
     def find_by_subject(

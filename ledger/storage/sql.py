@@ -31,7 +31,6 @@ This module does not sequence entries, hash, or check roots: ``log.py`` does.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final, TypeVar
@@ -40,36 +39,32 @@ import psycopg
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    CompoundSelect,
     Connection,
     Engine,
+    Integer,
     LargeBinary,
     Select,
     SmallInteger,
     Table,
     Text,
-    and_,
     bindparam,
     func,
     insert,
-    inspect,
-    literal,
-    or_,
     select,
-    text,
-    union_all,
 )
 from sqlalchemy import update as sa_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import LogMovedError, StorageError
-from credex.ledger.merkle import NodeId
+from credex.ledger.merkle import NodeId, node_hash
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.component import SqlComponent
 from credex.ledger.storage.tables import (
     CHECKPOINTS,
     DECISION_NUMBERS,
     ENTRIES,
+    ENTRY_TAGS,
     LOG_TABLES,
     NODES,
 )
@@ -81,7 +76,15 @@ _CHUNK: Final = 4096
 
 _T = TypeVar("_T")
 
+#: subtree hashes are stored from this level up; below it they are hashed from at most
+#: ``2**(MIN_NODE_LEVEL - 1)`` leaf hashes when read
+MIN_NODE_LEVEL: Final = 5
+
+#: bytes of a hash that its lookup key holds (``record_key``; the SQLite leaf-hash index)
+KEY_BYTES: Final = 4
+
 _E = ENTRIES.c
+_TG = ENTRY_TAGS.c
 _N = NODES.c
 _D = DECISION_NUMBERS.c
 _C = CHECKPOINTS.c
@@ -89,20 +92,51 @@ _SIZE: Final = select(func.coalesce(func.max(_E.idx) + 1, 0))
 #: PostgreSQL type of each column type used by the tables, for binary COPY
 _PG_COPY_TYPES: Final[dict[type[Any], str]] = {
     BigInteger: "int8",
+    Integer: "int4",
     SmallInteger: "int2",
     LargeBinary: "bytea",
     Text: "text",
 }
-_FIND: Final = select(_E.leaf_hash, _E.idx).where(
+_FIND_PG: Final = select(_E.leaf_hash, _E.idx).where(
     _E.leaf_hash.in_(bindparam("hashes", expanding=True))
 )
-_FIND_RECORD: Final = (
-    select(_E.record_hash, func.min(_E.idx))
-    .where(_E.record_hash.in_(bindparam("hashes", expanding=True)))
-    .group_by(_E.record_hash)
-)
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
-_ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _E.kind, _E.issuer, _E.iat)
+_ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _TG.kind, _TG.issuer, _E.iat).join(
+    ENTRY_TAGS, _TG.id == _E.tag
+)
+_LEAF_HASHES: Final = select(_E.idx, _E.leaf_hash).where(
+    _E.idx.in_(bindparam("leaves", expanding=True))
+)
+_NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
+
+#: the lookup indexes, created with the tables (a new database; see ``docs/storage.md``):
+#: B-trees, partial where the column may be NULL, except for the leaf hash: on SQLite by
+#: its first 4 bytes, on PostgreSQL a hash index (a 4-byte hash code per entry, packed)
+_INDEXES: Final[dict[str, tuple[str, ...]]] = {
+    "sqlite": (
+        "CREATE INDEX IF NOT EXISTS ix_entries_leaf_key ON entries (substr(leaf_hash, 1, 4))",
+        "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
+        "WHERE record_key IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_subject ON entries (subject) "
+        "WHERE subject IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_target ON entries (target) WHERE target IS NOT NULL",
+    ),
+    "postgresql": (
+        "CREATE INDEX IF NOT EXISTS ix_entries_leaf_hash ON entries USING hash (leaf_hash) "
+        "WITH (fillfactor = 100)",
+        "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
+        "WHERE record_key IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_subject ON entries (subject) "
+        "WHERE subject IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_target ON entries (target) WHERE target IS NOT NULL",
+    ),
+}
+
+
+def record_key(record_hash: bytes) -> int:
+    """The ``record_key`` of a record hash: its first 4 bytes as a signed integer (a
+    4-byte integer on SQLite; candidates are confirmed against the statement)."""
+    return int.from_bytes(record_hash[:KEY_BYTES], "big", signed=True)
 
 
 def _below(end: int) -> ColumnElement[bool]:
@@ -114,47 +148,9 @@ def _below(end: int) -> ColumnElement[bool]:
     return (_E.idx + 0) < end
 
 
-#: index columns added after the first release: (name, SQLite type, PostgreSQL type)
-_INDEX_COLUMNS: Final = (("subject", "TEXT", "text"), ("target", "BLOB", "bytea"))
-
-
-def _add_index_columns(conn: Connection) -> None:
-    """Bring a database made before ``subject`` / ``target`` existed up to date: add the
-    columns and their indexes. Entries appended before stay unindexed (NULL): a node
-    that predates them re-imports or re-syncs into a fresh database to index them."""
-    have = {c["name"] for c in inspect(conn).get_columns(ENTRIES.name)}
-    pg = conn.dialect.name == "postgresql"
-    for name, sqlite_type, pg_type in _INDEX_COLUMNS:
-        if name in have:
-            continue
-        col_type = pg_type if pg else sqlite_type
-        conn.execute(text(f"ALTER TABLE {ENTRIES.name} ADD COLUMN {name} {col_type}"))
-        conn.execute(text(f"CREATE INDEX ix_{ENTRIES.name}_{name} ON {ENTRIES.name} ({name})"))
-
-
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-@functools.cache
-def _nodes_stmt(levels: int) -> CompoundSelect[int, int, bytes]:
-    """Leaf hashes ``:leaves`` from ``entries`` plus, from ``nodes``, level ``:l<k>`` at
-    indices ``:i<k>`` for ``k < levels``: one round trip, each part a primary-key lookup.
-
-    One cached statement per number of levels (at most 64), so SQLAlchemy compiles each
-    shape once. No ``tuple_(level, idx).in_(...)``: SQLite scans the whole table for that.
-    """
-    leaves = select(literal(0, SmallInteger), _E.idx, _E.leaf_hash).where(
-        _E.idx.in_(bindparam("leaves", expanding=True))
-    )
-    if not levels:
-        return union_all(leaves)
-    by_level = [
-        and_(_N.level == bindparam(f"l{k}"), _N.idx.in_(bindparam(f"i{k}", expanding=True)))
-        for k in range(levels)
-    ]
-    return union_all(leaves, select(_N.level, _N.idx, _N.hash).where(or_(*by_level)))
 
 
 def _columns(conn: Connection, table: Table) -> tuple[str, str]:
@@ -199,9 +195,10 @@ class SqlStore(SqlComponent):
     """
 
     component: ClassVar[str] = "sql store"
-    __slots__ = ("_insert", "_read_options")
+    __slots__ = ("_insert", "_read_options", "_tag_ids")
 
     def _configure(self, engine: Engine) -> None:
+        self._tag_ids: dict[tuple[str, str], int] = {}
         self._insert = _copy_rows if self._backend == "postgresql" else _executemany_rows
         # PostgreSQL reads run without BEGIN/ROLLBACK round trips (each read is one statement
         # per chunk over immutable rows); SQLite reads keep the BEGIN of the engine's hook
@@ -213,7 +210,29 @@ class SqlStore(SqlComponent):
     def _create(self, conn: Connection) -> None:
         for table in LOG_TABLES:
             table.create(conn, checkfirst=True)
-        _add_index_columns(conn)
+        for ddl in _INDEXES[conn.dialect.name]:
+            conn.exec_driver_sql(ddl)
+
+    def _tags(self, conn: Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The ``entry_tags`` id of each (kind, issuer) pair, created if new (inside the
+        caller's write transaction; cached only once it commits)."""
+        known = self._tag_ids
+        out = {p: known[p] for p in pairs if p in known}
+        dialect: Any = postgresql if self._backend == "postgresql" else sqlite
+        for kind, issuer in sorted(pairs - out.keys()):
+            found = None
+            while found is None:  # another writer may take the number first: the next one
+                free = conn.execute(select(func.coalesce(func.max(_TG.id) + 1, 1))).scalar_one()
+                conn.execute(
+                    dialect.insert(ENTRY_TAGS)
+                    .values(id=free, kind=kind, issuer=issuer)
+                    .on_conflict_do_nothing()
+                )
+                found = conn.execute(
+                    select(_TG.id).where(_TG.kind == kind, _TG.issuer == issuer)
+                ).scalar_one_or_none()
+            out[(kind, issuer)] = int(found)
+        return out
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -242,11 +261,7 @@ class SqlStore(SqlComponent):
     ) -> None:
         # positional tuples in table column order, handed to the driver in bulk: SQLAlchemy's
         # per-row parameter processing would cost more than the database itself
-        entry_rows = [
-            (i, e.leaf_hash, e.leaf, e.kind, e.issuer, e.iat, e.record_hash, e.subject, e.target)
-            for i, e in enumerate(entries, start_index)
-        ]
-        node_rows = [(nid[0], nid[1], h) for nid, h in nodes]
+        node_rows = [(nid[0], nid[1], h) for nid, h in nodes if nid[0] >= MIN_NODE_LEVEL]
         decision_rows = [
             (e.decision_no, i)
             for i, e in enumerate(entries, start_index)
@@ -259,6 +274,20 @@ class SqlStore(SqlComponent):
                     raise LogMovedError(
                         f"sql store: append refused: expected start index {size}, got {start_index}"
                     )
+                tags = self._tags(conn, {(e.kind, e.issuer) for e in entries})
+                entry_rows = [
+                    (
+                        i,
+                        e.iat,
+                        None if e.record_hash is None else record_key(e.record_hash),
+                        tags[(e.kind, e.issuer)],
+                        e.leaf_hash,
+                        e.leaf,
+                        e.subject,
+                        e.target,
+                    )
+                    for i, e in enumerate(entries, start_index)
+                ]
                 if entry_rows:
                     self._insert(conn, ENTRIES, entry_rows)
                 if node_rows:
@@ -269,26 +298,53 @@ class SqlStore(SqlComponent):
                     extra(conn)
         except (SQLAlchemyError, psycopg.Error) as e:
             raise self._error("append", e) from e
+        self._tag_ids.update(tags)
 
-    def _lookup(self, stmt: Select[Any], hashes: Collection[bytes], what: str) -> dict[bytes, int]:
-        """Run a ``(hash, index)`` query over ``hashes`` in chunks of bound parameters."""
-        wanted = list(hashes)
+    def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
+        wanted = set(leaf_hashes)
         out: dict[bytes, int] = {}
         if not wanted:
             return out
         try:
             with self._read() as conn:
-                for chunk in _chunks(wanted):
-                    out.update((h, int(i)) for h, i in conn.execute(stmt, {"hashes": chunk}))
+                for chunk in _chunks(list(wanted)):
+                    if self._backend == "postgresql":
+                        rows = conn.execute(_FIND_PG, {"hashes": list(chunk)}).all()
+                    else:  # by the first 4 bytes (the index), then the whole hash
+                        marks = ", ".join("?" for _ in chunk)
+                        rows = conn.exec_driver_sql(
+                            "SELECT leaf_hash, idx FROM entries "
+                            f"WHERE substr(leaf_hash, 1, 4) IN ({marks})",
+                            tuple(h[:KEY_BYTES] for h in chunk),
+                        ).all()
+                    for h, i in rows:
+                        if h in wanted and (h not in out or int(i) < out[h]):
+                            out[h] = int(i)
         except SQLAlchemyError as e:
-            raise self._error(what, e) from e
+            raise self._error("find indices", e) from e
         return out
 
-    def find_indices(self, leaf_hashes: Collection[bytes]) -> dict[bytes, int]:
-        return self._lookup(_FIND, leaf_hashes, "find indices")
-
-    def find_record_hashes(self, record_hashes: Collection[bytes]) -> dict[bytes, int]:
-        return self._lookup(_FIND_RECORD, record_hashes, "find record hashes")
+    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, list[Entry]]:
+        by_key: dict[int, list[bytes]] = {}
+        for h in set(record_hashes):
+            by_key.setdefault(record_key(h), []).append(h)
+        out: dict[bytes, list[Entry]] = {}
+        if not by_key:
+            return out
+        stmt = _ENTRY_SELECT.add_columns(_E.record_key).where(
+            _E.record_key.in_(bindparam("keys", expanding=True))
+        )
+        try:
+            with self._read() as conn:
+                for chunk in _chunks(list(by_key)):
+                    for *row, key in conn.execute(stmt, {"keys": list(chunk)}):
+                        for h in by_key[int(key)]:
+                            out.setdefault(h, []).append(Entry(*row))
+        except SQLAlchemyError as e:
+            raise self._error("find records", e) from e
+        for found in out.values():
+            found.sort(key=lambda e: e.index)
+        return out
 
     def _find(self, stmt: Select[Any], what: str) -> list[Entry]:
         try:
@@ -302,7 +358,7 @@ class SqlStore(SqlComponent):
     ) -> list[Entry]:
         stmt = _ENTRY_SELECT.where(_E.subject == subject)
         if kinds is not None:
-            stmt = stmt.where(_E.kind.in_(list(kinds)))
+            stmt = stmt.where(_TG.kind.in_(list(kinds)))
         if end is not None:
             stmt = stmt.where(_below(end))
         return self._find(stmt, "find by subject")
@@ -314,7 +370,7 @@ class SqlStore(SqlComponent):
         return self._find(stmt, "find by target")
 
     def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
-        stmt = _ENTRY_SELECT.where(_E.kind.in_(list(kinds)))
+        stmt = _ENTRY_SELECT.where(_TG.kind.in_(list(kinds)))
         if end is not None:
             stmt = stmt.where(_below(end))
         return self._find(stmt, "find by kind")
@@ -338,21 +394,43 @@ class SqlStore(SqlComponent):
             raise self._error("get entries", e) from e
 
     def get_nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
+        """Level 0 from ``entries.leaf_hash``, levels 1 to ``MIN_NODE_LEVEL - 1`` hashed
+        from their leaf hashes (a subtree not complete yet is absent), the others from
+        ``nodes``."""
+        wanted = set(ids)
+        stored = [nid for nid in wanted if nid[0] >= MIN_NODE_LEVEL]
+        derived = [nid for nid in wanted if 0 < nid[0] < MIN_NODE_LEVEL]
+        leaves = {i for level, i in wanted if level == 0}
+        for level, i in derived:
+            leaves.update(range(i << level, (i + 1) << level))
         out: dict[NodeId, bytes] = {}
+        found: dict[int, bytes] = {}
         try:
             with self._read() as conn:
-                for chunk in _chunks(list(ids)):
-                    by_level: dict[int, list[int]] = {}
-                    for level, i in chunk:
-                        by_level.setdefault(level, []).append(i)
-                    params: dict[str, Any] = {"leaves": by_level.pop(0, [])}
-                    for k, (level, idxs) in enumerate(by_level.items()):
-                        params[f"l{k}"] = level
-                        params[f"i{k}"] = idxs
-                    stmt = _nodes_stmt(len(by_level))
-                    out.update(((lv, i), h) for lv, i, h in conn.execute(stmt, params))
+                for chunk in _chunks(sorted(leaves)):
+                    found.update(
+                        (int(i), h) for i, h in conn.execute(_LEAF_HASHES, {"leaves": list(chunk)})
+                    )
+                by_level: dict[int, list[int]] = {}
+                for level, i in stored:
+                    by_level.setdefault(level, []).append(i)
+                for level, idxs in by_level.items():
+                    for chunk in _chunks(idxs):
+                        stmt = _NODE_HASHES.where(_N.level == level, _N.idx.in_(list(chunk)))
+                        out.update(((int(lv), int(i)), h) for lv, i, h in conn.execute(stmt))
         except SQLAlchemyError as e:
             raise self._error("get nodes", e) from e
+        for level, i in wanted:
+            if level == 0 and i in found:
+                out[(0, i)] = found[i]
+        for level, i in derived:
+            row = [found.get(j) for j in range(i << level, (i + 1) << level)]
+            if any(h is None for h in row):
+                continue
+            hashes: list[bytes] = [h for h in row if h is not None]
+            while len(hashes) > 1:
+                hashes = [node_hash(hashes[k], hashes[k + 1]) for k in range(0, len(hashes), 2)]
+            out[(level, i)] = hashes[0]
         return out
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:

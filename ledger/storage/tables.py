@@ -7,16 +7,23 @@ SQLAlchemy Core statements against them and converts rows to the dataclasses of
 (``bodies.py``) and the derivation store's one (``derivations.py``). Table classes are
 never used as domain objects and never leave the storage package.
 
-- ``entries``: one row per log entry. ``idx`` is the 0-based leaf index, ``leaf_hash`` the
-  RFC 9162 leaf hash (unique: the log never holds the same leaf twice), ``leaf`` the statement
-  bytes exactly as appended, plus ``kind``, ``issuer`` and ``iat`` for lookups, and
-  ``record_hash`` (issuer + record identity, independent of ``iat``) so a node can refuse
-  to log the same record twice when a file is imported again; ``subject`` (the statement's
-  CWT ``sub``: a USCC, a HK CR number or a person pseudonym, never a raw id) and ``target``
-  (``refs[0]`` of a lifecycle statement: the record it is about), both indexed, so a
-  subject lookup and a record's status are index reads, not log scans.
-- ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 1`` (see ``merkle.py``).
-  Level-0 nodes are the ``entries.leaf_hash`` column and are not stored twice.
+- ``entries``: one row per log entry; each thing is stored once (issue #16, what each
+  byte is for: ``docs/storage.md``). ``idx`` is the 0-based leaf index, ``leaf`` the
+  statement bytes exactly as appended, ``leaf_hash`` its RFC 9162 leaf hash (the tree's
+  level 0), ``tag`` the (kind, issuer) pair in ``entry_tags``, ``iat``; ``record_key`` the
+  first 4 bytes of the record hash (issuer + record identity, independent of ``iat``) as
+  a signed integer, so that a file imported again finds what is already logged (a match
+  is confirmed against the statement by the caller); ``subject`` (the statement's CWT
+  ``sub``: a USCC, a HK CR number or a person pseudonym, never a raw id) and ``target``
+  (``refs[0]`` of a lifecycle statement: the record it is about). Lookups by leaf hash,
+  record key, subject and target are index reads (``sql.py`` creates the indexes: partial
+  where the column may be NULL; on PostgreSQL hash indexes, which keep a 4-byte hash code
+  per entry instead of the value). No constraint makes ``leaf_hash`` unique: the log
+  appends a leaf only after finding it absent, under its write lock.
+- ``entry_tags``: one row per (kind, issuer) pair, numbered (a few dozen per node).
+- ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 5`` (see
+  ``merkle.py``). Level 0 is ``entries.leaf_hash``; levels 1 to 4 are hashed from at most
+  16 leaf hashes when read (``sql.py``), not stored.
 - ``checkpoints``: signed tree heads: size, root and the signed-note text.
 - ``decision_numbers``: ``(decision_no, idx)`` for each entry that is a 双公示 penalty
   in the clear (its 决定书文号, see ``ledger/indexing.py``), so ``credex records
@@ -36,7 +43,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, SmallInteger, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -45,6 +61,7 @@ __all__ = [
     "DECISION_NUMBERS",
     "DERIVATIONS",
     "ENTRIES",
+    "ENTRY_TAGS",
     "EVIDENCE",
     "LOG_TABLES",
     "NODES",
@@ -56,6 +73,7 @@ __all__ = [
     "DecisionNoRow",
     "DerivationRow",
     "EntryRow",
+    "EntryTagRow",
     "EvidenceRow",
     "NodeRow",
     "PeerLogStateRow",
@@ -71,23 +89,32 @@ class EntryRow(SQLModel, table=True):
 
     __tablename__ = "entries"
 
+    # fixed-width columns first: no alignment padding between them on PostgreSQL
     idx: int = Field(sa_column=Column(_Index, primary_key=True, autoincrement=False))
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    iat: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_key: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tag: int = Field(sa_column=Column(Integer, nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     leaf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    target: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
+
+
+class EntryTagRow(SQLModel, table=True):
+    """One (kind, issuer) pair of entries (``entry_tags``)."""
+
+    __tablename__ = "entry_tags"
+    __table_args__ = (UniqueConstraint("kind", "issuer"),)
+
+    #: assigned by ``sql.py`` (the next free number), not by a sequence: a restored
+    #: database has no sequence to bring up to date
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     kind: str = Field(sa_column=Column(Text, nullable=False))
     issuer: str = Field(sa_column=Column(Text, nullable=False))
-    iat: int = Field(sa_column=Column(BigInteger, nullable=False))
-    record_hash: bytes | None = Field(
-        default=None, sa_column=Column(LargeBinary(32), nullable=True, index=True)
-    )
-    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True, index=True))
-    target: bytes | None = Field(
-        default=None, sa_column=Column(LargeBinary(32), nullable=True, index=True)
-    )
 
 
 class NodeRow(SQLModel, table=True):
-    """One perfect-subtree hash, ``level >= 1`` (``nodes``)."""
+    """One perfect-subtree hash, ``level >= 5`` (``nodes``)."""
 
     __tablename__ = "nodes"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -119,12 +146,19 @@ class DecisionNoRow(SQLModel, table=True):
 
 
 ENTRIES: Final[Table] = EntryRow.__table__  # type: ignore[attr-defined]
+ENTRY_TAGS: Final[Table] = EntryTagRow.__table__  # type: ignore[attr-defined]
 NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
 DECISION_NUMBERS: Final[Table] = DecisionNoRow.__table__  # type: ignore[attr-defined]
 #: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``); a database made
 #: before ``decision_numbers`` existed gets it when next opened (``checkfirst``)
-LOG_TABLES: Final[tuple[Table, ...]] = (ENTRIES, NODES, CHECKPOINTS, DECISION_NUMBERS)
+LOG_TABLES: Final[tuple[Table, ...]] = (
+    ENTRIES,
+    ENTRY_TAGS,
+    NODES,
+    CHECKPOINTS,
+    DECISION_NUMBERS,
+)
 
 
 # --- beside the log: witness state, peer views, evidence (``witness.py``) ---------------

@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     )
     from credex.node.services.importer import (
         ImportedRow,
+        ImportSink,
         ImportSummary,
+        Tally,
         import_bytes,
+        import_stream,
     )
     from credex.node.services.intake import (
         Intake,
@@ -74,6 +77,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Caller",
     "FoundRecord",
+    "ImportSink",
     "ImportSummary",
     "ImportedRow",
     "Intake",
@@ -86,12 +90,14 @@ __all__ = [
     "RecordQuery",
     "SubjectLookup",
     "SubmitAck",
+    "Tally",
     "add_lifecycle",
     "add_policy",
     "erase_body",
     "erase_if_ended",
     "find_records",
     "import_bytes",
+    "import_stream",
     "lookup_subject",
     "lookups_of",
     "node_conflicts",
@@ -109,8 +115,11 @@ __getattr__ = lazy_exports(
     {
         "Caller": "lookup",
         "FoundRecord": "finding",
+        "ImportSink": "importer",
         "ImportSummary": "importer",
         "ImportedRow": "importer",
+        "Tally": "importer",
+        "import_stream": "importer",
         "Intake": "intake",
         "LifecycleResult": "lifecycle",
         "LookupAudit": "audit",

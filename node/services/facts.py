@@ -52,6 +52,8 @@ __all__ = [
 SOURCE_FIELDS: Final = frozenset(
     {"source_unit", "source_unit_uscc", "note", "subject_flags", "subject_name"}
 )
+#: (subject, kind) lookups kept, oldest dropped first
+_CACHE_MAX: Final = 4096
 _BRACKETS: Final = str.maketrans("〔〕［］【】（）", "[][][]()")
 
 
@@ -169,6 +171,8 @@ class FactIndex:
                         life = lifecycle_in(view.log, st.leaf_hash, view.size)
                         state = status_at(st, life, self.now).state
                         out.append(Prior(origin, e.index, st, state not in TERMINAL_STATES))
+        if len(self._cache) >= _CACHE_MAX:  # bounded: a file may name millions of subjects
+            self._cache.pop(next(iter(self._cache)))
         self._cache[(subject, kind)] = out
         return out
 

@@ -11,24 +11,55 @@ the same issuer is logged and supersedes the old record (``lifecycle.supersessio
 counted in ``superseded``); another source's different version of the same decision is
 refused as a row error naming the fields that differ.
 
-It does not print: progress goes to a callback, the outcome to an ``ImportSummary``.
+At scale (issue #16) ``import_stream`` reads the file as it goes and keeps no more than
+two batches in memory: rows are parsed, checked and signed in batches of ``BATCH`` (the
+next batch is signed on a worker thread while the previous one is committed), and every
+outcome goes to an ``ImportSink`` as it happens (a row logged, a row rejected, a
+duplicate, a warning, progress), never into a list; the result is a ``Tally`` of counts.
+Killed at any point and run again, it finishes the file: a record already durable is
+found by its record hash (``LocalNode.prepare_issue``) and neither signed nor logged
+again. ``import_bytes`` is the small-file form that collects everything
+(``ImportSummary``).
+
+It does not print.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from credex.adapters.base import Adapter, AdapterContext, HeaderWarning, ParsedRow, RowError
+from credex.adapters.base import (
+    Adapter,
+    AdapterContext,
+    HeaderWarning,
+    ParsedRow,
+    RowError,
+    Source,
+)
 from credex.ledger.dates import cst_day
+from credex.ledger.errors import CredexError
 from credex.node.local import IssueResult, LocalNode
 from credex.node.services.facts import FactIndex, Prior, fact_key
 from credex.node.services.lifecycle import add_lifecycle
 
-__all__ = ["Duplicate", "ImportSummary", "ImportedRow", "import_bytes"]
+__all__ = [
+    "BATCH",
+    "Duplicate",
+    "ImportSink",
+    "ImportSummary",
+    "ImportedRow",
+    "Tally",
+    "import_bytes",
+    "import_stream",
+]
 
-_BATCH: Final = 256
+#: rows signed and committed together (one transaction each)
+BATCH: Final = 4096
 _PENALTY: Final = "penalty.admin"
 
 
@@ -81,6 +112,55 @@ class Duplicate:
 
 
 @dataclass(slots=True)
+class Tally:
+    """Counts of one import so far (``rows`` = every data row looked at)."""
+
+    rows: int = 0
+    imported: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    superseded: int = 0
+    warnings: int = 0
+
+    @property
+    def logged(self) -> int:
+        """Rows whose record is in the log (new or already there)."""
+        return self.imported + self.already_present
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "already_present": self.already_present,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "superseded": self.superseded,
+            "warnings": self.warnings,
+        }
+
+
+class ImportSink:
+    """Where an import's outcomes go, one at a time (the default drops them). A sink
+    must not keep them all: a file may have tens of millions of rows."""
+
+    def row(self, row: ImportedRow) -> None:
+        """A good row, logged (``row.new``) or found already logged."""
+
+    def reject(self, error: RowError) -> None:
+        """A refused row: its line and why (never a raw personal id)."""
+
+    def duplicate(self, dup: Duplicate) -> None:
+        """A row reporting a fact already held: not logged."""
+
+    def warning(self, message: str) -> None:
+        """A file or row warning (a row's starts with ``line N:``)."""
+
+    def progress(self, tally: Tally) -> None:
+        """Called after each committed batch, and at the end, with the counts so far."""
+
+
+@dataclass(slots=True)
 class ImportSummary:
     imported: int = 0
     already_present: int = 0
@@ -110,6 +190,26 @@ class ImportSummary:
         }
 
 
+class _Collect(ImportSink):
+    """Everything into an ``ImportSummary`` (small files: ``import_bytes``)."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+
+    def row(self, row: ImportedRow) -> None:
+        self.summary.rows.append(row)
+        self.summary.indices.append(row.index)
+
+    def reject(self, error: RowError) -> None:
+        self.summary.errors.append(error)
+
+    def duplicate(self, dup: Duplicate) -> None:
+        self.summary.duplicates.append(dup)
+
+    def warning(self, message: str) -> None:
+        self.summary.warnings.append(message)
+
+
 def import_bytes(
     node: LocalNode,
     adapter: Adapter,
@@ -117,34 +217,81 @@ def import_bytes(
     *,
     iat: int,
     issuer_id: str | None = None,
-    on_rows: Callable[[int], None] = lambda _: None,
 ) -> ImportSummary:
-    """Import ``data``; ``on_rows(n)`` is called as rows are done (for a progress bar).
+    """Import ``data`` and collect every outcome (``import_stream`` for big files).
 
     Raises:
         FormatError: the file as a whole is unusable (encoding, header); nothing imported.
     """
-    ctx = AdapterContext(node.home.region, node.home.subject_key())
     summary = ImportSummary()
-    pending: list[ParsedRow] = []
-    #: the old record each pending correction supersedes, by position in ``pending``
-    replaces: dict[int, Prior] = {}
-    keys: set[tuple[str, tuple[str, ...]]] = set()
-    issuer = issuer_id or node.home.platform_issuer
-    facts = FactIndex(node, iat)
+    tally = import_stream(node, adapter, data, iat=iat, issuer_id=issuer_id, sink=_Collect(summary))
+    summary.imported, summary.already_present = tally.imported, tally.already_present
+    summary.superseded = tally.superseded
+    return summary
 
-    def flush() -> None:
-        if not pending:
-            return
-        results = node.issue([p.record for p in pending], issuer_id=issuer_id, iat=iat)
-        for i, (p, r) in enumerate(zip(pending, results, strict=True)):
-            summary.rows.append(ImportedRow.of(p, r))
-            summary.indices.append(r.index)
+
+@dataclass(slots=True)
+class _Batch:
+    """Rows signed together: the rows, the old record each correction supersedes (by
+    position), the fact keys in it, and the signing under way."""
+
+    rows: list[ParsedRow]
+    replaces: dict[int, Prior]
+    keys: set[tuple[str, tuple[str, ...]]]
+    signed: Future[Any] | None = None
+
+
+def converted(
+    adapter: Adapter, data: Source, ctx: AdapterContext
+) -> Iterator[HeaderWarning | ParsedRow | RowError]:
+    """``adapter.parse`` as split + convert (the unit of work a worker may take)."""
+    for unit in adapter.split(data):
+        yield unit if isinstance(unit, HeaderWarning) else adapter.convert(unit, ctx)
+
+
+def import_stream(
+    node: LocalNode,
+    adapter: Adapter,
+    data: Source,
+    *,
+    iat: int,
+    issuer_id: str | None = None,
+    sink: ImportSink | None = None,
+    facts: bool = True,
+    batch: int = BATCH,
+    results: Iterable[HeaderWarning | ParsedRow | RowError] | None = None,
+) -> Tally:
+    """Import ``data`` (bytes or chunks of bytes, read as they come), every outcome to
+    ``sink``; returns the counts. ``facts``: one source per fact (a decision already held
+    is linked, a correction supersedes; off for ``credex issue --records``).
+    ``results``: the parsed rows when the caller parsed them (in worker processes).
+
+    Durable batch by batch: killed and run again, the rows already logged are found by
+    their record hash and neither signed nor logged again.
+
+    Raises:
+        FormatError: the file is unusable (encoding, header, a row over the size
+            limit); the rows before it are logged.
+    """
+    out = sink or ImportSink()
+    tally = Tally()
+    ctx = AdapterContext(node.home.region, node.home.subject_key())
+    issuer = issuer_id or node.home.platform_issuer
+    index = FactIndex(node, iat) if facts else None
+    pending = _Batch([], {}, set())
+    flight: deque[_Batch] = deque()  # signed or being signed, not yet committed
+
+    def commit(b: _Batch) -> None:
+        assert b.signed is not None
+        records = [p.record for p in b.rows]
+        done = node.commit_issue(records, b.signed.result())
+        for i, (p, r) in enumerate(zip(b.rows, done, strict=True)):
+            out.row(ImportedRow.of(p, r))
             if r.is_new:
-                summary.imported += 1
+                tally.imported += 1
             else:
-                summary.already_present += 1
-            old = replaces.get(i)
+                tally.already_present += 1
+            old = b.replaces.get(i)
             if old is not None and r.is_new:
                 add_lifecycle(
                     node,
@@ -155,50 +302,85 @@ def import_bytes(
                     issuer_id=issuer_id,
                     now=iat,
                 )
-                summary.superseded += 1
-        for p in pending:
-            facts.forget(p.record.subject.id, p.record.kind)
-        on_rows(len(pending))
-        pending.clear()
-        replaces.clear()
-        keys.clear()
+                tally.superseded += 1
+        if index is not None:
+            for p in b.rows:
+                index.forget(p.record.subject.id, p.record.kind)
+        out.progress(tally)
 
-    def admit(item: ParsedRow) -> None:
-        """One source per fact: pend the row, or list it as a duplicate or conflict."""
+    def drain() -> None:
+        while flight:
+            commit(flight.popleft())
+
+    def launch(pool: ThreadPoolExecutor) -> None:
+        """Sign the pending batch on the worker while the one before it commits."""
+        nonlocal pending
+        if not pending.rows:
+            return
+        b, pending = pending, _Batch([], {}, set())
+        b.signed = pool.submit(node.prepare_issue, [p.record for p in b.rows], issuer, iat)
+        flight.append(b)
+        while len(flight) > 1:
+            commit(flight.popleft())
+
+    def admit(item: ParsedRow, pool: ThreadPoolExecutor) -> None:
+        """One source per fact: pend the row, or report it as a duplicate or conflict."""
+        tally.rows += 1
+        for w in item.warnings:
+            tally.warnings += 1
+            out.warning(f"line {item.line}: {w}")
+        if index is None:
+            pending.rows.append(item)
+            return
         key = fact_key(item.record)
-        if key is not None and (item.record.subject.id, key) in keys:
-            flush()  # the same fact twice in one batch: the first is logged first
-        found = facts.classify(item.record, issuer)
+        if key is not None:
+            fk = (item.record.subject.id, key)
+            if fk in pending.keys:
+                launch(pool)  # the same fact twice close together: the first is logged first
+            if any(fk in b.keys for b in flight):
+                drain()
+        found = index.classify(item.record, issuer)
         if found.verdict == "duplicate" and found.prior is not None:
-            summary.duplicates.append(Duplicate(item.line, found.prior.describe()))
-            on_rows(1)
+            tally.duplicates += 1
+            out.duplicate(Duplicate(item.line, found.prior.describe()))
             return
         if found.verdict == "conflict" and found.prior is not None:
-            summary.errors.append(
+            tally.rejected += 1
+            out.reject(
                 RowError(
                     item.line,
                     f"import: the same decision is held from another source with other "
                     f"values: {', '.join(found.differs)} differ from {found.prior.describe()}",
                 )
             )
-            on_rows(1)
             return
         if found.verdict == "correction" and found.prior is not None:
-            replaces[len(pending)] = found.prior
+            pending.replaces[len(pending.rows)] = found.prior
         if key is not None:
-            keys.add((item.record.subject.id, key))
-        summary.warnings.extend(f"line {item.line}: {w}" for w in item.warnings)
-        pending.append(item)
+            pending.keys.add((item.record.subject.id, key))
+        pending.rows.append(item)
 
-    for item in adapter.parse(data, ctx):
-        if isinstance(item, HeaderWarning):
-            summary.warnings.append(item.message)
-        elif isinstance(item, RowError):
-            summary.errors.append(item)
-            on_rows(1)
-        else:
-            admit(item)
-            if len(pending) >= _BATCH:
-                flush()
-    flush()
-    return summary
+    items = converted(adapter, data, ctx) if results is None else results
+    with ThreadPoolExecutor(1, thread_name_prefix="credex-sign") as pool:
+        try:
+            for item in items:
+                if isinstance(item, HeaderWarning):
+                    tally.warnings += 1
+                    out.warning(item.message)
+                elif isinstance(item, RowError):
+                    tally.rows += 1
+                    tally.rejected += 1
+                    out.reject(item)
+                else:
+                    admit(item, pool)
+                    if len(pending.rows) >= batch:
+                        launch(pool)
+            launch(pool)
+        except BaseException:
+            # what was signed before a fault in the file is logged, then the fault raised
+            with contextlib.suppress(CredexError):
+                drain()
+            raise
+        drain()
+    out.progress(tally)
+    return tally

@@ -9,8 +9,9 @@ A record value is a JSON object::
 ``valid_from`` defaults to the day's midnight (China Standard Time). A ``person_id`` is
 validated (GB 11643) and turned into this node's keyed pseudonym at once; it is never
 stored, logged or put in a message. ``records_from_jsonl`` reads a JSON-lines file
-lazily, one record value per line, naming the line of a bad one. This module does not
-print.
+lazily, one record value per line, naming the line of a bad one; ``JsonLinesRecords`` is
+the same file as an adapter (``credex issue --records`` streams it through the importer:
+a bad line is a rejected row, the others are logged). This module does not print.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
+from credex.adapters.base import (
+    AdapterContext,
+    AdapterResult,
+    HeaderWarning,
+    ParsedRow,
+    RowError,
+    RowUnit,
+    Source,
+)
+from credex.adapters.table import decode_lines
 from credex.ledger import strict_json
 from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.encoding import hex32
@@ -26,7 +37,7 @@ from credex.ledger.identifiers import validate_org_id
 from credex.ledger.record import Record, Subject
 from credex.ledger.subject import SubjectKey, person_subject_id
 
-__all__ = ["record_from_value", "record_value", "records_from_jsonl"]
+__all__ = ["JsonLinesRecords", "record_from_value", "record_value", "records_from_jsonl"]
 
 #: one JSON record (a --body, a line of a JSON-lines file)
 MAX_JSON_LINE_BYTES: Final = 1024 * 1024
@@ -131,3 +142,50 @@ def records_from_jsonl(
             )
         except CredexError as e:
             raise type(e)(f"line {n} of {name}: {e}") from e
+
+
+class JsonLinesRecords:
+    """A JSON-lines file of record values (``credex issue --records``) as an adapter: one
+    row per non-blank line; a line that is not a valid record value is a ``RowError``
+    (the message never contains a personal ID number)."""
+
+    name: str = "records-jsonl"
+
+    def __init__(self, default_from: int) -> None:
+        self.default_from = default_from
+
+    def split(self, data: Source) -> Iterator[HeaderWarning | RowUnit]:
+        """``(line, text)`` per non-blank line.
+
+        Raises:
+            FormatError: not UTF-8. OversizeError: a line over ``MAX_ROW_BYTES``.
+        """
+        for n, line in enumerate(decode_lines(data, "issue"), 1):
+            if line.strip():
+                yield n, line
+
+    def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
+        line, text = unit
+        try:
+            obj = strict_json.loads(
+                text, "record", max_bytes=MAX_JSON_LINE_BYTES, allow_floats=True
+            )
+        except FormatError as e:
+            return RowError(line, f"issue: not json: {e}")
+        try:
+            record = record_from_value(
+                obj,
+                region=ctx.region,
+                subject_key=ctx.subject_key,
+                default_from=self.default_from,
+            )
+        except CredexError as e:
+            return RowError(line, str(e))
+        return ParsedRow(line, record)
+
+    def parse(self, data: Source, ctx: AdapterContext) -> Iterator[AdapterResult]:
+        for unit in self.split(data):
+            yield unit if isinstance(unit, HeaderWarning) else self.convert(unit, ctx)
+
+    def count_rows(self, data: bytes) -> int:
+        return sum(1 for _ in self.split(data))

@@ -7,7 +7,7 @@ import pytest
 from credex.ledger.errors import StorageError
 from credex.ledger.merkle import CompactRange, NodeId, leaf_hash
 from credex.ledger.storage.base import LogStore, NewEntry, StoredCheckpoint
-from credex.ledger.storage.sql import SqlStore
+from credex.ledger.storage.sql import MIN_NODE_LEVEL, SqlStore
 
 SECRET = b"SECRET-RECORD-BODY"
 
@@ -111,8 +111,8 @@ def test_append_refuses_wrong_start_index(store: SqlStore, start: int) -> None:
 def test_append_is_atomic(store: SqlStore) -> None:
     cr = CompactRange()
     entries, nodes = make_batch([b"x", b"y", b"z"], cr)
-    # the third entry repeats the first one's leaf hash: the unique index rejects the batch
-    bad = [*entries[:2], NewEntry(entries[0].leaf_hash, SECRET, "k", "i", 0)]
+    # the third entry has no iat: the database refuses the batch after its first rows
+    bad = [*entries[:2], NewEntry(entries[0].leaf_hash, SECRET, "k", "i", None)]  # type: ignore[arg-type]
     with pytest.raises(StorageError, match="sql store: append failed") as info:
         store.append(0, bad, nodes)
     assert store.size() == 0
@@ -127,10 +127,35 @@ def test_append_is_atomic(store: SqlStore) -> None:
 
 
 def test_duplicate_node_fails_whole_batch(store: SqlStore) -> None:
-    entries, nodes = make_batch([b"x", b"y"], CompactRange())
+    entries, nodes = make_batch([b"%d" % i for i in range(32)], CompactRange())
+    (top,) = [n for n in nodes if n[0][0] >= MIN_NODE_LEVEL]
     with pytest.raises(StorageError, match="sql store: append failed"):
-        store.append(0, entries, [*nodes, nodes[0]])
+        store.append(0, entries, [*nodes, top])
     assert store.size() == 0
+
+
+def test_lower_levels_are_hashed_from_leaves_not_stored(store: SqlStore) -> None:
+    """Levels 1 to 4 are hashed from their leaf hashes when read (absent until their
+    subtree is complete); only levels >= ``MIN_NODE_LEVEL`` are rows of ``nodes``."""
+    cr = CompactRange()
+    entries, nodes = make_batch([b"n-%d" % i for i in range(41)], cr)
+    store.append(0, entries, nodes)
+    want = dict(nodes)
+    assert store.get_nodes(list(want)) == want
+    assert store.get_nodes([(1, 20), (2, 10), (3, 5), (4, 2), (5, 1)]) == {}  # not complete yet
+    with store._read() as conn:
+        levels = {lv for (lv,) in conn.exec_driver_sql("SELECT level FROM nodes")}
+    assert levels == {5}
+
+
+def test_the_same_leaf_hash_twice_is_found_once(store: SqlStore) -> None:
+    """No constraint makes ``leaf_hash`` unique (the log looks before it appends):
+    ``find_indices`` answers the lowest index."""
+    entries, nodes = make_batch([b"a", b"b"], CompactRange())
+    store.append(0, entries, nodes)
+    again, _ = make_batch([b"a"], CompactRange())
+    store.append(2, again, [])
+    assert store.find_indices([entries[0].leaf_hash]) == {entries[0].leaf_hash: 0}
 
 
 def test_checkpoints(store: SqlStore) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from credex.cli.main import main
 
-__all__ = ["Cli", "Result", "init_home", "log_size", "make_cli", "merged_trust"]
+__all__ = ["Cli", "Result", "fold_json_lines", "init_home", "log_size", "make_cli", "merged_trust"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,16 @@ class Result:
 
     @property
     def json(self) -> Any:
-        return json.loads(self.out)
+        """The JSON output; the JSON lines of ``import`` and ``issue --records``
+        (``fold_json_lines``) as one object."""
+        try:
+            return json.loads(self.out)
+        except json.JSONDecodeError:
+            return fold_json_lines(self.out)
+
+    @property
+    def json_lines(self) -> list[Any]:
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
     @property
     def text(self) -> str:
@@ -38,6 +47,27 @@ class Result:
 
 
 Cli = Callable[..., Result]
+
+
+def fold_json_lines(out: str) -> dict[str, Any]:
+    """The JSON lines of ``credex import --json`` / ``issue --records --json`` as one
+    object: the summary's fields, with ``records``, ``errors`` (line, reason),
+    ``duplicates`` (line, first) and ``warnings`` lists in file order."""
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert lines and "summary" in lines[-1], f"not JSON lines with a summary: {out[:200]!r}"
+    folded: dict[str, Any] = {**lines[-1]["summary"]}
+    folded.update(records=[], errors=[], warnings=[])
+    folded["duplicates"] = []
+    for obj in lines[:-1]:
+        if "rejected" in obj:
+            folded["errors"].append({"line": obj["line"], "reason": obj["rejected"]})
+        elif "duplicate_of" in obj:
+            folded["duplicates"].append({"line": obj["line"], "first": obj["duplicate_of"]})
+        elif "warning" in obj:
+            folded["warnings"].append(obj["warning"])
+        else:
+            folded["records"].append(obj)
+    return folded
 
 
 def make_cli(

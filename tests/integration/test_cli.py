@@ -120,7 +120,7 @@ def _issue_many(cli: Cli, home: Path, tmp_path: Path, n: int) -> list[int]:
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     r = cli("issue", "--home", home, "--records", f, "--json")
     assert r.code == 0, r.err
-    return [x["index"] for x in r.json]
+    return [x["index"] for x in r.json["records"]]
 
 
 def _size(cli: Cli, home: Path) -> int:
@@ -1047,18 +1047,31 @@ def _refs_not_hex(tmp_path: Path) -> list[object]:
     return ["issue", "--records", f]
 
 
+def test_records_bad_line_is_refused_alone(cli: Cli, sqlite_home: Path, tmp_path: Path) -> None:
+    """``issue --records`` streams: a bad line is a refused row named by its line (one
+    line on stderr, exit 1), the good lines are logged."""
+    args = _refs_not_hex(tmp_path)
+    f = args[-1]
+    assert isinstance(f, Path)
+    good = {"kind": "score.city", "subject": {"type": "org", "id": ORG}, "body": SCORE_BODY}
+    f.write_text(f.read_text() + json.dumps(good) + "\n", encoding="utf-8")
+    r = cli(*args, "--home", sqlite_home)
+    assert r.code == 1
+    assert r.err.startswith("line 1: ") and r.err.count("\n") == 1 and "ref" in r.err
+    assert "refs.jsonl: 1 logged, 0 already logged, 1 rejected" in r.out
+    assert _size(cli, sqlite_home) == 1
+
+
 @pytest.mark.parametrize(
     "make_args",
     [
         lambda tmp: ["issue", "--records", tmp / "missing.jsonl"],
-        _refs_not_hex,
         lambda tmp: ["bundle", 0, "-o", tmp / "no" / "dir" / "f.credex"],
         lambda tmp: ["trust", "export", "-o", tmp / "no" / "dir" / "t.json"],
         lambda tmp: ["verify", tmp / "b.credex", "--trust", tmp],
     ],
     ids=[
         "records-missing",
-        "records-refs-not-hex",
         "bundle-out-dir-missing",
         "trust-out-dir-missing",
         "verify-trust-is-a-directory",

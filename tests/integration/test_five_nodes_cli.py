@@ -170,7 +170,7 @@ def _story(cli: Cli, tmp: Path, homes: dict[str, Path], times: dict[str, float])
             "band": band_for("NINGBO_TIANYI_PLACEHOLDER", 700), "as_of": "2026-11-01"}  # fmt: skip
     scores = tmp / "scores.jsonl"
     scores.write_text(json.dumps({"kind": "score.city", "person_id": pid, "body": body}) + "\n")
-    (score,) = _ok(cli, "issue", "--records", scores, "--home", nb)
+    (score,) = _ok(cli, "issue", "--records", scores, "--home", nb)["records"]
     report = {**REPORTS[0], "report_date": "2026-11-30"}
     reports = tmp / "reports.json"
     reports.write_text(json.dumps([report], ensure_ascii=False), encoding="utf-8")

@@ -340,11 +340,12 @@ def _drop_log(url: str) -> None:
     """Empty the test schema (the source node's tables) so a restore has a fresh target."""
     from sqlalchemy import create_engine
 
+    from credex.ledger.storage.snapshot import SNAPSHOT_TABLES
+
     engine = create_engine(url)
     with engine.begin() as conn:
-        for t in ("entries", "nodes", "checkpoints", "bodies", "witness_state",
-                  "peer_log_state", "evidence"):  # fmt: skip
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")
+        for t in SNAPSHOT_TABLES:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t.name}")
     engine.dispose()
 
 

@@ -13,13 +13,21 @@ file) and ``scores.jsonl`` (three 天一分 records, format in docs/formats.md).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from credex.adapters.sample import band_for, penalty_csv, synthetic_resident_ids
+from credex.adapters.sample import (
+    PENALTY_HEADER,
+    band_for,
+    penalty_csv,
+    synthetic_resident_ids,
+)
 from credex.ledger.dates import cst_date
 
 from .readme_runner import Runner, Step, match_output, parse_steps
@@ -34,11 +42,28 @@ SECTIONS = (
 )
 
 
+def _two_bad_rows(today: date) -> bytes:
+    """A penalty file whose two rows are refused: a wrong USCC check character (line 2),
+    an impossible decision date (line 3)."""
+    text = penalty_csv("cn-zj-ningbo", rows=12, seed=8, reference_date=today).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    code, day = header.index(PENALTY_HEADER[2]), header.index("处罚决定日期")
+    org = next(r for r in rows if r[code].startswith("91"))
+    bad_code = list(org)
+    bad_code[code] = org[code][:-1] + ("0" if org[code][-1] != "0" else "1")
+    bad_date = list(org)
+    bad_date[day] = "2025-13-45"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, bad_code, bad_date])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def _inputs(work: Path) -> None:
     today = cst_date(int(time.time()))
     (work / "行政处罚.csv").write_bytes(
         penalty_csv("cn-zj-ningbo", rows=6, seed=7, reference_date=today)
     )
+    (work / "行政处罚-退回.csv").write_bytes(_two_bad_rows(today))
     lines = []
     for i, pid in enumerate(synthetic_resident_ids("cn-zj-ningbo", 3, 11)):
         score = 610 + 40 * i

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from credex.adapters.base import MAX_INPUT_BYTES, AdapterContext
+from credex.adapters.base import MAX_ROW_BYTES, AdapterContext
 from credex.adapters.registry import ADAPTERS
 from credex.ledger import encoding, strict_json
 from credex.ledger.bundle import MAX_BUNDLE_BYTES, MAX_BUNDLE_COUNT, MAX_BUNDLE_DEPTH, Bundle
@@ -79,8 +79,8 @@ SIZES: list[tuple[str, int, Callable[[bytes], Any], str]] = [
         "256 KiB",
     ),
     ("JSON record line", MAX_JSON_LINE_BYTES, _jsonl, "1 MiB"),
-    ("penalty CSV file", MAX_INPUT_BYTES, _adapter("penalty-csv"), "64 MiB"),
-    ("HK report JSON file", MAX_INPUT_BYTES, _adapter("hk-report-json"), "64 MiB"),
+    ("penalty CSV row", MAX_ROW_BYTES, _adapter("penalty-csv"), "1 MiB"),
+    ("HK report JSON element", MAX_ROW_BYTES, _adapter("hk-report-json"), "1 MiB"),
 ]
 
 
@@ -88,6 +88,8 @@ def _filler(n: int, what: str) -> bytes:
     # JSON readers get a JSON string (so at the limit they parse), the others spaces
     if what in ("trust file", "policy file", "node info", "JSON record line"):
         return b'"' + b"a" * (n - 2) + b'"'
+    if what == "HK report JSON element":  # one element of n characters
+        return b'["' + b"a" * (n - 2) + b'"]'
     return b" " * n
 
 

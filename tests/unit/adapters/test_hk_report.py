@@ -284,7 +284,10 @@ def test_each_element_is_judged_alone() -> None:
         (b"\xff[]", "hk report: not utf-8: invalid byte at offset 0"),
         (b"[{", "hk report: not valid json: "),
         (b'{"agency": "x"}', "hk report: expected a json array of reports, got dict"),
-        (b"[NaN]", "hk report: not valid json: NaN is not a json number"),
+        (b"[{} {}]", "hk report: not valid json: expecting ',' delimiter"),
+        (b"[1,]", "hk report: not valid json: expecting value"),
+        (b"[1] 2", "hk report: not valid json: extra data after the array"),
+        (b'["a', "hk report: not valid json: unterminated array"),
     ],
 )
 def test_unusable_file_raises_format_error(raw: bytes, message: str) -> None:
@@ -293,6 +296,32 @@ def test_unusable_file_raises_format_error(raw: bytes, message: str) -> None:
     assert str(e.value).startswith(message)
     with pytest.raises(FormatError):
         HkReportJsonAdapter().count_rows(raw)
+
+
+def test_an_element_that_is_not_json_is_refused_alone() -> None:
+    """The array is read element by element: a bad element is a row error, the others
+    are read."""
+    rows = parse(raw=b"[NaN, " + json.dumps(report()).encode() + b', {"a": }]')
+    assert [type(r).__name__ for r in rows] == ["RowError", "ParsedRow", "RowError"]
+    assert rows[0].reason == "hk report: not valid json: NaN is not a json number"
+    assert rows[2].reason.startswith("hk report: not valid json: ")
+
+
+def test_elements_stream_across_chunks() -> None:
+    """Fed one byte at a time (strings with escapes, nested arrays, a BOM), the elements
+    are the same as from the whole file."""
+    data = (
+        b"\xef\xbb\xbf"
+        + json.dumps(
+            [report(), {**report(), "agency": 'a "quoted" \\ [agency] {x}, y'}], ensure_ascii=False
+        ).encode()
+    )
+    whole = [r.record for r in HkReportJsonAdapter().parse(data, CTX)]  # type: ignore[union-attr]
+    drip = [
+        r.record  # type: ignore[union-attr]
+        for r in HkReportJsonAdapter().parse((data[i : i + 1] for i in range(len(data))), CTX)
+    ]
+    assert whole == drip and len(whole) == 2
 
 
 def test_count_rows_and_bom() -> None:

@@ -6,6 +6,7 @@ database reject a batch mid-transaction, or commits and then reports a failure.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, wait
@@ -39,8 +40,8 @@ def leaves(prefix: str, n: int) -> list[NewLeaf]:
 class FaultyStore(SqlStore):
     """A real store whose appends fail on demand.
 
-    ``mode``: "ok"; "reject" (the batch gets a duplicate leaf hash appended, so the database
-    itself refuses the transaction after inserting the first rows); "lost-ack" (the batch
+    ``mode``: "ok"; "reject" (the batch gets an entry without an ``iat`` appended, so the
+    database itself refuses the transaction after inserting the first rows); "lost-ack" (the batch
     commits, then a failure is reported, as when a connection drops during COMMIT).
     """
 
@@ -57,7 +58,8 @@ class FaultyStore(SqlStore):
     ) -> None:
         self.batches.append(len(entries))
         if self.mode == "reject":
-            super().append(start_index, [*entries, entries[0]], nodes)
+            broken = dataclasses.replace(entries[0], iat=None)  # NOT NULL in the database
+            super().append(start_index, [*entries, broken], nodes)
         super().append(start_index, entries, nodes)
         if self.mode == "lost-ack":
             raise StorageError("faulty store: connection lost during commit")
