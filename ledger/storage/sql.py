@@ -50,6 +50,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy import update as sa_update
@@ -208,6 +209,7 @@ class SqlStore(SqlComponent):
         )
 
     def _create(self, conn: Connection) -> None:
+        _refuse_earlier_layout(conn)
         for table in LOG_TABLES:
             table.create(conn, checkfirst=True)
         for ddl in _INDEXES[conn.dialect.name]:
@@ -491,3 +493,18 @@ class SqlStore(SqlComponent):
         except SQLAlchemyError as e:
             raise self._error(f"{what} checkpoint", e) from e
         return None if row is None else StoredCheckpoint(*row)
+
+
+def _refuse_earlier_layout(conn: Connection) -> None:
+    """An entries table without ``record_key`` was written by a credex before entries were
+    stored once (issue #16): say so in one line, before any statement fails on it. Nothing
+    is changed; the data stays as it is."""
+    seen = inspect(conn)
+    if not seen.has_table(ENTRIES.name):
+        return
+    if "record_key" not in {c["name"] for c in seen.get_columns(ENTRIES.name)}:
+        raise StorageError(
+            "sql store: this database has the entry layout of an earlier credex (no "
+            "record_key column) and is left untouched: open it with that version, or "
+            "rebuild the log into a new home (see docs/storage.md)"
+        )
