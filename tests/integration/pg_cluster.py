@@ -5,7 +5,8 @@
 ``pg_basebackup -R -X stream`` of it and starts that as a hot standby on a second free
 port. Tests run as root, PostgreSQL refuses to: every server command runs through
 ``runuser -u postgres --`` in a temporary directory owned by postgres. ``stop()`` stops
-both (fast shutdown) and removes the directory. ``PG_BIN`` missing: ``missing()`` says
+both (fast shutdown) and removes the directory. ``PgCluster(standby=False)``: the primary
+alone. ``PG_BIN`` missing: ``missing()`` says
 why (the only reason a replica test may skip).
 """
 
@@ -46,7 +47,8 @@ def _free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self) -> None:
+    def __init__(self, *, standby: bool = True) -> None:
+        self.with_standby = standby
         self.dir = Path(tempfile.mkdtemp(prefix="credex-pg-"))
         pw = pwd.getpwnam("postgres")
         os.chown(self.dir, pw.pw_uid, pw.pw_gid)
@@ -92,6 +94,8 @@ class PgCluster:
             str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.primary_port),
             "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE credex",
         )  # fmt: skip
+        if not self.with_standby:
+            return self
         self._run(
             str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.primary_port),
             "-U", "postgres", "-D", str(standby), "-R", "-X", "stream",
