@@ -47,7 +47,7 @@ __all__ = [
     "partitions",
 ]
 
-_PG: Final = postgresql.dialect()
+_PG: Final = postgresql.dialect()  # type: ignore[no-untyped-call]
 _KEY: Final = "idx"
 _NAME_RE: Final = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _INT64_MAX: Final = (1 << 63) - 1
