@@ -87,6 +87,7 @@ def _build(
 ) -> dict[str, Any]:
     window = window_size(n)
     rates: list[float] = []
+    loads: list[float] = []
     t_start = time.perf_counter()
     truncated = False
     done = 0
@@ -96,6 +97,7 @@ def _build(
         for i in range(done, end, _CHUNK):
             node.issue(_records(i, min(end, i + _CHUNK)), iat=T0, batch=1024)
         rates.append((end - done) / (time.perf_counter() - t0))
+        loads.append(os.getloadavg()[0])
         done = end
         progress(f"P9 {done}/{n} entries, last window {rates[-1]:.0f}/s")
         if budget_s is not None and done < n and time.perf_counter() - t_start > budget_s:
@@ -108,6 +110,7 @@ def _build(
         "build_seconds": time.perf_counter() - t_start,
         "window": window,
         "windows_per_s": rates,
+        "load_1m": loads,
         "worst_window_ratio": min(rates) / first,
         "decay": any(r < DECAY_FLOOR * first for r in rates),
     }
