@@ -5,8 +5,9 @@ N distinct records through ``LocalNode.issue`` (the same path as P1: signed stat
 group commits of 1024, durable), in windows of 10^6 entries (N/10 below 10^7), and
 reports:
 
-- ``windows``: issue rate per window and whether any window fell below 80 % of the
-  first (``decay``: the goal is none);
+- ``windows_per_s``: issue rate per window and whether any window fell below 80 % of
+  the first (``decay``: the goal is none); ``load_1m``: the machine's 1-minute load
+  average at the end of each window (other work on the machine shows there);
 - ``bytes_per_entry``: bytes on disk of the log's tables against the statement bytes +
   32 (one leaf hash) per entry (goal <= 1.3x). SQLite: the database file after a WAL
   checkpoint (every table of the node's file). PostgreSQL: ``pg_total_relation_size``
