@@ -39,6 +39,9 @@ def bench(
         list[str] | None,
         typer.Option(help="P9: engines to build on (sqlite, postgresql; default both)."),
     ] = None,
+    scale_sync: Annotated[
+        bool, typer.Option(help="P9: also time a verified peer sync of the whole log.")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure P1, P1_postgres, P2-P7, P10, P11 against figures from the same run.
@@ -55,7 +58,7 @@ def bench(
 
     url = postgres or os.environ.get("CREDEX_TEST_POSTGRES_URL")
     if scale is not None:
-        _scale(scale, url, scale_budget, scale_engine, home, json_out)
+        _scale(scale, url, scale_budget, scale_engine, scale_sync, home, json_out)
         return
     report = run_bench(
         quick=quick,
@@ -148,6 +151,7 @@ def _scale(
     url: str | None,
     budget: float | None,
     engines: list[str] | None,
+    sync: bool,
     scratch: Path | None,
     json_out: bool,
 ) -> None:
@@ -170,6 +174,7 @@ def _scale(
             base=base,
             postgres_url=url,
             budget_s=budget,
+            sync=sync,
             engines=chosen,
             progress=lambda m: None if json_out else err_console.print(f"… {m}"),
         )
