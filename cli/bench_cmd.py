@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credex.cli._common import JsonOpt, console, err_console, print_json
+from credex.cli._common import AsciiFloat, AsciiInt, JsonOpt, console, err_console, print_json
 
 __all__ = ["bench", "register"]
 
@@ -28,12 +28,16 @@ def bench(
     scale: Annotated[
         int | None,
         typer.Option(
-            help="Only P9: build one log of N entries per engine (windows, bytes, proofs, sync)."
+            help="Only P9: build one log of N entries per engine (windows, bytes, proofs, sync).",
+            parser=AsciiInt,
         ),
     ] = None,
     scale_budget: Annotated[
         float | None,
-        typer.Option(help="P9: stop building after this many seconds (at a window's end)."),
+        typer.Option(
+            help="P9: stop building after this many seconds (at a window's end).",
+            parser=AsciiFloat,
+        ),
     ] = None,
     scale_engine: Annotated[
         list[str] | None,

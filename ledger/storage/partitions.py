@@ -49,7 +49,7 @@ __all__ = [
 
 _PG: Final = postgresql.dialect()  # type: ignore[no-untyped-call]
 _KEY: Final = "idx"
-_NAME_RE: Final = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_NAME_RE: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _INT64_MAX: Final = (1 << 63) - 1
 
 
@@ -59,7 +59,7 @@ def partition_name(start: int) -> str:
 
 
 def _ident(name: str, what: str) -> str:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ConfigError(f"partitions: {what} must be a lowercase SQL identifier, got {name!r}")
     return name
 
