@@ -2,7 +2,7 @@
 
 ``PgCluster.start()`` runs initdb, starts a primary on a free 127.0.0.1 port with
 ``wal_level=replica`` and ``host replication all 127.0.0.1/32 trust``, takes a
-``pg_basebackup -R -X stream`` of it and starts that as a hot standby on a second free
+``pg_basebackup -R -X stream -c fast`` of it and starts that as a hot standby on a second free
 port. Tests run as root, PostgreSQL refuses to: every server command runs through
 ``runuser -u postgres --`` in a temporary directory owned by postgres. ``stop()`` stops
 both (fast shutdown) and removes the directory. ``PgCluster(standby=False)``: the primary
@@ -84,7 +84,7 @@ class PgCluster:
 
     def start(self) -> PgCluster:
         primary, standby = self.dir / "primary", self.dir / "standby"
-        self._run(str(PG_BIN / "initdb"), "-D", str(primary), "-U", "postgres", "-A", "trust")
+        self._run(str(PG_BIN / "initdb"), "-D", str(primary), "-U", "postgres", "-A", "trust", "-N")
         with (primary / "postgresql.conf").open("a") as f:
             f.write("wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n")
         with (primary / "pg_hba.conf").open("a") as f:
@@ -98,7 +98,7 @@ class PgCluster:
             return self
         self._run(
             str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.primary_port),
-            "-U", "postgres", "-D", str(standby), "-R", "-X", "stream",
+            "-U", "postgres", "-D", str(standby), "-R", "-X", "stream", "-c", "fast", "-N",
         )  # fmt: skip
         self._start(standby, self.standby_port)
         return self

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,12 +139,15 @@ def test_replica_serves_verified_proofs_while_primary_appends(
             rng = random.Random(13)
             seen: list[int] = []
             last: SignedNote | None = None
+            give_up = time.monotonic() + 10 * DEADLINE_S
             while True:
+                assert time.monotonic() < give_up, "the replica never served the last checkpoint"
                 finished = done.is_set()
                 try:
                     note = SignedNote.from_text(client.get_checkpoint())
                 except NotFoundError:
-                    continue  # the standby has not received the first checkpoint yet
+                    time.sleep(0.05)  # the standby has not received the first checkpoint yet
+                    continue
                 verify_note_signature(note, home.origin, log_key)
                 cp = note.checkpoint
                 with standby.connect() as conn:
@@ -151,8 +155,13 @@ def test_replica_serves_verified_proofs_while_primary_appends(
                 assert cp.size <= held, "replica checkpoint ahead of the standby's entries"
                 # everything under the checkpoint is provable from the replica
                 i = rng.randrange(cp.size)
-                index, size, leaf, proof = client.get_inclusion_proof(i)
+                index, size, leaf, proof = client.get_inclusion_proof(i, cp.size)
                 assert (index, size) == (i, cp.size)
+                # size 0: the replica's checkpoint then, never smaller than the one above
+                served = client.get_inclusion_proof(i)[1]
+                with standby.connect() as conn:
+                    held = conn.exec_driver_sql("SELECT count(*) FROM entries").scalar_one()
+                assert cp.size <= served <= held
                 verify_inclusion(leaf, i, cp.size, proof, cp.root)
                 last_leaf = [e for batch in client.get_entries(cp.size - 1, cp.size) for e in batch]
                 verify_inclusion(
