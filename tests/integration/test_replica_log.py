@@ -106,3 +106,27 @@ def test_replica_bundle_matches_primary_bytes(store_url: str, tmp_path: Path) ->
         got = replica.bundle(3, T0, None)
     assert (got.statement, got.checkpoint) == (own.statement, own.checkpoint)
     assert Bundle.from_bytes(got.to_bytes()).attestation is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--replica", "--http", "127.0.0.1:0"], "--replica serves gRPC only"),
+        (["--replica", "--follow", "5"], "--replica serves gRPC only"),
+        (["--db", "sqlite:///x.db"], "--db is for --replica"),
+    ],
+)
+def test_serve_replica_option_mistakes_refused(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    import subprocess
+    import sys
+
+    home = _home(tmp_path, f"sqlite:///{tmp_path / 'log.db'}")
+    r = subprocess.run(
+        [sys.executable, "-c", "from credex.cli.main import main; main()", "serve",
+         "--home", str(home.path), "--listen", "127.0.0.1:0", *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode != 0 and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
