@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credex.cli._common import JsonOpt, console, err_console, print_json
+from credex.cli._common import AsciiFloat, AsciiInt, JsonOpt, console, err_console, print_json
 
 __all__ = ["bench", "register"]
 
@@ -25,17 +25,45 @@ def bench(
         Path | None,
         typer.Option("--home", help="Directory for scratch databases (default: temporary)."),
     ] = None,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            help="Only P9: build one log of N entries per engine (windows, bytes, proofs, sync).",
+            parser=AsciiInt,
+        ),
+    ] = None,
+    scale_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="P9: stop building after this many seconds (at a window's end).",
+            parser=AsciiFloat,
+        ),
+    ] = None,
+    scale_engine: Annotated[
+        list[str] | None,
+        typer.Option(help="P9: engines to build on (sqlite, postgresql; default both)."),
+    ] = None,
+    scale_sync: Annotated[
+        bool, typer.Option(help="P9: also time a verified peer sync of the whole log.")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure P1, P1_postgres, P2-P7, P10, P11 against figures from the same run.
 
+    With --scale N, measure only P9 (issue 13): one log of N entries on SQLite and on
+    PostgreSQL, reported under the key P9.
+
     \b
     Example:
       credex bench --quick --json
+      credex bench --scale 1000000 --json
     """
     from credex.node.bench.runner import run_bench
 
     url = postgres or os.environ.get("CREDEX_TEST_POSTGRES_URL")
+    if scale is not None:
+        _scale(scale, url, scale_budget, scale_engine, scale_sync, home, json_out)
+        return
     report = run_bench(
         quick=quick,
         postgres_url=url,
@@ -120,6 +148,72 @@ def bench(
             f"{key:12} {what:28} ratio {_fmt(r['ratio']):>7}  goal "
             f"{'<=' if key in ('P6', 'P11') else '>='} {r['goal']:<5} {mark}  {figure}"
         )
+
+
+def _scale(
+    n: int,
+    url: str | None,
+    budget: float | None,
+    engines: list[str] | None,
+    sync: bool,
+    scratch: Path | None,
+    json_out: bool,
+) -> None:
+    import shutil
+    import tempfile
+
+    from credex.ledger.errors import ConfigError
+    from credex.node.bench.scale import ENGINES, run_scale
+
+    if n < 1:
+        raise ConfigError(f"bench: --scale must be at least 1, got {n}")
+    chosen = tuple(engines or ENGINES)
+    for e in chosen:
+        if e not in ENGINES:
+            raise ConfigError(f"bench: --scale-engine must be sqlite or postgresql, got {e!r}")
+    base = Path(tempfile.mkdtemp(prefix="credex-scale-", dir=scratch))
+    try:
+        p9 = run_scale(
+            n,
+            base=base,
+            postgres_url=url,
+            budget_s=budget,
+            sync=sync,
+            engines=chosen,
+            progress=lambda m: None if json_out else err_console.print(f"… {m}"),
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if json_out:
+        print_json({"P9": p9})
+        return
+    for engine in ENGINES:
+        r = p9.get(engine)
+        if r is None:
+            continue
+        if "windows_per_s" not in r:
+            console.print(f"P9 {engine:10} {r.get('note', '')}", markup=False)
+            continue
+        b = r["bytes_per_entry"]
+        console.print(
+            f"P9 {engine:10} {r['entries']} entries in {r['build_seconds']:.0f} s"
+            f"{' (budget spent)' if r['truncated'] else ''}; windows of {r['window']}: "
+            + ", ".join(f"{w:.0f}" for w in r["windows_per_s"])
+            + f"/s; worst/first {r['worst_window_ratio']:.2f} "
+            + ("[red]decays[/]" if r["decay"] else "[green]no decay[/]")
+        )
+        console.print(
+            f"   bytes/entry {b['disk_per_entry']:.0f} on disk vs "
+            f"{b['statement_plus_32_per_entry']:.0f} statement+32: ratio {b['ratio']:.2f} "
+            f"(goal <= {b['goal']})"
+        )
+        for size, p in r["proofs"].items():
+            console.print(
+                f"   at {size}: inclusion {p['inclusion_s'] * 1e6:.0f} us, "
+                f"consistency {p['consistency_s'] * 1e6:.0f} us"
+            )
+        if "sync" in r:
+            console.print(f"   peer sync into an empty mirror {r['sync']['sync_per_s']:.0f}/s")
 
 
 def register(app: typer.Typer) -> None:

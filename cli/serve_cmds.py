@@ -101,6 +101,17 @@ def serve(
         Path | None, typer.Option(help="A credex.toml (default: HOME/credex.toml if present).")
     ] = None,
     # --- end issue #11 options ---
+    replica: Annotated[
+        bool,
+        typer.Option(
+            help="Read-only replica: serve the Log service from --db (a PostgreSQL hot "
+            "standby of the primary's database); never signs or appends."
+        ),
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(help="With --replica: the database to read (default: the home's)."),
+    ] = None,
 ) -> None:
     """Serve the node over gRPC with TLS until SIGTERM / SIGINT.
 
@@ -111,9 +122,16 @@ def serve(
     federation manifest the Witness service cosigns the other members' logs and
     GetBundle serves bundles of mirrored peer records (``origin``).
 
+    With --replica it serves only the public Log service (checkpoints, entries, proofs,
+    receipts, bundles) from a read-only copy of the log's database, on --listen alone:
+    the latest checkpoint whose entries it holds, receipts from the signatures the
+    primary stored; Submit, Witness and Query are refused. The home is a copy of the
+    primary's without keys/ (its own TLS certificate is made on first start).
+
     \b
     Example:
       credex serve --listen 127.0.0.1:7420 --mtls-listen 127.0.0.1:7421 --follow 30
+      credex serve --replica --db postgresql+psycopg://standby/credex --listen :7430
     """
     from credex.node.federation.follow import follow_until
     from credex.node.federation.manifests import require_cert_covers
@@ -127,6 +145,16 @@ def serve(
     from credex.node.rpc.server import create_server
 
     path = resolve_home(home)
+    if replica:
+        if http or follow or config is not None:
+            raise ConfigError("serve: --replica serves gRPC only: no --http, --follow or --config")
+        from credex.node.logs import configure
+
+        configure(json_lines=log_json)
+        _serve_replica(path, listen, tuple(san or ()), db)
+        return
+    if db is not None:
+        raise ConfigError("serve: --db is for --replica (a node's own database is in node.json)")
     # --- issue #11: options from flags over credex.toml over defaults; logging; HTTP ---
     from credex.cli.serve_http import HttpSide, settings
 
@@ -191,6 +219,37 @@ def serve(
         finally:
             witness.close()
             node.close()  # flushes the group commit
+        _record_listen(path, None, None)
+    logger.info("stopped")
+
+
+def _serve_replica(path: Path, listen: str, san: tuple[str, ...], db: str | None) -> None:
+    """``credex serve --replica``: the Log service from a read-only database copy."""
+    from credex.node.home import NodeHome
+    from credex.node.pen import ServeLock
+    from credex.node.replica import ReplicaLog, create_replica_server
+
+    _host(listen)
+    h = NodeHome.open(path)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with ServeLock(path), ReplicaLog(h, db) as replica:
+        server, port = create_replica_server(replica, listen=listen, san=san, clock=now)
+        try:
+            public = f"{_host(listen)}:{port.public}"
+            _record_listen(path, public, None)
+            logger.info("replica listening on %s (read-only, size %d)", public, replica.refresh())
+            while not stop.wait(0.5):
+                pass
+            logger.info("stopping: finishing in-flight calls")
+            server.stop(_GRACE_S).wait()
+        finally:
+            server.stop(0)
         _record_listen(path, None, None)
     logger.info("stopped")
 

@@ -49,6 +49,7 @@ from credex.ledger.statement import (
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.derivations import DerivationStore
 from credex.ledger.storage.index_store import SqlNodeStore
+from credex.ledger.storage.receipts import ReceiptSignatures
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
@@ -134,6 +135,7 @@ class LocalNode:
             raise
         self._db_url = db_url or home.db_url
         self._derivations: DerivationStore | None = None
+        self._receipt_signatures: ReceiptSignatures | None = None
         self._log_key: SigningKey = home.log_key()
         self._salt: bytes | None = None
         self._keys: dict[tuple[str, str], SigningKey] = {}
@@ -152,6 +154,8 @@ class LocalNode:
         self.bodies.close()
         if self._derivations is not None:
             self._derivations.close()
+        if self._receipt_signatures is not None:
+            self._receipt_signatures.close()
 
     @property
     def derivations(self) -> DerivationStore:
@@ -404,10 +408,20 @@ class LocalNode:
         note = sign_checkpoint(
             Checkpoint(self.home.origin, size, root, lines), self.home.origin, self._log_key
         )
+        self._store_receipt_signature(size, root)
         self.log.record_checkpoint(size, root, note.to_text(), now)
         if self._keep_index:  # index versions between two checkpoints serve no proof
             self.index.checkpointed(0 if latest is None else latest.tree_size, size)
         return note
+
+    def _store_receipt_signature(self, size: int, root: bytes) -> None:
+        """Keep the receipt signature of this tree head (leaf-independent) before its
+        checkpoint row, so a read-only replica of the database can hand out receipts and
+        bundles for it without the log key (``credex.ledger.storage.receipts``)."""
+        if self._receipt_signatures is None:
+            self._receipt_signatures = ReceiptSignatures(self._db_url)
+        r = build_receipt(self._log_key, size, 0, (), root)
+        self._receipt_signatures.put(size, root, r.protected, r.signature)
 
     def checkpoint_at(self, size: int) -> SignedNote:
         cp = self.store.get_checkpoint(size)
