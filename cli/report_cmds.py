@@ -33,6 +33,14 @@ def report(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Judge statuses on this day (default today).")
     ] = None,
+    federation: Annotated[
+        bool,
+        typer.Option(
+            "--federation",
+            help="One part per member log: this node's and each log it mirrors, each with "
+            "its own proof.",
+        ),
+    ] = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -43,10 +51,12 @@ def report(
     \b
     Example:
       credex report 91330200MA2H2F1A1Q -o company.credex-report
+      credex report 91330200MA2H2F1A1Q --federation -o company.credex-report
       credex verify company.credex-report --trust ningbo.trust.json
     """
     import sys
 
+    from credex.node.federation.holdings import Holdings
     from credex.node.pen import open_node
     from credex.node.services.lookup import resolve_subject
     from credex.node.services.reports import compile_report
@@ -59,7 +69,8 @@ def report(
     with open_node(resolve_home(home)) as node:
         subj = resolve_subject(node, subject or "", pid)
         del pid
-        rep = compile_report(node, subj.id, when, t)
+        holdings = Holdings.of(node) if federation else None
+        rep = compile_report(node, subj.id, when, t, holdings=holdings)
     out.write_bytes(rep.to_bytes())
     counts = [(p.origin, len(p.bundles), len(p.entries)) for p in rep.parts]
     if json_out:
@@ -83,6 +94,8 @@ def report_json(checked: "CheckedReport") -> dict[str, object]:
         "subject": checked.subject,
         "as_of": checked.as_of,
         "signed_by": checked.signed_by,
+        "covered": [p.origin for p in checked.parts],
+        "not_covered": list(checked.not_covered),
         "parts": [
             {
                 "origin": p.origin,
@@ -132,6 +145,14 @@ def print_checked_report(checked: "CheckedReport") -> None:
         console.print(
             f"[bold green]complete[/] as of {p.origin} size {p.size}: {len(p.records)} in "
             f"force, {len(p.withheld)} withheld, {p.statements} statements about the subject",
+            highlight=False,
+        )
+    covered = ", ".join(p.origin for p in checked.parts)
+    console.print(f"covered: {covered}", markup=False)
+    if checked.not_covered:
+        console.print(
+            f"[yellow]not covered[/]: {', '.join(checked.not_covered)} (trusted logs with "
+            "no part in this report: nothing is proven about them)",
             highlight=False,
         )
 

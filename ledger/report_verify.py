@@ -28,6 +28,8 @@ class CheckedReport:
     as_of: int
     signed_by: str
     parts: tuple[CheckedPart, ...]
+    #: trusted logs (of a trust file or manifest) with no part in this report
+    not_covered: tuple[str, ...] = ()
 
 
 def verify_checkpoint(text: str, trust: TrustPolicy) -> SignedNote:
@@ -96,4 +98,16 @@ def verify_report(data: bytes, trust: TrustPolicy) -> CheckedReport:
         check_part(report.subject, p, verify_checkpoint(p.checkpoint, trust), check)
         for p in report.parts
     )
-    return CheckedReport(report.subject, report.as_of, signer.origin, parts)
+    covered = {p.origin for p in parts}
+    missing = tuple(o for o in _trusted_origins(trust) if o not in covered)
+    return CheckedReport(report.subject, report.as_of, signer.origin, parts, missing)
+
+
+def _trusted_origins(trust: TrustPolicy) -> list[str]:
+    """The origins of every current log the trust names (a trust file's ``logs``, a
+    manifest's members), sorted; empty when the trust cannot list them."""
+    logs = getattr(trust, "logs", None)
+    if logs is None:
+        origins = getattr(trust, "_origins", {})
+        return sorted(origins)
+    return sorted({g.origin for g in logs if g.valid_until is None})

@@ -54,6 +54,7 @@ from credex.ledger.vindex.verify import verify_lookup
 
 __all__ = [
     "IN_FORCE",
+    "NOT_HELD",
     "REPORT_CONTENT_TYPE",
     "STATEMENT",
     "WITHHELD_REASONS",
@@ -72,8 +73,10 @@ MAX_ENTRIES: Final = 100_000
 MAX_PARTS: Final = 64
 IN_FORCE: Final = "in-force"
 STATEMENT: Final = "statement"
+#: a person's record mirrored without its body: only its origin serves it (a lookup)
+NOT_HELD: Final = "not-held"
 WITHHELD_REASONS: Final = frozenset(
-    {"repaired", "expired", "erased", "withdrawn", "corrected", "superseded"}
+    {"repaired", "expired", "erased", "withdrawn", "corrected", "superseded", NOT_HELD}
 )
 _STATES: Final = frozenset({IN_FORCE, STATEMENT, *WITHHELD_REASONS})
 _PART_FIELDS: Final = frozenset({"origin", "checkpoint", "proof", "entries", "bundles"})

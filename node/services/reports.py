@@ -9,34 +9,55 @@ node's log key (``credex.ledger.subject_report``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import BodyErasedError, RecordWithheldError
+from credex.ledger.index_map import parse_index_extension
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle.model import STATUS_KINDS
 from credex.ledger.lifecycle.status import status_at
+from credex.ledger.log_index import LogIndex
+from credex.ledger.statement import Statement
 from credex.ledger.subject_report import (
     IN_FORCE,
+    NOT_HELD,
     STATEMENT,
     ReportEntry,
     ReportPart,
     SubjectReport,
     sign_report,
 )
+from credex.node.federation.holdings import Holdings
+from credex.node.federation.mirrors import MirrorView
 from credex.node.local import LocalNode
 
-__all__ = ["compile_report", "own_part"]
+__all__ = ["compile_report", "mirror_part", "own_part"]
 
 _IN_FORCE_STATES: Final = frozenset({"active", "under-objection"})
+Authorised = Callable[[Statement, Statement], bool] | None
 _AUDIT_KINDS: Final = frozenset({"audit.lookup", "audit.check"})
 
 
-def own_part(node: LocalNode, subject: str, as_of: int, now: int, *, fresh: bool) -> ReportPart:
-    """This node's log's part of a report on ``subject``, as of its latest checkpoint
-    (``fresh``: sign one of the current tree first)."""
-    if fresh:
+def own_part(
+    node: LocalNode,
+    subject: str,
+    as_of: int,
+    now: int,
+    *,
+    fresh: bool,
+    authorised: Authorised = None,
+    cosigned: Callable[[], SignedNote | None] | None = None,
+) -> ReportPart:
+    """This node's log's part of a report on ``subject``, as of the newest checkpoint
+    meeting the witness quorum (``cosigned``; None or none yet: the latest, or with
+    ``fresh`` one of the current tree signed first)."""
+    chosen = None if cosigned is None else cosigned()
+    if chosen is not None:
+        note = chosen
+    elif fresh:
         note = node.publish_checkpoint(now)
     else:
         latest = node.latest_checkpoint()
@@ -50,7 +71,7 @@ def own_part(node: LocalNode, subject: str, as_of: int, now: int, *, fresh: bool
         if e.kind in STATUS_KINDS or e.kind in _AUDIT_KINDS:
             entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, STATEMENT))
             continue
-        state = _state(node, e.index, e.leaf_hash, cp.size, as_of)
+        state = _state(node, e.index, e.leaf_hash, cp.size, as_of, authorised)
         if state == IN_FORCE:
             try:
                 bundles.append(_bundle(node, e.index, note, now).to_bytes())
@@ -61,24 +82,90 @@ def own_part(node: LocalNode, subject: str, as_of: int, now: int, *, fresh: bool
     return ReportPart(cp.origin, note.to_text(), proof, tuple(entries), tuple(bundles))
 
 
-def _state(node: LocalNode, index: int, leaf: bytes, size: int, as_of: int) -> str:
+def _state(
+    node: LocalNode, index: int, leaf: bytes, size: int, as_of: int, authorised: Authorised = None
+) -> str:
     st = node.statement_at(index)
     if st.is_envelope and not st.has_body:
         return "erased"
-    status = status_at(st, lifecycle_in(node.log, leaf, size), as_of)
+    lifecycle = lifecycle_in(node.log, leaf, size)
+    status = status_at(st, lifecycle, as_of, authorised_repairers=authorised)
     return IN_FORCE if status.state in _IN_FORCE_STATES else status.state
 
 
+def mirror_part(
+    view: MirrorView, subject: str, as_of: int, now: int, authorised: Authorised = None
+) -> ReportPart | None:
+    """The part of the log ``view`` mirrors, as of its mirrored checkpoint (None: that
+    checkpoint commits to no index, or this mirror keeps none: no proof to give)."""
+    index = view.log.index
+    size = view.size
+    note = view.log.checkpoint(size).note
+    if (
+        not isinstance(index, LogIndex)
+        or parse_index_extension(SignedNote.from_text(note).checkpoint.extensions) is None
+    ):
+        return None
+    entries: list[ReportEntry] = []
+    bundles: list[bytes] = []
+    for e in view.log.by_subject(subject, end=size):
+        if e.kind in STATUS_KINDS or e.kind in _AUDIT_KINDS:
+            entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, STATEMENT))
+            continue
+        st = Statement.from_bytes(e.leaf)
+        if st.is_envelope:  # a person's body stays with its origin: ask it (lookup)
+            entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, NOT_HELD))
+            continue
+        lifecycle = lifecycle_in(view.log, e.leaf_hash, size)
+        found = status_at(st, lifecycle, as_of, authorised_repairers=authorised).state
+        state = IN_FORCE if found in _IN_FORCE_STATES else str(found)
+        if state == IN_FORCE:
+            try:
+                bundles.append(view.bundle(e.index, now).to_bytes())
+            except RecordWithheldError:
+                state = "withdrawn"
+        entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, state))
+    proof = index.prove_subject(subject, size).to_bytes()
+    return ReportPart(view.origin, note, proof, tuple(entries), tuple(bundles))
+
+
 def _bundle(node: LocalNode, index: int, note: SignedNote, now: int) -> Bundle:
-    b = node.bundle_with_status(index, now, fresh=False, with_body=True)
-    if SignedNote.from_text(b.checkpoint).checkpoint.size != note.checkpoint.size:
-        raise AssertionError("report: bundle not on the report's checkpoint")  # one handle
-    return b
+    """``bundle_with_status`` on ``note``: the record, its lifecycle statements below the
+    checkpoint, this log's attestation and the status proof, all as of ``note``."""
+    size = note.checkpoint.size
+    own = node.bundle(index, now, checkpoint=note, with_body=True)
+    target = node.log.entry(index).leaf_hash
+    found = [i for i, _ in lifecycle_in(node.log, target, size)]
+    return Bundle(
+        own.statement,
+        own.checkpoint,
+        status=tuple(node.bundle(i, now, checkpoint=note) for i in found),
+        preimage=own.preimage,
+        attestation=node.attest(index, note, now),
+        status_proof=node.status_proof(target, note),
+    )
 
 
 def compile_report(
-    node: LocalNode, subject: str, as_of: int, now: int, *, fresh: bool = True
+    node: LocalNode,
+    subject: str,
+    as_of: int,
+    now: int,
+    *,
+    fresh: bool = True,
+    holdings: Holdings | None = None,
 ) -> SubjectReport:
-    """The signed report on ``subject`` (already resolved: USCC or pseudonym)."""
-    part = own_part(node, subject, as_of, now, fresh=fresh)
-    return sign_report(node._log_key, subject, as_of, [part])
+    """The signed report on ``subject`` (already resolved: USCC or pseudonym): this
+    node's log, and with ``holdings`` (``--federation``) one part per mirrored log."""
+    authorised = None if holdings is None else holdings.authorised()
+    cosigned = None if holdings is None else (lambda: holdings.checkpoint_for(0))
+    parts = [
+        own_part(node, subject, as_of, now, fresh=fresh, authorised=authorised, cosigned=cosigned)
+    ]
+    if holdings is not None:
+        with holdings.views() as views:
+            for _, view in sorted(views.items()):
+                part = mirror_part(view, subject, as_of, now, authorised)
+                if part is not None:
+                    parts.append(part)
+    return sign_report(node._log_key, subject, as_of, parts)
