@@ -106,7 +106,7 @@ def report_json(checked: "CheckedReport") -> dict[str, object]:
                         "index": r.index,
                         "kind": r.kind,
                         "issuer": r.issuer,
-                        "iat": r.iat,
+                        "valid_from": r.valid_from,
                         "status": r.status,
                     }
                     for r in p.records
@@ -137,7 +137,7 @@ def print_checked_report(checked: "CheckedReport") -> None:
         for column in table.columns:
             column.overflow = "fold"
         table.columns[-1].no_wrap = True
-        rows = [(r.index, r.kind, r.issuer, cst_day(r.iat), r.status) for r in p.records]
+        rows = [(r.index, r.kind, r.issuer, cst_day(r.valid_from), r.status) for r in p.records]
         rows += [(w.index, w.kind, "-", "-", f"withheld ({w.state})") for w in p.withheld]
         for index, *cells in sorted(rows):
             table.add_row(str(index), *cells)

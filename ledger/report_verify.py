@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
 from credex.ledger.errors import CheckpointError, SignatureError, WrongLogError
-from credex.ledger.statement import Statement
 from credex.ledger.subject_report import BundleCheck, CheckedPart, SubjectReport, check_part
 from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify import Verifier
@@ -81,7 +79,7 @@ def verify_report(data: bytes, trust: TrustPolicy) -> CheckedReport:
 
     def check(data: bytes) -> BundleCheck:
         r = verifier.verify(data)
-        st = Statement.from_bytes(Bundle.from_bytes(data).statement)
+        valid_from = (r.record or {}).get("valid_from", 0)
         return BundleCheck(
             r.origin,
             r.leaf_index,
@@ -91,7 +89,7 @@ def verify_report(data: bytes, trust: TrustPolicy) -> CheckedReport:
             r.issuer,
             r.subject,
             r.status,
-            st.claims.iat,
+            valid_from if type(valid_from) is int else 0,
         )
 
     parts = tuple(

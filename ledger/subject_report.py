@@ -267,7 +267,8 @@ class BundleCheck:
     issuer: str
     subject: str
     status: str
-    iat: int
+    #: the record's ``valid_from`` (its date: a decision's day, a score's as-of)
+    valid_from: int
 
 
 @dataclass(frozen=True, slots=True)
