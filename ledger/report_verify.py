@@ -9,6 +9,7 @@ steps, as of the report's ``as_of``). Pure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
@@ -61,8 +62,13 @@ def verify_checkpoint(text: str, trust: TrustPolicy) -> SignedNote:
     return note
 
 
-def verify_report(data: bytes, trust: TrustPolicy) -> CheckedReport:
-    """Verify every part of a report.
+def verify_report(
+    data: bytes,
+    trust: TrustPolicy,
+    served: Mapping[str, Sequence[bytes]] | None = None,
+) -> CheckedReport:
+    """Verify every part of a report (``served``: a lookup's completeness proof, checked
+    against the bundles the node served, by origin; see ``check_part``).
 
     Raises:
         CredexError: the first failure (format, signature, checkpoint, proof,
@@ -93,7 +99,13 @@ def verify_report(data: bytes, trust: TrustPolicy) -> CheckedReport:
         )
 
     parts = tuple(
-        check_part(report.subject, p, verify_checkpoint(p.checkpoint, trust), check)
+        check_part(
+            report.subject,
+            p,
+            verify_checkpoint(p.checkpoint, trust),
+            check,
+            None if served is None else served.get(p.origin, ()),
+        )
         for p in report.parts
     )
     covered = {p.origin for p in parts}

@@ -285,9 +285,14 @@ def check_part(
     part: ReportPart,
     note: SignedNote,
     verify_bundle: Callable[[bytes], BundleCheck],
+    served: Sequence[bytes] | None = None,
 ) -> CheckedPart:
     """Check one part whose checkpoint ``note`` the caller has verified (log signature
     and witness quorum under its trust): the proof, the chain, each bundle.
+
+    ``served``: a lookup's completeness proof (its parts carry no bundles): the bundles
+    the node served from this log, each matched to a listed in-force (or ``not-held``)
+    entry by index and leaf, on any checkpoint of the log.
 
     Raises:
         WrongLogError: the checkpoint is not the part's log.
@@ -344,20 +349,24 @@ def check_part(
             f"lists for {subject} (an entry is missing, added or from another subject)"
         )
     in_force = {e.index: e for e in part.entries if e.state == IN_FORCE}
+    servable = {e.index: e for e in part.entries if e.state in (IN_FORCE, NOT_HELD)}
+    if served is not None and part.bundles:
+        raise ReportSubjectError(f"report: {where}: a lookup's proof part carries bundles")
     records: list[BundleCheck] = []
     seen: set[int] = set()
-    for data in part.bundles:
+    for data in part.bundles if served is None else served:
         got = verify_bundle(data)
         if got.subject != subject:
             raise ReportSubjectError(
                 f"report: {where}: a bundle (index {got.index}) is about another subject"
             )
-        if got.origin != part.origin or got.tree_size != cp.size:
+        same_checkpoint = got.tree_size == cp.size or served is not None
+        if got.origin != part.origin or not same_checkpoint:
             raise ReportSubjectError(
                 f"report: {where}: bundle of index {got.index} is on {got.origin} size "
                 f"{got.tree_size}, not this part's checkpoint"
             )
-        entry = in_force.get(got.index)
+        entry = (in_force if served is None else servable).get(got.index)
         if entry is None or entry.leaf != got.leaf or entry.kind != got.kind:
             raise ReportSubjectError(
                 f"report: {where}: bundle of index {got.index} is not an in-force entry listed"
@@ -370,7 +379,8 @@ def check_part(
     if missing:
         raise ReportIncompleteError(
             f"report: {where}: record at index {missing[0]} is listed in force but its "
-            f"bundle is missing ({len(missing)} missing)"
+            f"bundle is {'missing' if served is None else 'not served'} "
+            f"({len(missing)} missing)"
         )
     withheld = tuple(e for e in part.entries if e.state in WITHHELD_REASONS)
     statements = sum(1 for e in part.entries if e.state == STATEMENT)
