@@ -290,6 +290,28 @@ def _print_recognition(r: dict[str, Any]) -> None:
             "    Hangzhou",
             f"its server no longer shares the record: {srv['reason']}",
         )
+    rep = r.get("report")
+    if rep is not None:
+        nb = ", ".join(f"{i} {why}" for i, why in rep["ningbo_withheld"]) or "none"
+        _line(
+            rep["ok"],
+            "14b. federation report",
+            f"a Hangzhou bank's report on {rep['subject']} ({rep['bytes']} bytes): complete "
+            f"as of {', '.join(f'{o} size {n}' for o, n in rep['sizes'].items())}; "
+            f"{rep['in_force']} in force; Ningbo withheld: {nb} (with its index proof)",
+        )
+        _line(
+            rep["dropped"]["caught"],
+            "    dropped",
+            f"a record dropped from it: {rep['dropped']['error']}",
+        )
+        a = rep["audit"]
+        _line(
+            a["ok"],
+            "    auditor",
+            f"rebuilt {a['origin']}'s index to size {a['audited_size']} over gRPC and "
+            f"agrees with root {a['index_root']}",
+        )
     console.print(f"   part 3: {r['seconds']} s, {'OK' if r['ok'] else 'FAILED'}")
 
 

@@ -111,6 +111,16 @@ def lookup(
             elif row.get("error"):
                 line += f" (step {row['failed_step']}: {row['error']})"
             console.print(line, markup=False)
+        c = report.completeness
+        if c is not None and c["ok"]:
+            for part in c["covered"]:
+                console.print(
+                    f"  complete as of {part['origin']} size {part['size']}", markup=False
+                )
+            if c["not_covered"]:
+                console.print(f"  not covered: {', '.join(c['not_covered'])}", markup=False)
+        elif c is not None:
+            console.print(f"  INCOMPLETE: {c['error']}", markup=False)
     if report.failed:
         raise typer.Exit(1)
 

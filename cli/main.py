@@ -55,6 +55,7 @@ COMMANDS: Final[dict[str, str]] = {
     "evaluate": "rules_cmds",
     "check": "rules_cmds",
     "commitments": "commitment_cmds",
+    "report": "report_cmds",
     "lookup": "lookup_cmds",
     "lookups": "lookup_cmds",
     "conflicts": "conflicts_cmd",

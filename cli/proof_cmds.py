@@ -25,7 +25,7 @@ from credex.cli._common import (
 from credex.ledger.errors import ConfigError
 
 if TYPE_CHECKING:
-    from credex.ledger.trust import TrustStore
+    from credex.ledger.trust import TrustPolicy, TrustStore
     from credex.ledger.verify_report import VerificationReport
 
 __all__ = ["register"]
@@ -151,6 +151,9 @@ def verify(
         from credex.node.home import NodeHome
 
         policy = NodeHome.open(resolve_home(home)).trust()
+    if file.name.endswith(".credex-report"):
+        _verify_report(data, policy, json_out)
+        return
     when = now() if as_of is None else day(as_of)
     report = run_verification(data, policy, purpose=purpose, as_of=when)
     if json_out:
@@ -177,6 +180,27 @@ def verify(
             console.print(f"[bold red]INVALID[/]: step {report.failed_step} failed")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _verify_report(data: bytes, policy: "TrustPolicy", json_out: bool) -> None:
+    """``credex verify FILE.credex-report``: every part, offline; exit 1 on the first
+    failure (named: the missing index, the foreign record, the wrong proof)."""
+    from credex.cli.report_cmds import print_checked_report, report_json
+    from credex.ledger.errors import CredexError
+    from credex.ledger.report_verify import verify_report
+
+    try:
+        checked = verify_report(data, policy)
+    except CredexError as e:
+        if json_out:
+            print_json({"valid": False, "code": e.code, "error": str(e)})
+        else:
+            console.print(f"[bold red]INVALID[/] report: {e}", highlight=False)
+        raise typer.Exit(1) from e
+    if json_out:
+        print_json(report_json(checked))
+    else:
+        print_checked_report(checked)
 
 
 def _print_verified(report: "VerificationReport") -> None:

@@ -35,7 +35,9 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── InconsistentLogError        two views that cannot both be true (carries evidence)
     │   ├── DerivationMismatchError     a derived record that does not follow (step 8)
     │   ├── IndexProofError             a verifiable-index lookup / prefix proof does not hold
-    │   └── IndexRootMismatchError      a checkpoint's index root does not rebuild from its log
+    │   ├── IndexRootMismatchError      a checkpoint's index root does not rebuild from its log
+    │   ├── ReportIncompleteError       a subject report's entries are not the proven ones
+    │   └── ReportSubjectError          a subject report's bundle of another subject / entry
     ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
     │   ├── UntrustedKeyError           key not in the trust material
     │   ├── KeyValidityError            key used outside its validity window
@@ -130,6 +132,8 @@ __all__ = [
     "RegimeError",
     "RegionMismatchError",
     "RepairTooEarlyError",
+    "ReportIncompleteError",
+    "ReportSubjectError",
     "RuleDefinitionError",
     "SignatureError",
     "StatusNotProvenError",
@@ -465,6 +469,20 @@ class IndexFormatError(FormatError):
     (docs/index.md): wrong sizes, extra or missing fields, bits out of order."""
 
     code = "index_format"
+
+
+class ReportIncompleteError(VerificationError):
+    """A subject report whose entries are not the ones its index proof commits to: one
+    dropped, added, repeated or out of order, or an in-force record without its bundle."""
+
+    code = "report_incomplete"
+
+
+class ReportSubjectError(VerificationError):
+    """A subject report carrying a bundle about another subject, on another checkpoint,
+    or for no entry it lists."""
+
+    code = "report_subject"
 
 
 class IndexProofError(VerificationError):

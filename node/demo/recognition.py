@@ -43,6 +43,7 @@ from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.verify import VerificationReport, run_verification
+from credex.node.demo.reports import federation_report
 from credex.node.federation import manifests as fed
 from credex.node.federation.follow import sync_peer
 from credex.node.federation.peers import mirror_url
@@ -409,6 +410,7 @@ def _lifecycle(
         "record_of": ningbo.home.origin,
         "target_index": index,
         "target_kind": target.record.kind,
+        "subject": target.claims.sub,
         "repair_index": repair.index,
         "decided_on": decided_on,
         "before_repair_punitive": _verdict(before_v),
@@ -458,6 +460,11 @@ def run_recognition_demo(
         out["tampered"] = _tampered(ms, derived, manifest, clock())
         progress("lifecycle: a Ningbo penalty repaired, refused for punitive use")
         out["lifecycle"] = _lifecycle(ms, manifest, clock)
+        progress("report: a Hangzhou bank's complete federation report on a Ningbo company")
+        lc = out["lifecycle"]
+        out["report"] = federation_report(
+            ms[NINGBO], ms[HANGZHOU], manifest, lc["subject"], lc["target_index"], clock
+        )
         out["error"] = None
     except CredexError as e:
         out["error"] = f"{type(e).__name__}: {e}"
@@ -485,4 +492,5 @@ def _all_held(out: dict[str, Any]) -> bool:
         and not lc["hangzhou_before_repair"]["refused"]
         and not lc["hangzhou_server"]["served"]
         and "repaired" in (lc["hangzhou_server"]["reason"] or "")
+        and out["report"]["ok"]
     )

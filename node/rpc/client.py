@@ -75,6 +75,8 @@ class LookupAnswer:
     records: tuple[LookupEntry, ...]
     audit_index: int
     audit_leaf_hash: bytes
+    #: the node's signed completeness proof (``Query.Lookup``; empty: none sent)
+    completeness: bytes = b""
 
 
 class PeerClient:
@@ -308,4 +310,5 @@ class PeerClient:
             ),
             int(msg.audit_index),
             bytes(msg.audit_leaf_hash),
+            bytes(msg.completeness),
         )

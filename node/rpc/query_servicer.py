@@ -53,4 +53,5 @@ class QueryServicer(query_pb2_grpc.QueryServicer):
             ],
             audit_index=result.audit.index,
             audit_leaf_hash=result.audit.leaf_hash,
+            completeness=result.completeness,
         )

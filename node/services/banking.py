@@ -38,6 +38,8 @@ class LookupReport:
     rows: tuple[dict[str, Any], ...]
     audit_index: int
     audit_leaf_hash: bytes
+    #: with a trust: the completeness proof as checked (``ok``, ``covered``, ``error``)
+    completeness: dict[str, Any] | None = None
 
     @property
     def served(self) -> int:
@@ -45,13 +47,15 @@ class LookupReport:
 
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.rows if r.get("verdict") == "invalid")
+        bad = self.completeness is not None and not self.completeness["ok"]
+        return sum(1 for r in self.rows if r.get("verdict") == "invalid") + int(bad)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
             "records": list(self.rows),
             "audit": {"leaf_index": self.audit_index, "leaf_hash": self.audit_leaf_hash.hex()},
+            "completeness": self.completeness,
         }
 
 
@@ -116,4 +120,39 @@ def lookup_subject(
                 row["failed_step"] = report.failed_step
                 row["error"] = str(report.error)
         rows.append(row)
-    return LookupReport(answer.subject, tuple(rows), answer.audit_index, answer.audit_leaf_hash)
+    complete = None
+    if trust is not None:
+        served: dict[str, list[bytes]] = {}
+        for r, row in zip(answer.records, rows, strict=True):
+            if r.bundle is not None and row.get("verdict") == "valid":
+                served.setdefault(r.origin, []).append(r.bundle)
+        complete = check_completeness(answer.completeness, answer.subject, trust, served)
+    return LookupReport(
+        answer.subject, tuple(rows), answer.audit_index, answer.audit_leaf_hash, complete
+    )
+
+
+def check_completeness(
+    proof: bytes, subject: str, trust: TrustPolicy, served: dict[str, list[bytes]]
+) -> dict[str, Any]:
+    """Check a lookup's completeness proof against the bundles it served (by origin):
+    every entry about the subject in each covered log is listed, and every one in force
+    was served (``credex.ledger.report_verify``)."""
+    from credex.ledger.errors import CredexError
+    from credex.ledger.report_verify import verify_report
+
+    if not proof:
+        return {"ok": False, "error": "the node sent no completeness proof", "covered": []}
+    try:
+        checked = verify_report(proof, trust, served)
+        if checked.subject != subject:
+            raise CredexError(f"completeness: the proof is about {checked.subject}, not {subject}")
+    except CredexError as e:
+        return {"ok": False, "code": e.code, "error": str(e), "covered": []}
+    return {
+        "ok": True,
+        "covered": [
+            {"origin": p.origin, "size": p.size, "withheld": len(p.withheld)} for p in checked.parts
+        ],
+        "not_covered": list(checked.not_covered),
+    }

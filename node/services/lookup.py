@@ -124,6 +124,8 @@ class LookupResult:
     subject: str
     records: tuple[FoundRecord, ...]
     audit: IssueResult
+    #: the signed completeness proof (a report without bundles; empty: none)
+    completeness: bytes = b""
 
 
 def authorise(caller: Caller, purpose: str, authorisation: str) -> None:
@@ -259,6 +261,18 @@ class SubjectLookup:
                 except RecordWithheldError as w:
                     yield FoundRecord(origin, e.index, e.kind, None, str(w))
 
+    def _completeness(self, subject: str, now: int, views: Views) -> bytes:
+        """The completeness proof of this answer (``reports.completeness_proof``); empty
+        when it cannot be made (a log without an index), logged."""
+        from credex.node.services.reports import completeness_proof
+
+        try:
+            with self._publish_lock or nullcontext():
+                return completeness_proof(self._node, self._holdings, views, subject, now)
+        except CredexError as e:
+            logger.warning("lookup: no completeness proof: %s", str(e).splitlines()[0][:300])
+            return b""
+
     def lookup(
         self,
         caller: Caller,
@@ -279,6 +293,7 @@ class SubjectLookup:
         now = self._clock()
         with self._holdings.views() as views:
             found = [*self._own(subj.id, now, views), *self._mirrored(subj.id, now, views)]
+            completeness = self._completeness(subj.id, now, views)
         if caller.role != "peer":  # a forwarded lookup is never forwarded again
             found = self._forwarded(found, subj.id, purpose, authorisation)
         served = sum(1 for f in found if f.bundle is not None)
@@ -294,4 +309,4 @@ class SubjectLookup:
             now=now,
         )
         result = self._node.issue([audit], iat=now)[0]
-        return LookupResult(subj.id, tuple(found), result)
+        return LookupResult(subj.id, tuple(found), result, completeness)

@@ -875,14 +875,23 @@ def test_demo_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     demo_cmd._print_federation(d["federation"])
     text = capsys.readouterr().out
     part3 = text.split("part 3: recognition and lifecycle", 1)[1]
-    assert part3.count("✓") == 9 and "✗" not in part3
+    assert part3.count("✓") == 12 and "✗" not in part3
     assert "refused for punitive use: repaired on" in part3
+    assert "14b. federation report" in part3 and "(with its index proof)" in part3
+    assert "ReportIncompleteError" in part3 and "agrees with root" in part3
     assert "at step 8 (derivation, field 'level')" in part3
 
 
 def _assert_demo_part3(rc: dict[str, Any]) -> None:
     """Part 3 (recognition and lifecycle) of the demo's summary."""
     assert rc["error"] is None and rc["ok"] is True
+    rep = rc["report"]  # a Hangzhou bank's complete report on the repaired company
+    assert rep["ok"] and len(rep["covered"]) == 5 and rep["not_covered"] == []
+    assert [rc["lifecycle"]["target_index"], "repaired"] in [
+        list(w) for w in rep["ningbo_withheld"]
+    ]
+    assert rep["dropped"]["caught"] and "ReportIncompleteError" in rep["dropped"]["error"]
+    assert rep["audit"]["ok"] and rep["audit"]["error"] is None
     assert rc["agreements"]["versions"] == [2, 3]
     assert len(rc["agreements"]["installed_on"]) == 5
     assert rc["agreements"]["agreements"][0].startswith(

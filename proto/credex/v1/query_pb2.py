@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x63redex/v1/query.proto\x12\tcredex.v1\"f\n\rLookupRequest\x12\x11\n\x07subject\x18\x01 \x01(\tH\x00\x12\x13\n\tperson_id\x18\x02 \x01(\tH\x00\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x15\n\rauthorisation\x18\x04 \x01(\tB\x05\n\x03who\"b\n\x0cLookupRecord\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x12\n\nleaf_index\x18\x02 \x01(\x04\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\x0c\x12\x10\n\x08withheld\x18\x05 \x01(\t\"y\n\x0eLookupResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12(\n\x07records\x18\x02 \x03(\x0b\x32\x17.credex.v1.LookupRecord\x12\x13\n\x0b\x61udit_index\x18\x03 \x01(\x04\x12\x17\n\x0f\x61udit_leaf_hash\x18\x04 \x01(\x0c\x32\x46\n\x05Query\x12=\n\x06Lookup\x12\x18.credex.v1.LookupRequest\x1a\x19.credex.v1.LookupResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x63redex/v1/query.proto\x12\tcredex.v1\"f\n\rLookupRequest\x12\x11\n\x07subject\x18\x01 \x01(\tH\x00\x12\x13\n\tperson_id\x18\x02 \x01(\tH\x00\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x15\n\rauthorisation\x18\x04 \x01(\tB\x05\n\x03who\"b\n\x0cLookupRecord\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x12\n\nleaf_index\x18\x02 \x01(\x04\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\x0c\x12\x10\n\x08withheld\x18\x05 \x01(\t\"\x8f\x01\n\x0eLookupResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12(\n\x07records\x18\x02 \x03(\x0b\x32\x17.credex.v1.LookupRecord\x12\x13\n\x0b\x61udit_index\x18\x03 \x01(\x04\x12\x17\n\x0f\x61udit_leaf_hash\x18\x04 \x01(\x0c\x12\x14\n\x0c\x63ompleteness\x18\x05 \x01(\x0c\x32\x46\n\x05Query\x12=\n\x06Lookup\x12\x18.credex.v1.LookupRequest\x1a\x19.credex.v1.LookupResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOOKUPREQUEST']._serialized_end=138
   _globals['_LOOKUPRECORD']._serialized_start=140
   _globals['_LOOKUPRECORD']._serialized_end=238
-  _globals['_LOOKUPRESPONSE']._serialized_start=240
-  _globals['_LOOKUPRESPONSE']._serialized_end=361
-  _globals['_QUERY']._serialized_start=363
-  _globals['_QUERY']._serialized_end=433
+  _globals['_LOOKUPRESPONSE']._serialized_start=241
+  _globals['_LOOKUPRESPONSE']._serialized_end=384
+  _globals['_QUERY']._serialized_start=386
+  _globals['_QUERY']._serialized_end=456
 # @@protoc_insertion_point(module_scope)

@@ -33,13 +33,15 @@ class LookupRecord(_message.Message):
     def __init__(self, origin: _Optional[str] = ..., leaf_index: _Optional[int] = ..., kind: _Optional[str] = ..., bundle: _Optional[bytes] = ..., withheld: _Optional[str] = ...) -> None: ...
 
 class LookupResponse(_message.Message):
-    __slots__ = ("subject", "records", "audit_index", "audit_leaf_hash")
+    __slots__ = ("subject", "records", "audit_index", "audit_leaf_hash", "completeness")
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     AUDIT_INDEX_FIELD_NUMBER: _ClassVar[int]
     AUDIT_LEAF_HASH_FIELD_NUMBER: _ClassVar[int]
+    COMPLETENESS_FIELD_NUMBER: _ClassVar[int]
     subject: str
     records: _containers.RepeatedCompositeFieldContainer[LookupRecord]
     audit_index: int
     audit_leaf_hash: bytes
-    def __init__(self, subject: _Optional[str] = ..., records: _Optional[_Iterable[_Union[LookupRecord, _Mapping]]] = ..., audit_index: _Optional[int] = ..., audit_leaf_hash: _Optional[bytes] = ...) -> None: ...
+    completeness: bytes
+    def __init__(self, subject: _Optional[str] = ..., records: _Optional[_Iterable[_Union[LookupRecord, _Mapping]]] = ..., audit_index: _Optional[int] = ..., audit_leaf_hash: _Optional[bytes] = ..., completeness: _Optional[bytes] = ...) -> None: ...

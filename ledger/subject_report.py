@@ -1,0 +1,387 @@
+"""Subject reports: every record of one subject in a log, and the proof nothing is left out.
+
+A ``.credex-report`` (docs/formats.md, docs/spec.md §5.4) is a COSE_Sign1 signed by the
+compiling node's log key::
+
+    18([protected = {1: -8, 3: "application/vnd.credex.report+cbor", 4: log kid},
+        unprotected = {},
+        payload = {"v": 1,
+                   "subject": tstr,              ; USCC, HK number or person pseudonym
+                   "as_of": uint,                ; Unix seconds the statuses are judged at
+                   "parts": [+ part]},           ; one per log, origins distinct
+        signature = Ed25519(["Signature1", protected, h'', payload])])
+
+    part = {"origin": tstr,
+            "checkpoint": tstr,                  ; the log's signed note (with cosignatures)
+            "proof": bstr,                       ; index lookup proof of the subject key
+            "entries": [* [uint, bstr .size 32, tstr, tstr]],  ; index, leaf, kind, state
+            "bundles": [* bstr]}                 ; one per "in-force" entry, index order
+
+``entries`` lists every entry about the subject below the checkpoint's size, in index
+order, with its state: ``in-force`` (its bundle follows), a withholding reason
+(``repaired``, ``expired``, ``erased``, ``withdrawn``, ``corrected``, ``superseded``:
+never content, only index, leaf hash and kind), or ``statement`` (a lifecycle or audit
+entry about the subject, not a record). The verifier recomputes the subject's hash chain
+(§5.1) from the entries and checks it against the value the proof proves under the index
+root the checkpoint commits to: a dropped, added or repeated entry changes the chain.
+Pure: the caller verifies bundles (``verify_report`` takes a bundle verifier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import cbor2
+
+from credex.ledger import encoding
+from credex.ledger.checkpoint import SignedNote
+from credex.ledger.errors import (
+    CborError,
+    CoseError,
+    FormatError,
+    IndexProofError,
+    ReportIncompleteError,
+    ReportSubjectError,
+    WrongLogError,
+)
+from credex.ledger.index_map import parse_index_extension, subject_key, subject_value
+from credex.ledger.keys import SigningKey, verify_ed25519
+from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
+from credex.ledger.vindex.proof import LookupProof
+from credex.ledger.vindex.verify import verify_lookup
+
+__all__ = [
+    "IN_FORCE",
+    "NOT_HELD",
+    "REPORT_CONTENT_TYPE",
+    "STATEMENT",
+    "WITHHELD_REASONS",
+    "BundleCheck",
+    "CheckedPart",
+    "ReportEntry",
+    "ReportPart",
+    "SubjectReport",
+    "check_part",
+    "sign_report",
+]
+
+REPORT_CONTENT_TYPE: Final = "application/vnd.credex.report+cbor"
+MAX_REPORT_BYTES: Final = 64 * 1024 * 1024
+MAX_ENTRIES: Final = 100_000
+MAX_PARTS: Final = 64
+IN_FORCE: Final = "in-force"
+STATEMENT: Final = "statement"
+#: a person's record mirrored without its body: only its origin serves it (a lookup)
+NOT_HELD: Final = "not-held"
+WITHHELD_REASONS: Final = frozenset(
+    {"repaired", "expired", "erased", "withdrawn", "corrected", "superseded", NOT_HELD}
+)
+_STATES: Final = frozenset({IN_FORCE, STATEMENT, *WITHHELD_REASONS})
+_PART_FIELDS: Final = frozenset({"origin", "checkpoint", "proof", "entries", "bundles"})
+_FIELDS: Final = frozenset({"v", "subject", "as_of", "parts"})
+_UINT64: Final = 2**64
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEntry:
+    index: int
+    leaf: bytes
+    kind: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPart:
+    origin: str
+    checkpoint: str
+    proof: bytes
+    entries: tuple[ReportEntry, ...]
+    bundles: tuple[bytes, ...]
+
+    def to_value(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "checkpoint": self.checkpoint,
+            "proof": self.proof,
+            "entries": [[e.index, e.leaf, e.kind, e.state] for e in self.entries],
+            "bundles": list(self.bundles),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectReport:
+    subject: str
+    as_of: int
+    parts: tuple[ReportPart, ...]
+    kid: bytes = b""
+    protected: bytes = b""
+    payload: bytes = b""
+    signature: bytes = b""
+
+    def to_value(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "subject": self.subject,
+            "as_of": self.as_of,
+            "parts": [p.to_value() for p in self.parts],
+        }
+
+    def to_bytes(self) -> bytes:
+        return encoding.encode(
+            cbor2.CBORTag(COSE_SIGN1_TAG, [self.protected, {}, self.payload, self.signature])
+        )
+
+    def verify_signature(self, public_key: bytes) -> None:
+        """Raises SignatureError unless ``public_key`` signed this report."""
+        verify_ed25519(
+            public_key, sig_structure(self.protected, self.payload), self.signature, what="report"
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SubjectReport:
+        """Strictly parse a report (signature not checked).
+
+        Raises:
+            OversizeError / CborError: too large, or not deterministic CBOR.
+            CoseError: not a COSE_Sign1 with exactly the headers above.
+            FormatError: a payload that is not the map above.
+        """
+        value = encoding.decode(data, what="report", max_size=MAX_REPORT_BYTES)
+        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
+            raise CoseError("report: wrong cose tag: expected 18 (COSE_Sign1)")
+        arr = value.value
+        if not isinstance(arr, list) or len(arr) != 4:
+            raise CoseError("report: cose_sign1 must be an array of 4 items")
+        protected, unprotected, payload, signature = arr
+        if not isinstance(protected, bytes) or unprotected != {}:
+            raise CoseError("report: protected must be bstr and unprotected empty")
+        if not isinstance(payload, bytes) or not isinstance(signature, bytes):
+            raise CoseError("report: payload and signature must be bstr")
+        if len(signature) != 64:
+            raise CoseError("report: signature must be 64 bytes")
+        try:
+            hdr = encoding.decode(protected, what="report protected header")
+        except CborError as e:
+            raise CoseError(f"report: protected header is not cbor: {e}") from e
+        if not isinstance(hdr, dict) or set(hdr) != {1, 3, 4}:
+            raise CoseError("report: protected header labels: expected [1, 3, 4]")
+        if hdr[1] not in (ALG_EDDSA, ALG_ED25519) or hdr[3] != REPORT_CONTENT_TYPE:
+            raise CoseError(f"report: expected alg -8 and content type {REPORT_CONTENT_TYPE}")
+        kid = hdr[4]
+        if not isinstance(kid, bytes) or len(kid) != 32:
+            raise CoseError("report: kid must be a 32-byte bstr")
+        subject, as_of, parts = _body(
+            encoding.decode(payload, what="report payload", max_size=MAX_REPORT_BYTES)
+        )
+        return cls(subject, as_of, parts, kid, protected, payload, signature)
+
+
+def _uint(v: Any, name: str) -> int:
+    if type(v) is not int or not 0 <= v < _UINT64:
+        raise FormatError(f"report: {name} must be a uint")
+    return v
+
+
+def _text(v: Any, name: str) -> str:
+    if not isinstance(v, str) or not v or len(v) > 4096:
+        raise FormatError(f"report: {name} must be non-empty text")
+    return v
+
+
+def _entry(v: Any, n: int) -> ReportEntry:
+    if not isinstance(v, list) or len(v) != 4:
+        raise FormatError(f"report: entry {n} must be [index, leaf, kind, state]")
+    index = _uint(v[0], f"entry {n} index")
+    leaf = v[1]
+    if not isinstance(leaf, bytes) or len(leaf) != 32:
+        raise FormatError(f"report: entry {n} leaf must be a 32-byte bstr")
+    kind = _text(v[2], f"entry {n} kind")
+    state = v[3]
+    if state not in _STATES:
+        raise FormatError(f"report: entry {n} state must be one of {sorted(_STATES)}")
+    return ReportEntry(index, leaf, kind, state)
+
+
+def _part(v: Any, n: int) -> ReportPart:
+    if not isinstance(v, dict) or set(v) != _PART_FIELDS:
+        raise FormatError(f"report: part {n} must be a map with keys {sorted(_PART_FIELDS)}")
+    entries, bundles, proof = v["entries"], v["bundles"], v["proof"]
+    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
+        raise FormatError(f"report: part {n} entries must be an array of at most {MAX_ENTRIES}")
+    if not isinstance(bundles, list) or not all(isinstance(b, bytes) and b for b in bundles):
+        raise FormatError(f"report: part {n} bundles must be an array of non-empty bstr")
+    if not isinstance(proof, bytes) or not proof:
+        raise FormatError(f"report: part {n} proof must be a non-empty bstr")
+    return ReportPart(
+        _text(v["origin"], f"part {n} origin"),
+        _text_note(v["checkpoint"], n),
+        proof,
+        tuple(_entry(e, i) for i, e in enumerate(entries)),
+        tuple(bundles),
+    )
+
+
+def _text_note(v: Any, n: int) -> str:
+    if not isinstance(v, str) or not v or len(v) > 64 * 1024:
+        raise FormatError(f"report: part {n} checkpoint must be a signed note (text)")
+    return v
+
+
+def _body(v: Any) -> tuple[str, int, tuple[ReportPart, ...]]:
+    if not isinstance(v, dict) or set(v) != _FIELDS:
+        raise FormatError(f"report: payload must be a map with keys {sorted(_FIELDS)}")
+    if type(v["v"]) is not int or v["v"] != 1:
+        raise FormatError(f"report: unsupported version: expected 1, got {v['v']!r}")
+    parts = v["parts"]
+    if not isinstance(parts, list) or not 0 < len(parts) <= MAX_PARTS:
+        raise FormatError(f"report: parts must be an array of 1..{MAX_PARTS} parts")
+    out = tuple(_part(p, n) for n, p in enumerate(parts))
+    origins = [p.origin for p in out]
+    if len(set(origins)) != len(origins):
+        raise FormatError("report: two parts for the same log")
+    return _text(v["subject"], "subject"), _uint(v["as_of"], "as_of"), out
+
+
+def sign_report(
+    key: SigningKey, subject: str, as_of: int, parts: Sequence[ReportPart]
+) -> SubjectReport:
+    """The report, signed by the compiling node's log key ``key``."""
+    body = SubjectReport(subject, as_of, tuple(parts))
+    protected = encoding.encode({1: ALG_EDDSA, 3: REPORT_CONTENT_TYPE, 4: key.kid})
+    payload = encoding.encode(body.to_value())
+    signature = key.sign(sig_structure(protected, payload))
+    return SubjectReport(subject, as_of, tuple(parts), key.kid, protected, payload, signature)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleCheck:
+    """What the caller's bundle verifier found (steps 1-8 passed)."""
+
+    origin: str
+    index: int
+    tree_size: int
+    leaf: bytes
+    kind: str
+    issuer: str
+    subject: str
+    status: str
+    #: the record's ``valid_from`` (its date: a decision's day, a score's as-of)
+    valid_from: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPart:
+    origin: str
+    size: int
+    records: tuple[BundleCheck, ...]
+    withheld: tuple[ReportEntry, ...]
+    statements: int
+
+
+def check_part(
+    subject: str,
+    part: ReportPart,
+    note: SignedNote,
+    verify_bundle: Callable[[bytes], BundleCheck],
+    served: Sequence[bytes] | None = None,
+) -> CheckedPart:
+    """Check one part whose checkpoint ``note`` the caller has verified (log signature
+    and witness quorum under its trust): the proof, the chain, each bundle.
+
+    ``served``: a lookup's completeness proof (its parts carry no bundles): the bundles
+    the node served from this log, each matched to a listed in-force (or ``not-held``)
+    entry by index and leaf, on any checkpoint of the log.
+
+    Raises:
+        WrongLogError: the checkpoint is not the part's log.
+        IndexProofError: no index root, a proof for another key, or one that does not
+            verify under the committed root.
+        ReportIncompleteError: entries out of order or repeated, an entry at or past the
+            size, an in-force entry without its bundle, or a list whose chain is not the
+            proven value (a record dropped or added).
+        ReportSubjectError: a bundle about another subject, or for no listed entry.
+    """
+    cp = note.checkpoint
+    where = f"{part.origin} size {cp.size}"
+    if cp.origin != part.origin:
+        raise WrongLogError(f"report: part {part.origin}: checkpoint is of log {cp.origin}")
+    root = parse_index_extension(cp.extensions)
+    if root is None:
+        raise IndexProofError(
+            f"report: {where}: the checkpoint commits to no index root (no credex-index/v1 line)"
+        )
+    key = subject_key(subject)
+    proof = LookupProof.from_bytes(part.proof)
+    if proof.key != key:
+        raise IndexProofError(
+            f"report: {where}: proof for another key: expected the subject key "
+            f"{key.hex()[:16]}… of {subject}, got {proof.key.hex()[:16]}…"
+        )
+    try:
+        verify_lookup(root, key, proof.value, proof)
+    except IndexProofError as e:
+        raise IndexProofError(
+            f"report: {where}: subject proof does not verify against the index root: {e}"
+        ) from e
+    previous = -1
+    for listed in part.entries:
+        if listed.index <= previous:
+            raise ReportIncompleteError(
+                f"report: {where}: entry {listed.index} is repeated or out of index order"
+            )
+        if listed.index >= cp.size:
+            raise ReportIncompleteError(
+                f"report: {where}: entry {listed.index} is past the checkpoint size {cp.size}"
+            )
+        previous = listed.index
+    items = [(e.index, e.leaf, e.kind) for e in part.entries]
+    if proof.value is None:
+        if items:
+            raise ReportIncompleteError(
+                f"report: {where}: the index holds no entry about {subject}, but the report "
+                f"lists {len(items)} (first: index {items[0][0]})"
+            )
+    elif subject_value(items) != proof.value:
+        raise ReportIncompleteError(
+            f"report: {where}: the {len(items)} entries listed are not the ones the index "
+            f"lists for {subject} (an entry is missing, added or from another subject)"
+        )
+    in_force = {e.index: e for e in part.entries if e.state == IN_FORCE}
+    servable = {e.index: e for e in part.entries if e.state in (IN_FORCE, NOT_HELD)}
+    if served is not None and part.bundles:
+        raise ReportSubjectError(f"report: {where}: a lookup's proof part carries bundles")
+    records: list[BundleCheck] = []
+    seen: set[int] = set()
+    for data in part.bundles if served is None else served:
+        got = verify_bundle(data)
+        if got.subject != subject:
+            raise ReportSubjectError(
+                f"report: {where}: a bundle (index {got.index}) is about another subject"
+            )
+        same_checkpoint = got.tree_size == cp.size or served is not None
+        if got.origin != part.origin or not same_checkpoint:
+            raise ReportSubjectError(
+                f"report: {where}: bundle of index {got.index} is on {got.origin} size "
+                f"{got.tree_size}, not this part's checkpoint"
+            )
+        entry = (in_force if served is None else servable).get(got.index)
+        if entry is None or entry.leaf != got.leaf or entry.kind != got.kind:
+            raise ReportSubjectError(
+                f"report: {where}: bundle of index {got.index} is not an in-force entry listed"
+            )
+        if got.index in seen:
+            raise ReportIncompleteError(f"report: {where}: bundle of index {got.index} repeated")
+        seen.add(got.index)
+        records.append(got)
+    missing = sorted(set(in_force) - seen)
+    if missing:
+        raise ReportIncompleteError(
+            f"report: {where}: record at index {missing[0]} is listed in force but its "
+            f"bundle is {'missing' if served is None else 'not served'} "
+            f"({len(missing)} missing)"
+        )
+    withheld = tuple(e for e in part.entries if e.state in WITHHELD_REASONS)
+    statements = sum(1 for e in part.entries if e.state == STATEMENT)
+    return CheckedPart(part.origin, cp.size, tuple(records), withheld, statements)
