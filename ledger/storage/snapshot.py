@@ -26,12 +26,25 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import StorageError
 from credex.ledger.storage.engine import open_engine, storage_error
-from credex.ledger.storage.tables import BODIES, LOG_TABLES, WITNESS_TABLES
+from credex.ledger.storage.index_store import INDEX_NODES, INDEX_ROOTS, INDEX_STALE
+from credex.ledger.storage.receipts import RECEIPT_SIGNATURES
+from credex.ledger.storage.tables import BODIES, DERIVATIONS, LOG_TABLES, WITNESS_TABLES
 
 __all__ = ["SNAPSHOT_TABLES", "restore", "snapshot"]
 
-#: every table a node's own database may hold, in creation order
-SNAPSHOT_TABLES: Final = (*LOG_TABLES, *WITNESS_TABLES, BODIES)
+#: every table a node's own database may hold, in creation order: the log (with the
+#: receipt signature kept per checkpoint and the verifiable index), the witness store,
+#: the bodies and the sources of derived records
+SNAPSHOT_TABLES: Final = (
+    *LOG_TABLES,
+    RECEIPT_SIGNATURES,
+    INDEX_NODES,
+    INDEX_ROOTS,
+    INDEX_STALE,
+    *WITNESS_TABLES,
+    BODIES,
+    DERIVATIONS,
+)
 _BATCH: Final = 2000
 
 

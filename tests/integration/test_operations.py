@@ -17,6 +17,7 @@ import queue
 import re
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -322,6 +323,12 @@ def test_backup_and_restore_verified_against_the_last_checkpoint(
     assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in out.rglob("*") if p.is_file())
     with pytest.raises(ConfigError, match="target exists"):
         backup(home, out, T0 + 10)
+    # the log's tables with the receipt signature and the index, from SQLite or
+    # PostgreSQL alike (PostgreSQL is copied table by table)
+    (snap,) = [p for p in out.rglob("*") if p.is_file() and p.read_bytes()[:6] == b"SQLite"]
+    with sqlite3.connect(snap) as con:
+        held = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"entries", "checkpoints", "receipt_signatures", "index_nodes", "bodies"} <= held
     # into SQLite, and into the database this test runs on
     for target, target_db in ((tmp_path / "restored", None), (tmp_path / "restored-db", db)):
         if target_db is not None:
