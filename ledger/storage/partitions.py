@@ -36,6 +36,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from credex.ledger.errors import ConfigError, StorageError
 from credex.ledger.storage.engine import storage_error
+from credex.ledger.storage.sql import STORE_INDEXES
 from credex.ledger.storage.tables import ENTRIES
 
 __all__ = [
@@ -120,6 +121,9 @@ def partitioned_entries_ddl(
     out += [str(CreateIndex(ix).compile(dialect=_PG)) for ix in sorted(parent.indexes, key=str)]
     _, unique = _parent()
     out += [f"CREATE INDEX ix_{ENTRIES.name}_{col} ON {ENTRIES.name} ({col})" for col in unique]
+    # the store's own indexes (a hash index on the leaf hash, partial ones): on the parent,
+    # PostgreSQL creates them on every partition, present and future
+    out += list(STORE_INDEXES["postgresql"])
     ends: list[int | None] = [*bounds[1:], None]
     for start, end in zip(bounds, ends, strict=True):
         out += _partition_ddl(start, end, spaces.get(start))

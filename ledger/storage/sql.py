@@ -70,7 +70,7 @@ from credex.ledger.storage.tables import (
     NODES,
 )
 
-__all__ = ["SqlStore"]
+__all__ = ["STORE_INDEXES", "SqlStore"]
 
 #: bound parameters per IN list: below SQLite's 32766 and PostgreSQL's 65535 limits
 _CHUNK: Final = 4096
@@ -113,7 +113,8 @@ _NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
 #: the lookup indexes, created with the tables (a new database; see ``docs/storage.md``):
 #: B-trees, partial where the column may be NULL, except for the leaf hash: on SQLite by
 #: its first 4 bytes, on PostgreSQL a hash index (a 4-byte hash code per entry, packed)
-_INDEXES: Final[dict[str, tuple[str, ...]]] = {
+#: the indexes a log store creates (``IF NOT EXISTS``) beside its tables, per dialect
+STORE_INDEXES: Final[dict[str, tuple[str, ...]]] = {
     "sqlite": (
         "CREATE INDEX IF NOT EXISTS ix_entries_leaf_key ON entries (substr(leaf_hash, 1, 4))",
         "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
@@ -212,8 +213,12 @@ class SqlStore(SqlComponent):
         _refuse_earlier_layout(conn)
         for table in LOG_TABLES:
             table.create(conn, checkfirst=True)
-        for ddl in _INDEXES[conn.dialect.name]:
-            conn.exec_driver_sql(ddl)
+        # only the missing ones: a hot standby (``serve --replica``) refuses any DDL, even
+        # IF NOT EXISTS, in its read-only transactions
+        present = _index_names(conn)
+        for ddl in STORE_INDEXES[conn.dialect.name]:
+            if _index_name(ddl) not in present:
+                conn.exec_driver_sql(ddl)
 
     def _tags(self, conn: Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """The ``entry_tags`` id of each (kind, issuer) pair, created if new (inside the
@@ -493,6 +498,22 @@ class SqlStore(SqlComponent):
         except SQLAlchemyError as e:
             raise self._error(f"{what} checkpoint", e) from e
         return None if row is None else StoredCheckpoint(*row)
+
+
+def _index_names(conn: Connection) -> set[str]:
+    """The indexes on the entries table (from the catalogue: reflection skips SQLite's
+    expression indexes with a warning)."""
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'entries' "
+        sql += "AND schemaname = current_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'"
+    return {str(r[0]) for r in conn.exec_driver_sql(sql)}
+
+
+def _index_name(ddl: str) -> str:
+    """The index a ``CREATE INDEX IF NOT EXISTS <name> ON ...`` statement creates."""
+    return ddl.split(" IF NOT EXISTS ", 1)[1].split(" ", 1)[0]
 
 
 def _refuse_earlier_layout(conn: Connection) -> None:

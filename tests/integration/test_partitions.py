@@ -60,12 +60,12 @@ def test_ddl_is_derived_from_the_table_metadata() -> None:
     ddl = partitioned_entries_ddl([0, 100, 200], {100: "cold"})
     assert "PARTITION BY RANGE (idx)" in ddl[0] and "PRIMARY KEY (idx)" in ddl[0]
     assert "UNIQUE" not in ddl[0]  # not allowed without the partition key
-    assert "CREATE INDEX ix_entries_leaf_hash ON entries (leaf_hash)" in ddl
-    assert any(s.startswith("CREATE INDEX ix_entries_subject") for s in ddl)
+    assert any("ix_entries_leaf_hash ON entries USING hash (leaf_hash)" in s for s in ddl)
+    assert any(s.startswith("CREATE INDEX IF NOT EXISTS ix_entries_subject") for s in ddl)
     parts = [s for s in ddl if "PARTITION OF" in s]
     assert len(parts) == 3 and parts[1].endswith("FROM (100) TO (200) TABLESPACE cold")
     assert parts[2].endswith("FROM (200) TO (MAXVALUE)")
-    assert sum("UNIQUE INDEX" in s and "(leaf_hash)" in s for s in ddl) == 3
+    assert not any("UNIQUE" in s for s in ddl)  # the sequencer keeps a leaf logged once
     for bad in ([], [1, 2], [0, 5, 5], [0, 1 << 63]):
         with pytest.raises(ConfigError):
             partitioned_entries_ddl(bad)
