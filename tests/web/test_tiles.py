@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from credex.ledger.errors import FormatError
+from credex.ledger.errors import FormatError, InconsistentLogError
 from credex.ledger.merkle import leaf_hash, node_hash
 from credex.ledger.storage.sql import SqlStore
 from credex.node.http.tilepaths import TILE_PATH_PATTERN, parse_tile_path, tile_index_path
@@ -105,13 +105,17 @@ def test_go_tlog_refuses_a_tile_that_does_not_match_the_checkpoint(
     with LocalNode(home) as n:
         issue_penalties(n, 20)
         n.publish_checkpoint(NOW)
-    store = SqlStore(home.db_url)
-    with store._write() as conn:  # a storage fault: one stored leaf hash flipped
-        conn.exec_driver_sql("UPDATE entries SET leaf_hash = zeroblob(32) WHERE idx = 7")
-    store.close()
     with LocalNode(home) as n, served(n) as s:
+        # a storage fault while the node runs (opened afterwards, the node itself refuses
+        # the database: its recorded checkpoint no longer matches the stored tree)
+        store = SqlStore(home.db_url)
+        with store._write() as conn:  # one stored leaf hash flipped
+            conn.exec_driver_sql("UPDATE entries SET leaf_hash = zeroblob(32) WHERE idx = 7")
+        store.close()
         r = _check(tiles_check, s.url)
     assert r.returncode == 1, r.stdout
+    with pytest.raises(InconsistentLogError, match="does not match the stored tree"):
+        LocalNode(home)
 
 
 def test_tiles_match_our_merkle_code_and_stop_at_the_checkpoint(tmp_path: Path) -> None:
