@@ -39,9 +39,10 @@ from typing import Any, Final
 import cbor2
 
 from credex.ledger import encoding
-from credex.ledger.errors import CborError, CoseError, FormatError
+from credex.ledger.errors import FormatError
 from credex.ledger.keys import SigningKey, verify_ed25519
-from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
+from credex.ledger.log_signed import parse_log_signed
+from credex.ledger.statement import ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
 
 __all__ = [
     "ATTESTATION_CONTENT_TYPE",
@@ -110,32 +111,18 @@ class Attestation:
             CoseError: not a COSE_Sign1 with exactly the headers above.
             FormatError: a payload that is not the map above.
         """
-        value = encoding.decode(data, what="attestation", max_size=MAX_ATTESTATION_BYTES)
-        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
-            raise CoseError("attestation: wrong cose tag: expected 18 (COSE_Sign1)")
-        arr = value.value
-        if not isinstance(arr, list) or len(arr) != 4:
-            raise CoseError("attestation: cose_sign1 must be an array of 4 items")
-        protected, unprotected, payload, signature = arr
-        if not isinstance(protected, bytes) or unprotected != {}:
-            raise CoseError("attestation: protected must be bstr and unprotected empty")
-        if not isinstance(payload, bytes) or not isinstance(signature, bytes):
-            raise CoseError("attestation: payload and signature must be bstr")
-        if len(signature) != 64:
-            raise CoseError("attestation: signature must be 64 bytes")
-        try:
-            hdr = encoding.decode(protected, what="attestation protected header")
-        except CborError as e:
-            raise CoseError(f"attestation: protected header is not cbor: {e}") from e
-        if not isinstance(hdr, dict) or set(hdr) != {1, 3, 4}:
-            raise CoseError("attestation: protected header labels: expected [1, 3, 4]")
-        if hdr[1] not in (ALG_EDDSA, ALG_ED25519) or hdr[3] != ATTESTATION_CONTENT_TYPE:
-            raise CoseError(
-                f"attestation: expected alg -8 and content type {ATTESTATION_CONTENT_TYPE}"
-            )
-        kid = hdr[4]
-        if not isinstance(kid, bytes) or len(kid) != 32:
-            raise CoseError("attestation: kid must be a 32-byte bstr")
+        signed = parse_log_signed(
+            data,
+            what="attestation",
+            max_size=MAX_ATTESTATION_BYTES,
+            content_type=ATTESTATION_CONTENT_TYPE,
+        )
+        kid, protected, payload, signature = (
+            signed.kid,
+            signed.protected,
+            signed.payload,
+            signed.signature,
+        )
         body = _body(encoding.decode(payload, what="attestation payload"))
         return cls(*body, kid=kid, protected=protected, payload=payload, signature=signature)
 

@@ -38,8 +38,6 @@ import cbor2
 from credex.ledger import encoding
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import (
-    CborError,
-    CoseError,
     FormatError,
     IndexProofError,
     ReportIncompleteError,
@@ -48,7 +46,8 @@ from credex.ledger.errors import (
 )
 from credex.ledger.index_map import parse_index_extension, subject_key, subject_value
 from credex.ledger.keys import SigningKey, verify_ed25519
-from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
+from credex.ledger.log_signed import parse_log_signed
+from credex.ledger.statement import ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
 from credex.ledger.vindex.proof import LookupProof
 from credex.ledger.vindex.verify import verify_lookup
 
@@ -148,30 +147,15 @@ class SubjectReport:
             CoseError: not a COSE_Sign1 with exactly the headers above.
             FormatError: a payload that is not the map above.
         """
-        value = encoding.decode(data, what="report", max_size=MAX_REPORT_BYTES)
-        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
-            raise CoseError("report: wrong cose tag: expected 18 (COSE_Sign1)")
-        arr = value.value
-        if not isinstance(arr, list) or len(arr) != 4:
-            raise CoseError("report: cose_sign1 must be an array of 4 items")
-        protected, unprotected, payload, signature = arr
-        if not isinstance(protected, bytes) or unprotected != {}:
-            raise CoseError("report: protected must be bstr and unprotected empty")
-        if not isinstance(payload, bytes) or not isinstance(signature, bytes):
-            raise CoseError("report: payload and signature must be bstr")
-        if len(signature) != 64:
-            raise CoseError("report: signature must be 64 bytes")
-        try:
-            hdr = encoding.decode(protected, what="report protected header")
-        except CborError as e:
-            raise CoseError(f"report: protected header is not cbor: {e}") from e
-        if not isinstance(hdr, dict) or set(hdr) != {1, 3, 4}:
-            raise CoseError("report: protected header labels: expected [1, 3, 4]")
-        if hdr[1] not in (ALG_EDDSA, ALG_ED25519) or hdr[3] != REPORT_CONTENT_TYPE:
-            raise CoseError(f"report: expected alg -8 and content type {REPORT_CONTENT_TYPE}")
-        kid = hdr[4]
-        if not isinstance(kid, bytes) or len(kid) != 32:
-            raise CoseError("report: kid must be a 32-byte bstr")
+        signed = parse_log_signed(
+            data, what="report", max_size=MAX_REPORT_BYTES, content_type=REPORT_CONTENT_TYPE
+        )
+        kid, protected, payload, signature = (
+            signed.kid,
+            signed.protected,
+            signed.payload,
+            signed.signature,
+        )
         subject, as_of, parts = _body(
             encoding.decode(payload, what="report payload", max_size=MAX_REPORT_BYTES)
         )
