@@ -67,7 +67,7 @@ from credex.node.rpc.auth import (
     Registry,
 )
 from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
-from credex.node.rpc.log_servicer import MAX_ENTRIES_BATCH, MAX_ENTRIES_BYTES
+from credex.node.rpc.log_servicer import MAX_ENTRIES_BATCH, stream_entries
 from credex.node.rpc.server import NodeServer, ServerPorts, _bind
 from credex.node.rpc.tls import NodeTls
 from credex.node.services.sharing import require_shared
@@ -258,17 +258,7 @@ class ReplicaLogServicer(log_pb2_grpc.LogServicer):
                 f"log: entry range invalid: expected 0 <= start <= end <= {held}, "
                 f"got start {start}, end {end}"
             )
-        for first in range(start, end, batch):
-            chunk: list[bytes] = []
-            chunk_start, used = first, 0
-            for e in log.entries(first, min(first + batch, end)):
-                if chunk and used + len(e.leaf) > MAX_ENTRIES_BYTES:
-                    yield convert.entries_to_proto(chunk_start, chunk)
-                    chunk_start, chunk, used = e.index, [], 0
-                chunk.append(e.leaf)
-                used += len(e.leaf)
-            if chunk:
-                yield convert.entries_to_proto(chunk_start, chunk)
+        yield from stream_entries(log, start, end, batch)
 
     def GetInclusionProof(
         self, request: log_pb2.GetInclusionProofRequest, context: Any

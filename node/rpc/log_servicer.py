@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import NotFoundError, OutOfRangeError
+from credex.ledger.log import AppendOnlyLog
 from credex.node.federation.holdings import Holdings
 from credex.node.federation.travel import versions_after
 from credex.node.local import LocalNode
@@ -28,12 +29,31 @@ __all__ = [
     "MAX_ENTRIES_BATCH",
     "MAX_ENTRIES_BYTES",
     "LogServicer",
+    "stream_entries",
 ]
 
 #: statements per GetEntries message (server cap)
 MAX_ENTRIES_BATCH: Final = 256
 #: soft cap of statement bytes per GetEntries message (well under the 4 MiB message limit)
 MAX_ENTRIES_BYTES: Final = 1 << 20
+
+
+def stream_entries(
+    log: AppendOnlyLog, start: int, end: int, batch: int
+) -> Iterator[log_pb2.GetEntriesResponse]:
+    """Entries ``[start, end)`` of ``log`` as GetEntries responses: read ``batch`` at a
+    time, each response at most ``MAX_ENTRIES_BYTES`` of statements (or one statement)."""
+    for first in range(start, end, batch):
+        chunk: list[bytes] = []
+        chunk_start, used = first, 0
+        for e in log.entries(first, min(first + batch, end)):
+            if chunk and used + len(e.leaf) > MAX_ENTRIES_BYTES:
+                yield convert.entries_to_proto(chunk_start, chunk)
+                chunk_start, chunk, used = e.index, [], 0
+            chunk.append(e.leaf)
+            used += len(e.leaf)
+        if chunk:
+            yield convert.entries_to_proto(chunk_start, chunk)
 
 
 class LogServicer(log_pb2_grpc.LogServicer):
@@ -83,18 +103,7 @@ class LogServicer(log_pb2_grpc.LogServicer):
                 f"log: entry range invalid: expected 0 <= start <= end <= {log.size}, "
                 f"got start {start}, end {end}"
             )
-        for first in range(start, end, batch):
-            entries = log.entries(first, min(first + batch, end))
-            chunk: list[bytes] = []
-            chunk_start, used = first, 0
-            for e in entries:
-                if chunk and used + len(e.leaf) > MAX_ENTRIES_BYTES:
-                    yield convert.entries_to_proto(chunk_start, chunk)
-                    chunk_start, chunk, used = e.index, [], 0
-                chunk.append(e.leaf)
-                used += len(e.leaf)
-            if chunk:
-                yield convert.entries_to_proto(chunk_start, chunk)
+        yield from stream_entries(log, start, end, batch)
 
     def GetInclusionProof(
         self, request: log_pb2.GetInclusionProofRequest, context: Any
