@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PG_BIN", "PgCluster", "missing"]
+__all__ = ["PG_BIN", "PgCluster", "missing", "require_cluster_tools"]
 
 PG_BIN: Final = Path("/usr/lib/postgresql/15/bin")
 _TOOLS: Final = ("initdb", "pg_ctl", "pg_basebackup", "psql", "postgres")
@@ -38,6 +38,19 @@ def missing() -> str | None:
     except KeyError:
         return "no postgres system user to run the PostgreSQL servers as"
     return None
+
+
+def require_cluster_tools() -> None:
+    """Skip when no cluster can be started here, except in CI (``CREDEX_REQUIRE_PG_CLUSTER``,
+    set by .ci/run, which installs the tools): there it fails."""
+    import pytest
+
+    why = missing()
+    if why is None:
+        return
+    if os.environ.get("CREDEX_REQUIRE_PG_CLUSTER"):
+        pytest.fail(f"{why} (CI installs them: .ci/run)")
+    pytest.skip(why)
 
 
 def _free_port() -> int:

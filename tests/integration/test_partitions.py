@@ -32,7 +32,7 @@ from credex.ledger.storage.partitions import (
 from credex.ledger.verify import Verifier
 from credex.node.local import LocalNode, create_home
 
-from .pg_cluster import PgCluster, missing
+from .pg_cluster import PgCluster, require_cluster_tools
 
 T0 = 1_790_000_000
 
@@ -49,9 +49,7 @@ def _records(start: int, end: int) -> list[Record]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgCluster]:
-    why = missing()
-    if why is not None:
-        pytest.skip(why)
+    require_cluster_tools()
     with PgCluster(standby=False) as c:
         yield c
 

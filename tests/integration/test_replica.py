@@ -8,7 +8,7 @@ checkpoints, proofs, entries and bundles from the replica and verifies every one
 against the primary's log key; the replica's checkpoint never exceeds the entries the
 standby holds (checked from the client's side with proofs, and against the standby's
 own count). Submit and Witness are refused with one line. Skipped only when the
-PostgreSQL binaries are missing.
+PostgreSQL binaries are missing (and fails instead in CI).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from credex.node.local import LocalNode, create_home
 from credex.node.rpc.client import PeerClient
 from credex.node.rpc.tls import NodeTls
 
-from .pg_cluster import PgCluster, missing
+from .pg_cluster import PgCluster, require_cluster_tools
 from .serve_process import DEADLINE_S, ServeProcess, wait_until
 
 T0 = 1_790_000_000
@@ -60,9 +60,7 @@ def _records(start: int, end: int) -> list[Record]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PgCluster]:
-    why = missing()
-    if why is not None:
-        pytest.skip(why)
+    require_cluster_tools()
     with PgCluster() as c:
         yield c
 
