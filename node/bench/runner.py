@@ -376,8 +376,10 @@ def _grpc(
     raw_verify: dict[str, float],
     progress: Callable[[str], None],
     sizes: tuple[int, int, int] | None = None,
+    keys: frozenset[str] = frozenset({"P2", "P3", "P5"}),
 ) -> dict[str, Any]:
-    """P2, P3, P5 over real TLS servers on 127.0.0.1 (see ``credex.node.bench.rpc``).
+    """P2, P3, P5 (those in ``keys``) over real TLS servers on 127.0.0.1 (see
+    ``credex.node.bench.rpc``).
 
     ``sizes`` (statements submitted, source log entries, proof RPCs) overrides the
     defaults (tests use tiny ones).
@@ -385,24 +387,44 @@ def _grpc(
     from credex.node.bench.rpc import p2_submit, p3_proofs, p5_sync, source_node
 
     n_submit, n_source, n_rpcs = sizes or ((1200, 3000, 400) if quick else (3000, 10_000, 1000))
-    progress("P2 durable submit over gRPC (mTLS, 4 clients)")
-    p2 = p2_submit(base, n_submit, reps=reps)
-    out: dict[str, Any] = {
-        "P2": {
+    out: dict[str, Any] = {}
+    if "P2" in keys:
+        progress("P2 durable submit over gRPC (mTLS, 4 clients)")
+        p2 = p2_submit(base, n_submit, reps=reps)
+        out["P2"] = {
             "goal": 0.30,
             "ratio": p2["submit_per_s"]["median"] / raw_sign["median"],
             "raw_sign_per_s": raw_sign["median"],
             **p2,
         }
-    }
+    if not keys & {"P3", "P5"}:
+        return out
     progress(f"P3/P5 source node with {n_source} entries")
+    p3: dict[str, Any] | None = None
+    p5: dict[str, Any] | None = None
     with source_node(base, n_source) as src:
-        progress("P3 inclusion-proof RPCs vs echo RPC and vs in-process proofs")
-        p3 = p3_proofs(src, n_rpcs, reps=reps)
-        progress("P5 peer sync with full verification")
-        p5 = p5_sync(base, src, reps=reps)
+        if "P3" in keys:
+            progress("P3 inclusion-proof RPCs vs echo RPC and vs in-process proofs")
+            p3 = p3_proofs(src, n_rpcs, reps=reps)
+        if "P5" in keys:
+            progress("P5 peer sync with full verification")
+            p5 = p5_sync(base, src, reps=reps)
+    if p3 is not None:
+        out["P3"] = _p3_report(p3)
+    if p5 is not None:
+        out["P5"] = {
+            "goal": 0.50,
+            "ratio": p5["sync_per_s"]["median"] / raw_verify["median"],
+            "raw_verify_per_s": raw_verify["median"],
+            "in_process_ratio": p5["in_process_sync_per_s"]["median"] / raw_verify["median"],
+            **p5,
+        }
+    return out
+
+
+def _p3_report(p3: dict[str, Any]) -> dict[str, Any]:
     single, batched = p3["single"], p3["batched"]
-    out["P3"] = {
+    return {
         "goal": 0.80,
         "ratio": single["proof_rpc_per_s"]["median"] / single["echo_rpc_per_s"]["median"],
         "batched_goal": 0.50,
@@ -413,14 +435,6 @@ def _grpc(
         "(window per channel x clients); echo = bytes-in/bytes-out RPC on a separate "
         "server with the node's TLS certificate",
     }
-    out["P5"] = {
-        "goal": 0.50,
-        "ratio": p5["sync_per_s"]["median"] / raw_verify["median"],
-        "raw_verify_per_s": raw_verify["median"],
-        "in_process_ratio": p5["in_process_sync_per_s"]["median"] / raw_verify["median"],
-        **p5,
-    }
-    return out
 
 
 def run_bench(
@@ -429,8 +443,14 @@ def run_bench(
     postgres_url: str | None,
     progress: Callable[[str], None] = lambda _: None,
     scratch: Path | None = None,
+    only: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Run every benchmark once; returns the report object printed by ``credex bench``."""
+    """Run every benchmark once (or the keys in ``only``, with the raw figures they are
+    measured against); returns the report object printed by ``credex bench``."""
+
+    def want(key: str) -> bool:
+        return only is None or key in only
+
     reps = 3
     n_raw = 3000 if quick else 10000
     n_issue = 2000 if quick else 10000
@@ -440,20 +460,23 @@ def run_bench(
     try:
         progress("raw ed25519")
         raw_sign, raw_verify = _raw(n_raw, reps)
-        progress("P1 issue (sqlite)")
-        p1 = _p1(base, n_issue, reps, lambda _: None)
         report: dict[str, Any] = {
             "raw": {"ed25519_sign_per_s": raw_sign, "ed25519_verify_per_s": raw_verify},
-            "P1": {
+        }
+        if want("P1") or want("P1_postgres"):
+            progress("P1 issue (sqlite)")
+            p1 = _p1(base, n_issue, reps, lambda _: None)
+            report["P1"] = {
                 "goal": 0.60,
                 "ratio": p1["median"] / raw_sign["median"],
                 "issue_per_s": p1,
                 "raw_sign_per_s": raw_sign["median"],
                 "records": n_issue,
                 "batch": 1024,
-            },
-        }
-        if postgres_url:
+            }
+        if not want("P1_postgres"):
+            pass
+        elif postgres_url:
             progress("P1 issue (postgresql)")
             from credex.node.bench.pgschema import scratch_schema
 
@@ -472,54 +495,62 @@ def run_bench(
                 "ratio": None,
                 "note": "no --postgres URL / CREDEX_TEST_POSTGRES_URL",
             }
-        progress("P10 issue with the verifiable index / without")
-        p10 = _p10(base, n_issue, reps)
-        report["P10"] = {
-            "goal": 0.75,
-            "ratio": p10["one_subject"]["ratio"],
-            "records": n_issue,
-            **p10,
-            "note": "ratio: P1's workload (one company); distinct_subjects: each record "
-            "of another person (one new index key per record, the worst case)",
-        }
-        progress(f"P11 status proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
-        p11 = _p11(base, p6_sizes, 300)
-        small11, big11 = (p11["storage_proof_seconds"][str(k)] for k in p6_sizes)
-        warm_small, warm_big = (p11["proof_seconds"][str(k)] for k in p6_sizes)
-        report["P11"] = {
-            "goal": 2.0,
-            "ratio": big11 / small11,
-            "cached_ratio": warm_big / warm_small,
-            "note": "ratio: every node read from storage (as P6); cached_ratio: with the "
-            "store's bounded node cache (2^20 nodes), which holds all of 10^4 but not 10^6",
-            "sizes": list(p6_sizes),
-            **p11,
-        }
-        progress("P4 bundle verify")
-        p4 = _p4(base, n_verify, reps)
-        report["P4"] = {
-            "goal": 0.65,
-            "ratio": p4["warm"]["median"] / raw_verify["median"],
-            "verify_per_s": p4["warm"],
-            "cold_verify_per_s": p4["cold"],
-            "cold_ratio": p4["cold"]["median"] / raw_verify["median"],
-            "raw_verify_per_s": raw_verify["median"],
-            "bundles": n_verify,
-        }
-        progress(f"P6 inclusion proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
-        p6 = _p6(base, p6_sizes, 300, None)
-        small, big = p6[str(p6_sizes[0])], p6[str(p6_sizes[1])]
-        report["P6"] = {
-            "goal": 2.0,
-            "ratio": big / small,
-            "sizes": list(p6_sizes),
-            "proof_seconds": {str(k): p6[str(k)] for k in p6_sizes},
-            "build_seconds": p6["build_seconds"],
-        }
-        progress("P7 merkle append vs pymerkle")
-        p7 = _p7(20_000 if quick else 100_000)
-        report["P7"] = {"goal": 10.0, **p7}
-        report.update(_grpc(base, quick, reps, raw_sign, raw_verify, progress))
+        if want("P10"):
+            progress("P10 issue with the verifiable index / without")
+            p10 = _p10(base, n_issue, reps)
+            report["P10"] = {
+                "goal": 0.75,
+                "ratio": p10["one_subject"]["ratio"],
+                "records": n_issue,
+                **p10,
+                "note": "ratio: P1's workload (one company); distinct_subjects: each record "
+                "of another person (one new index key per record, the worst case)",
+            }
+        if want("P11"):
+            progress(f"P11 status proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
+            p11 = _p11(base, p6_sizes, 300)
+            small11, big11 = (p11["storage_proof_seconds"][str(k)] for k in p6_sizes)
+            warm_small, warm_big = (p11["proof_seconds"][str(k)] for k in p6_sizes)
+            report["P11"] = {
+                "goal": 2.0,
+                "ratio": big11 / small11,
+                "cached_ratio": warm_big / warm_small,
+                "note": "ratio: every node read from storage (as P6); cached_ratio: with the "
+                "store's bounded node cache (2^20 nodes), which holds all of 10^4 but not "
+                "10^6",
+                "sizes": list(p6_sizes),
+                **p11,
+            }
+        if want("P4"):
+            progress("P4 bundle verify")
+            p4 = _p4(base, n_verify, reps)
+            report["P4"] = {
+                "goal": 0.65,
+                "ratio": p4["warm"]["median"] / raw_verify["median"],
+                "verify_per_s": p4["warm"],
+                "cold_verify_per_s": p4["cold"],
+                "cold_ratio": p4["cold"]["median"] / raw_verify["median"],
+                "raw_verify_per_s": raw_verify["median"],
+                "bundles": n_verify,
+            }
+        if want("P6"):
+            progress(f"P6 inclusion proofs at {p6_sizes[0]} and {p6_sizes[1]} entries")
+            p6 = _p6(base, p6_sizes, 300, None)
+            small, big = p6[str(p6_sizes[0])], p6[str(p6_sizes[1])]
+            report["P6"] = {
+                "goal": 2.0,
+                "ratio": big / small,
+                "sizes": list(p6_sizes),
+                "proof_seconds": {str(k): p6[str(k)] for k in p6_sizes},
+                "build_seconds": p6["build_seconds"],
+            }
+        if want("P7"):
+            progress("P7 merkle append vs pymerkle")
+            p7 = _p7(20_000 if quick else 100_000)
+            report["P7"] = {"goal": 10.0, **p7}
+        grpc_keys = frozenset(k for k in ("P2", "P3", "P5") if want(k))
+        if grpc_keys:
+            report.update(_grpc(base, quick, reps, raw_sign, raw_verify, progress, keys=grpc_keys))
         return report
     finally:
         shutil.rmtree(base, ignore_errors=True)
