@@ -28,7 +28,7 @@ SAMPLES, RULES = ROOT / "samples", ROOT / "rules"
 T0 = calendar.timegm((2026, 6, 1, 2, 0, 0))  # 2026-06-01 10:00 CST
 DAY = 86_400
 GREEN, RED, BLUE = "91441300MA0YX0016F", "91441300MA0YX0024A", "91441300MA0YX00325"
-RID = "330205196403059557"  # synthetic; on the sample court list
+RID = "330205186403059558"  # synthetic; on the sample court list
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from credex.ledger.subject import SubjectKey
 
 SAMPLES = Path(credex.adapters.__file__).parent / "samples"
 CTX = AdapterContext("cn-zj-ningbo", SubjectKey.from_secret(b"k" * 32))
-RID = "330205196403059557"  # synthetic, valid check character
+RID = "330205186403059558"  # synthetic, valid check character
 ORG = "91330200MA0YX00163"
 AUTH = "11330200MA0YX8018B"
 
