@@ -5,7 +5,9 @@
 - ``sync_peer``: ``PeerSync`` over a ``PeerClient`` into the peer's mirror; a split view
   is stored as evidence; the outcome is recorded in ``peers.json`` (``peers status``);
   after a clean round, the peer log's signature over the mirrored root is kept
-  (``HOME/mirrors/<slug>.root.json``) so the mirror can serve bundles.
+  (``HOME/mirrors/<slug>.root.json``) so the mirror can serve bundles, and the newest
+  mirrored checkpoint meeting the witness quorum with its root signature
+  (``cosigned.keep_cosigned``) so bundles and reports a bank verifies can rest on it.
 - ``follow_until`` (``credex serve --follow``): each round, with the manifest in force,
   fetch the versions this node lacks (``travel``), follow new members, then
   ``follow_round``: sync every peer, publish and collect cosignatures. Whatever one
@@ -29,19 +31,17 @@ from credex.ledger.errors import (
     CredexError,
     InconsistentLogError,
     IndexRootMismatchError,
-    VerificationError,
 )
 from credex.ledger.evidence import evidence_from_error
 from credex.ledger.index_map import MAP_VERSION
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.log_index import LogIndex
 from credex.ledger.manifest import Manifest
-from credex.ledger.merkle import leaf_hash
-from credex.ledger.receipt import Receipt
 from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.trust import TrustedLog
+from credex.node.federation.cosigned import keep_cosigned, root_signature
 from credex.node.federation.manifests import (
     load_manifest,
 )
@@ -114,24 +114,27 @@ def _keep_root_signature(
             return True
     except (FileNotFoundError, ValueError):
         pass
-    index = held.tree_size - 1
-    r = Receipt.from_bytes(client.get_receipt(index, held.tree_size))
-    if r.tree_size != held.tree_size:
+    sig = root_signature(client, mirror, log, held.tree_size, held.root)
+    if sig is None:
         return False  # the peer moved on; the next round catches up
-    if r.log_kid != log.kid or r.root_for(leaf_hash(mirror.entry(index).leaf)) != held.root:
-        raise VerificationError("sync: peer receipt does not sign the mirrored root")
-    r.verify_signature(log.public_key, held.root)
-    write_json(
-        path,
-        {
-            "tree_size": r.tree_size,
-            "root": held.root.hex(),
-            "log_kid": r.log_kid.hex(),
-            "protected": r.protected.hex(),
-            "signature": r.signature.hex(),
-        },
-    )
+    write_json(path, sig.to_json_value())
     return True
+
+
+def _keep_cosigned(
+    home: NodeHome,
+    origin: str,
+    client: PeerClient,
+    store: SqlStore,
+    mirror: AppendOnlyLog,
+    trust: Manifest,
+) -> None:
+    """``keep_cosigned`` after a clean round; a failure is logged in one line and leaves
+    the kept checkpoint as it was (the round itself succeeded)."""
+    try:
+        keep_cosigned(home, origin, client, store, mirror, trust)
+    except CredexError as e:
+        logger.warning("peer %s: cosigned checkpoint not kept: %s", origin, failure_reason(e))
 
 
 def sync_peer(
@@ -186,6 +189,7 @@ def sync_peer(
                 result = PeerSync(origin, c, trust, mirror, batch=batch).sync_once(now)
                 if result.error is None and log is not None:
                     _keep_root_signature(home, c, mirror, log, origin)
+                    _keep_cosigned(home, origin, c, mirror_store, mirror, trust)
             except IndexRootMismatchError as e:
                 keep_index_evidence(home, origin, e, now)
                 held = mirror.latest_checkpoint()

@@ -175,8 +175,13 @@ class Holdings:
                     continue  # logged after the checkpoint the record rests on
                 out.append(self.node.bundle(h.index, now, checkpoint=note))
             else:
-                out.append(views[h.origin].plain(h.index))
+                out.append(self._mirrored_plain(views, h))
         return tuple(out)
+
+    def _mirrored_plain(self, views: Views, h: Held) -> Bundle:
+        """The plain bundle of a statement ``h`` held in a mirror, on the newest mirrored
+        checkpoint meeting the quorum that covers it (else the mirror's latest)."""
+        return views[h.origin].covering(self._manifest(), h.index).plain(h.index)
 
     def own_bundle(
         self,
@@ -234,7 +239,9 @@ class Holdings:
     def wait_cosigned(self, index: int, views: Views, timeout_s: float) -> tuple[bool, float]:
         """Wait up to ``timeout_s`` until a checkpoint covering entry ``index`` and the
         statements about it here meets the witness quorum (the server's follow loop
-        collects cosignatures); returns (met, seconds waited). No manifest: (True, 0)."""
+        collects cosignatures), and, for each statement about it held in a mirror, a
+        mirrored checkpoint of that log covering it does; returns (met, seconds waited).
+        No manifest: (True, 0)."""
         m = self._manifest()
         if m is None:
             return True, 0.0
@@ -242,7 +249,29 @@ class Holdings:
         note, waited = wait_cosigned(
             self.node, self.node.home, m, self._cover(index, held), timeout_s
         )
-        return note is not None, waited
+        if note is None:
+            return False, waited
+        # the statements held in mirrors: each on a mirrored checkpoint meeting the quorum
+        start = time.monotonic() - waited
+        for origin in sorted({h.origin for h in held if h.origin != self.origin}):
+            last = max(h.index for h in held if h.origin == origin)
+            if not self._wait_mirrored(origin, last, m, start + timeout_s):
+                return False, time.monotonic() - start
+        return True, time.monotonic() - start
+
+    def _wait_mirrored(self, origin: str, index: int, m: Manifest, deadline: float) -> bool:
+        """Wait until ``deadline`` (monotonic) for this node's mirror of ``origin`` to keep
+        a checkpoint meeting the quorum that covers entry ``index`` (the follow loop
+        keeps it, ``cosigned.keep_cosigned``)."""
+        mirrors = self.mirrors
+        if mirrors is None:
+            return False
+        while mirrors.cosigned_size(origin, m) <= index:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.25, left))
+        return True
 
     def _derivation(
         self, target: Statement, now: int, note: SignedNote
@@ -273,6 +302,10 @@ class Holdings:
         target = Statement.from_bytes(view.log.entry(index).leaf)
         held = self.lifecycle(target.leaf_hash, views)
         self.require_shared(target, held, origin, now)
+        # on the newest mirrored checkpoint meeting the quorum that covers the record and
+        # the statements about it in the same log (else the latest, as before)
+        cover = max([index, *(h.index for h in held if h.origin == origin)])
+        view = view.covering(self._manifest(), cover)
         own = view.plain(index)
         attestation = view.attest(index, now)
         own_notes = {h.index: self.checkpoint_for(h.index) for h in held if h.origin == self.origin}
@@ -280,8 +313,10 @@ class Holdings:
         for h in held:
             if h.origin == self.origin:
                 status.append(self.node.bundle(h.index, now, checkpoint=own_notes[h.index]))
+            elif h.origin == origin:
+                status.append(view.plain(h.index))
             else:
-                status.append(views[h.origin].plain(h.index))
+                status.append(self._mirrored_plain(views, h))
         return index, Bundle(
             own.statement,
             own.checkpoint,
@@ -342,11 +377,12 @@ def handout(
     """
     holdings = Holdings.of(node)
     waited = 0.0
-    with holdings.views() as views:
-        if fresh:
-            node.publish_checkpoint(now)
-        if wait_s > 0:
+    if fresh:
+        node.publish_checkpoint(now)
+    if wait_s > 0:
+        with holdings.views() as views:
             _, waited = holdings.wait_cosigned(index, views, wait_s)
+    with holdings.views() as views:  # opened afresh: the mirrors' kept checkpoints moved
         bundle = holdings.own_bundle(index, now, views, status=status, with_body=with_body)
     m = holdings.manifest()
     if m is None:

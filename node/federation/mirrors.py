@@ -2,8 +2,12 @@
 
 ::
 
-    HOME/mirrors/<slug>.root.json   per mirrored origin: the peer log's receipt signature
-                                    over the root of one mirrored checkpoint
+    HOME/mirrors/<slug>.root.json      per mirrored origin: the peer log's receipt
+                                       signature over the root of the latest mirrored
+                                       checkpoint
+    HOME/mirrors/<slug>.cosigned.json  the same over the root of the newest mirrored
+                                       checkpoint that met the witness quorum when it was
+                                       kept (``credex.node.federation.cosigned``)
 
 An RFC 9942 receipt signs only the tree root, so the peer's signature over the root at
 size R plus the mirror's own inclusion path is a valid receipt for any leaf below R.
@@ -11,10 +15,16 @@ size R plus the mirror's own inclusion path is a valid receipt for any leaf belo
 that they are all its verified mirror holds (signed with its own log key: a bank trusts
 every member's log key), and not at all once the record is repaired, withdrawn,
 corrected or expired (``credex.node.services.sharing``).
+
+A peer's newest checkpoint may not carry the federation's witness quorum yet (its
+witnesses cosign it after the mirror fetched it), so a bundle or report part a bank will
+verify with the quorum rests on ``MirrorView.anchored``: the newest mirrored checkpoint
+that meets it, with proofs at that size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -26,8 +36,9 @@ from typing import Any
 
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import SignedNote
+from credex.ledger.checkpoint import SignedNote, verify_cosignature
 from credex.ledger.errors import (
+    CredexError,
     FormatError,
     NotFoundError,
     OutOfRangeError,
@@ -41,6 +52,7 @@ from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
 from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.trust import TrustPolicy
 from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
 from credex.node.home import NodeHome
 from credex.node.services.sharing import require_shared
@@ -49,6 +61,9 @@ __all__ = [
     "MirrorBundles",
     "MirrorView",
     "RootSignature",
+    "cosigned_path",
+    "meets_quorum",
+    "read_root",
     "root_path",
 ]
 
@@ -58,6 +73,12 @@ def root_path(home: NodeHome, origin: str) -> Path:
     return home.path / "mirrors" / f"{mirror_slug(origin)}.root.json"
 
 
+def cosigned_path(home: NodeHome, origin: str) -> Path:
+    """Where the root signature of ``origin``'s newest cosigned mirrored checkpoint is."""
+    (home.path / "mirrors").mkdir(exist_ok=True)
+    return home.path / "mirrors" / f"{mirror_slug(origin)}.cosigned.json"
+
+
 @dataclass(frozen=True, slots=True)
 class RootSignature:
     tree_size: int
@@ -65,6 +86,51 @@ class RootSignature:
     log_kid: bytes
     protected: bytes
     signature: bytes
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "log_kid": self.log_kid.hex(),
+            "protected": self.protected.hex(),
+            "signature": self.signature.hex(),
+        }
+
+
+def read_root(path: Path, origin: str) -> RootSignature | None:
+    """The root signature kept at ``path`` (None: none kept).
+
+    Raises:
+        FormatError: a malformed file.
+    """
+    try:
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return RootSignature(
+            int(raw["tree_size"]),
+            bytes.fromhex(raw["root"]),
+            bytes.fromhex(raw["log_kid"]),
+            bytes.fromhex(raw["protected"]),
+            bytes.fromhex(raw["signature"]),
+        )
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as e:
+        raise FormatError(f"mirror: signed root of {origin!r} is malformed") from e
+
+
+def meets_quorum(note: SignedNote, trust: TrustPolicy, origin: str) -> bool:
+    """Whether ``note`` carries ``trust``'s witness quorum for ``origin`` (each distinct
+    witness key counted once, every cosignature verified, as a verifier counts)."""
+    counted: set[bytes] = set()
+    for w in trust.witnesses_for(origin):
+        if w.public_key in counted:
+            continue
+        try:
+            verify_cosignature(note, w.name, w.public_key)
+        except CredexError:
+            continue
+        counted.add(w.public_key)
+    return len(counted) >= trust.quorum_for(origin)
 
 
 class MirrorBundles:
@@ -89,21 +155,20 @@ class MirrorBundles:
             return url
 
     def _root(self, origin: str) -> RootSignature:
+        found = read_root(root_path(self.home, origin), origin)
+        if found is None:
+            raise NotFoundError(f"mirror: no signed root of {origin!r} held here")
+        return found
+
+    def cosigned_size(self, origin: str, trust: TrustPolicy) -> int:
+        """The size of the newest mirrored checkpoint of ``origin`` meeting ``trust``'s
+        quorum (0: none), read afresh (``Holdings.wait_cosigned`` polls it)."""
         try:
-            raw: dict[str, Any] = json.loads(
-                root_path(self.home, origin).read_text(encoding="utf-8")
-            )
-            return RootSignature(
-                int(raw["tree_size"]),
-                bytes.fromhex(raw["root"]),
-                bytes.fromhex(raw["log_kid"]),
-                bytes.fromhex(raw["protected"]),
-                bytes.fromhex(raw["signature"]),
-            )
-        except FileNotFoundError as e:
-            raise NotFoundError(f"mirror: no signed root of {origin!r} held here") from e
-        except (ValueError, KeyError, TypeError) as e:
-            raise FormatError(f"mirror: signed root of {origin!r} is malformed") from e
+            with self.view(origin) as view:
+                anchored = view.anchored(trust)
+        except (NotFoundError, FormatError):
+            return 0
+        return 0 if anchored is None else anchored.size
 
     def origins(self) -> list[str]:
         """The origins this node holds a signed mirror root for."""
@@ -129,13 +194,17 @@ class MirrorBundles:
     def view(self, origin: str) -> Iterator[MirrorView]:
         """A read view of ``origin``'s mirror up to its signed root (closed on exit)."""
         root = self._root(origin)
+        try:
+            cosigned = read_root(cosigned_path(self.home, origin), origin)
+        except FormatError:
+            cosigned = None  # the latest root still serves; the next sync rewrites it
         url = self._url(origin)
         store = SqlStore(url)
         nodes: SqlNodeStore | None = None
         try:
             nodes = SqlNodeStore(url)  # the index the mirror rebuilt as it synced
             with AppendOnlyLog(store, index=LogIndex(nodes)) as mirror:
-                yield MirrorView(origin, mirror, root, self.home.log_key())
+                yield MirrorView(origin, mirror, root, self.home.log_key(), cosigned)
         finally:
             store.close()
             if nodes is not None:
@@ -151,10 +220,35 @@ class MirrorView:
     root: RootSignature
     #: this node's log key: it attests what its verified mirror holds (None: no attestation)
     key: SigningKey | None = None
+    #: the root signature of the newest mirrored checkpoint kept as cosigned (None: none)
+    cosigned: RootSignature | None = None
 
     @property
     def size(self) -> int:
         return self.root.tree_size
+
+    def anchored(self, trust: TrustPolicy | None) -> MirrorView | None:
+        """This view as of the newest mirrored checkpoint that meets ``trust``'s witness
+        quorum for the log (the latest, else the one kept cosigned), with its root
+        signature, so bundles, proofs and report parts rest on it; None when neither
+        meets it. Without ``trust`` (no manifest): this view."""
+        if trust is None:
+            return self
+        for root in (self.root, self.cosigned):
+            if root is None or root.tree_size > self.root.tree_size:
+                continue
+            try:
+                note = SignedNote.from_text(self.log.checkpoint(root.tree_size).note)
+            except NotFoundError:
+                continue
+            if note.checkpoint.root == root.root and meets_quorum(note, trust, self.origin):
+                return dataclasses.replace(self, root=root, cosigned=None)
+        return None
+
+    def covering(self, trust: TrustPolicy | None, index: int) -> MirrorView:
+        """``anchored`` if it covers entry ``index``, else this view (the latest)."""
+        anchored = self.anchored(trust)
+        return anchored if anchored is not None and index < anchored.size else self
 
     def index_of(self, ref: int | bytes) -> int:
         index = self.log.index_of(ref) if isinstance(ref, bytes) else ref

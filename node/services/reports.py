@@ -14,13 +14,12 @@ from typing import Final
 
 from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote
-from credex.ledger.errors import BodyErasedError, CredexError, RecordWithheldError
+from credex.ledger.errors import BodyErasedError, RecordWithheldError
 from credex.ledger.index_map import parse_index_extension
 from credex.ledger.indexing import lifecycle_in
 from credex.ledger.lifecycle.model import STATUS_KINDS
 from credex.ledger.lifecycle.status import status_at
 from credex.ledger.log_index import LogIndex
-from credex.ledger.report_verify import verify_checkpoint
 from credex.ledger.statement import Statement
 from credex.ledger.subject_report import (
     IN_FORCE,
@@ -116,8 +115,9 @@ def mirror_part(
     with_bundles: bool = True,
     lifecycle_of: LifecycleOf | None = None,
 ) -> ReportPart | None:
-    """The part of the log ``view`` mirrors, as of its mirrored checkpoint (None: that
-    checkpoint commits to no index, or this mirror keeps none: no proof to give)."""
+    """The part of the log ``view`` mirrors, as of the mirrored checkpoint it rests on
+    (``MirrorView.anchored``: the newest meeting the quorum; None: that checkpoint commits
+    to no index, or this mirror keeps none: no proof to give)."""
     index = view.log.index
     size = view.size
     note = view.log.checkpoint(size).note
@@ -187,9 +187,13 @@ def compile_report(
         own_part(node, subject, as_of, now, fresh=fresh, authorised=authorised, cosigned=cosigned)
     ]
     if holdings is not None:
+        manifest = holdings.manifest()
         with holdings.views() as views:
             for _, view in sorted(views.items()):
-                part = mirror_part(view, subject, as_of, now, authorised)
+                anchored = view.anchored(manifest)
+                if anchored is None:
+                    continue  # no mirrored checkpoint meets the quorum yet: not covered
+                part = mirror_part(anchored, subject, as_of, now, authorised)
                 if part is not None:
                     parts.append(part)
     return sign_report(node._log_key, subject, as_of, parts)
@@ -221,15 +225,12 @@ def completeness_proof(
     ]
     manifest = holdings.manifest()
     for _, view in sorted(views.items()):
-        part = mirror_part(
-            view, subject, now, now, authorised, with_bundles=False, lifecycle_of=held
-        )
-        if part is None:
+        anchored = view.anchored(manifest)
+        if anchored is None:  # no mirrored checkpoint meets the quorum yet: not covered
             continue
-        if manifest is not None:  # a mirrored checkpoint not yet cosigned: not covered
-            try:
-                verify_checkpoint(part.checkpoint, manifest)
-            except CredexError:
-                continue
-        parts.append(part)
+        part = mirror_part(
+            anchored, subject, now, now, authorised, with_bundles=False, lifecycle_of=held
+        )
+        if part is not None:
+            parts.append(part)
     return sign_report(node._log_key, subject, now, parts).to_bytes()
