@@ -292,13 +292,18 @@ def _print_recognition(r: dict[str, Any]) -> None:
         )
     rep = r.get("report")
     if rep is not None:
-        nb = ", ".join(f"{i} {why}" for i, why in rep["ningbo_withheld"]) or "none"
+        proven = set(rep.get("ningbo_proven", []))
+        shown = {True: "proven: its lifecycle statements and status proof", False: "claimed"}
+        nb = (
+            ", ".join(f"{i} {why} ({shown[i in proven]})" for i, why in rep["ningbo_withheld"])
+            or "none"
+        )
         _line(
             rep["ok"],
             "14b. federation report",
             f"a Hangzhou bank's report on {rep['subject']} ({rep['bytes']} bytes): complete "
             f"as of {', '.join(f'{o} size {n}' for o, n in rep['sizes'].items())}; "
-            f"{rep['in_force']} in force; Ningbo withheld: {nb} (with its index proof)",
+            f"{rep['in_force']} in force; Ningbo withheld: {nb}",
         )
         _line(
             rep["dropped"]["caught"],

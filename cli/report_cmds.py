@@ -89,6 +89,8 @@ def report(
 
 
 def report_json(checked: "CheckedReport") -> dict[str, object]:
+    from credex.ledger.subject_report import reason_label
+
     return {
         "valid": True,
         "subject": checked.subject,
@@ -112,7 +114,14 @@ def report_json(checked: "CheckedReport") -> dict[str, object]:
                     for r in p.records
                 ],
                 "withheld": [
-                    {"index": w.index, "kind": w.kind, "reason": w.state} for w in p.withheld
+                    {
+                        "index": w.index,
+                        "kind": w.kind,
+                        "reason": w.state,
+                        "proven": w.index in p.proven,
+                        "shown": reason_label(w.state, w.index in p.proven),
+                    }
+                    for w in p.withheld
                 ],
                 "statements": p.statements,
             }
@@ -126,6 +135,7 @@ def print_checked_report(checked: "CheckedReport") -> None:
     from rich.table import Table
 
     from credex.ledger.dates import cst_day
+    from credex.ledger.subject_report import reason_label
 
     console.print(
         f"report on {checked.subject} as of {cst_day(checked.as_of)}, signed by "
@@ -142,6 +152,9 @@ def print_checked_report(checked: "CheckedReport") -> None:
         for index, *cells in sorted(rows):
             table.add_row(str(index), *cells)
         console.print(table)
+        for w in p.withheld:
+            shown = reason_label(w.state, w.index in p.proven)
+            console.print(f"  #{w.index} reason: {shown}", markup=False)
         console.print(
             f"[bold green]complete[/] as of {p.origin} size {p.size}: {len(p.records)} in "
             f"force, {len(p.withheld)} withheld, {p.statements} statements about the subject",

@@ -37,7 +37,8 @@ identifiers or record bodies: hashes, indices and key ids only.
     │   ├── IndexProofError             a verifiable-index lookup / prefix proof does not hold
     │   ├── IndexRootMismatchError      a checkpoint's index root does not rebuild from its log
     │   ├── ReportIncompleteError       a subject report's entries are not the proven ones
-    │   └── ReportSubjectError          a subject report's bundle of another subject / entry
+    │   ├── ReportSubjectError          a subject report's bundle of another subject / entry
+    │   └── ReportReasonError           a withheld reason its evidence contradicts
     ├── PolicyError                  valid, but not trusted by policy    -> PERMISSION_DENIED
     │   ├── UntrustedKeyError           key not in the trust material
     │   ├── KeyValidityError            key used outside its validity window
@@ -133,6 +134,7 @@ __all__ = [
     "RegionMismatchError",
     "RepairTooEarlyError",
     "ReportIncompleteError",
+    "ReportReasonError",
     "ReportSubjectError",
     "RuleDefinitionError",
     "SignatureError",
@@ -483,6 +485,14 @@ class ReportSubjectError(VerificationError):
     or for no entry it lists."""
 
     code = "report_subject"
+
+
+class ReportReasonError(VerificationError):
+    """A subject report whose reason for withholding a record contradicts the evidence it
+    carries for it (the status proof and the lifecycle statements it lists), or evidence
+    for an entry it does not withhold."""
+
+    code = "report_reason"
 
 
 class IndexProofError(VerificationError):

@@ -2,9 +2,10 @@
 
 The report's signature must be by a trusted log key (the compiling node's); each part's
 checkpoint must be signed by its log and meet its witness quorum; then
-``subject_report.check_part`` checks the subject proof, the chain of listed entries and
+``subject_report.check_part`` checks the subject proof, the chain of listed entries,
 every in-force bundle (each verified with ``credex.ledger.verify.Verifier``, all eight
-steps, as of the report's ``as_of``). Pure.
+steps, as of the report's ``as_of``) and every lifecycle statement given as evidence of
+a withheld reason (steps 1-6). Pure.
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from credex.ledger.bundle import Bundle
 from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
 from credex.ledger.errors import CheckpointError, SignatureError, WrongLogError
-from credex.ledger.subject_report import BundleCheck, CheckedPart, SubjectReport, check_part
+from credex.ledger.subject_report import (
+    BundleCheck,
+    CheckedPart,
+    StatusCheck,
+    SubjectReport,
+    check_part,
+)
 from credex.ledger.trust import TrustPolicy
 from credex.ledger.verify import Verifier
+from credex.ledger.verify_report import Run, VerificationReport
+from credex.ledger.verify_steps import Cache, verify_one
 
 __all__ = ["CheckedReport", "verify_checkpoint", "verify_report"]
 
@@ -98,6 +108,14 @@ def verify_report(
             valid_from if type(valid_from) is int else 0,
         )
 
+    cache = Cache()
+
+    def check_status(data: bytes) -> StatusCheck:
+        # steps 1-6 (a lifecycle statement has no status of its own): issuer trusted for
+        # the kind, signature, inclusion, receipt, checkpoint with its witness quorum
+        c = verify_one(Bundle.from_bytes(data), trust, Run(VerificationReport()), 1, cache)
+        return StatusCheck(c.checkpoint.origin, c.receipt.leaf_index, c.statement)
+
     parts = tuple(
         check_part(
             report.subject,
@@ -105,6 +123,8 @@ def verify_report(
             verify_checkpoint(p.checkpoint, trust),
             check,
             None if served is None else served.get(p.origin, ()),
+            verify_status=check_status,
+            as_of=report.as_of,
         )
         for p in report.parts
     )

@@ -49,6 +49,7 @@ def federation_report(
     parts = {p.origin: p for p in checked.parts}
     nb = parts.get(ningbo.home.origin)
     withheld = [] if nb is None else [(w.index, w.state) for w in nb.withheld]
+    proven = [] if nb is None else sorted(nb.proven)
     # Hangzhou drops a Ningbo entry (the repaired penalty's) and re-signs: caught
     [raw] = [p for p in report.parts if p.origin == ningbo.home.origin]
     cut = dataclasses.replace(
@@ -77,11 +78,13 @@ def federation_report(
         "sizes": {p.origin: p.size for p in checked.parts},
         "in_force": sum(len(p.records) for p in checked.parts),
         "ningbo_withheld": withheld,
+        "ningbo_proven": proven,
         "dropped": dropped,
         "audit": audit.to_json(),
         "ok": bool(
             nb is not None
             and (repaired_index, "repaired") in withheld
+            and repaired_index in proven
             and not checked.not_covered
             and dropped["caught"]
             and audit.ok

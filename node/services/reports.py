@@ -3,7 +3,8 @@
 For this node's log: every entry about the subject below the checkpoint, each in force
 (with its bundle, status proof and all), withheld with its reason (repaired, expired,
 erased, ...: never content), or a statement about it (lifecycle, audit); and the index
-lookup proof of the subject key as of that checkpoint. The report is signed with this
+lookup proof of the subject key as of that checkpoint; for each withheld entry whose
+reason the log proves, that evidence (``report_reasons``). The report is signed with this
 node's log key (``credex.ledger.subject_report``).
 """
 
@@ -25,6 +26,8 @@ from credex.ledger.subject_report import (
     IN_FORCE,
     NOT_HELD,
     STATEMENT,
+    WITHHELD_REASONS,
+    ReasonEvidence,
     ReportEntry,
     ReportPart,
     SubjectReport,
@@ -33,6 +36,7 @@ from credex.ledger.subject_report import (
 from credex.node.federation.holdings import Holdings, Views
 from credex.node.federation.mirrors import MirrorView
 from credex.node.local import LocalNode
+from credex.node.services.report_reasons import Elsewhere, Located, elsewhere_of, evidence
 
 __all__ = ["compile_report", "completeness_proof", "mirror_part", "own_part"]
 
@@ -54,10 +58,12 @@ def own_part(
     cosigned: Callable[[], SignedNote | None] | None = None,
     with_bundles: bool = True,
     lifecycle_of: LifecycleOf | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> ReportPart:
     """This node's log's part of a report on ``subject``, as of the newest checkpoint
     meeting the witness quorum (``cosigned``; None or none yet: the latest, or with
-    ``fresh`` one of the current tree signed first)."""
+    ``fresh`` one of the current tree signed first); ``elsewhere``: the statements about
+    a record held from other logs, for the evidence of withheld reasons."""
     chosen = None if cosigned is None else cosigned()
     if chosen is not None:
         note = chosen
@@ -82,8 +88,21 @@ def own_part(
             except (BodyErasedError, RecordWithheldError):
                 state = "erased"
         entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, state))
+    reasons: list[ReasonEvidence] = []
+    for entry in entries:
+        if entry.state in WITHHELD_REASONS:
+            same = [
+                (i, st, node.bundle(i, now, checkpoint=note).to_bytes())
+                for i, st in lifecycle_in(node.log, entry.leaf, cp.size)
+            ]
+            more = () if elsewhere is None else elsewhere(entry.leaf)
+            proven = evidence(entry, as_of, cp.size, node.index, same, more)
+            if proven is not None:
+                reasons.append(proven)
     proof = node.index.prove_subject(subject, cp.size).to_bytes()
-    return ReportPart(cp.origin, note.to_text(), proof, tuple(entries), tuple(bundles))
+    return ReportPart(
+        cp.origin, note.to_text(), proof, tuple(entries), tuple(bundles), tuple(reasons)
+    )
 
 
 def _state(
@@ -114,6 +133,7 @@ def mirror_part(
     *,
     with_bundles: bool = True,
     lifecycle_of: LifecycleOf | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> ReportPart | None:
     """The part of the log ``view`` mirrors, as of the mirrored checkpoint it rests on
     (``MirrorView.anchored``: the newest meeting the quorum; None: that checkpoint commits
@@ -149,8 +169,19 @@ def mirror_part(
             except RecordWithheldError:
                 state = "withdrawn"
         entries.append(ReportEntry(e.index, e.leaf_hash, e.kind, state))
+    reasons: list[ReasonEvidence] = []
+    for entry in entries:
+        if entry.state in WITHHELD_REASONS:
+            same: list[Located] = [
+                (i, st, view.plain(i, note).to_bytes())
+                for i, st in lifecycle_in(view.log, entry.leaf, size)
+            ]
+            more = () if elsewhere is None else elsewhere(entry.leaf)
+            proven = evidence(entry, as_of, size, index, same, more)
+            if proven is not None:
+                reasons.append(proven)
     proof = index.prove_subject(subject, size).to_bytes()
-    return ReportPart(view.origin, note, proof, tuple(entries), tuple(bundles))
+    return ReportPart(view.origin, note, proof, tuple(entries), tuple(bundles), tuple(reasons))
 
 
 def _bundle(node: LocalNode, index: int, note: SignedNote, now: int) -> Bundle:
@@ -183,19 +214,32 @@ def compile_report(
     node's log, and with ``holdings`` (``--federation``) one part per mirrored log."""
     authorised = None if holdings is None else holdings.authorised()
     cosigned = None if holdings is None else (lambda: holdings.checkpoint_for(0))
-    parts = [
-        own_part(node, subject, as_of, now, fresh=fresh, authorised=authorised, cosigned=cosigned)
-    ]
-    if holdings is not None:
-        manifest = holdings.manifest()
-        with holdings.views() as views:
-            for _, view in sorted(views.items()):
-                anchored = view.anchored(manifest)
-                if anchored is None:
-                    continue  # no mirrored checkpoint meets the quorum yet: not covered
-                part = mirror_part(anchored, subject, as_of, now, authorised)
-                if part is not None:
-                    parts.append(part)
+    if holdings is None:
+        parts = [own_part(node, subject, as_of, now, fresh=fresh)]
+        return sign_report(node._log_key, subject, as_of, parts)
+    manifest = holdings.manifest()
+    with holdings.views() as views:
+        origin = node.home.origin
+        parts = [
+            own_part(
+                node,
+                subject,
+                as_of,
+                now,
+                fresh=fresh,
+                authorised=authorised,
+                cosigned=cosigned,
+                elsewhere=elsewhere_of(holdings, views, origin, now),
+            )
+        ]
+        for o, view in sorted(views.items()):
+            anchored = view.anchored(manifest)
+            if anchored is None:
+                continue  # no mirrored checkpoint meets the quorum yet: not covered
+            more = elsewhere_of(holdings, views, o, now)
+            part = mirror_part(anchored, subject, as_of, now, authorised, elsewhere=more)
+            if part is not None:
+                parts.append(part)
     return sign_report(node._log_key, subject, as_of, parts)
 
 
@@ -221,6 +265,7 @@ def completeness_proof(
             cosigned=lambda: holdings.checkpoint_for(0),
             with_bundles=False,
             lifecycle_of=held,
+            elsewhere=elsewhere_of(holdings, views, holdings.origin, now),
         )
     ]
     manifest = holdings.manifest()
@@ -229,7 +274,14 @@ def completeness_proof(
         if anchored is None:  # no mirrored checkpoint meets the quorum yet: not covered
             continue
         part = mirror_part(
-            anchored, subject, now, now, authorised, with_bundles=False, lifecycle_of=held
+            anchored,
+            subject,
+            now,
+            now,
+            authorised,
+            with_bundles=False,
+            lifecycle_of=held,
+            elsewhere=elsewhere_of(holdings, views, view.origin, now),
         )
         if part is not None:
             parts.append(part)

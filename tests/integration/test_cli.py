@@ -877,7 +877,8 @@ def test_demo_json(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     part3 = text.split("part 3: recognition and lifecycle", 1)[1]
     assert part3.count("✓") == 12 and "✗" not in part3
     assert "refused for punitive use: repaired on" in part3
-    assert "14b. federation report" in part3 and "(with its index proof)" in part3
+    assert "14b. federation report" in part3
+    assert "repaired (proven: its lifecycle statements and status proof)" in part3
     assert "ReportIncompleteError" in part3 and "agrees with root" in part3
     assert "at step 8 (derivation, field 'level')" in part3
 

@@ -5,8 +5,11 @@ variants, each with the error a verifier must name.
 
 - ``trust.json``: the trust file (``credex-trust/1``: the log key, the issuer key, one
   witness, quorum 1);
-- ``valid.credex-report``: a report (docs/spec.md §5.4) on one company in one log: two
-  penalties in force (with their bundles), one withheld as repaired, and the repair;
+- ``valid.credex-report``: a report (docs/spec.md §5.4, version 2) on one company in one
+  log: two penalties in force (with their bundles), one withheld as repaired with the
+  evidence of it (the status proof and the repair's bundle), and the repair;
+- ``reason-claimed-version-1.credex-report``: the same as version 1 (no evidence): it
+  verifies, the reason a claim;
 - ``*.credex-report``: tampered variants, each re-signed with the log key (the attacker
   is the compiling node: only the index proof catches it) unless its name says otherwise;
 - ``manifest.json``: every file, whether it verifies, and if not the error class name
@@ -32,7 +35,7 @@ from credex.ledger.dates import cst_day
 from credex.ledger.keys import SigningKey
 from credex.ledger.record import Record, Subject
 from credex.ledger.storage.base import StoredCheckpoint
-from credex.ledger.subject_report import ReportPart, sign_report
+from credex.ledger.subject_report import ReportEntry, ReportPart, sign_report
 from credex.ledger.trust import TrustedWitness, TrustStore
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
@@ -127,6 +130,15 @@ def build() -> dict[str, bytes]:
         return signed(dataclasses.replace(part, **change))
 
     valid = sign_report(key, COMPANY.id, AS_OF, [part])
+    [reason] = part.reasons  # the repaired penalty's: the repair and the status proof
+    withheld = next(e for e in part.entries if e.index == reason.index)
+
+    def restated(state: str) -> tuple[ReportEntry, ...]:
+        return tuple(
+            ReportEntry(e.index, e.leaf, e.kind, state) if e == withheld else e
+            for e in part.entries
+        )
+
     in_force = [e for e in part.entries if e.state == "in-force"]
     first = in_force[0]
     entries = part.entries
@@ -153,6 +165,17 @@ def build() -> dict[str, bytes]:
         "proof-another-size.credex-report": changed(proof=early.proof),
         "checkpoint-another-size.credex-report": changed(checkpoint=early.checkpoint),
         "signature-broken.credex-report": forged.to_bytes(),
+        "reason-withdrawn.credex-report": changed(entries=restated("withdrawn")),
+        "reason-expired.credex-report": changed(entries=restated("expired")),
+        "reason-statement-removed.credex-report": changed(
+            reasons=(dataclasses.replace(reason, statements=()),)
+        ),
+        "reason-for-a-record-in-force.credex-report": changed(
+            reasons=(reason, dataclasses.replace(reason, index=first.index))
+        ),
+        "reason-claimed-version-1.credex-report": sign_report(
+            key, COMPANY.id, AS_OF, [dataclasses.replace(part, reasons=())], version=1
+        ).to_bytes(),
     }
     manifest = {
         "format": "credex-report-vectors/1",
@@ -166,6 +189,7 @@ def build() -> dict[str, bytes]:
                 "",
                 in_force=[e.index for e in in_force],
                 withheld=[[e.index, e.state] for e in entries if e.state not in _SHOWN],
+                proven=[r.index for r in part.reasons],
             ),
             _expect(
                 "record-removed.credex-report",
@@ -201,6 +225,35 @@ def build() -> dict[str, bytes]:
                 "does not verify against the index root",
             ),
             _expect("signature-broken.credex-report", "SignatureError", "report"),
+            _expect(
+                "reason-withdrawn.credex-report",
+                "ReportReasonError",
+                "is withheld as withdrawn, but the lifecycle statements its status proof "
+                "lists make it repaired",
+            ),
+            _expect(
+                "reason-expired.credex-report",
+                "ReportReasonError",
+                "is withheld as expired, but its lifecycle statements make it repaired",
+            ),
+            _expect(
+                "reason-statement-removed.credex-report",
+                "ReportReasonError",
+                "so its reason, repaired, is not proven",
+            ),
+            _expect(
+                "reason-for-a-record-in-force.credex-report",
+                "ReportReasonError",
+                "which is not a withheld entry listed",
+            ),
+            _expect(
+                "reason-claimed-version-1.credex-report",
+                None,
+                "",
+                in_force=[e.index for e in in_force],
+                withheld=[[e.index, e.state] for e in entries if e.state not in _SHOWN],
+                proven=[],
+            ),
         ],
     }
     out = {name: data for name, data in files.items()}

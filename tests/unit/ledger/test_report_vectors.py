@@ -37,7 +37,7 @@ def test_the_manifest_lists_every_report_file_once() -> None:
     listed = [r["file"] for r in ROWS]
     files = sorted(p.name for p in HERE.glob("*.credex-report"))
     assert sorted(listed) == files and len(set(listed)) == len(listed)
-    assert sum(1 for r in ROWS if r["valid"]) == 1
+    assert sum(1 for r in ROWS if r["valid"]) == 2
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["file"] for r in ROWS])
@@ -50,6 +50,7 @@ def test_each_vector_verifies_or_names_its_error(row: dict[str, Any]) -> None:
         [part] = checked.parts
         assert [r.index for r in part.records] == row["in_force"]
         assert [[w.index, w.state] for w in part.withheld] == row["withheld"]
+        assert sorted(part.proven) == row["proven"]
         return
     error = getattr(errors, row["error"])
     assert isinstance(error, type) and issubclass(error, errors.CredexError)
