@@ -18,6 +18,16 @@ written) when the stored latest version is not the one the batch was prepared on
 ``commit`` does the same in a transaction of its own (catching up). Nodes are cached in
 memory (immutable: a cache is never stale); the latest root is cached and re-read on
 ``refresh``.
+
+**Pinned top levels.** Besides that cache (which a proof at 10^6 entries outgrows), the
+inner nodes of the tree's top levels are pinned: an inner node whose split bit is below
+``pin_bits`` (the latest version's key count's log2 minus ``_PIN_BELOW``, at most
+``_PIN_BITS_MAX``) is kept once read or written, at most ``_PIN_MAX`` nodes (the oldest
+go first), and ``drop_cache`` keeps them. So a proof reads about ``_PIN_BELOW`` + a few
+nodes from storage at any size, not one per level: the cost of a status proof at 10^6
+entries stays near its cost at 10^4 whatever the database's page cache holds
+(``credex bench --only P11`` reports the pinned count). Keys are hashes, so the tree is
+balanced and the split bit is the depth, give or take a level.
 """
 
 from __future__ import annotations
@@ -90,6 +100,11 @@ _SQLITE_MMAP: Final = 1 << 30
 _SQLITE_CACHE_KIB: Final = 65_536
 #: nodes kept in memory (immutable, so never stale); the oldest go first
 _CACHE_MAX: Final = 1 << 20
+#: pinned top-level inner nodes: at most this many (about 400 bytes each in memory)
+_PIN_MAX: Final = 1 << 16
+#: levels left to storage below the pinned ones, and the deepest split bit pinned
+_PIN_BELOW: Final = 3
+_PIN_BITS_MAX: Final = 15
 _R = INDEX_ROOTS.c
 _LATEST: Final = select(_R.version, _R.node, _R.hash, _R.size).order_by(_R.version.desc()).limit(1)
 _MAX_VERSION: Final = select(func.coalesce(func.max(_R.version), 0))
@@ -125,7 +140,17 @@ class SqlNodeStore(SqlComponent):
     """The index's ``NodeStore`` in the node's database (see the module docstring)."""
 
     component: ClassVar[str] = "index store"
-    __slots__ = ("_cache", "_insert", "_latest", "_local", "_lock", "_node_sql", "_readers")
+    __slots__ = (
+        "_cache",
+        "_insert",
+        "_latest",
+        "_local",
+        "_lock",
+        "_node_sql",
+        "_pin_bits",
+        "_pinned",
+        "_readers",
+    )
 
     def _configure(self, engine: Engine) -> None:
         from credex.ledger.storage.sql import _copy_rows, _executemany_rows
@@ -134,6 +159,8 @@ class SqlNodeStore(SqlComponent):
             _copy_rows if self._backend == "postgresql" else _executemany_rows
         )
         self._cache: dict[int, Node] = {}
+        self._pinned: dict[int, Node] = {}
+        self._pin_bits = 0
         self._latest = _empty()
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -145,7 +172,7 @@ class SqlNodeStore(SqlComponent):
         for table in INDEX_TABLES:
             table.create(conn, checkfirst=True)
         row = conn.execute(_LATEST).first()
-        self._latest = _empty() if row is None else _root_row(row)
+        self._set_latest(_empty() if row is None else _root_row(row))
 
     # -- NodeStore ----------------------------------------------------------------------
 
@@ -158,7 +185,7 @@ class SqlNodeStore(SqlComponent):
                 row = conn.execute(_LATEST).first()
         except SQLAlchemyError as e:
             raise self._error("latest", e) from e
-        self._latest = _empty() if row is None else _root_row(row)
+        self._set_latest(_empty() if row is None else _root_row(row))
         return self._latest
 
     def root(self, version: int) -> IndexRoot:
@@ -183,7 +210,7 @@ class SqlNodeStore(SqlComponent):
         raise IndexVersionError(f"index: no version {version}: never committed or pruned")
 
     def node(self, node_id: int) -> Node:
-        found = self._cache.get(node_id)
+        found = self._cache.get(node_id) or self._pinned.get(node_id)
         if found is not None:
             return found
         try:
@@ -250,10 +277,30 @@ class SqlNodeStore(SqlComponent):
         super().close()
 
     def drop_cache(self) -> None:
-        """Forget the cached nodes (the bench measures proofs read from storage)."""
+        """Forget the cached nodes (the bench measures proofs read from storage); the
+        pinned top levels stay (see the module docstring)."""
         self._cache.clear()
 
+    @property
+    def pinned(self) -> int:
+        """How many top-level inner nodes are pinned in memory now."""
+        return len(self._pinned)
+
+    def _pin(self, node_id: int, node: Node) -> None:
+        if len(node) == 2 or node[0] >= self._pin_bits:
+            return
+        pinned = self._pinned
+        if len(pinned) >= _PIN_MAX:  # drop the oldest eighth (old versions' nodes first)
+            for old in list(itertools.islice(pinned, _PIN_MAX // 8)):
+                del pinned[old]
+        pinned[node_id] = node
+
+    def _set_latest(self, root: IndexRoot) -> None:
+        self._latest = root
+        self._pin_bits = max(0, min(_PIN_BITS_MAX, root.size.bit_length() - 1 - _PIN_BELOW))
+
     def _remember(self, node_id: int, node: Node) -> None:
+        self._pin(node_id, node)
         cache = self._cache
         if len(cache) >= _CACHE_MAX:  # drop the oldest eighth (insertion order)
             for old in list(itertools.islice(cache, _CACHE_MAX // 8)):
@@ -285,11 +332,11 @@ class SqlNodeStore(SqlComponent):
         return write
 
     def adopt(self, changes: Sequence[IndexCommit]) -> None:
+        if changes:  # first: how many levels to pin depends on the new key count
+            self._set_latest(changes[-1].root)
         for c in changes:
             for nid, n in c.nodes.items():
                 self._remember(nid, n)
-        if changes:
-            self._latest = changes[-1].root
 
     def commit(self, change: IndexCommit) -> None:
         try:
@@ -334,6 +381,7 @@ class SqlNodeStore(SqlComponent):
             raise self._error("prune", e) from e
         for nid in ids:
             self._cache.pop(nid, None)
+            self._pinned.pop(nid, None)
         return len(ids)
 
     def prune(self, keep_from: int) -> int:
@@ -356,4 +404,5 @@ class SqlNodeStore(SqlComponent):
             raise self._error("prune", e) from e
         for nid in ids:
             self._cache.pop(nid, None)
+            self._pinned.pop(nid, None)
         return len(ids)

@@ -343,16 +343,19 @@ def _split(held: Sequence[Held], origin: str) -> tuple[list[Statement], dict[byt
 class Handout:
     """A bundle of this node's own record for a bank, and whether its checkpoint carries
     the witness quorum (``quorum``: k, None without a manifest; ``cosigners``: how many
-    of the other members cosigned it; ``waited``: seconds spent waiting for them)."""
+    of the other members cosigned it; ``waited``: seconds spent waiting for them;
+    ``mirrored``: False when a wait ended before the statements it carries from mirrors
+    were on mirrored checkpoints meeting the quorum)."""
 
     bundle: Bundle
     quorum: int | None
     cosigners: int
     waited: float
+    mirrored: bool = True
 
     @property
     def quorum_met(self) -> bool:
-        return self.quorum is None or self.cosigners >= self.quorum
+        return self.mirrored and (self.quorum is None or self.cosigners >= self.quorum)
 
 
 def handout(
@@ -377,11 +380,12 @@ def handout(
     """
     holdings = Holdings.of(node)
     waited = 0.0
+    met = True
     if fresh:
         node.publish_checkpoint(now)
     if wait_s > 0:
         with holdings.views() as views:
-            _, waited = holdings.wait_cosigned(index, views, wait_s)
+            met, waited = holdings.wait_cosigned(index, views, wait_s)
     with holdings.views() as views:  # opened afresh: the mirrors' kept checkpoints moved
         bundle = holdings.own_bundle(index, now, views, status=status, with_body=with_body)
     m = holdings.manifest()
@@ -389,4 +393,6 @@ def handout(
         return Handout(bundle, None, 0, waited)
     origin = node.home.origin
     got = cosigners(SignedNote.from_text(bundle.checkpoint), m, origin)
-    return Handout(bundle, m.quorum_for(origin), got, waited)
+    k = m.quorum_for(origin)
+    # a failed wait with this log's checkpoint cosigned: the mirrored statements were not
+    return Handout(bundle, k, got, waited, mirrored=met or got < k)

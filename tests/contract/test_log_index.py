@@ -174,3 +174,43 @@ def test_an_index_ahead_of_a_stale_view_is_not_damage(store_url: str) -> None:
     finally:
         store.close()
         nodes.close()
+
+
+def test_the_pinned_top_levels_survive_drop_cache_and_prove_the_same(store_url: str) -> None:
+    import hashlib
+
+    from credex.ledger.index_map import MapInput
+
+    nodes = SqlNodeStore(store_url)
+    try:
+        index = LogIndex(nodes)
+        leaf = [hashlib.sha256(b"pinned %d" % i).digest() for i in range(2048)]
+        inputs = [
+            MapInput(i, leaf[i], "penalty.admin", f"{91330100000000000 + i // 2}", None)
+            for i in range(2048)
+        ]
+        index.extend(0, inputs)
+        keys = index.root_at(2048).size
+        bits = keys.bit_length() - 1 - 3  # _PIN_BELOW levels stay in storage
+        before = [
+            index.prove_subject(f"{91330100000000000 + i}", 2048).to_bytes() for i in (0, 7, 900)
+        ]
+        assert 0 < nodes.pinned < 2 ** (bits + 1)
+        pinned = nodes.pinned
+        nodes.drop_cache()
+        assert nodes.pinned == pinned  # only the bounded node cache is dropped
+        after = [
+            index.prove_subject(f"{91330100000000000 + i}", 2048).to_bytes() for i in (0, 7, 900)
+        ]
+        assert after == before
+        fresh = SqlNodeStore(store_url)  # nothing pinned yet: the same proofs from storage
+        try:
+            again = LogIndex(fresh)
+            assert [
+                again.prove_subject(f"{91330100000000000 + i}", 2048).to_bytes()
+                for i in (0, 7, 900)
+            ] == before
+        finally:
+            fresh.close()
+    finally:
+        nodes.close()
