@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import cbor2
 
-from credex.ledger import encoding, envelope
+from credex.ledger import encoding, envelope, fixed_layout
 from credex.ledger.errors import (
     BodyNotHeldError,
     CborError,
@@ -269,21 +269,12 @@ class Statement:
             raise OversizeError(
                 f"statement: too large: expected <= {MAX_STATEMENT_BYTES} bytes, got {len(data)}"
             )
-        value = encoding.decode(data, what="statement")
-        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
-            got = value.tag if isinstance(value, cbor2.CBORTag) else type(value).__name__
-            raise CoseError(f"statement: wrong cose tag: expected 18 (COSE_Sign1), got {got}")
-        arr = value.value
-        if not isinstance(arr, list) or len(arr) != 4:
-            raise CoseError("statement: cose_sign1 must be an array of 4 items")
-        protected, unprotected, payload, signature = arr
-        if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
-            raise CoseError("statement: protected must be bstr and unprotected a map")
-        if not isinstance(payload, bytes):
-            raise CoseError("statement: payload must be an attached bstr")
-        if not isinstance(signature, bytes) or len(signature) != 64:
-            raise CoseError("statement: signature must be a 64-byte bstr")
-        receipts = _parse_unprotected(unprotected)
+        # the layout credex writes is read by slicing; anything else, the general path
+        fast = fixed_layout.statement(data)
+        if fast is not None:
+            protected, receipts, payload, signature = fast
+        else:
+            protected, receipts, payload, signature = _parse_cose(data)
         alg, kid, claims, kind = _parse_protected(protected)
         if kind is not None:  # a hash envelope: the body is off-log
             if len(payload) != 32:
@@ -303,6 +294,25 @@ class Statement:
         return cls(protected, payload, signature, alg, kid, claims, record, receipts)
 
 
+def _parse_cose(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes]:
+    """(protected, receipts, payload, signature) of a statement, by the general path."""
+    value = encoding.decode(data, what="statement")
+    if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
+        got = value.tag if isinstance(value, cbor2.CBORTag) else type(value).__name__
+        raise CoseError(f"statement: wrong cose tag: expected 18 (COSE_Sign1), got {got}")
+    arr = value.value
+    if not isinstance(arr, list) or len(arr) != 4:
+        raise CoseError("statement: cose_sign1 must be an array of 4 items")
+    protected, unprotected, payload, signature = arr
+    if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
+        raise CoseError("statement: protected must be bstr and unprotected a map")
+    if not isinstance(payload, bytes):
+        raise CoseError("statement: payload must be an attached bstr")
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise CoseError("statement: signature must be a 64-byte bstr")
+    return protected, _parse_unprotected(unprotected), payload, signature
+
+
 def _parse_unprotected(unprotected: dict[Any, Any]) -> tuple[bytes, ...]:
     extra = [k for k in unprotected if k != LABEL_RECEIPTS]
     if extra:
@@ -313,9 +323,12 @@ def _parse_unprotected(unprotected: dict[Any, Any]) -> tuple[bytes, ...]:
     return tuple(receipts)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims, str | None]:
     """(alg, kid, claims, kind): kind is None for an ordinary statement, else the
-    enveloped record's kind."""
+    enveloped record's kind. A pure function of the bytes, remembered for the last 4,096
+    headers (one issuer's batch shares one: same kid, iss, often sub and iat); refusals
+    are not remembered."""
     try:
         hdr = encoding.decode(protected, what="statement protected header")
     except NonDeterministicCborError:

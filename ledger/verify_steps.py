@@ -20,6 +20,7 @@ fails as its parent's step 7 or 8) and returns what the later steps need. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from credex.ledger.attestation import Attestation
@@ -102,9 +103,13 @@ class Cache:
     a cosignature's entry is its timestamp, or None when it does not verify."""
 
     receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
-    parsed_notes: dict[str, SignedNote] = field(default_factory=dict)
+    #: a note's text -> the parsed note and its checkpoint (at most 64 notes)
+    parsed_notes: dict[str, tuple[SignedNote, Checkpoint]] = field(default_factory=dict)
     notes: set[tuple[str, str, bytes]] = field(default_factory=set)
     cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
+    #: (trust, its ``authorised_repairers``): a runtime protocol check costs more than
+    #: the rest of step 7, and a verifier's trust does not change
+    repairers: tuple[object, Callable[[Statement, Statement], bool] | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +125,12 @@ class Checked:
 
 
 def _cosignature_times(
-    bundle: Bundle, note: SignedNote, trust: TrustPolicy, cache: Cache
+    bundle: Bundle, note: SignedNote, origin: str, trust: TrustPolicy, cache: Cache
 ) -> list[int]:
     """The timestamps of the trusted witnesses' valid cosignatures on ``note``."""
     out: list[int] = []
     counted: set[bytes] = set()  # a witness key counts once, however often it is listed
-    for w in trust.witnesses_for(note.checkpoint.origin):
+    for w in trust.witnesses_for(origin):
         if w.public_key in counted:
             continue
         counted.add(w.public_key)
@@ -200,10 +205,13 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
                 f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
             )
         receipt = Receipt.from_bytes(st.receipts[0])
-        note = cache.parsed_notes.get(bundle.checkpoint) or SignedNote.from_text(bundle.checkpoint)
-        if len(cache.parsed_notes) < 64:
-            cache.parsed_notes[bundle.checkpoint] = note
-        cp = note.checkpoint
+        parsed = cache.parsed_notes.get(bundle.checkpoint)
+        if parsed is None:
+            note = SignedNote.from_text(bundle.checkpoint)
+            parsed = (note, note.checkpoint)
+            if len(cache.parsed_notes) < 64:
+                cache.parsed_notes[bundle.checkpoint] = parsed
+        note, cp = parsed
         att = None if bundle.attestation is None else Attestation.from_bytes(bundle.attestation)
     except CredexError as e:
         fail(1, e)
@@ -227,7 +235,7 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
     try:
         issuer = pick_issuer(trust, st)
         attested_by = "" if att is None else _attested(att, st, receipt, cp, trust)
-        times = _cosignature_times(bundle, note, trust, cache)
+        times = _cosignature_times(bundle, note, cp.origin, trust, cache)
         window = _logged_window(att, attested_by, times, trust.quorum_for(cp.origin))
         keys_valid_when_logged([issuer], window, "issuer")
     except CredexError as e:
