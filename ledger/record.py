@@ -14,6 +14,7 @@ This module does not sign, hash or store records, and never sees a raw person ID
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -304,6 +305,14 @@ def _is_type(value: Any, tname: str) -> bool:
     return isinstance(value, _PY_TYPES[tname])
 
 
+@functools.lru_cache(maxsize=4096)
+def _canonical_org(org_id: str) -> bool:
+    """Whether a valid organisation id is in canonical form; remembered for the last
+    4,096 ids (a log or a batch names few organisations many times). Invalid ids raise
+    (``validate_org_id``'s error) and are not remembered."""
+    return validate_org_id(org_id).id == org_id
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
     """Who a record is about: an organisation (USCC / HK number) or a keyed-hash person."""
@@ -313,8 +322,7 @@ class Subject:
 
     def __post_init__(self) -> None:
         if self.type == "org":
-            org = validate_org_id(self.id)
-            if org.id != self.id:
+            if not _canonical_org(self.id):
                 raise RecordError(
                     "record: organisation subject id is not in canonical form "
                     "(upper case, no spaces)"

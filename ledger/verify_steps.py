@@ -20,8 +20,9 @@ fails as its parent's step 7 or 8) and returns what the later steps need. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from credex.ledger.attestation import Attestation
 from credex.ledger.bundle import Bundle
@@ -51,6 +52,10 @@ from credex.ledger.verify_report import Run
 __all__ = ["Cache", "Checked", "pick_issuer", "verify_one"]
 
 
+#: kids remembered per verifier (they come from the bundles, so the memo is bounded)
+_MEMO_MAX: Final = 256
+
+
 def _when(t: int | None) -> str:
     """A key window's end as people read it (China Standard Time; None or 0: open)."""
     if t is None:
@@ -58,10 +63,19 @@ def _when(t: int | None) -> str:
     return "-∞" if t == 0 else cst_second(t)
 
 
-def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
+def pick_issuer(trust: TrustPolicy, st: Statement, cache: Cache | None = None) -> TrustedIssuer:
     """(2) The trusted key that signed ``st``: registered to ``iss``, valid at ``iat``,
-    authorised for the kind, and of the record's region (when the record is at hand)."""
-    candidates = trust.issuers_for_kid(st.kid)
+    authorised for the kind, and of the record's region (when the record is at hand).
+    ``cache`` remembers the trust's keys by kid (a verifier's trust does not change)."""
+    if cache is None:
+        candidates = trust.issuers_for_kid(st.kid)
+    else:
+        found = cache.issuers.get(st.kid)
+        if found is None:
+            found = trust.issuers_for_kid(st.kid)
+            if len(cache.issuers) < _MEMO_MAX:  # kids come from the bundles: bounded
+                cache.issuers[st.kid] = found
+        candidates = found
     if not candidates:
         raise UntrustedKeyError(f"issuer: key {st.kid.hex()[:16]}… is not in the trust material")
     named = [c for c in candidates if c.issuer_id == st.claims.iss]
@@ -86,8 +100,13 @@ def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
     return authorised[0]
 
 
-def _pick_log(trust: TrustPolicy, receipt: Receipt) -> TrustedLog:
-    log = trust.log_for_kid(receipt.log_kid)
+def _pick_log(trust: TrustPolicy, receipt: Receipt, cache: Cache) -> TrustedLog:
+    if receipt.log_kid in cache.logs:
+        log = cache.logs[receipt.log_kid]
+    else:
+        log = trust.log_for_kid(receipt.log_kid)
+        if len(cache.logs) < _MEMO_MAX:
+            cache.logs[receipt.log_kid] = log
     if log is None:
         raise WrongLogError(
             f"receipt: signed by log key {receipt.log_kid.hex()[:16]}…, "
@@ -109,6 +128,9 @@ class Cache:
     cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
     #: (trust, its ``authorised_repairers``): a runtime protocol check costs more than
     #: the rest of step 7, and a verifier's trust does not change
+    #: the trust's issuer keys and log of each kid met (at most ``_MEMO_MAX`` kids)
+    issuers: dict[bytes, Sequence[TrustedIssuer]] = field(default_factory=dict)
+    logs: dict[bytes, TrustedLog | None] = field(default_factory=dict)
     repairers: tuple[object, Callable[[Statement, Statement], bool] | None] | None = None
 
 
@@ -233,7 +255,7 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
         )
     # (2) issuer key, kind, region; and the key valid when the log logged the entry
     try:
-        issuer = pick_issuer(trust, st)
+        issuer = pick_issuer(trust, st, cache)
         attested_by = "" if att is None else _attested(att, st, receipt, cp, trust)
         times = _cosignature_times(bundle, note, cp.origin, trust, cache)
         window = _logged_window(att, attested_by, times, trust.quorum_for(cp.origin))
@@ -262,7 +284,7 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
         run.ok(3, "Ed25519 signature over the COSE Sig_structure verifies")
     # (4) inclusion: recompute the root from the leaf and the receipt's path
     try:
-        log = _pick_log(trust, receipt)
+        log = _pick_log(trust, receipt, cache)
         root = receipt.root_for(st.leaf_hash)
     except CredexError as e:
         fail(4, e)
