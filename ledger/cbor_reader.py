@@ -214,7 +214,7 @@ class _Reader:
             if kb <= prev and self.nondet is None:
                 self.nondet = "map keys not in bytewise order" if kb < prev else "duplicate map key"
             prev = kb
-            if fast and pos < n:  # inline: a small uint or a short text value
+            if fast and pos < n:  # inline: a uint or a short text value
                 ib = data[pos]
                 if ib < 0x18:
                     result[k] = ib
@@ -222,6 +222,17 @@ class _Reader:
                     if len(result) != i + 1 and self.nondet is None:
                         self.nondet = "duplicate map key"
                     continue
+                if ib <= 0x1B:
+                    end = pos + 1 + (1 << (ib - 0x18))
+                    if end <= n:
+                        v = int.from_bytes(data[pos + 1 : end], "big")
+                        if v < _SHORTEST[ib] and self.nondet is None:
+                            self.nondet = "a head longer than needed"
+                        result[k] = v
+                        pos = end
+                        if len(result) != i + 1 and self.nondet is None:
+                            self.nondet = "duplicate map key"
+                        continue
                 if 0x60 <= ib < 0x78 and pos + ib - 0x5F <= n:
                     try:
                         result[k] = data[pos + 1 : pos + ib - 0x5F].decode("utf-8")

@@ -51,14 +51,28 @@ def _arg(data: bytes, pos: int, major: int) -> tuple[int, int] | None:
 
 
 def _string(data: bytes, pos: int, major: int) -> tuple[bytes, int] | None:
-    head = _arg(data, pos, major)
-    if head is None:
+    """The string of ``major`` (2 bytes, 3 text) at ``pos``, undecoded, and the position
+    after it."""
+    n = len(data)
+    if pos >= n:
         return None
-    length, pos = head
-    end = pos + length
-    if end > len(data):
+    ib = data[pos]
+    base = major << 5
+    if base <= ib < base + 24:  # the common heads inline: length below 24, or one byte
+        start = pos + 1
+        end = start + ib - base
+    elif ib == base + 24 and pos + 1 < n and data[pos + 1] >= 24:
+        start = pos + 2
+        end = start + data[pos + 1]
+    else:
+        head = _arg(data, pos, major)
+        if head is None:
+            return None
+        length, start = head
+        end = start + length
+    if end > n:
         return None
-    return data[pos:end], end
+    return data[start:end], end
 
 
 def receipt(data: bytes) -> tuple[bytes, bytes, bytes] | None:
@@ -128,15 +142,17 @@ def bundle(data: bytes) -> tuple[bytes, str] | None:
         return None
 
 
-def statement(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes] | None:
-    """(protected, receipts, payload, signature) of
-    ``18([protected, {} or {394: [* bstr]}, payload, signature(64)])``, or None."""
+def statement(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes, bytes] | None:
+    """(protected, receipts, payload, signature, leaf) of
+    ``18([protected, {} or {394: [* bstr]}, payload, signature(64)])``, or None; the leaf
+    is the same bytes with the empty unprotected map."""
     if data[:2] != b"\xd2\x84":
         return None
     got = _string(data, 2, 2)
     if got is None:
         return None
     protected, pos = got
+    after_protected = pos
     receipts: list[bytes] = []
     if data[pos : pos + 1] == b"\xa0":
         pos += 1
@@ -153,10 +169,12 @@ def statement(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes] | No
             pos = got[1]
     else:
         return None
+    payload_at = pos
     got = _string(data, pos, 2)
     if got is None:
         return None
     payload, pos = got
     if data[pos : pos + 2] != b"\x58\x40" or len(data) != pos + 66:
         return None
-    return protected, tuple(receipts), payload, data[pos + 2 :]
+    leaf = data if not receipts else data[:after_protected] + b"\xa0" + data[payload_at:]
+    return protected, tuple(receipts), payload, data[pos + 2 :], leaf

@@ -305,6 +305,12 @@ def _is_type(value: Any, tname: str) -> bool:
     return isinstance(value, _PY_TYPES[tname])
 
 
+#: the fields a record map may hold
+_FIELDS: Final = frozenset(
+    {"v", "kind", "region", "subject", "body", "valid_from", "valid_until", "refs", "salt"}
+)
+
+
 @functools.lru_cache(maxsize=4096)
 def _canonical_org(org_id: str) -> bool:
     """Whether a valid organisation id is in canonical form; remembered for the last
@@ -441,19 +447,8 @@ class Record:
             raise RecordError("record: expected a map")
         if type(value.get("v")) is not int or value["v"] != RECORD_VERSION:  # not True
             raise RecordError(f"record: unsupported version: expected 1, got {value.get('v')!r}")
-        allowed = {
-            "v",
-            "kind",
-            "region",
-            "subject",
-            "body",
-            "valid_from",
-            "valid_until",
-            "refs",
-            "salt",
-        }
-        extra = sorted(str(k) for k in value if k not in allowed)
-        if extra:
+        if not value.keys() <= _FIELDS:
+            extra = sorted(str(k) for k in value if k not in _FIELDS)
             raise RecordError(f"record: unexpected fields: {', '.join(extra)}")
         for name in ("kind", "region", "subject", "body", "valid_from"):
             if name not in value:

@@ -272,9 +272,10 @@ class Statement:
         # the layout credex writes is read by slicing; anything else, the general path
         fast = fixed_layout.statement(data)
         if fast is not None:
-            protected, receipts, payload, signature = fast
+            protected, receipts, payload, signature, leaf = fast
         else:
             protected, receipts, payload, signature = _parse_cose(data)
+            leaf = b""  # built from the parts
         alg, kid, claims, kind = _parse_protected(protected)
         if kind is not None:  # a hash envelope: the body is off-log
             if len(payload) != 32:
@@ -282,7 +283,7 @@ class Statement:
                     f"envelope: payload must be a 32-byte SHA-256, got {len(payload)} bytes"
                 )
             st = cls(
-                protected, payload, signature, alg, kid, claims, None, receipts, b"", kind, True
+                protected, payload, signature, alg, kid, claims, None, receipts, leaf, kind, True
             )
             return st if preimage is None else st.with_preimage(preimage)
         if preimage is not None:
@@ -291,7 +292,7 @@ class Statement:
         if claims.sub != record.subject.id:
             raise CoseError("statement: cwt sub claim does not match the record subject")
         envelope.require_envelope(record, False)  # a person's record is never in the clear
-        return cls(protected, payload, signature, alg, kid, claims, record, receipts)
+        return cls(protected, payload, signature, alg, kid, claims, record, receipts, leaf)
 
 
 def _parse_cose(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes]:
