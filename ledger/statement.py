@@ -143,6 +143,8 @@ class Statement:
     _leaf: bytes = field(default=b"", repr=False, compare=False)
     kind: str = ""
     is_envelope: bool = False
+    #: SHA-256 leaf hash of ``_leaf``, worked out on first use (verification asks often)
+    _leaf_hash: bytes = field(default=b"", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self._leaf:
@@ -223,7 +225,11 @@ class Statement:
 
     @property
     def leaf_hash(self) -> bytes:
-        return leaf_hash(self._leaf)
+        h = self._leaf_hash
+        if not h:
+            h = leaf_hash(self._leaf)
+            object.__setattr__(self, "_leaf_hash", h)
+        return h
 
     def to_bytes(self) -> bytes:
         """The statement as a holder carries it, receipts included."""

@@ -20,6 +20,7 @@ fails as its parent's step 7 or 8) and returns what the later steps need. Pure.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -32,7 +33,7 @@ from credex.ledger.checkpoint import (
     verify_cosignature,
     verify_note_signature,
 )
-from credex.ledger.dates import cst_second
+from credex.ledger.dates import cst_second as _cst_second
 from credex.ledger.errors import (
     CheckpointError,
     CredexError,
@@ -54,6 +55,13 @@ __all__ = ["Cache", "Checked", "pick_issuer", "verify_one"]
 
 #: kids remembered per verifier (they come from the bundles, so the memo is bounded)
 _MEMO_MAX: Final = 256
+
+
+@functools.lru_cache(maxsize=1024)
+def cst_second(t: int) -> str:
+    """``dates.cst_second``, remembered: a batch repeats its signing times and key
+    windows, and formatting a date costs more than the step's checks."""
+    return _cst_second(t)
 
 
 def _when(t: int | None) -> str:
