@@ -154,7 +154,8 @@ def statement(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes, byte
     protected, pos = got
     after_protected = pos
     receipts: list[bytes] = []
-    if data[pos : pos + 1] == b"\xa0":
+    bare = data[pos : pos + 1] == b"\xa0"  # the empty unprotected map: data is the leaf
+    if bare:
         pos += 1
     elif data[pos : pos + 4] == _RECEIPTS_KEY:
         head = _arg(data, pos + 4, 4)
@@ -176,5 +177,5 @@ def statement(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes, byte
     payload, pos = got
     if data[pos : pos + 2] != b"\x58\x40" or len(data) != pos + 66:
         return None
-    leaf = data if not receipts else data[:after_protected] + b"\xa0" + data[payload_at:]
+    leaf = data if bare else data[:after_protected] + b"\xa0" + data[payload_at:]
     return protected, tuple(receipts), payload, data[pos + 2 :], leaf

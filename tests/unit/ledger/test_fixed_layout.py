@@ -111,6 +111,18 @@ def test_the_layouts_credex_writes_take_the_fast_path() -> None:
     assert plain
 
 
+def test_an_empty_receipt_list_is_not_part_of_the_leaf() -> None:
+    """``{394: []}`` reads as no receipts, and the leaf still has the empty map."""
+    seed = next(s for s in SEEDS if fixed_layout.bundle(s) is not None)
+    st = decode(decode(seed)["statement"]).value
+    data = encode(cbor2.CBORTag(18, [st[0], {394: []}, st[2], st[3]]))
+    fast = fixed_layout.statement(data)
+    assert fast is not None and fast[1] == ()
+    assert fast[4] == _leaf_bytes(st[0], st[2], st[3]) != data
+    parsed = Statement.from_bytes(data)
+    assert parsed.leaf == _leaf_bytes(st[0], st[2], st[3])
+
+
 @st.composite
 def _receipt_bytes(draw: st.DrawFn) -> bytes:
     size = draw(st.integers(1, 2**64 - 1))
@@ -131,6 +143,25 @@ def _proof_bytes(draw: st.DrawFn) -> bytes:
     return data if draw(st.booleans()) else draw(fuzz_strategies.mutated([data]))
 
 
+@st.composite
+def _statement_bytes(draw: st.DrawFn) -> bytes:
+    """A statement with an unprotected map of any shape credex might see, or a mutation."""
+    protected = draw(st.binary(max_size=300))
+    payload = draw(st.binary(max_size=300))
+    size = draw(st.sampled_from([63, 64, 64, 64, 65]))
+    signature = draw(st.binary(min_size=size, max_size=size))
+    unprotected = draw(
+        st.one_of(
+            st.just({}),
+            st.just({394: []}),
+            st.builds(lambda r: {394: r}, st.lists(st.binary(max_size=40), max_size=3)),
+            st.dictionaries(st.integers(-2, 400), st.binary(max_size=4), max_size=2),
+        )
+    )
+    data = encode(cbor2.CBORTag(18, [protected, unprotected, payload, signature]))
+    return data if draw(st.booleans()) else draw(fuzz_strategies.mutated([data]))
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -138,7 +169,9 @@ def _proof_bytes(draw: st.DrawFn) -> bytes:
     derandomize=os.environ.get("CREDEX_FUZZ_RANDOM") != "1",
     suppress_health_check=list(HealthCheck),
 )
-@given(st.one_of(fuzz_strategies.mutated(ALL), _receipt_bytes(), _proof_bytes()))
+@given(
+    st.one_of(fuzz_strategies.mutated(ALL), _receipt_bytes(), _proof_bytes(), _statement_bytes())
+)
 def test_mutations(data: bytes) -> None:
     _check(data)
     _check_proof(data)
