@@ -134,11 +134,12 @@ class Cache:
     parsed_notes: dict[str, tuple[SignedNote, Checkpoint]] = field(default_factory=dict)
     notes: set[tuple[str, str, bytes]] = field(default_factory=set)
     cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
-    #: (trust, its ``authorised_repairers``): a runtime protocol check costs more than
-    #: the rest of step 7, and a verifier's trust does not change
-    #: the trust's issuer keys and log of each kid met (at most ``_MEMO_MAX`` kids)
+    #: the trust's issuer keys and log of each kid met (at most ``_MEMO_MAX`` kids; a
+    #: cache serves one trust, as a ``Verifier`` does)
     issuers: dict[bytes, Sequence[TrustedIssuer]] = field(default_factory=dict)
     logs: dict[bytes, TrustedLog | None] = field(default_factory=dict)
+    #: (trust, its ``authorised_repairers``): a runtime protocol check costs more than
+    #: the rest of step 7, and a verifier's trust does not change
     repairers: tuple[object, Callable[[Statement, Statement], bool] | None] | None = None
 
 
