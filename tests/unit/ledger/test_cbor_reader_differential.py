@@ -4,7 +4,8 @@ accept with equal values (types included: ``True`` is not ``1``) or both refuse 
 same error type; messages are equal except for three classes whose old wording named a
 cbor2 internal (listed in ``_REWORDED``).
 
-Inputs: every fuzz corpus seed of every target and every byte string nested in them,
+Inputs: every fuzz corpus seed of every target, the CBOR golden and report vectors, and
+every byte string nested in them,
 hand-picked edge cases, and hypothesis-generated ones (mutated seeds, arbitrary CBOR with
 any tag, float, indefinite length, deterministic encodings of random values and their
 mutations, random bytes).
@@ -29,6 +30,7 @@ from tests.fuzz import strategies as fuzz_strategies
 from tests.unit.ledger.cbor_reference import reference_decode
 
 CORPUS = Path(__file__).resolve().parents[2] / "fuzz" / "corpus"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 EXAMPLES = int(os.environ.get("CREDEX_FUZZ_EXAMPLES", "600"))
 
 #: (old message pattern, new message pattern) pairs allowed to differ in wording
@@ -92,6 +94,11 @@ def _nested(value: Any, out: list[bytes]) -> None:
 
 def _seeds() -> list[bytes]:
     seeds = [p.read_bytes() for p in sorted(CORPUS.rglob("*")) if p.is_file()]
+    seeds += [  # the golden and report vectors (CBOR ones; the rest is refused alike)
+        p.read_bytes()
+        for p in sorted(VECTORS.rglob("*"))
+        if p.is_file() and p.suffix in (".credex", ".cbor", ".credex-report")
+    ]
     found: list[bytes] = []
     for s in seeds:
         with contextlib.suppress(CredexError):
