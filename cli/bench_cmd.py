@@ -101,7 +101,9 @@ def bench(
             "bundle verify / raw verify",
             lambda: (
                 f"{report['P4']['verify_per_s']['median']:.0f}/s "
-                f"(cold {report['P4']['cold_verify_per_s']['median']:.0f}/s)"
+                f"(cold {report['P4']['cold_verify_per_s']['median']:.0f}/s; batch on 2 "
+                f"threads {report['P4']['batch_verify_per_s']['median']:.0f}/s, "
+                f"{_fmt(report['P4']['batch_ratio'])})"
             ),
         ),
         ("P6", "proof time 10^6 / 10^4", lambda: ""),

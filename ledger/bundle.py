@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from credex.ledger import encoding
+from credex.ledger import encoding, fixed_layout
 from credex.ledger.errors import FormatError, OversizeError
 
 __all__ = ["BUNDLE_VERSION", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_COUNT", "MAX_BUNDLE_DEPTH", "Bundle"]
@@ -156,4 +156,11 @@ class Bundle:
             CborError / NonDeterministicCborError: not deterministic CBOR.
             FormatError: not a version-1 bundle.
         """
-        return cls.from_value(encoding.decode(data, what="bundle", max_size=MAX_BUNDLE_BYTES))
+        if len(data) > MAX_BUNDLE_BYTES:
+            raise OversizeError(
+                f"bundle: too large: expected <= {MAX_BUNDLE_BYTES} bytes, got {len(data)}"
+            )
+        fast = fixed_layout.bundle(data)  # a plain bundle, in the layout credex writes
+        if fast is not None:
+            return cls(*fast)
+        return cls.from_value(encoding.decode(data, what="bundle"))

@@ -7,16 +7,16 @@ length-first order, which differs for mixed key types). Floats are refused: cred
 values are integers, text and bytes only, so there is no float canonicalisation to get
 wrong.
 
-``decode`` is the strict reader. Before cbor2 sees a byte, a scan of the raw item
-(``_prescan``) refuses what no credex format uses: every tag but 18 (COSE_Sign1) and 98
-(COSE_Sign), so never value sharing (tags 28/29) or string references (25/256), which
-cbor2 would resolve into a graph whose re-encoding grows exponentially; indefinite
+``decode`` is the strict reader (``credex.ledger.cbor_reader``, one hand-written pass):
+it refuses what no credex format uses: every tag but 18 (COSE_Sign1) and 98 (COSE_Sign),
+so never value sharing (tags 28/29) or string references (25/256), which a general
+decoder would resolve into a graph whose re-encoding grows exponentially; indefinite
 lengths; floats, undefined and simple values; more than ``MAX_CBOR_DEPTH`` levels; more
-than ``MAX_CBOR_ITEMS`` data items. cbor2 has no switch to turn its semantic tags off
-(``tag_hook`` is called only for tags it does not know), hence the scan. Then decoding
-refuses bytes that are not exactly the deterministic encoding of what they decode to
-(unsorted or duplicate keys, non-shortest heads), trailing bytes, and input above a size
-limit.
+than ``MAX_CBOR_ITEMS`` data items. It refuses bytes that are not exactly the
+deterministic encoding of what they decode to (unsorted or duplicate keys, non-shortest
+heads, checked while reading), trailing bytes, and input above a size limit. Until
+issue 13 this was a pre-scan, cbor2's decoder and a re-encoding compared with the input;
+the reader refuses the same inputs with the same error types (a differential test).
 
 This module does not know what the values mean; see ``record`` and ``statement``.
 """
@@ -30,17 +30,14 @@ from typing import Any, Final
 
 import cbor2
 
-from credex.ledger.errors import CborError, FormatError, NonDeterministicCborError, OversizeError
+from credex.ledger import cbor_reader
+from credex.ledger.cbor_reader import ALLOWED_TAGS, MAX_CBOR_DEPTH
+from credex.ledger.errors import CborError, FormatError, OversizeError
 
 __all__ = ["ALLOWED_TAGS", "MAX_CBOR_DEPTH", "MAX_CBOR_ITEMS", "decode", "encode", "hex32"]
 
-MAX_CBOR_DEPTH: Final = 16
 #: data items (every scalar, container, tag and map key) one ``decode`` accepts
 MAX_CBOR_ITEMS: Final = 65536
-#: the only tags credex formats use: COSE_Sign1 (18) and COSE_Sign (98)
-ALLOWED_TAGS: Final = frozenset({18, 98})
-#: major type 7 values credex uses: false, true, null
-_SIMPLE_OK: Final = frozenset({20, 21, 22})
 _HEX_RE: Final = re.compile(r"[0-9a-f]{64}", re.ASCII | re.IGNORECASE)
 _INT_MIN: Final = -(2**64)
 _INT_MAX: Final = 2**64 - 1
@@ -146,87 +143,6 @@ def encode(value: Any) -> bytes:
     return bytes(bio.getvalue())
 
 
-def _prescan(data: bytes, what: str, max_items: int) -> None:
-    """Walk the raw item's heads (string contents are skipped, nothing is built) and
-    refuse what credex never uses; O(items), bounded by ``max_items``.
-
-    Raises:
-        CborError: truncated, indefinite length, reserved head, a tag not in
-            ``ALLOWED_TAGS``, a float or simple value, too deep, too many items.
-    """
-    n = len(data)
-    pos = 0
-    items = 0
-    remaining = 1  # items still to read in the innermost open container
-    stack: list[int] = []  # the enclosing containers' remaining counts
-    while True:
-        if remaining == 0:
-            if not stack:
-                return  # trailing bytes are reported by the decoder
-            remaining = stack.pop()
-            continue
-        if pos >= n:
-            raise CborError(f"{what}: malformed or truncated cbor: ends inside an item")
-        ib = data[pos]
-        pos += 1
-        remaining -= 1
-        items += 1
-        if items > max_items:
-            raise CborError(f"{what}: too many cbor items: expected <= {max_items}")
-        major, ai = ib >> 5, ib & 0x1F
-        if ai < 24:
-            arg = ai
-        elif ai <= 27:
-            size = 1 << (ai - 24)
-            if pos + size > n:
-                raise CborError(f"{what}: malformed or truncated cbor: ends inside a head")
-            arg = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        elif ai == 31 and major == 7:
-            raise CborError(f"{what}: malformed cbor: stray break marker (0xff)")
-        elif ai == 31 and major in (2, 3, 4, 5):
-            raise NonDeterministicCborError(
-                f"{what}: not deterministic cbor (RFC 8949 §4.2.1): indefinite length"
-            )
-        else:
-            raise CborError(f"{what}: malformed cbor: reserved head 0x{ib:02x}")
-        if major <= 1:
-            continue
-        if major <= 3:  # byte / text string: skip the contents
-            if arg > n - pos:
-                raise CborError(f"{what}: malformed or truncated cbor: string past the end")
-            pos += arg
-            continue
-        if major == 7:
-            if ai >= 25:
-                raise CborError(f"{what}: unsupported cbor item: floats are not allowed")
-            if arg not in _SIMPLE_OK:
-                raise CborError(f"{what}: unsupported cbor item: simple value {arg}")
-            continue
-        if major == 6:
-            if arg in (2, 3):
-                raise CborError(
-                    f"{what}: unsupported cbor item: tag {arg} (bignum): integer outside the "
-                    "64-bit range of CBOR major types 0/1"
-                )
-            if arg not in ALLOWED_TAGS:
-                raise CborError(
-                    f"{what}: unsupported cbor item: tag {arg}: expected one of "
-                    f"{sorted(ALLOWED_TAGS)} (no value sharing, no string references)"
-                )
-            count = 1
-        else:  # array or map
-            count = arg if major == 4 else 2 * arg
-            if count == 0:
-                continue
-            if count > n - pos:  # every item takes at least one byte
-                raise CborError(f"{what}: malformed or truncated cbor: container past the end")
-        if len(stack) >= MAX_CBOR_DEPTH:
-            raise CborError(f"{what}: nesting too deep: expected <= {MAX_CBOR_DEPTH} levels")
-        stack.append(remaining)
-        remaining = count
-
-
 def decode(
     data: bytes,
     *,
@@ -234,13 +150,14 @@ def decode(
     max_size: int | None = None,
     max_items: int = MAX_CBOR_ITEMS,
 ) -> Any:
-    """Decode one deterministic CBOR item that fills ``data`` exactly.
+    """Decode one deterministic CBOR item that fills ``data`` exactly
+    (``credex.ledger.cbor_reader``: one strict pass, nothing re-encoded).
 
     Raises:
         OversizeError: ``data`` is longer than ``max_size``.
         CborError: not well-formed CBOR, truncated, or followed by trailing bytes; a tag,
             float or simple value credex does not use; deeper than ``MAX_CBOR_DEPTH`` or
-            more than ``max_items`` items (all refused before anything is decoded).
+            more than ``max_items`` items.
         NonDeterministicCborError: well-formed but not the deterministic encoding.
     """
     if max_size is not None and len(data) > max_size:
@@ -249,31 +166,7 @@ def decode(
         raise CborError(f"{what}: empty input")
     if type(data) is not bytes:
         data = bytes(data)
-    _prescan(data, what, max_items)
-    try:
-        value = cbor2.loads(data)
-        if encode(value) == data:  # the common case: one deterministic item, nothing after
-            return value
-    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, OverflowError, CborError):
-        pass
-    # slow path: say precisely what is wrong
-    fp = io.BytesIO(data)
-    try:
-        value = cbor2.CBORDecoder(fp).decode()
-    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, OverflowError) as e:
-        raise CborError(f"{what}: malformed or truncated cbor: {type(e).__name__}") from e
-    if fp.tell() != len(data):
-        raise CborError(f"{what}: trailing bytes after cbor item: {len(data) - fp.tell()} bytes")
-    try:
-        again = encode(value)
-    except CborError as e:  # a value cbor2 decodes but credex never encodes: a stray
-        # break marker, undefined, simple values, floats
-        raise CborError(f"{what}: unsupported cbor item: {str(e).removeprefix('cbor: ')}") from e
-    if again != data:
-        raise NonDeterministicCborError(
-            f"{what}: not deterministic cbor (RFC 8949 §4.2.1): re-encoding differs"
-        )
-    return value
+    return cbor_reader.read(data, what, max_items)
 
 
 def hex32(value: Any, what: str, component: str) -> bytes:

@@ -14,14 +14,15 @@ and parses receipts; whether the log key is trusted is ``credex.ledger.verify``'
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import cbor2
 
-from credex.ledger import encoding
-from credex.ledger.errors import CborError, CoseError, InclusionProofError
+from credex.ledger import encoding, fixed_layout
+from credex.ledger.errors import CborError, CoseError, InclusionProofError, OversizeError
 from credex.ledger.keys import SigningKey, verify_ed25519
 from credex.ledger.merkle import root_from_inclusion_proof
 from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
@@ -79,11 +80,35 @@ class Receipt:
     def from_bytes(cls, data: bytes) -> Receipt:
         """Strictly parse a receipt carrying exactly one inclusion proof.
 
+        A receipt in the exact layout credex logs write (``fixed_layout``) is read by
+        slicing; anything else takes the general path (``encoding.decode`` and checks),
+        which accepts the same bytes with the same result (a test compares the two).
+
         Raises:
             CborError / OversizeError: not deterministic CBOR or too large.
             CoseError: wrong tag, structure, algorithm or VDS.
         """
-        value = encoding.decode(data, what="receipt", max_size=MAX_RECEIPT_BYTES)
+        if len(data) > MAX_RECEIPT_BYTES:
+            raise OversizeError(
+                f"receipt: too large: expected <= {MAX_RECEIPT_BYTES} bytes, got {len(data)}"
+            )
+        fast = fixed_layout.receipt(data)
+        if fast is None:
+            return cls._from_value(encoding.decode(data, what="receipt"))
+        protected, proof_bytes, signature = fast
+        kid = _parse_protected(protected)
+        proof = fixed_layout.inclusion_proof(proof_bytes)
+        if proof is None:
+            return cls._from_value(encoding.decode(data, what="receipt"))
+        size, index, path = proof
+        if not 0 <= index < size:
+            raise InclusionProofError(
+                f"receipt: leaf index out of range: expected < {size}, got {index}"
+            )
+        return cls(protected, kid, size, index, path, signature)
+
+    @classmethod
+    def _from_value(cls, value: object) -> Receipt:
         if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
             raise CoseError("receipt: wrong cose tag: expected 18 (COSE_Sign1)")
         arr = value.value
@@ -94,19 +119,7 @@ class Receipt:
             raise CoseError("receipt: protected must be bstr and the payload detached (nil)")
         if not isinstance(signature, bytes) or len(signature) != 64:
             raise CoseError("receipt: signature must be a 64-byte bstr")
-        try:
-            hdr = encoding.decode(protected, what="receipt protected header")
-        except CborError as e:
-            raise CoseError(f"receipt: bad protected header: {e}") from e
-        if not isinstance(hdr, dict) or set(hdr) != {1, 4, LABEL_VDS}:
-            raise CoseError("receipt: protected header must hold exactly 1, 4 and 395")
-        if hdr[1] not in (ALG_EDDSA, ALG_ED25519):
-            raise CoseError(f"receipt: unsupported algorithm: expected -8, got {hdr[1]!r}")
-        if hdr[LABEL_VDS] != VDS_RFC9162_SHA256:
-            raise CoseError(f"receipt: unsupported vds: expected 1, got {hdr[LABEL_VDS]!r}")
-        kid = hdr[4]
-        if not isinstance(kid, bytes) or len(kid) != 32:
-            raise CoseError("receipt: kid must be a 32-byte bstr")
+        kid = _parse_protected(protected)
         if not isinstance(unprotected, dict) or set(unprotected) != {LABEL_VDP}:
             raise CoseError("receipt: unprotected header must hold exactly 396")
         vdp = unprotected[LABEL_VDP]
@@ -134,6 +147,31 @@ class Receipt:
                 f"receipt: leaf index out of range: expected < {size}, got {index}"
             )
         return cls(protected, kid, size, index, tuple(path), signature)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_protected(protected: bytes) -> bytes:
+    """The log kid of a receipt's protected header ``{1: -8, 4: kid, 395: 1}``: one per
+    log key, so remembered (the last 256; refusals are not remembered).
+
+    Raises:
+        CoseError: not that header.
+        NonDeterministicCborError: not deterministic CBOR.
+    """
+    try:
+        hdr = encoding.decode(protected, what="receipt protected header")
+    except CborError as e:
+        raise CoseError(f"receipt: bad protected header: {e}") from e
+    if not isinstance(hdr, dict) or set(hdr) != {1, 4, LABEL_VDS}:
+        raise CoseError("receipt: protected header must hold exactly 1, 4 and 395")
+    if hdr[1] not in (ALG_EDDSA, ALG_ED25519):
+        raise CoseError(f"receipt: unsupported algorithm: expected -8, got {hdr[1]!r}")
+    if hdr[LABEL_VDS] != VDS_RFC9162_SHA256:
+        raise CoseError(f"receipt: unsupported vds: expected 1, got {hdr[LABEL_VDS]!r}")
+    kid = hdr[4]
+    if not isinstance(kid, bytes) or len(kid) != 32:
+        raise CoseError("receipt: kid must be a 32-byte bstr")
+    return kid
 
 
 def build_receipts(

@@ -14,6 +14,7 @@ This module does not sign, hash or store records, and never sees a raw person ID
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -304,6 +305,20 @@ def _is_type(value: Any, tname: str) -> bool:
     return isinstance(value, _PY_TYPES[tname])
 
 
+#: the fields a record map may hold
+_FIELDS: Final = frozenset(
+    {"v", "kind", "region", "subject", "body", "valid_from", "valid_until", "refs", "salt"}
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_org(org_id: str) -> bool:
+    """Whether a valid organisation id is in canonical form; remembered for the last
+    4,096 ids (a log or a batch names few organisations many times). Invalid ids raise
+    (``validate_org_id``'s error) and are not remembered."""
+    return validate_org_id(org_id).id == org_id
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
     """Who a record is about: an organisation (USCC / HK number) or a keyed-hash person."""
@@ -313,8 +328,7 @@ class Subject:
 
     def __post_init__(self) -> None:
         if self.type == "org":
-            org = validate_org_id(self.id)
-            if org.id != self.id:
+            if not _canonical_org(self.id):
                 raise RecordError(
                     "record: organisation subject id is not in canonical form "
                     "(upper case, no spaces)"
@@ -433,19 +447,8 @@ class Record:
             raise RecordError("record: expected a map")
         if type(value.get("v")) is not int or value["v"] != RECORD_VERSION:  # not True
             raise RecordError(f"record: unsupported version: expected 1, got {value.get('v')!r}")
-        allowed = {
-            "v",
-            "kind",
-            "region",
-            "subject",
-            "body",
-            "valid_from",
-            "valid_until",
-            "refs",
-            "salt",
-        }
-        extra = sorted(str(k) for k in value if k not in allowed)
-        if extra:
+        if not value.keys() <= _FIELDS:
+            extra = sorted(str(k) for k in value if k not in _FIELDS)
             raise RecordError(f"record: unexpected fields: {', '.join(extra)}")
         for name in ("kind", "region", "subject", "body", "valid_from"):
             if name not in value:

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import cbor2
 
-from credex.ledger import encoding, envelope
+from credex.ledger import encoding, envelope, fixed_layout
 from credex.ledger.errors import (
     BodyNotHeldError,
     CborError,
@@ -143,6 +143,8 @@ class Statement:
     _leaf: bytes = field(default=b"", repr=False, compare=False)
     kind: str = ""
     is_envelope: bool = False
+    #: SHA-256 leaf hash of ``_leaf``, worked out on first use (verification asks often)
+    _leaf_hash: bytes = field(default=b"", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self._leaf:
@@ -223,7 +225,11 @@ class Statement:
 
     @property
     def leaf_hash(self) -> bytes:
-        return leaf_hash(self._leaf)
+        h = self._leaf_hash
+        if not h:
+            h = leaf_hash(self._leaf)
+            object.__setattr__(self, "_leaf_hash", h)
+        return h
 
     def to_bytes(self) -> bytes:
         """The statement as a holder carries it, receipts included."""
@@ -269,21 +275,13 @@ class Statement:
             raise OversizeError(
                 f"statement: too large: expected <= {MAX_STATEMENT_BYTES} bytes, got {len(data)}"
             )
-        value = encoding.decode(data, what="statement")
-        if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
-            got = value.tag if isinstance(value, cbor2.CBORTag) else type(value).__name__
-            raise CoseError(f"statement: wrong cose tag: expected 18 (COSE_Sign1), got {got}")
-        arr = value.value
-        if not isinstance(arr, list) or len(arr) != 4:
-            raise CoseError("statement: cose_sign1 must be an array of 4 items")
-        protected, unprotected, payload, signature = arr
-        if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
-            raise CoseError("statement: protected must be bstr and unprotected a map")
-        if not isinstance(payload, bytes):
-            raise CoseError("statement: payload must be an attached bstr")
-        if not isinstance(signature, bytes) or len(signature) != 64:
-            raise CoseError("statement: signature must be a 64-byte bstr")
-        receipts = _parse_unprotected(unprotected)
+        # the layout credex writes is read by slicing; anything else, the general path
+        fast = fixed_layout.statement(data)
+        if fast is not None:
+            protected, receipts, payload, signature, leaf = fast
+        else:
+            protected, receipts, payload, signature = _parse_cose(data)
+            leaf = b""  # built from the parts
         alg, kid, claims, kind = _parse_protected(protected)
         if kind is not None:  # a hash envelope: the body is off-log
             if len(payload) != 32:
@@ -291,7 +289,7 @@ class Statement:
                     f"envelope: payload must be a 32-byte SHA-256, got {len(payload)} bytes"
                 )
             st = cls(
-                protected, payload, signature, alg, kid, claims, None, receipts, b"", kind, True
+                protected, payload, signature, alg, kid, claims, None, receipts, leaf, kind, True
             )
             return st if preimage is None else st.with_preimage(preimage)
         if preimage is not None:
@@ -300,7 +298,26 @@ class Statement:
         if claims.sub != record.subject.id:
             raise CoseError("statement: cwt sub claim does not match the record subject")
         envelope.require_envelope(record, False)  # a person's record is never in the clear
-        return cls(protected, payload, signature, alg, kid, claims, record, receipts)
+        return cls(protected, payload, signature, alg, kid, claims, record, receipts, leaf)
+
+
+def _parse_cose(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes]:
+    """(protected, receipts, payload, signature) of a statement, by the general path."""
+    value = encoding.decode(data, what="statement")
+    if not isinstance(value, cbor2.CBORTag) or value.tag != COSE_SIGN1_TAG:
+        got = value.tag if isinstance(value, cbor2.CBORTag) else type(value).__name__
+        raise CoseError(f"statement: wrong cose tag: expected 18 (COSE_Sign1), got {got}")
+    arr = value.value
+    if not isinstance(arr, list) or len(arr) != 4:
+        raise CoseError("statement: cose_sign1 must be an array of 4 items")
+    protected, unprotected, payload, signature = arr
+    if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
+        raise CoseError("statement: protected must be bstr and unprotected a map")
+    if not isinstance(payload, bytes):
+        raise CoseError("statement: payload must be an attached bstr")
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise CoseError("statement: signature must be a 64-byte bstr")
+    return protected, _parse_unprotected(unprotected), payload, signature
 
 
 def _parse_unprotected(unprotected: dict[Any, Any]) -> tuple[bytes, ...]:
@@ -313,9 +330,12 @@ def _parse_unprotected(unprotected: dict[Any, Any]) -> tuple[bytes, ...]:
     return tuple(receipts)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_protected(protected: bytes) -> tuple[int, bytes, Claims, str | None]:
     """(alg, kid, claims, kind): kind is None for an ordinary statement, else the
-    enveloped record's kind."""
+    enveloped record's kind. A pure function of the bytes, remembered for the last 4,096
+    headers (one issuer's batch shares one: same kid, iss, often sub and iat); refusals
+    are not remembered."""
     try:
         hdr = encoding.decode(protected, what="statement protected header")
     except NonDeterministicCborError:

@@ -19,6 +19,8 @@ material comes in, no clock, no files.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from credex.ledger.bundle import Bundle
@@ -125,6 +127,15 @@ def _proven(
     )
 
 
+def _repairers(trust: TrustPolicy, cache: Cache) -> Callable[[Statement, Statement], bool] | None:
+    """``authorised_repairers(trust)``, worked out once per verifier."""
+    memo = cache.repairers
+    if memo is None or memo[0] is not trust:
+        memo = (trust, authorised_repairers(trust))
+        cache.repairers = memo
+    return memo[1]
+
+
 def _status_of(
     bundle: Bundle,
     checked: Checked,
@@ -162,7 +173,7 @@ def _status_of(
             st,
             subs,
             when,
-            authorised_repairers=authorised_repairers(trust),
+            authorised_repairers=_repairers(trust, cache),
             positions=positions,
         )
     except LifecycleTargetError as e:
@@ -354,6 +365,37 @@ class Verifier:
         except CredexError:
             pass
         return report
+
+    def run_many(self, bundles: Sequence[bytes], *, threads: int = 2) -> list[VerificationReport]:
+        """``run`` of each bundle, the reports in the same order; never raises a
+        ``CredexError``.
+
+        With ``threads`` > 1 the bundles are shared out among that many threads: PyNaCl
+        releases the GIL while it checks a signature, so one thread's Ed25519 runs while
+        another decodes (the pure-Python part still takes turns). Thread-safe: the cache
+        only remembers successful checks, and a race at worst checks one twice."""
+        if threads < 1:
+            raise ValueError("verify: threads must be at least 1")
+        reports: list[VerificationReport | None] = [None] * len(bundles)
+        if threads == 1 or len(bundles) < 2 * threads:
+            return [self.run(b) for b in bundles]
+
+        def work(start: int) -> None:
+            for i in range(start, len(bundles), threads):
+                reports[i] = self.run(bundles[i])
+
+        workers = [threading.Thread(target=work, args=(k,)) for k in range(1, threads)]
+        for w in workers:
+            w.start()
+        try:
+            work(0)
+        finally:
+            for w in workers:
+                w.join()
+        done = [r for r in reports if r is not None]
+        if len(done) != len(bundles):  # a worker died of a non-credex error
+            raise RuntimeError("verify: a verification thread failed")
+        return done
 
     def verify(self, data: bytes) -> VerificationReport:
         """Like ``run`` but raises the first failing step's error (see verify_bundle)."""

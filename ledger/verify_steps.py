@@ -20,7 +20,10 @@ fails as its parent's step 7 or 8) and returns what the later steps need. Pure.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from credex.ledger.attestation import Attestation
 from credex.ledger.bundle import Bundle
@@ -30,7 +33,7 @@ from credex.ledger.checkpoint import (
     verify_cosignature,
     verify_note_signature,
 )
-from credex.ledger.dates import cst_second
+from credex.ledger.dates import cst_second as _cst_second
 from credex.ledger.errors import (
     CheckpointError,
     CredexError,
@@ -50,6 +53,17 @@ from credex.ledger.verify_report import Run
 __all__ = ["Cache", "Checked", "pick_issuer", "verify_one"]
 
 
+#: kids remembered per verifier (they come from the bundles, so the memo is bounded)
+_MEMO_MAX: Final = 256
+
+
+@functools.lru_cache(maxsize=1024)
+def cst_second(t: int) -> str:
+    """``dates.cst_second``, remembered: a batch repeats its signing times and key
+    windows, and formatting a date costs more than the step's checks."""
+    return _cst_second(t)
+
+
 def _when(t: int | None) -> str:
     """A key window's end as people read it (China Standard Time; None or 0: open)."""
     if t is None:
@@ -57,10 +71,19 @@ def _when(t: int | None) -> str:
     return "-∞" if t == 0 else cst_second(t)
 
 
-def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
+def pick_issuer(trust: TrustPolicy, st: Statement, cache: Cache | None = None) -> TrustedIssuer:
     """(2) The trusted key that signed ``st``: registered to ``iss``, valid at ``iat``,
-    authorised for the kind, and of the record's region (when the record is at hand)."""
-    candidates = trust.issuers_for_kid(st.kid)
+    authorised for the kind, and of the record's region (when the record is at hand).
+    ``cache`` remembers the trust's keys by kid (a verifier's trust does not change)."""
+    if cache is None:
+        candidates = trust.issuers_for_kid(st.kid)
+    else:
+        found = cache.issuers.get(st.kid)
+        if found is None:
+            found = trust.issuers_for_kid(st.kid)
+            if len(cache.issuers) < _MEMO_MAX:  # kids come from the bundles: bounded
+                cache.issuers[st.kid] = found
+        candidates = found
     if not candidates:
         raise UntrustedKeyError(f"issuer: key {st.kid.hex()[:16]}… is not in the trust material")
     named = [c for c in candidates if c.issuer_id == st.claims.iss]
@@ -85,8 +108,13 @@ def pick_issuer(trust: TrustPolicy, st: Statement) -> TrustedIssuer:
     return authorised[0]
 
 
-def _pick_log(trust: TrustPolicy, receipt: Receipt) -> TrustedLog:
-    log = trust.log_for_kid(receipt.log_kid)
+def _pick_log(trust: TrustPolicy, receipt: Receipt, cache: Cache) -> TrustedLog:
+    if receipt.log_kid in cache.logs:
+        log = cache.logs[receipt.log_kid]
+    else:
+        log = trust.log_for_kid(receipt.log_kid)
+        if len(cache.logs) < _MEMO_MAX:
+            cache.logs[receipt.log_kid] = log
     if log is None:
         raise WrongLogError(
             f"receipt: signed by log key {receipt.log_kid.hex()[:16]}…, "
@@ -102,9 +130,17 @@ class Cache:
     a cosignature's entry is its timestamp, or None when it does not verify."""
 
     receipts: set[tuple[bytes, bytes, bytes, bytes]] = field(default_factory=set)
-    parsed_notes: dict[str, SignedNote] = field(default_factory=dict)
+    #: a note's text -> the parsed note and its checkpoint (at most 64 notes)
+    parsed_notes: dict[str, tuple[SignedNote, Checkpoint]] = field(default_factory=dict)
     notes: set[tuple[str, str, bytes]] = field(default_factory=set)
     cosigned: dict[tuple[str, str, bytes], int | None] = field(default_factory=dict)
+    #: the trust's issuer keys and log of each kid met (at most ``_MEMO_MAX`` kids; a
+    #: cache serves one trust, as a ``Verifier`` does)
+    issuers: dict[bytes, Sequence[TrustedIssuer]] = field(default_factory=dict)
+    logs: dict[bytes, TrustedLog | None] = field(default_factory=dict)
+    #: (trust, its ``authorised_repairers``): a runtime protocol check costs more than
+    #: the rest of step 7, and a verifier's trust does not change
+    repairers: tuple[object, Callable[[Statement, Statement], bool] | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +156,12 @@ class Checked:
 
 
 def _cosignature_times(
-    bundle: Bundle, note: SignedNote, trust: TrustPolicy, cache: Cache
+    bundle: Bundle, note: SignedNote, origin: str, trust: TrustPolicy, cache: Cache
 ) -> list[int]:
     """The timestamps of the trusted witnesses' valid cosignatures on ``note``."""
     out: list[int] = []
     counted: set[bytes] = set()  # a witness key counts once, however often it is listed
-    for w in trust.witnesses_for(note.checkpoint.origin):
+    for w in trust.witnesses_for(origin):
         if w.public_key in counted:
             continue
         counted.add(w.public_key)
@@ -200,10 +236,13 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
                 f"decode: expected exactly one receipt under label 394, got {len(st.receipts)}"
             )
         receipt = Receipt.from_bytes(st.receipts[0])
-        note = cache.parsed_notes.get(bundle.checkpoint) or SignedNote.from_text(bundle.checkpoint)
-        if len(cache.parsed_notes) < 64:
-            cache.parsed_notes[bundle.checkpoint] = note
-        cp = note.checkpoint
+        parsed = cache.parsed_notes.get(bundle.checkpoint)
+        if parsed is None:
+            note = SignedNote.from_text(bundle.checkpoint)
+            parsed = (note, note.checkpoint)
+            if len(cache.parsed_notes) < 64:
+                cache.parsed_notes[bundle.checkpoint] = parsed
+        note, cp = parsed
         att = None if bundle.attestation is None else Attestation.from_bytes(bundle.attestation)
     except CredexError as e:
         fail(1, e)
@@ -225,9 +264,9 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
         )
     # (2) issuer key, kind, region; and the key valid when the log logged the entry
     try:
-        issuer = pick_issuer(trust, st)
+        issuer = pick_issuer(trust, st, cache)
         attested_by = "" if att is None else _attested(att, st, receipt, cp, trust)
-        times = _cosignature_times(bundle, note, trust, cache)
+        times = _cosignature_times(bundle, note, cp.origin, trust, cache)
         window = _logged_window(att, attested_by, times, trust.quorum_for(cp.origin))
         keys_valid_when_logged([issuer], window, "issuer")
     except CredexError as e:
@@ -254,7 +293,7 @@ def verify_one(bundle: Bundle, trust: TrustPolicy, run: Run, depth: int, cache: 
         run.ok(3, "Ed25519 signature over the COSE Sig_structure verifies")
     # (4) inclusion: recompute the root from the leaf and the receipt's path
     try:
-        log = _pick_log(trust, receipt)
+        log = _pick_log(trust, receipt, cache)
         root = receipt.root_for(st.leaf_hash)
     except CredexError as e:
         fail(4, e)

@@ -22,9 +22,10 @@ the reason is kept in the status. This module talks to the peer only through the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from credex.ledger.checkpoint import SignedNote, merge_verified, verify_note_signature
 from credex.ledger.errors import (
@@ -45,9 +46,9 @@ from credex.ledger.logtime import LoggedWindow, keys_valid_when_logged, require_
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.storage.base import StoredCheckpoint
-from credex.ledger.trust import TrustPolicy, require_region
+from credex.ledger.trust import TrustedIssuer, TrustPolicy, require_region
 
-__all__ = ["PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
+__all__ = ["VERIFY_THREADS", "PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
 
 
 class PeerSource(Protocol):
@@ -85,10 +86,27 @@ def verify_peer_statement(
             saw the peer's log without the entry (a backdated statement).
         SignatureError: the issuer signature does not verify.
     """
+    return _verify_statement(data, trust, now, seen_without, {})
+
+
+def _verify_statement(
+    data: bytes,
+    trust: TrustPolicy,
+    now: int | None,
+    seen_without: int | None,
+    memo: dict[tuple[bytes, str], list[TrustedIssuer]],
+) -> Statement:
+    """``verify_peer_statement`` with ``memo``: the trusted keys of (kid, iss) already
+    looked up in this round (the trust does not change during one)."""
     st = Statement.from_bytes(data)
     if st.receipts:
         raise VerificationError("sync: a logged statement must not carry receipts")
-    named = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
+    who = (st.kid, st.claims.iss)
+    named = memo.get(who)
+    if named is None:
+        named = [i for i in trust.issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss]
+        if len(memo) < 1024:
+            memo[who] = named
     if not named:
         raise UntrustedKeyError(
             f"sync: statement key {st.kid.hex()[:16]}… is not a trusted key of {st.claims.iss!r}"
@@ -113,6 +131,51 @@ def verify_peer_statement(
     return st
 
 
+#: threads that verify one fetched chunk: PyNaCl releases the GIL during Ed25519, so one
+#: thread's signature check overlaps another's decoding (issue 13)
+VERIFY_THREADS: Final = 2
+#: chunks shorter than this are verified in the calling thread
+_PARALLEL_MIN: Final = 64
+
+
+def _verify_chunk(
+    datas: Sequence[bytes], verify: Callable[[bytes], Statement], threads: int
+) -> list[Statement | CredexError]:
+    """``verify`` of each entry, in order; a refusal is returned in its place. Other
+    exceptions (bugs) are raised in the caller."""
+    out: list[Statement | BaseException | None] = [None] * len(datas)
+
+    def work(first: int, step: int) -> None:
+        for i in range(first, len(datas), step):
+            try:
+                out[i] = verify(datas[i])
+            except BaseException as e:  # handed to the calling thread
+                out[i] = e
+
+    if threads == 1 or len(datas) < _PARALLEL_MIN:
+        work(0, 1)
+    else:
+        workers = [threading.Thread(target=work, args=(k, threads)) for k in range(1, threads)]
+        for w in workers:
+            w.start()
+        try:
+            work(0, threads)
+        finally:
+            for w in workers:
+                w.join()
+    done: list[Statement | CredexError] = []
+    for r in out:
+        if isinstance(r, (Statement, CredexError)):
+            done.append(r)
+            if isinstance(r, CredexError):
+                break  # nothing after the first bad entry is used
+        elif isinstance(r, BaseException):
+            raise r
+        else:
+            raise RuntimeError("sync: an entry was not verified")
+    return done
+
+
 class PeerSync:
     """Follows ``origin`` through ``source`` into ``mirror`` (an ``AppendOnlyLog``)."""
 
@@ -124,12 +187,16 @@ class PeerSync:
         mirror: AppendOnlyLog,
         *,
         batch: int = 1000,
+        threads: int = VERIFY_THREADS,
     ) -> None:
+        if threads < 1:
+            raise ValueError("sync: threads must be at least 1")
         self.origin = origin
         self.source = source
         self.trust = trust
         self.mirror = mirror
         self.batch = batch
+        self.threads = threads
 
     def _verified_note(self) -> SignedNote:
         text = self.source.get_checkpoint()
@@ -183,16 +250,22 @@ class PeerSync:
         """Verified leaves from ``start`` up to the first bad one (and why it was bad)."""
         leaves: list[NewLeaf] = []
         index = start
+        memo: dict[tuple[bytes, str], list[TrustedIssuer]] = {}
+
+        def verify(data: bytes) -> Statement:
+            return _verify_statement(data, self.trust, now, seen_without, memo)
+
         for chunk in self.source.get_entries(start, end):
-            for data in chunk:
-                if index >= end:
-                    return leaves, f"entry {index}: peer sent more entries than asked"
-                try:
-                    st = verify_peer_statement(data, self.trust, now=now, seen_without=seen_without)
-                except CredexError as e:
-                    return leaves, f"entry {index}: {e}"
+            wanted = chunk[: max(0, end - index)]
+            # every entry of the chunk is checked (in parallel); the first bad one, in
+            # log order, stops the round exactly as if they were checked one by one
+            for st in _verify_chunk(wanted, verify, self.threads):
+                if isinstance(st, CredexError):
+                    return leaves, f"entry {index}: {st}"
                 leaves.append(leaf_for(st))
                 index += 1
+            if len(chunk) > len(wanted):
+                return leaves, f"entry {index}: peer sent more entries than asked"
         if index < end:
             return leaves, f"entry {index}: peer sent {index - start} of {end - start} entries"
         return leaves, None
