@@ -51,13 +51,11 @@ from credex.ledger.merkle import (
     proof_from_plan,
     range_nodes,
 )
+from credex.ledger.node_cache import BLOCK, BLOCK_LEVEL, NodeCache, pack_block
 from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoint
 
 __all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "LogIndexer", "NewLeaf"]
 
-#: nodes at this level and above (subtrees of >= 256 leaves) are cached once read
-_UPPER_LEVEL: Final = 8
-_UPPER_CACHE_MAX: Final = 1 << 16
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
 #: the largest leaf (statement as logged, without receipts) the log accepts: C2SP
@@ -142,7 +140,8 @@ class AppendOnlyLog:
             name="credex-log-sequencer",
         )
         self._closed = False
-        self._upper: dict[NodeId, bytes] = {}
+        self._cache = NodeCache()
+        self._range = CompactRange()  # (no complete block is cached before the load)
         self._range = self._load_range()
         self._check_latest_checkpoint()
         self._index = index
@@ -316,20 +315,53 @@ class AppendOnlyLog:
         with self._lock:
             return self._range.copy()
 
-    def _nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
-        """Node hashes by id. Perfect-subtree hashes never change once stored, so the
-        upper levels (read by every proof) are kept in a bounded in-memory cache."""
-        cache = self._upper
-        found = {nid: cache[nid] for nid in ids if nid in cache}
-        wanted = [nid for nid in ids if nid not in found]
-        if wanted:
-            fetched = self._store.get_nodes(wanted)
-            if len(fetched) < len(wanted):
-                missing = min(nid for nid in wanted if nid not in fetched)
-                raise StorageError(f"log: stored tree is incomplete: missing node {missing}")
-            found.update(fetched)
-            if len(cache) < _UPPER_CACHE_MAX:
-                cache.update((nid, h) for nid, h in fetched.items() if nid[0] >= _UPPER_LEVEL)
+    def _nodes(self, ids: Collection[NodeId], *, blocks: bool = True) -> dict[NodeId, bytes]:
+        """Node hashes by id, in at most one store read. Perfect-subtree hashes never
+        change once stored, so a bounded in-memory cache (``NodeCache``) keeps the upper
+        levels, whole blocks of 32 leaves (levels 0 to 5), read in one piece when one
+        of their nodes is wanted and the block is complete, and single nodes of the
+        incomplete block at the right edge (``blocks`` false: a tile's rows are read and
+        kept node by node only at the upper levels)."""
+        cache = self._cache
+        # blocks below this one are complete
+        complete = self._range.size >> BLOCK_LEVEL if blocks else 0
+        found: dict[NodeId, bytes] = {}
+        in_blocks: dict[int, list[NodeId]] = {}
+        wanted: list[NodeId] = []
+        for nid in ids:
+            level, i = nid
+            if level < BLOCK_LEVEL and (b := (i << level) >> BLOCK_LEVEL) < complete:
+                in_blocks.setdefault(b, []).append(nid)
+                continue
+            h = cache.upper(nid)
+            if h is None:
+                wanted.append(nid)
+            else:
+                found[nid] = h
+        missing = []
+        for b, nids in in_blocks.items():
+            packed = cache.block(b)
+            if packed is None:
+                missing.append(b)
+                continue
+            for nid in nids:
+                found[nid] = cache.node_in(packed, b, nid)
+        leaves = [(0, j) for b in missing for j in range(b << BLOCK_LEVEL, (b + 1) << BLOCK_LEVEL)]
+        if not wanted and not leaves:
+            return found
+        fetched = self._store.get_nodes([*wanted, *leaves])
+        if any(nid not in fetched for nid in wanted) or any(n not in fetched for n in leaves):
+            gone = [nid for nid in (*wanted, *leaves) if nid not in fetched]
+            raise StorageError(f"log: stored tree is incomplete: missing node {min(gone)}")
+        for nid in wanted:
+            found[nid] = fetched[nid]
+        cache.add_upper((nid, fetched[nid]) for nid in wanted if blocks or nid[0] >= BLOCK_LEVEL)
+        for b in missing:
+            first = b << BLOCK_LEVEL
+            packed = pack_block([fetched[(0, j)] for j in range(first, first + BLOCK)])
+            cache.add_block(b, packed)
+            for nid in in_blocks[b]:
+                found[nid] = cache.node_in(packed, b, nid)
         return found
 
     def _root_at(self, size: int) -> bytes:
@@ -420,7 +452,7 @@ class AppendOnlyLog:
                 f"0 <= start <= end <= {size} >> level, got level {level}, {start}..{end}"
             )
         ids = [(level, i) for i in range(start, end)]
-        found = self._nodes(ids)
+        found = self._nodes(ids, blocks=False)
         return [found[nid] for nid in ids]
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:

@@ -1,0 +1,106 @@
+"""``NodeCache`` and the log reading through it (SQLite file and PostgreSQL schema)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pytest
+
+from credex.ledger.errors import StorageError
+from credex.ledger.log import AppendOnlyLog, NewLeaf
+from credex.ledger.merkle import MerkleTree, NodeId, leaf_hash
+from credex.ledger.node_cache import BLOCK, NodeCache, pack_block
+from credex.ledger.storage.sql import SqlStore
+
+
+class CountingStore(SqlStore):
+    """A real store that counts node reads and can lose nodes on demand."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.reads = 0
+        self.lose: set[NodeId] = set()
+
+    def get_nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
+        self.reads += 1
+        found = super().get_nodes(ids)
+        return {nid: h for nid, h in found.items() if nid not in self.lose}
+
+
+def _leaves(n: int, start: int = 0) -> list[NewLeaf]:
+    return [NewLeaf(b"entry %d" % i, "score.city", "x/y", i) for i in range(start, start + n)]
+
+
+def test_pack_block_holds_every_level() -> None:
+    data = [b"%d" % i for i in range(BLOCK)]
+    tree = MerkleTree(data)
+    packed = pack_block([leaf_hash(d) for d in data])
+    assert len(packed) == (2 * BLOCK - 1) * 32
+    assert NodeCache.node_in(packed, 0, (5, 0)) == tree.root()
+    assert NodeCache.node_in(packed, 0, (0, 7)) == leaf_hash(data[7])
+    with pytest.raises(ValueError, match="a block has 32 leaves"):
+        pack_block([b"\x00" * 32])
+
+
+def test_cache_is_bounded_oldest_first() -> None:
+    cache = NodeCache(max_blocks=2, max_upper=2)
+    for b in range(3):
+        cache.add_block(b, bytes([b]))
+    cache.add_upper([((5, i), bytes([i])) for i in range(3)])
+    assert cache.block(0) is None and cache.block(2) == b"\x02"
+    assert cache.upper((5, 0)) is None and cache.upper((5, 2)) == b"\x02"
+    assert len(cache) == 4
+
+
+def test_proofs_through_a_tiny_cache_match_the_tree(store_url: str) -> None:
+    """Every proof of every size equals the in-memory tree's while blocks and upper nodes
+    are evicted all the time, and the block at the right edge (incomplete) is never kept."""
+    store = CountingStore(store_url)
+    log = AppendOnlyLog(store)
+    try:
+        log._cache = NodeCache(max_blocks=2, max_upper=3)
+        log.append_many(_leaves(100))
+        tree = MerkleTree([b"entry %d" % i for i in range(100)])
+        for size in (1, 31, 32, 33, 64, 95, 100):
+            for index in range(size):
+                assert log.inclusion_proof(index, size) == tree.inclusion_proof(index, size)
+        for old in (1, 32, 33, 70):
+            assert log.consistency_proof(old, 100) == tree.consistency_proof(old, 100)
+        assert len(log._cache) <= 5
+        log.append_many(_leaves(30, 100))  # block 3 (96..127) still incomplete at 130
+        tree = MerkleTree([b"entry %d" % i for i in range(130)])
+        for index in range(90, 130):
+            leaf, proof = log.leaf_and_inclusion_proof(index, 130)
+            assert (leaf, proof) == (tree.node((0, index)), tree.inclusion_proof(index, 130))
+    finally:
+        log.close()
+        store.close()
+
+
+def test_a_cached_proof_reads_nothing(store_url: str) -> None:
+    store = CountingStore(store_url)
+    log = AppendOnlyLog(store)
+    try:
+        log.append_many(_leaves(200))
+        first = log.inclusion_proof(77, 200)
+        reads = store.reads
+        assert log.inclusion_proof(77, 200) == first
+        assert log.inclusion_proof(78, 200) is not None  # the same right edge: cached
+        assert log.inclusion_proof(79, 192) is not None  # whole blocks only
+        assert store.reads == reads
+    finally:
+        log.close()
+        store.close()
+
+
+def test_a_lost_node_is_still_named(store_url: str) -> None:
+    store = CountingStore(store_url)
+    log = AppendOnlyLog(store)
+    try:
+        log.append_many(_leaves(64))
+        store.lose = {(0, 40)}
+        with pytest.raises(StorageError, match=r"incomplete: missing node \(0, 40\)"):
+            log.inclusion_proof(41, 64)
+    finally:
+        log.close()
+        store.close()
