@@ -425,6 +425,22 @@ class AppendOnlyLog:
         Raises:
             OutOfRangeError: ``size`` beyond the current size, or an index >= size.
         """
+        return [proof for _, proof in self._proofs(indices, size, leaves=False)]
+
+    def leaves_and_inclusion_proofs(
+        self, indices: Sequence[int], size: int
+    ) -> list[tuple[bytes, list[bytes]]]:
+        """The leaf hash and inclusion proof of each entry of ``indices`` (in that order)
+        in the tree of ``size``, with at most one node read.
+
+        Raises:
+            OutOfRangeError: ``size`` beyond the current size, or an index >= size.
+        """
+        return self._proofs(indices, size, leaves=True)
+
+    def _proofs(
+        self, indices: Sequence[int], size: int, *, leaves: bool
+    ) -> list[tuple[bytes, list[bytes]]]:
         self._check_size(size, self._range.size)
         plans = []
         for index in indices:
@@ -433,8 +449,14 @@ class AppendOnlyLog:
                     f"log: leaf index out of range: expected 0 <= index < {size}, got {index}"
                 )
             plans.append(inclusion_plan(index, size))
-        nodes = self._nodes({nid for plan in plans for nid in plan_nodes(plan)})
-        return [proof_from_plan(plan, nodes) for plan in plans]
+        ids = {nid for plan in plans for nid in plan_nodes(plan)}
+        if leaves:
+            ids.update((0, index) for index in indices)
+        nodes = self._nodes(ids)
+        return [
+            (nodes[(0, index)] if leaves else b"", proof_from_plan(plan, nodes))
+            for index, plan in zip(indices, plans, strict=True)
+        ]
 
     def subtree_hashes(self, level: int, start: int, end: int, size: int) -> list[bytes]:
         """The hashes of the perfect subtrees ``(level, i)`` for ``start <= i < end``, each

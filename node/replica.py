@@ -67,7 +67,7 @@ from credex.node.rpc.auth import (
     Registry,
 )
 from credex.node.rpc.limits import DEFAULT_MAX_MESSAGE_BYTES
-from credex.node.rpc.log_servicer import MAX_ENTRIES_BATCH, stream_entries
+from credex.node.rpc.log_servicer import MAX_ENTRIES_BATCH, inclusion_proofs, stream_entries
 from credex.node.rpc.server import NodeServer, ServerPorts, _bind
 from credex.node.rpc.tls import NodeTls
 from credex.node.services.sharing import require_shared
@@ -270,6 +270,14 @@ class ReplicaLogServicer(log_pb2_grpc.LogServicer):
         index = log.index_of(ref) if isinstance(ref, bytes) else ref
         leaf_hash, hashes = log.leaf_and_inclusion_proof(index, size)
         return convert.inclusion_proof_to_proto(index, size, leaf_hash, hashes)
+
+    def GetInclusionProofs(
+        self, request: log_pb2.GetInclusionProofsRequest, context: Any
+    ) -> log_pb2.GetInclusionProofsResponse:
+        refs = convert.leaf_refs_from_proto(request)
+        self._replica.refresh()
+        size = int(request.tree_size) or self._served_size()
+        return inclusion_proofs(self._replica.log, refs, size)
 
     def GetConsistencyProof(
         self, request: log_pb2.GetConsistencyProofRequest, context: Any

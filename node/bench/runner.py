@@ -449,9 +449,9 @@ def _p3_report(p3: dict[str, Any]) -> dict[str, Any]:
         "batched_ratio": batched["proof_rpc_per_s"]["median"]
         / batched["in_process_proof_per_s"]["median"],
         **p3,
-        "note": "no batch-proof RPC: batched = GetInclusionProof futures in flight "
-        "(window per channel x clients); echo = bytes-in/bytes-out RPC on a separate "
-        "server with the node's TLS certificate",
+        "note": "batched = GetInclusionProofs calls of `batch` entries, one in flight per "
+        "client, vs the same batched read in-process; echo = bytes-in/bytes-out RPC on a "
+        "separate server with the node's TLS certificate",
     }
 
 

@@ -181,6 +181,19 @@ class PeerClient:
         hashes = convert.hashes_from_proto(msg.hashes, "inclusion proof")
         return int(msg.leaf_index), int(msg.tree_size), bytes(msg.leaf_hash), hashes
 
+    def get_inclusion_proofs(
+        self, leaves: Sequence[int | bytes], tree_size: int = 0
+    ) -> tuple[int, list[tuple[int, bytes, list[bytes]]]]:
+        """(tree_size, [(leaf_index, leaf_hash, proof hashes)]) for up to
+        ``convert.MAX_PROOFS_BATCH`` entries (indices or leaf hashes) in one call, in the
+        order of ``leaves``; the answer is checked to name exactly the entries asked."""
+        msg = self._call(
+            "GetInclusionProofs",
+            self._log.GetInclusionProofs,
+            convert.inclusion_proofs_request_to_proto(leaves, tree_size),
+        )
+        return int(msg.tree_size), convert.inclusion_proofs_from_proto(msg, leaves, tree_size)
+
     def get_consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         msg = self._call(
             "GetConsistencyProof",

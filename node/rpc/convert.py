@@ -19,6 +19,7 @@ from credex.v1 import log_pb2, submit_pb2, witness_pb2
 
 __all__ = [
     "HASH_SIZE",
+    "MAX_PROOFS_BATCH",
     "MAX_PROOF_HASHES",
     "LeafRef",
     "add_checkpoint_from_proto",
@@ -31,8 +32,12 @@ __all__ = [
     "entries_to_proto",
     "hashes_from_proto",
     "inclusion_proof_to_proto",
+    "inclusion_proofs_from_proto",
+    "inclusion_proofs_request_to_proto",
+    "inclusion_proofs_to_proto",
     "inclusion_request_to_proto",
     "leaf_ref_from_proto",
+    "leaf_refs_from_proto",
     "submit_acks_from_proto",
     "submit_acks_to_proto",
     "submit_request_to_proto",
@@ -42,6 +47,9 @@ __all__ = [
 HASH_SIZE: Final = 32
 #: a proof over a tree of at most 2^64 leaves has at most 2 * 64 hashes
 MAX_PROOF_HASHES: Final = 128
+#: entries per GetInclusionProofs call (an answer stays well under the 4 MiB message limit:
+#: at most 64 hashes a proof, about 2.3 KiB)
+MAX_PROOFS_BATCH: Final = 256
 
 #: an entry named by its 0-based index (int) or by its leaf hash (bytes)
 LeafRef = int | bytes
@@ -124,6 +132,77 @@ def inclusion_proof_to_proto(
     return log_pb2.GetInclusionProofResponse(
         leaf_index=leaf_index, tree_size=tree_size, leaf_hash=leaf_hash, hashes=list(hashes)
     )
+
+
+def leaf_refs_from_proto(msg: log_pb2.GetInclusionProofsRequest) -> list[LeafRef]:
+    """The entries of a GetInclusionProofs request: its indices, then its 32-byte hashes.
+
+    Raises:
+        FormatError: no entry is named, or a hash is not 32 bytes.
+        OversizeError: more than ``MAX_PROOFS_BATCH`` entries (checked before any hash).
+    """
+    n = len(msg.leaf_indices) + len(msg.leaf_hashes)
+    if n > MAX_PROOFS_BATCH:
+        raise OversizeError(
+            f"rpc: too many entries in one proofs request: expected <= {MAX_PROOFS_BATCH}, got {n}"
+        )
+    if n == 0:
+        raise FormatError("rpc: request names no entry: set leaf_indices or leaf_hashes")
+    refs: list[LeafRef] = [int(i) for i in msg.leaf_indices]
+    refs.extend(_hash(h, "leaf hash") for h in msg.leaf_hashes)
+    return refs
+
+
+def inclusion_proofs_request_to_proto(
+    refs: Sequence[LeafRef], tree_size: int
+) -> log_pb2.GetInclusionProofsRequest:
+    """Indices go first, then hashes: the order the answer comes in."""
+    return log_pb2.GetInclusionProofsRequest(
+        leaf_indices=[r for r in refs if isinstance(r, int)],
+        leaf_hashes=[r for r in refs if isinstance(r, bytes)],
+        tree_size=tree_size,
+    )
+
+
+def inclusion_proofs_to_proto(
+    tree_size: int, indices: Sequence[int], found: Sequence[tuple[bytes, Sequence[bytes]]]
+) -> log_pb2.GetInclusionProofsResponse:
+    msg = log_pb2.GetInclusionProofsResponse(tree_size=tree_size)
+    add = msg.proofs.add
+    for index, (leaf_hash, hashes) in zip(indices, found, strict=True):
+        add(leaf_index=index, tree_size=tree_size, leaf_hash=leaf_hash, hashes=hashes)
+    return msg
+
+
+def inclusion_proofs_from_proto(
+    msg: log_pb2.GetInclusionProofsResponse, refs: Sequence[LeafRef], tree_size: int
+) -> list[tuple[int, bytes, list[bytes]]]:
+    """(leaf_index, leaf_hash, proof hashes) per entry of ``refs``, in the order of
+    ``refs`` (the answer comes indices first, as ``inclusion_proofs_request_to_proto`` sent
+    them); checks that the answer is one proof per entry, of the tree asked for (0: any
+    one size), and names the entries asked.
+
+    Raises:
+        FormatError: a proof is missing, extra, of another size or entry, or malformed.
+        OversizeError: a proof has more than ``MAX_PROOF_HASHES`` hashes.
+    """
+    size = int(msg.tree_size)
+    if tree_size and size != tree_size:
+        raise FormatError(f"rpc: proofs of another tree: expected size {tree_size}, got {size}")
+    order = [k for k, r in enumerate(refs) if isinstance(r, int)]
+    order += [k for k, r in enumerate(refs) if isinstance(r, bytes)]
+    if len(msg.proofs) != len(order):
+        raise FormatError(
+            f"rpc: proofs answer has wrong length: expected {len(order)}, got {len(msg.proofs)}"
+        )
+    out: list[tuple[int, bytes, list[bytes]]] = [(0, b"", [])] * len(order)
+    for k, p in zip(order, msg.proofs, strict=True):
+        index, leaf_hash = int(p.leaf_index), _hash(p.leaf_hash, "leaf hash")
+        ref = refs[k]
+        if int(p.tree_size) != size or ref != (index if isinstance(ref, int) else leaf_hash):
+            raise FormatError("rpc: proofs answer names another entry or tree than asked")
+        out[k] = (index, leaf_hash, hashes_from_proto(p.hashes, "inclusion proof"))
+    return out
 
 
 def consistency_proof_to_proto(

@@ -9,7 +9,7 @@ errors are translated once by the server's interceptor (``credex.node.rpc.errors
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 from credex.ledger.checkpoint import SignedNote
@@ -29,6 +29,7 @@ __all__ = [
     "MAX_ENTRIES_BATCH",
     "MAX_ENTRIES_BYTES",
     "LogServicer",
+    "inclusion_proofs",
     "stream_entries",
 ]
 
@@ -54,6 +55,22 @@ def stream_entries(
             used += len(e.leaf)
         if chunk:
             yield convert.entries_to_proto(chunk_start, chunk)
+
+
+def inclusion_proofs(
+    log: AppendOnlyLog, refs: Sequence[convert.LeafRef], size: int
+) -> log_pb2.GetInclusionProofsResponse:
+    """GetInclusionProofs' answer: ``refs`` (indices first, then hashes, as decoded by
+    ``convert.leaf_refs_from_proto``) in the tree of ``size``, every node read at once.
+
+    Raises:
+        NotFoundError: a leaf hash is not in the log.
+        OutOfRangeError: ``size`` beyond the log, or an entry not in the tree of ``size``.
+    """
+    indices = [log.index_of(r) if isinstance(r, bytes) else r for r in refs]
+    return convert.inclusion_proofs_to_proto(
+        size, indices, log.leaves_and_inclusion_proofs(indices, size)
+    )
 
 
 class LogServicer(log_pb2_grpc.LogServicer):
@@ -116,6 +133,15 @@ class LogServicer(log_pb2_grpc.LogServicer):
         index = self._index(ref)
         leaf_hash, hashes = log.leaf_and_inclusion_proof(index, size)
         return convert.inclusion_proof_to_proto(index, size, leaf_hash, hashes)
+
+    def GetInclusionProofs(
+        self, request: log_pb2.GetInclusionProofsRequest, context: Any
+    ) -> log_pb2.GetInclusionProofsResponse:
+        refs = convert.leaf_refs_from_proto(request)
+        log = self._node.log
+        if int(request.tree_size) > log.size:
+            log.refresh()
+        return inclusion_proofs(log, refs, int(request.tree_size) or log.size)
 
     def GetConsistencyProof(
         self, request: log_pb2.GetConsistencyProofRequest, context: Any

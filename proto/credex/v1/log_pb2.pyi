@@ -1,8 +1,8 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -125,3 +125,21 @@ class GetManifestResponse(_message.Message):
     versions: _containers.RepeatedScalarFieldContainer[bytes]
     latest_version: int
     def __init__(self, versions: _Optional[_Iterable[bytes]] = ..., latest_version: _Optional[int] = ...) -> None: ...
+
+class GetInclusionProofsRequest(_message.Message):
+    __slots__ = ("leaf_indices", "leaf_hashes", "tree_size")
+    LEAF_INDICES_FIELD_NUMBER: _ClassVar[int]
+    LEAF_HASHES_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    leaf_indices: _containers.RepeatedScalarFieldContainer[int]
+    leaf_hashes: _containers.RepeatedScalarFieldContainer[bytes]
+    tree_size: int
+    def __init__(self, leaf_indices: _Optional[_Iterable[int]] = ..., leaf_hashes: _Optional[_Iterable[bytes]] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class GetInclusionProofsResponse(_message.Message):
+    __slots__ = ("tree_size", "proofs")
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PROOFS_FIELD_NUMBER: _ClassVar[int]
+    tree_size: int
+    proofs: _containers.RepeatedCompositeFieldContainer[GetInclusionProofResponse]
+    def __init__(self, tree_size: _Optional[int] = ..., proofs: _Optional[_Iterable[_Union[GetInclusionProofResponse, _Mapping]]] = ...) -> None: ...

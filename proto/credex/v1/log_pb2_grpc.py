@@ -69,6 +69,11 @@ class LogStub:
                 request_serializer=credex_dot_v1_dot_log__pb2.GetManifestRequest.SerializeToString,
                 response_deserializer=credex_dot_v1_dot_log__pb2.GetManifestResponse.FromString,
                 _registered_method=True)
+        self.GetInclusionProofs = channel.unary_unary(
+                '/credex.v1.Log/GetInclusionProofs',
+                request_serializer=credex_dot_v1_dot_log__pb2.GetInclusionProofsRequest.SerializeToString,
+                response_deserializer=credex_dot_v1_dot_log__pb2.GetInclusionProofsResponse.FromString,
+                _registered_method=True)
 
 
 class LogServicer:
@@ -130,6 +135,17 @@ class LogServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInclusionProofs(self, request, context):
+        """RFC 9162 inclusion proofs of 1 to 256 entries (by index and/or leaf hash) in one tree
+        of `tree_size`, read together (they share their upper nodes): one call instead of a
+        GetInclusionProof per entry. Proofs come in request order, leaf_indices first, then
+        leaf_hashes. No entry or more than 256: INVALID_ARGUMENT; an index past the tree, or
+        a tree past the log: OUT_OF_RANGE; an unknown hash: NOT_FOUND; never a partial answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LogServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +183,11 @@ def add_LogServicer_to_server(servicer, server):
                     servicer.GetManifest,
                     request_deserializer=credex_dot_v1_dot_log__pb2.GetManifestRequest.FromString,
                     response_serializer=credex_dot_v1_dot_log__pb2.GetManifestResponse.SerializeToString,
+            ),
+            'GetInclusionProofs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProofs,
+                    request_deserializer=credex_dot_v1_dot_log__pb2.GetInclusionProofsRequest.FromString,
+                    response_serializer=credex_dot_v1_dot_log__pb2.GetInclusionProofsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +379,33 @@ class Log:
             '/credex.v1.Log/GetManifest',
             credex_dot_v1_dot_log__pb2.GetManifestRequest.SerializeToString,
             credex_dot_v1_dot_log__pb2.GetManifestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProofs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credex.v1.Log/GetInclusionProofs',
+            credex_dot_v1_dot_log__pb2.GetInclusionProofsRequest.SerializeToString,
+            credex_dot_v1_dot_log__pb2.GetInclusionProofsResponse.FromString,
             options,
             channel_credentials,
             insecure,
