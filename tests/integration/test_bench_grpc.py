@@ -22,14 +22,14 @@ def test_grpc_benchmarks_report_structure(tmp_path: Path) -> None:
     assert p2["client_sign_per_s"] > 0
 
     with source_node(tmp_path, 20) as src:
-        p3 = p3_proofs(src, 8, clients=2, window=3, reps=1)
+        p3 = p3_proofs(src, 8, clients=2, batch=3, batch_factor=2, reps=1)
         p5 = p5_sync(tmp_path, src, reps=1)
     assert (p3["log_size"], p3["clients"], p3["rpcs"]) == (20, 2, 8)
     for key in ("proof_rpc_per_s", "echo_rpc_per_s"):
         _rate(p3["single"][key])
-    for key in ("proof_rpc_per_s", "in_process_proof_per_s"):
+    for key in ("proof_rpc_per_s", "in_process_proof_per_s", "in_process_one_by_one_per_s"):
         _rate(p3["batched"][key])
-    assert p3["batched"]["proofs"] == 8
+    assert (p3["batched"]["proofs"], p3["batched"]["batch"]) == (16, 3)
     _rate(p5["sync_per_s"])
     _rate(p5["in_process_sync_per_s"])
     assert p5["entries"] == 20

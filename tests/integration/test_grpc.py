@@ -53,6 +53,7 @@ from credex.ledger.verify import run_verification, verify_bundle
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
+from credex.node.rpc.convert import MAX_PROOFS_BATCH
 from credex.node.rpc.errors import witness_size_of
 from credex.node.rpc.server import NodeServer, ServerPorts, create_server
 from credex.node.rpc.tls import NodeTls
@@ -232,6 +233,28 @@ def test_log_rpcs_return_bytes_that_verify(served: Served) -> None:
         report = run_verification(bundle, served.home.trust())
         assert report.failed_step == 7 and all(s.ok for s in report.steps[:6])
         assert c.get_bundle(leaf_hash(leaves[3])) == bundle
+
+
+def test_inclusion_proofs_in_one_call_verify(served: Served) -> None:
+    """GetInclusionProofs: indices and hashes mixed, in the caller's order, every proof
+    equal to GetInclusionProof's and verifying against the checkpoint; size 0 is now."""
+    served.node.issue(score_records(REGION, served.home.subject_key(), 70, as_of=AS_OF), iat=T0)
+    cp = served.node.publish_checkpoint(T0).checkpoint
+    leaves = [e.leaf for e in served.node.log.entries(0, 70)]
+    with served.client() as c:
+        refs: list[int | bytes] = [69, leaf_hash(leaves[5]), 0, 33, leaf_hash(leaves[64]), 33]
+        size, got = c.get_inclusion_proofs(refs, 70)
+        assert size == 70 and len(got) == len(refs)
+        for ref, (index, h, proof) in zip(refs, got, strict=True):
+            assert ref == (index if isinstance(ref, int) else h)
+            assert h == leaf_hash(leaves[index])
+            verify_inclusion(h, index, 70, proof, cp.root)
+            assert c.get_inclusion_proof(index, 70) == (index, 70, h, proof)
+        assert c.get_inclusion_proofs([3, 3], 40)[1][0][2] == served.node.log.inclusion_proof(3, 40)
+        assert c.get_inclusion_proofs([7])[0] == 70
+        refs = list(range(MAX_PROOFS_BATCH))
+        big = c.get_inclusion_proofs([i % 70 for i in refs], 70)[1]
+        assert [index for index, _, _ in big] == [i % 70 for i in refs]
 
 
 def test_log_errors_map_to_status_codes(served: Served) -> None:

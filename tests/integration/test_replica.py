@@ -161,6 +161,10 @@ def test_replica_serves_verified_proofs_while_primary_appends(
                     held = conn.exec_driver_sql("SELECT count(*) FROM entries").scalar_one()
                 assert cp.size <= served <= held
                 verify_inclusion(leaf, i, cp.size, proof, cp.root)
+                batch = client.get_inclusion_proofs([i, cp.size - 1, 0], cp.size)[1]
+                assert batch[0] == (i, leaf, proof)
+                for index, h, p in batch:
+                    verify_inclusion(h, index, cp.size, p, cp.root)
                 last_leaf = [e for batch in client.get_entries(cp.size - 1, cp.size) for e in batch]
                 verify_inclusion(
                     leaf_hash(last_leaf[0]), cp.size - 1, cp.size,
