@@ -143,6 +143,8 @@ class AppendOnlyLog:
         self._cache = NodeCache()
         self._range = CompactRange()  # (no complete block is cached before the load)
         self._range = self._load_range()
+        #: leaf hashes of the incomplete block at the right edge, if all were appended here
+        self._tail: list[bytes] | None = [] if self._range.size % BLOCK == 0 else None
         self._check_latest_checkpoint()
         self._index = index
         if index is not None:  # the stored size, read after the index's own (log_index.py)
@@ -269,7 +271,31 @@ class AppendOnlyLog:
             if indexer is not None:
                 indexer.committed()
             self._range = cr
+            self._keep_new(start, [e.leaf_hash for e in entries], nodes)
         return results
+
+    def _keep_new(
+        self, start: int, leaves: Sequence[bytes], nodes: Sequence[tuple[NodeId, bytes]]
+    ) -> None:
+        """Put what a committed batch added into the node cache (the in-memory edge):
+        the blocks it completed, its nodes of 32 leaves or more, and the leaves and
+        nodes of the block left incomplete at the right edge, which the receipts of the
+        batch (proofs at the new size) read. Caller holds ``self._lock``."""
+        cache, tail = self._cache, self._tail
+        end = start + len(leaves)
+        edge = end >> BLOCK_LEVEL << BLOCK_LEVEL  # the first leaf of the incomplete block
+        for i, h in enumerate(leaves, start):
+            if tail is not None:
+                tail.append(h)
+                if len(tail) == BLOCK:
+                    cache.add_block(i >> BLOCK_LEVEL, pack_block(tail))
+                    tail = []
+            elif i % BLOCK == BLOCK - 1:
+                tail = []  # the next block starts here: its leaves are all seen
+        self._tail = tail
+        keep = [(nid, h) for nid, h in nodes if nid[0] >= BLOCK_LEVEL or nid[1] << nid[0] >= edge]
+        keep.extend(((0, i), h) for i, h in enumerate(leaves, start) if i >= edge)
+        cache.add_upper(keep)
 
     def refresh(self) -> int:
         """Adopt the store's tree if it grew and extends ours; returns the size. It grows
@@ -285,6 +311,7 @@ class AppendOnlyLog:
                     fresh = self._load_range()
                     if self._root_at(old.size) == old.root():
                         self._range = fresh
+                        self._tail = [] if fresh.size % BLOCK == 0 else None
             except CredexError:
                 pass
             return self._range.size

@@ -99,16 +99,19 @@ def inclusion_plan(index: int, size: int) -> Plan:
         raise OutOfRangeError(f"merkle: leaf index out of range: expected < {size}, got {index}")
     rev: Plan = []
     lo, hi = 0, size
-    while hi - lo > 1:
+    while hi - lo > 1 and (hi - lo) & (hi - lo - 1):  # the right edge: not a perfect subtree
         k = _split(hi - lo)
         if index < lo + k:
             rev.append(range_nodes(lo + k, hi))
             hi = lo + k
         else:
-            rev.append(range_nodes(lo, lo + k))
+            level = k.bit_length() - 1
+            rev.append([(level, lo >> level)])
             lo = lo + k
-    rev.reverse()
-    return rev
+    # inside a perfect subtree: one sibling per level, bottom-up
+    plan: Plan = [[(level, (index >> level) ^ 1)] for level in range((hi - lo).bit_length() - 1)]
+    plan.extend(reversed(rev))
+    return plan
 
 
 def consistency_plan(old_size: int, new_size: int) -> Plan:
@@ -152,7 +155,10 @@ def plan_nodes(plan: Plan) -> set[NodeId]:
 
 def proof_from_plan(plan: Plan, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
     """Fold the looked-up node hashes into proof elements."""
-    return [fold([nodes[nid] for nid in element]) for element in plan]
+    return [
+        nodes[element[0]] if len(element) == 1 else fold([nodes[nid] for nid in element])
+        for element in plan
+    ]
 
 
 def _check_digest(what: str, value: bytes, err: type[Exception]) -> None:

@@ -95,12 +95,45 @@ def test_a_cached_proof_reads_nothing(store_url: str) -> None:
 
 def test_a_lost_node_is_still_named(store_url: str) -> None:
     store = CountingStore(store_url)
-    log = AppendOnlyLog(store)
+    with AppendOnlyLog(store) as first:
+        first.append_many(_leaves(64))
+    log = AppendOnlyLog(store)  # a cold cache
     try:
-        log.append_many(_leaves(64))
         store.lose = {(0, 40)}
         with pytest.raises(StorageError, match=r"incomplete: missing node \(0, 40\)"):
             log.inclusion_proof(41, 64)
     finally:
         log.close()
+        store.close()
+
+
+def test_what_a_batch_appends_is_kept_so_its_receipts_read_nothing(store_url: str) -> None:
+    """Receipts of a batch are proofs at the new size: the blocks it completed, its upper
+    nodes and its incomplete block at the right edge come from memory, across batches
+    that split blocks; after a reopen (tail unknown) the next block boundary resumes it."""
+    store = CountingStore(store_url)
+    log = AppendOnlyLog(store)
+    try:
+        tree = MerkleTree()
+        for n in (5, 40, 1, 77, 13, 64):
+            first = log.size
+            log.append_many(_leaves(n, first))
+            for i in range(first, first + n):
+                tree.append(b"entry %d" % i)
+            reads = store.reads
+            proofs = log.inclusion_proofs(range(first, log.size), log.size)
+            assert proofs == [tree.inclusion_proof(i, log.size) for i in range(first, log.size)]
+            assert store.reads == reads, n
+    finally:
+        log.close()
+    reopened = AppendOnlyLog(store)  # 200 entries: the edge block's first leaves unknown
+    try:
+        reopened.append_many(_leaves(40, 200))
+        for i in range(200, 240):
+            tree.append(b"entry %d" % i)
+        assert reopened.inclusion_proofs(range(240), 240) == [
+            tree.inclusion_proof(i, 240) for i in range(240)
+        ]
+    finally:
+        reopened.close()
         store.close()
