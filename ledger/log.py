@@ -119,10 +119,13 @@ class AppendOnlyLog:
         max_batch: int = 1024,
         max_delay_s: float = 0.002,
         index: LogIndexer | None = None,
+        node_cache: NodeCache | None = None,
     ) -> None:
         """Open the log stored in ``store``; with ``index`` (``credex.ledger.log_index``),
         keep the log's verifiable index in step: each batch writes its index versions in
         its own transaction, and an index behind the log is caught up here.
+        ``node_cache``: where immutable subtree hashes are kept (default: a ``NodeCache``
+        of the standard bounds).
 
         Raises:
             ValueError: ``max_batch < 1`` or ``max_delay_s < 0``.
@@ -140,7 +143,7 @@ class AppendOnlyLog:
             name="credex-log-sequencer",
         )
         self._closed = False
-        self._cache = NodeCache()
+        self._cache = NodeCache() if node_cache is None else node_cache
         self._range = CompactRange()  # (no complete block is cached before the load)
         self._range = self._load_range()
         #: leaf hashes of the incomplete block at the right edge, if all were appended here

@@ -53,7 +53,8 @@ def pack_block(leaves: Sequence[bytes]) -> bytes:
 
 
 class NodeCache:
-    """Blocks by block index and upper nodes by node id; thread-safe (reads take no lock)."""
+    """Blocks by block index and single nodes by node id; thread-safe (reads take no
+    lock). A maximum of 0 keeps nothing of that kind (the bench reads from storage)."""
 
     def __init__(self, max_blocks: int = MAX_BLOCKS, max_upper: int = MAX_UPPER) -> None:
         self._blocks: dict[int, bytes] = {}
@@ -79,6 +80,8 @@ class NodeCache:
         return block[pos : pos + _HASH]
 
     def add_block(self, b: int, packed: bytes) -> None:
+        if self._max_blocks <= 0:
+            return
         with self._lock:
             blocks = self._blocks
             if b not in blocks and len(blocks) >= self._max_blocks:
@@ -86,6 +89,8 @@ class NodeCache:
             blocks[b] = packed
 
     def add_upper(self, items: Iterable[tuple[NodeId, bytes]]) -> None:
+        if self._max_upper <= 0:
+            return
         with self._lock:
             upper = self._upper
             for nid, h in items:

@@ -50,15 +50,18 @@ def test_cache_is_bounded_oldest_first() -> None:
     assert cache.block(0) is None and cache.block(2) == b"\x02"
     assert cache.upper((5, 0)) is None and cache.upper((5, 2)) == b"\x02"
     assert len(cache) == 4
+    none = NodeCache(max_blocks=0, max_upper=0)
+    none.add_block(0, b"\x00")
+    none.add_upper([((5, 0), b"\x00")])
+    assert len(none) == 0
 
 
 def test_proofs_through_a_tiny_cache_match_the_tree(store_url: str) -> None:
     """Every proof of every size equals the in-memory tree's while blocks and upper nodes
     are evicted all the time, and the block at the right edge (incomplete) is never kept."""
     store = CountingStore(store_url)
-    log = AppendOnlyLog(store)
+    log = AppendOnlyLog(store, node_cache=NodeCache(max_blocks=2, max_upper=3))
     try:
-        log._cache = NodeCache(max_blocks=2, max_upper=3)
         log.append_many(_leaves(100))
         tree = MerkleTree([b"entry %d" % i for i in range(100)])
         for size in (1, 31, 32, 33, 64, 95, 100):
