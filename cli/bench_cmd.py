@@ -127,7 +127,8 @@ def bench(
             "gRPC submit / raw sign",
             lambda: (
                 f"{report['P2']['submit_per_s']['median']:.0f}/s "
-                f"({report['P2']['clients']} mTLS clients, durable acks)"
+                f"({report['P2']['clients']} mTLS clients, durable acks; credex serve peak "
+                f"RSS {report['P2']['server_memory']['peak_mib']} MiB)"
             ),
         ),
         (
@@ -140,7 +141,7 @@ def bench(
         ),
         (
             "P3_batched",
-            "proofs in flight / in-process",
+            "batch proof RPC / in-process",
             lambda: (
                 f"{report['P3']['batched']['proof_rpc_per_s']['median']:.0f}/s vs "
                 f"{report['P3']['batched']['in_process_proof_per_s']['median']:.0f}/s"

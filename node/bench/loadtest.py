@@ -45,7 +45,7 @@ from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
 from credex.node.rpc.tls import NodeTls
 
-__all__ = ["LoadReport", "run_load"]
+__all__ = ["LoadReport", "ServeProcess", "run_load"]
 
 _START_TIMEOUT_S: Final = 60.0
 _REGION: Final = "cn-zj-ningbo"
@@ -166,12 +166,20 @@ class ServeProcess:
         raise RuntimeError(f"loadtest: credex serve did not start: {''.join(seen)[-500:]}")
 
     def rss_kib(self) -> int | None:
+        """Resident memory now (``VmRSS``), KiB; None once the process is gone."""
+        return self._status_kib("VmRSS:")
+
+    def peak_rss_kib(self) -> int | None:
+        """Peak resident memory since the process started (``VmHWM``), KiB."""
+        return self._status_kib("VmHWM:")
+
+    def _status_kib(self, field: str) -> int | None:
         try:
             status = Path(f"/proc/{self.proc.pid}/status").read_text()
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
         return None
 

@@ -24,14 +24,27 @@ the figures are a floor of what two hosts would see.
   checked against the checkpoint, batches committed durably. Also the same sync from an
   in-process source, to separate transport from verification.
 
+Memory (issue 13, point 4) is measured on ``credex serve`` as a child process, from
+``/proc/<pid>/status`` (``VmHWM``: the peak resident set since it started):
+
+- ``p2_server_memory``: a fresh SQLite node under P2's load (``clients`` mTLS issuers
+  streaming ``n`` signed statements in requests of ``batch``);
+- ``sync_memory``: a source node of ``n`` entries served by ``credex serve`` while a
+  follower child process mirrors the whole log with ``PeerSync`` (every entry verified,
+  as P5) into an empty SQLite mirror; the peaks of both processes.
+
 Nothing here asserts; rates are medians of ``reps`` repetitions.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import resource
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -56,7 +69,7 @@ from credex.node.rpc.convert import MAX_PROOFS_BATCH
 from credex.node.rpc.server import NodeServer, ServerPorts, create_server
 from credex.node.rpc.tls import NodeTls
 
-__all__ = ["p2_submit", "p3_proofs", "p5_sync", "source_node"]
+__all__ = ["p2_server_memory", "p2_submit", "p3_proofs", "p5_sync", "source_node", "sync_memory"]
 
 T0: Final = 1_790_000_000
 REGION: Final = "cn-zj-hangzhou"
@@ -438,3 +451,154 @@ def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
         "entries": n,
         "sync_batch": 1000,
     }
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def _mib(kib: int | None) -> float | None:
+    return None if kib is None else round(kib / 1024, 1)
+
+
+def _live_home(path: Path) -> NodeHome:
+    """A home for a ``credex serve`` child, whose clock is the real one."""
+    return NodeHome.init(
+        path,
+        region=REGION,
+        origin=f"bench.example/{path.name}",
+        db=None,
+        now=int(time.time()) - 60,
+        log_seed=os.urandom(32),
+        subject_secret=os.urandom(32),
+        platform_seed=os.urandom(32),
+    )
+
+
+def p2_server_memory(base: Path, n: int, *, clients: int = 4, batch: int = 128) -> dict[str, Any]:
+    """Resident memory of ``credex serve`` (fresh SQLite node) under P2's submit load:
+    after start, at its peak and after the load, in MiB."""
+    from credex.node.bench.loadtest import ServeProcess
+
+    home = _live_home(base / "p2-serve")
+    now = int(time.time())
+    key = home.issuer_signing_key(home.platform_issuer, "score.city", now)
+    signed = [
+        sign_statement(r, home.platform_issuer, key, now).to_bytes()
+        for r in _records(n, offset=2_000_000)
+    ]
+    tls = NodeTls(home.path, name=home.region)
+    tls.ensure(now=now)
+    creds = [tls.issue_client(f"bench-issuer-{c}", "issuer", now=now) for c in range(clients)]
+    shares = _split(signed, clients)
+    server = ServeProcess(home.path)
+    try:
+        started = server.rss_kib()
+        pcs = [
+            PeerClient(
+                server.public,
+                ca_pem=tls.ca_pem(),
+                client_cert=cert,
+                client_key=k,
+                mtls_endpoint=server.mtls,
+                timeout_s=_CLIENT_TIMEOUT_S,
+            )
+            for k, cert, _ in creds
+        ]
+        acks = [0] * clients
+        try:
+
+            def work(c: int) -> Callable[[], None]:
+                def go() -> None:
+                    acks[c] = len(pcs[c].submit(shares[c], batch=batch))
+
+                return go
+
+            elapsed = _threads([work(c) for c in range(clients)])
+        finally:
+            for pc in pcs:
+                pc.close()
+        if sum(acks) != n:
+            raise RuntimeError(f"P2 memory: {sum(acks)} acks of {n}")
+        peak, after = server.peak_rss_kib(), server.rss_kib()
+    finally:
+        server.stop()
+    return {
+        "statements": n,
+        "submit_per_s": n / elapsed,
+        "after_start_mib": _mib(started),
+        "peak_mib": _mib(peak),
+        "after_load_mib": _mib(after),
+    }
+
+
+def sync_memory(
+    base: Path, n: int, *, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
+    """Peak resident memory of a source ``credex serve`` holding ``n`` entries and of a
+    follower process mirroring all of them (verified, durable) from it, in MiB."""
+    from credex.node.bench.loadtest import ServeProcess
+
+    home = _live_home(base / f"sync-src-{n}")
+    now = int(time.time())
+    progress(f"building a source log of {n} entries")
+    t0 = time.perf_counter()
+    with LocalNode(home) as node:
+        for i in range(0, n, 4096):
+            node.issue(_records(min(4096, n - i), offset=i), iat=now)
+        node.publish_checkpoint(now)
+    build_s = time.perf_counter() - t0
+    server = ServeProcess(home.path)
+    try:
+        started = server.rss_kib()
+        progress(f"a follower process mirrors {n} entries")
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from credex.node.bench.rpc import follower_main; follower_main()",
+                str(home.path),
+                server.public,
+                str(base / f"sync-mirror-{n}.sqlite"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if child.returncode != 0:
+            raise RuntimeError(f"sync memory: follower failed: {child.stderr[-500:]}")
+        follower = json.loads(child.stdout)
+        peak = server.peak_rss_kib()
+    finally:
+        server.stop()
+    if follower["mirrored"] != n or follower["error"] is not None:
+        raise RuntimeError(f"sync memory: follower mirrored {follower}")
+    return {
+        "entries": n,
+        "build_seconds": build_s,
+        "sync_per_s": n / follower["seconds"],
+        "source_serve_after_start_mib": _mib(started),
+        "source_serve_peak_mib": _mib(peak),
+        "follower_peak_mib": _mib(follower["peak_rss_kib"]),
+    }
+
+
+def follower_main() -> None:
+    """The follower child of ``sync_memory``: argv = source home, public address, mirror
+    file; prints what it mirrored, in how long, and its own peak RSS, as JSON."""
+    home_path, public, mirror_path = sys.argv[1:4]
+    home = NodeHome.open(Path(home_path))
+    tls = NodeTls(home.path, name=home.region)
+    store = SqlStore(f"sqlite:///{mirror_path}")
+    mirror = AppendOnlyLog(store)
+    client = PeerClient(public, ca_pem=tls.ca_pem(), timeout_s=3600.0)
+    try:
+        t0 = time.perf_counter()
+        res = PeerSync(home.origin, client, home.trust(), mirror).sync_once(int(time.time()))
+        elapsed = time.perf_counter() - t0
+    finally:
+        client.close()
+        mirror.close()
+        store.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    out = {"mirrored": res.mirrored_size, "error": res.error, "seconds": elapsed}
+    print(json.dumps({**out, "peak_rss_kib": peak}))

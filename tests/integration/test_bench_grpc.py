@@ -47,4 +47,7 @@ def test_bench_report_has_p2_p3_p5(tmp_path: Path) -> None:
         for r in ratios:
             assert isinstance(entry[r], float) and entry[r] > 0
     assert report["P3"]["batched_goal"] == 0.50
+    memory = report["P2"]["server_memory"]
+    assert 0 < memory["after_start_mib"] <= memory["peak_mib"]
+    assert memory["statements"] == 8
     assert report["P5"]["raw_verify_per_s"] == 1000.0
