@@ -551,7 +551,7 @@ def sync_memory(
     try:
         started = server.rss_kib()
         progress(f"a follower process mirrors {n} entries")
-        child = subprocess.run(
+        child = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
@@ -560,13 +560,21 @@ def sync_memory(
                 server.public,
                 str(base / f"sync-mirror-{n}.sqlite"),
             ],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
+        samples: list[tuple[int | None, int | None]] = []
+        while True:  # the follower's and the source's RSS, every half second
+            samples.append((_status_kib(child.pid, "VmRSS:"), server.rss_kib()))
+            try:
+                stdout, stderr = child.communicate(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         if child.returncode != 0:
-            raise RuntimeError(f"sync memory: follower failed: {child.stderr[-500:]}")
-        follower = json.loads(child.stdout)
+            raise RuntimeError(f"sync memory: follower failed: {stderr[-500:]}")
+        follower = json.loads(stdout)
         peak = server.peak_rss_kib()
     finally:
         server.stop()
@@ -579,7 +587,28 @@ def sync_memory(
         "source_serve_after_start_mib": _mib(started),
         "source_serve_peak_mib": _mib(peak),
         "follower_peak_mib": _mib(follower["peak_rss_kib"]),
+        # RSS at the end of each quarter of the sync's time (the rate is about steady)
+        "follower_rss_quarters_mib": _quarters([f for f, _ in samples]),
+        "source_serve_rss_quarters_mib": _quarters([s for _, s in samples]),
     }
+
+
+def _status_kib(pid: int, field: str) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return None
+
+
+def _quarters(samples: Sequence[int | None]) -> list[float | None]:
+    seen = [k for k in samples if k is not None]
+    if not seen:
+        return []
+    return [_mib(max(seen[: max(1, len(seen) * q // 4)])) for q in (1, 2, 3, 4)]
 
 
 def follower_main() -> None:
