@@ -587,6 +587,7 @@ def sync_memory(
         "source_serve_after_start_mib": _mib(started),
         "source_serve_peak_mib": _mib(peak),
         "follower_peak_mib": _mib(follower["peak_rss_kib"]),
+        "follower_peak_before_close_mib": _mib(follower["synced_peak_rss_kib"]),
         # RSS at the end of each quarter of the sync's time (the rate is about steady)
         "follower_rss_quarters_mib": _quarters([f for f, _ in samples]),
         "source_serve_rss_quarters_mib": _quarters([s for _, s in samples]),
@@ -624,10 +625,11 @@ def follower_main() -> None:
         t0 = time.perf_counter()
         res = PeerSync(home.origin, client, home.trust(), mirror).sync_once(int(time.time()))
         elapsed = time.perf_counter() - t0
+        synced_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     finally:
         client.close()
         mirror.close()
-        store.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        store.close()  # (SQLite checkpoints its write-ahead log into the file here)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {"mirrored": res.mirrored_size, "error": res.error, "seconds": elapsed}
-    print(json.dumps({**out, "peak_rss_kib": peak}))
+    print(json.dumps({**out, "peak_rss_kib": peak, "synced_peak_rss_kib": synced_peak}))
