@@ -12,8 +12,8 @@ with Chinese and English labels, and the static files they use (``/static``).
 
 Every value reaches HTML through Jinja2's autoescaping; page data for the script is a
 JSON ``<script type="application/json">`` block (``tojson`` escapes ``<``, ``>``, ``&``).
-A person's record shows only what its envelope says (``views.py``). The subject page
-comes with issue #10 (``reports.py``).
+A person's record shows only what its envelope says (``views.py``). The subject and
+report pages are ``reports.py``'s.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .errors import ERROR_RESPONSES, Responses
 from .labels import KIND_NAMES, LABELS, STATE_WORDS
 from .views import checkpoint_history, federation_info, log_info, record_info
 
-__all__ = ["mount_static", "record_url", "router"]
+__all__ = ["mount_static", "record_url", "render", "router"]
 
 _WEB: Final = resources.files("credex.node").joinpath("web")
 _RECENT: Final = 20
@@ -60,8 +60,12 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(_WEB.joinpath("static"))), name="static")
 
 
-def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
+def render(request: Request, name: str, **values: Any) -> HTMLResponse:
+    """The page ``name`` (a template) with ``values``; never cached."""
     return templates.TemplateResponse(request, name, values, headers={"Cache-Control": "no-cache"})
+
+
+_page = render
 
 
 @router.get("/", response_class=HTMLResponse, responses=_HTML)

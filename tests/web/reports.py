@@ -76,7 +76,9 @@ def report_scene(home: NodeHome, extra: int = 0) -> NodeHome:
         node.issue([penalty(9, OTHER, LATE)], iat=REPAIRED_AT - DAY)
         node.issue([penalty(10, decided=LATE)], iat=REPAIRED_AT - DAY)
         if extra:
-            node.issue([penalty(100 + i, decided=LATE) for i in range(extra)], iat=REPAIRED_AT - DAY)
+            node.issue(
+                [penalty(100 + i, decided=LATE) for i in range(extra)], iat=REPAIRED_AT - DAY
+            )
         body = {"route": "终止公示行政处罚信息", "decided_on": cst_day(REPAIRED_AT)}
         add_lifecycle(node, p.leaf_hash, "lifecycle.repair", body, now=REPAIRED_AT)
         node.publish_checkpoint(REPAIRED_AT)

@@ -73,13 +73,15 @@ def test_withholding_reports_fail_at_the_same_step_in_both(home: NodeHome, tmp_p
         cases.append({"trust": str(trust), "report": str(f)})
         python.append(_python(f.read_bytes(), home))
     results = _js(cases)
-    for (name, (_, step, error, text)), got, py in zip(TAMPERS.items(), results, python):
+    for (name, (_, step, error, text)), got, py in zip(
+        TAMPERS.items(), results, python, strict=True
+    ):
         assert got["verdict"] == "invalid", name
         assert (got["failedStep"], got["error"]["type"]) == (step, error), (name, got["error"])
         assert text in got["error"]["message"], (name, got["error"]["message"])
         assert py == error, (name, py)  # parity: the Python verifier names the same error
         assert got["part"] in (None, "credex.ningbo.example/log"), name
-    by_name = dict(zip(TAMPERS, results))
+    by_name = dict(zip(TAMPERS, results, strict=True))
     assert by_name["bundle-cut"]["error"]["missingIndex"] == "1"  # named for the page
     assert by_name["bundle-signature"]["error"]["bundleStep"] == 3
 
@@ -99,7 +101,7 @@ def test_malformed_reports_are_refused_by_name(home: NodeHome, tmp_path: Path) -
         f = tmp_path / f"{name}.bin"
         f.write_bytes(content)
         cases.append({"trust": str(trust), "report": str(f)})
-    for name, got in zip(files, _js(cases)):
+    for name, got in zip(files, _js(cases), strict=True):
         assert (got["verdict"], got["failedStep"]) == ("invalid", 1), name
         assert got["error"]["code"] in ("cbor", "cose", "format"), (name, got["error"])
         assert _python(files[name], home) is not None, name
