@@ -46,7 +46,7 @@ from .pages import render
 __all__ = ["REPORT_MEDIA_TYPE", "router"]
 
 REPORT_MEDIA_TYPE: Final = "application/vnd.credex.report+cbor"
-SUBJECT_PATTERN: Final = r"^[!-~]{1,64}$"
+SUBJECT_PATTERN: Final = r"^[!-~]{1,96}$"
 HASH_PATTERN: Final = r"^[0-9a-f]{64}$"
 _MAX: Final = (1 << 63) - 1
 _REPORT: Final[Responses] = {

@@ -75,6 +75,8 @@ function entryOf(v, n) {
   const index = uint(v[0], `entry ${n} index`);
   if (!isBytes(v[1]) || v[1].length !== 32) throw new FormatError(`report: entry ${n} leaf must be a 32-byte bstr`);
   const kind = text(v[2], `entry ${n} kind`);
+  // the index chains it as u8 length || ASCII (spec §5.1)
+  if (!/^[!-~]{1,255}$/.test(kind)) throw new FormatError(`report: entry ${n} kind must be 1..255 printable ascii characters`);
   if (!STATES.includes(v[3])) throw new FormatError(`report: entry ${n} state must be one of ${[...STATES].sort().join(', ')}`);
   return { index, leaf: v[1], kind, state: v[3] };
 }
