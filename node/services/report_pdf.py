@@ -17,6 +17,7 @@ import hashlib
 import io
 from pathlib import Path
 from typing import Final
+from xml.sax.saxutils import escape
 
 from credex.ledger.dates import cst_day
 from credex.ledger.errors import ConfigError
@@ -100,14 +101,17 @@ def _render(checked: CheckedReport, digest: str, url: str | None) -> bytes:
     mono = ParagraphStyle("mono", fontName="Courier", fontSize=8, leading=10)
     latin = ParagraphStyle("latin", fontName="Helvetica", fontSize=10, leading=14)
 
+    def latin_in(label: str, value: str) -> Paragraph:  # Chinese label, Latin value
+        return Paragraph(f'{label}: <font name="Helvetica">{escape(value)}</font>', zh)
+
     story: list[object] = [
         Paragraph("信用报告 Credit report", title),
-        Paragraph(f"主体 Subject: {checked.subject}", latin),
-        Paragraph(f"截至 As of: {cst_day(checked.as_of)}", latin),
-        Paragraph(f"签发日志 Signed by the log: {checked.signed_by}", latin),
+        latin_in("主体 Subject", checked.subject),
+        latin_in("截至 As of", cst_day(checked.as_of)),
+        latin_in("签发日志 Signed by the log", checked.signed_by),
     ]
     for part in checked.parts:
-        story.append(Paragraph(f"日志 Log: {part.origin}", h2))
+        story.append(Paragraph(f"日志 Log: {escape(part.origin)}", h2))
         rows: list[list[str]] = [
             ["序号", "类型 Kind", "签发机构 Issuer", "日期 Date", "状态 Status"]
         ]
@@ -136,12 +140,12 @@ def _render(checked: CheckedReport, digest: str, url: str | None) -> bytes:
             table,
             Spacer(1, 3 * mm),
             Paragraph(
-                f"完整：截至 {part.origin} 第 {part.size} 条，无遗漏。"
+                f"完整：截至 {escape(part.origin)} 第 {part.size} 条，无遗漏。"
                 f"有效 {len(part.records)} 条，不再公示 {len(part.withheld)} 条，"
                 f"相关声明 {part.statements} 条。",
                 zh,
             ),
-            Paragraph(f"complete as of {part.origin} size {part.size}", latin),
+            Paragraph(f"complete as of {escape(part.origin)} size {part.size}", latin),
         ]
     if checked.not_covered:
         story.append(Paragraph(f"未覆盖 Not covered: {', '.join(checked.not_covered)}", latin))
@@ -151,7 +155,7 @@ def _render(checked: CheckedReport, digest: str, url: str | None) -> bytes:
         story += [
             Paragraph("扫码验证：在浏览器内验证本报告 Scan to verify this report in a browser", zh),
             Image(io.BytesIO(png), width=40 * mm, height=40 * mm, hAlign="LEFT"),
-            Paragraph(url, mono),
+            Paragraph(escape(url), mono),
         ]
     else:
         story.append(
