@@ -7,7 +7,8 @@ with Chinese and English labels, and the static files they use (``/static``).
   conversion chain of a derived record; the page verifies the record's bundle in the
   browser (``static/explorer/record.js`` with the verifier of ``static/verify``) and shows
   the verdict step by step on ``#verdict[data-verdict]``.
-- ``/entry/<index>``: redirects to the record page; ``/search?q=``: a leaf hash or index.
+- ``/entry/<index>``: redirects to the record page; ``/search?q=``: a leaf hash, an index
+  or an organisation id (its subject page).
 - ``/federation``: members, keys, agreements, manifest versions.
 
 Every value reaches HTML through Jinja2's autoescaping; page data for the script is a
@@ -28,7 +29,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from credex.ledger.dates import cst_time
-from credex.ledger.errors import FormatError, NotFoundError
+from credex.ledger.errors import FormatError, IdentifierError, NotFoundError
+from credex.ledger.identifiers import validate_org_id
 
 from .api import LEAF_PATTERN
 from .context import HttpContext, context
@@ -129,9 +131,16 @@ def search(q: Annotated[str, Query(max_length=80)], ctx: Ctx) -> Response:
     text = q.strip()
     if re.fullmatch(LEAF_PATTERN, text, re.ASCII):
         return RedirectResponse(f"/record/{text.lower()}", status_code=303)
+    if len(text) == 18 or text.upper().startswith("HK-"):  # an organisation: its report
+        try:
+            return RedirectResponse(f"/subject/{validate_org_id(text).id}", status_code=303)
+        except IdentifierError:
+            pass
     if re.fullmatch(r"(?:0|[1-9][0-9]{0,18})", text, re.ASCII):
         return RedirectResponse(f"/entry/{text}", status_code=303)
-    raise FormatError("pages: search: expected a leaf hash (64 hex) or an entry index")
+    raise FormatError(
+        "pages: search: expected a leaf hash (64 hex), an entry index or an organisation id"
+    )
 
 
 @router.get("/federation", response_class=HTMLResponse, responses=ERROR_RESPONSES)
