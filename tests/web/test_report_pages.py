@@ -173,3 +173,37 @@ def test_a_report_file_is_verified_locally_in_the_page(
         assert (got["step"], got["error"]) == ("4", "ReportIncompleteError"), got["text"]
     assert set(requests) == {"GET"}  # the file never leaves the page
     page.close()
+
+
+def test_withdrawn_and_expired_record_pages_say_so_in_plain_words(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A record page still says in plain words what became of a record (as 信用中国 pages
+    do): withdrawn (its withdrawal verifies in the page) and expired (past its
+    publication period: the node's computation)."""
+    from datetime import date
+
+    from credex.node.services.lifecycle import withdraw
+
+    from .nodes import NOW, T0, make_home, penalty
+
+    with LocalNode(make_home(tmp_path / "home")) as node:
+        [kept, gone] = node.issue(
+            [penalty("91330100MA0YX0016X", 1), penalty("91330100MA0YX0016X", 2)], iat=T0
+        )
+        [old] = node.issue([penalty("91330100MA0YX0016X", 3, date(2019, 1, 10))], iat=T0)
+        withdraw(node, gone.leaf_hash, reason="entered twice", now=T0)
+        node.publish_checkpoint(T0)
+        page = browser.new_page()
+        with served(node, clock=lambda: NOW) as s:
+            for leaf, state, words in (
+                (gone.leaf_hash, "withdrawn", "已撤销"),
+                (old.leaf_hash, "expired", "公示期满"),
+                (kept.leaf_hash, "valid", "VALID"),
+            ):
+                page.goto(f"{s.url}/record/{leaf.hex()}")
+                page.wait_for_selector("#verdict[data-verdict]", timeout=VERDICT_TIMEOUT_MS)
+                v = page.locator("#verdict")
+                assert v.get_attribute("data-verdict") == state, v.inner_text()
+                assert words in v.inner_text(), v.inner_text()
+        page.close()
