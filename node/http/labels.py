@@ -62,6 +62,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
         "打开报告文件（仅在本浏览器内验证，不上传）",
         "Open a report file (verified in this browser, never uploaded)",
     ),
+    "own_trust": ("使用自己的信任文件", "Use your own trust material"),
+    "trust_file": (
+        "信任文件或联盟清单（不选则用本节点的）",
+        "Trust file or federation manifest chain (default: this node's)",
+    ),
     "download": ("下载报告文件", "Download the report file"),
     "not_covered": (
         "尚无签署的检查点覆盖此条目，稍后可验证",

@@ -54,14 +54,14 @@ def penalty(number: int, subject: Subject = COMPANY, decided: str = "2026-05-10"
     return Record("penalty.admin", "cn-zj-ningbo", subject, body, T0 - 20 * DAY)
 
 
-def make_report_home(path: Path) -> NodeHome:
+def make_report_home(path: Path, log_seed: bytes = bytes([1]) * 32) -> NodeHome:
     return NodeHome.init(
         path,
         region="cn-zj-ningbo",
         origin="credex.ningbo.example/log",
         db=None,
         now=T0,
-        log_seed=bytes([1]) * 32,
+        log_seed=log_seed,
         subject_secret=b"\x02" * 32,
         platform_seed=bytes([17]) * 32,
     )

@@ -171,6 +171,22 @@ def test_a_report_file_is_verified_locally_in_the_page(
         page.wait_for_selector('#verdict[data-verdict="invalid"]', timeout=VERDICT_TIMEOUT_MS)
         got = _verdict(page)
         assert (got["step"], got["error"]) == ("4", "ReportIncompleteError"), got["text"]
+        # the reader's own trust: this log's file verifies; another log's refuses the signer
+        own, stranger = tmp_path / "own.trust.json", tmp_path / "stranger.trust.json"
+        own.write_text(home.trust().to_json(), encoding="utf-8")
+        other = make_report_home(tmp_path / "other", log_seed=b"\x05" * 32)
+        stranger.write_text(other.trust().to_json(), encoding="utf-8")
+        page.reload()
+        page.set_input_files("#trust-file", str(own))
+        page.set_input_files("#report-file", str(good))
+        got = _verdict(page)
+        assert got["verdict"] == "valid", got["text"]
+        assert "your file own.trust.json" in page.locator("#trust-source").inner_text()
+        page.reload()
+        page.set_input_files("#trust-file", str(stranger))
+        page.set_input_files("#report-file", str(good))
+        got = _verdict(page)
+        assert (got["verdict"], got["step"], got["error"]) == ("invalid", "1", "WrongLogError")
     assert set(requests) == {"GET"}  # the file never leaves the page
     page.close()
 

@@ -7,7 +7,8 @@
 //   /subject/<org>   the report this node compiles on the organisation (fetched)
 //   /report/<sha256> a report the node published: the bytes whose hash the URL names
 //                    (checked here before anything else)
-//   /report          a report file the reader opens: it never leaves the browser
+//   /report          a report file the reader opens: it never leaves the browser; the
+//                    reader may choose their own trust file or manifest chain (and pin)
 //
 // The verdict goes on #verdict as data-verdict (with data-ms: fetch, keys and verification;
 // data-verify-ms: the verification alone): "valid", "invalid" (data-failed-step: the
@@ -137,7 +138,22 @@ function showTable(result) {
 
 let trustPromise = null;
 
+/** Local mode: the reader's own trust file (and pin), when chosen; else null. */
+async function ownTrust() {
+  const input = $('trust-file');
+  const file = input && input.files && input.files[0];
+  if (!file) return null;
+  const pin = $('trust-pin').value.trim() || null;
+  const t = await loadTrust(new Uint8Array(await file.arrayBuffer()), { pinnedHash: pin });
+  $('trust-source').textContent = `keys · 密钥: your file ${file.name}${pin ? ` pinned at version 1 hash ${pin}` : ''}`;
+  return t;
+}
+
 async function trust() {
+  if (page.mode === 'local') {
+    const own = await ownTrust();
+    if (own !== null) return own;
+  }
   if (trustPromise === null) {
     trustPromise = (async () => {
       const pin = page.trust_kind === 'manifest' ? pinFor() : null;
