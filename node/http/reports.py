@@ -6,7 +6,8 @@ JSON API (``/api/v1``, in docs/openapi.json):
   organisation (docs/spec.md §5.4), its own log as of its newest checkpoint meeting the
   witness quorum (the latest, without a manifest), statuses judged at the app's clock.
   The report is signed with the log key (as a bundle's attestation is); nothing is
-  appended. A person's subject (``hmac:...``) is refused (403): a person's report carries
+  appended. The last 64 are kept for 5 minutes of the clock or until the next checkpoint
+  (``ReportCache``). A person's subject (``hmac:...``) is refused (403): a person's report carries
   their records with bodies and never leaves a node but through an authorised lookup.
 - ``GET /reports/published/{sha256}``: a report the operator published (``credex qr
   --report``, ``credex report --pdf``): exactly the bytes whose hash the URL names.
@@ -22,6 +23,8 @@ locally: it never leaves the browser). The pages share ``report.html`` and
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -115,6 +118,39 @@ def _report_response(data: bytes, name: str) -> Response:
     )
 
 
+class ReportCache:
+    """The last reports compiled, by (subject, checkpoint size, 5-minute slot): a page
+    reload or many readers of one company cost one compilation (each signs and builds
+    every in-force bundle), while a new checkpoint or a later slot makes a new one."""
+
+    SLOT: Final = 300
+    SIZE: Final = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+
+    def get(self, ctx: HttpContext, subject: str) -> bytes:
+        key = (subject, _signed(ctx).checkpoint.size, ctx.clock() // self.SLOT)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        data = subject_report(ctx, subject).to_bytes()
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return data
+
+
+def _cache(request: Request) -> ReportCache:
+    cache: ReportCache | None = getattr(request.app.state, "report_cache", None)
+    if cache is None:
+        cache = request.app.state.report_cache = ReportCache()
+    return cache
+
+
 @router.get(
     "/api/v1/reports/subject/{subject}",
     response_class=Response,
@@ -122,9 +158,9 @@ def _report_response(data: bytes, name: str) -> Response:
     dependencies=[Depends(strict_query)],
     summary="The signed report on an organisation (.credex-report; never a person's)",
 )
-def get_subject_report(subject: SubjectPath, ctx: Ctx) -> Response:
+def get_subject_report(subject: SubjectPath, ctx: Ctx, request: Request) -> Response:
     org = org_subject(subject, "reports")
-    return _report_response(subject_report(ctx, org).to_bytes(), org.replace(":", "-"))
+    return _report_response(_cache(request).get(ctx, org), org.replace(":", "-"))
 
 
 @router.get(
