@@ -201,6 +201,7 @@ async function check(bytes, t0) {
     return;
   }
   showTable(result);
+  if ($('subject') === null) item(document.querySelector('h1'), 'code', result.subject, { id: 'subject' });
   const complete = result.parts.map((p) => `${p.origin} size ${p.size}`).join('; ');
   const n = result.parts.reduce((a, p) => a + p.records.length, 0);
   verdict('valid', `有效 · VALID: report on ${result.subject}, ${n} record(s) in force, complete as of ${complete}`);
