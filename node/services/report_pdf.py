@@ -120,7 +120,14 @@ def _render(checked: CheckedReport, digest: str, url: str | None) -> bytes:
             for r in part.records
         ]
         listed += [
-            (w.index, _kind(w.kind), "-", "-", REASON_WORDS.get(w.state, w.state))
+            (
+                w.index,
+                _kind(w.kind),
+                "-",
+                "-",
+                REASON_WORDS.get(w.state, w.state)
+                + (" (已证明 proven)" if w.index in part.proven else " (声明 claimed)"),
+            )
             for w in part.withheld
         ]
         rows += [[str(i), *cells] for i, *cells in sorted(listed)]

@@ -56,7 +56,8 @@ def test_honest_report_is_valid_in_both(home: NodeHome, tmp_path: Path) -> None:
     assert [r["index"] for r in part["records"]] == ["1", "3"]
     assert [(w["index"], w["reason"]) for w in part["withheld"]] == [("0", "repaired")]
     assert part["statements"] == 1 and part["size"] == str(report.parts[0].entries[-1].index + 1)
-    assert [s["step"] for s in got["steps"]] == [1, 2, 3, 4, 5]
+    assert [s["step"] for s in got["steps"]] == [1, 2, 3, 4, 5, 9]  # 6-9: the reasons
+    assert got["version"] == 2 and part["withheld"][0]["proven"] is True
     assert all(r["issuer"] == "cn-zj-ningbo/platform" for r in part["records"])
     assert wrong_subject["verdict"] == "invalid" and wrong_subject["failedStep"] == 1
     assert wrong_subject["error"]["type"] == "ReportSubjectError"

@@ -78,7 +78,7 @@ def test_subject_page_verifies_the_report_in_the_browser(browser: Browser, home:
         got = _verdict(page, f"{s.url}/subject/{COMPANY.id}")
     assert got["verdict"] == "valid", got["text"]
     assert got["rows"] == ["1", "3"] and got["withheld"] == [["0", "repaired"]]
-    assert got["complete"] == [f"{ORIGIN} 5"]
+    assert got["complete"] == [f"{ORIGIN} 5"] and "已由日志证明 · proven by the log" in got["html"]
     assert f"complete as of {ORIGIN} size 5" in got["html"]
     assert "已完成信用修复" in got["html"] and "信用报告" in got["html"]
     assert "cn-zj-ningbo/platform" in got["html"] and got["ms"] is not None

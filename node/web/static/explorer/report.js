@@ -125,7 +125,12 @@ function showTable(result) {
     section.querySelector('.withheld-summary').setAttribute('data-withheld', String(p.withheld.length));
     const list = section.querySelector('.withheld');
     for (const w of p.withheld) {
-      item(list, 'li', `#${w.index} ${kindName(w.kind)}: ${REASONS[w.reason] ?? w.reason}`, { 'data-index': w.index, 'data-reason': w.reason });
+      const how = w.proven
+        ? '已由日志证明 · proven by the log (lifecycle statements and status proof)'
+        : w.reason === 'erased' ? '签发方声明，无法证明 · claimed by the issuer, not provable' : '节点声明，未证明 · claimed by the node, not proven';
+      item(list, 'li', `#${w.index} ${kindName(w.kind)}: ${REASONS[w.reason] ?? w.reason} (${how})`, {
+        'data-index': w.index, 'data-reason': w.reason, 'data-proven': String(w.proven),
+      });
     }
     parts.append(node);
   }

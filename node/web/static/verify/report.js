@@ -16,13 +16,22 @@
 //   5 bundles       each bundle passes verify.js (steps 1-8 as the browser does them) on
 //                   this part's checkpoint, about this subject, and is an in-force entry
 //                   listed (same index, leaf, kind); one bundle per in-force entry
+//   version 2 ("Reasons"), per row [i, status proof, statements] of a part's "reasons":
+//   6 reason entry  i is a withheld entry of the part, with evidence once
+//   7 reason statements  each statement bundle passes steps 1-6 and names the entry
+//                   (refs[0])
+//   8 reason proof  the status proof (statusproof.js, spec §5.3) for the entry's leaf lists
+//                   exactly the statements carried from the part's log below its size
+//   9 reason        the statements signed by as_of, folded in (iat, index, leaf) order,
+//                   make the entry the reason it is withheld for (expired: no terminal
+//                   state); such a reason is shown proven, any other as a claim
 //
 // verifyReport() never throws for bad input: the result names the failing step, the part
 // (its origin) and, for a missing bundle, the index. Browser-compatible: WebCrypto only.
 
 import { concat, equal, hex, sha256, utf8, verifyEd25519 } from './bytes.js';
 import { Tagged, decode, isBytes, isInt, isMap } from './cbor.js';
-import { ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sigStructure } from './cose.js';
+import { ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, parseStatement, sigStructure } from './cose.js';
 import {
   CborError,
   CheckpointError,
@@ -32,18 +41,23 @@ import {
   IndexFormatError,
   IndexProofError,
   ReportIncompleteError,
+  ReportReasonError,
   ReportSubjectError,
   SignatureError,
+  StatusNotProvenError,
   WrongLogError,
 } from './errors.js';
 import { parseSignedNote, verifyCosignature, verifyNoteSignature } from './note.js';
-import { parseIndexExtension, parseLookupProof, u64be, verifyLookup } from './statusproof.js';
-import { verifyBundle } from './verify.js';
+import { checkStatusProof, parseIndexExtension, parseLookupProof, u64be, verifyLookup } from './statusproof.js';
+import { parseBundle, verifyBundle } from './verify.js';
 
 export const REPORT_CONTENT_TYPE = 'application/vnd.credex.report+cbor';
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
 export const MAX_ENTRIES = 100000;
 export const MAX_PARTS = 64;
+export const MAX_STATEMENTS = 64;
+/** Terminal states, in the order a fold's findings are read (ledger/lifecycle/model.py). */
+export const TERMINAL_STATES = ['withdrawn', 'repaired', 'superseded', 'corrected'];
 export const IN_FORCE = 'in-force';
 export const STATEMENT = 'statement';
 export const NOT_HELD = 'not-held';
@@ -51,7 +65,11 @@ export const WITHHELD_REASONS = ['repaired', 'expired', 'erased', 'withdrawn', '
 const STATES = [IN_FORCE, STATEMENT, ...WITHHELD_REASONS];
 const FIELDS = ['as_of', 'parts', 'subject', 'v'];
 const PART_FIELDS = ['bundles', 'checkpoint', 'entries', 'origin', 'proof'];
-export const REPORT_STEPS = [[1, 'signature'], [2, 'checkpoint'], [3, 'proof'], [4, 'completeness'], [5, 'bundles']];
+const PART_FIELDS_V2 = [...PART_FIELDS, 'reasons'].sort();
+export const REPORT_STEPS = [
+  [1, 'signature'], [2, 'checkpoint'], [3, 'proof'], [4, 'completeness'], [5, 'bundles'],
+  [6, 'reason entry'], [7, 'reason statements'], [8, 'reason proof'], [9, 'reason'],
+];
 const NAMES = new Map(REPORT_STEPS);
 const U64_LIMIT = 1n << 64n;
 const SUBJECT_KEY_TAG = concat(utf8('credex-index/v1 subject key'), new Uint8Array([0]));
@@ -81,8 +99,21 @@ function entryOf(v, n) {
   return { index, leaf: v[1], kind, state: v[3] };
 }
 
-function partOf(v, n) {
-  if (!isMap(v) || !sameKeys(v, PART_FIELDS)) throw new FormatError(`report: part ${n} must be a map with keys ${PART_FIELDS.join(', ')}`);
+function reasonOf(v, n, i) {
+  if (!Array.isArray(v) || v.length !== 3) throw new FormatError(`report: part ${n} reason ${i} must be [index, status proof, statements]`);
+  const [proof, statements] = [v[1], v[2]];
+  if (!isBytes(proof) || proof.length === 0) throw new FormatError(`report: part ${n} reason ${i} status proof must be a non-empty bstr`);
+  if (!Array.isArray(statements) || statements.length > MAX_STATEMENTS || !statements.every((b) => isBytes(b) && b.length > 0)) {
+    throw new FormatError(`report: part ${n} reason ${i} statements must be an array of at most ${MAX_STATEMENTS} non-empty bstr`);
+  }
+  return { index: uint(v[0], `part ${n} reason ${i} index`), proof, statements };
+}
+
+function partOf(v, n, version) {
+  const fields = version === 1 ? PART_FIELDS : PART_FIELDS_V2;
+  if (!isMap(v) || !sameKeys(v, fields)) throw new FormatError(`report: part ${n} must be a map with keys ${fields.join(', ')}`);
+  const reasons = version === 1 ? [] : v.get('reasons');
+  if (!Array.isArray(reasons) || reasons.length > MAX_ENTRIES) throw new FormatError(`report: part ${n} reasons must be an array of at most ${MAX_ENTRIES}`);
   const [entries, bundles, proof] = [v.get('entries'), v.get('bundles'), v.get('proof')];
   if (!Array.isArray(entries) || entries.length > MAX_ENTRIES) {
     throw new FormatError(`report: part ${n} entries must be an array of at most ${MAX_ENTRIES}`);
@@ -101,6 +132,7 @@ function partOf(v, n) {
     proof,
     entries: entries.map((e, i) => entryOf(e, i)),
     bundles,
+    reasons: reasons.map((r, i) => reasonOf(r, n, i)),
   };
 }
 
@@ -129,15 +161,16 @@ export function parseReport(data) {
   if (!isBytes(kid) || kid.length !== 32) throw new CoseError('report: kid must be a 32-byte bstr');
   const body = decode(payload, { what: 'report payload', maxSize: MAX_REPORT_BYTES });
   if (!isMap(body) || !sameKeys(body, FIELDS)) throw new FormatError(`report: payload must be a map with keys ${FIELDS.join(', ')}`);
-  if (body.get('v') !== 1) throw new FormatError('report: unsupported version: expected 1');
+  const version = body.get('v');
+  if (version !== 1 && version !== 2) throw new FormatError(`report: unsupported version: expected 1 or 2, got ${typeof version === 'number' ? version : typeof version}`);
   const parts = body.get('parts');
   if (!Array.isArray(parts) || parts.length < 1 || parts.length > MAX_PARTS) {
     throw new FormatError(`report: parts must be an array of 1..${MAX_PARTS} parts`);
   }
-  const out = parts.map((p, n) => partOf(p, n));
+  const out = parts.map((p, n) => partOf(p, n, version));
   if (new Set(out.map((p) => p.origin)).size !== out.length) throw new FormatError('report: two parts for the same log');
   return {
-    kid, protected: prot, payload, signature,
+    kid, protected: prot, payload, signature, version,
     subject: text(body.get('subject'), 'subject'),
     asOf: uint(body.get('as_of'), 'as_of'),
     parts: out,
@@ -192,6 +225,113 @@ async function checkedNote(part, trust) {
     throw new IndexProofError(`report: ${cp.origin} size ${cp.size}: the checkpoint commits to no index root (no credex-index/v1 line)`);
   }
   return { note, cp, root, cosigned: counted.size, quorum };
+}
+
+/** The terminal state lifecycle statements make a record (ledger/lifecycle/rules.py Fold,
+ * spec §3 step 7): those signed after as_of left out, in (iat, index, leaf hash) order. */
+export function reasonState(statements, asOf) {
+  const ordered = statements
+    .filter((c) => asOf === null || c.iat <= asOf)
+    .sort((a, b) => (a.iat !== b.iat ? (a.iat < b.iat ? -1 : 1) : a.index !== b.index ? (a.index < b.index ? -1 : 1) : a.leafHex < b.leafHex ? -1 : a.leafHex > b.leafHex ? 1 : 0));
+  const objections = new Set();
+  const found = new Set();
+  for (const c of ordered) {
+    const { kind, body, refs } = c.record;
+    if (kind === 'lifecycle.objection') {
+      objections.add(c.leafHex);
+    } else if (kind === 'lifecycle.objection-resolved') {
+      const decided = found.has('corrected') || found.has('superseded');
+      if (body.get('outcome') === 'CORRECTED' && !decided) {
+        const extra = refs.slice(1).some((r) => !objections.has(hex(r)));
+        found.add(extra ? 'superseded' : 'corrected');
+      }
+    } else if (kind === 'lifecycle.repair') {
+      found.add('repaired');
+    } else if (kind === 'lifecycle.withdrawal') {
+      found.add('withdrawn');
+    } else if (kind === 'lifecycle.supersession') {
+      found.add('superseded');
+    }
+  }
+  return TERMINAL_STATES.find((t) => found.has(t)) ?? null;
+}
+
+/** A lifecycle statement's bundle: steps 1-6 (it has no status of its own, so its step 7
+ * does not apply); {origin, index, iat, leaf, leafHex, record}. */
+async function statusStatement(data, trust, where) {
+  const r = await verifyBundle(data, trust);
+  const sixOk = r.steps.filter((x) => x.step <= 6 && x.ok).length === 6;
+  if (!r.ok && !(r.failedStep === 7 && sixOk)) {
+    const e = new CredexError(`report: ${where}: a lifecycle statement fails its step ${r.failedStep} (${r.error.type}): ${r.error.message}`);
+    e.code = r.error.code;
+    e.name = r.error.type;
+    throw e;
+  }
+  const st = await parseStatement(parseBundle(data).statement);
+  return {
+    origin: r.record.origin, index: BigInt(r.record.leafIndex), iat: BigInt(st.claims.iat),
+    leaf: st.leafHash, leafHex: hex(st.leafHash), record: st.record,
+  };
+}
+
+/** Steps 6-9 for a part's reasons (version 2); the indices whose reason is proven. */
+async function checkReasons(report, part, cp, trust, run) {
+  const where = `${part.origin} size ${cp.size}`;
+  const withheld = new Map(part.entries.filter((e) => WITHHELD_REASONS.includes(e.state)).map((e) => [e.index, e]));
+  const seen = new Set();
+  const proven = new Set();
+  const at = async (step, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      run.fail(step, e, part.origin);
+      throw e;
+    }
+  };
+  for (const ev of part.reasons) {
+    const entry = await at(6, async () => {
+      const en = withheld.get(ev.index);
+      if (en === undefined || seen.has(ev.index)) {
+        throw new ReportReasonError(`report: ${where}: evidence for index ${ev.index}, which is not a withheld entry listed (or has evidence twice)`);
+      }
+      seen.add(ev.index);
+      return en;
+    });
+    const checked = await at(7, async () => {
+      const out = [];
+      for (const data of ev.statements) {
+        const c = await statusStatement(data, trust, where);
+        if (c.record === null || !c.record.refs.length || !equal(c.record.refs[0], entry.leaf)) {
+          throw new ReportReasonError(`report: ${where}: a lifecycle statement given as evidence for index ${ev.index} is about another record (refs[0])`);
+        }
+        out.push(c);
+      }
+      return out;
+    });
+    await at(8, async () => {
+      const carried = checked.map((c) => ({ origin: c.origin, index: c.index, leaf: c.leaf }));
+      try {
+        await checkStatusProof(entry.leaf, cp, carried, ev.proof, `report: ${where}: index ${ev.index}: status`);
+      } catch (e) {
+        if (!(e instanceof StatusNotProvenError)) throw e;
+        throw new ReportReasonError(`${e.message} (so its reason, ${entry.state}, is not proven)`);
+      }
+    });
+    await at(9, async () => {
+      const state = reasonState(checked, report.asOf);
+      if (TERMINAL_STATES.includes(entry.state) && state !== entry.state) {
+        throw new ReportReasonError(`report: ${where}: index ${ev.index} is withheld as ${entry.state}, but the lifecycle statements its status proof lists make it ${state ?? 'neither repaired, withdrawn, superseded nor corrected'}`);
+      }
+      if (entry.state === 'expired' && state !== null) {
+        throw new ReportReasonError(`report: ${where}: index ${ev.index} is withheld as expired, but its lifecycle statements make it ${state}`);
+      }
+      if (TERMINAL_STATES.includes(entry.state)) proven.add(ev.index);
+    });
+  }
+  if (part.reasons.length) {
+    run.ok(9, `${part.reasons.length} withheld reason(s) with evidence checked: ${proven.size} proven by the log (lifecycle statements and status proof)`, part.origin);
+  }
+  return proven;
 }
 
 class Run {
@@ -303,11 +443,14 @@ async function checkPart(report, part, trust, run, options) {
     return out;
   });
   run.ok(5, `${records.length} in-force record(s): each bundle verified (steps 1-8 as this browser does them) on this checkpoint`, part.origin);
+  const proven = await checkReasons(report, part, cp, trust, run);
   return {
     origin: part.origin,
     size: cp.size.toString(),
     records,
-    withheld: part.entries.filter((e) => WITHHELD_REASONS.includes(e.state)).map((e) => ({ index: e.index.toString(), kind: e.kind, reason: e.state, leafHash: hex(e.leaf) })),
+    withheld: part.entries.filter((e) => WITHHELD_REASONS.includes(e.state)).map((e) => ({
+      index: e.index.toString(), kind: e.kind, reason: e.state, leafHash: hex(e.leaf), proven: proven.has(e.index),
+    })),
     statements: part.entries.filter((e) => e.state === STATEMENT).length,
   };
 }
@@ -356,5 +499,8 @@ export async function verifyReport(data, trust, options = {}) {
     step: run.failedStep, code: run.error.code, type: run.error.name, message: run.error.message,
     part: run.part, missingIndex: run.error.missingIndex ?? null, bundleStep: run.error.bundleStep ?? null,
   };
-  return { ok: run.error === null, verdict: run.error === null ? 'valid' : 'invalid', steps: run.steps, failedStep: run.failedStep, part: run.part, error, ...out };
+  return {
+    ok: run.error === null, verdict: run.error === null ? 'valid' : 'invalid', version: report?.version ?? null,
+    steps: run.steps, failedStep: run.failedStep, part: run.part, error, ...out,
+  };
 }
