@@ -144,6 +144,19 @@ def _bundle_signature(home: NodeHome, r: SubjectReport) -> bytes:
     return _resign(home, r, bundles=(encoding.encode(b), *r.parts[0].bundles[1:]))
 
 
+def _reason_contradicted(home: NodeHome, r: SubjectReport) -> bytes:
+    p = r.parts[0]
+    entries = tuple(
+        dataclasses.replace(e, state="withdrawn") if e.state == "repaired" else e for e in p.entries
+    )
+    return _resign(home, r, entries=entries)
+
+
+def _reason_stripped(home: NodeHome, r: SubjectReport) -> bytes:
+    reasons = tuple(dataclasses.replace(x, statements=()) for x in r.parts[0].reasons)
+    return _resign(home, r, reasons=reasons)
+
+
 Tamper = Callable[[NodeHome, SubjectReport], bytes]
 
 #: name -> (tamper, report step failed, error class name, text the message holds)
@@ -156,4 +169,6 @@ TAMPERS: Final[dict[str, tuple[Tamper, int, str, str]]] = {
     "proof-tampered": (_flipped_proof, 3, "IndexProofError", "does not verify"),
     "edited-without-the-key": (_unsigned_edit, 1, "SignatureError", "report"),
     "bundle-signature": (_bundle_signature, 5, "SignatureError", "signature"),
+    "reason-contradicted": (_reason_contradicted, 9, "ReportReasonError", "withheld as withdrawn"),
+    "reason-evidence-stripped": (_reason_stripped, 8, "ReportReasonError", "is not proven"),
 }
