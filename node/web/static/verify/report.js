@@ -329,7 +329,7 @@ async function checkReasons(report, part, cp, trust, run) {
     });
   }
   if (part.reasons.length) {
-    run.ok(9, `${part.reasons.length} withheld reason(s) with evidence checked: ${proven.size} proven by the log (lifecycle statements and status proof)`, part.origin);
+    run.ok(9, `${part.reasons.length} withheld reason(s) with evidence checked (steps 6-9): ${proven.size} proven by the log (lifecycle statements and status proof)`, part.origin, 'reasons');
   }
   return proven;
 }
@@ -342,8 +342,8 @@ class Run {
     this.part = null;
   }
 
-  ok(step, detail, part = null) {
-    this.steps.push({ step, name: NAMES.get(step), ok: true, detail, part });
+  ok(step, detail, part = null, name = null) {
+    this.steps.push({ step, name: name ?? NAMES.get(step), ok: true, detail, part });
   }
 
   fail(step, err, part = null) {
