@@ -84,12 +84,14 @@ def report(
         holdings = Holdings.of(node) if federation else None
         rep = compile_report(node, subj.id, when, t, holdings=holdings)
     out.write_bytes(rep.to_bytes())
+    url = None
     if pdf is not None:
         from credex.node.home import NodeHome
         from credex.node.services.report_pdf import print_report
 
         url = print_report(NodeHome.open(resolve_home(home)), rep.to_bytes(), pdf, base_url)
-        console.print(f"wrote {pdf}" + ("" if url is None else f": {url}"), markup=False)
+        if not json_out:
+            console.print(f"wrote {pdf}" + ("" if url is None else f": {url}"), markup=False)
     counts = [(p.origin, len(p.bundles), len(p.entries)) for p in rep.parts]
     if json_out:
         print_json(
@@ -97,6 +99,7 @@ def report(
                 "subject": rep.subject,
                 "file": str(out),
                 "parts": [{"origin": o, "in_force": n, "entries": m} for o, n, m in counts],
+                **({} if pdf is None else {"pdf": str(pdf), "url": url}),
             }
         )
         return
