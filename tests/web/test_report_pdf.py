@@ -61,6 +61,21 @@ def test_a_persons_printed_report_has_no_code_and_is_not_published(tmp_path: Pat
     assert not (home.path / PUBLISHED_DIR).exists()
 
 
+def test_json_answer_names_the_pdf_and_its_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    home = report_scene(make_report_home(tmp_path / "ningbo"))
+    out, pdf = tmp_path / "r.credex-report", tmp_path / "r.pdf"
+    argv = ["report", COMPANY.id, "-o", str(out), "--pdf", str(pdf), "--base-url", BASE]
+    capsys.readouterr()
+    assert _cli(*argv, "--json", "--home", str(home.path)) == 0
+    answer = json.loads(capsys.readouterr().out)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert answer["pdf"] == str(pdf) and answer["url"] == f"{BASE}/report/{digest}"
+
+
 def test_an_org_report_without_a_public_url_is_not_printed(tmp_path: Path) -> None:
     home = report_scene(make_report_home(tmp_path / "ningbo"))
     pdf = tmp_path / "x.pdf"
