@@ -145,6 +145,13 @@ def _serve_explorers(federation_dir: Path, json_out: bool) -> None:
                     markup=False,
                 )
                 segno.make(str(record["url"]), error="m", micro=False).terminal(compact=True)
+            subject = shown.get("subject")
+            if isinstance(subject, dict):
+                console.print(
+                    f"   subject page (the company's report, verified in the browser): "
+                    f"{subject['url']}",
+                    markup=False,
+                )
             console.print("explorers ready")
         sys.stdout.flush()
         stop.wait()

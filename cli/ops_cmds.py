@@ -19,8 +19,18 @@ __all__ = ["register"]
 
 
 def qr(
-    leaf: Annotated[str, typer.Argument(help="The record's leaf hash (64 hex).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="code.png or code.svg")],
+    leaf: Annotated[
+        str | None, typer.Argument(help="The record's leaf hash (64 hex); or use --report.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="A .credex-report this node signed (an organisation's): it is published "
+            "on the node's public side and the code opens the page that verifies it.",
+        ),
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="The node's public base URL (default: credex.toml).")
     ] = None,
@@ -30,19 +40,23 @@ def qr(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a QR code that opens the record's page (it verifies itself in the browser).
+    """Write a QR code that opens a record's or a report's page (it verifies itself in
+    the browser).
 
     \b
     Example:
       credex qr 5f1c...e2 -o record.png --base-url https://credex.ningbo.example
+      credex qr --report company.credex-report -o report.png
     """
     from credex.node.config import home_config, load_config
-    from credex.node.http.qrcode import record_qr
+    from credex.node.http.qrcode import record_qr, report_qr
     from credex.node.local import LocalNode
 
-    leaf_hash = leaf_arg(leaf)
+    if (leaf is None) == (report is None):
+        raise ConfigError("qr: give a leaf hash or --report FILE (one of them)")
+    leaf_hash = None if leaf is None else leaf_arg(leaf)
     node_home = home
-    if node_home is None and base_url is None and config is None:
+    if node_home is None and (report is not None or (base_url is None and config is None)):
         node_home = resolve_home(None)
     if base_url is None:
         cfg = load_config(config) if config is not None else None
@@ -53,15 +67,35 @@ def qr(
         raise ConfigError(
             "qr: no public base URL: pass --base-url or set [http] public_url in credex.toml"
         )
-    if node_home is not None:
-        with LocalNode.open(node_home) as node:
-            index = node.log.index_of(leaf_hash)  # NotFoundError if not in this log
-    url = record_qr(base_url, leaf_hash, output)
+    at = ""
+    if report is not None and node_home is not None:
+        from credex.node.home import NodeHome
+        from credex.node.services.published import publish_report
+
+        digest = publish_report(NodeHome.open(node_home), read_report(report))
+        url = report_qr(base_url, digest, output)
+        at = f" (published report {digest[:16]}…)"
+    elif leaf_hash is not None:
+        if node_home is not None:
+            with LocalNode.open(node_home) as node:
+                at = f" (entry {node.log.index_of(leaf_hash)})"  # NotFoundError if absent
+        url = record_qr(base_url, leaf_hash, output)
     if json_out:
         print_json({"file": str(output), "url": url})
     else:
-        at = "" if node_home is None else f" (entry {index})"
         console.print(f"wrote {output}: {url}{at}", markup=False)
+
+
+def read_report(path: Path) -> bytes:
+    """A report file's bytes, at most the format's limit (docs/formats.md)."""
+    from credex.ledger.errors import OversizeError
+    from credex.ledger.subject_report import MAX_REPORT_BYTES
+
+    with path.open("rb") as f:
+        data = f.read(MAX_REPORT_BYTES + 1)
+    if len(data) > MAX_REPORT_BYTES:
+        raise OversizeError(f"qr: report file over {MAX_REPORT_BYTES} bytes")
+    return data
 
 
 def backup(

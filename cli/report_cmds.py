@@ -41,6 +41,17 @@ def report(
             "its own proof.",
         ),
     ] = False,
+    pdf: Annotated[
+        Path | None,
+        typer.Option(
+            "--pdf",
+            help="Also print the 信用报告 to this PDF, with the QR code of its page (an "
+            "organisation's report is then published on this node's public side).",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Public base URL for --pdf's QR code (default: credex.toml).")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -53,6 +64,7 @@ def report(
       credex report 91330200MA2H2F1A1Q -o company.credex-report
       credex report 91330200MA2H2F1A1Q --federation -o company.credex-report
       credex verify company.credex-report --trust ningbo.trust.json
+      credex report 91330200MA2H2F1A1Q -o company.credex-report --pdf 信用报告.pdf
     """
     import sys
 
@@ -72,6 +84,14 @@ def report(
         holdings = Holdings.of(node) if federation else None
         rep = compile_report(node, subj.id, when, t, holdings=holdings)
     out.write_bytes(rep.to_bytes())
+    url = None
+    if pdf is not None:
+        from credex.node.home import NodeHome
+        from credex.node.services.report_pdf import print_report
+
+        url = print_report(NodeHome.open(resolve_home(home)), rep.to_bytes(), pdf, base_url)
+        if not json_out:
+            console.print(f"wrote {pdf}" + ("" if url is None else f": {url}"), markup=False)
     counts = [(p.origin, len(p.bundles), len(p.entries)) for p in rep.parts]
     if json_out:
         print_json(
@@ -79,6 +99,7 @@ def report(
                 "subject": rep.subject,
                 "file": str(out),
                 "parts": [{"origin": o, "in_force": n, "entries": m} for o, n, m in counts],
+                **({} if pdf is None else {"pdf": str(pdf), "url": url}),
             }
         )
         return

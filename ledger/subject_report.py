@@ -39,6 +39,7 @@ Pure: the caller verifies bundles (``verify_report`` takes a bundle verifier).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -109,6 +110,7 @@ _PART_FIELDS: Final = frozenset({"origin", "checkpoint", "proof", "entries", "bu
 _PART_FIELDS_V2: Final = _PART_FIELDS | {"reasons"}
 _FIELDS: Final = frozenset({"v", "subject", "as_of", "parts"})
 _UINT64: Final = 2**64
+_KIND_RE: Final = re.compile(r"[!-~]{1,255}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,8 @@ def _entry(v: Any, n: int) -> ReportEntry:
     if not isinstance(leaf, bytes) or len(leaf) != 32:
         raise FormatError(f"report: entry {n} leaf must be a 32-byte bstr")
     kind = _text(v[2], f"entry {n} kind")
+    if not _KIND_RE.fullmatch(kind):  # the index chains it as u8 length || ASCII
+        raise FormatError(f"report: entry {n} kind must be 1..255 printable ascii characters")
     state = v[3]
     if state not in _STATES:
         raise FormatError(f"report: entry {n} state must be one of {sorted(_STATES)}")

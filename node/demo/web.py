@@ -75,8 +75,9 @@ def close_explorers(explorers: Sequence[Explorer]) -> None:
 
 
 def showcase(explorers: Sequence[Explorer]) -> dict[str, object]:
-    """What to open first: each explorer's URL, and the page of Ningbo's first
-    administrative penalty (the one the demo repairs) on Ningbo's explorer."""
+    """What to open first: each explorer's URL, the page of Ningbo's first
+    administrative penalty (the one the demo repairs) on Ningbo's explorer, and the
+    subject page (the company's report) of the company it is about."""
     out: dict[str, object] = {
         "explorers": [{"region": e.region, "origin": e.origin, "url": e.url} for e in explorers]
     }
@@ -97,5 +98,7 @@ def showcase(explorers: Sequence[Explorer]) -> dict[str, object]:
                 "kind": entry.kind,
                 "url": record_url(ningbo.url, leaf),
             }
+            subject = ningbo.node.statement_at(entry.index).claims.sub
+            out["subject"] = {"subject": subject, "url": f"{ningbo.url}/subject/{subject}"}
             break
     return out

@@ -1,7 +1,7 @@
 """The public HTTP side of a node: ``app`` (``create_app``), ``server`` (``HttpServer``:
 uvicorn on a thread), ``tiles`` (C2SP tlog-tiles) with ``tilepaths`` (their grammar),
 ``api`` (the JSON API) with ``models`` and ``views``, ``bundles`` (public bundles: the
-sharing rules, never a body), ``reports`` (the subject index and reports: issue #10),
+sharing rules, never a body), ``reports`` (subject reports, index proofs, report pages),
 ``pages`` and ``labels`` (the explorer), ``metrics`` (``/metrics``, ``/healthz``),
 ``errors`` (JSON errors), ``context``. Names are imported lazily.
 """

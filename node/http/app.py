@@ -1,8 +1,9 @@
 """``create_app``: a node's public HTTP side as one FastAPI app.
 
-Routes: the log as C2SP tlog-tiles (``tiles.py``), the JSON API (``api.py``; the subject
-index and reports of issue #10 go in ``reports.py``), the explorer pages and their static
-files (``pages.py``, ``credex/node/web``), ``/metrics`` and ``/healthz`` (``metrics.py``).
+Routes: the log as C2SP tlog-tiles (``tiles.py``), the JSON API (``api.py``; subject
+reports, published reports and index proofs with their pages in ``reports.py``), the
+explorer pages and their static files (``pages.py``, ``credex/node/web``), ``/metrics``
+and ``/healthz`` (``metrics.py``).
 
 Around every request (``_Edge``, plain ASGI): a request id (the client's ``X-Request-Id``
 if it is 1-64 of ``[A-Za-z0-9._-]``, else a fresh one; echoed in the response), one JSON
@@ -122,8 +123,8 @@ def create_app(
         version=__version__,
         description=(
             "A credex node's public side: its log as C2SP tlog-tiles, a read-only JSON API "
-            "(records, bundles, proofs, trust), explorer pages and metrics. Never a "
-            "personal record body."
+            "(records, bundles, proofs, trust, organisations' reports, index proofs), "
+            "explorer pages and metrics. Never a personal record body or a person's report."
         ),
         openapi_url="/api/v1/openapi.json",
         docs_url=None,

@@ -20,6 +20,8 @@ __all__ = [
     "ConsistencyProof",
     "FederationInfo",
     "InclusionProof",
+    "IndexItem",
+    "IndexProofInfo",
     "IssuerInfo",
     "LifecycleEvidence",
     "LogInfo",
@@ -156,3 +158,27 @@ class FederationInfo(BaseModel):
     recognitions: list[dict[str, Any]]
     delegations: list[dict[str, Any]]
     versions: list[ManifestVersionInfo]
+
+
+class IndexItem(BaseModel):
+    index: int
+    leaf_hash: str
+    #: the entry's record kind (subject index only)
+    kind: str | None = None
+
+
+class IndexProofInfo(BaseModel):
+    """A verifiable-index lookup proof (docs/index.md §3) as of a signed checkpoint."""
+
+    origin: str
+    tree_size: int
+    #: the signed note whose ``credex-index/v1`` line holds the root the proof reaches
+    checkpoint: str
+    #: the 32-byte index key (hex): a subject key or a record's status key (spec §5.1)
+    key: str
+    #: the proven value (hex), null when the key is absent (a non-membership proof)
+    value: str | None
+    #: the lookup proof, deterministic CBOR (hex)
+    proof: str
+    #: what the value chains, in log order: the subject's entries or the status statements
+    items: list[IndexItem]

@@ -7,13 +7,14 @@ with Chinese and English labels, and the static files they use (``/static``).
   conversion chain of a derived record; the page verifies the record's bundle in the
   browser (``static/explorer/record.js`` with the verifier of ``static/verify``) and shows
   the verdict step by step on ``#verdict[data-verdict]``.
-- ``/entry/<index>``: redirects to the record page; ``/search?q=``: a leaf hash or index.
+- ``/entry/<index>``: redirects to the record page; ``/search?q=``: a leaf hash, an index
+  or an organisation id (its subject page).
 - ``/federation``: members, keys, agreements, manifest versions.
 
 Every value reaches HTML through Jinja2's autoescaping; page data for the script is a
 JSON ``<script type="application/json">`` block (``tojson`` escapes ``<``, ``>``, ``&``).
-A person's record shows only what its envelope says (``views.py``). The subject page
-comes with issue #10 (``reports.py``).
+A person's record shows only what its envelope says (``views.py``). The subject and
+report pages are ``reports.py``'s.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from credex.ledger.dates import cst_time
-from credex.ledger.errors import FormatError, NotFoundError
+from credex.ledger.errors import FormatError, IdentifierError, NotFoundError
+from credex.ledger.identifiers import validate_org_id
 
 from .api import LEAF_PATTERN
 from .context import HttpContext, context
@@ -36,7 +38,7 @@ from .errors import ERROR_RESPONSES, Responses
 from .labels import KIND_NAMES, LABELS, STATE_WORDS
 from .views import checkpoint_history, federation_info, log_info, record_info
 
-__all__ = ["mount_static", "record_url", "router"]
+__all__ = ["mount_static", "record_url", "render", "router"]
 
 _WEB: Final = resources.files("credex.node").joinpath("web")
 _RECENT: Final = 20
@@ -60,8 +62,12 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(_WEB.joinpath("static"))), name="static")
 
 
-def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
+def render(request: Request, name: str, **values: Any) -> HTMLResponse:
+    """The page ``name`` (a template) with ``values``; never cached."""
     return templates.TemplateResponse(request, name, values, headers={"Cache-Control": "no-cache"})
+
+
+_page = render
 
 
 @router.get("/", response_class=HTMLResponse, responses=_HTML)
@@ -125,9 +131,16 @@ def search(q: Annotated[str, Query(max_length=80)], ctx: Ctx) -> Response:
     text = q.strip()
     if re.fullmatch(LEAF_PATTERN, text, re.ASCII):
         return RedirectResponse(f"/record/{text.lower()}", status_code=303)
+    if len(text) == 18 or text.upper().startswith("HK-"):  # an organisation: its report
+        try:
+            return RedirectResponse(f"/subject/{validate_org_id(text).id}", status_code=303)
+        except IdentifierError:
+            pass
     if re.fullmatch(r"(?:0|[1-9][0-9]{0,18})", text, re.ASCII):
         return RedirectResponse(f"/entry/{text}", status_code=303)
-    raise FormatError("pages: search: expected a leaf hash (64 hex) or an entry index")
+    raise FormatError(
+        "pages: search: expected a leaf hash (64 hex), an entry index or an organisation id"
+    )
 
 
 @router.get("/federation", response_class=HTMLResponse, responses=ERROR_RESPONSES)

@@ -3,6 +3,8 @@
 //
 //   node run_verify.mjs verify REQ   {"cases": [{"trust": FILE, "bundle": FILE, "pin"?: HEX}]}
 //                                    -> [{trust_error} | verifyBundle(...) result]
+//   node run_verify.mjs report REQ   {"cases": [{"trust": FILE, "report": FILE, "pin"?: HEX, "subject"?: TEXT}]}
+//                                    -> [{trust_error} | verifyReport(...) result]
 //   node run_verify.mjs cbor REQ     {"items": [HEX], "tags": [18]} -> [{ok, value} | {ok, error}]
 //   node run_verify.mjs trust REQ    {"cases": [{"trust": FILE, "pin"?: HEX}]} -> [{ok, kind, ...}]
 //   node run_verify.mjs merkle REQ   {"inclusion": [...], "consistency": [...]} (hex) -> {...}
@@ -16,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const lib = path.resolve(here, '../../node/web/static/verify');
 const { verifyBundle, plain } = await import(path.join(lib, 'verify.js'));
 const { loadTrust } = await import(path.join(lib, 'trust.js'));
+const { verifyReport } = await import(path.join(lib, 'report.js'));
 const { decode } = await import(path.join(lib, 'cbor.js'));
 const { verifyInclusion, verifyConsistency } = await import(path.join(lib, 'merkle.js'));
 
@@ -42,6 +45,17 @@ async function run() {
       if (!trusts.has(key)) trusts.set(key, await attempt(async () => ({ policy: await loadTrust(bytes(c.trust), { pinnedHash: c.pin ?? null }) })));
       const t = trusts.get(key);
       out.push(t.ok ? await verifyBundle(bytes(c.bundle), t.policy) : { trust_error: t.error });
+    }
+    return out;
+  }
+  if (cmd === 'report') {
+    const trusts = new Map();
+    const out = [];
+    for (const c of req.cases) {
+      const key = `${c.trust}\u0000${c.pin ?? ''}`;
+      if (!trusts.has(key)) trusts.set(key, await attempt(async () => ({ policy: await loadTrust(bytes(c.trust), { pinnedHash: c.pin ?? null }) })));
+      const t = trusts.get(key);
+      out.push(t.ok ? await verifyReport(bytes(c.report), t.policy, { subject: c.subject ?? null }) : { trust_error: t.error });
     }
     return out;
   }

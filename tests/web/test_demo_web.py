@@ -77,6 +77,13 @@ def test_demo_web_serves_the_explorers_until_interrupted(tmp_path: Path) -> None
                 # the repair's own step 7 does not apply: shown as such, never as a failure
                 assert page.locator('#steps li[data-ok="false"]').count() == 0
                 assert page.locator('#steps li[data-ok="n/a"]').count() == 1
+                (subject,) = re.findall(r"subject page \(.*\): (\S+)", text)
+                page.goto(subject)
+                page.wait_for_selector("#verdict[data-verdict]", timeout=VERDICT_TIMEOUT_MS)
+                verdict = page.locator("#verdict")
+                assert verdict.get_attribute("data-verdict") == "valid", verdict.inner_text()
+                assert "complete as of credex.ningbo" in verdict.inner_text()
+                assert page.locator('ul.withheld li[data-reason="repaired"]').count() == 1
             finally:
                 browser.close()
     finally:

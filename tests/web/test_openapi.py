@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from credex.node.local import LocalNode
 from credex.node.services.lifecycle import repair
@@ -80,9 +81,15 @@ def test_every_operation_answers_as_documented(base_url: str) -> None:
         def check(case: Any) -> None:
             response = case.call(base_url=base_url, timeout=30)
             assert response.status_code < 500, response.text
-            case.validate_response(response)
+            # an organisation id's check character (GB 32100) is beyond any schema: a
+            # schema-valid subject may still be malformed (400)
+            subject = "{subject}" in case.operation.path
+            case.validate_response(
+                response, excluded_checks=[positive_data_acceptance] if subject else None
+            )
             seen.setdefault(case.operation.label, set()).add(response.status_code)
 
         check()
     assert seen["GET /api/v1/log"] == {200}
+    assert 400 in seen["GET /api/v1/reports/subject/{subject}"]
     assert 400 in seen["GET /api/v1/proofs/inclusion"] | seen["GET /api/v1/entries/{index}"]

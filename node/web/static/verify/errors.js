@@ -60,6 +60,9 @@ export const DerivationMismatchError = define(
   'derivation_mismatch',
 );
 export const IndexProofError = define('IndexProofError', VerificationError, 'index_proof');
+export const ReportIncompleteError = define('ReportIncompleteError', VerificationError, 'report_incomplete');
+export const ReportSubjectError = define('ReportSubjectError', VerificationError, 'report_subject');
+export const ReportReasonError = define('ReportReasonError', VerificationError, 'report_reason');
 export const PolicyError = define('PolicyError', CredexError, 'policy');
 export const UntrustedKeyError = define('UntrustedKeyError', PolicyError, 'untrusted_key');
 export const KeyValidityError = define('KeyValidityError', PolicyError, 'key_validity');

@@ -70,7 +70,7 @@ const uvarint = (n) => (n < 128 ? new Uint8Array([n]) : new Uint8Array([(n & 0x7
 const leafHash = (k, v) => sha256(concat(new Uint8Array([0x00, 0x20]), k, new Uint8Array([0x20]), v));
 
 /** IndexProofError unless `proof` shows `key` with `value` (null: absent) under `root`. */
-async function verifyLookup(root, key, value, proof) {
+export async function verifyLookup(root, key, value, proof) {
   const empty = await sha256(new Uint8Array(0));
   if (value === null && proof.leaf === null) {
     if (proof.path.length || !equal(root, empty)) {
@@ -98,7 +98,7 @@ async function verifyLookup(root, key, value, proof) {
   if (!equal(h, root)) throw new IndexProofError(`index: proof does not reach the root: expected ${hex(root)}, got ${hex(h)}`);
 }
 
-function u64be(n) {
+export function u64be(n) {
   const out = new Uint8Array(8);
   let x = BigInt(n);
   for (let i = 7; i >= 0; i -= 1) {

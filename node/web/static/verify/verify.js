@@ -427,6 +427,8 @@ export async function verifyBundle(bundleBytes, trust, options = {}) {
       leafHash: hex(st.leafHash), leafIndex: plain(receipt.leafIndex), treeSize: plain(receipt.treeSize),
       origin: checkpoint.origin, envelope: st.isEnvelope, bodyHeld: st.record !== null,
       body: st.record === null ? null : plain(st.record.body),
+      validFrom: st.record === null ? null : plain(st.record.validFrom),
+      validUntil: st.record === null ? null : plain(st.record.validUntil),
     };
     step = 7;
     if (st.record === null) {
