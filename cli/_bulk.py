@@ -68,6 +68,7 @@ class BulkOutput(ImportSink):
         self.name = name
         self.json_out = json_out
         self.verbose = verbose
+        self.wants_rows = json_out or verbose  # else good rows are only counted
         self.rejects_path = rejects
         self.logged_word = logged_word
         self.tally = Tally()

@@ -24,6 +24,7 @@ It does not sign checkpoints, parse signed notes or statements, or know the data
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoi
 
 __all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "LogIndexer", "NewLeaf"]
 
+#: leaf hashes of its own latest appends a log keeps, to check new leaves against
+_RECENT_MAX: Final = 1 << 16
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
 #: the largest leaf (statement as logged, without receipts) the log accepts: C2SP
@@ -145,6 +148,10 @@ class AppendOnlyLog:
         self._closed = False
         self._cache = NodeCache() if node_cache is None else node_cache
         self._range = CompactRange()  # (no complete block is cached before the load)
+        #: the leaf hashes of the last batches this handle appended: (start, hashes) per
+        #: batch, contiguous up to the size, and leaf hash -> index over all of them
+        self._recent_batches: deque[tuple[int, list[bytes]]] = deque()
+        self._recent: dict[bytes, int] = {}
         self._range = self._load_range()
         #: leaf hashes of the incomplete block at the right edge, if all were appended here
         self._tail: list[bytes] | None = [] if self._range.size % BLOCK == 0 else None
@@ -190,11 +197,19 @@ class AppendOnlyLog:
 
     # -- appending ---------------------------------------------------------------------------
 
-    def append_many(self, items: Sequence[NewLeaf]) -> list[AppendResult]:
+    def append_many(
+        self, items: Sequence[NewLeaf], *, absent_below: int | None = None
+    ) -> list[AppendResult]:
         """Append ``items`` in one transaction; results are in the order of ``items``.
 
         Durable when it returns. A leaf already in the log (or earlier in ``items``) is not
         stored again: its result carries the existing index and ``is_new=False``.
+
+        ``absent_below``: the caller has shown that no entry below this size holds any
+        of ``items`` (``LocalNode`` does, by record hash, for the leaves it has just
+        signed). Then only the entries from there on are searched, in memory when this
+        handle appended them itself (the last ``_RECENT_MAX`` leaves), instead of one
+        index probe per leaf.
 
         Raises:
             StorageError: the store failed or the log is closed; nothing was appended.
@@ -203,7 +218,7 @@ class AppendOnlyLog:
         with self._lock:
             if self._closed:
                 raise StorageError("log: append refused: log is closed")
-            return self._integrate(items, hashes)
+            return self._integrate(items, hashes, absent_below)
 
     def submit(self, item: NewLeaf) -> Future[AppendResult]:
         """Queue ``item`` for the next group commit; the future resolves once it is durable.
@@ -219,7 +234,9 @@ class AppendOnlyLog:
         with self._lock:
             return self._integrate([p[0] for p in batch], [p[1] for p in batch])
 
-    def _integrate(self, items: Sequence[NewLeaf], hashes: Sequence[bytes]) -> list[AppendResult]:
+    def _integrate(
+        self, items: Sequence[NewLeaf], hashes: Sequence[bytes], absent_below: int | None = None
+    ) -> list[AppendResult]:
         """Sequence, hash, commit, then advance. Caller holds ``self._lock``.
 
         If another handle on the same database appended since this one last looked (a
@@ -231,17 +248,50 @@ class AppendOnlyLog:
             return []
         before = self._range.size
         try:
-            return self._integrate_once(items, hashes)
+            return self._integrate_once(items, hashes, absent_below)
         except LogMovedError:
             self.refresh()  # (already done on the way out; idempotent)
             if self._range.size == before:
                 raise
-            return self._integrate_once(items, hashes)
+            return self._integrate_once(items, hashes, absent_below)
+
+    def _known(self, hashes: Sequence[bytes], absent_below: int | None) -> dict[bytes, int]:
+        """The indices of the entries already holding any of ``hashes``: from the leaves
+        this handle appended since ``absent_below`` when it kept them all (nothing below
+        holds one: the caller's word), else from the store."""
+        if absent_below is not None and (
+            absent_below >= self._range.size
+            or (self._recent_batches and self._recent_batches[0][0] <= absent_below)
+        ):
+            recent = self._recent
+            known: dict[bytes, int] = {}
+            for h in hashes:
+                i = recent.get(h)
+                if i is not None and i >= absent_below:
+                    known[h] = i
+            return known
+        return self._store.find_indices(set(hashes))
+
+    def _remember(self, start: int, entries: Sequence[NewEntry]) -> None:
+        """Keep the leaf hashes just appended (contiguous with those kept before)."""
+        batches = self._recent_batches
+        if batches and batches[-1][0] + len(batches[-1][1]) != start:
+            self._forget_recent()
+        hashes = [e.leaf_hash for e in entries]
+        batches.append((start, hashes))
+        self._recent.update(zip(hashes, range(start, start + len(hashes)), strict=True))
+        while len(self._recent) > _RECENT_MAX and len(batches) > 1:
+            for h in batches.popleft()[1]:
+                self._recent.pop(h, None)
+
+    def _forget_recent(self) -> None:
+        self._recent.clear()
+        self._recent_batches.clear()
 
     def _integrate_once(
-        self, items: Sequence[NewLeaf], hashes: Sequence[bytes]
+        self, items: Sequence[NewLeaf], hashes: Sequence[bytes], absent_below: int | None = None
     ) -> list[AppendResult]:
-        known = self._store.find_indices(set(hashes))
+        known = self._known(hashes, absent_below)
         cr = self._range.copy()
         start = cr.size
         results: list[AppendResult] = []
@@ -275,6 +325,7 @@ class AppendOnlyLog:
                 indexer.committed()
             self._range = cr
             self._keep_new(start, [e.leaf_hash for e in entries], nodes)
+            self._remember(start, entries)
         return results
 
     def _keep_new(
@@ -315,6 +366,7 @@ class AppendOnlyLog:
                     if self._root_at(old.size) == old.root():
                         self._range = fresh
                         self._tail = [] if fresh.size % BLOCK == 0 else None
+                        self._forget_recent()  # entries appended elsewhere: not kept
             except CredexError:
                 pass
             return self._range.size

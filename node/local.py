@@ -84,8 +84,11 @@ class IssueResult:
 
 
 #: what ``_prepare`` hands to ``_commit``: results known so far, the input positions of
-#: new records, their leaves, and the (leaf hash, body) of the enveloped ones
-_Prepared = tuple[list[IssueResult | None], list[int], list[NewLeaf], list[tuple[bytes, bytes]]]
+#: new records, their leaves, the (leaf hash, body) of the enveloped ones, and the log
+#: size below which no entry holds any of those leaves (their record lookup's)
+_Prepared = tuple[
+    list[IssueResult | None], list[int], list[NewLeaf], list[tuple[bytes, bytes]], int
+]
 
 
 class LocalNode:
@@ -238,6 +241,10 @@ class LocalNode:
             for r, w in zip(records, wrapped, strict=True)
         ]
         hashes = [record_hash(issuer, p) for p in payloads]
+        # the size first: every entry below it is seen by the lookup that follows, so a
+        # record not found there is in no entry below it, and neither is any leaf that
+        # carries it (a leaf's bytes fix its issuer and payload, hence its record hash)
+        absent_below = self.store.size()
         known = self.store.find_records(hashes)
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
@@ -256,7 +263,7 @@ class LocalNode:
                     bodies.append((leaf_hash(leaf), r.to_bytes()))
             else:  # durable already: not signed again
                 out[i] = IssueResult(found.index, found.leaf_hash, False, r.kind)
-        return out, fresh, leaves, bodies
+        return out, fresh, leaves, bodies, absent_below
 
     def prepare_issue(self, records: Sequence[Record], issuer: str, iat: int) -> _Prepared:
         """Step one of ``issue`` for one batch: look the records up by record hash and
@@ -268,11 +275,12 @@ class LocalNode:
         return self._commit(records, prepared)
 
     def _commit(self, records: Sequence[Record], prepared: _Prepared) -> list[IssueResult]:
-        out, fresh, leaves, bodies = prepared
+        out, fresh, leaves, bodies, absent_below = prepared
         if bodies:  # bodies first: durable before their leaves are acknowledged
             self.bodies.put_many(bodies, leaves[0].iat)
         if leaves:
-            for i, res in zip(fresh, self.log.append_many(leaves), strict=True):
+            appended = self.log.append_many(leaves, absent_below=absent_below)
+            for i, res in zip(fresh, appended, strict=True):
                 out[i] = IssueResult(res.index, res.leaf_hash, res.is_new, records[i].kind)
         return [r for r in out if r is not None]
 

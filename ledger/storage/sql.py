@@ -109,6 +109,11 @@ _LEAF_HASHES: Final = select(_E.idx, _E.leaf_hash).where(
     _E.idx.in_(bindparam("leaves", expanding=True))
 )
 _NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
+#: entries by record key, the key list appended per dialect (``find_records``)
+_FIND_RECORDS: Final = (
+    "SELECT e.idx, e.leaf_hash, e.leaf, t.kind, t.issuer, e.iat, e.record_key "
+    "FROM entries e JOIN entry_tags t ON t.id = e.tag WHERE e.record_key "
+)
 
 #: the lookup indexes, created with the tables (a new database; see ``docs/storage.md``):
 #: B-trees, partial where the column may be NULL, except for the leaf hash: on SQLite by
@@ -338,15 +343,19 @@ class SqlStore(SqlComponent):
         out: dict[bytes, list[Entry]] = {}
         if not by_key:
             return out
-        stmt = _ENTRY_SELECT.add_columns(_E.record_key).where(
-            _E.record_key.in_(bindparam("keys", expanding=True))
-        )
+        # driver SQL: SQLAlchemy's rendering of an expanding IN of 4096 keys cost more
+        # than the index probes (an import looks every row's record up)
+        pg = self._backend == "postgresql"
         try:
             with self._read() as conn:
                 for chunk in _chunks(list(by_key)):
-                    for *row, key in conn.execute(stmt, {"keys": list(chunk)}):
+                    where = "= ANY(%s)" if pg else f"IN ({', '.join('?' for _ in chunk)})"
+                    params: tuple[Any, ...] = (list(chunk),) if pg else tuple(chunk)
+                    rows = conn.exec_driver_sql(_FIND_RECORDS + where, params)
+                    for i, lh, leaf, kind, issuer, iat, key in rows:
+                        entry = Entry(int(i), bytes(lh), bytes(leaf), kind, issuer, int(iat))
                         for h in by_key[int(key)]:
-                            out.setdefault(h, []).append(Entry(*row))
+                            out.setdefault(h, []).append(entry)
         except SQLAlchemyError as e:
             raise self._error("find records", e) from e
         for found in out.values():

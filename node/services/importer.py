@@ -144,6 +144,10 @@ class ImportSink:
     """Where an import's outcomes go, one at a time (the default drops them). A sink
     must not keep them all: a file may have tens of millions of rows."""
 
+    #: whether ``row`` is called at all (False: good rows are only counted, and no
+    #: ``ImportedRow`` is built for each)
+    wants_rows: bool = True
+
     def row(self, row: ImportedRow) -> None:
         """A good row, logged (``row.new``) or found already logged."""
 
@@ -285,14 +289,15 @@ def import_stream(
         assert b.signed is not None
         records = [p.record for p in b.rows]
         done = node.commit_issue(records, b.signed.result())
-        for i, (p, r) in enumerate(zip(b.rows, done, strict=True)):
-            out.row(ImportedRow.of(p, r))
+        fresh = sum(1 for r in done if r.is_new)
+        tally.imported += fresh
+        tally.already_present += len(done) - fresh
+        if out.wants_rows:
+            for p, r in zip(b.rows, done, strict=True):
+                out.row(ImportedRow.of(p, r))
+        for i, old in b.replaces.items():
+            r = done[i]
             if r.is_new:
-                tally.imported += 1
-            else:
-                tally.already_present += 1
-            old = b.replaces.get(i)
-            if old is not None and r.is_new:
                 add_lifecycle(
                     node,
                     old.statement.leaf_hash,

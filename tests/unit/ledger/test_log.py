@@ -6,7 +6,6 @@ database reject a batch mid-transaction, or commits and then reports a failure.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, wait
@@ -58,7 +57,7 @@ class FaultyStore(SqlStore):
     ) -> None:
         self.batches.append(len(entries))
         if self.mode == "reject":
-            broken = dataclasses.replace(entries[0], iat=None)  # NOT NULL in the database
+            broken = entries[0]._replace(iat=None)  # NOT NULL in the database
             super().append(start_index, [*entries, broken], nodes)
         super().append(start_index, entries, nodes)
         if self.mode == "lost-ack":
