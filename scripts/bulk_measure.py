@@ -153,6 +153,48 @@ def _p1_around(
     return out
 
 
+def _queries(node: Any, samples: int = 300) -> dict[str, float]:
+    """Median latency, in ms, of the queries the stored entries serve, at random indices
+    of the log just built (the first reads after the import: cold pages included); the
+    subject lookup reads every entry about the subject (1/700 of the log here)."""
+    import random
+
+    from credex.node.local import record_hash
+
+    rng = random.Random(7)
+    size = node.log.size
+    picks = [rng.randrange(size) for _ in range(samples)]
+    entries = {i: node.log.entry(i) for i in picks[:50]}
+    out: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "point_read",
+            "inclusion_proof",
+            "leaf_hash_lookup",
+            "subject_lookup",
+            "record_lookup",
+        )
+    }
+
+    def timed(key: str, fn: Any) -> None:
+        t0 = time.perf_counter()
+        fn()
+        out[key].append((time.perf_counter() - t0) * 1000)
+
+    for i in picks:
+        timed("point_read", lambda i=i: node.log.entry(i))
+        timed("inclusion_proof", lambda i=i: node.log.inclusion_proof(i, size))
+    from credex.ledger.statement import Statement
+
+    for e in entries.values():
+        st = Statement.from_bytes(e.leaf)
+        timed("leaf_hash_lookup", lambda e=e: node.log.index_of(e.leaf_hash))
+        timed("subject_lookup", lambda st=st: node.log.by_subject(st.claims.sub))
+        h = record_hash(st.claims.iss, st.payload)
+        timed("record_lookup", lambda h=h: node.store.find_records([h]))
+    return {k: round(statistics.median(v), 3) for k, v in out.items() if v}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
@@ -212,6 +254,7 @@ def main() -> None:
                 sample = node.log.entries(0, min(1000, a.n))
                 stmt = sum(len(e.leaf) for e in sample) / len(sample)
                 size = node.log.size
+                report["query_ms"] = _queries(node)
             report["entries"] = size
             report["statement_bytes_avg"] = round(stmt, 1)
             if url:

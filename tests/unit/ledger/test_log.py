@@ -424,3 +424,45 @@ def _two_handles(a_store: SqlStore, b_store: SqlStore) -> None:
         for leaf in (b"a0", b"b0", b"b1", b"a1"):
             reference.append(leaf)
         assert a.root() == reference.root()
+
+
+class CountingStore(SqlStore):
+    """A real store that counts leaf-hash lookups (``find_indices``)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.lookups = 0
+
+    def find_indices(self, leaf_hashes):  # type: ignore[no-untyped-def]
+        self.lookups += 1
+        return super().find_indices(leaf_hashes)
+
+
+def test_absent_below_skips_the_lookup_and_still_finds_recent_duplicates(
+    store_url: str,
+) -> None:
+    """Leaves the caller proved absent below a size (``LocalNode``: by record hash)
+    are checked against this handle's own appends since that size, in memory: a
+    duplicate from the batch before is still found, and nothing is stored twice."""
+    store = CountingStore(store_url)
+    try:
+        with AppendOnlyLog(store) as log:
+            log.append_many(leaves("a", 5))
+            store.lookups = 0
+            proved_at = log.size  # the caller's lookup saw the log at this size
+            log.append_many(leaves("b", 3))  # appended meanwhile (the batch before)
+            got = log.append_many([*leaves("b", 2), leaf(b"c-0")], absent_below=proved_at)
+            assert [(r.index, r.is_new) for r in got] == [(5, False), (6, False), (8, True)]
+            assert store.lookups == 1  # the "b" batch's own lookup only
+            assert log.size == 9
+            # appends by another handle are not kept: the store is asked again
+            with AppendOnlyLog(SqlStore(store_url)) as other:
+                other.append_many([leaf(b"d-0")])
+                other._store.close()  # type: ignore[attr-defined]
+            before = log.size
+            log.refresh()
+            (r,) = log.append_many([leaf(b"d-0")], absent_below=before)
+            assert (r.index, r.is_new) == (9, False)
+            assert store.lookups == 2
+    finally:
+        store.close()
