@@ -58,7 +58,7 @@ from credex.ledger.storage.base import Entry, LogStore, NewEntry, StoredCheckpoi
 __all__ = ["MAX_LEAF_BYTES", "AppendOnlyLog", "AppendResult", "LogIndexer", "NewLeaf"]
 
 #: leaf hashes of its own latest appends a log keeps, to check new leaves against
-_RECENT_MAX: Final = 1 << 16
+_RECENT_MAX: Final = 1 << 14
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
 #: the largest leaf (statement as logged, without receipts) the log accepts: C2SP

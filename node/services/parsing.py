@@ -50,7 +50,7 @@ POOL_MIN_BYTES: Final = 8 * 1024 * 1024
 _UNITS: Final = 512
 _WINDOW: Final = 8
 #: parsed chunks held ready for the importer (``_Ahead``)
-_AHEAD: Final = 16
+_AHEAD: Final = 8
 
 Result = HeaderWarning | ParsedRow | RowError
 
