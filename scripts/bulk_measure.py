@@ -205,6 +205,30 @@ def _queries(node: Any, samples: int = 300) -> dict[str, float]:
     return {k: round(statistics.median(v), 3) for k, v in out.items() if v}
 
 
+def _p1_same(a: argparse.Namespace, base: Path, path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """P1's path (``LocalNode.issue``: records already built, batches of 1024) on the
+    records of the file itself, into a new log of the file's size: what the import adds
+    to signing and committing at that size (parsed here first, not timed)."""
+    from credex.adapters.base import AdapterContext, ParsedRow
+    from credex.ledger.subject import SubjectKey
+    from credex.node.bench.runner import _p1
+    from credex.node.services.records import JsonLinesRecords
+
+    ctx = AdapterContext("cn-zj-hangzhou", SubjectKey("0badc0de", b"\x05" * 32))
+    adapter = JsonLinesRecords(default_from=0)
+    with path.open("rb") as f:
+        records = [r.record for r in adapter.parse(f, ctx) if isinstance(r, ParsedRow)]
+    if a.postgres:
+        from credex.node.bench.pgschema import scratch_schema
+
+        with scratch_schema(a.postgres) as url_for:
+            rate = _p1(base, len(records), 1, url_for, records=records)["median"]
+    else:
+        rate = _p1(base, len(records), 1, lambda _: None, records=records)["median"]
+    own = run["rows_per_s_after_start"] or run["rows_per_s"]
+    return {"issue_per_s": round(rate, 1), "import_vs_this": round(own / rate, 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
@@ -212,6 +236,11 @@ def main() -> None:
     ap.add_argument("--dir", default=None)
     ap.add_argument("--p1", action="store_true", help="also measure credex bench's P1")
     ap.add_argument("--no-rerun", action="store_true", help="skip the re-run over logged lines")
+    ap.add_argument(
+        "--same-records",
+        action="store_true",
+        help="also time P1's path on the file's own records at the file's size",
+    )
     a = ap.parse_args()
     from credex.node.bench.bulk import write_scores
 
@@ -283,6 +312,8 @@ def main() -> None:
             report["ratio_to_statement_plus_32"] = round(total / size / (stmt + 32), 3)
         if a.p1:
             report.update(_p1_around(a, base, first_p1, report["import"]))
+        if a.same_records:
+            report["P1_on_the_files_records"] = _p1_same(a, base, path, report["import"])
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(json.dumps(report, indent=2))
