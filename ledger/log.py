@@ -1,7 +1,9 @@
 """``AppendOnlyLog``: sequencing, group commit and integration of the RFC 9162 log.
 
 The log assigns each new leaf the next index, deduplicates by leaf hash (a leaf already in
-the log, or twice in one batch, gets its existing index back), hashes the new subtree nodes
+the log, or twice in one batch, gets its existing index back; leaves the caller has shown
+absent below some size are checked against this handle's own appends since then, in
+memory, not the store), hashes the new subtree nodes
 on a *copy* of its ``CompactRange``, and hands entries and nodes to a ``LogStore`` in one
 transaction. Only after the store commits does the in-memory range move forward, so a
 result is never acknowledged before it is durable, and a failed commit changes nothing.
