@@ -25,7 +25,14 @@ from credex.ledger import encoding, fixed_layout
 from credex.ledger.errors import CborError, CoseError, InclusionProofError, OversizeError
 from credex.ledger.keys import SigningKey, verify_ed25519
 from credex.ledger.merkle import root_from_inclusion_proof
-from credex.ledger.statement import ALG_ED25519, ALG_EDDSA, COSE_SIGN1_TAG, sig_structure
+from credex.ledger.statement import (
+    ALG_ED25519,
+    ALG_EDDSA,
+    COSE_SIGN1_TAG,
+    _bstr,
+    _head,
+    sig_structure,
+)
 
 __all__ = [
     "LABEL_VDP",
@@ -42,6 +49,15 @@ LABEL_VDP: Final = 396
 VDS_RFC9162_SHA256: Final = 1
 _INCLUSION: Final = -1
 MAX_RECEIPT_BYTES: Final = 8 * 1024
+_UINT64_LIMIT: Final = 2**64
+#: the unprotected header up to its one proof: {396: {-1: [ (then the proof's bstr)
+_UNPROTECTED_HEAD: Final = b"\xa1\x19\x01\x8c\xa1\x20\x81"
+#: payload nil, then a 64-byte signature's head
+_SIGNATURE_HEAD: Final = b"\xf6\x58\x40"
+#: a path hash's head (a 32-byte bstr); every path of a log is made of them
+_HASH_HEAD: Final = b"\x58\x20"
+_BYTES_ONLY: Final = frozenset({bytes})
+_HASH_ONLY: Final = frozenset({32})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +84,27 @@ class Receipt:
         )
 
     def to_bytes(self) -> bytes:
+        """Deterministic CBOR, assembled from bytes (one receipt per acknowledged
+        statement); equal to the general encoding (``_to_bytes_general``, a test checks),
+        which anything outside the layout a log writes takes."""
+        size, index, path, sig = self.tree_size, self.leaf_index, self.path, self.signature
+        if (
+            type(size) is int
+            and type(index) is int
+            and 0 <= index < _UINT64_LIMIT
+            and 0 <= size < _UINT64_LIMIT
+            and type(sig) is bytes
+            and len(sig) == 64
+            and type(self.protected) is bytes
+            and set(map(type, path)) <= _BYTES_ONLY
+            and set(map(len, path)) <= _HASH_ONLY
+        ):
+            hashes = _HASH_HEAD + _HASH_HEAD.join(path) if path else b""
+            proof = b"\x83" + _head(0, size) + _head(0, index) + _head(4, len(path)) + hashes
+            return _receipt_head(self.protected) + _bstr(proof) + _SIGNATURE_HEAD + sig
+        return self._to_bytes_general()
+
+    def _to_bytes_general(self) -> bytes:
         proof = encoding.encode([self.tree_size, self.leaf_index, list(self.path)])
         return encoding.encode(
             cbor2.CBORTag(
@@ -149,6 +186,18 @@ class Receipt:
         return cls(protected, kid, size, index, tuple(path), signature)
 
 
+@functools.lru_cache(maxsize=64)
+def _receipt_head(protected: bytes) -> bytes:
+    """``18([protected, {396: {-1: [``: the same for every receipt of one log key."""
+    return b"\xd2\x84" + _bstr(protected) + _UNPROTECTED_HEAD
+
+
+@functools.lru_cache(maxsize=64)
+def _protected_header(kid: bytes) -> bytes:
+    """``{1: -8, 4: kid, 395: 1}``, encoded once per log key (its bytes are immutable)."""
+    return encoding.encode({1: ALG_EDDSA, 4: kid, LABEL_VDS: VDS_RFC9162_SHA256})
+
+
 @functools.lru_cache(maxsize=256)
 def _parse_protected(protected: bytes) -> bytes:
     """The log kid of a receipt's protected header ``{1: -8, 4: kid, 395: 1}``: one per
@@ -179,11 +228,11 @@ def build_receipts(
 ) -> list[Receipt]:
     """Receipts for many entries of one tree: the signature covers only the root and the
     leaf-independent protected header, so one signature serves them all."""
-    protected = encoding.encode({1: ALG_EDDSA, 4: log_key.kid, LABEL_VDS: VDS_RFC9162_SHA256})
+    protected = _protected_header(log_key.kid)
     signature = log_key.sign(sig_structure(protected, root))
+    kid = log_key.kid
     return [
-        Receipt(protected, log_key.kid, tree_size, index, tuple(path), signature)
-        for index, path in paths
+        Receipt(protected, kid, tree_size, index, tuple(path), signature) for index, path in paths
     ]
 
 
@@ -191,6 +240,6 @@ def build_receipt(
     log_key: SigningKey, tree_size: int, leaf_index: int, path: Sequence[bytes], root: bytes
 ) -> Receipt:
     """Sign a receipt for entry ``leaf_index`` of the tree of ``tree_size`` with ``root``."""
-    protected = encoding.encode({1: ALG_EDDSA, 4: log_key.kid, LABEL_VDS: VDS_RFC9162_SHA256})
+    protected = _protected_header(log_key.kid)
     signature = log_key.sign(sig_structure(protected, root))
     return Receipt(protected, log_key.kid, tree_size, leaf_index, tuple(path), signature)

@@ -299,10 +299,24 @@ _PY_TYPES: Final[Mapping[str, type | tuple[type, ...]]] = {
 }
 
 
-def _is_type(value: Any, tname: str) -> bool:
-    if tname == "int":
-        return type(value) is int
-    return isinstance(value, _PY_TYPES[tname])
+#: per kind, each body field's Python type (required fields first, as ``KIND_SPECS``
+#: reads): one lookup per field when a record is checked
+_BODY_TYPES: Final[Mapping[str, Mapping[str, type]]] = {
+    kind: {
+        name: cast(type, _PY_TYPES[tname])
+        for name, tname in {**spec.optional, **spec.required}.items()
+    }
+    for kind, spec in KIND_SPECS.items()
+}
+_REQUIRED_NAMES: Final[Mapping[str, frozenset[str]]] = {
+    kind: frozenset(spec.required) for kind, spec in KIND_SPECS.items()
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def _region_ok(region: str) -> bool:
+    """Whether ``region`` is a valid region id; a log names few regions many times."""
+    return REGION_RE.match(region) is not None
 
 
 #: the fields a record map may hold
@@ -370,30 +384,47 @@ class Record:
                 "record: the reserved subject key id 00000000 is for "
                 f"{', '.join(SUBJECTLESS_KINDS)} only, and those kinds must use it"
             )
-        if not REGION_RE.match(self.region):
-            raise RecordError(f"record: region id invalid: {self.region!r}")
-        if not isinstance(self.body, Mapping):
+        region = self.region
+        if type(region) is str and region.isascii() and len(region) <= 64:
+            region_ok = _region_ok(region)  # remembered: short text ids only
+        else:
+            region_ok = bool(REGION_RE.match(region))
+        if not region_ok:
+            raise RecordError(f"record: region id invalid: {region!r}")
+        body = self.body
+        if not isinstance(body, Mapping):
             raise RecordError("record: body must be a map")
-        for name in spec.required:
-            if name not in self.body:
-                raise RecordError(f"record: {self.kind} body is missing required field {name!r}")
-        for name, value in self.body.items():
-            found = spec.required.get(name) or spec.optional.get(name)
-            if found is None:
+        if not _REQUIRED_NAMES[self.kind] <= body.keys():
+            for name in spec.required:
+                if name not in body:
+                    raise RecordError(
+                        f"record: {self.kind} body is missing required field {name!r}"
+                    )
+        types = _BODY_TYPES[self.kind]
+        for name, value in body.items():
+            want = types.get(name)
+            if want is None:
                 raise RecordError(f"record: {self.kind} body has unknown field {name!r}")
-            if not _is_type(value, found):
+            if type(value) is not want and (want is int or not isinstance(value, want)):
+                found = spec.required.get(name) or spec.optional.get(name)
                 raise RecordError(
                     f"record: {self.kind} body field {name!r} has wrong type: "
                     f"expected {found}, got {type(value).__name__}"
                 )
-        for name, t in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
-            if t is not None and (type(t) is not int or not 0 <= t <= _UINT64_MAX):
-                raise RecordError(f"record: {name} must be a uint (Unix seconds)")
-        if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise RecordError("record: valid_until is before valid_from")
-        if spec.needs_refs and not self.refs:
+        valid_from, valid_until = self.valid_from, self.valid_until
+        if valid_from is not None and (  # as before: a null valid_from is not refused here
+            type(valid_from) is not int or not 0 <= valid_from <= _UINT64_MAX
+        ):
+            raise RecordError("record: valid_from must be a uint (Unix seconds)")
+        if valid_until is not None:
+            if type(valid_until) is not int or not 0 <= valid_until <= _UINT64_MAX:
+                raise RecordError("record: valid_until must be a uint (Unix seconds)")
+            if valid_until < valid_from:
+                raise RecordError("record: valid_until is before valid_from")
+        refs = self.refs
+        if spec.needs_refs and not refs:
             raise RecordError(f"record: {self.kind} needs refs (the leaf hashes it depends on)")
-        for r in self.refs:
+        for r in refs:
             if not isinstance(r, bytes) or len(r) != 32:
                 raise RecordError("record: every ref must be a 32-byte leaf hash")
         if self.salt is not None:
