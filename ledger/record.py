@@ -324,6 +324,9 @@ _FIELDS: Final = frozenset(
     {"v", "kind", "region", "subject", "body", "valid_from", "valid_until", "refs", "salt"}
 )
 
+_TOP_REQUIRED: Final = frozenset({"kind", "region", "subject", "body", "valid_from"})
+_SUBJECT_FIELDS: Final = frozenset({"type", "id"})
+
 
 @functools.lru_cache(maxsize=4096)
 def _canonical_org(org_id: str) -> bool:
@@ -481,13 +484,14 @@ class Record:
         if not value.keys() <= _FIELDS:
             extra = sorted(str(k) for k in value if k not in _FIELDS)
             raise RecordError(f"record: unexpected fields: {', '.join(extra)}")
-        for name in ("kind", "region", "subject", "body", "valid_from"):
-            if name not in value:
-                raise RecordError(f"record: missing required field {name!r}")
+        if not value.keys() >= _TOP_REQUIRED:
+            for name in ("kind", "region", "subject", "body", "valid_from"):
+                if name not in value:
+                    raise RecordError(f"record: missing required field {name!r}")
         kind, region, subj = value["kind"], value["region"], value["subject"]
         if not isinstance(kind, str) or not isinstance(region, str):
             raise RecordError("record: kind and region must be text")
-        if not isinstance(subj, dict) or set(subj) != {"type", "id"}:
+        if not isinstance(subj, dict) or subj.keys() != _SUBJECT_FIELDS:
             raise RecordError("record: subject must be a map with exactly type and id")
         if not isinstance(subj["type"], str) or not isinstance(subj["id"], str):
             raise RecordError("record: subject type and id must be text")
