@@ -415,9 +415,7 @@ class Record:
                     f"expected {found}, got {type(value).__name__}"
                 )
         valid_from, valid_until = self.valid_from, self.valid_until
-        if valid_from is not None and (  # as before: a null valid_from is not refused here
-            type(valid_from) is not int or not 0 <= valid_from <= _UINT64_MAX
-        ):
+        if type(valid_from) is not int or not 0 <= valid_from <= _UINT64_MAX:
             raise RecordError("record: valid_from must be a uint (Unix seconds)")
         if valid_until is not None:
             if type(valid_until) is not int or not 0 <= valid_until <= _UINT64_MAX:
