@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import SignedNote, verify_cosignature, verify_note_signature
-from credex.ledger.errors import CheckpointError, SignatureError, WrongLogError
+from credex.ledger.checkpoint import SignedNote, verify_note_signature
+from credex.ledger.errors import CheckpointError, WrongLogError
 from credex.ledger.subject_report import (
     BundleCheck,
     CheckedPart,
@@ -23,7 +23,7 @@ from credex.ledger.subject_report import (
     SubjectReport,
     check_part,
 )
-from credex.ledger.trust import TrustPolicy
+from credex.ledger.trust import TrustPolicy, cosigner_count
 from credex.ledger.verify import Verifier
 from credex.ledger.verify_report import Run, VerificationReport
 from credex.ledger.verify_steps import Cache, verify_one
@@ -54,20 +54,12 @@ def verify_checkpoint(text: str, trust: TrustPolicy) -> SignedNote:
     if log is None:
         raise WrongLogError(f"report: checkpoint of {origin!r}, which is not a trusted log")
     verify_note_signature(note, log.note_key_name, log.public_key)
-    counted: set[bytes] = set()
-    for w in trust.witnesses_for(origin):
-        if w.public_key in counted:
-            continue
-        try:
-            verify_cosignature(note, w.name, w.public_key)
-        except SignatureError:
-            continue
-        counted.add(w.public_key)
+    counted = cosigner_count(note, trust, origin)
     quorum = trust.quorum_for(origin)
-    if len(counted) < quorum:
+    if counted < quorum:
         raise CheckpointError(
             f"report: checkpoint {origin} size {note.checkpoint.size}: witness quorum not "
-            f"met: expected {quorum}, got {len(counted)}"
+            f"met: expected {quorum}, got {counted}"
         )
     return note
 

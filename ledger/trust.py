@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from credex.ledger import strict_json
-from credex.ledger.checkpoint import note_verifier_key
+from credex.ledger.checkpoint import SignedNote, note_verifier_key, verify_cosignature
 from credex.ledger.encoding import hex32
-from credex.ledger.errors import FormatError, RegionMismatchError
+from credex.ledger.errors import FormatError, RegionMismatchError, SignatureError
 from credex.ledger.keys import compute_kid
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "TrustedIssuer",
     "TrustedLog",
     "TrustedWitness",
+    "cosigner_count",
     "issuer_regions",
     "require_region",
 ]
@@ -279,3 +280,19 @@ def _unique(values: Iterable[object], what: str) -> None:
         if v in seen:
             raise FormatError(f"trust: {what} listed twice: each may appear once")
         seen.add(v)
+
+
+def cosigner_count(note: SignedNote, trust: TrustPolicy, origin: str) -> int:
+    """How many of ``trust``'s witnesses for ``origin`` validly cosigned ``note``: each
+    distinct witness key counted once, however often it is listed, every cosignature
+    verified (what a quorum is compared with)."""
+    counted: set[bytes] = set()
+    for w in trust.witnesses_for(origin):
+        if w.public_key in counted:
+            continue
+        try:
+            verify_cosignature(note, w.name, w.public_key)
+        except SignatureError:
+            continue
+        counted.add(w.public_key)
+    return len(counted)

@@ -36,9 +36,8 @@ from typing import Any
 
 from credex.ledger.attestation import sign_attestation
 from credex.ledger.bundle import Bundle
-from credex.ledger.checkpoint import SignedNote, verify_cosignature
+from credex.ledger.checkpoint import SignedNote
 from credex.ledger.errors import (
-    CredexError,
     FormatError,
     NotFoundError,
     OutOfRangeError,
@@ -52,7 +51,7 @@ from credex.ledger.receipt import Receipt
 from credex.ledger.statement import Statement
 from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.sql import SqlStore
-from credex.ledger.trust import TrustPolicy
+from credex.ledger.trust import TrustPolicy, cosigner_count
 from credex.node.federation.peers import PeerRegistry, mirror_slug, mirror_url
 from credex.node.home import NodeHome
 from credex.node.services.sharing import require_shared
@@ -121,16 +120,7 @@ def read_root(path: Path, origin: str) -> RootSignature | None:
 def meets_quorum(note: SignedNote, trust: TrustPolicy, origin: str) -> bool:
     """Whether ``note`` carries ``trust``'s witness quorum for ``origin`` (each distinct
     witness key counted once, every cosignature verified, as a verifier counts)."""
-    counted: set[bytes] = set()
-    for w in trust.witnesses_for(origin):
-        if w.public_key in counted:
-            continue
-        try:
-            verify_cosignature(note, w.name, w.public_key)
-        except CredexError:
-            continue
-        counted.add(w.public_key)
-    return len(counted) >= trust.quorum_for(origin)
+    return cosigner_count(note, trust, origin) >= trust.quorum_for(origin)
 
 
 class MirrorBundles:
