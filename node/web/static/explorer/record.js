@@ -23,6 +23,7 @@ import { parseStatement } from '../verify/cose.js';
 import { STATUS_KINDS } from '../verify/record.js';
 import { loadTrust } from '../verify/trust.js';
 import { parseBundle, verifyBundle } from '../verify/verify.js';
+import { pinFor as pinOf } from './pin.js';
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($('page-data').textContent);
@@ -84,20 +85,7 @@ function invalid(result, what = '') {
   verdict('invalid', `无效 · INVALID${what}: step ${result.failedStep} failed: ${result.error.message}`, result.failedStep);
 }
 
-/** The user's pin (?pin= or a stored one) wins over the page's; the first one seen is kept. */
-function pinFor() {
-  const url = new URLSearchParams(window.location.search).get('pin');
-  if (url) return url;
-  const key = `credex-pin:${window.location.host}`;
-  let stored = null;
-  try {
-    stored = window.localStorage.getItem(key);
-    if (stored === null && data.pin) window.localStorage.setItem(key, data.pin);
-  } catch {
-    // storage disabled: the page's pin
-  }
-  return stored ?? data.pin;
-}
+const pinFor = () => pinOf(data.pin);
 
 /** A lifecycle statement's bundle: steps 1-6 pass, and it names this record. */
 async function verifyEvidence(leaf, trust) {

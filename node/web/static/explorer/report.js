@@ -20,6 +20,7 @@
 import { hex, sha256 } from '../verify/bytes.js';
 import { REPORT_STEPS, verifyReport } from '../verify/report.js';
 import { loadTrust } from '../verify/trust.js';
+import { pinFor as pinOf } from './pin.js';
 
 const $ = (id) => document.getElementById(id);
 const { page, kinds, states, labels: L } = JSON.parse($('page-data').textContent);
@@ -64,20 +65,7 @@ function verdict(kind, text, attrs = {}) {
   v.textContent = text;
 }
 
-/** The user's pin (?pin= or a stored one) wins over the page's; the first one seen is kept. */
-function pinFor() {
-  const url = new URLSearchParams(window.location.search).get('pin');
-  if (url) return url;
-  const key = `credex-pin:${window.location.host}`;
-  let stored = null;
-  try {
-    stored = window.localStorage.getItem(key);
-    if (stored === null && page.pin) window.localStorage.setItem(key, page.pin);
-  } catch {
-    // storage disabled: the page's pin
-  }
-  return stored ?? page.pin;
-}
+const pinFor = () => pinOf(page.pin);
 
 const cstDay = (t) => (t === null || t === undefined ? '—' : new Date((Number(t) + 8 * 3600) * 1000).toISOString().slice(0, 10));
 const kindName = (k) => (kinds[k] ? `${kinds[k]} · ${k}` : k);
