@@ -45,7 +45,7 @@ from credex.node.local import LocalNode
 from credex.node.rpc.client import PeerClient
 from credex.node.rpc.tls import NodeTls
 
-__all__ = ["LoadReport", "ServeProcess", "run_load"]
+__all__ = ["LoadReport", "ServeProcess", "run_load", "status_kib"]
 
 _START_TIMEOUT_S: Final = 60.0
 _REGION: Final = "cn-zj-ningbo"
@@ -116,6 +116,19 @@ class LoadReport:
         }
 
 
+def status_kib(pid: int, field: str) -> int | None:
+    """A ``/proc/PID/status`` memory field (``VmRSS:``, ``VmHWM:``) in KiB; None once the
+    process is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return None
+
+
 class ServeProcess:
     """``credex serve`` as a child process on ports picked by the OS."""
 
@@ -167,21 +180,11 @@ class ServeProcess:
 
     def rss_kib(self) -> int | None:
         """Resident memory now (``VmRSS``), KiB; None once the process is gone."""
-        return self._status_kib("VmRSS:")
+        return status_kib(self.proc.pid, "VmRSS:")
 
     def peak_rss_kib(self) -> int | None:
         """Peak resident memory since the process started (``VmHWM``), KiB."""
-        return self._status_kib("VmHWM:")
-
-    def _status_kib(self, field: str) -> int | None:
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith(field):
-                return int(line.split()[1])
-        return None
+        return status_kib(self.proc.pid, "VmHWM:")
 
     def _reap(self) -> int:
         code = self.proc.wait(_START_TIMEOUT_S)

@@ -536,7 +536,7 @@ def sync_memory(
 ) -> dict[str, Any]:
     """Peak resident memory of a source ``credex serve`` holding ``n`` entries and of a
     follower process mirroring all of them (verified, durable) from it, in MiB."""
-    from credex.node.bench.loadtest import ServeProcess
+    from credex.node.bench.loadtest import ServeProcess, status_kib
 
     home = _live_home(base / f"sync-src-{n}")
     now = int(time.time())
@@ -566,7 +566,7 @@ def sync_memory(
         )
         samples: list[tuple[int | None, int | None]] = []
         while True:  # the follower's and the source's RSS, every half second
-            samples.append((_status_kib(child.pid, "VmRSS:"), server.rss_kib()))
+            samples.append((status_kib(child.pid, "VmRSS:"), server.rss_kib()))
             try:
                 stdout, stderr = child.communicate(timeout=0.5)
                 break
@@ -592,17 +592,6 @@ def sync_memory(
         "follower_rss_quarters_mib": _quarters([f for f, _ in samples]),
         "source_serve_rss_quarters_mib": _quarters([s for _, s in samples]),
     }
-
-
-def _status_kib(pid: int, field: str) -> int | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith(field):
-            return int(line.split()[1])
-    return None
 
 
 def _quarters(samples: Sequence[int | None]) -> list[float | None]:
