@@ -69,7 +69,15 @@ from credex.node.rpc.convert import MAX_PROOFS_BATCH
 from credex.node.rpc.server import NodeServer, ServerPorts, create_server
 from credex.node.rpc.tls import NodeTls
 
-__all__ = ["p2_server_memory", "p2_submit", "p3_proofs", "p5_sync", "source_node", "sync_memory"]
+__all__ = [
+    "bench_records",
+    "p2_server_memory",
+    "p2_submit",
+    "p3_proofs",
+    "p5_sync",
+    "source_node",
+    "sync_memory",
+]
 
 T0: Final = 1_790_000_000
 REGION: Final = "cn-zj-hangzhou"
@@ -82,7 +90,8 @@ def _stats(rates: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
 
 
-def _records(n: int, offset: int = 0) -> list[Record]:
+def bench_records(n: int, offset: int = 0) -> list[Record]:
+    """``n`` distinct city scores of one company (``as_of`` seconds differ)."""
     return [
         Record(
             "score.city",
@@ -247,7 +256,7 @@ def p2_submit(
     t0 = time.perf_counter()
     signed = [
         sign_statement(r, proto.platform_issuer, key, T0).to_bytes()
-        for r in _records(n + clients, offset=1_000_000)
+        for r in bench_records(n + clients, offset=1_000_000)
     ]
     sign_rate = (n + clients) / (time.perf_counter() - t0)
     warm, timed = signed[:clients], signed[clients:]
@@ -388,7 +397,7 @@ def source_node(base: Path, n: int) -> Iterator[_Served]:
     home = _home(base / "src", os.urandom(32))
     with _serve(home) as s:
         for i in range(0, n, 4096):
-            s.node.issue(_records(min(4096, n - i), offset=i), iat=T0)
+            s.node.issue(bench_records(min(4096, n - i), offset=i), iat=T0)
         s.node.publish_checkpoint(T0)
         yield s
 
@@ -484,7 +493,7 @@ def p2_server_memory(base: Path, n: int, *, clients: int = 4, batch: int = 128) 
     key = home.issuer_signing_key(home.platform_issuer, "score.city", now)
     signed = [
         sign_statement(r, home.platform_issuer, key, now).to_bytes()
-        for r in _records(n, offset=2_000_000)
+        for r in bench_records(n, offset=2_000_000)
     ]
     tls = NodeTls(home.path, name=home.region)
     tls.ensure(now=now)
@@ -544,7 +553,7 @@ def sync_memory(
     t0 = time.perf_counter()
     with LocalNode(home) as node:
         for i in range(0, n, 4096):
-            node.issue(_records(min(4096, n - i), offset=i), iat=now)
+            node.issue(bench_records(min(4096, n - i), offset=i), iat=now)
         node.publish_checkpoint(now)
     build_s = time.perf_counter() - t0
     server = ServeProcess(home.path)

@@ -35,7 +35,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from credex.ledger.log import AppendOnlyLog
-from credex.ledger.record import Record, Subject
+from credex.ledger.record import Record
 from credex.ledger.storage.sql import SqlStore
 from credex.ledger.storage.tables import LOG_TABLES
 from credex.node.federation.sync import PeerSync
@@ -64,23 +64,11 @@ def window_size(n: int) -> int:
 
 
 def _records(start: int, end: int) -> list[Record]:
-    """Distinct records (``as_of`` seconds differ), ~the size of a city credit score."""
-    return [
-        Record(
-            "score.city",
-            REGION,
-            Subject("org", "91330100MA0YX0016X"),
-            {
-                "scheme": "HANGZHOU_QIANJIANG",
-                "score": 500 + i % 400,
-                "band": "良好",
-                "as_of": "2026-11-01",
-                "level": "L3",
-            },
-            T0 + i,
-        )
-        for i in range(start, end)
-    ]
+    """Distinct records (``as_of`` seconds differ), ~the size of a city credit score: the
+    same records as P2-P5's (``rpc.bench_records``)."""
+    from credex.node.bench.rpc import bench_records
+
+    return bench_records(end - start, start)
 
 
 def _build(
