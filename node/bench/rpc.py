@@ -71,6 +71,7 @@ from credex.node.rpc.tls import NodeTls
 
 __all__ = [
     "bench_records",
+    "follow_in_child",
     "p2_server_memory",
     "p2_submit",
     "p3_proofs",
@@ -545,8 +546,6 @@ def sync_memory(
 ) -> dict[str, Any]:
     """Peak resident memory of a source ``credex serve`` holding ``n`` entries and of a
     follower process mirroring all of them (verified, durable) from it, in MiB."""
-    from credex.node.bench.loadtest import ServeProcess, status_kib
-
     home = _live_home(base / f"sync-src-{n}")
     now = int(time.time())
     progress(f"building a source log of {n} entries")
@@ -556,6 +555,33 @@ def sync_memory(
             node.issue(bench_records(min(4096, n - i), offset=i), iat=now)
         node.publish_checkpoint(now)
     build_s = time.perf_counter() - t0
+    followed = follow_in_child(home, base / f"sync-mirror-{n}.sqlite", n, progress=progress)
+    return {
+        "entries": n,
+        "build_seconds": build_s,
+        "sync_per_s": followed["sync_per_s"],
+        "source_serve_after_start_mib": followed["source_serve_after_start_mib"],
+        "source_serve_peak_mib": followed["source_serve_peak_mib"],
+        "follower_peak_mib": followed["follower_peak_mib"],
+        "follower_peak_before_close_mib": followed["follower_peak_before_close_mib"],
+        "follower_rss_quarters_mib": followed["follower_rss_quarters_mib"],
+        "source_serve_rss_quarters_mib": followed["source_serve_rss_quarters_mib"],
+    }
+
+
+def follow_in_child(
+    home: NodeHome, mirror: Path, n: int, *, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
+    """Serve ``home`` (a log of ``n`` entries, not open elsewhere) with a ``credex serve``
+    child and let a follower child process mirror all of it over TLS gRPC (``PeerSync``:
+    every statement verified, batches committed durably) into the empty SQLite file
+    ``mirror``; the sync rate, both processes' peak RSS and the RSS at the end of each
+    quarter of the sync, in MiB. Raises ``RuntimeError`` unless the follower mirrored
+    exactly ``n`` entries with the source's root."""
+    from credex.node.bench.loadtest import ServeProcess, status_kib
+
+    with LocalNode(home) as node:
+        root = node.log.root(n).hex()
     server = ServeProcess(home.path)
     try:
         started = server.rss_kib()
@@ -567,7 +593,7 @@ def sync_memory(
                 "from credex.node.bench.rpc import follower_main; follower_main()",
                 str(home.path),
                 server.public,
-                str(base / f"sync-mirror-{n}.sqlite"),
+                str(mirror),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -589,9 +615,11 @@ def sync_memory(
         server.stop()
     if follower["mirrored"] != n or follower["error"] is not None:
         raise RuntimeError(f"sync memory: follower mirrored {follower}")
+    if follower["root"] != root:
+        raise RuntimeError("sync memory: the mirrored root differs from the source's")
     return {
         "entries": n,
-        "build_seconds": build_s,
+        "seconds": follower["seconds"],
         "sync_per_s": n / follower["seconds"],
         "source_serve_after_start_mib": _mib(started),
         "source_serve_peak_mib": _mib(peak),
@@ -624,10 +652,11 @@ def follower_main() -> None:
         res = PeerSync(home.origin, client, home.trust(), mirror).sync_once(int(time.time()))
         elapsed = time.perf_counter() - t0
         synced_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        root = mirror.root().hex() if mirror.size else ""
     finally:
         client.close()
         mirror.close()
         store.close()  # (SQLite checkpoints its write-ahead log into the file here)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = {"mirrored": res.mirrored_size, "error": res.error, "seconds": elapsed}
+    out = {"mirrored": res.mirrored_size, "error": res.error, "seconds": elapsed, "root": root}
     print(json.dumps({**out, "peak_rss_kib": peak, "synced_peak_rss_kib": synced_peak}))

@@ -14,8 +14,11 @@ reports:
   (heap, TOAST, indexes) of the log's tables in the node's schema;
 - ``proofs``: median latency of inclusion and consistency proofs read from storage at
   tree sizes 10^5, 10^6 and 10^7 (those reached; else N);
-- ``sync``: a fresh SQLite mirror follows the whole log through the node's real TLS
-  gRPC server (``PeerSync``: every statement decoded and its signature checked).
+- ``sync``: the log served by a ``credex serve`` child process, a follower child process
+  mirrors the whole of it into a fresh SQLite file over TLS gRPC (``PeerSync``: every
+  statement decoded and its signature checked, batches durable); the rate, the roots
+  compared, and both processes' peak RSS and RSS at each quarter of the sync (issue 13
+  point 4: flat, independent of the log's size).
 
 A ``budget_s`` bounds the build: once it is spent the log stops at the end of the
 current window (``truncated`` says so, ``entries`` what was built). Nothing here
@@ -36,14 +39,9 @@ import sqlalchemy as sa
 
 from credex.ledger.log import AppendOnlyLog
 from credex.ledger.record import Record
-from credex.ledger.storage.sql import SqlStore
 from credex.ledger.storage.tables import LOG_TABLES
-from credex.node.federation.sync import PeerSync
 from credex.node.home import NodeHome
 from credex.node.local import LocalNode
-from credex.node.rpc.client import PeerClient
-from credex.node.rpc.server import create_server
-from credex.node.rpc.tls import NodeTls
 
 __all__ = ["DECAY_FLOOR", "ENGINES", "PROOF_SIZES", "run_scale", "window_size"]
 
@@ -161,34 +159,12 @@ def _proofs(log: AppendOnlyLog, sizes: list[int]) -> dict[str, Any]:
     return out
 
 
-def _sync(base: Path, tag: str, home: NodeHome, node: LocalNode) -> dict[str, Any]:
-    """A fresh SQLite mirror follows the whole log over the node's TLS gRPC server."""
-    n = node.log.size
-    node.publish_checkpoint(T0)
-    server, ports = create_server(node, home=home, clock=lambda: T0)
-    store = SqlStore(f"sqlite:///{base / f'p9-mirror-{tag}.sqlite'}")
-    mirror = AppendOnlyLog(store)
-    try:
-        client = PeerClient(
-            f"127.0.0.1:{ports}",
-            ca_pem=NodeTls(home.path, name=home.region).ca_pem(),
-            timeout_s=3600.0,
-        )
-        try:
-            t0 = time.perf_counter()
-            res = PeerSync(home.origin, client, home.trust(), mirror).sync_once(T0)
-            elapsed = time.perf_counter() - t0
-        finally:
-            client.close()
-        if res.error is not None or res.mirrored_size != n:
-            raise RuntimeError(f"P9: sync failed: {res}")
-        if mirror.root() != node.log.root(n):
-            raise RuntimeError("P9: mirrored root differs")
-    finally:
-        mirror.close()
-        store.close()
-        server.stop(None).wait()
-    return {"entries": n, "seconds": elapsed, "sync_per_s": n / elapsed}
+def _sync(base: Path, tag: str, home: NodeHome, n: int) -> dict[str, Any]:
+    """A fresh SQLite mirror in a follower process follows the whole log over TLS gRPC
+    from the home served by a ``credex serve`` child; with both processes' RSS."""
+    from credex.node.bench.rpc import follow_in_child
+
+    return follow_in_child(home, base / f"p9-mirror-{tag}.sqlite", n)
 
 
 def _engine_run(
@@ -226,8 +202,10 @@ def _engine_run(
         progress(f"P9 proofs at {sizes}")
         out["proofs"] = _proofs(node.log, sizes)
         if sync:
-            progress(f"P9 peer sync of {built} entries into an empty mirror")
-            out["sync"] = _sync(base, tag, home, node)
+            node.publish_checkpoint(T0)
+    if sync:  # the node is closed: the log is served by a credex serve child
+        progress(f"P9 peer sync of {built} entries into an empty mirror (two processes)")
+        out["sync"] = _sync(base, tag, home, built)
     return out
 
 

@@ -2,8 +2,9 @@
 
 Nothing is timed or compared with a goal here: the figures are whatever this machine
 does. What must hold: every window is reported, the byte figures add up, proofs are
-measured at the built size, the mirror synced the whole log, and the CLI prints the
-report under the key ``P9`` alone.
+measured at the built size, the mirror (a follower process, from a ``credex serve``
+process) synced the whole log with the source's root and its memory was sampled,
+and the CLI prints the report under the key ``P9`` alone.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _check_engine(r: dict[str, object], n: int) -> None:
     assert proofs[str(n)]["inclusion_s"] > 0 and proofs[str(n)]["consistency_s"] > 0
     sync = r["sync"]
     assert isinstance(sync, dict) and sync["entries"] == n and sync["sync_per_s"] > 0
+    # two real processes: the source's credex serve and the follower, each with its RSS
+    assert sync["follower_peak_mib"] > 0 and sync["source_serve_peak_mib"] > 0
+    assert len(sync["follower_rss_quarters_mib"]) == 4
 
 
 def test_scale_report_on_both_engines(tmp_path: Path) -> None:
