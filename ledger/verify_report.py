@@ -13,11 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from credex.ledger.errors import CredexError
+from credex.ledger import errors as _errors
+from credex.ledger.errors import CredexError, VerificationError
 from credex.ledger.record_json import record_json
 from credex.ledger.statement import Statement
 
-__all__ = ["STEPS", "Run", "StepResult", "VerificationReport", "described"]
+__all__ = [
+    "STEPS",
+    "Compact",
+    "Run",
+    "StepResult",
+    "VerificationReport",
+    "compact",
+    "described",
+    "from_compact",
+]
 
 STEPS: Final = (
     (1, "decode"),
@@ -119,3 +129,69 @@ class Run:
         self.report.error = err
         self.report.failed_step = number
         err.step = number
+
+
+#: a report as plain values (``compact``): what a worker process sends back
+Compact = tuple[Any, ...]
+
+
+def compact(report: VerificationReport) -> Compact:
+    """``report`` as a tuple of plain values (strings, numbers, the record's JSON), cheap
+    to pickle: the error as its class name and message, the steps as tuples."""
+    err = report.error
+    return (
+        report.failed_step,
+        None if err is None else (type(err).__name__, str(err)),
+        tuple((s.number, s.ok, s.detail) for s in report.steps),
+        report.kind,
+        report.issuer,
+        report.subject,
+        report.origin,
+        report.leaf_index,
+        report.tree_size,
+        report.leaf_hash,
+        report.status,
+        report.record,
+        report.derivation,
+    )
+
+
+def _error(name: str, message: str) -> CredexError:
+    """The ``CredexError`` class called ``name`` (``credex.ledger.errors``) with
+    ``message``; an unknown name gives a ``VerificationError`` naming it."""
+    cls = getattr(_errors, name, None) if name in _errors.__all__ else None
+    if isinstance(cls, type) and issubclass(cls, CredexError):
+        return cls(message)
+    return VerificationError(f"{message} ({name})")
+
+
+def from_compact(value: Compact) -> VerificationReport:
+    """The report ``compact`` made: equal field by field, the error of the same class
+    and message with its ``step`` set.
+
+    Raises:
+        ValueError: not a compact report.
+    """
+    if not isinstance(value, tuple) or len(value) != 13:
+        raise ValueError("verify: not a compact report")
+    failed, err, steps = value[0], value[1], value[2]
+    report = VerificationReport(
+        steps=[StepResult(n, _STEP_NAMES[n], ok, detail) for n, ok, detail in steps],
+        failed_step=failed,
+        kind=value[3],
+        issuer=value[4],
+        subject=value[5],
+        origin=value[6],
+        leaf_index=value[7],
+        tree_size=value[8],
+        leaf_hash=value[9],
+        status=value[10],
+        record=value[11],
+        derivation=value[12],
+    )
+    if err is not None:
+        report.error = _error(err[0], err[1])
+        report.error.step = failed
+    elif failed is not None:
+        raise ValueError("verify: a compact report with a failed step and no error")
+    return report

@@ -429,7 +429,7 @@ def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
     trust = s.home.trust()
     origin = s.home.origin
 
-    def one(tag: str, source_for: Callable[[], Any]) -> list[float]:
+    def one(tag: str, source_for: Callable[[], Any], processes: int = 0) -> list[float]:
         rates = []
         for r in range(reps):
             store = SqlStore(f"sqlite:///{base / f'mirror-{tag}-{r}.sqlite'}")
@@ -437,8 +437,9 @@ def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
             try:
                 src = source_for()
                 try:
-                    t0 = time.perf_counter()
-                    res = PeerSync(origin, src, trust, mirror).sync_once(T0)
+                    t0 = time.perf_counter()  # worker start-up included
+                    with PeerSync(origin, src, trust, mirror, processes=processes) as sync:
+                        res = sync.sync_once(T0)
                     elapsed = time.perf_counter() - t0
                 finally:
                     if isinstance(src, PeerClient):
@@ -455,9 +456,12 @@ def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
 
     grpc_rates = one("grpc", s.client)
     local_rates = one("local", lambda: _InProcess(s.node))
+    procs_rates = one("procs", s.client, processes=2)
     return {
         "sync_per_s": _stats(grpc_rates),
         "in_process_sync_per_s": _stats(local_rates),
+        "processes_sync_per_s": _stats(procs_rates),
+        "processes": 2,
         "entries": n,
         "sync_batch": 1000,
     }

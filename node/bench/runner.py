@@ -259,8 +259,11 @@ def _p11(base: Path, sizes: tuple[int, int], samples: int) -> dict[str, Any]:
 
 def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
     """Verify n bundles from one checkpoint: warm (shared Verifier cache, one at a time),
-    cold (a new Verifier per bundle) and batch (``Verifier.run_many``: one verifier, two
-    threads, so Ed25519 runs beside decoding when a second core is free)."""
+    cold (a new Verifier per bundle), batch (``Verifier.run_many``: one verifier, two
+    threads, so Ed25519 runs beside decoding when a second core is free) and processes
+    (``VerifierPool``: two worker processes started once, their start-up timed apart)."""
+    from credex.node.verify_pool import VerifierPool
+
     home = _new_home(base, "p4", None)
     with LocalNode(home) as node:
         node.issue(_records(n), iat=1_790_000_000)
@@ -281,11 +284,21 @@ def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
         if not all(r.ok for r in Verifier(trust).run_many(bundles, threads=2)):
             raise RuntimeError("P4: a bundle did not verify")
 
-    return {
+    out: dict[str, Any] = {
         "warm": _rate(n, warm, reps),
         "cold": _rate(n, cold, reps),
         "batch": _rate(n, batch, reps),
     }
+    t0 = time.perf_counter()
+    with VerifierPool(trust, processes=2) as pool:
+        out["pool_start_seconds"] = time.perf_counter() - t0
+
+        def processes() -> None:
+            if not all(r.ok for r in pool.run_many(bundles)):
+                raise RuntimeError("P4: a bundle did not verify")
+
+        out["processes"] = _rate(n, processes, reps)
+    return out
 
 
 def _p6(base: Path, sizes: tuple[int, int], samples: int, url: str | None) -> dict[str, Any]:
@@ -447,6 +460,7 @@ def _grpc(
             "ratio": p5["sync_per_s"]["median"] / raw_verify["median"],
             "raw_verify_per_s": raw_verify["median"],
             "in_process_ratio": p5["in_process_sync_per_s"]["median"] / raw_verify["median"],
+            "processes_ratio": p5["processes_sync_per_s"]["median"] / raw_verify["median"],
             **p5,
         }
     return out
@@ -566,6 +580,11 @@ def run_bench(
                 "cold_ratio": p4["cold"]["median"] / raw_verify["median"],
                 "batch_verify_per_s": p4["batch"],
                 "batch_ratio": p4["batch"]["median"] / raw_verify["median"],
+                "processes_verify_per_s": p4["processes"],
+                "processes_ratio": p4["processes"]["median"] / raw_verify["median"],
+                "processes": 2,
+                "pool_start_seconds": p4["pool_start_seconds"],
+                "cpu_count": os.cpu_count(),
                 "raw_verify_per_s": raw_verify["median"],
                 "bundles": n_verify,
             }

@@ -22,6 +22,7 @@ the reason is kept in the status. This module talks to the peer only through the
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,8 +48,17 @@ from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.storage.base import StoredCheckpoint
 from credex.ledger.trust import TrustedIssuer, TrustPolicy, require_region
+from credex.node.procpool import ProcessPool, WorkerError
 
-__all__ = ["VERIFY_THREADS", "PeerSource", "PeerSync", "SyncResult", "verify_peer_statement"]
+__all__ = [
+    "POOL_MIN_ENTRIES",
+    "VERIFY_THREADS",
+    "PeerSource",
+    "PeerSync",
+    "SyncResult",
+    "WorkerError",
+    "verify_peer_statement",
+]
 
 
 class PeerSource(Protocol):
@@ -176,6 +186,108 @@ def _verify_chunk(
     return done
 
 
+#: rounds with fewer new entries than this are verified in this process (starting worker
+#: processes costs about half a second)
+POOL_MIN_ENTRIES: Final = 2000
+
+#: a worker's answer about one entry: (SHA-256 of the bytes it verified, then either
+#: ("ok", kind, iss, iat, sub, target, decision_no, leaf or None when the bytes are the
+#: leaf) or ("refused", error class name, message)); it stops after a refusal
+_Answer = tuple[bytes, tuple[object, ...]]
+_Memo = dict[tuple[bytes, str], list[TrustedIssuer]]
+_Job = tuple[int, int | None, list[bytes]]
+_Pool = ProcessPool[tuple[TrustPolicy, _Memo], _Job, list[_Answer]]
+
+
+def _pool_init(trust: TrustPolicy) -> tuple[TrustPolicy, _Memo]:
+    return trust, {}
+
+
+def _pool_work(state: tuple[TrustPolicy, _Memo], job: _Job) -> list[_Answer]:
+    """In a worker process: ``_verify_statement`` of each entry of ``job`` (``now``,
+    ``seen_without``, the entries), up to the first refusal."""
+    trust, memo = state
+    now, seen_without, datas = job
+    out: list[_Answer] = []
+    for data in datas:
+        digest = hashlib.sha256(data).digest()
+        try:
+            st = _verify_statement(data, trust, now, seen_without, memo)
+        except CredexError as e:
+            out.append((digest, ("refused", type(e).__name__, str(e))))
+            break
+        leaf = leaf_for(st)
+        out.append(
+            (
+                digest,
+                (
+                    "ok",
+                    leaf.kind,
+                    leaf.issuer,
+                    leaf.iat,
+                    leaf.subject,
+                    leaf.target,
+                    leaf.decision_no,
+                    None if leaf.leaf == data else leaf.leaf,
+                ),
+            )
+        )
+    return out
+
+
+def accept_answers(
+    start: int, datas: Sequence[bytes], answers: Sequence[_Answer]
+) -> tuple[list[NewLeaf], str | None]:
+    """The leaves of entries ``start``.. (``datas``, as fetched) that a worker verified,
+    in log order, up to the first refusal (and its reason).
+
+    Each answer is bound to its entry: its position, and the SHA-256 of the very bytes
+    at that position (attack A58). The leaf appended is the fetched bytes themselves
+    (or, for a statement whose logged form differs from the bytes served, the leaf the
+    worker derived from exactly those bytes); the prefix proof against the checkpoint
+    follows as for every batch (``PeerSync._prove_prefix``).
+
+    Raises:
+        WorkerError: an answer for another entry or other bytes, a malformed one, or
+            fewer answers than entries with no refusal (nothing is appended then).
+    """
+    leaves: list[NewLeaf] = []
+    if len(answers) > len(datas):
+        raise WorkerError(f"sync: a worker answered for {len(answers)} of {len(datas)} entries")
+    for offset, (data, answer) in enumerate(zip(datas, answers, strict=False)):
+        index = start + offset
+        if (
+            not isinstance(answer, tuple)
+            or len(answer) != 2
+            or answer[0] != hashlib.sha256(data).digest()
+        ):
+            raise WorkerError(f"sync: a worker answered about other bytes than entry {index}")
+        what = answer[1]
+        if what[0] == "refused" and len(what) == 3:
+            return leaves, f"entry {index}: {what[2]}"
+        if what[0] != "ok" or len(what) != 8:
+            raise WorkerError(f"sync: a malformed worker answer for entry {index}")
+        _, kind, iss, iat, sub, target, decision_no, leaf = what
+        if not (
+            isinstance(kind, str)
+            and isinstance(iss, str)
+            and type(iat) is int
+            and (sub is None or isinstance(sub, str))
+            and (target is None or isinstance(target, bytes))
+            and (decision_no is None or isinstance(decision_no, str))
+            and (leaf is None or isinstance(leaf, bytes))
+        ):
+            raise WorkerError(f"sync: a malformed worker answer for entry {index}")
+        leaves.append(
+            NewLeaf(data if leaf is None else leaf, kind, iss, iat, None, sub, target, decision_no)
+        )
+    if len(answers) < len(datas):
+        raise WorkerError(
+            f"sync: a worker answered for {len(answers)} of {len(datas)} entries and refused none"
+        )
+    return leaves, None
+
+
 class PeerSync:
     """Follows ``origin`` through ``source`` into ``mirror`` (an ``AppendOnlyLog``)."""
 
@@ -188,15 +300,52 @@ class PeerSync:
         *,
         batch: int = 1000,
         threads: int = VERIFY_THREADS,
+        processes: int = 0,
     ) -> None:
+        """``processes`` > 0: a round of at least ``POOL_MIN_ENTRIES`` new entries is
+        verified on that many worker processes (started on the first such round, kept
+        until ``close``); otherwise on ``threads`` threads of this process."""
         if threads < 1:
             raise ValueError("sync: threads must be at least 1")
+        if processes < 0:
+            raise ValueError("sync: processes must be at least 0")
         self.origin = origin
         self.source = source
         self.trust = trust
         self.mirror = mirror
         self.batch = batch
         self.threads = threads
+        self.processes = processes
+        self._pool: (
+            ProcessPool[
+                tuple[TrustPolicy, _Memo], tuple[int, int | None, list[bytes]], list[_Answer]
+            ]
+            | None
+        ) = None
+
+    def close(self) -> None:
+        """Stop the verification workers, if any were started."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> PeerSync:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _workers(self) -> _Pool:
+        if self._pool is None:
+            self._pool = ProcessPool(
+                _pool_init,
+                self.trust,
+                _pool_work,
+                processes=self.processes,
+                name="sync",
+                preload=(__name__,),
+            )
+        return self._pool
 
     def _verified_note(self) -> SignedNote:
         text = self.source.get_checkpoint()
@@ -243,6 +392,70 @@ class PeerSync:
                 new_checkpoint=note.to_text(),
                 proof=tuple(proof),
             ) from e
+
+    def _fetch(self, start: int, end: int) -> tuple[list[bytes], str | None]:
+        """Entries ``start``..``end`` as the peer serves them, and why fewer (if so)."""
+        datas: list[bytes] = []
+        for chunk in self.source.get_entries(start, end):
+            wanted = chunk[: max(0, end - start - len(datas))]
+            datas.extend(wanted)
+            if len(chunk) > len(wanted):
+                return datas, f"entry {start + len(datas)}: peer sent more entries than asked"
+        if len(datas) < end - start:
+            return (
+                datas,
+                f"entry {start + len(datas)}: peer sent {len(datas)} of {end - start} entries",
+            )
+        return datas, None
+
+    def _mirror_on_workers(
+        self, note: SignedNote, start: int, now: int, seen_without: int | None
+    ) -> tuple[int, str | None]:
+        """The ``sync_once`` loop with entries verified on the worker processes,
+        pipelined: while the workers verify one batch, this process fetches the next
+        (and appends the previous one). Each batch is split in one job per worker;
+        answers are accepted only for their own entry's bytes (``accept_answers``), in
+        log order, up to the first refusal. Returns the entries appended and the error.
+        """
+        cp = note.checkpoint
+        pool = self._workers()
+        per = -(-self.batch // pool.processes)
+
+        def jobs(datas: list[bytes]) -> list[_Job]:
+            return [(now, seen_without, datas[i : i + per]) for i in range(0, len(datas), per)]
+
+        total = 0
+        try:
+            datas, gap = self._fetch(start, min(cp.size, start + self.batch))
+            pool.submit(jobs(datas))
+            while True:
+                after = start + len(datas)
+                more: list[bytes] = []
+                more_gap: str | None = None
+                if gap is None and after < cp.size:  # fetched while the workers verify
+                    more, more_gap = self._fetch(after, min(cp.size, after + self.batch))
+                answers = pool.collect()
+                leaves: list[NewLeaf] = []
+                error: str | None = None
+                for k, got in enumerate(answers):
+                    part = datas[k * per : (k + 1) * per]
+                    verified, error = accept_answers(start + k * per, part, got)
+                    leaves.extend(verified)
+                    if error is not None:
+                        break
+                error = error or gap
+                if more and error is None:
+                    pool.submit(jobs(more))  # verified while this batch is appended
+                if leaves:
+                    self._prove_prefix(note, start, leaves)
+                    self._append_batch(leaves, start)
+                    total += len(leaves)
+                if error is not None or not more:
+                    return total, error
+                start, datas, gap = self.mirror.size, more, more_gap
+        except BaseException:
+            self.close()  # a batch may be in flight: the next round starts new workers
+            raise
 
     def _fetch_verified(
         self, start: int, end: int, now: int, seen_without: int | None
@@ -301,6 +514,11 @@ class PeerSync:
             return SyncResult(self.origin, cp.size, start, 0)
         error: str | None = None
         total = 0
+        if self.processes > 0 and (
+            self._pool is not None or cp.size - start >= POOL_MIN_ENTRIES
+        ):  # workers started once, for this round and the next ones
+            total, error = self._mirror_on_workers(note, start, now, seen_without)
+            start = cp.size  # every entry was mirrored, or ``error`` says why not
         while start < cp.size and error is None:
             end = min(cp.size, start + self.batch)
             leaves, error = self._fetch_verified(start, end, now, seen_without)
