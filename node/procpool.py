@@ -212,7 +212,14 @@ class ProcessPool(Generic[S, P, R]):
         for w in range(len(self._conns)):
             if w not in batch.busy and batch.next < len(batch.payloads):
                 job = batch.first + batch.next
-                self._conns[w].send((job, batch.payloads[batch.next]))
+                try:
+                    self._conns[w].send((job, batch.payloads[batch.next]))
+                except OSError as e:  # its end is closed: the worker died
+                    self._procs[w].join(1.0)
+                    raise WorkerError(
+                        f"{self.name}: a worker died (exit code {self._procs[w].exitcode}); "
+                        "nothing of this batch is returned"
+                    ) from e
                 batch.busy[w] = (job, time.monotonic() + self.timeout)
                 batch.next += 1
 

@@ -335,6 +335,13 @@ class PeerSync:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start_workers(self) -> None:
+        """Start the ``processes`` verification workers now (a round of fewer than
+        ``POOL_MIN_ENTRIES`` entries would not); every later round uses them."""
+        if self.processes < 1:
+            raise ValueError("sync: no worker processes asked (processes=0)")
+        self._workers()
+
     def _workers(self) -> _Pool:
         if self._pool is None:
             self._pool = ProcessPool(
