@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -162,6 +163,18 @@ class ProcessPool(Generic[S, P, R]):
     def pids(self) -> list[int | None]:
         """The workers' process ids (for operators and tests)."""
         return [p.pid for p in self._procs]
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the live workers have used (Linux ``/proc``; None elsewhere)."""
+        total = 0.0
+        try:
+            for p in self._procs:
+                with open(f"/proc/{p.pid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+        return total
 
     def map(self, payloads: Sequence[P]) -> list[R]:
         """``work(state, p)`` of each payload on the workers, results in order.

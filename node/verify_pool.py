@@ -79,6 +79,10 @@ class VerifierPool:
     def pids(self) -> list[int | None]:
         return self._pool.pids
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the workers have used (``ProcessPool.cpu_seconds``)."""
+        return self._pool.cpu_seconds()
+
     def run_many(self, bundles: Sequence[bytes]) -> list[VerificationReport]:
         """``Verifier.run`` of each bundle, the reports in the same order; never raises
         a ``CredexError``.

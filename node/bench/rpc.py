@@ -429,39 +429,51 @@ def p5_sync(base: Path, s: _Served, *, reps: int = 3) -> dict[str, Any]:
     trust = s.home.trust()
     origin = s.home.origin
 
-    def one(tag: str, source_for: Callable[[], Any], processes: int = 0) -> list[float]:
-        rates = []
-        for r in range(reps):
-            store = SqlStore(f"sqlite:///{base / f'mirror-{tag}-{r}.sqlite'}")
-            mirror = AppendOnlyLog(store)
+    def one(tag: str, r: int, source_for: Callable[[], Any], processes: int = 0) -> float:
+        """One sync's rate; its CPU time per entry (this process and any workers) is
+        added to ``cpu[tag]``."""
+        store = SqlStore(f"sqlite:///{base / f'mirror-{tag}-{r}.sqlite'}")
+        mirror = AppendOnlyLog(store)
+        try:
+            src = source_for()
             try:
-                src = source_for()
-                try:
-                    t0 = time.perf_counter()  # worker start-up included
-                    with PeerSync(origin, src, trust, mirror, processes=processes) as sync:
-                        res = sync.sync_once(T0)
-                    elapsed = time.perf_counter() - t0
-                finally:
-                    if isinstance(src, PeerClient):
-                        src.close()
-                if res.error is not None or res.mirrored_size != n:
-                    raise RuntimeError(f"P5: sync failed: {res}")
-                if mirror.root() != s.node.log.root(n):
-                    raise RuntimeError("P5: mirrored root differs")
+                c0 = time.process_time()
+                t0 = time.perf_counter()  # worker start-up included
+                with PeerSync(origin, src, trust, mirror, processes=processes) as sync:
+                    res = sync.sync_once(T0)
+                    workers = sync.worker_cpu_seconds()
+                elapsed = time.perf_counter() - t0
+                cpu[tag].append((time.process_time() - c0 + (workers or 0.0)) / n * 1e6)
             finally:
-                mirror.close()
-                store.close()
-            rates.append(n / elapsed)
-        return rates
+                if isinstance(src, PeerClient):
+                    src.close()
+            if res.error is not None or res.mirrored_size != n:
+                raise RuntimeError(f"P5: sync failed: {res}")
+            if mirror.root() != s.node.log.root(n):
+                raise RuntimeError("P5: mirrored root differs")
+        finally:
+            mirror.close()
+            store.close()
+        return n / elapsed
 
-    grpc_rates = one("grpc", s.client)
-    local_rates = one("local", lambda: _InProcess(s.node))
-    procs_rates = one("procs", s.client, processes=2)
+    # the three take turns in each repetition: a changing load weighs on all alike
+    cpu: dict[str, list[float]] = {"grpc": [], "local": [], "procs": []}
+    grpc_rates, local_rates, procs_rates = [], [], []
+    for r in range(reps):
+        grpc_rates.append(one("grpc", r, s.client))
+        local_rates.append(one("local", r, lambda: _InProcess(s.node)))
+        procs_rates.append(one("procs", r, s.client, processes=2))
     return {
         "sync_per_s": _stats(grpc_rates),
         "in_process_sync_per_s": _stats(local_rates),
         "processes_sync_per_s": _stats(procs_rates),
         "processes": 2,
+        # CPU time per entry mirrored, all processes (gRPC threads and workers included)
+        "cpu_us_per_entry": {
+            "threads": statistics.median(cpu["grpc"]),
+            "in_process": statistics.median(cpu["local"]),
+            "processes": statistics.median(cpu["procs"]),
+        },
         "entries": n,
         "sync_batch": 1000,
     }

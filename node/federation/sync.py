@@ -335,6 +335,11 @@ class PeerSync:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def worker_cpu_seconds(self) -> float | None:
+        """CPU time the verification workers have used (None: none started, or not
+        Linux)."""
+        return None if self._pool is None else self._pool.cpu_seconds()
+
     def start_workers(self) -> None:
         """Start the ``processes`` verification workers now (a round of fewer than
         ``POOL_MIN_ENTRIES`` entries would not); every later round uses them."""
