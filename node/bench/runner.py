@@ -296,7 +296,7 @@ def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
         # warm, batch and processes take turns in each repetition, so that a machine
         # whose load changes weighs on all three alike; CPU time too (all processes)
         rates: dict[str, list[float]] = {"warm": [], "batch": [], "processes": []}
-        cpu: dict[str, list[float]] = {k: [] for k in rates}
+        cpu: dict[str, list[float]] = {k: [] for k in (*rates, "workers")}
         fns = {"warm": warm, "batch": batch, "processes": processes}
         for _ in range(reps):
             for name, fn in fns.items():
@@ -304,15 +304,19 @@ def _p4(base: Path, n: int, reps: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 fn()
                 rates[name].append(n / (time.perf_counter() - t0))
-                used = time.process_time() - c0
-                if name == "processes":
-                    w1 = pool.cpu_seconds()
-                    used = used + (w1 - w0) if w0 is not None and w1 is not None else float("nan")
-                cpu[name].append(used / n * 1e6)
+                cpu[name].append((time.process_time() - c0) / n * 1e6)
+                w1 = pool.cpu_seconds()
+                if name == "processes" and w0 is not None and w1 is not None:
+                    cpu["workers"].append((w1 - w0) / n * 1e6)
     out: dict[str, Any] = {name: _stats_of(r) for name, r in rates.items()}
     out["cold"] = _rate(n, cold, reps)
     out["pool_start_seconds"] = start
-    out["cpu_us_per_bundle"] = {name: statistics.median(c) for name, c in cpu.items()}
+    out["cpu_us_per_bundle"] = {
+        "one_thread": statistics.median(cpu["warm"]),
+        "two_threads": statistics.median(cpu["batch"]),
+        "processes_main": statistics.median(cpu["processes"]),
+        "processes_workers": statistics.median(cpu["workers"]) if cpu["workers"] else None,
+    }
     return out
 
 
