@@ -31,7 +31,7 @@ __all__ = ["VerifierPool", "WorkerError"]
 
 #: bundles per message to a worker (at most): large enough that a message's round trip
 #: is small beside its work, small enough that two workers finish together
-CHUNK: Final = 64
+CHUNK: Final = 128
 #: batches shorter than this are verified in the calling process
 _POOL_MIN: Final = 16
 
