@@ -119,6 +119,14 @@ def bundle(
 
 def verify(
     file: Annotated[Path, typer.Argument(help="The .credex bundle.")],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="More bundles: each verified (on two worker processes when there are "
+            "16 or more and a second core), one line each.",
+            show_default=False,
+        ),
+    ] = None,
     trust: TrustOpt = None,
     pin: PinOpt = None,
     purpose: Annotated[
@@ -139,18 +147,25 @@ def verify(
     \b
     Example:
       credex verify record.credex --trust ningbo.trust.json --purpose eligibility
+      credex verify bundles/*.credex --trust ningbo.trust.json
     """
     from credex.ledger.verify import run_verification
 
-    data = read_input(file, "bundle", "verify")
     if purpose not in (None, "punitive", "eligibility"):
         raise ConfigError(f"verify: --purpose must be punitive or eligibility, got {purpose!r}")
+    files = [file, *(more or [])]
+    if len(files) > 1 and any(f.name.endswith(".credex-report") for f in files):
+        raise ConfigError("verify: a .credex-report is verified on its own")
+    data = read_input(file, "bundle", "verify")
     if trust is not None:
         policy = trust_from(trust, pin, warn=True)
     else:
         from credex.node.home import NodeHome
 
         policy = NodeHome.open(resolve_home(home)).trust()
+    if len(files) > 1:
+        _verify_many(files, policy, purpose, now() if as_of is None else day(as_of), json_out)
+        return
     if file.name.endswith(".credex-report"):
         _verify_report(data, policy, json_out)
         return
@@ -179,6 +194,62 @@ def verify(
         else:
             console.print(f"[bold red]INVALID[/]: step {report.failed_step} failed")
     if not report.ok:
+        raise typer.Exit(1)
+
+
+#: bundles read and verified at a time by ``credex verify`` of many files (memory bound)
+_MANY_GROUP = 4096
+
+
+def _verify_many(
+    files: list[Path], policy: "TrustPolicy", purpose: str | None, when: int, json_out: bool
+) -> None:
+    """``credex verify A B C ...``: each bundle verified (on two worker processes when
+    there are many and a second core: ``VerifierPool``), one line (or JSON object) each,
+    in the order given; exit 1 if any is invalid."""
+    import os
+
+    from credex.ledger.verify import Verifier
+    from credex.node.verify_pool import VerifierPool
+
+    pool = None
+    if len(files) >= 16 and (os.cpu_count() or 1) > 1:
+        pool = VerifierPool(policy, purpose=purpose, as_of=when, processes=2)
+    verifier = Verifier(policy, purpose=purpose, as_of=when)
+    rows: list[dict[str, object]] = []
+    bad = 0
+    try:
+        for i in range(0, len(files), _MANY_GROUP):
+            group_files = files[i : i + _MANY_GROUP]
+            datas = [read_input(f, "bundle", "verify") for f in group_files]
+            reports = pool.run_many(datas) if pool is not None else [verifier.run(d) for d in datas]
+            for f, report in zip(group_files, reports, strict=True):
+                bad += not report.ok
+                if json_out:
+                    rows.append({"file": str(f), **report.to_json_value()})
+                elif report.ok:
+                    console.print("[green]✓[/] ", end="")
+                    console.print(
+                        f"{f}: VALID {report.kind} of {report.subject} in {report.origin} "
+                        f"at index {report.leaf_index}",
+                        markup=False,
+                        highlight=False,
+                    )
+                else:
+                    console.print("[red]✗[/] ", end="")
+                    console.print(
+                        f"{f}: INVALID at step {report.failed_step}: {report.error}",
+                        markup=False,
+                        highlight=False,
+                    )
+    finally:
+        if pool is not None:
+            pool.close()
+    if json_out:
+        print_json({"bundles": rows, "valid": len(files) - bad, "invalid": bad})
+    else:
+        console.print(f"{len(files) - bad} valid, {bad} invalid of {len(files)} bundles")
+    if bad:
         raise typer.Exit(1)
 
 

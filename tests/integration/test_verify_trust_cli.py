@@ -179,3 +179,36 @@ def test_trust_merge_conflicts_are_named_and_nothing_is_written(
     r = cli("trust", "merge", a, manifest, "-o", out)
     assert r.code == 1 and "is not a credex-trust/1 file" in r.err
     assert out.read_text(encoding="utf-8") == "keep"
+
+
+def test_verify_many_bundles_on_worker_processes(
+    cli: Cli, homes: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """``credex verify A B ...``: one line (or JSON object) per bundle, in order, the
+    same verdicts as one by one; 16 or more go to two worker processes."""
+    nb, _, found = homes
+    files = []
+    for cat, (_, rec) in sorted(found.items()):
+        f = tmp_path / f"{len(files)}.credex"
+        assert cli("bundle", rec["index"], "-o", f, "--home", nb).code == 0, cat
+        files.append(f)
+    bad = tmp_path / "bad.credex"
+    raw = bytearray(files[0].read_bytes())
+    raw[-1] ^= 1
+    bad.write_bytes(bytes(raw))
+    many = [*files, bad] * 6  # >= 16: the worker pool
+    alone = [cli("verify", f, "--home", nb, "--json").json for f in many]
+    r = cli("verify", *many, "--home", nb, "--json")
+    assert r.code == 1  # one bundle is invalid
+    got = r.json["bundles"]
+    assert [g["file"] for g in got] == [str(f) for f in many]
+    assert [{k: v for k, v in g.items() if k != "file"} for g in got] == [
+        {k: v for k, v in a.items() if k != "trust"} for a in alone
+    ]
+    assert (r.json["valid"], r.json["invalid"]) == (len(files) * 6, 6)
+    text = cli("verify", *files, "--home", nb).out
+    assert text.count("VALID") == len(files) and "0 invalid" in text
+    assert cli("verify", *files, "--home", nb).code == 0
+    report = tmp_path / "x.credex-report"
+    report.write_bytes(b"")
+    assert cli("verify", files[0], report, "--home", nb).code != 0
