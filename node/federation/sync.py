@@ -186,8 +186,9 @@ def _verify_chunk(
     return done
 
 
-#: rounds with fewer new entries than this are verified in this process (starting worker
-#: processes costs about half a second)
+#: rounds with fewer new entries than this are verified in this process (the first pool
+#: of a process starts its fork server: 0.3-2 s on the loaded test machine; later ones
+#: ~20 ms)
 POOL_MIN_ENTRIES: Final = 2000
 
 #: a worker's answer about one entry: (SHA-256 of the bytes it verified, then either
@@ -263,6 +264,8 @@ def accept_answers(
         ):
             raise WorkerError(f"sync: a worker answered about other bytes than entry {index}")
         what = answer[1]
+        if not isinstance(what, tuple) or not what:
+            raise WorkerError(f"sync: a malformed worker answer for entry {index}")
         if what[0] == "refused" and len(what) == 3:
             return leaves, f"entry {index}: {what[2]}"
         if what[0] != "ok" or len(what) != 8:

@@ -55,6 +55,8 @@ def test_answers_bound_to_their_own_bytes(peer: LocalNode) -> None:
         (digest, ("ok", "k", "i")),
         (digest, ("ok", 1, "iss", 0, None, None, None, None)),
         (digest, ("fine",)),
+        (digest, 7),
+        (digest, ()),
         "not a tuple",
     ):
         with pytest.raises(WorkerError, match="entry 93"):
