@@ -184,6 +184,7 @@ def _stream(
             logged_word=logged_word,
         ) as out,
     ):
+        node.limit_memory_for_bulk()
         ctx = AdapterContext(node.home.region, node.home.subject_key())
         with parsed_rows(adapter, read_chunks(f, out.read), ctx, size=path.stat().st_size) as rows:
             tally = import_stream(

@@ -353,6 +353,11 @@ class AppendOnlyLog:
         keep.extend(((0, i), h) for i, h in enumerate(leaves, start) if i >= edge)
         cache.add_upper(keep)
 
+    def limit_node_cache(self, max_blocks: int, max_upper: int) -> None:
+        """Keep fewer immutable subtree hashes in memory (``NodeCache.limit``): a bulk
+        import appends and makes no proofs, so it needs little more than the right edge."""
+        self._cache.limit(max_blocks, max_upper)
+
     def refresh(self) -> int:
         """Adopt the store's tree if it grew and extends ours; returns the size. It grows
         when another handle on the same store appended (a command next to a running

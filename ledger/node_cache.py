@@ -20,6 +20,7 @@ When full, the oldest item of a kind goes first (insertion order). Pure: no I/O;
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -62,6 +63,16 @@ class NodeCache:
         self._max_blocks = max_blocks
         self._max_upper = max_upper
         self._lock = threading.Lock()
+
+    def limit(self, max_blocks: int, max_upper: int) -> None:
+        """New maxima (a bulk import keeps few: it appends and makes no proofs); the
+        oldest items over them go now."""
+        with self._lock:
+            self._max_blocks, self._max_upper = max_blocks, max_upper
+            for b in list(itertools.islice(self._blocks, max(0, len(self._blocks) - max_blocks))):
+                del self._blocks[b]
+            for nid in list(itertools.islice(self._upper, max(0, len(self._upper) - max_upper))):
+                del self._upper[nid]
 
     def __len__(self) -> int:
         return len(self._blocks) + len(self._upper)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import cbor2
 
@@ -83,6 +83,15 @@ class IssueResult:
         }
 
 
+#: a bulk import's memory bounds (``LocalNode.limit_memory_for_bulk``): cached and
+#: pinned index nodes (about 450 bytes each), SQLite page cache per connection (KiB),
+#: Merkle blocks and upper nodes kept (about 2 KiB and 180 bytes each)
+BULK_INDEX_NODES: Final = 1 << 15
+BULK_PINNED: Final = 1 << 13
+BULK_PAGE_CACHE_KIB: Final = 4096
+BULK_BLOCKS: Final = 256
+BULK_UPPER: Final = 1 << 12
+
 #: what ``_prepare`` hands to ``_commit``: results known so far, the input positions of
 #: new records, their leaves, the (leaf hash, body) of the enveloped ones, and the log
 #: size below which no entry holds any of those leaves (their record lookup's)
@@ -149,6 +158,23 @@ class LocalNode:
         cls, path: Path, *, db_url: str | None = None, publisher: Publisher | None = None
     ) -> LocalNode:
         return cls(NodeHome.open(path), db_url=db_url, publisher=publisher)
+
+    def limit_memory_for_bulk(self) -> None:
+        """Bound this handle's caches for a bulk import, so that its memory stays flat
+        whatever the file's size (issue #16): an import appends and reads back only the
+        index paths its keys touch (random: a cache of recent nodes hits little once the
+        index outgrows it) and the right edge of the tree, and makes no proofs. A
+        serving node keeps the defaults, which keep proofs fast (docs/storage.md).
+        Call it before the import starts."""
+        self.index_store.limit_memory(
+            BULK_INDEX_NODES,
+            pinned=BULK_PINNED,
+            page_cache_kib=BULK_PAGE_CACHE_KIB,
+            mmap_bytes=0,
+        )
+        for component in (self.store, self.index_store, self.bodies):
+            component.limit_page_cache(BULK_PAGE_CACHE_KIB)
+        self.log.limit_node_cache(BULK_BLOCKS, BULK_UPPER)
 
     def close(self) -> None:
         self.log.close()

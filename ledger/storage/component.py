@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import psycopg
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import StorageError
@@ -61,6 +61,25 @@ class SqlComponent:
 
     def _error(self, what: str, e: SQLAlchemyError | psycopg.Error) -> StorageError:
         return storage_error(self.component, what, e)
+
+    def limit_page_cache(self, kib: int) -> None:
+        """SQLite: from now on each pooled connection holds at most ``kib`` KiB of pages
+        (the engine's default is ``engine._CACHE_KIB``); the idle pooled connections are
+        closed, so the next ones open with it. A bulk import calls it before it starts
+        (``LocalNode.limit_memory_for_bulk``). PostgreSQL: nothing (the server caches)."""
+        if self._backend != "sqlite":
+            return
+        pragma = f"PRAGMA cache_size=-{int(kib)}"
+
+        def cap(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute(pragma)
+            finally:
+                cur.close()
+
+        event.listen(self._engine, "connect", cap)  # after the engine's own: it wins
+        self._engine.dispose()
 
     def close(self) -> None:
         if not self._closed:

@@ -142,13 +142,16 @@ class SqlNodeStore(SqlComponent):
     component: ClassVar[str] = "index store"
     __slots__ = (
         "_cache",
+        "_cache_max",
         "_insert",
         "_latest",
         "_local",
         "_lock",
         "_node_sql",
         "_pin_bits",
+        "_pin_max",
         "_pinned",
+        "_reader_conf",
         "_readers",
     )
 
@@ -159,7 +162,12 @@ class SqlNodeStore(SqlComponent):
             _copy_rows if self._backend == "postgresql" else _executemany_rows
         )
         self._cache: dict[int, Node] = {}
+        self._cache_max = _CACHE_MAX
+        #: SQLite reader pragmas (memory-mapped bytes, page cache KiB); each thread's
+        #: reader applies them again when they change (``limit_memory``)
+        self._reader_conf = (_SQLITE_MMAP, _SQLITE_CACHE_KIB)
         self._pinned: dict[int, Node] = {}
+        self._pin_max = _PIN_MAX
         self._pin_bits = 0
         self._latest = _empty()
         self._local = threading.local()
@@ -244,11 +252,17 @@ class SqlNodeStore(SqlComponent):
                 raw.autocommit = True
             else:
                 raw.isolation_level = None  # each read its own snapshot, no open BEGIN
-                raw.execute(f"PRAGMA mmap_size={_SQLITE_MMAP}")  # pages without syscalls
-                raw.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
             reader = self._local.reader = raw
+            self._local.conf = None
             with self._lock:
                 self._readers.append(raw)
+        conf = self._reader_conf
+        if self._local.conf is not conf:
+            if self._backend == "sqlite":
+                mmap, kib = conf
+                reader.execute(f"PRAGMA mmap_size={mmap}")  # pages without syscalls
+                reader.execute(f"PRAGMA cache_size=-{kib}")
+            self._local.conf = conf
         cur = reader.cursor()
         try:
             cur.execute(self._node_sql, (node_id,))
@@ -276,6 +290,22 @@ class SqlNodeStore(SqlComponent):
                     r.close()
         super().close()
 
+    def limit_memory(
+        self, nodes: int, *, pinned: int, page_cache_kib: int, mmap_bytes: int
+    ) -> None:
+        """Bounds for a bulk import: at most ``nodes`` cached and ``pinned`` pinned
+        nodes (the oldest go now), and for each thread's SQLite reader a page cache of
+        ``page_cache_kib`` KiB and ``mmap_bytes`` memory-mapped (mapped pages once read
+        count in the process's resident memory). A serving node keeps the defaults
+        (``_CACHE_MAX`` nodes, about 450 MiB when full; ``_PIN_MAX``, about 26 MiB;
+        64 MiB and 1 GiB per reader thread)."""
+        with self._lock:
+            self._cache_max, self._pin_max = max(0, nodes), max(0, pinned)
+            for kept, most in ((self._cache, self._cache_max), (self._pinned, self._pin_max)):
+                for old in list(itertools.islice(kept, max(0, len(kept) - most))):
+                    del kept[old]
+            self._reader_conf = (mmap_bytes, page_cache_kib)
+
     def drop_cache(self) -> None:
         """Forget the cached nodes (the bench measures proofs read from storage); the
         pinned top levels stay (see the module docstring)."""
@@ -289,9 +319,11 @@ class SqlNodeStore(SqlComponent):
     def _pin(self, node_id: int, node: Node) -> None:
         if len(node) == 2 or node[0] >= self._pin_bits:
             return
-        pinned = self._pinned
-        if len(pinned) >= _PIN_MAX:  # drop the oldest eighth (old versions' nodes first)
-            for old in list(itertools.islice(pinned, _PIN_MAX // 8)):
+        pinned, most = self._pinned, self._pin_max
+        if len(pinned) >= most:  # drop the oldest eighth (old versions' nodes first)
+            if most == 0:
+                return
+            for old in list(itertools.islice(pinned, max(1, most // 8))):
                 del pinned[old]
         pinned[node_id] = node
 
@@ -301,9 +333,11 @@ class SqlNodeStore(SqlComponent):
 
     def _remember(self, node_id: int, node: Node) -> None:
         self._pin(node_id, node)
-        cache = self._cache
-        if len(cache) >= _CACHE_MAX:  # drop the oldest eighth (insertion order)
-            for old in list(itertools.islice(cache, _CACHE_MAX // 8)):
+        cache, most = self._cache, self._cache_max
+        if len(cache) >= most:  # drop the oldest eighth (insertion order)
+            if most == 0:
+                return
+            for old in list(itertools.islice(cache, max(1, most // 8))):
                 del cache[old]
         cache[node_id] = node
 
