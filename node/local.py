@@ -86,9 +86,9 @@ class IssueResult:
 #: a bulk import's memory bounds (``LocalNode.limit_memory_for_bulk``): cached and
 #: pinned index nodes (about 450 bytes each), SQLite page cache per connection (KiB),
 #: Merkle blocks and upper nodes kept (about 2 KiB and 180 bytes each)
-BULK_INDEX_NODES: Final = 1 << 15
-BULK_PINNED: Final = 1 << 13
-BULK_PAGE_CACHE_KIB: Final = 4096
+BULK_INDEX_NODES: Final = 1 << 16
+BULK_PINNED: Final = 1 << 14
+BULK_PAGE_CACHE_KIB: Final = 8192
 BULK_BLOCKS: Final = 256
 BULK_UPPER: Final = 1 << 12
 
