@@ -28,6 +28,11 @@ nodes from storage at any size, not one per level: the cost of a status proof at
 entries stays near its cost at 10^4 whatever the database's page cache holds
 (``credex bench --only P11`` reports the pinned count). Keys are hashes, so the tree is
 balanced and the split bit is the depth, give or take a level.
+
+**Bounds.** The defaults serve proofs: 2^20 cached nodes (about 450 MiB when full),
+2^16 pinned, and for each reading thread 64 MiB of SQLite page cache and 1 GiB memory
+mapped. A bulk import, which reads back only the paths of random keys and makes no
+proofs, lowers them (``limit_memory``; ``LocalNode.limit_memory_for_bulk``).
 """
 
 from __future__ import annotations
