@@ -192,6 +192,8 @@ def serve(
                 mirrors=mirrors,
                 forward=PeerForwarder(h),
             )
+            if server.checks is not None:  # Submit's check workers, started now (issue 13)
+                server.checks.start()
             try:
                 if follow > 0:
                     follower = threading.Thread(

@@ -26,6 +26,7 @@ It does not sign checkpoints, parse signed notes or statements, or know the data
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future
@@ -46,6 +47,7 @@ from credex.ledger.group_commit import GroupCommit
 from credex.ledger.merkle import (
     CompactRange,
     NodeId,
+    Plan,
     consistency_plan,
     fold,
     inclusion_plan,
@@ -231,6 +233,15 @@ class AppendOnlyLog:
             StorageError: the log is closed.
         """
         return self._group.submit((item, leaf_hash(item.leaf)))
+
+    def submit_many(self, items: Sequence[NewLeaf]) -> Future[list[AppendResult]]:
+        """Queue ``items`` together for the next group commit (one future for all, in one
+        batch); the future resolves with their results, in order, once they are durable.
+
+        Raises:
+            StorageError: the log is closed.
+        """
+        return self._group.submit_many([(item, leaf_hash(item.leaf)) for item in items])
 
     def _commit_group(self, batch: Sequence[tuple[NewLeaf, bytes]]) -> list[AppendResult]:
         with self._lock:
@@ -530,22 +541,49 @@ class AppendOnlyLog:
     def _proofs(
         self, indices: Sequence[int], size: int, *, leaves: bool
     ) -> list[tuple[bytes, list[bytes]]]:
+        """Each index's leaf hash (``leaves``, else ``b""``) and inclusion proof at
+        ``size``, from one node read. An index's proof (``inclusion_plan``) is its
+        siblings inside the perfect subtree of the tree of ``size`` that holds it, one
+        per level, then the right-edge part every index of that subtree shares: the edge
+        is planned once per subtree and the siblings are gathered level by level, so a
+        batch of neighbours (a batch of receipts) reads each node once."""
         self._check_size(size, self._range.size)
-        plans = []
         for index in indices:
             if not 0 <= index < size:
                 raise OutOfRangeError(
                     f"log: leaf index out of range: expected 0 <= index < {size}, got {index}"
                 )
-            plans.append(inclusion_plan(index, size))
-        ids = {nid for plan in plans for nid in plan_nodes(plan)}
+        subtrees = range_nodes(0, size)  # left to right; the first ends past every index
+        ends = [(pos + 1) << level for level, pos in subtrees]
+        groups: dict[int, list[int]] = {}
+        for index in indices:
+            groups.setdefault(bisect_right(ends, index), []).append(index)
+        ids: set[NodeId] = set()
+        edges: dict[int, Plan] = {}
+        siblings: list[set[int]] = []  # by level: the sibling positions wanted
+        for t, members in groups.items():
+            level, pos = subtrees[t]
+            edges[t] = edge = inclusion_plan(pos << level, size)[level:]
+            ids.update(plan_nodes(edge))
+            while len(siblings) < level:
+                siblings.append(set())
+            for lv in range(level):
+                siblings[lv].update((i >> lv) ^ 1 for i in members)
+        for lv, positions in enumerate(siblings):
+            ids.update((lv, j) for j in positions)
         if leaves:
             ids.update((0, index) for index in indices)
         nodes = self._nodes(ids)
-        return [
-            (nodes[(0, index)] if leaves else b"", proof_from_plan(plan, nodes))
-            for index, plan in zip(indices, plans, strict=True)
-        ]
+        by_level = [{j: nodes[(lv, j)] for j in positions} for lv, positions in enumerate(siblings)]
+        tails = {t: proof_from_plan(edge, nodes) for t, edge in edges.items()}
+        out: list[tuple[bytes, list[bytes]]] = []
+        for index in indices:
+            t = bisect_right(ends, index)
+            level = subtrees[t][0]
+            proof = [by_level[lv][(index >> lv) ^ 1] for lv in range(level)]
+            proof.extend(tails[t])
+            out.append((nodes[(0, index)] if leaves else b"", proof))
+        return out
 
     def subtree_hashes(self, level: int, start: int, end: int, size: int) -> list[bytes]:
         """The hashes of the perfect subtrees ``(level, i)`` for ``start <= i < end``, each

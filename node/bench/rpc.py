@@ -152,10 +152,12 @@ class _Served:
 
 
 @contextmanager
-def _serve(home: NodeHome) -> Iterator[_Served]:
+def _serve(home: NodeHome, check_workers: int | None = None) -> Iterator[_Served]:
     node = LocalNode(home)
     try:
-        server, ports = create_server(node, home=home, clock=lambda: T0)
+        server, ports = create_server(
+            node, home=home, clock=lambda: T0, check_workers=check_workers
+        )
         try:
             yield _Served(home, node, server, ports, NodeTls(home.path, name=home.region))
         finally:
@@ -218,16 +220,22 @@ def _split(items: Sequence[Any], k: int) -> list[Sequence[Any]]:
 
 
 def _p2_once(
-    home: NodeHome, warm: Sequence[bytes], shares: Sequence[Sequence[bytes]], batch: int
+    home: NodeHome,
+    warm: Sequence[bytes],
+    shares: Sequence[Sequence[bytes]],
+    batch: int,
+    check_workers: int | None = None,
 ) -> float:
     """One fresh node; one mTLS issuer client per share; seconds until every durable ack."""
-    with _serve(home) as s:
+    with _serve(home, check_workers) as s:
         pcs: list[PeerClient] = []
         acks = [0] * len(shares)
         try:
             for c in range(len(shares)):
                 k, cert, _ = s.tls.issue_client(f"bench-issuer-{c}", "issuer", now=T0)
                 pcs.append(s.client(cert, k))
+            if s.server.checks is not None:  # started with the server, as credex serve does
+                s.server.checks.start(wait=True)
             for c, pc in enumerate(pcs):  # TLS handshakes and server warm-up, untimed
                 pc.submit([warm[c]])
 

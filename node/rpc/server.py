@@ -59,6 +59,7 @@ from credex.node.rpc.query_servicer import QueryServicer
 from credex.node.rpc.submit_servicer import SubmitServicer
 from credex.node.rpc.tls import NodeTls
 from credex.node.rpc.witness_servicer import WitnessServicer
+from credex.node.services.checks import CheckPool, default_check_workers
 from credex.node.services.intake import Intake
 from credex.node.services.lookup import Forwarder, SubjectLookup
 from credex.v1 import (
@@ -106,15 +107,29 @@ class NodeServer:
     server: grpc.Server
     ports: ServerPorts
     health: health.HealthServicer
+    #: Submit's statement-check workers (None: checked in the server process)
+    checks: CheckPool | None = None
 
     def stop(self, grace: float | None) -> threading.Event:
-        """Stop accepting calls; in-flight ones get ``grace`` seconds (as ``grpc.Server``).
+        """Stop accepting calls; in-flight ones get ``grace`` seconds (as ``grpc.Server``);
+        the check workers are stopped once the server has.
 
-        Returns the event set once the server has stopped.
+        Returns the event set once the server has stopped (and its workers).
         """
         self.health.enter_graceful_shutdown()
         event: threading.Event = self.server.stop(grace)
-        return event
+        pool = self.checks
+        if pool is None:
+            return event
+        done = threading.Event()
+
+        def close() -> None:
+            event.wait()
+            pool.close()
+            done.set()
+
+        threading.Thread(target=close, name="credex-check-pool-close", daemon=True).start()
+        return done
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
         return bool(self.server.wait_for_termination(timeout))
@@ -135,12 +150,15 @@ def create_server(
     max_concurrent_rpcs: int = 256,
     max_concurrent_streams: int = 100,
     submit_limits: StreamLimits | None = None,
+    check_workers: int | None = None,
     san: tuple[str, ...] = (),
     clock: Callable[[], int] = lambda: int(time.time()),
 ) -> tuple[NodeServer, ServerPorts]:
     """Create, bind and start the node's server (TLS material is created if missing).
 
     ``mirrors``: the peer logs mirrored here (served with ``origin``; None: none).
+    ``check_workers``: processes checking submitted statements (``CheckPool``; None:
+    ``default_check_workers()``, 0: checked in the server process).
     ``manifest``: the manifest in force (default: the home's files, read when needed),
     whose repair delegations judge every record's lifecycle statements, wherever logged.
 
@@ -171,7 +189,9 @@ def create_server(
         node, clock=clock, mirrors=None if mirrors is None else holdings, holdings=holdings
     )
     log_pb2_grpc.add_LogServicer_to_server(log_servicer, server)  # type: ignore[no-untyped-call]
-    submit = SubmitServicer(Intake(node, clock), submit_limits)
+    workers = default_check_workers() if check_workers is None else check_workers
+    checks = CheckPool(workers) if workers > 0 else None
+    submit = SubmitServicer(Intake(node, clock, checks), submit_limits)
     submit_pb2_grpc.add_SubmitServicer_to_server(submit, server)  # type: ignore[no-untyped-call]
     lookup = SubjectLookup(
         node,
@@ -216,7 +236,7 @@ def create_server(
     mtls_port = _bind(server, mtls_listen, mtls_creds)
     server.start()
     ports = ServerPorts(public_port, mtls_port)
-    return NodeServer(server, ports, health_servicer), ports
+    return NodeServer(server, ports, health_servicer, checks), ports
 
 
 def _bind(server: grpc.Server, address: str, creds: Any) -> int:
