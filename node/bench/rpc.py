@@ -9,7 +9,10 @@ the figures are a floor of what two hosts would see.
   (signing is the client's job); ``clients`` threads, each with its own mTLS channel and
   an issuer-role certificate, stream their share in request batches of ``batch``; the
   clock stops when the last durable ack arrived. Each repetition uses a fresh node (same
-  issuer key, so one signed set serves every repetition).
+  issuer key, so one signed set serves every repetition) whose statement-check workers
+  (``CheckPool``) are started before the clock, as ``credex serve`` starts them; each is
+  followed by the same run on a node checking in the server process
+  (``check_workers=0``), so the two compare under the same load.
 - **P3** ``p3_proofs``: (a) GetInclusionProof, one RPC at a time per client thread, vs a
   bare echo RPC (bytes in, bytes out, no protobuf, no interceptor) on a separate
   ``grpc.server`` with the node's own TLS certificate and the same thread-pool size, at
@@ -28,7 +31,9 @@ Memory (issue 13, point 4) is measured on ``credex serve`` as a child process, f
 ``/proc/<pid>/status`` (``VmHWM``: the peak resident set since it started):
 
 - ``p2_server_memory``: a fresh SQLite node under P2's load (``clients`` mTLS issuers
-  streaming ``n`` signed statements in requests of ``batch``);
+  streaming ``n`` signed statements in requests of ``batch``); its child processes (the
+  statement-check workers and multiprocessing's resource tracker) are reported beside
+  it, and the sum;
 - ``sync_memory``: a source node of ``n`` entries served by ``credex serve`` while a
   follower child process mirrors the whole log with ``PeerSync`` (every entry verified,
   as P5) into an empty SQLite mirror; the peaks of both processes.
@@ -68,6 +73,7 @@ from credex.node.rpc.client import PeerClient
 from credex.node.rpc.convert import MAX_PROOFS_BATCH
 from credex.node.rpc.server import NodeServer, ServerPorts, create_server
 from credex.node.rpc.tls import NodeTls
+from credex.node.services.checks import default_check_workers
 
 __all__ = [
     "bench_records",
@@ -270,12 +276,17 @@ def p2_submit(
     sign_rate = (n + clients) / (time.perf_counter() - t0)
     warm, timed = signed[:clients], signed[clients:]
     shares = _split(timed, clients)
-    rates = [
-        len(timed) / _p2_once(_home(base / f"p2-node-{r}", seed), warm, shares, batch)
-        for r in range(reps)
-    ]
+    workers = default_check_workers()
+    rates, in_process = [], []
+    for r in range(reps):  # interleaved: the same load for both
+        home = _home(base / f"p2-node-{r}", seed)
+        rates.append(len(timed) / _p2_once(home, warm, shares, batch))
+        home = _home(base / f"p2-node-{r}-in-process", seed)
+        in_process.append(len(timed) / _p2_once(home, warm, shares, batch, check_workers=0))
     return {
         "submit_per_s": _stats(rates),
+        "check_workers": workers,
+        "in_process_checks_submit_per_s": _stats(in_process),
         "client_sign_per_s": sign_rate,
         "statements": n,
         "clients": clients,
@@ -515,7 +526,7 @@ def _live_home(path: Path) -> NodeHome:
 def p2_server_memory(base: Path, n: int, *, clients: int = 4, batch: int = 128) -> dict[str, Any]:
     """Resident memory of ``credex serve`` (fresh SQLite node) under P2's submit load:
     after start, at its peak and after the load, in MiB."""
-    from credex.node.bench.loadtest import ServeProcess
+    from credex.node.bench.loadtest import ServeProcess, status_kib
 
     home = _live_home(base / "p2-serve")
     now = int(time.time())
@@ -558,6 +569,8 @@ def p2_server_memory(base: Path, n: int, *, clients: int = 4, batch: int = 128) 
         if sum(acks) != n:
             raise RuntimeError(f"P2 memory: {sum(acks)} acks of {n}")
         peak, after = server.peak_rss_kib(), server.rss_kib()
+        children = _children(server.proc.pid)  # the check workers (and a resource tracker)
+        child_peaks = [status_kib(pid, "VmHWM:") or 0 for pid in children]
     finally:
         server.stop()
     return {
@@ -566,7 +579,21 @@ def p2_server_memory(base: Path, n: int, *, clients: int = 4, batch: int = 128) 
         "after_start_mib": _mib(started),
         "peak_mib": _mib(peak),
         "after_load_mib": _mib(after),
+        "child_processes": len(children),
+        "children_peak_mib": _mib(sum(child_peaks)),
+        "with_children_peak_mib": _mib((peak or 0) + sum(child_peaks)),
     }
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux ``/proc/<pid>/task/*/children``)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return sorted(set(out))
 
 
 def sync_memory(

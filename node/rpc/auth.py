@@ -62,6 +62,8 @@ class _Malformed:
 
 
 _MALFORMED: Final = _Malformed()
+#: wrapped handlers a ``Guard`` keeps (one per registered method; far more than exist)
+_MAX_WRAPPED: Final = 1024
 
 
 def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
@@ -118,6 +120,9 @@ class Guard(grpc.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
+        #: the wrapped handler of each method, built on its first call (a method's
+        #: handler never changes), not on every call
+        self._wrapped: dict[str, Any] = {}
 
     def _authorise(self, method: str, context: Any) -> None:
         CURRENT_CALLER.set(None)
@@ -139,10 +144,19 @@ class Guard(grpc.ServerInterceptor):  # type: ignore[misc]
         CURRENT_CALLER.set(Caller(client.name, client.role, client.fingerprint))
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
+        method: str = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
         handler = continuation(details)
         if handler is None:
             return None
-        method: str = details.method
+        wrapped = self._wrap(handler, method)
+        if len(self._wrapped) < _MAX_WRAPPED:  # (only registered methods get here)
+            self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, handler: Any, method: str) -> Any:
         overrides = WITNESS_ERROR_MAP if method.startswith(f"/{WITNESS_SERVICE}/") else None
         authorise = self._authorise
 
