@@ -15,7 +15,8 @@ the payload and the preimage) or raises the first invalid statement's own error,
 in-process check would. A worker that dies (``BrokenProcessPool``) or does not answer
 within ``timeout_s`` fails its batch and every batch in the pool with ``StorageError``
 (nothing of them is logged or acknowledged): the pool's workers are killed and a new
-pool is started for the next batch. Batches under ``min_batch`` statements are checked
+pool is started for the next batch. A worker whose server process is gone (killed with
+SIGKILL) ends itself within a second. Batches under ``min_batch`` statements are checked
 in the server process (the round trip costs more than it saves).
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -148,9 +150,23 @@ def _ready() -> bool:
     return True
 
 
-def _worker_init() -> None:
+#: how often a worker checks that the server process is still its parent
+_ORPHAN_POLL_S: Final = 0.5
+
+
+def _worker_init(parent: int) -> None:
     # Ctrl-C is the server's to handle; the pool is shut down by it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A server killed outright (SIGKILL) cannot stop its workers, and they would wait on
+    # their task queue for ever (each holds its write end), keeping the server's stderr
+    # open: a worker whose parent is gone ends itself.
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL_S)
+    os._exit(0)
 
 
 def default_check_workers() -> int:
@@ -201,6 +217,7 @@ class CheckPool:
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_worker_init,
+                    initargs=(os.getpid(),),
                 )
             return self._executor
 

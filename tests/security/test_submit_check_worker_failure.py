@@ -146,3 +146,31 @@ def test_a60_decoder_limits_in_a_worker_are_refused_by_name(tmp_path: Path) -> N
                 assert "\n" not in str(err.value)
         assert s.node.log.size == 0
         assert pool.pids() == pids  # the same workers: none crashed
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return out
+
+
+def test_a59_workers_of_a_server_killed_with_sigkill_end_themselves(tmp_path: Path) -> None:
+    """``credex serve`` killed outright cannot stop its workers: they must not live on
+    (orphans holding the server's stderr and memory)."""
+    from credex.node.bench.loadtest import ServeProcess
+    from credex.node.bench.rpc import _live_home
+
+    home = _live_home(tmp_path / "serve")
+    server = ServeProcess(home.path)
+    try:
+        end = time.monotonic() + 60
+        while len(kids := _children(server.proc.pid)) < 3 and time.monotonic() < end:
+            time.sleep(0.1)  # 2 workers and multiprocessing's resource tracker
+        assert len(kids) >= 2
+    finally:
+        server.kill9()  # returns once its stderr is closed: by the workers too
+    assert all(_wait_dead(pid, 15) for pid in kids)
