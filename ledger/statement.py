@@ -54,6 +54,7 @@ __all__ = [
     "MAX_STATEMENT_BYTES",
     "Claims",
     "Statement",
+    "leaf_subject",
     "sig_structure",
     "sign_leaf",
     "sign_statement",
@@ -299,6 +300,21 @@ class Statement:
             raise CoseError("statement: cwt sub claim does not match the record subject")
         envelope.require_envelope(record, False)  # a person's record is never in the clear
         return cls(protected, payload, signature, alg, kid, claims, record, receipts, leaf)
+
+
+def leaf_subject(leaf: bytes) -> str | None:
+    """The CWT ``sub`` of a logged statement (``leaf``, as the log holds it), read from
+    its protected header only; None if ``leaf`` is not a statement. What a lookup by
+    subject key confirms each candidate with (``storage/sql.py``): the key is 4 bytes of
+    a hash, the subject is this."""
+    if len(leaf) > MAX_STATEMENT_BYTES:
+        return None
+    try:
+        fast = fixed_layout.statement(leaf)
+        protected = fast[0] if fast is not None else _parse_cose(leaf)[0]
+        return _parse_protected(protected)[2].sub
+    except FormatError:
+        return None
 
 
 def _parse_cose(data: bytes) -> tuple[bytes, tuple[bytes, ...], bytes, bytes]:

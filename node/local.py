@@ -271,7 +271,9 @@ class LocalNode:
         # record not found there is in no entry below it, and neither is any leaf that
         # carries it (a leaf's bytes fix its issuer and payload, hence its record hash)
         absent_below = self.store.size()
-        known = self.store.find_records(hashes)
+        known = self.store.find_records(
+            {h: r.subject.id for h, r in zip(hashes, records, strict=True)}
+        )
         out: list[IssueResult | None] = [None] * len(records)
         fresh: list[int] = []
         leaves: list[NewLeaf] = []

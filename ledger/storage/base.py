@@ -22,7 +22,7 @@ This module does not talk to a database (``sql.py`` does) and holds no SQLModel 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -105,9 +105,10 @@ class LogStore(Protocol):
         """The index of each given leaf hash that is stored; absent hashes are left out."""
         ...
 
-    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, list[Entry]]:
-        """The entries that may carry each record hash, in index order (found by its
-        first 4 bytes: the caller confirms against the statement); none: absent."""
+    def find_records(self, records: Mapping[bytes, str]) -> dict[bytes, list[Entry]]:
+        """The entries that may carry each record hash (``records`` maps it to the
+        record's subject id), in index order (found by 4-byte keys of the hash and of the
+        subject: the caller confirms against the statement); none: absent."""
         ...
 
     def find_by_subject(

@@ -37,7 +37,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from credex.ledger.errors import ConfigError, StorageError
 from credex.ledger.storage.engine import storage_error
 from credex.ledger.storage.sql import STORE_INDEXES
-from credex.ledger.storage.tables import ENTRIES
+from credex.ledger.storage.tables import ENTRIES, ENTRIES_PG
 
 __all__ = [
     "add_partition",
@@ -78,7 +78,7 @@ def _check_bounds(bounds: Sequence[int]) -> None:
 def _parent() -> tuple[Table, list[str]]:
     """A copy of ``ENTRIES`` without unique constraints that lack the partition key,
     and the names of the columns that lost one."""
-    t = ENTRIES.to_metadata(MetaData())
+    t = ENTRIES_PG.to_metadata(MetaData())
     dropped: list[str] = []
     for c in t.columns:
         if c.unique and c.name != _KEY:

@@ -18,17 +18,25 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import StorageError
+from credex.ledger.merkle import leaf_hash
 from credex.ledger.storage.engine import open_engine, storage_error
 from credex.ledger.storage.index_store import INDEX_NODES, INDEX_ROOTS, INDEX_STALE
 from credex.ledger.storage.receipts import RECEIPT_SIGNATURES
-from credex.ledger.storage.tables import BODIES, DERIVATIONS, LOG_TABLES, WITNESS_TABLES
+from credex.ledger.storage.tables import (
+    BODIES,
+    DERIVATIONS,
+    ENTRIES,
+    LOG_TABLES,
+    WITNESS_TABLES,
+    entries_table,
+)
 
 __all__ = ["SNAPSHOT_TABLES", "restore", "snapshot"]
 
@@ -78,14 +86,25 @@ def _copy(src: Engine, dst: Engine, tables: Sequence[str], *, snapshot_read: boo
             for table in SNAPSHOT_TABLES:
                 if table.name not in tables:
                     continue
-                table.create(write, checkfirst=True)
+                made = entries_table(dst.dialect.name) if table is ENTRIES else table
+                made.create(write, checkfirst=True)
                 result = read.execute(select(table)).yield_per(_BATCH)
                 for chunk in result.partitions():
-                    write.execute(insert(table), [dict(r._mapping) for r in chunk])
+                    batch = [dict(r._mapping) for r in chunk]
+                    if table is ENTRIES:
+                        _entry_hashes(batch, dst.dialect.name == "postgresql")
+                    write.execute(insert(table), batch)
                     rows += len(chunk)
     finally:
         read.close()
     return rows
+
+
+def _entry_hashes(rows: list[dict[str, Any]], on_postgresql: bool) -> None:
+    """``leaf_hash`` as each backend keeps it: SQLite stores it, PostgreSQL hashes the
+    leaf when read (``sql.py``) and keeps NULL (no bytes)."""
+    for row in rows:
+        row["leaf_hash"] = None if on_postgresql else leaf_hash(row["leaf"])
 
 
 def snapshot(url: str, path: Path) -> None:

@@ -31,7 +31,8 @@ This module does not sequence entries, hash, or check roots: ``log.py`` does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+import hashlib
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final, TypeVar
 
@@ -47,10 +48,12 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    and_,
     bindparam,
     func,
     insert,
     inspect,
+    literal_column,
     select,
 )
 from sqlalchemy import update as sa_update
@@ -59,6 +62,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId, node_hash
+from credex.ledger.statement import leaf_subject
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.component import SqlComponent
 from credex.ledger.storage.tables import (
@@ -68,9 +72,10 @@ from credex.ledger.storage.tables import (
     ENTRY_TAGS,
     LOG_TABLES,
     NODES,
+    entries_table,
 )
 
-__all__ = ["STORE_INDEXES", "SqlStore"]
+__all__ = ["BLOCK", "STORE_INDEXES", "SqlStore", "record_key", "subject_key"]
 
 #: bound parameters per IN list: below SQLite's 32766 and PostgreSQL's 65535 limits
 _CHUNK: Final = 4096
@@ -81,15 +86,43 @@ _T = TypeVar("_T")
 #: ``2**(MIN_NODE_LEVEL - 1)`` leaf hashes when read
 MIN_NODE_LEVEL: Final = 5
 
-#: bytes of a hash that its lookup key holds (``record_key``; the SQLite leaf-hash index)
+#: bytes of a hash that its lookup key holds (``record_key``, ``subject_key``, the leaf
+#: hash's index)
 KEY_BYTES: Final = 4
+
+#: entries a block of the PostgreSQL index on ``idx / BLOCK`` covers (one index tuple
+#: with a posting list of ``BLOCK`` row pointers): a point read fetches the rows of one
+#: block and keeps the one asked for; an inclusion proof's leaves (levels 0 to 4) are
+#: within one block. Written as a literal in every query (``_BLOCK_OF``), so that the
+#: planner matches it to the index expression.
+BLOCK: Final = 32
 
 _E = ENTRIES.c
 _TG = ENTRY_TAGS.c
 _N = NODES.c
 _D = DECISION_NUMBERS.c
 _C = CHECKPOINTS.c
-_SIZE: Final = select(func.coalesce(func.max(_E.idx) + 1, 0))
+#: ``idx / BLOCK`` of entries, and of the index a decision number names
+_BLOCK_OF: Final = literal_column(f"entries.idx / {BLOCK}", BigInteger)
+_D_BLOCK_OF: Final = literal_column(f"decision_numbers.idx / {BLOCK}", BigInteger)
+#: SQL of an entry's leaf hash per dialect: SQLite stores it (``leaf_hash``), PostgreSQL
+#: hashes the statement (RFC 9162 leaf hash: SHA-256 of 0x00 and the leaf) when read
+_LEAF_HASH_PG: Final = "sha256('\\x00'::bytea || leaf)"
+_LH: Final[dict[str, ColumnElement[Any]]] = {
+    "sqlite": _E.leaf_hash,
+    "postgresql": literal_column(_LEAF_HASH_PG.replace("leaf)", "entries.leaf)"), LargeBinary),
+}
+#: the log size: SQLite from the rowid's B-tree; PostgreSQL from the last block of the
+#: ``idx / BLOCK`` index (no B-tree on ``idx`` itself)
+_SIZE: Final = {
+    "sqlite": "SELECT coalesce(max(idx) + 1, 0) FROM entries",
+    "postgresql": f"SELECT coalesce(max(idx) + 1, 0) FROM entries WHERE idx / {BLOCK} = "
+    f"(SELECT max(idx / {BLOCK}) FROM entries)",
+}
+#: PostgreSQL: the transaction-scoped lock each append takes before its size check
+#: (classid "CRDX", objid the schema's hash): two writers never both append index N
+#: (no unique index on ``idx`` would refuse the second)
+_APPEND_LOCK: Final = "SELECT pg_advisory_xact_lock(1129465176, hashtext(current_schema()))"
 #: PostgreSQL type of each column type used by the tables, for binary COPY
 _PG_COPY_TYPES: Final[dict[type[Any], str]] = {
     BigInteger: "int8",
@@ -98,43 +131,58 @@ _PG_COPY_TYPES: Final[dict[type[Any], str]] = {
     LargeBinary: "bytea",
     Text: "text",
 }
-_FIND_PG: Final = select(_E.leaf_hash, _E.idx).where(
-    _E.leaf_hash.in_(bindparam("hashes", expanding=True))
+#: PostgreSQL: entries by the first 4 bytes of their leaf hash (the index expression)
+_FIND_PG: Final = (
+    f"SELECT {_LEAF_HASH_PG}, idx FROM entries WHERE substr({_LEAF_HASH_PG}, 1, 4) = ANY(%s)"
 )
 _CP_SELECT: Final = select(_C.tree_size, _C.root, _C.note, _C.created_at)
-_ENTRY_SELECT: Final = select(_E.idx, _E.leaf_hash, _E.leaf, _TG.kind, _TG.issuer, _E.iat).join(
-    ENTRY_TAGS, _TG.id == _E.tag
-)
-_LEAF_HASHES: Final = select(_E.idx, _E.leaf_hash).where(
-    _E.idx.in_(bindparam("leaves", expanding=True))
-)
+_ENTRY_SELECT: Final = {
+    d: select(_E.idx, lh, _E.leaf, _TG.kind, _TG.issuer, _E.iat).join(ENTRY_TAGS, _TG.id == _E.tag)
+    for d, lh in _LH.items()
+}
+_LEAF_HASHES: Final = {
+    d: select(_E.idx, lh).where(
+        _BLOCK_OF.in_(bindparam("blocks", expanding=True)),
+        _E.idx.in_(bindparam("leaves", expanding=True)),
+    )
+    for d, lh in _LH.items()
+}
 _NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
-#: entries by record key, the key list appended per dialect (``find_records``)
-_FIND_RECORDS: Final = (
-    "SELECT e.idx, e.leaf_hash, e.leaf, t.kind, t.issuer, e.iat, e.record_key "
-    "FROM entries e JOIN entry_tags t ON t.id = e.tag WHERE e.record_key "
-)
+#: entries by record key: SQLite, the key list appended; PostgreSQL, by (subject key,
+#: record key) pairs, two arrays of the same length (``find_records``)
+_FIND_RECORDS: Final = {
+    "sqlite": "SELECT e.idx, e.leaf_hash, e.leaf, t.kind, t.issuer, e.iat, e.record_key "
+    "FROM entries e JOIN entry_tags t ON t.id = e.tag WHERE e.record_key ",
+    "postgresql": "SELECT e.idx, "
+    + _LEAF_HASH_PG.replace("leaf)", "e.leaf)")
+    + ", e.leaf, t.kind, t.issuer, e.iat, e.record_key "
+    "FROM unnest(%s::int4[], %s::int4[]) AS k (s, r) "
+    "JOIN entries e ON e.subject_key = k.s AND e.record_key = k.r "
+    "JOIN entry_tags t ON t.id = e.tag",
+}
 
-#: the lookup indexes, created with the tables (a new database; see ``docs/storage.md``):
-#: B-trees, partial where the column may be NULL, except for the leaf hash: on SQLite by
-#: its first 4 bytes, on PostgreSQL a hash index (a 4-byte hash code per entry, packed)
-#: the indexes a log store creates (``IF NOT EXISTS``) beside its tables, per dialect
+#: the indexes a log store creates (``IF NOT EXISTS``) beside its tables, per dialect (a
+#: new database; see ``docs/storage.md``): B-trees, partial where the column may be NULL.
+#: The leaf hash is found by its first 4 bytes (the whole hash is compared on the row):
+#: on SQLite of the stored column, on PostgreSQL of the hash computed from the statement.
+#: PostgreSQL has no key on ``idx`` but a B-tree on ``idx / BLOCK`` (deduplicated: one
+#: index tuple per block, packed as it is filled in order).
 STORE_INDEXES: Final[dict[str, tuple[str, ...]]] = {
     "sqlite": (
         "CREATE INDEX IF NOT EXISTS ix_entries_leaf_key ON entries (substr(leaf_hash, 1, 4))",
         "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
         "WHERE record_key IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS ix_entries_subject ON entries (subject) "
-        "WHERE subject IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_subject_key ON entries (subject_key) "
+        "WHERE subject_key IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS ix_entries_target ON entries (target) WHERE target IS NOT NULL",
     ),
     "postgresql": (
-        "CREATE INDEX IF NOT EXISTS ix_entries_leaf_hash ON entries USING hash (leaf_hash) "
+        f"CREATE INDEX IF NOT EXISTS ix_entries_block ON entries ((idx / {BLOCK})) "
         "WITH (fillfactor = 100)",
-        "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
-        "WHERE record_key IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS ix_entries_subject ON entries (subject) "
-        "WHERE subject IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS ix_entries_leaf_key ON entries "
+        f"(substr({_LEAF_HASH_PG}, 1, 4))",
+        "CREATE INDEX IF NOT EXISTS ix_entries_subject_record ON entries "
+        "(subject_key, record_key) WHERE subject_key IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS ix_entries_target ON entries (target) WHERE target IS NOT NULL",
     ),
 }
@@ -144,6 +192,17 @@ def record_key(record_hash: bytes) -> int:
     """The ``record_key`` of a record hash: its first 4 bytes as a signed integer (a
     4-byte integer on SQLite; candidates are confirmed against the statement)."""
     return int.from_bytes(record_hash[:KEY_BYTES], "big", signed=True)
+
+
+def subject_key(subject: str) -> int:
+    """The ``subject_key`` of a subject: the first 4 bytes of SHA-256 of its UTF-8 bytes as
+    a signed integer (candidates are confirmed against the statement's ``sub``)."""
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:KEY_BYTES], "big", signed=True)
+
+
+def _blocks(indices: Collection[int]) -> list[int]:
+    return sorted({i // BLOCK for i in indices})
 
 
 def _below(end: int) -> ColumnElement[bool]:
@@ -220,7 +279,8 @@ class SqlStore(SqlComponent):
     def _create(self, conn: Connection) -> None:
         _refuse_earlier_layout(conn)
         for table in LOG_TABLES:
-            table.create(conn, checkfirst=True)
+            made = entries_table(conn.dialect.name) if table is ENTRIES else table
+            made.create(conn, checkfirst=True)
         # only the missing ones: a hot standby (``serve --replica``) refuses any DDL, even
         # IF NOT EXISTS, in its read-only transactions
         present = _index_names(conn)
@@ -263,7 +323,7 @@ class SqlStore(SqlComponent):
     def size(self) -> int:
         try:
             with self._read() as conn:
-                return int(conn.execute(_SIZE).scalar_one())
+                return int(conn.exec_driver_sql(_SIZE[self._backend]).scalar_one())
         except SQLAlchemyError as e:
             raise self._error("size", e) from e
 
@@ -282,9 +342,12 @@ class SqlStore(SqlComponent):
             for i, e in enumerate(entries, start_index)
             if e.decision_no is not None
         ]
+        pg = self._backend == "postgresql"
         try:
             with self._write() as conn:
-                size = int(conn.execute(_SIZE).scalar_one())
+                if pg:
+                    conn.exec_driver_sql(_APPEND_LOCK)
+                size = int(conn.exec_driver_sql(_SIZE[self._backend]).scalar_one())
                 if size != start_index:
                     raise LogMovedError(
                         f"sql store: append refused: expected start index {size}, got {start_index}"
@@ -296,9 +359,9 @@ class SqlStore(SqlComponent):
                         e.iat,
                         None if e.record_hash is None else record_key(e.record_hash),
                         tags[(e.kind, e.issuer)],
-                        e.leaf_hash,
+                        None if e.subject is None else subject_key(e.subject),
+                        None if pg else e.leaf_hash,  # PostgreSQL: hashed from the leaf
                         e.leaf,
-                        e.subject,
                         e.target,
                     )
                     for i, e in enumerate(entries, start_index)
@@ -343,8 +406,9 @@ class SqlStore(SqlComponent):
         try:
             with self._read() as conn:
                 for chunk in _chunks(list(wanted)):
-                    if self._backend == "postgresql":
-                        rows = conn.execute(_FIND_PG, {"hashes": list(chunk)}).all()
+                    if self._backend == "postgresql":  # by the index, then the whole hash
+                        keys = [h[:KEY_BYTES] for h in chunk]
+                        rows = conn.exec_driver_sql(_FIND_PG, (keys,)).all()
                     else:  # by the first 4 bytes (the index), then the whole hash
                         marks = ", ".join("?" for _ in chunk)
                         rows = conn.exec_driver_sql(
@@ -359,25 +423,34 @@ class SqlStore(SqlComponent):
             raise self._error("find indices", e) from e
         return out
 
-    def find_records(self, record_hashes: Collection[bytes]) -> dict[bytes, list[Entry]]:
+    def find_records(self, records: Mapping[bytes, str]) -> dict[bytes, list[Entry]]:
         by_key: dict[int, list[bytes]] = {}
-        for h in set(record_hashes):
+        for h in records:
             by_key.setdefault(record_key(h), []).append(h)
         out: dict[bytes, list[Entry]] = {}
         if not by_key:
             return out
         # driver SQL: SQLAlchemy's rendering of an expanding IN of 4096 keys cost more
-        # than the index probes (an import looks every row's record up)
+        # than the index probes (an import looks every row's record up). PostgreSQL: by
+        # (subject key, record key), the one index both lookups share
         pg = self._backend == "postgresql"
+        keys: list[Any] = (
+            sorted({(subject_key(s), record_key(h)) for h, s in records.items()})
+            if pg
+            else list(by_key)
+        )
         try:
             with self._read() as conn:
-                for chunk in _chunks(list(by_key)):
-                    where = "= ANY(%s)" if pg else f"IN ({', '.join('?' for _ in chunk)})"
-                    params: tuple[Any, ...] = (list(chunk),) if pg else tuple(chunk)
-                    rows = conn.exec_driver_sql(_FIND_RECORDS + where, params)
-                    for i, lh, leaf, kind, issuer, iat, key in rows:
+                for chunk in _chunks(keys):
+                    if pg:
+                        sql = _FIND_RECORDS["postgresql"]
+                        params: tuple[Any, ...] = ([k[0] for k in chunk], [k[1] for k in chunk])
+                    else:
+                        sql = _FIND_RECORDS["sqlite"] + f"IN ({', '.join('?' for _ in chunk)})"
+                        params = tuple(chunk)
+                    for i, lh, leaf, kind, issuer, iat, key in conn.exec_driver_sql(sql, params):
                         entry = Entry(int(i), bytes(lh), bytes(leaf), kind, issuer, int(iat))
-                        for h in by_key[int(key)]:
+                        for h in by_key.get(int(key), ()):
                             out.setdefault(h, []).append(entry)
         except SQLAlchemyError as e:
             raise self._error("find records", e) from e
@@ -388,35 +461,42 @@ class SqlStore(SqlComponent):
     def _find(self, stmt: Select[Any], what: str) -> list[Entry]:
         try:
             with self._read() as conn:
-                return [Entry(*row) for row in conn.execute(stmt.order_by(_E.idx))]
+                return [_entry(row) for row in conn.execute(stmt.order_by(_E.idx))]
         except SQLAlchemyError as e:
             raise self._error(what, e) from e
 
     def find_by_subject(
         self, subject: str, kinds: Collection[str] | None = None, end: int | None = None
     ) -> list[Entry]:
-        stmt = _ENTRY_SELECT.where(_E.subject == subject)
+        """By ``subject_key`` (4 bytes of a hash: subjects may share one), each candidate
+        confirmed by its statement's ``sub``: another subject's entry is never returned."""
+        stmt = _ENTRY_SELECT[self._backend].where(_E.subject_key == subject_key(subject))
         if kinds is not None:
             stmt = stmt.where(_TG.kind.in_(list(kinds)))
         if end is not None:
             stmt = stmt.where(_below(end))
-        return self._find(stmt, "find by subject")
+        found = self._find(stmt, "find by subject")
+        return [e for e in found if leaf_subject(e.leaf) == subject]
 
     def find_by_target(self, target: bytes, end: int | None = None) -> list[Entry]:
-        stmt = _ENTRY_SELECT.where(_E.target == target)
+        stmt = _ENTRY_SELECT[self._backend].where(_E.target == target)
         if end is not None:
             stmt = stmt.where(_below(end))
         return self._find(stmt, "find by target")
 
     def find_by_kind(self, kinds: Collection[str], end: int | None = None) -> list[Entry]:
-        stmt = _ENTRY_SELECT.where(_TG.kind.in_(list(kinds)))
+        stmt = _ENTRY_SELECT[self._backend].where(_TG.kind.in_(list(kinds)))
         if end is not None:
             stmt = stmt.where(_below(end))
         return self._find(stmt, "find by kind")
 
     def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
-        stmt = _ENTRY_SELECT.join(DECISION_NUMBERS, _D.idx == _E.idx).where(
-            _D.decision_no == decision_no
+        # the block condition lets PostgreSQL reach the entry by its block index
+        on = and_(_D.idx == _E.idx, _D_BLOCK_OF == _BLOCK_OF)
+        stmt = (
+            _ENTRY_SELECT[self._backend]
+            .join(DECISION_NUMBERS, on)
+            .where(_D.decision_no == decision_no)
         )
         if end is not None:
             stmt = stmt.where(_below(end))
@@ -425,10 +505,15 @@ class SqlStore(SqlComponent):
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
             return []
-        stmt = _ENTRY_SELECT.where(_E.idx >= start, _E.idx < end).order_by(_E.idx)
+        stmt = (
+            _ENTRY_SELECT[self._backend]
+            .where(_BLOCK_OF.between(start // BLOCK, (end - 1) // BLOCK))
+            .where(_E.idx >= start, _E.idx < end)
+            .order_by(_E.idx)
+        )
         try:
             with self._read() as conn:
-                return [Entry(*row) for row in conn.execute(stmt)]
+                return [_entry(row) for row in conn.execute(stmt)]
         except SQLAlchemyError as e:
             raise self._error("get entries", e) from e
 
@@ -446,10 +531,10 @@ class SqlStore(SqlComponent):
         found: dict[int, bytes] = {}
         try:
             with self._read() as conn:
+                query = _LEAF_HASHES[self._backend]
                 for chunk in _chunks(sorted(leaves)):
-                    found.update(
-                        (int(i), h) for i, h in conn.execute(_LEAF_HASHES, {"leaves": list(chunk)})
-                    )
+                    params = {"blocks": _blocks(chunk), "leaves": list(chunk)}
+                    found.update((int(i), bytes(h)) for i, h in conn.execute(query, params))
                 by_level: dict[int, list[int]] = {}
                 for level, i in stored:
                     by_level.setdefault(level, []).append(i)
@@ -532,6 +617,11 @@ class SqlStore(SqlComponent):
         return None if row is None else StoredCheckpoint(*row)
 
 
+def _entry(row: Any) -> Entry:
+    i, lh, leaf, kind, issuer, iat = row
+    return Entry(int(i), bytes(lh), bytes(leaf), kind, issuer, int(iat))
+
+
 def _index_names(conn: Connection) -> set[str]:
     """The indexes on the entries table (from the catalogue: reflection skips SQLite's
     expression indexes with a warning)."""
@@ -549,15 +639,18 @@ def _index_name(ddl: str) -> str:
 
 
 def _refuse_earlier_layout(conn: Connection) -> None:
-    """An entries table without ``record_key`` was written by a credex before entries were
-    stored once (issue #16): say so in one line, before any statement fails on it. Nothing
+    """An entries table without the columns of this layout (``record_key``: entries stored
+    once, issue #16; ``subject_key``: 4-byte subject keys) was written by an earlier
+    credex: say so in one line, before any statement fails on it or misreads it. Nothing
     is changed; the data stays as it is."""
     seen = inspect(conn)
     if not seen.has_table(ENTRIES.name):
         return
-    if "record_key" not in {c["name"] for c in seen.get_columns(ENTRIES.name)}:
+    have = {c["name"] for c in seen.get_columns(ENTRIES.name)}
+    missing = sorted(c.name for c in ENTRIES.columns if c.name not in have)
+    if missing:
         raise StorageError(
             "sql store: this database has the entry layout of an earlier credex (no "
-            "record_key column) and is left untouched: open it with that version, or "
+            f"{missing[0]} column) and is left untouched: open it with that version, or "
             "rebuild the log into a new home (see docs/storage.md)"
         )

@@ -48,6 +48,7 @@ from sqlalchemy import (
     Column,
     Integer,
     LargeBinary,
+    MetaData,
     SmallInteger,
     Table,
     Text,
@@ -61,6 +62,7 @@ __all__ = [
     "DECISION_NUMBERS",
     "DERIVATIONS",
     "ENTRIES",
+    "ENTRIES_PG",
     "ENTRY_TAGS",
     "EVIDENCE",
     "LOG_TABLES",
@@ -78,6 +80,7 @@ __all__ = [
     "NodeRow",
     "PeerLogStateRow",
     "WitnessStateRow",
+    "entries_table",
 ]
 
 #: 64-bit signed on every backend; the rowid alias on SQLite (also 64-bit signed)
@@ -89,14 +92,16 @@ class EntryRow(SQLModel, table=True):
 
     __tablename__ = "entries"
 
-    # fixed-width columns first: no alignment padding between them on PostgreSQL
+    # fixed-width columns first, 8-byte before 4-byte ones: no alignment padding between
+    # them on PostgreSQL, and ``leaf`` (4-byte aligned) follows without any
     idx: int = Field(sa_column=Column(_Index, primary_key=True, autoincrement=False))
     iat: int = Field(sa_column=Column(BigInteger, nullable=False))
-    record_key: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    record_key: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     tag: int = Field(sa_column=Column(Integer, nullable=False))
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    subject_key: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    #: SQLite: always set; PostgreSQL: NULL (0 bytes), the hash is computed from ``leaf``
+    leaf_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
     leaf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     target: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
 
 
@@ -147,6 +152,27 @@ class DecisionNoRow(SQLModel, table=True):
 
 ENTRIES: Final[Table] = EntryRow.__table__  # type: ignore[attr-defined]
 ENTRY_TAGS: Final[Table] = EntryTagRow.__table__  # type: ignore[attr-defined]
+
+
+def _without_primary_key(table: Table) -> Table:
+    """``table``'s columns (the key columns NOT NULL) in a metadata of its own, no key."""
+    cols = [Column(c.name, c.type, nullable=bool(c.nullable) and not c.primary_key)
+            for c in table.columns]  # fmt: skip
+    return Table(table.name, MetaData(), *cols)
+
+
+#: ``entries`` as created on PostgreSQL: no primary-key B-tree on ``idx`` (20 bytes an
+#: entry); point and range reads go through a B-tree on ``idx / 32`` (one deduplicated
+#: index tuple per 32 entries, ``sql.py``) and writers are kept from appending the same
+#: index twice by a lock taken before the size check (``SqlStore.append``)
+ENTRIES_PG: Final[Table] = _without_primary_key(ENTRIES)
+
+
+def entries_table(dialect: str) -> Table:
+    """The ``entries`` table as created on ``dialect`` (same columns on every dialect)."""
+    return ENTRIES_PG if dialect == "postgresql" else ENTRIES
+
+
 NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
 DECISION_NUMBERS: Final[Table] = DecisionNoRow.__table__  # type: ignore[attr-defined]
