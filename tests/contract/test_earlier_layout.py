@@ -33,3 +33,20 @@ def _contents(path: Path) -> tuple[list[tuple[str]], list[tuple[object, ...]]]:
         tables = db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall()
         rows = db.execute("SELECT * FROM entries").fetchall()
     return tables, rows
+
+
+def test_the_layout_before_subject_keys_is_refused_untouched(tmp_path: Path) -> None:
+    """Entries stored once (issue #16) but with the subject as text and no subject key."""
+    path = tmp_path / "before-keys.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE entries (idx INTEGER PRIMARY KEY, iat BIGINT NOT NULL, "
+            "record_key BIGINT, tag INTEGER NOT NULL, leaf_hash BLOB NOT NULL, "
+            "leaf BLOB NOT NULL, subject TEXT, target BLOB)"
+        )
+        db.execute("INSERT INTO entries VALUES (0, 1, 7, 1, x'00', x'01', 's', NULL)")
+    before = _contents(path)
+    with pytest.raises(StorageError, match="earlier credex \\(no subject_key column\\)") as e:
+        SqlStore(f"sqlite:///{path}")
+    assert "\n" not in str(e.value)
+    assert _contents(path) == before

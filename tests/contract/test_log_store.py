@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from credex.ledger.errors import StorageError
@@ -214,6 +216,41 @@ def test_reopen_sees_committed_data(store_url: str) -> None:
         assert cp is not None and cp.root == cr.root()
     finally:
         second.close()
+
+
+def test_two_handles_racing_never_append_one_index_twice(store_url: str) -> None:
+    """Two stores on one database append at the size each has just read: one wins each
+    round, the other is refused (``LogMovedError``); every index is held once. On
+    PostgreSQL no unique index on ``idx`` would refuse the loser: the append lock does."""
+    stores = [SqlStore(store_url), SqlStore(store_url)]
+    barrier = threading.Barrier(2)
+    refused = [0, 0]
+
+    def run(k: int) -> None:
+        for r in range(30):
+            barrier.wait()
+            start = stores[k].size()
+            leaves = [b"%d-%d-%d" % (k, r, j) for j in range(5)]
+            entries = [NewEntry(leaf_hash(x), x, "k", "i", 1) for x in leaves]
+            try:
+                stores[k].append(start, entries, [])
+            except StorageError:
+                refused[k] += 1
+
+    try:
+        threads = [threading.Thread(target=run, args=(k,)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        size = stores[0].size()
+        assert size == 5 * (60 - sum(refused))
+        held = stores[1].get_entries(0, size)
+        assert [e.index for e in held] == list(range(size))
+        assert stores[0].get_entries(size, size + 10) == []
+    finally:
+        for s in stores:
+            s.close()
 
 
 def test_closed_store_refuses(store_url: str) -> None:
