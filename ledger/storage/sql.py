@@ -83,8 +83,12 @@ _CHUNK: Final = 4096
 _T = TypeVar("_T")
 
 #: subtree hashes are stored from this level up; below it they are hashed from at most
-#: ``2**(MIN_NODE_LEVEL - 1)`` leaf hashes when read
+#: ``2**(MIN_NODE_LEVEL - 1)`` leaf hashes when read (SQLite)
 MIN_NODE_LEVEL: Final = 5
+#: the same on PostgreSQL: a level-5 node is the hash of one ``idx / BLOCK`` block, whose
+#: leaves one index probe reads; storing levels from 6 up halves ``nodes`` (3.6 bytes an
+#: entry)
+MIN_NODE_LEVEL_PG: Final = 6
 
 #: bytes of a hash that its lookup key holds (``record_key``, ``subject_key``, the leaf
 #: hash's index)
@@ -261,10 +265,12 @@ class SqlStore(SqlComponent):
     """
 
     component: ClassVar[str] = "sql store"
-    __slots__ = ("_analyze_at", "_insert", "_read_options", "_tag_ids")
+    __slots__ = ("_analyze_at", "_insert", "_min_level", "_read_options", "_tag_ids")
 
     def _configure(self, engine: Engine) -> None:
         self._tag_ids: dict[tuple[str, str], int] = {}
+        pg = self._backend == "postgresql"
+        self._min_level = MIN_NODE_LEVEL_PG if pg else MIN_NODE_LEVEL
         # PostgreSQL: the log size at which this store next refreshes the planner's
         # statistics (``_keep_statistics``); 0: at its first append
         self._analyze_at = 0
@@ -318,6 +324,12 @@ class SqlStore(SqlComponent):
                 conn.execution_options(**self._read_options)
             yield conn
 
+    @property
+    def min_node_level(self) -> int:
+        """The lowest level of subtree hashes stored in ``nodes`` (below: hashed from
+        the leaf hashes when read)."""
+        return self._min_level
+
     # -- LogStore ----------------------------------------------------------------------------
 
     def size(self) -> int:
@@ -336,7 +348,7 @@ class SqlStore(SqlComponent):
     ) -> None:
         # positional tuples in table column order, handed to the driver in bulk: SQLAlchemy's
         # per-row parameter processing would cost more than the database itself
-        node_rows = [(nid[0], nid[1], h) for nid, h in nodes if nid[0] >= MIN_NODE_LEVEL]
+        node_rows = [(nid[0], nid[1], h) for nid, h in nodes if nid[0] >= self._min_level]
         decision_rows = [
             (e.decision_no, i)
             for i, e in enumerate(entries, start_index)
@@ -518,12 +530,12 @@ class SqlStore(SqlComponent):
             raise self._error("get entries", e) from e
 
     def get_nodes(self, ids: Collection[NodeId]) -> dict[NodeId, bytes]:
-        """Level 0 from ``entries.leaf_hash``, levels 1 to ``MIN_NODE_LEVEL - 1`` hashed
-        from their leaf hashes (a subtree not complete yet is absent), the others from
+        """Level 0 from the leaf hashes, levels 1 to ``min_node_level - 1`` hashed from
+        their leaf hashes (a subtree not complete yet is absent), the others from
         ``nodes``."""
         wanted = set(ids)
-        stored = [nid for nid in wanted if nid[0] >= MIN_NODE_LEVEL]
-        derived = [nid for nid in wanted if 0 < nid[0] < MIN_NODE_LEVEL]
+        stored = [nid for nid in wanted if nid[0] >= self._min_level]
+        derived = [nid for nid in wanted if 0 < nid[0] < self._min_level]
         leaves = {i for level, i in wanted if level == 0}
         for level, i in derived:
             leaves.update(range(i << level, (i + 1) << level))

@@ -129,25 +129,28 @@ def test_append_is_atomic(store: SqlStore) -> None:
 
 
 def test_duplicate_node_fails_whole_batch(store: SqlStore) -> None:
-    entries, nodes = make_batch([b"%d" % i for i in range(32)], CompactRange())
-    (top,) = [n for n in nodes if n[0][0] >= MIN_NODE_LEVEL]
+    entries, nodes = make_batch([b"%d" % i for i in range(64)], CompactRange())
+    top = next(n for n in nodes if n[0][0] >= store.min_node_level)
     with pytest.raises(StorageError, match="sql store: append failed"):
         store.append(0, entries, [*nodes, top])
     assert store.size() == 0
 
 
 def test_lower_levels_are_hashed_from_leaves_not_stored(store: SqlStore) -> None:
-    """Levels 1 to 4 are hashed from their leaf hashes when read (absent until their
-    subtree is complete); only levels >= ``MIN_NODE_LEVEL`` are rows of ``nodes``."""
+    """Levels 1 to 4 (5 on PostgreSQL) are hashed from their leaf hashes when read (absent
+    until their subtree is complete); only levels >= ``min_node_level`` are rows of
+    ``nodes``."""
+    assert store.min_node_level == (6 if store._backend == "postgresql" else MIN_NODE_LEVEL)
     cr = CompactRange()
-    entries, nodes = make_batch([b"n-%d" % i for i in range(41)], cr)
+    entries, nodes = make_batch([b"n-%d" % i for i in range(70)], cr)
     store.append(0, entries, nodes)
     want = dict(nodes)
     assert store.get_nodes(list(want)) == want
-    assert store.get_nodes([(1, 20), (2, 10), (3, 5), (4, 2), (5, 1)]) == {}  # not complete yet
+    incomplete = [(1, 35), (2, 17), (3, 8), (4, 4), (5, 2), (6, 1)]
+    assert store.get_nodes(incomplete) == {}
     with store._read() as conn:
         levels = {lv for (lv,) in conn.exec_driver_sql("SELECT level FROM nodes")}
-    assert levels == {5}
+    assert levels == set(range(store.min_node_level, 7))
 
 
 def test_the_same_leaf_hash_twice_is_found_once(store: SqlStore) -> None:
