@@ -10,13 +10,14 @@ locks it while it does), and new ranges are added ahead of the log with
 ``add_partition``. The log code is unchanged: it reads and writes ``entries``.
 
 The DDL is derived from the SQLAlchemy metadata of ``tables.ENTRIES`` (columns, types,
-nullability, primary key and indexes), so a column added there appears here. One rule
-differs: PostgreSQL allows a unique index on a partitioned table only if it contains the
-partition key, so each unique column other than ``idx`` (``leaf_hash``) gets a plain index
-on the parent and a unique index on every partition (unique within its range). Across
-ranges the log's sequencer is what keeps a leaf from being logged twice (it looks every
-leaf hash up before appending, under its lock), as it already is on SQLite and on the
-unpartitioned table, where the global unique index is only the last guard.
+nullability and indexes) as PostgreSQL creates it (``tables.ENTRIES_PG``: no key on
+``idx``), so a column added there appears here. One rule differs: PostgreSQL allows a
+unique index on a partitioned table only if it contains the partition key, so a unique
+column other than ``idx`` would get a plain index on the parent and a unique index on
+every partition (unique within its range); the layout has none today. The log's
+sequencer keeps a leaf from being logged twice (it looks every leaf hash up before
+appending, under its lock) and the store's append lock keeps two writers from appending
+one index twice, on one table or across partitions alike.
 
 PostgreSQL only; ``bounds`` are the first index of each partition, strictly increasing,
 starting at 0; the last partition is open-ended (``MAXVALUE``).

@@ -20,13 +20,19 @@ Backends:
   between the threads of the log.
 - PostgreSQL, by ``postgresql+psycopg://...`` URL, with the server's default
   ``synchronous_commit``. A schema can be chosen in the URL:
-  ``?options=-csearch_path%3Dmyschema``.
+  ``?options=-csearch_path%3Dmyschema``. The layout is the smaller one of
+  ``docs/storage.md``: no primary key on ``idx`` (a B-tree on ``idx / BLOCK``; an
+  append takes a transaction-scoped advisory lock before its size check, so two writers
+  never both append index N), no ``leaf_hash`` column (``sha256(0x00 || leaf)`` in the
+  queries and in the leaf hash's index expression), and subtree hashes stored from level
+  6.
 
 Tables are created if missing. Every database error becomes ``StorageError`` (``raise ...
 from e``) whose message names the operation and the driver's first message line; engines run
 with ``hide_parameters`` so no bound value (leaf bytes) reaches an error message or traceback.
 
-This module does not sequence entries, hash, or check roots: ``log.py`` does.
+This module does not sequence entries or check roots: ``log.py`` does (it hashes subtrees
+below the stored levels, and PostgreSQL hashes the leaves it reads).
 """
 
 from __future__ import annotations

@@ -10,20 +10,24 @@ never used as domain objects and never leave the storage package.
 - ``entries``: one row per log entry; each thing is stored once (issue #16, what each
   byte is for: ``docs/storage.md``). ``idx`` is the 0-based leaf index, ``leaf`` the
   statement bytes exactly as appended, ``leaf_hash`` its RFC 9162 leaf hash (the tree's
-  level 0), ``tag`` the (kind, issuer) pair in ``entry_tags``, ``iat``; ``record_key`` the
+  level 0) on SQLite, NULL on PostgreSQL (hashed from ``leaf`` when read: 0 bytes a
+  row), ``tag`` the (kind, issuer) pair in ``entry_tags``, ``iat``; ``record_key`` the
   first 4 bytes of the record hash (issuer + record identity, independent of ``iat``) as
   a signed integer, so that a file imported again finds what is already logged (a match
-  is confirmed against the statement by the caller); ``subject`` (the statement's CWT
-  ``sub``: a USCC, a HK CR number or a person pseudonym, never a raw id) and ``target``
-  (``refs[0]`` of a lifecycle statement: the record it is about). Lookups by leaf hash,
-  record key, subject and target are index reads (``sql.py`` creates the indexes: partial
-  where the column may be NULL; on PostgreSQL hash indexes, which keep a 4-byte hash code
-  per entry instead of the value). No constraint makes ``leaf_hash`` unique: the log
-  appends a leaf only after finding it absent, under its write lock.
+  is confirmed against the statement by the caller); ``subject_key`` the first 4 bytes
+  of SHA-256 of the statement's CWT ``sub`` (a USCC, a HK CR number or a person
+  pseudonym, never a raw id), confirmed against the statement's ``sub`` when looked up;
+  ``target`` (``refs[0]`` of a lifecycle statement: the record it is about). Lookups by
+  leaf hash, record key, subject and target are index reads (``sql.py`` creates the
+  indexes: partial where the column may be NULL; on PostgreSQL one B-tree serves the
+  subject and record lookups). No constraint makes ``leaf_hash`` unique: the log
+  appends a leaf only after finding it absent, under its write lock. On PostgreSQL
+  there is no primary key either (``ENTRIES_PG``): ``idx`` is reached through a B-tree
+  on ``idx / 32``, and each append takes a lock before its size check.
 - ``entry_tags``: one row per (kind, issuer) pair, numbered (a few dozen per node).
-- ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 5`` (see
-  ``merkle.py``). Level 0 is ``entries.leaf_hash``; levels 1 to 4 are hashed from at most
-  16 leaf hashes when read (``sql.py``), not stored.
+- ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 5`` (``>= 6`` on
+  PostgreSQL; see ``merkle.py``). Level 0 is the leaf hash; the levels below are hashed
+  from at most 16 (32) leaf hashes when read (``sql.py``), not stored.
 - ``checkpoints``: signed tree heads: size, root and the signed-note text.
 - ``decision_numbers``: ``(decision_no, idx)`` for each entry that is a 双公示 penalty
   in the clear (its 决定书文号, see ``ledger/indexing.py``), so ``credex records

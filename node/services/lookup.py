@@ -1,10 +1,11 @@
 """Subject lookups: a bank asks one node for everything the federation holds on a subject.
 
 A node holds its own log and a verified mirror of every peer's log, so it can answer for
-the whole federation from local indexes (``entries.subject``): each record found is
-returned as a bundle with its lifecycle statements, verifiable offline against the
-federation manifest, or listed as *withheld* with the reason once it is repaired,
-withdrawn, corrected, superseded or expired (``credex.node.services.sharing``).
+the whole federation from local indexes (``entries.subject_key``, each candidate
+confirmed on its statement): each record found is returned as a bundle with its
+lifecycle statements, verifiable offline against the federation manifest, or listed as
+*withheld* with the reason once it is repaired, withdrawn, corrected, superseded or
+expired (``credex.node.services.sharing``).
 
 Every answered lookup is logged at the answering node as an ``audit.lookup`` statement
 about the subject: who asked (the registered client's name and certificate fingerprint),
