@@ -150,12 +150,13 @@ _ENTRY_SELECT: Final = {
     d: select(_E.idx, lh, _E.leaf, _TG.kind, _TG.issuer, _E.iat).join(ENTRY_TAGS, _TG.id == _E.tag)
     for d, lh in _LH.items()
 }
+#: leaf hashes by index; on PostgreSQL through the blocks they are in (SQLite: the rowid)
 _LEAF_HASHES: Final = {
-    d: select(_E.idx, lh).where(
+    "sqlite": select(_E.idx, _LH["sqlite"]).where(_E.idx.in_(bindparam("leaves", expanding=True))),
+    "postgresql": select(_E.idx, _LH["postgresql"]).where(
         _BLOCK_OF.in_(bindparam("blocks", expanding=True)),
         _E.idx.in_(bindparam("leaves", expanding=True)),
-    )
-    for d, lh in _LH.items()
+    ),
 }
 _NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
 #: entries by record key: SQLite, the key list appended; PostgreSQL, by (subject key,
@@ -510,7 +511,9 @@ class SqlStore(SqlComponent):
 
     def find_by_decision_no(self, decision_no: str, end: int | None = None) -> list[Entry]:
         # the block condition lets PostgreSQL reach the entry by its block index
-        on = and_(_D.idx == _E.idx, _D_BLOCK_OF == _BLOCK_OF)
+        on = _D.idx == _E.idx
+        if self._backend == "postgresql":
+            on = and_(on, _D_BLOCK_OF == _BLOCK_OF)
         stmt = (
             _ENTRY_SELECT[self._backend]
             .join(DECISION_NUMBERS, on)
@@ -523,12 +526,10 @@ class SqlStore(SqlComponent):
     def get_entries(self, start: int, end: int) -> list[Entry]:
         if end <= start:
             return []
-        stmt = (
-            _ENTRY_SELECT[self._backend]
-            .where(_BLOCK_OF.between(start // BLOCK, (end - 1) // BLOCK))
-            .where(_E.idx >= start, _E.idx < end)
-            .order_by(_E.idx)
-        )
+        stmt = _ENTRY_SELECT[self._backend].where(_E.idx >= start, _E.idx < end)
+        if self._backend == "postgresql":  # through the blocks (SQLite: the rowid)
+            stmt = stmt.where(_BLOCK_OF.between(start // BLOCK, (end - 1) // BLOCK))
+        stmt = stmt.order_by(_E.idx)
         try:
             with self._read() as conn:
                 return [_entry(row) for row in conn.execute(stmt)]
@@ -551,7 +552,9 @@ class SqlStore(SqlComponent):
             with self._read() as conn:
                 query = _LEAF_HASHES[self._backend]
                 for chunk in _chunks(sorted(leaves)):
-                    params = {"blocks": _blocks(chunk), "leaves": list(chunk)}
+                    params: dict[str, Any] = {"leaves": list(chunk)}
+                    if self._backend == "postgresql":
+                        params["blocks"] = _blocks(chunk)
                     found.update((int(i), bytes(h)) for i, h in conn.execute(query, params))
                 by_level: dict[int, list[int]] = {}
                 for level, i in stored:
