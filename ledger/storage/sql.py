@@ -103,8 +103,8 @@ KEY_BYTES: Final = 4
 #: entries a block of the PostgreSQL index on ``idx / BLOCK`` covers (one index tuple
 #: with a posting list of ``BLOCK`` row pointers): a point read fetches the rows of one
 #: block and keeps the one asked for; an inclusion proof's leaves (levels 0 to 4) are
-#: within one block. Written as a literal in every query (``_BLOCK_OF``), so that the
-#: planner matches it to the index expression.
+#: within one block, a level-5 node is one whole block. Written as a literal in every
+#: query (``_BLOCK_OF``), so that the planner matches it to the index expression.
 BLOCK: Final = 32
 
 _E = ENTRIES.c
@@ -131,8 +131,13 @@ _SIZE: Final = {
 }
 #: PostgreSQL: the transaction-scoped lock each append takes before its size check
 #: (classid "CRDX", objid the schema's hash): two writers never both append index N
-#: (no unique index on ``idx`` would refuse the second)
-_APPEND_LOCK: Final = "SELECT pg_advisory_xact_lock(1129465176, hashtext(current_schema()))"
+#: (no unique index on ``idx`` would refuse the second). The transaction is READ
+#: COMMITTED whatever the server's default, so that the size read after the lock sees
+#: the previous holder's commit (a snapshot taken before the wait would not)
+_APPEND_LOCK: Final = (
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "SELECT pg_advisory_xact_lock(1129465176, hashtext(current_schema()))",
+)
 #: PostgreSQL type of each column type used by the tables, for binary COPY
 _PG_COPY_TYPES: Final[dict[type[Any], str]] = {
     BigInteger: "int8",
@@ -365,7 +370,8 @@ class SqlStore(SqlComponent):
         try:
             with self._write() as conn:
                 if pg:
-                    conn.exec_driver_sql(_APPEND_LOCK)
+                    for sql in _APPEND_LOCK:
+                        conn.exec_driver_sql(sql)
                 size = int(conn.exec_driver_sql(_SIZE[self._backend]).scalar_one())
                 if size != start_index:
                     raise LogMovedError(

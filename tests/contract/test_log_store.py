@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from credex.ledger.errors import StorageError
 from credex.ledger.merkle import CompactRange, NodeId, leaf_hash
@@ -224,16 +225,28 @@ def test_reopen_sees_committed_data(store_url: str) -> None:
 def test_two_handles_racing_never_append_one_index_twice(store_url: str) -> None:
     """Two stores on one database append at the size each has just read: one wins each
     round, the other is refused (``LogMovedError``); every index is held once. On
-    PostgreSQL no unique index on ``idx`` would refuse the loser: the append lock does."""
-    stores = [SqlStore(store_url), SqlStore(store_url)]
+    PostgreSQL no unique index on ``idx`` would refuse the loser: the append lock does,
+    also on a server whose default isolation is REPEATABLE READ."""
+    urls = [store_url]
+    if store_url.startswith("postgresql"):
+        url = make_url(store_url)
+        rr = f"{url.query['options']} -cdefault_transaction_isolation=repeatable\\ read"
+        urls.append(url.update_query_dict({"options": rr}).render_as_string(False))
+    for url in urls:
+        _race(url)
+
+
+def _race(url: str) -> None:
+    stores = [SqlStore(url), SqlStore(url)]
     barrier = threading.Barrier(2)
     refused = [0, 0]
+    first = stores[0].size()
 
     def run(k: int) -> None:
         for r in range(30):
             barrier.wait()
             start = stores[k].size()
-            leaves = [b"%d-%d-%d" % (k, r, j) for j in range(5)]
+            leaves = [b"%d-%d-%d-%d" % (first, k, r, j) for j in range(5)]
             entries = [NewEntry(leaf_hash(x), x, "k", "i", 1) for x in leaves]
             try:
                 stores[k].append(start, entries, [])
@@ -247,7 +260,7 @@ def test_two_handles_racing_never_append_one_index_twice(store_url: str) -> None
         for t in threads:
             t.join()
         size = stores[0].size()
-        assert size == 5 * (60 - sum(refused))
+        assert size == first + 5 * (60 - sum(refused))
         held = stores[1].get_entries(0, size)
         assert [e.index for e in held] == list(range(size))
         assert stores[0].get_entries(size, size + 10) == []
