@@ -7,8 +7,9 @@ that cannot be read is named in the notes). A search reads each view through its
 indexes, never by a scan:
 
 - ``subject`` (an organisation code or a person's pseudonym): the ``entries.subject_key``
-  index (each candidate confirmed on its statement's ``sub``). Lifecycle statements name the subject of the record they are about, so the
-  same read also brings every statement that decides a found record's status.
+  index (each candidate confirmed on its statement's ``sub``). Lifecycle statements name
+  the subject of the record they are about, so the same read also brings every statement
+  that decides a found record's status.
 - ``decision_no``: the ``decision_numbers`` index (clear penalties only; with a subject
   too, the subject's records are matched by their body, so a person's penalty whose
   body is held here is found as well).
