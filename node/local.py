@@ -27,16 +27,13 @@ from credex.ledger.errors import (
     InconsistentLogError,
     NotFoundError,
     OutOfRangeError,
-    PolicyError,
     RegionMismatchError,
-    UntrustedKeyError,
 )
 from credex.ledger.index_map import index_extension_line, parse_index_extension
 from credex.ledger.indexing import decision_no_of, leaf_for, lifecycle_in, record_target
 from credex.ledger.keys import SigningKey
 from credex.ledger.log import AppendOnlyLog, AppendResult, NewLeaf
 from credex.ledger.log_index import LogIndex
-from credex.ledger.logtime import require_fresh_iat
 from credex.ledger.merkle import leaf_hash, verify_consistency
 from credex.ledger.receipt import build_receipt
 from credex.ledger.record import Record
@@ -44,15 +41,14 @@ from credex.ledger.statement import (
     Statement,
     sign_leaf,
     sign_statement,
-    verify_statement_signature,
 )
 from credex.ledger.storage.bodies import BodyStore
 from credex.ledger.storage.derivations import DerivationStore
 from credex.ledger.storage.index_store import SqlNodeStore
 from credex.ledger.storage.receipts import ReceiptSignatures
 from credex.ledger.storage.sql import SqlStore
-from credex.ledger.trust import require_region
 from credex.node.home import NodeHome
+from credex.node.services.checks import IssuerIndex, check_statement
 
 __all__ = [
     "IssueResult",
@@ -344,19 +340,7 @@ class LocalNode:
         """Accept a statement signed elsewhere by a registered issuer (policy-checked as
         ``credex.node.services.intake`` does: ``iat`` within ``MAX_CLOCK_SKEW`` of
         ``now``, this node's clock)."""
-        st = Statement.from_bytes(data)
-        require_fresh_iat(st.claims.iat, now, "submit")
-        trusted = [
-            i for i in self.home.trust().issuers_for_kid(st.kid) if i.issuer_id == st.claims.iss
-        ]
-        if not trusted:
-            raise UntrustedKeyError("submit: statement signed by a key not registered here")
-        valid = [i for i in trusted if i.valid_at(st.claims.iat) and st.kind in i.kinds]
-        if not valid:
-            raise PolicyError("submit: issuer key not valid at iat or not authorised for kind")
-        if st.has_body:
-            valid = require_region(valid, st.record.region, "submit")
-        verify_statement_signature(st, valid[0].public_key)
+        st = check_statement(IssuerIndex(self.home.trust()), data, None, now)
         return self.append([st])[0]
 
     # checkpoints, proofs, bundles ---------------------------------------------------------
