@@ -220,25 +220,36 @@ def _queries(node: Any, samples: int = 300) -> dict[str, float]:
 def _p1_same(a: argparse.Namespace, base: Path, path: Path, run: dict[str, Any]) -> dict[str, Any]:
     """P1's path (``LocalNode.issue``: records already built, batches of 1024) on the
     records of the file itself, into a new log of the file's size: what the import adds
-    to signing and committing at that size (parsed here first, not timed)."""
+    to signing and committing at that size (parsed here first, not timed). Again with the
+    importer's batch size (``BATCH``), since at that size the pages a commit rewrites
+    depend on it."""
     from credex.adapters.base import AdapterContext, ParsedRow
     from credex.ledger.subject import SubjectKey
     from credex.node.bench.runner import _p1
+    from credex.node.services.importer import BATCH
     from credex.node.services.records import JsonLinesRecords
 
     ctx = AdapterContext("cn-zj-hangzhou", SubjectKey("0badc0de", b"\x05" * 32))
     adapter = JsonLinesRecords(default_from=0)
     with path.open("rb") as f:
         records = [r.record for r in adapter.parse(f, ctx) if isinstance(r, ParsedRow)]
-    if a.postgres:
-        from credex.node.bench.pgschema import scratch_schema
+    rates = {}
+    for batch in (1024, BATCH):
+        if a.postgres:
+            from credex.node.bench.pgschema import scratch_schema
 
-        with scratch_schema(a.postgres) as url_for:
-            rate = _p1(base, len(records), 1, url_for, records=records)["median"]
-    else:
-        rate = _p1(base, len(records), 1, lambda _: None, records=records)["median"]
+            with scratch_schema(a.postgres) as url_for:
+                rates[batch] = _p1(base, len(records), 1, url_for, records=records, batch=batch)
+        else:
+            rates[batch] = _p1(base, len(records), 1, lambda _: None, records=records, batch=batch)
     own = run["rows_per_s_after_start"] or run["rows_per_s"]
-    return {"issue_per_s": round(rate, 1), "import_vs_this": round(own / rate, 3)}
+    p1, same = rates[1024]["median"], rates[BATCH]["median"]
+    return {
+        "issue_per_s": round(p1, 1),
+        "import_vs_this": round(own / p1, 3),
+        f"issue_per_s_batch_{BATCH}": round(same, 1),
+        f"import_vs_this_batch_{BATCH}": round(own / same, 3),
+    }
 
 
 def main() -> None:

@@ -107,10 +107,11 @@ def _p1(
     *,
     keep_index: bool = True,
     records: list[Record] | None = None,
+    batch: int = 1024,
 ) -> dict[str, float]:
-    """Issue: Record -> signed statement -> durable log entry, group commits of 1024
-    (signing of batch k+1 overlaps the commit of batch k; see LocalNode.issue), with the
-    log's verifiable index kept in each commit (``keep_index=False``: without it)."""
+    """Issue: Record -> signed statement -> durable log entry, group commits of ``batch``
+    (1024; signing of batch k+1 overlaps the commit of batch k; see LocalNode.issue), with
+    the log's verifiable index kept in each commit (``keep_index=False``: without it)."""
     rates = []
     recs = records if records is not None else _records(n)
     for r in range(reps):
@@ -118,7 +119,7 @@ def _p1(
         home = _new_home(base, name, db(name))
         with LocalNode(home, keep_index=keep_index) as node:
             t0 = time.perf_counter()
-            node.issue(recs, iat=1_790_000_000 + r, batch=1024)
+            node.issue(recs, iat=1_790_000_000 + r, batch=batch)
             rates.append(n / (time.perf_counter() - t0))
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
 
