@@ -373,6 +373,8 @@ def _repairable(m: FederationMember, now: int) -> tuple[int, Statement]:
         if e.kind != "penalty.admin":
             continue
         st = Statement.from_bytes(e.leaf)
+        if st.is_envelope:  # a person's penalty: its body is off-log, not in this entry
+            continue
         w = publication_window(st.record)
         if w.min_until <= now and (w.max_until is None or now < w.max_until):
             return e.index, st
