@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from credex.ledger.errors import CredexError
+from credex.ledger.statement import Statement
 from credex.node.demo.federation import MEMBERS
 from credex.node.federation.manifests import load_chain
 from credex.node.federation.mirrors import MirrorBundles
@@ -75,8 +76,8 @@ def close_explorers(explorers: Sequence[Explorer]) -> None:
 
 
 def showcase(explorers: Sequence[Explorer]) -> dict[str, object]:
-    """What to open first: each explorer's URL, the page of Ningbo's first
-    administrative penalty (the one the demo repairs) on Ningbo's explorer, and the
+    """What to open first: each explorer's URL, the page of the administrative penalty
+    the demo repaired on Ningbo's explorer (the first penalty when none was), and the
     subject page (the company's report) of the company it is about."""
     out: dict[str, object] = {
         "explorers": [{"region": e.region, "origin": e.origin, "url": e.url} for e in explorers]
@@ -86,7 +87,17 @@ def showcase(explorers: Sequence[Explorer]) -> dict[str, object]:
         return out
     log = ningbo.node.log
     log.refresh()
-    for entry in log.entries(0, log.size):
+    entries = list(log.entries(0, log.size))
+    # the penalty the demo repaired (the one a lifecycle.repair names), else the first
+    repaired: set[bytes] = set()
+    for e in entries:
+        if e.kind == "lifecycle.repair":
+            try:
+                repaired.update(Statement.from_bytes(e.leaf).record.refs[:1])
+            except CredexError:
+                continue
+    entries.sort(key=lambda e: e.leaf_hash not in repaired)
+    for entry in entries:
         if entry.kind == "penalty.admin":
             try:
                 leaf = ningbo.node.statement_at(entry.index).leaf_hash
