@@ -49,6 +49,7 @@ from credex.node.services.lifecycle import add_lifecycle
 
 __all__ = [
     "BATCH",
+    "BATCH_BYTES",
     "Duplicate",
     "ImportSink",
     "ImportSummary",
@@ -65,6 +66,11 @@ __all__ = [
 #: on SQLite, idle 2-core machine: 4096 10,493 rows/s (peak RSS 182 MiB), 16384 12,315
 #: rows/s (234 MiB); the WAL written per row and the system time fall with it.
 BATCH: Final = 16384
+#: ...and at most this many bytes of records (a batch is cut at whichever comes first):
+#: typical rows (~300-byte records) fill 16,384 rows with about 5 MiB, but a file of
+#: records near ``MAX_RECORD_BYTES`` (48 KiB) would otherwise hold 768 MiB in each of the
+#: two batches in flight (attack A33)
+BATCH_BYTES: Final = 8 * 1024 * 1024
 _PENALTY: Final = "penalty.admin"
 
 
@@ -248,6 +254,12 @@ class _Batch:
     replaces: dict[int, Prior]
     keys: set[tuple[str, tuple[str, ...]]]
     signed: Future[Any] | None = None
+    #: bytes of the records in ``rows``
+    size: int = 0
+
+    def add(self, row: ParsedRow) -> None:
+        self.rows.append(row)
+        self.size += len(row.record.to_bytes())
 
 
 def converted(
@@ -269,11 +281,13 @@ def import_stream(
     facts: bool = True,
     batch: int = BATCH,
     results: Iterable[HeaderWarning | ParsedRow | RowError] | None = None,
+    batch_bytes: int = BATCH_BYTES,
 ) -> Tally:
     """Import ``data`` (bytes or chunks of bytes, read as they come), every outcome to
     ``sink``; returns the counts. ``facts``: one source per fact (a decision already held
     is linked, a correction supersedes; off for ``credex issue --records``).
     ``results``: the parsed rows when the caller parsed them (in worker processes).
+    A batch is ``batch`` rows or ``batch_bytes`` bytes of records, whichever comes first.
 
     Durable batch by batch: killed and run again, the rows already logged are found by
     their record hash and neither signed nor logged again.
@@ -340,7 +354,7 @@ def import_stream(
             tally.warnings += 1
             out.warning(f"line {item.line}: {w}")
         if index is None:
-            pending.rows.append(item)
+            pending.add(item)
             return
         key = fact_key(item.record)
         if key is not None:
@@ -368,7 +382,7 @@ def import_stream(
             pending.replaces[len(pending.rows)] = found.prior
         if key is not None:
             pending.keys.add((item.record.subject.id, key))
-        pending.rows.append(item)
+        pending.add(item)
 
     items = converted(adapter, data, ctx) if results is None else results
     with ThreadPoolExecutor(1, thread_name_prefix="credex-sign") as pool:
@@ -383,7 +397,7 @@ def import_stream(
                     out.reject(item)
                 else:
                     admit(item, pool)
-                    if len(pending.rows) >= batch:
+                    if len(pending.rows) >= batch or pending.size >= batch_bytes:
                         launch(pool)
             launch(pool)
         except BaseException:
