@@ -44,7 +44,7 @@ def _alive(pid: int) -> bool:
     try:  # a killed child not yet reaped is a zombie: dead
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped meanwhile (read: ESRCH)
         return False
 
 
