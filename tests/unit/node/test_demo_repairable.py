@@ -17,8 +17,7 @@ from credex.ledger.dates import cst_day
 from credex.ledger.errors import CredexError
 from credex.node.demo.federation import FederationMember
 from credex.node.demo.recognition import _repairable
-from credex.node.home import NodeHome
-from credex.node.local import LocalNode
+from credex.node.local import LocalNode, create_home
 from credex.node.services.importer import import_bytes
 
 REGION = "cn-zj-ningbo"
@@ -39,16 +38,10 @@ def test_the_demo_repairs_a_penalty_whose_body_is_on_the_log(tmp_path: Path) -> 
         today = start + timedelta(days=k)
         now = _noon_cst(today)
         assert cst_day(now) == today.isoformat()
-        home = NodeHome.init(
-            tmp_path / f"h{k}",
-            region=REGION,
-            origin="credex.ningbo.example/log",
-            db=None,
+        home = create_home(
+            tmp_path / f"h{k}", region=REGION, origin="credex.ningbo.example/log", db=None,
             now=now,
-            log_seed=b"\x01" * 32,
-            subject_secret=b"\x02" * 32,
-            platform_seed=b"\x03" * 32,
-        )
+        )  # fmt: skip
         with LocalNode(home) as node:
             csv = penalty_csv(REGION, rows=12, seed=3, reference_date=today)
             import_bytes(node, ADAPTERS["penalty-csv"], csv, iat=now)
