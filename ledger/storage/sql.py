@@ -17,7 +17,9 @@ Backends:
 - SQLite, by file URL (``sqlite:///path/to/log.db``), WAL and ``synchronous=FULL`` (a
   commit is on disk before ``append`` returns); a write holds the write lock from its size
   check to its commit (``engine.py``). In-memory SQLite is refused: it cannot be shared
-  between the threads of the log.
+  between the threads of the log. The leaf, record and subject keys are looked up in
+  two-level key tables (``keyruns.py``), not in indexes on ``entries``, so that appends
+  do not slow down as the log grows.
 - PostgreSQL, by ``postgresql+psycopg://...`` URL, with the server's default
   ``synchronous_commit``. A schema can be chosen in the URL:
   ``?options=-csearch_path%3Dmyschema``. The layout is the smaller one of
@@ -61,6 +63,7 @@ from sqlalchemy import (
     inspect,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,6 +72,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from credex.ledger.errors import LogMovedError, StorageError
 from credex.ledger.merkle import NodeId, node_hash
 from credex.ledger.statement import leaf_subject
+from credex.ledger.storage import keyruns
 from credex.ledger.storage.base import Entry, NewEntry, StoredCheckpoint
 from credex.ledger.storage.component import SqlComponent
 from credex.ledger.storage.tables import (
@@ -76,6 +80,7 @@ from credex.ledger.storage.tables import (
     DECISION_NUMBERS,
     ENTRIES,
     ENTRY_TAGS,
+    KEY_TABLES,
     LOG_TABLES,
     NODES,
     entries_table,
@@ -164,11 +169,12 @@ _LEAF_HASHES: Final = {
     ),
 }
 _NODE_HASHES: Final = select(_N.level, _N.idx, _N.hash)
-#: entries by record key: SQLite, the key list appended; PostgreSQL, by (subject key,
-#: record key) pairs, two arrays of the same length (``find_records``)
+#: entries by record key: SQLite, through the record key tables (``keyruns.union``, in
+#: place of ``{keys}``); PostgreSQL, by (subject key, record key) pairs, two arrays of the
+#: same length (``find_records``)
 _FIND_RECORDS: Final = {
-    "sqlite": "SELECT e.idx, e.leaf_hash, e.leaf, t.kind, t.issuer, e.iat, e.record_key "
-    "FROM entries e JOIN entry_tags t ON t.id = e.tag WHERE e.record_key ",
+    "sqlite": "SELECT e.idx, e.leaf_hash, e.leaf, t.kind, t.issuer, e.iat, k.key "
+    "FROM ({keys}) AS k JOIN entries e ON e.idx = k.idx JOIN entry_tags t ON t.id = e.tag",
     "postgresql": "SELECT e.idx, "
     + _LEAF_HASH_PG.replace("leaf)", "e.leaf)")
     + ", e.leaf, t.kind, t.issuer, e.iat, e.record_key "
@@ -179,17 +185,14 @@ _FIND_RECORDS: Final = {
 
 #: the indexes a log store creates (``IF NOT EXISTS``) beside its tables, per dialect (a
 #: new database; see ``docs/storage.md``): B-trees, partial where the column may be NULL.
-#: The leaf hash is found by its first 4 bytes (the whole hash is compared on the row):
-#: on SQLite of the stored column, on PostgreSQL of the hash computed from the statement.
-#: PostgreSQL has no key on ``idx`` but a B-tree on ``idx / BLOCK`` (deduplicated: one
-#: index tuple per block, packed as it is filled in order).
+#: On PostgreSQL the leaf hash is found by its first 4 bytes (the whole hash is compared
+#: on the row) of the hash computed from the statement; on SQLite the leaf, record and
+#: subject keys are in the two-level key tables of ``keyruns.py`` instead (random keys
+#: in B-trees on ``entries`` made appends decay, issue #13). PostgreSQL has no key on
+#: ``idx`` but a B-tree on ``idx / BLOCK`` (deduplicated: one index tuple per block,
+#: packed as it is filled in order).
 STORE_INDEXES: Final[dict[str, tuple[str, ...]]] = {
     "sqlite": (
-        "CREATE INDEX IF NOT EXISTS ix_entries_leaf_key ON entries (substr(leaf_hash, 1, 4))",
-        "CREATE INDEX IF NOT EXISTS ix_entries_record_key ON entries (record_key) "
-        "WHERE record_key IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS ix_entries_subject_key ON entries (subject_key) "
-        "WHERE subject_key IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS ix_entries_target ON entries (target) WHERE target IS NOT NULL",
     ),
     "postgresql": (
@@ -302,6 +305,8 @@ class SqlStore(SqlComponent):
         # only the missing ones: a hot standby (``serve --replica``) refuses any DDL, even
         # IF NOT EXISTS, in its read-only transactions
         present = _index_names(conn)
+        if conn.dialect.name == "sqlite":
+            keyruns.create(conn, present)
         for ddl in STORE_INDEXES[conn.dialect.name]:
             if _index_name(ddl) not in present:
                 conn.exec_driver_sql(ddl)
@@ -393,6 +398,14 @@ class SqlStore(SqlComponent):
                 ]
                 if entry_rows:
                     self._insert(conn, ENTRIES, entry_rows)
+                if not pg:  # the lookup keys, two-level (keyruns.py)
+                    keys = (
+                        [(e.leaf_hash[:KEY_BYTES], i) for i, e in enumerate(entries, start_index)],
+                        [(r[2], r[0]) for r in entry_rows if r[2] is not None],
+                        [(r[4], r[0]) for r in entry_rows if r[4] is not None],
+                    )
+                    end = start_index + len(entry_rows)
+                    keyruns.add_keys(conn, keys, end)
                 if node_rows:
                     self._insert(conn, NODES, node_rows)
                 if decision_rows:
@@ -434,12 +447,12 @@ class SqlStore(SqlComponent):
                     if self._backend == "postgresql":  # by the index, then the whole hash
                         keys = [h[:KEY_BYTES] for h in chunk]
                         rows = conn.exec_driver_sql(_FIND_PG, (keys,)).all()
-                    else:  # by the first 4 bytes (the index), then the whole hash
-                        marks = ", ".join("?" for _ in chunk)
+                    else:  # by the first 4 bytes (the key tables), then the whole hash
+                        keys = [h[:KEY_BYTES] for h in chunk]
                         rows = conn.exec_driver_sql(
-                            "SELECT leaf_hash, idx FROM entries "
-                            f"WHERE substr(leaf_hash, 1, 4) IN ({marks})",
-                            tuple(h[:KEY_BYTES] for h in chunk),
+                            f"SELECT e.leaf_hash, e.idx FROM ({keyruns.union('leaf', len(keys))})"
+                            " AS k JOIN entries e ON e.idx = k.idx",
+                            (*keys, *keys),
                         ).all()
                     for h, i in rows:
                         if h in wanted and (h not in out or int(i) < out[h]):
@@ -471,8 +484,9 @@ class SqlStore(SqlComponent):
                         sql = _FIND_RECORDS["postgresql"]
                         params: tuple[Any, ...] = ([k[0] for k in chunk], [k[1] for k in chunk])
                     else:
-                        sql = _FIND_RECORDS["sqlite"] + f"IN ({', '.join('?' for _ in chunk)})"
-                        params = tuple(chunk)
+                        union = keyruns.union("record", len(chunk))
+                        sql = _FIND_RECORDS["sqlite"].format(keys=union)
+                        params = (*chunk, *chunk)
                     for i, lh, leaf, kind, issuer, iat, key in conn.exec_driver_sql(sql, params):
                         entry = Entry(int(i), bytes(lh), bytes(leaf), kind, issuer, int(iat))
                         for h in by_key.get(int(key), ()):
@@ -495,7 +509,14 @@ class SqlStore(SqlComponent):
     ) -> list[Entry]:
         """By ``subject_key`` (4 bytes of a hash: subjects may share one), each candidate
         confirmed by its statement's ``sub``: another subject's entry is never returned."""
-        stmt = _ENTRY_SELECT[self._backend].where(_E.subject_key == subject_key(subject))
+        key = subject_key(subject)
+        if self._backend == "postgresql":
+            stmt = _ENTRY_SELECT["postgresql"].where(_E.subject_key == key)
+        else:  # through the subject key tables (keyruns.py)
+            main, new = KEY_TABLES["subject"]
+            ids = union_all(select(main.c.idx).where(main.c.key == key),
+                            select(new.c.idx).where(new.c.key == key))  # fmt: skip
+            stmt = _ENTRY_SELECT["sqlite"].where(_E.idx.in_(ids))
         if kinds is not None:
             stmt = stmt.where(_TG.kind.in_(list(kinds)))
         if end is not None:

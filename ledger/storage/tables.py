@@ -45,7 +45,7 @@ This module does not open connections or create tables (``sql.py`` does).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -69,6 +69,8 @@ __all__ = [
     "ENTRIES_PG",
     "ENTRY_TAGS",
     "EVIDENCE",
+    "KEY_RUNS",
+    "KEY_TABLES",
     "LOG_TABLES",
     "NODES",
     "PEER_LOG_STATE",
@@ -81,6 +83,7 @@ __all__ = [
     "EntryRow",
     "EntryTagRow",
     "EvidenceRow",
+    "KeyRunRow",
     "NodeRow",
     "PeerLogStateRow",
     "WitnessStateRow",
@@ -180,6 +183,43 @@ def entries_table(dialect: str) -> Table:
 NODES: Final[Table] = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Final[Table] = CheckpointRow.__table__  # type: ignore[attr-defined]
 DECISION_NUMBERS: Final[Table] = DecisionNoRow.__table__  # type: ignore[attr-defined]
+
+
+class KeyRunRow(SQLModel, table=True):
+    """SQLite: the log size up to which the lookup keys are in the main key tables
+    (``key_runs``, one row, ``id`` 1); the keys of the entries from there on are in the
+    ``*_keys_new`` tables (``keyruns.py``)."""
+
+    __tablename__ = "key_runs"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    merged: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+KEY_RUNS: Final[Table] = KeyRunRow.__table__  # type: ignore[attr-defined]
+
+
+def _key_table(name: str, key: Any) -> Table:
+    return Table(
+        name,
+        SQLModel.metadata,
+        Column("key", key, primary_key=True, autoincrement=False),
+        Column("idx", BigInteger, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
+
+
+#: SQLite: the lookup keys of the log's entries, each kind in two tables, ``(main,
+#: new)`` (``keyruns.py``): ``leaf`` the first 4 bytes of the leaf hash (bytes),
+#: ``record`` the record key and ``subject`` the subject key (4-byte signed integers, as
+#: ``entries.record_key`` and ``entries.subject_key`` on PostgreSQL); ``(key, idx)`` is
+#: the whole row and its key (``WITHOUT ROWID``: one B-tree a table, no second copy)
+KEY_TABLES: Final[dict[str, tuple[Table, Table]]] = {
+    kind: (_key_table(f"{kind}_keys", t), _key_table(f"{kind}_keys_new", t))
+    for kind, t in (("leaf", LargeBinary(4)), ("record", Integer()), ("subject", Integer()))
+}
+
+
 #: what ``SqlStore`` creates (not the whole shared ``SQLModel.metadata``); a database made
 #: before ``decision_numbers`` existed gets it when next opened (``checkfirst``)
 LOG_TABLES: Final[tuple[Table, ...]] = (
