@@ -18,13 +18,19 @@ never used as domain objects and never leave the storage package.
   of SHA-256 of the statement's CWT ``sub`` (a USCC, a HK CR number or a person
   pseudonym, never a raw id), confirmed against the statement's ``sub`` when looked up;
   ``target`` (``refs[0]`` of a lifecycle statement: the record it is about). Lookups by
-  leaf hash, record key, subject and target are index reads (``sql.py`` creates the
-  indexes: partial where the column may be NULL; on PostgreSQL one B-tree serves the
-  subject and record lookups). No constraint makes ``leaf_hash`` unique: the log
+  leaf hash, record key, subject and target are index reads: on PostgreSQL B-trees on
+  ``entries`` (``sql.py`` creates them: partial where the column may be NULL; one B-tree
+  serves the subject and record lookups); on SQLite the target's index and, for the
+  three random keys, the key tables below (``keyruns.py``), which ``entries``' columns
+  can always rebuild. No constraint makes ``leaf_hash`` unique: the log
   appends a leaf only after finding it absent, under its write lock. On PostgreSQL
   there is no primary key either (``ENTRIES_PG``): ``idx`` is reached through a B-tree
   on ``idx / 32``, and each append takes a lock before its size check.
 - ``entry_tags``: one row per (kind, issuer) pair, numbered (a few dozen per node).
+- ``leaf_keys``, ``record_keys``, ``subject_keys`` and their ``*_new`` twins, and
+  ``key_runs`` (SQLite only): ``(key, idx)`` rows of the three random lookup keys in two
+  levels, merged in key order (``keyruns.py``, issue #13: random-key indexes made
+  appends decay as the log grew).
 - ``nodes``: perfect-subtree hashes ``(level, idx)`` for ``level >= 5`` (``>= 6`` on
   PostgreSQL; see ``merkle.py``). Level 0 is the leaf hash; the levels below are hashed
   from at most 16 (32) leaf hashes when read (``sql.py``), not stored.

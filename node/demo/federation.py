@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from credex.adapters.registry import ADAPTERS
-from credex.adapters.sample import penalty_csv, score_records
+from credex.adapters.sample import score_records
 from credex.adapters.sample_hk import hk_report_records
 from credex.ledger.bundle import Bundle
 from credex.ledger.dates import cst_date
@@ -35,7 +35,7 @@ from credex.ledger.manifest import Manifest, ManifestBody
 from credex.ledger.statement import Statement
 from credex.ledger.storage.witness import WitnessStore
 from credex.ledger.verify import run_verification
-from credex.node.demo.recognition import run_recognition_demo
+from credex.node.demo.recognition import repairable_sample, run_recognition_demo
 from credex.node.federation import manifests as fed
 from credex.node.federation.follow import add_peers_from_manifest, sync_peer
 from credex.node.federation.members import PeerForwarder, peer_clients
@@ -195,7 +195,7 @@ def _load_data(m: FederationMember, today: date, now: int) -> None:
     assert m.node is not None
     region = m.home.region
     if region != "hk":
-        csv = penalty_csv(region, rows=12, seed=3, reference_date=today)
+        csv = repairable_sample(region, today, now)
         summary = import_bytes(m.node, ADAPTERS["penalty-csv"], csv, iat=now)
         m.stats["penalties"] = summary.imported
     if region in ("cn-zj-ningbo", "cn-zj-hangzhou", "cn-fj-xiamen"):

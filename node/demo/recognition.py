@@ -28,10 +28,14 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import credex.adapters
+from credex.adapters.base import AdapterContext, ParsedRow
+from credex.adapters.registry import ADAPTERS
+from credex.adapters.sample import penalty_csv
 from credex.ledger.bundle import Bundle
 from credex.ledger.dates import cst_day
 from credex.ledger.errors import CredexError, RecordWithheldError
@@ -42,6 +46,7 @@ from credex.ledger.manifest import Manifest, Recognition, RecognitionRefusedErro
 from credex.ledger.record import Record
 from credex.ledger.statement import Statement
 from credex.ledger.storage.sql import SqlStore
+from credex.ledger.subject import SubjectKey
 from credex.ledger.verify import VerificationReport, run_verification
 from credex.node.demo.reports import federation_report
 from credex.node.federation import manifests as fed
@@ -363,6 +368,32 @@ def hangzhou_refuses(
         "refused": why is not None,
         "reason": f"refused for {purpose} use: {first}" if why else None,
     }
+
+
+#: sample seeds the demo tries, in order, for a Ningbo penalty file it can repair
+_SEEDS: Final = range(3, 23)
+
+
+def repairable_sample(region: str, today: date, now: int, rows: int = 12) -> bytes:
+    """The demo's sample penalty file of the day for ``region``: the first seed whose
+    file holds an organisation's penalty past its minimum publication window and still
+    published at ``now`` (a repair decided today is on time; a person's penalty is a
+    hash envelope and cannot be picked). The sample data is generated relative to the
+    day and its severities are inferred from random rows, so one fixed seed leaves a
+    few days a year without one (the demo then stopped with an error).
+
+    Raises:
+        CredexError: no seed gives one (not seen over ten years of days).
+    """
+    ctx = AdapterContext(region, SubjectKey("00000000", bytes(32)))
+    for seed in _SEEDS:
+        csv = penalty_csv(region, rows=rows, seed=seed, reference_date=today)
+        for row in ADAPTERS["penalty-csv"].parse(csv, ctx):
+            if isinstance(row, ParsedRow) and row.record.subject.type == "org":
+                w = publication_window(row.record)
+                if w.min_until <= now and (w.max_until is None or now < w.max_until):
+                    return csv
+    raise CredexError("demo: no repairable penalty in the sample data")
 
 
 def _repairable(m: FederationMember, now: int) -> tuple[int, Statement]:
