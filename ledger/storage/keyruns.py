@@ -31,7 +31,6 @@ not decay this way (``docs/scale.md``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import Connection, Table
@@ -66,7 +65,7 @@ MERGE_FACTOR: Final = 4096
 KINDS: Final = ("leaf", "record", "subject")
 #: the indexes on ``entries`` that held these keys before (dropped when converting)
 EARLIER_INDEXES: Final = ("ix_entries_leaf_key", "ix_entries_record_key", "ix_entries_subject_key")
-#: how each earlier index's key is read from ``entries``
+#: how each kind of key is read from ``entries`` (as the earlier indexes did)
 _EARLIER_KEY: Final = {
     "leaf": "substr(leaf_hash, 1, 4)",
     "record": "record_key",
@@ -116,16 +115,18 @@ def merge_after(merged: int) -> int:
     return min(MERGE_MAX, max(MERGE_MIN, math.isqrt(MERGE_FACTOR * merged)))
 
 
-def add_keys(conn: Connection, keys: Sequence[Sequence[tuple[object, int]]], size: int) -> bool:
-    """Add one append's ``(key, idx)`` rows, one sequence per kind in ``KINDS`` order, to
-    the new-key tables (inside the append's write transaction; ``size`` is the log size
-    after it); merge them into the main tables once they hold ``merge_after`` entries'
-    keys. True when it merged."""
-    for kind, rows in zip(KINDS, keys, strict=True):
-        if rows:
-            conn.exec_driver_sql(
-                f"INSERT INTO {KEY_TABLES[kind][1].name} (key, idx) VALUES (?, ?)", list(rows)
-            )
+def add_keys(conn: Connection, start: int, size: int) -> bool:
+    """Add the keys of the entries ``start`` to ``size - 1``, just inserted by the
+    caller's write transaction, to the new-key tables (read back from ``entries`` by SQL:
+    no row crosses into Python); merge them into the main tables once they hold
+    ``merge_after`` entries' keys. True when it merged."""
+    for kind, (_main, new) in KEY_TABLES.items():
+        col = _EARLIER_KEY[kind]
+        conn.exec_driver_sql(
+            f"INSERT INTO {new.name} (key, idx) SELECT {col}, idx FROM entries "
+            f"WHERE idx >= ? AND {col} IS NOT NULL",
+            (start,),
+        )
     done = merged(conn)
     if size - done < merge_after(done):
         return False

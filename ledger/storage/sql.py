@@ -398,14 +398,8 @@ class SqlStore(SqlComponent):
                 ]
                 if entry_rows:
                     self._insert(conn, ENTRIES, entry_rows)
-                if not pg:  # the lookup keys, two-level (keyruns.py)
-                    keys = (
-                        [(e.leaf_hash[:KEY_BYTES], i) for i, e in enumerate(entries, start_index)],
-                        [(r[2], r[0]) for r in entry_rows if r[2] is not None],
-                        [(r[4], r[0]) for r in entry_rows if r[4] is not None],
-                    )
-                    end = start_index + len(entry_rows)
-                    keyruns.add_keys(conn, keys, end)
+                if not pg and entry_rows:  # the lookup keys, two-level (keyruns.py)
+                    keyruns.add_keys(conn, start_index, start_index + len(entry_rows))
                 if node_rows:
                     self._insert(conn, NODES, node_rows)
                 if decision_rows:
