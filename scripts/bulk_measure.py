@@ -97,10 +97,24 @@ def _sqlite_bytes(db: Path) -> int:
     return int((pages - free) * size)
 
 
+def _sqlite_parts(db: Path) -> dict[str, int]:
+    """Bytes of each table and index (SQLite's ``dbstat``: whole pages, slack included)."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    except sqlite3.OperationalError:  # a build without the dbstat table
+        return {}
+    finally:
+        conn.close()
+    return {str(name): int(size) for name, size in rows}
+
+
 def _bytes(home: Path, url: str | None) -> tuple[int, dict[str, int]]:
     if url:
         return _pg_bytes(url)
-    return _sqlite_bytes(home / "log.sqlite"), {}
+    db = home / "log.sqlite"
+    total = _sqlite_bytes(db)
+    return total, _sqlite_parts(db)
 
 
 def _pg_bytes(url: str) -> tuple[int, dict[str, int]]:
@@ -130,6 +144,10 @@ _LOG_PREFIXES = (
     "checkpoints",
     "decision_numbers",
     "uq_entries",
+    "leaf_keys",
+    "record_keys",
+    "subject_keys",
+    "key_runs",
 )
 
 
