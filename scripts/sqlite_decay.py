@@ -8,10 +8,11 @@ inserts dirties a page of its own, which SQLite's write-ahead log then writes in
 
 Builds a scratch database with the ``entries`` layout of ``ledger/storage/tables.py`` and
 the three random-key indexes credex kept on it before issue #13's fix (or, with
-``--lsm``, the fix's two-level key tables of ``ledger/storage/keyruns.py``), inserts N rows of a 378-byte statement with random
-keys in transactions of ``--batch`` rows (WAL, ``synchronous=FULL``, as a node does), and
-prints the insert rate of each tenth of N, the worst tenth over the first, and the bytes a
-row takes. Not a test: nothing is asserted.
+``--lsm``, the fix's two-level key tables of ``ledger/storage/keyruns.py``), inserts N
+rows of a 378-byte statement with random keys in transactions of ``--batch`` rows (WAL,
+``synchronous=FULL``, as a node does), and prints the insert rate of each tenth of N,
+the worst tenth over the first, and the bytes a row takes. Not a test: nothing is
+asserted.
 """
 
 from __future__ import annotations
