@@ -12,6 +12,8 @@ reported at its first index: the log's duplicate check before appending rests on
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,17 +45,26 @@ def _append(store: SqlStore, cr: CompactRange, leaves: list[bytes]) -> None:
     store.append(start, entries, nodes)
 
 
+@contextmanager
+def _store(path: Path, monkeypatch: pytest.MonkeyPatch, merge_every: int) -> Iterator[SqlStore]:
+    """A SQLite log store whose key tables merge every ``merge_every`` entries."""
+    monkeypatch.setattr(keyruns, "MERGE_MIN", merge_every)
+    monkeypatch.setattr(keyruns, "MERGE_FACTOR", 0)
+    store = SqlStore(f"sqlite:///{path / 'log.db'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def test_colliding_leaf_keys_in_both_levels_are_told_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyruns, "MERGE_MIN", 4)
-    monkeypatch.setattr(keyruns, "MERGE_FACTOR", 0)
     a, b = _colliding()
     assert a != b and leaf_hash(a)[:4] == leaf_hash(b)[:4]
     rnd = random.Random(7)
     filler = [rnd.randbytes(40) for _ in range(6)]
-    store = SqlStore(f"sqlite:///{tmp_path / 'log.db'}")
-    try:
+    with _store(tmp_path, monkeypatch, 4) as store:
         cr = CompactRange()
         _append(store, cr, [filler[0], a, filler[1], filler[2]])  # merged at size 4
         _append(store, cr, [filler[3], b])  # in the new-key table
@@ -63,21 +74,14 @@ def test_colliding_leaf_keys_in_both_levels_are_told_apart(
         # is reported at its first index, whichever level holds each copy
         _append(store, cr, [a])
         assert store.find_indices([leaf_hash(a)]) == {leaf_hash(a): 1}
-    finally:
-        store.close()
 
 
 def test_a_never_logged_leaf_with_a_logged_key_is_not_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyruns, "MERGE_MIN", 2)
-    monkeypatch.setattr(keyruns, "MERGE_FACTOR", 0)
     a, b = _colliding()
-    store = SqlStore(f"sqlite:///{tmp_path / 'log.db'}")
-    try:
+    with _store(tmp_path, monkeypatch, 2) as store:
         cr = CompactRange()
         _append(store, cr, [a, random.Random(3).randbytes(40)])  # merged
         assert store.find_indices([leaf_hash(b)]) == {}
         assert store.find_indices([leaf_hash(a), leaf_hash(b)]) == {leaf_hash(a): 0}
-    finally:
-        store.close()
