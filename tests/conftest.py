@@ -45,6 +45,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         try:
             with admin.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                # and the peer mirrors a node under test kept beside it (schemas.py)
+                prefix = f"{schema}_mirror_"
+                mirrors = conn.exec_driver_sql(
+                    "SELECT nspname FROM pg_namespace WHERE left(nspname, %(n)s) = %(p)s",
+                    {"n": len(prefix), "p": prefix},
+                ).scalars()
+                for name in list(mirrors):
+                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         finally:
             admin.dispose()
 
