@@ -15,6 +15,7 @@ Everything runs in ``base``; servers are stopped before returning.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -64,9 +65,36 @@ def _now() -> int:
     return int(time.time())
 
 
+#: where ``free_port`` picks from: below the kernel's ephemeral range, so that no outgoing
+#: connection of any process takes the port between the pick and the server's bind
+_PORTS: Final = (10_000, 32_768)
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return _PORTS[1]
+
+
 def free_port() -> int:
-    # endpoints go into the signed manifest before the servers start
-    with socket.socket() as s:
+    """A port on 127.0.0.1 that nothing listens on. Endpoints go into the signed manifest
+    before the servers start, so the port is picked, released and bound again later: it
+    is drawn from below the ephemeral range (a port from ``bind(0)`` is in that range,
+    and an outgoing connection once took one in between: the server then failed to
+    listen), and checked by binding it."""
+    low, high = _PORTS[0], min(_PORTS[1], _ephemeral_low())
+    rng = random.SystemRandom()
+    for _ in range(64):
+        port = rng.randrange(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded range: the kernel's choice
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
