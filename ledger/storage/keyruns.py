@@ -61,12 +61,12 @@ __all__ = [
 MERGE_MIN: Final = 1 << 16
 MERGE_MAX: Final = 1 << 19
 MERGE_FACTOR: Final = 4096
-#: the kinds of key, in the order ``add_keys`` takes their rows
+#: the kinds of key (``tables.KEY_TABLES``)
 KINDS: Final = ("leaf", "record", "subject")
 #: the indexes on ``entries`` that held these keys before (dropped when converting)
 EARLIER_INDEXES: Final = ("ix_entries_leaf_key", "ix_entries_record_key", "ix_entries_subject_key")
 #: how each kind of key is read from ``entries`` (as the earlier indexes did)
-_EARLIER_KEY: Final = {
+_KEY_SQL: Final = {
     "leaf": "substr(leaf_hash, 1, 4)",
     "record": "record_key",
     "subject": "subject_key",
@@ -91,7 +91,7 @@ def create(conn: Connection, indexes: set[str]) -> None:
         return
     conn.exec_driver_sql("DELETE FROM key_runs")
     for kind, (main, new) in KEY_TABLES.items():
-        col = _EARLIER_KEY[kind]
+        col = _KEY_SQL[kind]
         conn.exec_driver_sql(f"DELETE FROM {main.name}")
         conn.exec_driver_sql(f"DELETE FROM {new.name}")
         conn.exec_driver_sql(
@@ -121,7 +121,7 @@ def add_keys(conn: Connection, start: int, size: int) -> bool:
     no row crosses into Python); merge them into the main tables once they hold
     ``merge_after`` entries' keys. True when it merged."""
     for kind, (_main, new) in KEY_TABLES.items():
-        col = _EARLIER_KEY[kind]
+        col = _KEY_SQL[kind]
         conn.exec_driver_sql(
             f"INSERT INTO {new.name} (key, idx) SELECT {col}, idx FROM entries "
             f"WHERE idx >= ? AND {col} IS NOT NULL",
