@@ -177,7 +177,7 @@ class SqlNodeStore(SqlComponent):
         self._latest = _empty()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._readers: list[Any] = []
+        self._readers: list[Any] | None = []  # None once closed
         mark = "%s" if self._backend == "postgresql" else "?"
         self._node_sql = f"SELECT data FROM {INDEX_NODES.name} WHERE id = {mark}"
 
@@ -257,10 +257,14 @@ class SqlNodeStore(SqlComponent):
                 raw.autocommit = True
             else:
                 raw.isolation_level = None  # each read its own snapshot, no open BEGIN
+            with self._lock:
+                if self._readers is None:  # closed while this thread connected
+                    with contextlib.suppress(Exception):
+                        raw.close()
+                    raise StorageError("index store: read refused: store is closed")
+                self._readers.append(raw)
             reader = self._local.reader = raw
             self._local.conf = None
-            with self._lock:
-                self._readers.append(raw)
         conf = self._reader_conf
         if self._local.conf is not conf:
             if self._backend == "sqlite":
@@ -281,7 +285,7 @@ class SqlNodeStore(SqlComponent):
         self._local.reader = None
         if reader is not None:
             with self._lock:
-                if reader in self._readers:
+                if self._readers is not None and reader in self._readers:
                     self._readers.remove(reader)
             with contextlib.suppress(Exception):
                 reader.close()
@@ -289,7 +293,7 @@ class SqlNodeStore(SqlComponent):
     def close(self) -> None:
         if not self._closed:
             with self._lock:
-                readers, self._readers = self._readers, []
+                readers, self._readers = self._readers or [], None
             for r in readers:
                 with contextlib.suppress(Exception):
                     r.close()

@@ -19,6 +19,7 @@ import random
 import re
 import shutil
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,25 +79,39 @@ def _ephemeral_low() -> int:
         return _PORTS[1]
 
 
+_given: set[int] = set()
+_given_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on. Endpoints go into the signed manifest
-    before the servers start, so the port is picked, released and bound again later: it
-    is drawn from below the ephemeral range (a port from ``bind(0)`` is in that range,
-    and an outgoing connection once took one in between: the server then failed to
-    listen), and checked by binding it."""
+    """A port on 127.0.0.1 that nothing listens on and that this process has not handed
+    out before. Endpoints go into the signed manifest before the servers start, so the
+    port is picked, released and bound again later: it is drawn from below the ephemeral
+    range (a port from ``bind(0)`` is in that range, and an outgoing connection once took
+    one in between: the server then failed to listen), checked by binding it, and
+    remembered (two draws of one federation once returned the same port: the second
+    server could not listen)."""
     low, high = _PORTS[0], min(_PORTS[1], _ephemeral_low())
     rng = random.SystemRandom()
-    for _ in range(64):
-        port = rng.randrange(low, high)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
+    with _given_lock:
+        for _ in range(256):
+            port = rng.randrange(low, high)
+            if port in _given:
                 continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _given.add(port)
             return port
-    with socket.socket() as s:  # a crowded range: the kernel's choice
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        while True:  # a crowded range: the kernel's choice, still never twice
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+            if port not in _given:
+                _given.add(port)
+                return port
 
 
 @dataclass

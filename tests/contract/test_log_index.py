@@ -214,3 +214,28 @@ def test_the_pinned_top_levels_survive_drop_cache_and_prove_the_same(store_url: 
             fresh.close()
     finally:
         nodes.close()
+
+
+def test_a_reader_connecting_while_the_store_closes_is_closed_not_leaked(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proof thread that opens its reader connection while the store is being closed
+    gets a clear error, and its connection is closed at once (it was once kept in a list
+    nobody closed: psycopg warned when it was collected, in a later test)."""
+    nodes = SqlNodeStore(store_url)
+    dialect = nodes._engine.dialect
+    opened: list[object] = []
+    real = dialect.connect
+
+    def connect_then_close_store(*args: object, **kwargs: object) -> object:
+        raw = real(*args, **kwargs)
+        opened.append(raw)
+        nodes.close()  # the store closes while this reader was connecting
+        return raw
+
+    monkeypatch.setattr(dialect, "connect", connect_then_close_store)
+    with pytest.raises(StorageError, match="store is closed"):
+        nodes._read_node(1)
+    assert len(opened) == 1
+    with pytest.raises(Exception, match=r"(?i)closed"):  # sqlite3 and psycopg alike
+        opened[0].cursor()  # type: ignore[attr-defined]

@@ -16,11 +16,12 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Final
+
+from credex.node.demo.federation import free_port
 
 __all__ = ["PG_BIN", "PgCluster", "missing", "require_cluster_tools"]
 
@@ -53,20 +54,14 @@ def require_cluster_tools() -> None:
     pytest.skip(why)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PgCluster:
     def __init__(self, *, standby: bool = True) -> None:
         self.with_standby = standby
         self.dir = Path(tempfile.mkdtemp(prefix="credex-pg-"))
         pw = pwd.getpwnam("postgres")
         os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        self.primary_port = _free_port()
-        self.standby_port = _free_port()
+        self.primary_port = free_port()
+        self.standby_port = free_port()
         self._started: list[Path] = []
 
     def _run(self, *args: str) -> str:

@@ -23,7 +23,6 @@ import queue
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from credex.node.demo.federation import free_port
 
 __all__ = ["Runner", "Step", "doc_line_regex", "match_output", "parse_steps"]
 
@@ -144,12 +145,6 @@ def match_output(expected: list[str], output: str, known: dict[str, str]) -> dic
         else:
             raise AssertionError(f"no output line matches {doc.strip()!r}")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Background:
