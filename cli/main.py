@@ -21,6 +21,7 @@ from typer._click import exceptions as click_exceptions
 from credex import __version__
 from credex.cli._common import err_console
 from credex.ledger.errors import ConfigError, CredexError
+from credex.node import gcpolicy
 
 __all__ = ["COMMANDS", "build_app", "main"]
 
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         build_app()(prog_name="credex")
         return
     app = build_app(_modules_for(args))
+    gcpolicy.tune()  # after the imports: see credex.node.gcpolicy
     if not args:
         print(START)
         sys.exit(0)

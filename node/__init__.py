@@ -6,8 +6,9 @@ for operators and banks); ``federation/`` (the manifest, peers, sync, mirrors,
 witnessing); ``rpc/`` (the gRPC server, servicers, client, TLS); ``http/`` (the public
 HTTP side: tlog-tiles, JSON API, explorer, metrics; templates and static files in
 ``web/``); ``config`` (``credex.toml``), ``logs`` (JSON log lines), ``telemetry`` (event
-counters); ``demo/`` and ``bench/`` (never imported by production code). Names are
-imported lazily.
+counters), ``gcpolicy`` (the garbage collector's schedule in credex processes);
+``demo/`` and ``bench/`` (never imported by production code). Names are imported
+lazily.
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Final, Generic, TypeVar
 
+from credex.node import gcpolicy
+
 __all__ = ["DEFAULT_TIMEOUT", "ProcessPool", "WorkerError"]
 
 S = TypeVar("S")
@@ -71,6 +73,7 @@ def _worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     try:
         state = init(arg)
+        gcpolicy.tune()
         conn.send(("ready", None))
         while True:
             msg = conn.recv()

@@ -40,6 +40,7 @@ from credex.ledger.indexing import leaf_for
 from credex.ledger.logtime import require_fresh_iat
 from credex.ledger.statement import Statement, verify_statement_signature
 from credex.ledger.trust import TrustedIssuer, TrustStore, require_region
+from credex.node import gcpolicy
 
 __all__ = [
     "DEFAULT_CHECK_TIMEOUT_S",
@@ -161,6 +162,7 @@ def _worker_init(parent: int) -> None:
     # their task queue for ever (each holds its write end), keeping the server's stderr
     # open: a worker whose parent is gone ends itself.
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    gcpolicy.tune()
 
 
 def _exit_when_orphaned(parent: int) -> None:

@@ -10,9 +10,11 @@ rows are in the workers and ``_AHEAD`` parsed chunks wait for the importer, so m
 stays flat whatever the file's size. A small file is parsed here.
 
 A worker sends each checked row back as a flat tuple of its fields (``_pack``), and
-this process rebuilds the ``Record`` from them without checking it again (``_unpack``):
-unpickling three dataclasses per row (``dataclasses.fields`` per object) held this
-process's interpreter lock for about 8 µs a row, time taken from signing and committing.
+this process rebuilds the ``Record`` from them without checking it again (``_unpack``,
+through the slots' setters): unpickling three dataclasses per row (``dataclasses.fields``
+per object) held this process's interpreter lock for about 8 µs a row, a loop of
+``object.__setattr__`` over the field names 4 µs, the setters 1.8 µs, time taken from
+signing and committing.
 The worker is this program on rows it has just checked, so nothing is taken on trust
 that was not checked.
 
@@ -42,6 +44,7 @@ from credex.adapters.base import (
     Source,
 )
 from credex.ledger.record import Record, Subject
+from credex.node import gcpolicy
 
 __all__ = ["POOL_MIN_BYTES", "WORKERS_ENV", "parsed_rows"]
 
@@ -61,41 +64,88 @@ _worker: tuple[Adapter, AdapterContext] | None = None
 def _init(adapter: Adapter, ctx: AdapterContext) -> None:
     global _worker
     _worker = (adapter, ctx)
+    gcpolicy.tune()
 
 
-#: the slots of a record and of its subject, in declared order (``_bytes`` included)
+#: the slots of a record and of its subject, in declared order (``_bytes`` included):
+#: ``_pack`` and ``_unpack`` spell them out (a generic loop over the names cost twice as
+#: much a row), so a change to either class must change them too
 _RECORD_FIELDS: Final = tuple(f.name for f in fields(Record))
 _SUBJECT_FIELDS: Final = tuple(f.name for f in fields(Subject))
-_SUBJECT_AT: Final = _RECORD_FIELDS.index("subject")
+if _RECORD_FIELDS != (
+    "kind",
+    "region",
+    "subject",
+    "body",
+    "valid_from",
+    "valid_until",
+    "refs",
+    "salt",
+    "_bytes",
+) or _SUBJECT_FIELDS != ("type", "id"):  # pragma: no cover - a loud failure at import
+    raise ImportError("parsing: Record or Subject changed: update _pack and _unpack")
 
 #: a row as a worker sends it: ``(line, reason)`` for a ``RowError``, else ``(line,
-#: warnings, subject fields, record fields)`` (the subject's place holds None)
+#: warnings, subject type, subject id, kind, region, body, valid_from, valid_until,
+#: refs, salt, record bytes)``
 Packed = tuple[Any, ...]
 
 
 def _pack(result: ParsedRow | RowError) -> Packed:
     if isinstance(result, RowError):
         return (result.line, result.reason)
-    rec = result.record
-    subject = tuple(getattr(rec.subject, f) for f in _SUBJECT_FIELDS)
-    values = [getattr(rec, f) for f in _RECORD_FIELDS]
-    values[_SUBJECT_AT] = None
-    return (result.line, result.warnings, subject, *values)
+    r = result.record
+    return (
+        result.line,
+        result.warnings,
+        r.subject.type,
+        r.subject.id,
+        r.kind,
+        r.region,
+        r.body,
+        r.valid_from,
+        r.valid_until,
+        r.refs,
+        r.salt,
+        r.to_bytes(),
+    )
+
+
+#: the classes' slot setters (frozen dataclasses refuse ``setattr``; the slots'
+#: descriptors set them directly, as ``object.__setattr__`` would, without the lookup)
+_NEW: Final = object.__new__
+_S_TYPE, _S_ID = (getattr(Subject, f).__set__ for f in _SUBJECT_FIELDS)
+(_R_KIND, _R_REGION, _R_SUBJECT, _R_BODY, _R_FROM, _R_UNTIL, _R_REFS, _R_SALT, _R_BYTES) = (
+    getattr(Record, f).__set__ for f in _RECORD_FIELDS
+)
+_P_LINE, _P_RECORD, _P_WARNINGS = (
+    getattr(ParsedRow, f).__set__ for f in ("line", "record", "warnings")
+)
 
 
 def _unpack(packed: Packed) -> ParsedRow | RowError:
     """The result ``_pack`` flattened, rebuilt without running the checks again."""
     if len(packed) == 2:
         return RowError(*packed)
-    line, warnings, subject_values, *values = packed
-    subject = object.__new__(Subject)
-    for name, value in zip(_SUBJECT_FIELDS, subject_values, strict=True):
-        object.__setattr__(subject, name, value)
-    values[_SUBJECT_AT] = subject
-    record = object.__new__(Record)
-    for name, value in zip(_RECORD_FIELDS, values, strict=True):
-        object.__setattr__(record, name, value)
-    return ParsedRow(line, record, warnings)
+    line, warnings, stype, sid, kind, region, body, vfrom, vuntil, refs, salt, data = packed
+    subject = _NEW(Subject)
+    _S_TYPE(subject, stype)
+    _S_ID(subject, sid)
+    record = _NEW(Record)
+    _R_KIND(record, kind)
+    _R_REGION(record, region)
+    _R_SUBJECT(record, subject)
+    _R_BODY(record, body)
+    _R_FROM(record, vfrom)
+    _R_UNTIL(record, vuntil)
+    _R_REFS(record, refs)
+    _R_SALT(record, salt)
+    _R_BYTES(record, data)
+    row = _NEW(ParsedRow)
+    _P_LINE(row, line)
+    _P_RECORD(row, record)
+    _P_WARNINGS(row, warnings)
+    return row
 
 
 def _convert(units: list[RowUnit]) -> list[Packed]:

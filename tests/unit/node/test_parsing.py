@@ -85,3 +85,34 @@ def test_stopping_early_stops_the_reading_thread() -> None:
             if i == 10:
                 break
     assert not _threads()
+
+
+def test_a_row_packed_by_a_worker_is_rebuilt_field_for_field() -> None:
+    """``_unpack(_pack(row))`` is the row: every field of the record and its subject
+    (a person's salted record with refs and an end date included), the same bytes."""
+    from dataclasses import fields
+
+    from credex.ledger.envelope import salted
+    from credex.ledger.record import Record, Subject
+    from credex.node.services.parsing import _pack, _unpack
+
+    record = salted(
+        Record(
+            "score.city",
+            "cn-zj-hangzhou",
+            Subject("person", "hmac:0badc0de:" + "ab" * 32),
+            {"scheme": "HANGZHOU_QIANJIANG", "score": 640, "band": "良好", "as_of": "2026-11-01"},
+            1_790_000_000,
+            1_800_000_000,
+            (b"\x07" * 32,),
+        ),
+        b"\x01" * 32,
+    )
+    assert record.salt is not None
+    row = ParsedRow(12, record, ("a warning",))
+    back = _unpack(_pack(row))
+    assert isinstance(back, ParsedRow)
+    assert back == row and back.record.to_bytes() == record.to_bytes()
+    for f in fields(Record):
+        assert getattr(back.record, f.name) == getattr(record, f.name), f.name
+    assert _unpack(_pack(RowError(3, "why"))) == RowError(3, "why")
