@@ -28,7 +28,7 @@ from credex.adapters.base import (
     RowUnit,
     Source,
 )
-from credex.adapters.table import decode_lines
+from credex.adapters.lines import Block, block_lines, blocks
 from credex.ledger import strict_json
 from credex.ledger.dates import date_to_unix, parse_date
 from credex.ledger.encoding import hex32
@@ -39,6 +39,8 @@ from credex.ledger.subject import SubjectKey, person_subject_id
 
 __all__ = ["JsonLinesRecords", "record_from_value", "record_value", "records_from_jsonl"]
 
+#: names the records file in its errors
+_WHAT: Final = "issue"
 #: one JSON record (a --body, a line of a JSON-lines file)
 MAX_JSON_LINE_BYTES: Final = 1024 * 1024
 
@@ -160,9 +162,20 @@ class JsonLinesRecords:
         Raises:
             FormatError: not UTF-8. OversizeError: a line over ``MAX_ROW_BYTES``.
         """
-        for n, line in enumerate(decode_lines(data, "issue"), 1):
+        for block in blocks(data, _WHAT):
+            for n, line in block_lines(block, _WHAT):
+                if line.strip():
+                    yield n, line
+
+    def blocks(self, data: Source) -> Iterator[Block]:
+        """The file cut at line ends (``credex.adapters.lines``)."""
+        return blocks(data, _WHAT)
+
+    def block_rows(self, block: Block, ctx: AdapterContext) -> Iterator[ParsedRow | RowError]:
+        """The results of the block's non-blank lines, as ``split`` + ``convert``."""
+        for n, line in block_lines(block, _WHAT):
             if line.strip():
-                yield n, line
+                yield self.convert((n, line), ctx)
 
     def convert(self, unit: RowUnit, ctx: AdapterContext) -> ParsedRow | RowError:
         line, text = unit
