@@ -73,16 +73,14 @@ def _cut(buf: bytes, start: int, final: bool) -> int:
     return nl + 1 if nl != -1 else -1
 
 
-def _too_long(buf: bytes, start: int, line: int, what: str) -> None:
-    """Refuse the input when its last line, still open, is longer than any line may be."""
-    last = max(buf.rfind(b"\n", start), buf.rfind(b"\r", start)) + 1
-    begin = max(last, start)
-    if len(buf) - begin > _MAX_LINE_BYTES:
-        raise row_too_large(what, line + _line_ends(buf[start:begin]), MAX_ROW_BYTES)
+def _open_line(buf: bytes) -> int:
+    """Where the last line of ``buf``, not yet ended, starts."""
+    return max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
 
 
 def blocks(data: Source, what: str) -> Iterator[Block]:
-    """The input in ``Block`` values, in order; memory: one block plus one chunk.
+    """The input in ``Block`` values, in order; memory: a block or the longest line
+    allowed (``4 * MAX_ROW_BYTES`` bytes), plus one chunk.
 
     Raises:
         OversizeError: a run of more than ``4 * MAX_ROW_BYTES`` bytes without a line end
@@ -95,14 +93,16 @@ def blocks(data: Source, what: str) -> Iterator[Block]:
         while len(buf) - start >= BLOCK_BYTES:
             end = _cut(buf, start, final=False)
             if end == -1:
-                _too_long(buf, start, line, what)
                 break
             block = buf[start:end]
             yield Block(line, offset, first, block)
             line, offset, first, start = line + _line_ends(block), offset + len(block), False, end
         buf = buf[start:]
-        if len(buf) > BLOCK_BYTES + _MAX_LINE_BYTES:
-            _too_long(buf, 0, line, what)
+        if len(buf) > _MAX_LINE_BYTES and len(buf) - (begin := _open_line(buf)) > _MAX_LINE_BYTES:
+            if begin:  # the whole lines before it first
+                yield Block(line, offset, first, buf[:begin])
+                line += _line_ends(buf[:begin])
+            raise row_too_large(what, line, MAX_ROW_BYTES)
     while buf:
         end = _cut(buf, 0, final=True)
         if end == -1 or end > len(buf):
