@@ -283,6 +283,9 @@ def main() -> None:
         help="also time P1's path on the file's own records at the file's size",
     )
     a = ap.parse_args()
+    from credex.node import gcpolicy
+
+    gcpolicy.tune()  # P1 runs in this process: with the collector schedule of ``credex bench``
     from credex.node.bench.bulk import write_scores
 
     base = Path(tempfile.mkdtemp(prefix="credex-bulk-", dir=a.dir))
