@@ -1,8 +1,9 @@
 """Regional formats in, validated records out: ``base`` (the ``Adapter`` seam),
 ``public_credit`` (双公示 penalty CSV), ``hk_report`` (Hong Kong company reports),
 ``table`` (row-by-row CSV tables) with ``licenses`` (双公示 licences), ``lists`` (red and
-black lists), ``court_list`` (失信被执行人) and ``tax_credit`` (A级纳税人), ``schemes``
-(city score schemes and rating scales) with ``sources`` (their provenance),
+black lists), ``court_list`` (失信被执行人) and ``tax_credit`` (A级纳税人), ``lines``
+(line-oriented input cut into blocks at line ends, for parsing in worker processes),
+``schemes`` (city score schemes and rating scales) with ``sources`` (their provenance),
 ``registry`` (adapters by name), ``sample`` / ``sample_hk`` (synthetic data for the demo
 and tests; ``samples/`` holds one synthetic file per importer), ``rules/`` and
 ``policies/`` (rule and conversion policy files). Names are imported lazily.
