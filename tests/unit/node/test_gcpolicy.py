@@ -1,6 +1,8 @@
 """``credex.node.gcpolicy``: the ``credex`` command schedules the cyclic garbage
 collector once its imports are done (the default schedule spent a fifth of an import's
-time in full collections that found almost nothing: see the module)."""
+time in full collections that found almost nothing: see the module). Each check runs in
+a process of its own: freezing objects in the test runner's process would keep other
+tests' garbage until its exit."""
 
 from __future__ import annotations
 
@@ -9,39 +11,40 @@ import sys
 
 from credex.node import gcpolicy
 
+SCHEDULE = f"{(gcpolicy.GEN0, gcpolicy.GEN1, gcpolicy.GEN2)}"
 
-def test_the_command_sets_the_schedule_and_freezes_what_it_imported() -> None:
-    code = (
-        "import gc, sys\n"
-        "from credex.cli.main import main\n"
-        "try:\n"
-        "    main(['--version'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(gc.get_threshold(), gc.get_freeze_count() > 10_000)\n"
-    )
+
+def _last_line(code: str) -> str:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.splitlines()
-    assert out[-1] == f"{(gcpolicy.GEN0, gcpolicy.GEN1, gcpolicy.GEN2)} True"
+    )
+    return out.stdout.splitlines()[-1]
+
+
+def test_the_command_sets_the_schedule_and_freezes_what_it_imported() -> None:
+    code = """
+import gc
+from credex.cli.main import main
+try:
+    main(['--version'])
+except SystemExit:
+    pass
+print(gc.get_threshold(), gc.get_freeze_count() > 10_000)
+"""
+    assert _last_line(code) == f"{SCHEDULE} True"
 
 
 def test_tune_is_idempotent_and_still_collects_cycles() -> None:
-    """In a process of its own: freezing objects in the test runner's process would keep
-    other tests' garbage until its exit."""
-    code = (
-        "import gc\n"
-        "from credex.node import gcpolicy\n"
-        "gcpolicy.tune()\n"
-        "gcpolicy.tune()\n"
-        "class Cycle:\n"
-        "    other = None\n"
-        "a, b = Cycle(), Cycle()\n"
-        "a.other, b.other = b, a\n"
-        "del a, b\n"
-        "print(gc.get_threshold(), gc.isenabled(), gc.collect() >= 2)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.splitlines()
-    assert out[-1] == f"{(gcpolicy.GEN0, gcpolicy.GEN1, gcpolicy.GEN2)} True True"
+    code = """
+import gc
+from credex.node import gcpolicy
+gcpolicy.tune()
+gcpolicy.tune()
+class Cycle:
+    other = None
+a, b = Cycle(), Cycle()
+a.other, b.other = b, a
+del a, b
+print(gc.get_threshold(), gc.isenabled(), gc.collect() >= 2)
+"""
+    assert _last_line(code) == f"{SCHEDULE} True True"
