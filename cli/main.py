@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         build_app()(prog_name="credex")
         return
     app = build_app(_modules_for(args))
-    gcpolicy.tune()  # after the imports: see credex.node.gcpolicy
+    if argv is None:  # this process is the command: its collector schedule, after the
+        gcpolicy.tune()  # imports (credex.node.gcpolicy); not when called in-process
     if not args:
         print(START)
         sys.exit(0)

@@ -18,8 +18,9 @@ the first threshold to ``GEN0`` allocations. Cycles are still collected: garbage
 cycle lives at most ``GEN0`` allocations longer (a few MiB at most). Peak memory of
 that import was unchanged (215 MiB either way).
 
-Not called in the test suite's own process, nor by library users: it is the command's
-policy, not the library's.
+Not called when ``credex.cli.main.main`` is given its arguments in-process (the test
+suite's harness, a program embedding the command), nor by library users: it is the
+command's policy for its own process, not the library's.
 """
 
 from __future__ import annotations

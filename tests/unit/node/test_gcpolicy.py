@@ -23,15 +23,30 @@ def _last_line(code: str) -> str:
 
 def test_the_command_sets_the_schedule_and_freezes_what_it_imported() -> None:
     code = """
-import gc
+import gc, sys
 from credex.cli.main import main
+sys.argv = ["credex", "--version"]
 try:
-    main(['--version'])
+    main()
 except SystemExit:
     pass
 print(gc.get_threshold(), gc.get_freeze_count() > 10_000)
 """
     assert _last_line(code) == f"{SCHEDULE} True"
+
+
+def test_main_called_in_process_leaves_the_schedule_alone() -> None:
+    """A program (or a test) that calls ``main(argv)`` keeps its own schedule."""
+    code = """
+import gc
+from credex.cli.main import main
+try:
+    main(["--version"])
+except SystemExit:
+    pass
+print(gc.get_threshold(), gc.get_freeze_count())
+"""
+    assert _last_line(code) == f"{(700, 10, 10)} 0"
 
 
 def test_tune_is_idempotent_and_still_collects_cycles() -> None:
