@@ -197,9 +197,8 @@ def _blocks(
         try:
             for block in adapter.blocks(data):
                 queue.append(pool.submit(_convert_block, block))
-                while queue and queue[0].done():
-                    yield take()
-                while len(queue) >= _WINDOW:
+                # finished blocks now; and at most _WINDOW in the workers (bounded)
+                while queue and (queue[0].done() or len(queue) >= _WINDOW):
                     yield take()
         except CredexError as e:  # the file fails here: the rows before it come first
             fault = e
